@@ -1,0 +1,53 @@
+/*
+ * answer: the one pipeline from a raw question to a reply, used by every
+ * front end (ask, chat, eval, the chat platforms): repair UTF-8, cut at
+ * 4 KB, tokenise, match, run the safety rules, build the reply.  Also the
+ * `ask --json` encoding.  Pure: no I/O, no globals.  An answer_ctx holds
+ * per-thread scratch (stemmer, buffers); a knowledge is shared read-only.
+ */
+#ifndef ANSWER_H
+#define ANSWER_H
+
+#include <stddef.h>
+
+#include "knowledge.h"
+#include "match.h"
+#include "reply.h"
+#include "safety.h"
+#include "text.h"
+
+#define ANSWER_INPUT_MAX 4096 /* bytes; longer input is cut */
+
+struct answer_ctx {
+	struct text_ctx *text;
+	struct match_scratch *ms;
+	struct tokens tk;
+};
+
+struct answer {
+	char *question;          /* repaired, cut; owned */
+	int truncated;
+	struct match_result mr;
+	const char *intent_id;   /* borrowed from the knowledge, NULL on fallback */
+	struct safety_hit hits[REPLY_MAX_RULES];
+	size_t nhits;
+	struct reply reply;      /* reply.text owned */
+	/* candidates' matched words, as spans of question */
+	uint32_t term_off[MATCH_TOP][MATCH_TERMS_MAX], term_len[MATCH_TOP][MATCH_TERMS_MAX];
+	/* how words were read (typo fixes), for --explain: "tisue->tissue" */
+	char *readings;
+};
+
+/* Returns -1 if libstemmer lacks English. */
+int answer_ctx_init(struct answer_ctx *c);
+void answer_ctx_free(struct answer_ctx *c);
+
+void answer_question(const struct knowledge *k, struct answer_ctx *c,
+		     const struct match_params *p, const char *text, size_t len,
+		     struct answer *out);
+void answer_free(struct answer *a);
+
+/* One-line JSON as specified for `ask --json`; caller frees. */
+char *answer_json(const struct knowledge *k, const struct answer *a, int explain);
+
+#endif

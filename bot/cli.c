@@ -1,0 +1,559 @@
+/*
+ * cli: argument handling and the terminal front ends (see cli.h).  Answers
+ * always go through answer_question(), the one pipeline.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "answer.h"
+#include "config.h"
+#include "hmap.h"
+#include "kb.h"
+#include "log.h"
+#include "strbuf.h"
+#include "xmem.h"
+
+#ifndef MB_VERSION
+#define MB_VERSION "0.0.0"
+#endif
+
+#define LINE_MAX_READ (1024 * 1024)
+
+struct app {
+	struct config cfg;
+	struct bot b;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: massagebot <command> [options]\n"
+		"\n"
+		"commands:\n"
+		"  run                      start the bot on the configured platform\n"
+		"  chat                     talk to the bot in this terminal (quit or Ctrl-D ends)\n"
+		"  ask [--json] [--explain] [QUESTION...]\n"
+		"                           answer each argument, or each line of standard input\n"
+		"  check [DIR]              validate the knowledge folder (default KNOWLEDGE_DIR)\n"
+		"  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
+		"                           score the matcher on 'question<TAB>expected-id' lines\n"
+		"\n"
+		"options: --help, --version\n\n");
+	if (f == stdout)
+		config_print_help();
+}
+
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Config, log, pipeline context.  Returns an exit status or -1 on success. */
+static int
+app_init(struct app *a)
+{
+	char *cause = NULL;
+	memset(a, 0, sizeof *a);
+	a->b.cfg = &a->cfg;
+	if (config_load(&a->cfg, ".env", &cause) < 0) {
+		fprintf(stderr, "massagebot: config: %s\n", cause);
+		free(cause);
+		return EXIT_CONFIG;
+	}
+	enum log_level lvl = LOG_INFO;
+	log_parse_level(cfg_get(&a->cfg, CFG_LOG_LEVEL), &lvl);
+	log_init(lvl);
+	a->b.mp.threshold = strtod(cfg_get(&a->cfg, CFG_MATCH_THRESHOLD), NULL);
+	a->b.mp.margin = strtod(cfg_get(&a->cfg, CFG_MATCH_MARGIN), NULL);
+	if (answer_ctx_init(&a->b.ac) < 0) {
+		fprintf(stderr, "massagebot: libstemmer has no English stemmer\n");
+		return EXIT_FAIL;
+	}
+	a->b.dict = kb_load_dictionary(a->b.ac.text);
+	if (a->b.dict == NULL)
+		log_warn("no English word list in /usr/share/dict (Debian packages wamerican, "
+			 "wbritish): typo correction will be less careful");
+	return -1;
+}
+
+static void
+app_free(struct app *a)
+{
+	knowledge_free(a->b.kb);
+	if (a->b.dict) {
+		hmap_free(a->b.dict);
+		free(a->b.dict);
+	}
+	answer_ctx_free(&a->b.ac);
+	config_free(&a->cfg);
+}
+
+static void
+print_problems(FILE *f, const struct problems *pr, size_t max)
+{
+	for (size_t i = 0; i < pr->n && i < max; i++)
+		fprintf(f, "%s:%u:%u: %s\n", pr->v[i].file, pr->v[i].line, pr->v[i].col,
+			pr->v[i].msg);
+	if (pr->n > max)
+		fprintf(f, "... and %zu more problems\n", pr->n - max);
+}
+
+/*
+ * Load the knowledge for a serving command.  strict_rules: refuse to start
+ * without the required safety rules (run, chat) instead of warning.
+ */
+static int
+app_load(struct app *a, int strict_rules)
+{
+	struct problems pr = {0};
+	char *cause = NULL;
+	const char *dir = cfg_get(&a->cfg, CFG_KNOWLEDGE_DIR);
+	a->b.kb = kb_load(a->b.ac.text, dir, a->b.dict, &pr, &cause);
+	if (a->b.kb == NULL) {
+		fprintf(stderr, "massagebot: %s (KNOWLEDGE_DIR)\n", cause);
+		free(cause);
+		problems_free(&pr);
+		return EXIT_CONFIG;
+	}
+	if (pr.n) {
+		problems_sort(&pr);
+		fprintf(stderr, "massagebot: the knowledge in %s has %zu problem%s; fix them "
+				"(massagebot check) and start again:\n",
+			dir, pr.n, pr.n == 1 ? "" : "s");
+		print_problems(stderr, &pr, 20);
+		problems_free(&pr);
+		return EXIT_CONFIG;
+	}
+	problems_free(&pr);
+	if (a->b.kb->missing[0]) {
+		if (strict_rules) {
+			fprintf(stderr,
+				"massagebot: refusing to start: required safety rules missing in "
+				"%s/safety: %s\n",
+				dir, a->b.kb->missing);
+			return EXIT_CONFIG;
+		}
+		fprintf(stderr, "massagebot: warning: required safety rules missing in %s/safety: %s\n",
+			dir, a->b.kb->missing);
+	}
+	return -1;
+}
+
+/* ---- ask ---------------------------------------------------------------- */
+
+static void
+ask_one(struct app *a, const char *q, size_t len, int json, int explain)
+{
+	struct answer ans;
+	answer_question(a->b.kb, &a->b.ac, &a->b.mp, q, len, &ans);
+	if (json) {
+		char *s = answer_json(a->b.kb, &ans, explain);
+		puts(s);
+		free(s);
+	} else {
+		printf("%s\n", ans.reply.text);
+		if (explain) {
+			char *s = answer_json(a->b.kb, &ans, 1);
+			printf("# %s\n", s);
+			free(s);
+		}
+		putchar('\n');
+	}
+	fflush(stdout);
+	answer_free(&ans);
+}
+
+static int
+cmd_ask(int argc, char **argv)
+{
+	int json = 0, explain = 0, first = argc;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--explain") == 0) {
+			explain = 1;
+		} else if (strcmp(argv[i], "--") == 0) {
+			first = i + 1;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "massagebot ask: unknown option %s\n", argv[i]);
+			return EXIT_CONFIG;
+		} else {
+			first = i;
+			break;
+		}
+	}
+	struct app a;
+	int rc = app_init(&a);
+	if (rc < 0)
+		rc = app_load(&a, 0);
+	if (rc >= 0) {
+		app_free(&a);
+		return rc;
+	}
+	if (first < argc) {
+		for (int i = first; i < argc; i++)
+			ask_one(&a, argv[i], strlen(argv[i]), json, explain);
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		while ((n = getline(&line, &cap, stdin)) >= 0) {
+			size_t len = (size_t)n;
+			if (len && line[len - 1] == '\n')
+				len--;
+			if (len && line[len - 1] == '\r')
+				len--;
+			ask_one(&a, line, len, json, explain);
+		}
+		free(line);
+	}
+	app_free(&a);
+	return EXIT_OK;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+static int
+cmd_check(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: massagebot check [DIR]\n");
+		return EXIT_CONFIG;
+	}
+	struct app a;
+	int rc = app_init(&a);
+	if (rc >= 0)
+		return rc;
+	const char *dir = argc == 2 ? argv[1] : cfg_get(&a.cfg, CFG_KNOWLEDGE_DIR);
+	struct problems pr = {0};
+	char *cause = NULL;
+	a.b.kb = kb_load(a.b.ac.text, dir, a.b.dict, &pr, &cause);
+	if (a.b.kb == NULL) {
+		fprintf(stderr, "massagebot check: %s\n", cause);
+		free(cause);
+		problems_free(&pr);
+		app_free(&a);
+		return EXIT_CONFIG;
+	}
+	if (a.b.kb->missing[0]) {
+		char *save = xstrdup(a.b.kb->missing);
+		for (char *id = strtok(save, " "); id; id = strtok(NULL, " ")) {
+			char *path = xasprintf("%s/safety/%s.md", dir, id);
+			problems_add(&pr, path, 1, 1, "required safety rule '%s' is missing", id);
+			free(path);
+		}
+		free(save);
+	}
+	problems_sort(&pr);
+	print_problems(stdout, &pr, (size_t)-1);
+	if (pr.n) {
+		printf("%zu problem%s found in %s\n", pr.n, pr.n == 1 ? "" : "s", dir);
+		rc = EXIT_FAIL;
+	} else {
+		size_t nq = 0, ntrig = 0;
+		for (size_t i = 0; i < a.b.kb->nentries; i++)
+			nq += a.b.kb->entries[i].questions.n;
+		for (size_t i = 0; i < a.b.kb->nrules; i++)
+			ntrig += a.b.kb->rules[i].triggers.n;
+		printf("ok: %zu answers (%zu questions), %zu safety rules (%zu triggers), "
+		       "%zu synonym groups in %s\n",
+		       a.b.kb->nentries, nq, a.b.kb->nrules, ntrig, a.b.kb->syns.n, dir);
+		rc = EXIT_OK;
+	}
+	problems_free(&pr);
+	app_free(&a);
+	return rc;
+}
+
+/* ---- eval --------------------------------------------------------------- */
+
+struct eval_row {
+	char *q;
+	int expect; /* intent index, -1 = out of scope */
+	unsigned line;
+};
+
+static int
+parse_unit(const char *opt, const char *v, double *out)
+{
+	char *e;
+	if (v == NULL) {
+		fprintf(stderr, "massagebot eval: %s needs a value between 0 and 1\n", opt);
+		return -1;
+	}
+	*out = strtod(v, &e);
+	if (*v == '\0' || *e || *out < 0 || *out > 1) {
+		fprintf(stderr, "massagebot eval: %s must be between 0 and 1, not '%s'\n", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_eval(int argc, char **argv)
+{
+	const char *file = NULL;
+	double min_acc = 0, min_oos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--min-accuracy") == 0) {
+			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &min_acc) < 0)
+				return EXIT_CONFIG;
+			i++;
+		} else if (strcmp(argv[i], "--min-oos") == 0) {
+			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &min_oos) < 0)
+				return EXIT_CONFIG;
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "massagebot eval: unknown option %s\n", argv[i]);
+			return EXIT_CONFIG;
+		} else if (file == NULL) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "massagebot eval: one file only\n");
+			return EXIT_CONFIG;
+		}
+	}
+	if (file == NULL) {
+		fprintf(stderr, "usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n");
+		return EXIT_CONFIG;
+	}
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "massagebot eval: cannot read %s: %s\n", file, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	struct app a;
+	int rc = app_init(&a);
+	if (rc < 0)
+		rc = app_load(&a, 0);
+	if (rc >= 0) {
+		fclose(f);
+		app_free(&a);
+		return rc;
+	}
+	struct eval_row *rows = NULL;
+	size_t nrows = 0, cap = 0;
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t n;
+	unsigned ln = 0;
+	while ((n = getline(&line, &lcap, f)) >= 0) {
+		ln++;
+		size_t len = (size_t)n;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		char *tab = strchr(line, '\t');
+		if (tab == NULL || strchr(tab + 1, '\t')) {
+			fprintf(stderr, "%s:%u: expected 'question<TAB>expected-id'\n", file, ln);
+			rc = EXIT_CONFIG;
+			break;
+		}
+		*tab = '\0';
+		const char *id = tab + 1;
+		int expect = -1;
+		if (strcmp(id, "-") != 0 && (expect = knowledge_find(a.b.kb, id)) < 0) {
+			fprintf(stderr, "%s:%u: unknown answer id '%s'\n", file, ln, id);
+			rc = EXIT_CONFIG;
+			break;
+		}
+		rows = xgrow(rows, &cap, nrows + 1, sizeof *rows);
+		rows[nrows].q = xstrdup(line);
+		rows[nrows].expect = expect;
+		rows[nrows].line = ln;
+		nrows++;
+	}
+	free(line);
+	fclose(f);
+	if (rc < 0 && nrows == 0) {
+		fprintf(stderr, "massagebot eval: %s has no cases\n", file);
+		rc = EXIT_CONFIG;
+	}
+	if (rc >= 0) {
+		for (size_t i = 0; i < nrows; i++)
+			free(rows[i].q);
+		free(rows);
+		app_free(&a);
+		return rc;
+	}
+
+	size_t ni = a.b.kb->nentries;
+	size_t *tp = xcalloc(ni, sizeof *tp), *fp = xcalloc(ni, sizeof *fp),
+	       *fn = xcalloc(ni, sizeof *fn);
+	size_t in_total = 0, in_ok = 0, oos_total = 0, oos_ok = 0;
+	struct strbuf conf = STRBUF_INIT;
+	for (size_t i = 0; i < nrows; i++) {
+		struct answer ans;
+		answer_question(a.b.kb, &a.b.ac, &a.b.mp, rows[i].q, strlen(rows[i].q), &ans);
+		int got = ans.mr.intent, want = rows[i].expect;
+		if (want >= 0) {
+			in_total++;
+			if (got == want) {
+				in_ok++;
+				tp[want]++;
+			} else {
+				fn[want]++;
+			}
+		} else {
+			oos_total++;
+			oos_ok += got < 0;
+		}
+		if (got >= 0 && got != want)
+			fp[got]++;
+		if (got != want)
+			sb_addf(&conf, "  %s:%u  %s -> %s (%.2f%s)  %s\n", file, rows[i].line,
+				want >= 0 ? a.b.kb->entries[want].id.s : "-",
+				got >= 0 ? a.b.kb->entries[got].id.s : "-", ans.mr.score,
+				ans.mr.ambiguous ? ", ambiguous" : "", rows[i].q);
+		answer_free(&ans);
+	}
+	printf("%-28s %9s %7s %7s\n", "intent", "precision", "recall", "cases");
+	for (size_t i = 0; i < ni; i++) {
+		size_t cases = tp[i] + fn[i];
+		double p = tp[i] + fp[i] ? (double)tp[i] / (double)(tp[i] + fp[i]) : 1.0;
+		double r = cases ? (double)tp[i] / (double)cases : 1.0;
+		printf("%-28s %9.2f %7.2f %7zu\n", a.b.kb->entries[i].id.s, p, r, cases);
+	}
+	if (conf.len)
+		printf("\nconfusions (expected -> got):\n%s", conf.s);
+	double acc = in_total ? (double)in_ok / (double)in_total : 1.0;
+	double oos = oos_total ? (double)oos_ok / (double)oos_total : 1.0;
+	double all = nrows ? (double)(in_ok + oos_ok) / (double)nrows : 1.0;
+	printf("\nin-scope accuracy: %.3f (%zu/%zu)\n", acc, in_ok, in_total);
+	printf("out-of-scope rejection: %.3f (%zu/%zu)\n", oos, oos_ok, oos_total);
+	printf("overall accuracy: %.3f (%zu/%zu)\n", all, in_ok + oos_ok, nrows);
+	rc = EXIT_OK;
+	if (acc < min_acc) {
+		printf("FAIL: in-scope accuracy %.3f is below %.3f\n", acc, min_acc);
+		rc = EXIT_FAIL;
+	}
+	if (oos < min_oos) {
+		printf("FAIL: out-of-scope rejection %.3f is below %.3f\n", oos, min_oos);
+		rc = EXIT_FAIL;
+	}
+	sb_free(&conf);
+	free(tp);
+	free(fp);
+	free(fn);
+	for (size_t i = 0; i < nrows; i++)
+		free(rows[i].q);
+	free(rows);
+	app_free(&a);
+	return rc;
+}
+
+/* ---- chat / run ---------------------------------------------------------- */
+
+static int
+serve(const char *platform, int argc)
+{
+	if (argc > 1) {
+		fprintf(stderr, "usage: massagebot %s\n", platform ? "run" : "chat");
+		return EXIT_CONFIG;
+	}
+	struct app a;
+	int rc = app_init(&a);
+	const struct adapter_ops *ad = NULL;
+	if (rc < 0) {
+		const char *name = platform ? cfg_get(&a.cfg, CFG_BOT_PLATFORM) : "console";
+		ad = adapter_find(name);
+		if (ad == NULL) {
+			fprintf(stderr, "massagebot: BOT_PLATFORM (from %s) '%s' is not available\n",
+				a.cfg.origin[CFG_BOT_PLATFORM], name);
+			rc = EXIT_CONFIG;
+		}
+	}
+	if (rc < 0)
+		rc = app_load(&a, 1);
+	if (rc < 0) {
+		bot_install_signals();
+		log_info("massagebot %s starting on %s with %zu answers", MB_VERSION, ad->name,
+			 a.b.kb->nentries);
+		rc = ad->run(&a.b);
+	}
+	app_free(&a);
+	return rc;
+}
+
+static int
+cmd_chat(int argc, char **argv)
+{
+	(void)argv;
+	return serve(NULL, argc);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	(void)argv;
+	return serve("run", argc);
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+		const char *usage;
+	} cmds[] = {
+		{"run", cmd_run, "massagebot run: start the bot on BOT_PLATFORM (console or discord)"},
+		{"chat", cmd_chat, "massagebot chat: talk to the bot here; quit or Ctrl-D ends"},
+		{"ask", cmd_ask,
+		 "massagebot ask [--json] [--explain] [QUESTION...]: answer each argument, or each "
+		 "line of standard input; --json prints one JSON object per question"},
+		{"check", cmd_check,
+		 "massagebot check [DIR]: validate answers, safety rules and synonyms; prints "
+		 "file:line:col: message for each problem; exit 1 if any"},
+		{"eval", cmd_eval,
+		 "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]: per-intent precision "
+		 "and recall, confusions, totals; exit 1 below a minimum"},
+	};
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("massagebot %s\n", MB_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		if (wants_help(argc - 1, argv + 1)) {
+			printf("%s\n\n", cmds[i].usage);
+			config_print_help();
+			return EXIT_OK;
+		}
+		for (int j = 2; j < argc; j++)
+			if (strcmp(argv[j], "--version") == 0) {
+				printf("massagebot %s\n", MB_VERSION);
+				return EXIT_OK;
+			}
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "massagebot: unknown command '%s' (try --help)\n", argv[1]);
+	return EXIT_CONFIG;
+}

@@ -1,0 +1,140 @@
+/*
+ * config: environment + .env loading and validation (see config.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmem.h"
+
+static char *
+slurp_small(const char *path, size_t *len, int *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		*err = errno;
+		return NULL;
+	}
+	char *buf = xmalloc(65537);
+	size_t n = fread(buf, 1, 65536, f);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		*err = EIO;
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int
+config_load(struct config *c, const char *dotenv, char **cause)
+{
+	memset(c, 0, sizeof *c);
+	for (int i = 0; i < CFG_COUNT; i++) {
+		const char *v = getenv(cfg_vars[i].name);
+		if (v && *v) {
+			c->val[i] = xstrdup(v);
+			snprintf(c->origin[i], sizeof c->origin[i], "environment");
+		}
+	}
+	if (dotenv) {
+		size_t len = 0;
+		int err = 0;
+		char *buf = slurp_small(dotenv, &len, &err);
+		if (buf == NULL && err != ENOENT) {
+			*cause = xasprintf("cannot read %s: %s", dotenv, strerror(err));
+			return -1;
+		}
+		if (buf) {
+			struct env_list l = {0};
+			struct problems pr = {0};
+			if (cfg_parse_dotenv(dotenv, buf, len, &l, &pr) < 0) {
+				*cause = xasprintf("%s:%u: %s", pr.v[0].file, pr.v[0].line, pr.v[0].msg);
+				problems_free(&pr);
+				env_list_free(&l);
+				free(buf);
+				return -1;
+			}
+			for (size_t i = 0; i < l.n; i++) {
+				int id = cfg_find(l.v[i].key);
+				if (id < 0) {
+					log_warn("%s:%u: unknown variable %s (ignored)", dotenv, l.v[i].line,
+						 l.v[i].key);
+					continue;
+				}
+				if (c->val[id] || l.v[i].value[0] == '\0')
+					continue;
+				c->val[id] = xstrdup(l.v[i].value);
+				snprintf(c->origin[id], sizeof c->origin[id], "%s:%u", dotenv,
+					 l.v[i].line);
+			}
+			env_list_free(&l);
+			problems_free(&pr);
+			free(buf);
+		}
+	}
+	for (int i = 0; i < CFG_COUNT; i++)
+		if (c->val[i] == NULL && cfg_vars[i].dflt) {
+			c->val[i] = xstrdup(cfg_vars[i].dflt);
+			snprintf(c->origin[i], sizeof c->origin[i], "default");
+		}
+	if (c->val[CFG_BOT_PLATFORM] == NULL) {
+		c->val[CFG_BOT_PLATFORM] = xstrdup(c->val[CFG_DISCORD_TOKEN] ? "discord" : "console");
+		snprintf(c->origin[CFG_BOT_PLATFORM], sizeof c->origin[0], "default");
+	}
+	const char *state = getenv("STATE_DIRECTORY");
+	if (c->val[CFG_UNANSWERED_LOG] == NULL && state && *state) {
+		/* systemd may pass several directories separated by ':' */
+		size_t n = strcspn(state, ":");
+		c->val[CFG_UNANSWERED_LOG] = xasprintf("%.*s/unanswered.jsonl", (int)n, state);
+		snprintf(c->origin[CFG_UNANSWERED_LOG], sizeof c->origin[0], "default");
+	}
+	for (int i = 0; i < CFG_COUNT; i++) {
+		char err[200];
+		if (c->val[i] == NULL || cfg_vars[i].check(c->val[i], err, sizeof err) == 0)
+			continue;
+		if (cfg_vars[i].secret)
+			*cause = xasprintf("%s (from %s) %s", cfg_vars[i].name, c->origin[i], err);
+		else
+			*cause = xasprintf("%s (from %s) %s", cfg_vars[i].name, c->origin[i], err);
+		return -1;
+	}
+	if (c->val[CFG_DISCORD_TOKEN])
+		log_add_secret(c->val[CFG_DISCORD_TOKEN]);
+	if (strcmp(c->val[CFG_BOT_PLATFORM], "discord") == 0 && c->val[CFG_DISCORD_TOKEN] == NULL) {
+		*cause = xasprintf("DISCORD_TOKEN is not set but BOT_PLATFORM (from %s) is discord",
+				   c->origin[CFG_BOT_PLATFORM]);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	for (int i = 0; i < CFG_COUNT; i++)
+		free(c->val[i]);
+	memset(c, 0, sizeof *c);
+}
+
+const char *
+cfg_get(const struct config *c, enum cfg_id id)
+{
+	return c->val[id];
+}
+
+void
+config_print_help(void)
+{
+	printf("Environment (or .env in the working directory):\n");
+	for (int i = 0; i < CFG_COUNT; i++)
+		printf("  %-18s %s%s%s\n", cfg_vars[i].name, cfg_vars[i].help,
+		       cfg_vars[i].dflt ? "; default " : "", cfg_vars[i].dflt ? cfg_vars[i].dflt : "");
+}

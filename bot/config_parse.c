@@ -1,0 +1,248 @@
+/*
+ * config_parse: variable table, validators and .env parsing (see
+ * config_parse.h).  Pure.
+ */
+#include "config_parse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "strbuf.h"
+#include "xmem.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int
+check_platform(const char *v, char *err, size_t n)
+{
+	if (strcmp(v, "discord") == 0 || strcmp(v, "console") == 0)
+		return 0;
+	snprintf(err, n, "must be 'discord' or 'console', not '%s'", v);
+	return -1;
+}
+
+static int
+check_token(const char *v, char *err, size_t n)
+{
+	for (const char *p = v; *p; p++)
+		if (isspace((unsigned char)*p) || !isprint((unsigned char)*p)) {
+			snprintf(err, n, "contains spaces or control characters (copy the token again)");
+			return -1;
+		}
+	if (strncmp(v, "Bot ", 4) == 0 || strlen(v) < 20) {
+		snprintf(err, n, "does not look like a bot token (expected the long token from the "
+				 "developer portal, without 'Bot ')");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_url(const char *v, char *err, size_t n)
+{
+	if ((strncmp(v, "http://", 7) == 0 && v[7]) || (strncmp(v, "https://", 8) == 0 && v[8])) {
+		if (strchr(v, ' ') == NULL)
+			return 0;
+	}
+	snprintf(err, n, "must be an http:// or https:// URL, not '%s'", v);
+	return -1;
+}
+
+static int
+check_channels(const char *v, char *err, size_t n)
+{
+	const char *p = v;
+	while (*p) {
+		const char *s = p;
+		while (*p == ' ')
+			p++;
+		const char *d = p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		size_t digits = (size_t)(p - d);
+		while (*p == ' ')
+			p++;
+		if (digits < 1 || digits > 20 || (*p && *p != ',')) {
+			snprintf(err, n, "must be comma-separated channel ids (digits), problem near '%.20s'",
+				 s);
+			return -1;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int
+check_nonempty(const char *v, char *err, size_t n)
+{
+	if (*v)
+		return 0;
+	snprintf(err, n, "must not be empty");
+	return -1;
+}
+
+static int
+check_level(const char *v, char *err, size_t n)
+{
+	static const char *const ok[] = {"error", "warn", "info", "debug"};
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(v, ok[i]) == 0)
+			return 0;
+	snprintf(err, n, "must be error, warn, info or debug, not '%s'", v);
+	return -1;
+}
+
+static int
+check_unit(const char *v, char *err, size_t n)
+{
+	char *e;
+	double d = strtod(v, &e);
+	if (*v && *e == '\0' && d >= 0.0 && d <= 1.0)
+		return 0;
+	snprintf(err, n, "must be a number between 0 and 1, not '%s'", v);
+	return -1;
+}
+
+const struct cfg_var cfg_vars[CFG_COUNT] = {
+	[CFG_BOT_PLATFORM] = {"BOT_PLATFORM", NULL,
+			      "discord or console; unset: discord if DISCORD_TOKEN is set, else console",
+			      check_platform, 0},
+	[CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
+			       "bot token from the Discord developer portal (secret, never logged)",
+			       check_token, 1},
+	[CFG_DISCORD_API_BASE] = {"DISCORD_API_BASE", "https://discord.com/api/v10",
+				  "Discord REST base URL (tests point it at a local fake)", check_url,
+				  0},
+	[CFG_DISCORD_CHANNELS] = {"DISCORD_CHANNELS", NULL,
+				  "comma-separated channel ids where every message is a question",
+				  check_channels, 0},
+	[CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
+			       "folder with the answers, safety/ rules and synonyms.txt",
+			       check_nonempty, 0},
+	[CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
+	[CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,
+				"JSON-lines log of questions the bot could not answer (run only); "
+				"default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",
+				check_nonempty, 0},
+	[CFG_MATCH_THRESHOLD] = {"MATCH_THRESHOLD", STR(MATCH_DEFAULT_THRESHOLD),
+				 "minimum confidence (0-1) to answer; below it the bot falls back",
+				 check_unit, 0},
+	[CFG_MATCH_MARGIN] = {"MATCH_MARGIN", STR(MATCH_DEFAULT_MARGIN),
+			      "minimum lead of the best answer over the next (0-1); closer "
+			      "means the bot asks to clarify",
+			      check_unit, 0},
+};
+
+int
+cfg_find(const char *name)
+{
+	for (int i = 0; i < CFG_COUNT; i++)
+		if (strcmp(cfg_vars[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int
+cfg_parse_dotenv(const char *file, const char *buf, size_t len, struct env_list *out,
+		 struct problems *pr)
+{
+	int bad = 0;
+	unsigned line = 0;
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		line++;
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		char *l = xstrndup(p, (size_t)(le - p));
+		p = nl ? nl + 1 : end;
+		size_t ll = strlen(l);
+		if (ll && l[ll - 1] == '\r')
+			l[--ll] = '\0';
+		char *s = l;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0' || *s == '#') {
+			free(l);
+			continue;
+		}
+		if (strncmp(s, "export ", 7) == 0)
+			for (s += 7; *s == ' ';)
+				s++;
+		char *k = s;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		size_t kl = (size_t)(s - k);
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (kl == 0 || isdigit((unsigned char)*k) || *s != '=') {
+			problems_add(pr, file, line, 1, "expected KEY=value");
+			bad = 1;
+			free(l);
+			continue;
+		}
+		s++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		struct strbuf v = STRBUF_INIT;
+		sb_add(&v, "", 0);
+		int ok = 1;
+		if (*s == '\'' || *s == '"') {
+			char q = *s++;
+			while (*s && *s != q) {
+				if (q == '"' && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
+					s++;
+				sb_addc(&v, *s++);
+			}
+			if (*s != q) {
+				problems_add(pr, file, line, 1, "missing closing %c quote", q);
+				ok = 0;
+			} else {
+				s++;
+				while (*s == ' ' || *s == '\t')
+					s++;
+				if (*s && *s != '#') {
+					problems_add(pr, file, line, 1,
+						     "unexpected text after the quoted value");
+					ok = 0;
+				}
+			}
+		} else {
+			char *h = strchr(s, '#');
+			if (h)
+				*h = '\0';
+			size_t n = strlen(s);
+			while (n && isspace((unsigned char)s[n - 1]))
+				n--;
+			sb_add(&v, s, n);
+		}
+		if (!ok) {
+			bad = 1;
+			sb_free(&v);
+			free(l);
+			continue;
+		}
+		out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof *out->v);
+		out->v[out->n].key = xstrndup(k, kl);
+		out->v[out->n].value = sb_steal(&v);
+		out->v[out->n].line = line;
+		out->n++;
+		free(l);
+	}
+	return bad ? -1 : 0;
+}
+
+void
+env_list_free(struct env_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}

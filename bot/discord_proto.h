@@ -1,0 +1,231 @@
+/*
+ * discord_proto: the Discord gateway (v10) and REST payload codec, plus the
+ * small policies that are pure functions of a payload: the close-code
+ * table, who the bot answers, mention stripping, reply splitting, nonces,
+ * rate-limit headers, reconnect backoff and a bounded "already seen" set.
+ * Pure: no I/O, no clock, no environment, no globals beyond const tables.
+ * Strings it returns are new (caller frees with free()); the dp_event and
+ * dp_message members are owned by the struct and freed with dp_event_free().
+ * Builders that take the token return text that must never be logged.
+ */
+#ifndef DISCORD_PROTO_H
+#define DISCORD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DP_ID_MAX 24          /* a snowflake: 1-20 digits, plus NUL */
+#define DP_CONTENT_MAX 16384  /* bytes of message content accepted */
+#define DP_MENTIONS_MAX 1000  /* users in mentions[] */
+#define DP_MSG_MAX_CP 2000    /* code points per posted message */
+#define DP_NONCE_MAX 25       /* characters in a message nonce */
+#define DP_CHUNKS_MAX 99      /* chunks of one reply (bounds the nonce) */
+#define DP_URL_MAX 512
+/* GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT */
+#define DP_INTENTS 37377u
+#define DP_GW_QUERY "?v=10&encoding=json"
+
+enum dp_op {
+	DP_OP_DISPATCH = 0,
+	DP_OP_HEARTBEAT = 1,
+	DP_OP_IDENTIFY = 2,
+	DP_OP_RESUME = 6,
+	DP_OP_RECONNECT = 7,
+	DP_OP_INVALID_SESSION = 9,
+	DP_OP_HELLO = 10,
+	DP_OP_HEARTBEAT_ACK = 11
+};
+
+enum dp_kind {
+	DP_EV_HELLO,
+	DP_EV_HEARTBEAT_REQ, /* server op 1: send a heartbeat now */
+	DP_EV_HEARTBEAT_ACK,
+	DP_EV_RECONNECT,
+	DP_EV_INVALID_SESSION,
+	DP_EV_READY,
+	DP_EV_RESUMED,
+	DP_EV_MESSAGE,       /* MESSAGE_CREATE */
+	DP_EV_DISPATCH_OTHER, /* any other dispatch (MESSAGE_UPDATE, GUILD_CREATE, ...) */
+	DP_EV_OP_OTHER       /* an opcode a client does not receive */
+};
+
+struct dp_message {
+	char id[DP_ID_MAX];
+	char channel_id[DP_ID_MAX];
+	char guild_id[DP_ID_MAX]; /* "" in a DM */
+	char author_id[DP_ID_MAX];
+	int author_bot;           /* author.bot is true */
+	int webhook;              /* webhook_id is set */
+	int type;
+	char *content;            /* valid UTF-8, no NUL */
+	size_t content_len;
+	char (*mentions)[DP_ID_MAX];
+	size_t nmentions;
+};
+
+struct dp_event {
+	enum dp_kind kind;
+	int op;
+	long long seq;            /* "s"; -1 when null or absent */
+	char name[64];            /* "t" of a dispatch, "" otherwise */
+	unsigned heartbeat_ms;    /* HELLO */
+	int resumable;            /* INVALID_SESSION */
+	char *session_id;         /* READY */
+	char *resume_url;         /* READY */
+	char self_id[DP_ID_MAX];  /* READY: the bot's own user id */
+	struct dp_message msg;    /* MESSAGE */
+};
+
+/*
+ * Parse one gateway frame.  Returns 0, or -1 with a reason in why (the
+ * frame must be dropped).  Even on -1, ev->seq and ev->name are set when the
+ * envelope itself was valid, so the caller can still track the sequence.
+ * Always call dp_event_free() afterwards.
+ */
+int dp_parse_event(const char *buf, size_t len, struct dp_event *ev, char *why, size_t whylen);
+void dp_event_free(struct dp_event *ev);
+
+/* Outgoing gateway payloads (new strings).  identify/resume carry the token. */
+char *dp_identify_json(const char *token, unsigned intents);
+char *dp_resume_json(const char *token, const char *session_id, long long seq);
+char *dp_heartbeat_json(long long seq); /* seq < 0: "d": null */
+
+/* ---- close codes -------------------------------------------------------- */
+
+enum dp_close_action {
+	DP_CLOSE_RESUME,      /* reconnect and RESUME */
+	DP_CLOSE_NEW_SESSION, /* reconnect and IDENTIFY afresh */
+	DP_CLOSE_FATAL        /* stop: exit 3, do not reconnect */
+};
+
+struct dp_close_rule {
+	int code;             /* 0 in the default row */
+	enum dp_close_action action;
+	int our_bug;          /* log at error: we sent something wrong */
+	const char *message;  /* one line for the log */
+};
+
+extern const struct dp_close_rule dp_close_rules[];
+extern const size_t dp_close_nrules;
+/* The row for code; never NULL (unknown codes get the default, resume). */
+const struct dp_close_rule *dp_close_lookup(int code);
+/* The message for a rejected token (close 4004, 401/403 on /gateway/bot). */
+extern const char dp_token_rejected[];
+
+/* ---- answering policy ---------------------------------------------------- */
+
+/* 1 if self_id is in mentions[] or <@self_id>/<@!self_id> is in content. */
+int dp_is_mentioned(const struct dp_message *m, const char *self_id);
+/* 1 if id is one of the comma-separated ids in list (spaces allowed). */
+int dp_channel_listed(const char *list, const char *id);
+/*
+ * Who the bot answers: never itself, bots or webhooks; message types 0
+ * and 19 only; DMs always; in guilds when mentioned or when the channel is
+ * in channels (may be NULL).  Returns 1 to answer, or 0 with *why set to a
+ * static reason.
+ */
+int dp_should_answer(const struct dp_message *m, const char *self_id, const char *channels,
+		     const char **why);
+/*
+ * The question text: content with the bot's own mentions removed and
+ * whitespace trimmed; "help" when nothing is left.  New string, *len set.
+ */
+char *dp_question_text(const struct dp_message *m, const char *self_id, size_t *len);
+
+/* ---- replies ------------------------------------------------------------- */
+
+struct dp_span {
+	size_t off, len;
+};
+
+/*
+ * Split valid UTF-8 text into pieces of at most max_cp code points,
+ * preferring paragraph breaks, then line breaks and sentence ends, then
+ * spaces; whitespace at the cuts is dropped.  Returns a new array (caller
+ * frees) of *n spans into s; *n is 0 for blank text.
+ */
+struct dp_span *dp_split(const char *s, size_t len, size_t max_cp, size_t *n);
+
+/* "<message id>.<chunk>" into out (DP_NONCE_MAX + 1 bytes); -1 if too long. */
+int dp_nonce(const char *message_id, unsigned chunk, char *out, size_t outlen);
+
+/*
+ * The POST /channels/{id}/messages body for one chunk of a reply to
+ * question_id: content, nonce + enforce_nonce, allowed_mentions {"parse":
+ * []}, and a message_reference (fail_if_not_exists false) on chunk 0.
+ * Returns NULL if the nonce would be too long.
+ */
+char *dp_reply_json(const char *content, size_t len, const char *question_id, unsigned chunk);
+
+/* ---- REST --------------------------------------------------------------- */
+
+struct dp_gateway {
+	char *url;            /* ws:// or wss:// */
+	long remaining;       /* session_start_limit.remaining, -1 if absent */
+	long reset_after_ms;  /* session_start_limit.reset_after, 0 if absent */
+};
+
+/* Parse the GET /gateway/bot body.  Returns 0 or -1 with why. */
+int dp_parse_gateway_bot(const char *buf, size_t len, struct dp_gateway *g, char *why,
+			 size_t whylen);
+void dp_gateway_free(struct dp_gateway *g);
+
+struct dp_url {
+	int tls;
+	char host[256];
+	int port;
+	char path[DP_URL_MAX]; /* with DP_GW_QUERY appended */
+};
+
+/* Split a gateway URL (ws[s]://host[:port][/path]).  Returns 0 or -1 with why. */
+int dp_parse_ws_url(const char *url, struct dp_url *u, char *why, size_t whylen);
+
+struct dp_ratelimit {
+	int has_remaining;
+	long remaining;        /* X-RateLimit-Remaining */
+	double reset_after;    /* X-RateLimit-Reset-After, seconds; -1 if absent */
+	double retry_after;    /* Retry-After header, seconds; -1 if absent */
+	int global;            /* X-RateLimit-Global: true */
+	char bucket[64];       /* X-RateLimit-Bucket */
+	char scope[16];        /* X-RateLimit-Scope */
+};
+
+/* Parse response header lines ("Name: value\r\n"...), names case-insensitive. */
+void dp_parse_ratelimit(const char *hdrs, size_t len, struct dp_ratelimit *rl);
+/* retry_after (seconds) from a 429 body, or -1; *global from "global". */
+double dp_parse_retry_after(const char *body, size_t len, int *global);
+
+/* ---- timing helpers (the caller supplies clock and randomness) ----------- */
+
+/*
+ * Reconnect delay for the attempt-th consecutive retry (0-based): half of
+ * min(60 s, 1 s << attempt) plus a random part of the other half.
+ */
+unsigned dp_backoff_ms(unsigned attempt, uint32_t rnd);
+
+#define DP_GW_WINDOW_MS 60000u
+#define DP_GW_LIMIT 115 /* Discord allows 120 events per 60 s; keep a margin */
+
+/* Sliding window of gateway sends. */
+struct dp_ratewin {
+	uint64_t t[DP_GW_LIMIT];
+	size_t head, n;
+};
+
+/* Milliseconds to wait before the next send at now_ms (0: send now). */
+uint64_t dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms);
+void dp_ratewin_note(struct dp_ratewin *w, uint64_t now_ms);
+
+#define DP_SEEN_MAX 4096
+
+/* Bounded set of message ids; the oldest is forgotten first. */
+struct dp_seen {
+	char (*ids)[DP_ID_MAX];
+	size_t head, n;
+};
+
+/* 1 if id was new (and is now remembered), 0 if already seen. */
+int dp_seen_add(struct dp_seen *s, const char *id);
+void dp_seen_free(struct dp_seen *s);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * kb: knowledge folder scanning and reading (see kb.h).
+ */
+#include "kb.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hmap.h"
+#include "xmem.h"
+
+#define MAX_FILES 100000
+#define MAX_DEPTH 8
+
+struct scan {
+	char **rel;
+	size_t n, cap;
+};
+
+static int
+scan_dir(const char *root, const char *rel, int depth, struct scan *s, char **cause)
+{
+	char *path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		*cause = xasprintf("cannot read knowledge folder %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue; /* ., .., editor swap and hidden files */
+		char *r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		char *full = xasprintf("%s/%s", root, r);
+		struct stat st;
+		int isdir = 0, isreg = 0;
+		if (lstat(full, &st) == 0) {
+			isdir = S_ISDIR(st.st_mode);
+			isreg = S_ISREG(st.st_mode);
+		}
+		free(full);
+		if (isdir && depth < MAX_DEPTH) {
+			if (scan_dir(root, r, depth + 1, s, cause) < 0) {
+				free(r);
+				closedir(d);
+				free(path);
+				return -1;
+			}
+			free(r);
+		} else if (isreg && knowledge_file_kind(r) != KBF_IGNORED && s->n < MAX_FILES) {
+			s->rel = xgrow(s->rel, &s->cap, s->n + 1, sizeof *s->rel);
+			s->rel[s->n++] = r;
+		} else {
+			free(r);
+		}
+	}
+	closedir(d);
+	free(path);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+read_file(const char *path, size_t *len, char **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = xstrdup(strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size > KB_FILE_MAX) {
+		*err = xasprintf("file is too large (limit %d bytes)", KB_FILE_MAX);
+		close(fd);
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = xstrdup(strerror(errno));
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			if (cap > KB_FILE_MAX) {
+				*err = xasprintf("file is too large (limit %d bytes)", KB_FILE_MAX);
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+struct knowledge *
+kb_load(struct text_ctx *t, const char *dir, const struct hmap *dict, struct problems *pr,
+	char **cause)
+{
+	struct scan s = {0};
+	char *root = xstrdup(dir);
+	size_t rl = strlen(root);
+	while (rl > 1 && root[rl - 1] == '/')
+		root[--rl] = '\0';
+	if (scan_dir(root, "", 0, &s, cause) < 0) {
+		for (size_t i = 0; i < s.n; i++)
+			free(s.rel[i]);
+		free(s.rel);
+		free(root);
+		return NULL;
+	}
+	if (s.n > 1)
+		qsort(s.rel, s.n, sizeof *s.rel, cmp_str);
+	struct kb_file *files = xcalloc(s.n ? s.n : 1, sizeof *files);
+	size_t nf = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		char *path = xasprintf("%s/%s", root, s.rel[i]);
+		char *err = NULL;
+		size_t len = 0;
+		char *data = read_file(path, &len, &err);
+		if (data == NULL) {
+			problems_add(pr, path, 1, 1, "%s", err);
+			free(err);
+			free(path);
+			free(s.rel[i]);
+			continue;
+		}
+		files[nf].path = path;
+		files[nf].rel = s.rel[i];
+		files[nf].data = data;
+		files[nf].len = len;
+		nf++;
+	}
+	free(s.rel);
+	struct knowledge *k = knowledge_build(t, files, nf, dict, pr);
+	for (size_t i = 0; i < nf; i++) {
+		free(files[i].path);
+		free(files[i].rel);
+		free(files[i].data);
+	}
+	free(files);
+	free(root);
+	return k;
+}
+
+struct hmap *
+kb_load_dictionary(struct text_ctx *t)
+{
+	static const char *const paths[] = {"/usr/share/dict/american-english",
+					    "/usr/share/dict/british-english", NULL};
+	struct hmap *h = NULL;
+	struct tokens tk = {0};
+	for (const char *const *p = paths; *p; p++) {
+		FILE *f = fopen(*p, "r");
+		if (f == NULL)
+			continue;
+		if (h == NULL) {
+			h = xcalloc(1, sizeof *h);
+			hmap_init(h);
+		}
+		char line[128];
+		while (fgets(line, sizeof line, f)) {
+			size_t n = strcspn(line, "\r\n");
+			line[n] = '\0';
+			if (n == 0 || strchr(line, '\''))
+				continue;
+			/* fold exactly as questions are folded (accents, case) */
+			text_tokenize(t, line, n, &tk);
+			if (tk.n == 1)
+				hmap_put(h, tk.v[0].surf, tk.v[0].surf_len, 1, NULL);
+		}
+		fclose(f);
+	}
+	tokens_free(&tk);
+	return h;
+}

@@ -1,0 +1,702 @@
+/*
+ * kb_parse: front matter splitting, YAML (libyaml document API) and field
+ * validation for answer and rule files; the synonyms line format.  Pure.
+ */
+#include "kb_parse.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "strbuf.h"
+#include "utf8.h"
+#include "xmem.h"
+
+void
+problems_add(struct problems *pr, const char *file, unsigned line, unsigned col,
+	     const char *fmt, ...)
+{
+	pr->v = xgrow(pr->v, &pr->cap, pr->n + 1, sizeof *pr->v);
+	struct problem *p = &pr->v[pr->n++];
+	p->file = xstrdup(file);
+	p->line = line;
+	p->col = col;
+	va_list ap;
+	va_start(ap, fmt);
+	struct strbuf b = STRBUF_INIT;
+	char tmp[512];
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	sb_adds(&b, tmp);
+	p->msg = sb_steal(&b);
+}
+
+static int
+problem_cmp(const void *a, const void *b)
+{
+	const struct problem *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return strcmp(x->msg, y->msg);
+}
+
+void
+problems_sort(struct problems *pr)
+{
+	if (pr->n > 1)
+		qsort(pr->v, pr->n, sizeof *pr->v, problem_cmp);
+}
+
+void
+problems_free(struct problems *pr)
+{
+	for (size_t i = 0; i < pr->n; i++) {
+		free(pr->v[i].file);
+		free(pr->v[i].msg);
+	}
+	free(pr->v);
+	memset(pr, 0, sizeof *pr);
+}
+
+const char *
+kb_level_name(enum rule_level l)
+{
+	static const char *const names[] = {"emergency", "urgent", "caution", "info"};
+	return names[l];
+}
+
+/* ---- front matter ------------------------------------------------------ */
+
+struct fm {
+	const char *yaml;
+	size_t yaml_len;
+	const char *body;
+	size_t body_len;
+	unsigned body_line; /* file line where the body starts */
+};
+
+/* Is the line [p, end) exactly "---" plus optional spaces / CR? */
+static int
+is_fence(const char *p, const char *end)
+{
+	if (end - p < 3 || memcmp(p, "---", 3) != 0)
+		return 0;
+	for (p += 3; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+static int
+split_front_matter(const char *file, const char *buf, size_t len, struct fm *fm,
+		   struct problems *pr)
+{
+	size_t bad = utf8_invalid_at(buf, len);
+	if (bad < len) {
+		unsigned line = 1, col = 1;
+		for (size_t i = 0; i < bad; i++) {
+			if (buf[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+				col++;
+			}
+		}
+		problems_add(pr, file, line, col, "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
+			     (unsigned char)buf[bad]);
+		return -1;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		problems_add(pr, file, 1, 1, "file contains a NUL byte; is it a text file?");
+		return -1;
+	}
+	const char *p = buf, *end = buf + len;
+	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *le = nl ? nl : end;
+	if (!is_fence(p, le)) {
+		problems_add(pr, file, 1, 1,
+			     "missing front matter: the first line must be '---'");
+		return -1;
+	}
+	if (nl == NULL) {
+		problems_add(pr, file, 1, 1, "front matter is not closed: add a line '---' after it");
+		return -1;
+	}
+	const char *y = nl + 1;
+	unsigned line = 2;
+	for (const char *q = y; q < end;) {
+		const char *n2 = memchr(q, '\n', (size_t)(end - q));
+		const char *e2 = n2 ? n2 : end;
+		if (is_fence(q, e2)) {
+			fm->yaml = y;
+			fm->yaml_len = (size_t)(q - y);
+			fm->body = n2 ? n2 + 1 : end;
+			fm->body_len = (size_t)(end - fm->body);
+			fm->body_line = line + 1;
+			return 0;
+		}
+		if (n2 == NULL)
+			break;
+		q = n2 + 1;
+		line++;
+	}
+	problems_add(pr, file, 1, 1, "front matter is not closed: add a line '---' after it");
+	return -1;
+}
+
+/* Trim surrounding blank space and CRs; returns a new string. */
+static char *
+trim_body(const char *b, size_t n, unsigned *line)
+{
+	size_t s = 0;
+	while (s < n && isspace((unsigned char)b[s])) {
+		if (b[s] == '\n')
+			(*line)++;
+		s++;
+	}
+	while (n > s && isspace((unsigned char)b[n - 1]))
+		n--;
+	struct strbuf o = STRBUF_INIT;
+	sb_add(&o, "", 0);
+	for (size_t i = s; i < n; i++)
+		if (b[i] != '\r')
+			sb_addc(&o, b[i]);
+	return sb_steal(&o);
+}
+
+/* ---- YAML fields -------------------------------------------------------- */
+
+enum ftype { F_STR, F_LIST, F_INT, F_LEVEL };
+
+struct field {
+	const char *name;
+	enum ftype type;
+	int required;
+	size_t off; /* offset of struct kb_str / kb_list / int in the record */
+};
+
+struct yctx {
+	const char *file;
+	yaml_document_t *doc;
+	struct problems *pr;
+	int errors;
+};
+
+static unsigned
+yline(const yaml_node_t *n)
+{
+	return (unsigned)n->start_mark.line + 2;
+}
+
+static char *
+scalar_dup(const yaml_node_t *n)
+{
+	return xstrndup((const char *)n->data.scalar.value, n->data.scalar.length);
+}
+
+static int
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 30 || lb > 30)
+		return 99;
+	int d[31][31];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+#define YERR(c, line, ...)                                              \
+	do {                                                            \
+		problems_add((c)->pr, (c)->file, (line), 1, __VA_ARGS__); \
+		(c)->errors++;                                          \
+	} while (0)
+
+static int
+blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static void
+take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
+{
+	char *base = rec;
+	switch (f->type) {
+	case F_STR: {
+		struct kb_str *s = (struct kb_str *)(base + f->off);
+		if (v->type != YAML_SCALAR_NODE) {
+			YERR(c, yline(v), "'%s' must be a single text value%s", f->name,
+			     v->type == YAML_SEQUENCE_NODE ? ", not a list" : "");
+			return;
+		}
+		s->s = scalar_dup(v);
+		s->line = yline(v);
+		if (blank(s->s))
+			YERR(c, yline(v), "'%s' is empty", f->name);
+		return;
+	}
+	case F_INT:
+	case F_LEVEL: {
+		if (v->type != YAML_SCALAR_NODE) {
+			YERR(c, yline(v), "'%s' must be a single value", f->name);
+			return;
+		}
+		char *s = scalar_dup(v);
+		int *out = (int *)(void *)(base + f->off);
+		if (f->type == F_INT) {
+			char *e;
+			long x = strtol(s, &e, 10);
+			if (*s == '\0' || *e != '\0' || x < -1000000 || x > 1000000)
+				YERR(c, yline(v), "'%s' must be a whole number, not '%s'", f->name, s);
+			else
+				*out = (int)x;
+		} else {
+			static const char *const lv[] = {"emergency", "urgent", "caution", "info"};
+			int found = -1;
+			for (int i = 0; i < 4; i++)
+				if (strcmp(s, lv[i]) == 0)
+					found = i;
+			if (found < 0)
+				YERR(c, yline(v),
+				     "'%s' must be emergency, urgent, caution or info, not '%s'",
+				     f->name, s);
+			else
+				*out = found;
+		}
+		free(s);
+		return;
+	}
+	case F_LIST: {
+		struct kb_list *l = (struct kb_list *)(base + f->off);
+		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
+			return; /* "tags:" with nothing: an empty list */
+		if (v->type != YAML_SEQUENCE_NODE) {
+			YERR(c, yline(v), "'%s' must be a list (lines starting with '- ')",
+			     f->name);
+			return;
+		}
+		size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		l->v = xcalloc(n ? n : 1, sizeof *l->v);
+		for (size_t i = 0; i < n; i++) {
+			yaml_node_t *it = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+			if (it == NULL)
+				continue;
+			if (it->type != YAML_SCALAR_NODE) {
+				YERR(c, yline(it),
+				     "an item of '%s' is not plain text; put it in quotes if it contains ': '",
+				     f->name);
+				l->bad = 1;
+				continue;
+			}
+			char *s = scalar_dup(it);
+			if (blank(s)) {
+				YERR(c, yline(it), "an item of '%s' is empty", f->name);
+				l->bad = 1;
+				free(s);
+				continue;
+			}
+			l->v[l->n].s = s;
+			l->v[l->n].line = yline(it);
+			l->n++;
+		}
+		return;
+	}
+	}
+}
+
+/*
+ * Load the YAML block and dispatch keys through the field table.  Records
+ * the line of each key in key_lines (by field index) for later checks.
+ */
+static int
+parse_fields(const char *file, const struct fm *fm, const struct field *fields, size_t nf,
+	     void *rec, unsigned *key_lines, struct problems *pr)
+{
+	yaml_parser_t p;
+	yaml_document_t doc;
+	int rc = -1;
+	struct yctx c = {file, &doc, pr, 0};
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)fm->yaml, fm->yaml_len);
+	if (!yaml_parser_load(&p, &doc)) {
+		unsigned line = (unsigned)p.problem_mark.line + 2;
+		unsigned col = (unsigned)p.problem_mark.column + 1;
+		if (p.context)
+			problems_add(pr, file, line, col, "YAML: %s (%s at line %u)",
+				     p.problem ? p.problem : "syntax error", p.context,
+				     (unsigned)p.context_mark.line + 2);
+		else
+			problems_add(pr, file, line, col, "YAML: %s",
+				     p.problem ? p.problem : "syntax error");
+		yaml_parser_delete(&p);
+		return -1;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		problems_add(pr, file, root ? yline(root) : 2, 1,
+			     "front matter must be 'key: value' lines (id, title, ...)");
+		goto out;
+	}
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+	     pair < root->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
+		if (k == NULL || v == NULL)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			YERR(&c, yline(k), "a key must be a plain word");
+			continue;
+		}
+		char *name = scalar_dup(k);
+		size_t fi = nf;
+		for (size_t i = 0; i < nf; i++)
+			if (strcmp(fields[i].name, name) == 0)
+				fi = i;
+		if (fi == nf) {
+			const char *best = NULL;
+			int bd = 3;
+			for (size_t i = 0; i < nf; i++) {
+				int d = edit_distance(name, fields[i].name);
+				if (d < bd) {
+					bd = d;
+					best = fields[i].name;
+				}
+			}
+			struct strbuf allowed = STRBUF_INIT;
+			for (size_t i = 0; i < nf; i++)
+				sb_addf(&allowed, "%s%s", i ? ", " : "", fields[i].name);
+			if (best)
+				problems_add(pr, file, yline(k), 1,
+					     "unknown key '%s' (did you mean '%s'?)", name, best);
+			else
+				problems_add(pr, file, yline(k), 1,
+					     "unknown key '%s' (allowed: %s)", name, allowed.s);
+			sb_free(&allowed);
+			c.errors++;
+		} else if (key_lines[fi]) {
+			problems_add(pr, file, yline(k), 1,
+				     "key '%s' appears twice (first at line %u)", name,
+				     key_lines[fi]);
+			c.errors++;
+		} else {
+			key_lines[fi] = yline(k);
+			take_field(&c, &fields[fi], v, rec);
+		}
+		free(name);
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (fields[i].required && !key_lines[i]) {
+			problems_add(pr, file, 2, 1, "missing required key '%s'", fields[i].name);
+			c.errors++;
+		}
+	rc = c.errors ? -1 : 0;
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+static int
+valid_id(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+valid_date(const char *s)
+{
+	int y, m, d;
+	char extra;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
+		return 0;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 0;
+	return 1;
+}
+
+static void
+check_id(const char *file, const struct kb_str *id, struct problems *pr, int *errors)
+{
+	if (id->s && !blank(id->s) && !valid_id(id->s)) {
+		problems_add(pr, file, id->line, 1,
+			     "id '%s' may only use lowercase letters, digits and '-'", id->s);
+		(*errors)++;
+	}
+}
+
+static int
+check_body(const char *file, struct fm *fm, char **out, unsigned *line, struct problems *pr)
+{
+	*line = fm->body_line;
+	*out = trim_body(fm->body, fm->body_len, line);
+	size_t n = utf8_count(*out, strlen(*out));
+	if (n == 0) {
+		problems_add(pr, file, fm->body_line, 1,
+			     "the text after the front matter is empty; write the reply there");
+		return -1;
+	}
+	if (n > KB_BODY_MAX) {
+		problems_add(pr, file, *line, 1, "text is too long: %zu characters (limit %d)", n,
+			     KB_BODY_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+#define OFF(type, m) offsetof(type, m)
+
+int
+kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *out,
+	       struct problems *pr)
+{
+	static const struct field fields[] = {
+		{"id", F_STR, 1, OFF(struct kb_entry, id)},
+		{"title", F_STR, 1, OFF(struct kb_entry, title)},
+		{"questions", F_LIST, 1, OFF(struct kb_entry, questions)},
+		{"tags", F_LIST, 0, OFF(struct kb_entry, tags)},
+		{"related", F_LIST, 0, OFF(struct kb_entry, related)},
+		{"source", F_STR, 1, OFF(struct kb_entry, source)},
+		{"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
+	};
+	enum { NF = sizeof fields / sizeof fields[0] };
+	unsigned key_lines[NF] = {0};
+	struct fm fm;
+	int errors = 0;
+
+	memset(out, 0, sizeof *out);
+	out->file = xstrdup(file);
+	if (len > KB_FILE_MAX) {
+		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
+			     KB_FILE_MAX);
+		return -1;
+	}
+	if (split_front_matter(file, buf, len, &fm, pr) < 0)
+		return -1;
+	if (parse_fields(file, &fm, fields, NF, out, key_lines, pr) < 0)
+		errors++;
+	check_id(file, &out->id, pr, &errors);
+	if (out->questions.v && !out->questions.bad && out->questions.n < KB_QUESTIONS_MIN) {
+		problems_add(pr, file, key_lines[2], 1,
+			     "'questions' needs at least %d phrasings (has %zu)", KB_QUESTIONS_MIN,
+			     out->questions.n);
+		errors++;
+	}
+	if (out->reviewed.s && !blank(out->reviewed.s) && !valid_date(out->reviewed.s)) {
+		problems_add(pr, file, out->reviewed.line, 1,
+			     "'reviewed' must be a date written YYYY-MM-DD, not '%s'",
+			     out->reviewed.s);
+		errors++;
+	}
+	for (size_t i = 0; i < out->related.n; i++)
+		if (!valid_id(out->related.v[i].s)) {
+			problems_add(pr, file, out->related.v[i].line, 1,
+				     "'related' item '%s' is not an id", out->related.v[i].s);
+			errors++;
+		}
+	for (size_t i = 0; i < out->tags.n; i++)
+		if (strcmp(out->tags.v[i].s, "small-talk") == 0)
+			out->small_talk = 1;
+	if (check_body(file, &fm, &out->body, &out->body_line, pr) < 0)
+		errors++;
+	return errors ? -1 : 0;
+}
+
+int
+kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out,
+	      struct problems *pr)
+{
+	static const struct field fields[] = {
+		{"id", F_STR, 1, OFF(struct kb_rule, id)},
+		{"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
+		{"priority", F_INT, 1, OFF(struct kb_rule, priority)},
+		{"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
+		{"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
+	};
+	enum { NF = sizeof fields / sizeof fields[0] };
+	unsigned key_lines[NF] = {0};
+	struct fm fm;
+	int errors = 0;
+
+	memset(out, 0, sizeof *out);
+	out->file = xstrdup(file);
+	if (len > KB_FILE_MAX) {
+		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
+			     KB_FILE_MAX);
+		return -1;
+	}
+	if (split_front_matter(file, buf, len, &fm, pr) < 0)
+		return -1;
+	if (parse_fields(file, &fm, fields, NF, out, key_lines, pr) < 0)
+		errors++;
+	check_id(file, &out->id, pr, &errors);
+	out->has_triggers = key_lines[3] != 0;
+	int is_disclaimer = out->id.s && strcmp(out->id.s, "disclaimer") == 0;
+	if (is_disclaimer && out->has_triggers) {
+		problems_add(pr, file, key_lines[3], 1,
+			     "'disclaimer' takes no triggers: it is added to every health reply");
+		errors++;
+	} else if (!is_disclaimer && out->id.s && (!out->has_triggers || out->triggers.n == 0)) {
+		problems_add(pr, file, key_lines[3] ? key_lines[3] : 2, 1,
+			     "rule '%s' needs a 'triggers' list", out->id.s);
+		errors++;
+	}
+	if (check_body(file, &fm, &out->body, &out->body_line, pr) < 0)
+		errors++;
+	return errors ? -1 : 0;
+}
+
+int
+kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
+		  struct problems *pr)
+{
+	int errors = 0;
+	memset(out, 0, sizeof *out);
+	out->file = xstrdup(file);
+	size_t bad = utf8_invalid_at(buf, len);
+	if (bad < len) {
+		unsigned line = 1;
+		for (size_t i = 0; i < bad; i++)
+			line += buf[i] == '\n';
+		problems_add(pr, file, line, 1, "invalid UTF-8; save the file as UTF-8");
+		return -1;
+	}
+	size_t cap = 0;
+	unsigned line = 0;
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		line++;
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *hash = memchr(p, '#', (size_t)(le - p));
+		const char *ce = hash ? hash : le;
+		char *l = xstrndup(p, (size_t)(ce - p));
+		p = nl ? nl + 1 : end;
+		if (blank(l)) {
+			free(l);
+			continue;
+		}
+		struct kb_syn g = {NULL, 0};
+		size_t gcap = 0;
+		int bad_line = 0;
+		for (char *tok = l;;) {
+			char *eq = strchr(tok, '=');
+			if (eq)
+				*eq = '\0';
+			char *s = tok;
+			while (isspace((unsigned char)*s))
+				s++;
+			size_t n = strlen(s);
+			while (n && isspace((unsigned char)s[n - 1]))
+				n--;
+			if (n == 0)
+				bad_line = 1;
+			g.terms = xgrow(g.terms, &gcap, g.n + 1, sizeof *g.terms);
+			g.terms[g.n].s = xstrndup(s, n);
+			for (char *c = g.terms[g.n].s; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			g.terms[g.n].line = line;
+			g.n++;
+			if (!eq)
+				break;
+			tok = eq + 1;
+		}
+		if (g.n < 2 || bad_line) {
+			problems_add(pr, file, line, 1,
+				     g.n < 2 ? "expected 'term = term' (two or more terms joined by '=')"
+					     : "empty term: check for a doubled or trailing '='");
+			errors++;
+			for (size_t i = 0; i < g.n; i++)
+				free(g.terms[i].s);
+			free(g.terms);
+		} else {
+			out->v = xgrow(out->v, &cap, out->n + 1, sizeof *out->v);
+			out->v[out->n++] = g;
+		}
+		free(l);
+	}
+	return errors ? -1 : 0;
+}
+
+static void
+list_free(struct kb_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].s);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+kb_entry_free(struct kb_entry *e)
+{
+	free(e->file);
+	free(e->id.s);
+	free(e->title.s);
+	free(e->source.s);
+	free(e->reviewed.s);
+	list_free(&e->questions);
+	list_free(&e->tags);
+	list_free(&e->related);
+	free(e->body);
+	memset(e, 0, sizeof *e);
+}
+
+void
+kb_rule_free(struct kb_rule *r)
+{
+	free(r->file);
+	free(r->id.s);
+	list_free(&r->triggers);
+	list_free(&r->unless);
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+void
+kb_syns_free(struct kb_syns *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t j = 0; j < s->v[i].n; j++)
+			free(s->v[i].terms[j].s);
+		free(s->v[i].terms);
+	}
+	free(s->v);
+	free(s->file);
+	memset(s, 0, sizeof *s);
+}

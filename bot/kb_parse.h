@@ -1,0 +1,94 @@
+/*
+ * kb_parse: one knowledge file (Markdown with YAML front matter) or the
+ * synonyms file, as bytes in memory, into records.  Pure: no I/O; every
+ * problem is reported as file:line:col with a message, never printed.
+ * Records and problems are owned by the caller (free with the _free calls).
+ */
+#ifndef KB_PARSE_H
+#define KB_PARSE_H
+
+#include <stddef.h>
+
+#define KB_BODY_MAX 1500   /* Unicode code points per answer body */
+#define KB_QUESTIONS_MIN 3
+#define KB_FILE_MAX (256 * 1024)
+
+struct problem {
+	char *file;
+	unsigned line, col;
+	char *msg;
+};
+
+struct problems {
+	struct problem *v;
+	size_t n, cap;
+};
+
+void problems_add(struct problems *pr, const char *file, unsigned line, unsigned col,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sort by file, line, column (stable for equal keys). */
+void problems_sort(struct problems *pr);
+void problems_free(struct problems *pr);
+
+/* A string with the file line it came from. */
+struct kb_str {
+	char *s;
+	unsigned line;
+};
+
+struct kb_list {
+	struct kb_str *v;
+	size_t n;
+	int bad; /* some items were rejected */
+};
+
+struct kb_entry {
+	char *file;
+	struct kb_str id, title, source, reviewed;
+	struct kb_list questions, tags, related;
+	char *body;          /* trimmed Markdown */
+	unsigned body_line;
+	int small_talk;      /* tagged small-talk: no disclaimer */
+};
+
+enum rule_level { LEVEL_EMERGENCY, LEVEL_URGENT, LEVEL_CAUTION, LEVEL_INFO };
+
+struct kb_rule {
+	char *file;
+	struct kb_str id;
+	enum rule_level level;
+	int priority;
+	int has_triggers;
+	struct kb_list triggers, unless;
+	char *body;
+	unsigned body_line;
+};
+
+/* A synonym group: terms[0] is the canonical term. */
+struct kb_syn {
+	struct kb_str *terms;
+	size_t n;
+};
+
+struct kb_syns {
+	char *file;
+	struct kb_syn *v;
+	size_t n;
+};
+
+/* Parse an answer file.  Returns 0, or -1 after adding problems. */
+int kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *out,
+		   struct problems *pr);
+/* Parse a safety rule file.  Returns 0, or -1 after adding problems. */
+int kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out,
+		  struct problems *pr);
+/* Parse synonyms text ("a = b = c" lines, # comments).  Returns 0 or -1. */
+int kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
+		      struct problems *pr);
+
+void kb_entry_free(struct kb_entry *e);
+void kb_rule_free(struct kb_rule *r);
+void kb_syns_free(struct kb_syns *s);
+const char *kb_level_name(enum rule_level l);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * knowledge: one immutable version of the knowledge base (answers, safety
+ * rules, synonyms, matcher index, compiled rules), assembled from file
+ * contents already in memory.  Pure: the directory scan lives in kb.c.
+ * Cross-file checks (duplicate ids and questions, unknown related ids) are
+ * reported here.  Owned by the caller; free with knowledge_free().
+ */
+#ifndef KNOWLEDGE_H
+#define KNOWLEDGE_H
+
+#include <stddef.h>
+
+#include "kb_parse.h"
+#include "match.h"
+#include "safety.h"
+#include "text.h"
+
+struct kb_file {
+	char *path;   /* as shown in messages, e.g. knowledge/massage/x.md */
+	char *rel;    /* relative to the knowledge folder, e.g. massage/x.md */
+	char *data;
+	size_t len;
+};
+
+enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_IGNORED };
+
+struct knowledge {
+	struct kb_entry *entries;
+	size_t nentries;
+	struct kb_rule *rules;
+	size_t nrules;
+	struct kb_syns syns;
+	struct match_index *match;
+	struct safety_set *safety;
+	int crisis, disclaimer; /* rule indices, -1 if absent */
+	char missing[256];      /* required rule ids not present, space separated */
+};
+
+/* The nine rule ids the bot needs to start. */
+extern const char *const knowledge_required_rules[];
+
+enum kb_file_kind knowledge_file_kind(const char *rel);
+
+/*
+ * Parse and cross-check files (sorted by path by the caller).  Always
+ * returns a knowledge (possibly partial); problems tell whether it is
+ * usable: callers must not serve a knowledge built with problems.
+ */
+struct hmap;
+/* dict: optional English word list for the matcher (see match_build). */
+struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
+				  const struct hmap *dict, struct problems *pr);
+void knowledge_free(struct knowledge *k);
+
+int knowledge_find(const struct knowledge *k, const char *id);
+int knowledge_find_rule(const struct knowledge *k, const char *id);
+
+#endif

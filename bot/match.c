@@ -1,0 +1,1006 @@
+/*
+ * match: IDF-weighted overlap matcher with typo and compound handling
+ * (see match.h for the model).  Pure.
+ */
+#include "match.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "strbuf.h"
+#include "xmem.h"
+
+#define TYPO_CACHE_MAX 8192
+
+const struct match_tuning match_default_tuning = {
+	.q_exp = 0.30,
+	.bag_weight = 0.45,
+	.unknown_frac = 2.0,
+	.unknown_common_frac = 0.8,
+	.common_weight = 1.0,
+	.c_typo1 = 0.85,
+	.c_typo2 = 0.7,
+	.c_split = 0.9,
+	.q_exp_small = 0.8,
+	.body_weight = 1.0,
+	.stop_weight = 0.3,
+	.unknown_exp = 0.5,
+};
+
+struct term {
+	double idf;          /* already scaled down for common English words */
+	uint32_t p_off, p_n; /* phrasing postings */
+	uint32_t i_off, i_n; /* intent postings */
+	int last_intent;     /* build only */
+	int last_phr;
+	int last_body;
+};
+
+struct phr {
+	uint32_t intent;
+	double w; /* sum of idf of its terms */
+};
+
+struct syn_var {
+	uint32_t off, n;       /* variant stems in syn_stems */
+	uint32_t c_off, c_n;   /* canonical stems */
+	int next;              /* next variant with the same first stem */
+};
+
+struct match_index {
+	size_t nintent;
+	struct hmap terms;
+	struct term *tv;
+	size_t nterms, capterms;
+	uint32_t *post, *ipost;
+	float *iw;            /* weight of each intent posting: 1, or body_weight */
+	struct phr *ph;
+	size_t nph, capph;
+	double unk_weight;
+
+	struct hmap surf;                /* surface word -> id */
+	char (*surf_stem)[TEXT_WORD_MAX];
+	uint32_t *surf_df;
+	size_t nsurf, capsurf;
+	struct hmap dels;                /* delete variant -> first node */
+	struct dnode {
+		uint32_t surf;
+		int next;
+	} *dn;
+	size_t ndn, capdn;
+
+	struct hmap syn_first;           /* first stem -> first variant */
+	struct syn_var *sv;
+	size_t nsv, capsv;
+	char (*syn_stems)[TEXT_WORD_MAX];
+	size_t nss, capss;
+	struct hmap known;               /* stems the matcher understands */
+	struct hmap exact;               /* whole phrasing, folded -> intent */
+	struct match_tuning tu;
+	const struct hmap *dict;         /* borrowed English word list, or NULL */
+	uint8_t *small_talk;             /* per intent */
+	uint8_t *term_common;            /* build only */
+	uint64_t vocab_hash;
+};
+
+/* a word of the query as the matcher reads it */
+struct qtok {
+	char stem[TEXT_WORD_MAX];
+	double c;
+	uint16_t tok;
+};
+
+struct qterm {
+	int term;
+	double c;
+	uint16_t tok;
+};
+
+struct match_scratch {
+	double *acc;
+	uint32_t *touched;
+	size_t ntouched, capph;
+	double *best, *bag;
+	uint32_t *itouched;
+	uint8_t *iseen;
+	size_t nitouched, capin;
+	struct qtok *seq, *seq2;
+	size_t nseq, nseq2, capseq, capseq2;
+	struct qterm *qt;
+	size_t nqt, capqt;
+	struct hmap cache;   /* query word -> surf id, or -2 */
+	uint64_t cache_vocab;
+	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
+	size_t capreading;
+};
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static int
+osa_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
+{
+	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
+	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
+		return maxd + 1;
+	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
+		return maxd + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+static int
+term_id(struct match_index *m, const char *stem, size_t n)
+{
+	int ins;
+	int *v = hmap_put(&m->terms, stem, n, (int)m->nterms, &ins);
+	if (ins) {
+		m->tv = xgrow(m->tv, &m->capterms, m->nterms + 1, sizeof *m->tv);
+		memset(&m->tv[m->nterms], 0, sizeof *m->tv);
+		m->tv[m->nterms].last_intent = -1;
+		m->tv[m->nterms].last_phr = -1;
+		m->tv[m->nterms].last_body = -1;
+		m->nterms++;
+	}
+	return *v;
+}
+
+static void
+add_delete(struct match_index *m, const char *v, size_t n, uint32_t surf)
+{
+	int ins;
+	int *head = hmap_put(&m->dels, v, n, -1, &ins);
+	/* avoid listing the same word twice under one variant */
+	for (int k = *head; k >= 0; k = m->dn[k].next)
+		if (m->dn[k].surf == surf)
+			return;
+	m->dn = xgrow(m->dn, &m->capdn, m->ndn + 1, sizeof *m->dn);
+	m->dn[m->ndn].surf = surf;
+	m->dn[m->ndn].next = *head;
+	*head = (int)m->ndn++;
+}
+
+static void
+add_surface(struct match_index *m, const struct token *k)
+{
+	if (k->flags & (TOK_STOP | TOK_NUMBER) || k->surf_len < 2)
+		return;
+	int ins;
+	int *v = hmap_put(&m->surf, k->surf, k->surf_len, (int)m->nsurf, &ins);
+	if (!ins) {
+		m->surf_df[*v]++;
+		return;
+	}
+	m->surf_stem = xgrow(m->surf_stem, &m->capsurf, m->nsurf + 1, sizeof *m->surf_stem);
+	m->surf_df = xrealloc(m->surf_df, m->capsurf * sizeof *m->surf_df);
+	memcpy(m->surf_stem[m->nsurf], k->stem, (size_t)k->stem_len + 1);
+	m->surf_df[m->nsurf] = 1;
+	m->nsurf++;
+}
+
+static void
+index_deletes(struct match_index *m)
+{
+	char buf[TEXT_WORD_MAX], buf2[TEXT_WORD_MAX];
+	for (size_t id = 0; id < m->nsurf; id++) {
+		size_t n;
+		const char *w = hmap_key(&m->surf, id, &n);
+		if (n < 3)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(buf, w, i);
+			memcpy(buf + i, w + i + 1, n - i - 1);
+			add_delete(m, buf, n - 1, (uint32_t)id);
+			if (n < 6)
+				continue;
+			for (size_t j = i; j < n - 1; j++) {
+				memcpy(buf2, buf, j);
+				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
+				add_delete(m, buf2, n - 2, (uint32_t)id);
+			}
+		}
+		m->vocab_hash = m->vocab_hash * 1099511628211ULL ^ hmap_hash(w, n);
+	}
+}
+
+/* All words of a tokenised text joined by spaces; 0 if it does not fit. */
+static size_t
+surface_key(const struct tokens *tk, char *buf, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < tk->n; i++) {
+		size_t l = tk->v[i].surf_len;
+		if (n + l + 2 > cap)
+			return 0;
+		if (i)
+			buf[n++] = ' ';
+		memcpy(buf + n, tk->v[i].surf, l);
+		n += l;
+	}
+	return n;
+}
+
+/* Stems of the content words of s, appended to seq (as exact readings). */
+static void
+content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok **seq,
+	      size_t *n, size_t *cap)
+{
+	text_tokenize(t, s, strlen(s), tk);
+	*n = 0;
+	for (size_t i = 0; i < tk->n; i++) {
+		if (tk->v[i].flags & TOK_STOP)
+			continue;
+		*seq = xgrow(*seq, cap, *n + 1, sizeof **seq);
+		memcpy((*seq)[*n].stem, tk->v[i].stem, (size_t)tk->v[i].stem_len + 1);
+		(*seq)[*n].c = 1.0;
+		(*seq)[*n].tok = (uint16_t)i;
+		(*n)++;
+	}
+}
+
+static uint32_t
+pool_stems(struct match_index *m, const struct qtok *seq, size_t n)
+{
+	uint32_t off = (uint32_t)m->nss;
+	m->syn_stems = xgrow(m->syn_stems, &m->capss, m->nss + n, sizeof *m->syn_stems);
+	for (size_t i = 0; i < n; i++)
+		memcpy(m->syn_stems[m->nss++], seq[i].stem, TEXT_WORD_MAX);
+	return off;
+}
+
+static void
+build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *syns,
+	       struct problems *pr)
+{
+	struct tokens tk = {0};
+	struct qtok *seq = NULL;
+	size_t n = 0, cap = 0;
+	struct hmap seen; /* joined stems -> group */
+	hmap_init(&seen);
+	for (size_t g = 0; g < syns->n; g++) {
+		const struct kb_syn *grp = &syns->v[g];
+		content_stems(t, grp->terms[0].s, &tk, &seq, &n, &cap);
+		if (n == 0)
+			continue;
+		for (size_t i = 0; i < tk.n; i++)
+			add_surface(m, &tk.v[i]);
+		uint32_t c_off = pool_stems(m, seq, n);
+		uint32_t c_n = (uint32_t)n;
+		for (uint32_t i = 0; i < c_n; i++)
+			*hmap_put(&m->known, m->syn_stems[c_off + i], strlen(m->syn_stems[c_off + i]), 1,
+				  NULL) = 1;
+		for (size_t k = 0; k < grp->n; k++) {
+			content_stems(t, grp->terms[k].s, &tk, &seq, &n, &cap);
+			if (n == 0)
+				continue;
+			struct strbuf key = STRBUF_INIT;
+			for (size_t i = 0; i < n; i++)
+				sb_addf(&key, "%s ", seq[i].stem);
+			int ins;
+			int *first = hmap_put(&seen, key.s, key.len, (int)g, &ins);
+			if (!ins) {
+				if (*first != (int)g)
+					problems_add(pr, syns->file ? syns->file : "synonyms.txt",
+						     grp->terms[k].line, 1,
+						     "'%s' is already in the synonym group at line %u",
+						     grp->terms[k].s, syns->v[*first].terms[0].line);
+				sb_free(&key);
+				continue;
+			}
+			sb_free(&key);
+			for (size_t i = 0; i < tk.n; i++)
+				add_surface(m, &tk.v[i]);
+			if (k == 0)
+				continue;
+			m->sv = xgrow(m->sv, &m->capsv, m->nsv + 1, sizeof *m->sv);
+			struct syn_var *v = &m->sv[m->nsv];
+			v->off = pool_stems(m, seq, n);
+			v->n = (uint32_t)n;
+			v->c_off = c_off;
+			v->c_n = c_n;
+			int *head = hmap_put(&m->syn_first, seq[0].stem, strlen(seq[0].stem), -1, NULL);
+			v->next = *head;
+			*head = (int)m->nsv++;
+			for (size_t i = 0; i < n; i++)
+				*hmap_put(&m->known, seq[i].stem, strlen(seq[i].stem), 1, NULL) = 1;
+		}
+	}
+	hmap_free(&seen);
+	tokens_free(&tk);
+	free(seq);
+}
+
+/* Rewrite in -> out replacing the longest synonym variant at each place. */
+static void
+apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, struct qtok **out,
+	       size_t *on, size_t *cap)
+{
+	*on = 0;
+	for (size_t i = 0; i < n;) {
+		int best = -1;
+		uint32_t best_n = 0;
+		int v = hmap_get(&m->syn_first, in[i].stem, strlen(in[i].stem));
+		for (; v >= 0; v = m->sv[v].next) {
+			const struct syn_var *sv = &m->sv[v];
+			if (sv->n <= best_n || i + sv->n > n)
+				continue;
+			uint32_t j = 0;
+			while (j < sv->n && strcmp(in[i + j].stem, m->syn_stems[sv->off + j]) == 0)
+				j++;
+			if (j == sv->n) {
+				best = v;
+				best_n = sv->n;
+			}
+		}
+		if (best < 0) {
+			*out = xgrow(*out, cap, *on + 1, sizeof **out);
+			(*out)[(*on)++] = in[i++];
+			continue;
+		}
+		const struct syn_var *sv = &m->sv[best];
+		double c = 1.0;
+		for (uint32_t j = 0; j < sv->n; j++)
+			if (in[i + j].c < c)
+				c = in[i + j].c;
+		for (uint32_t j = 0; j < sv->c_n; j++) {
+			*out = xgrow(*out, cap, *on + 1, sizeof **out);
+			struct qtok *o = &(*out)[(*on)++];
+			memcpy(o->stem, m->syn_stems[sv->c_off + j], TEXT_WORD_MAX);
+			o->c = c;
+			o->tok = in[i + (j < sv->n ? j : sv->n - 1)].tok;
+		}
+		i += sv->n;
+	}
+}
+
+/* ---- build ------------------------------------------------------------- */
+
+struct match_index *
+match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
+	    const struct kb_syns *syns, const struct hmap *dict, const struct match_tuning *tu,
+	    struct problems *pr)
+{
+	struct match_index *m = xcalloc(1, sizeof *m);
+	struct hmap common; /* stems of common English words seen */
+	struct hmap stops;  /* stems of stop words seen */
+	hmap_init(&common);
+	hmap_init(&stops);
+	m->tu = tu ? *tu : match_default_tuning;
+	m->dict = dict;
+	m->small_talk = xcalloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		m->small_talk[i] = (uint8_t)entries[i].small_talk;
+	struct tokens tk = {0};
+	struct qtok *seq = NULL, *seq2 = NULL;
+	size_t nseq = 0, capseq = 0, nseq2 = 0, capseq2 = 0;
+	uint32_t *pterms = NULL; /* per phrasing: term ids, -1 separated */
+	size_t npt = 0, cappt = 0;
+	uint32_t *bpairs = NULL; /* (term, intent) found only in answer text */
+	size_t nbp = 0, capbp = 0;
+
+	hmap_init(&m->terms);
+	hmap_init(&m->surf);
+	hmap_init(&m->dels);
+	hmap_init(&m->syn_first);
+	hmap_init(&m->known);
+	hmap_init(&m->exact);
+	m->nintent = n;
+	if (syns)
+		build_synonyms(m, t, syns, pr);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kb_entry *e = &entries[i];
+		for (size_t q = 0; q <= e->questions.n; q++) {
+			const char *text = q == 0 ? e->title.s : e->questions.v[q - 1].s;
+			if (text == NULL)
+				continue;
+			content_stems(t, text, &tk, &seq, &nseq, &capseq);
+			for (size_t k = 0; k < tk.n; k++) {
+				add_surface(m, &tk.v[k]);
+				if (tk.v[k].flags & TOK_COMMON)
+					hmap_put(&common, tk.v[k].stem, tk.v[k].stem_len, 1, NULL);
+			}
+			char key[512];
+			size_t kl = surface_key(&tk, key, sizeof key);
+			if (kl)
+				hmap_put(&m->exact, key, kl, (int)i, NULL);
+			apply_synonyms(m, seq, nseq, &seq2, &nseq2, &capseq2);
+			/* function words join as weak terms: "who should not", "how" */
+			for (size_t k = 0; m->tu.stop_weight > 0 && k < tk.n; k++) {
+				if (!(tk.v[k].flags & TOK_STOP))
+					continue;
+				hmap_put(&stops, tk.v[k].stem, tk.v[k].stem_len, 1, NULL);
+				seq2 = xgrow(seq2, &capseq2, nseq2 + 1, sizeof *seq2);
+				memcpy(seq2[nseq2].stem, tk.v[k].stem, (size_t)tk.v[k].stem_len + 1);
+				seq2[nseq2].c = 1.0;
+				seq2[nseq2].tok = (uint16_t)k;
+				nseq2++;
+			}
+			if (nseq2 == 0)
+				continue;
+			int pid = (int)m->nph;
+			m->ph = xgrow(m->ph, &m->capph, m->nph + 1, sizeof *m->ph);
+			m->ph[m->nph].intent = (uint32_t)i;
+			m->ph[m->nph].w = 0;
+			m->nph++;
+			for (size_t k = 0; k < nseq2; k++) {
+				int id = term_id(m, seq2[k].stem, strlen(seq2[k].stem));
+				*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) = 1;
+				struct term *tm = &m->tv[id];
+				if (tm->last_phr == pid)
+					continue;
+				tm->last_phr = pid;
+				tm->p_n++;
+				if (tm->last_intent != (int)i) {
+					tm->last_intent = (int)i;
+					tm->i_n++;
+				}
+				pterms = xgrow(pterms, &cappt, npt + 1, sizeof *pterms);
+				pterms[npt++] = (uint32_t)id;
+			}
+			pterms = xgrow(pterms, &cappt, npt + 1, sizeof *pterms);
+			pterms[npt++] = UINT32_MAX;
+		}
+		/* the answer text: weaker evidence for the intent, and words a
+		 * person may use that the phrasings do not */
+		if (e->body == NULL || m->tu.body_weight <= 0)
+			continue;
+		content_stems(t, e->body, &tk, &seq, &nseq, &capseq);
+		for (size_t k = 0; k < tk.n; k++)
+			add_surface(m, &tk.v[k]);
+		apply_synonyms(m, seq, nseq, &seq2, &nseq2, &capseq2);
+		for (size_t k = 0; k < nseq2; k++) {
+			int id = term_id(m, seq2[k].stem, strlen(seq2[k].stem));
+			*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) = 1;
+			struct term *tm = &m->tv[id];
+			if (tm->last_intent == (int)i || tm->last_body == (int)i)
+				continue;
+			tm->last_body = (int)i;
+			tm->i_n++;
+			bpairs = xgrow(bpairs, &capbp, nbp + 2, sizeof *bpairs);
+			bpairs[nbp++] = (uint32_t)id;
+			bpairs[nbp++] = (uint32_t)i;
+		}
+	}
+
+	/* idf over intents, postings by counting sort */
+	double sum_idf = 0;
+	uint32_t poff = 0, ioff = 0;
+	for (size_t k = 0; k < m->nterms; k++) {
+		struct term *tm = &m->tv[k];
+		double df = tm->i_n;
+		size_t sl;
+		const char *stem = hmap_key(&m->terms, k, &sl);
+		tm->idf = log(1.0 + ((double)n - df + 0.5) / (df + 0.5));
+		if (hmap_get(&stops, stem, sl) >= 0)
+			tm->idf *= m->tu.stop_weight;
+		else if (hmap_get(&common, stem, sl) >= 0)
+			tm->idf *= m->tu.common_weight;
+		sum_idf += tm->idf;
+		tm->p_off = poff;
+		tm->i_off = ioff;
+		poff += tm->p_n;
+		ioff += tm->i_n;
+		tm->p_n = tm->i_n = 0;
+		tm->last_intent = -1;
+	}
+	m->unk_weight = m->tu.unknown_frac * (m->nterms ? sum_idf / (double)m->nterms : 1.0);
+	m->post = xcalloc(poff ? poff : 1, sizeof *m->post);
+	m->ipost = xcalloc(ioff ? ioff : 1, sizeof *m->ipost);
+	m->iw = xcalloc(ioff ? ioff : 1, sizeof *m->iw);
+	uint32_t pid = 0;
+	for (size_t k = 0; k < npt; k++) {
+		if (pterms[k] == UINT32_MAX) {
+			pid++;
+			continue;
+		}
+		struct term *tm = &m->tv[pterms[k]];
+		uint32_t intent = m->ph[pid].intent;
+		m->post[tm->p_off + tm->p_n++] = pid;
+		m->ph[pid].w += tm->idf;
+		if (tm->last_intent != (int)intent) {
+			tm->last_intent = (int)intent;
+			m->iw[tm->i_off + tm->i_n] = 1.0f;
+			m->ipost[tm->i_off + tm->i_n++] = intent;
+		}
+	}
+	for (size_t k = 0; k < nbp; k += 2) {
+		struct term *tm = &m->tv[bpairs[k]];
+		m->iw[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
+		m->ipost[tm->i_off + tm->i_n++] = bpairs[k + 1];
+	}
+	free(bpairs);
+	index_deletes(m);
+	hmap_free(&common);
+	hmap_free(&stops);
+	free(pterms);
+	free(seq);
+	free(seq2);
+	tokens_free(&tk);
+	return m;
+}
+
+void
+match_free(struct match_index *m)
+{
+	if (m == NULL)
+		return;
+	hmap_free(&m->terms);
+	hmap_free(&m->surf);
+	hmap_free(&m->dels);
+	hmap_free(&m->syn_first);
+	hmap_free(&m->known);
+	hmap_free(&m->exact);
+	free(m->small_talk);
+	free(m->tv);
+	free(m->post);
+	free(m->ipost);
+	free(m->iw);
+	free(m->ph);
+	free(m->surf_stem);
+	free(m->surf_df);
+	free(m->dn);
+	free(m->sv);
+	free(m->syn_stems);
+	free(m);
+}
+
+size_t
+match_vocab_size(const struct match_index *m)
+{
+	return m->nsurf;
+}
+
+struct match_scratch *
+match_scratch_new(void)
+{
+	struct match_scratch *s = xcalloc(1, sizeof *s);
+	hmap_init(&s->cache);
+	return s;
+}
+
+void
+match_scratch_free(struct match_scratch *s)
+{
+	if (s == NULL)
+		return;
+	free(s->acc);
+	free(s->touched);
+	free(s->best);
+	free(s->bag);
+	free(s->itouched);
+	free(s->iseen);
+	free(s->seq);
+	free(s->seq2);
+	free(s->qt);
+	free(s->reading);
+	hmap_free(&s->cache);
+	free(s);
+}
+
+/* ---- query ------------------------------------------------------------- */
+
+static void
+consider(const struct match_index *m, const char *w, size_t n, int surf, int maxd, int *best,
+	 int *best_d)
+{
+	size_t cl;
+	const char *c = hmap_key(&m->surf, (size_t)surf, &cl);
+	if ((maxd > 1 || n <= 4) && c[0] != w[0])
+		return; /* short words and double edits must keep the first letter */
+	if (n <= 3 && cl > 4)
+		return;
+	if (maxd > 1 && cl < 6)
+		return;
+	int d = osa_distance(w, n, c, cl, maxd);
+	if (d > maxd || d == 0)
+		return;
+	if (*best < 0 || d < *best_d ||
+	    (d == *best_d && (m->surf_df[surf] > m->surf_df[*best] ||
+			      (m->surf_df[surf] == m->surf_df[*best] &&
+			       strcmp(c, hmap_key(&m->surf, (size_t)*best, NULL)) < 0)))) {
+		*best = surf;
+		*best_d = d;
+	}
+}
+
+static void
+lookup_variant(const struct match_index *m, const char *w, size_t n, const char *v, size_t vn,
+	       int maxd, int *best, int *best_d)
+{
+	int s = hmap_get(&m->surf, v, vn);
+	if (s >= 0)
+		consider(m, w, n, s, maxd, best, best_d);
+	for (int k = hmap_get(&m->dels, v, vn); k >= 0; k = m->dn[k].next)
+		consider(m, w, n, (int)m->dn[k].surf, maxd, best, best_d);
+}
+
+/* Closest vocabulary word to w within the allowed edits, or -1. */
+static int
+correct_typo(const struct match_index *m, const char *w, size_t n, int *dist)
+{
+	int maxd = n >= 8 ? 2 : 1;
+	int best = -1, best_d = 99;
+	char b1[TEXT_WORD_MAX], b2[TEXT_WORD_MAX];
+	lookup_variant(m, w, n, w, n, maxd, &best, &best_d);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(b1, w, i);
+		memcpy(b1 + i, w + i + 1, n - i - 1);
+		lookup_variant(m, w, n, b1, n - 1, maxd, &best, &best_d);
+		if (maxd < 2)
+			continue;
+		for (size_t j = i; j < n - 1; j++) {
+			memcpy(b2, b1, j);
+			memcpy(b2 + j, b1 + j + 1, n - 2 - j);
+			lookup_variant(m, w, n, b2, n - 2, maxd, &best, &best_d);
+		}
+	}
+	*dist = best_d;
+	return best;
+}
+
+static void
+push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
+{
+	s->seq = xgrow(s->seq, &s->capseq, s->nseq + 1, sizeof *s->seq);
+	struct qtok *q = &s->seq[s->nseq++];
+	size_t l = strlen(stem);
+	memcpy(q->stem, stem, l + 1);
+	q->c = c;
+	q->tok = (uint16_t)tok;
+}
+
+/* Read one unknown word: a compound split or a typo fix. */
+static void
+read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k,
+	     size_t i)
+{
+	size_t n = k->surf_len;
+	if (n >= 6) {
+		size_t best_split = 0, best_min = 0;
+		for (size_t cut = 3; cut + 3 <= n; cut++) {
+			if (hmap_get(&m->surf, k->surf, cut) < 0 ||
+			    hmap_get(&m->surf, k->surf + cut, n - cut) < 0)
+				continue;
+			size_t mn = cut < n - cut ? cut : n - cut;
+			if (mn > best_min) {
+				best_min = mn;
+				best_split = cut;
+			}
+		}
+		if (best_split) {
+			int a = hmap_get(&m->surf, k->surf, best_split);
+			int b = hmap_get(&m->surf, k->surf + best_split, n - best_split);
+			push_seq(s, m->surf_stem[a], m->tu.c_split, i);
+			push_seq(s, m->surf_stem[b], m->tu.c_split, i);
+			snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)best_split,
+				 k->surf, (int)(n - best_split), k->surf + best_split);
+			return;
+		}
+	}
+	if (n < 3 || (k->flags & TOK_COMMON))
+		return;
+	if (m->dict && hmap_get(m->dict, k->surf, n) >= 0)
+		return; /* a real word, just not one the knowledge uses */
+	if (s->cache_vocab != m->vocab_hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
+		hmap_clear(&s->cache);
+		s->cache_vocab = m->vocab_hash;
+	}
+	int ins;
+	int *slot = hmap_put(&s->cache, k->surf, n, -2, &ins);
+	if (ins) {
+		int d = 0, f = correct_typo(m, k->surf, n, &d);
+		*slot = f < 0 ? -2 : f * 4 + d;
+	}
+	if (*slot < 0)
+		return;
+	int fix = *slot / 4, dist = *slot % 4;
+	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i);
+	snprintf(s->reading[i], sizeof s->reading[i], "%s", hmap_key(&m->surf, (size_t)fix, NULL));
+}
+
+static void
+ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok)
+{
+	if (s->capph < m->nph) {
+		s->capph = m->nph;
+		free(s->acc);
+		free(s->touched);
+		s->acc = xcalloc(m->nph, sizeof *s->acc);
+		s->touched = xcalloc(m->nph, sizeof *s->touched);
+	}
+	if (s->capin < m->nintent) {
+		s->capin = m->nintent;
+		free(s->best);
+		free(s->bag);
+		free(s->itouched);
+		free(s->iseen);
+		s->best = xcalloc(m->nintent, sizeof *s->best);
+		s->bag = xcalloc(m->nintent, sizeof *s->bag);
+		s->itouched = xcalloc(m->nintent, sizeof *s->itouched);
+		s->iseen = xcalloc(m->nintent, 1);
+	}
+	if (s->capreading < ntok + 1) {
+		free(s->reading);
+		s->capreading = ntok + 1;
+		s->reading = xcalloc(s->capreading, sizeof *s->reading);
+	}
+}
+
+static void
+touch_intent(struct match_scratch *s, uint32_t in)
+{
+	if (!s->iseen[in]) {
+		s->iseen[in] = 1;
+		s->best[in] = 0;
+		s->bag[in] = 0;
+		s->itouched[s->nitouched++] = in;
+	}
+}
+
+static void
+add_terms(const struct match_index *m, const struct match_scratch *s, const struct tokens *q,
+	  struct match_cand *c)
+{
+	(void)q;
+	c->nterms = 0;
+	for (size_t j = 0; j < s->nqt && c->nterms < MATCH_TERMS_MAX; j++) {
+		if (s->qt[j].term < 0)
+			continue;
+		const struct term *tm = &m->tv[s->qt[j].term];
+		for (uint32_t k = 0; k < tm->i_n; k++) {
+			if (m->ipost[tm->i_off + k] == (uint32_t)c->intent) {
+				int dup = 0;
+				for (size_t x = 0; x < c->nterms; x++)
+					dup |= c->terms[x] == s->qt[j].tok;
+				if (!dup)
+					c->terms[c->nterms++] = s->qt[j].tok;
+				break;
+			}
+		}
+	}
+}
+
+void
+match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const struct match_params *p, struct match_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->intent = -1;
+	ensure_scratch(m, s, q->n);
+
+	/* a question written exactly as one of the phrasings */
+	char key[512];
+	size_t kl = surface_key(q, key, sizeof key);
+	int ex = kl ? hmap_get(&m->exact, key, kl) : -1;
+	if (ex < 0 && kl) {
+		/* "hi, what can you do": try again without a leading greeting */
+		static const char *const lead[] = {"hi ", "hello ", "hey ", "hiya ", "yo ",
+						   "thanks ", "ok ", "okay ", "so ", "good morning ",
+						   "good afternoon ", "good evening ", NULL};
+		for (const char *const *l = lead; *l && ex < 0; l++) {
+			size_t ll = strlen(*l);
+			if (kl > ll && memcmp(key, *l, ll) == 0)
+				ex = hmap_get(&m->exact, key + ll, kl - ll);
+		}
+	}
+
+	/* 1. read each content word: as typed, split, or typo-fixed */
+	s->nseq = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		const struct token *k = &q->v[i];
+		s->reading[i][0] = '\0';
+		if (k->flags & TOK_STOP)
+			continue; /* weak terms, added after synonyms below */
+		if (hmap_get(&m->known, k->stem, k->stem_len) >= 0 || (k->flags & TOK_NUMBER)) {
+			push_seq(s, k->stem, 1.0, i);
+			continue;
+		}
+		size_t before = s->nseq;
+		read_unknown(m, s, k, i);
+		if (s->nseq == before)
+			push_seq(s, k->stem, 1.0, i); /* stays unknown */
+	}
+	/* 2. synonyms, 3. unique terms */
+	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
+	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
+		const struct token *k = &q->v[i];
+		if (!(k->flags & TOK_STOP) || hmap_get(&m->terms, k->stem, k->stem_len) < 0)
+			continue;
+		s->seq2 = xgrow(s->seq2, &s->capseq2, s->nseq2 + 1, sizeof *s->seq2);
+		memcpy(s->seq2[s->nseq2].stem, k->stem, (size_t)k->stem_len + 1);
+		s->seq2[s->nseq2].c = 1.0;
+		s->seq2[s->nseq2].tok = (uint16_t)i;
+		s->nseq2++;
+	}
+	s->nqt = 0;
+	double qden = 0;
+	size_t n_unk = 0, n_unk_common = 0;
+	for (size_t i = 0; i < s->nseq2; i++) {
+		const struct qtok *t = &s->seq2[i];
+		int id = hmap_get(&m->terms, t->stem, strlen(t->stem));
+		int known = id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0;
+		size_t j;
+		for (j = 0; j < s->nqt; j++)
+			if ((id >= 0 && s->qt[j].term == id) ||
+			    (id < 0 && s->qt[j].term < 0 &&
+			     strcmp(s->seq2[s->qt[j].tok].stem, t->stem) == 0))
+				break;
+		if (j < s->nqt) {
+			if (id >= 0 && t->c > s->qt[j].c)
+				s->qt[j].c = t->c;
+			continue;
+		}
+		s->qt = xgrow(s->qt, &s->capqt, s->nqt + 1, sizeof *s->qt);
+		s->qt[s->nqt].term = id;
+		s->qt[s->nqt].c = t->c;
+		s->qt[s->nqt].tok = (uint16_t)i; /* index into seq2 for now */
+		s->nqt++;
+		if (id >= 0)
+			qden += m->tv[id].idf;
+		else if (!known)
+			*(q->v[t->tok].flags & TOK_COMMON ? &n_unk_common : &n_unk) += 1;
+	}
+	for (size_t j = 0; j < s->nqt; j++)
+		s->qt[j].tok = s->seq2[s->qt[j].tok].tok; /* now a query token index */
+	/* unknown words count against the question, each one less than the
+	 * last: one strange noun sinks a short question, a long ramble keeps
+	 * its chance */
+	qden += m->unk_weight * (pow((double)n_unk, m->tu.unknown_exp) +
+				 m->tu.unknown_common_frac / m->tu.unknown_frac *
+					 pow((double)n_unk_common, m->tu.unknown_exp));
+	/* 4. accumulate over postings */
+	s->ntouched = 0;
+	s->nitouched = 0;
+	for (size_t j = 0; j < s->nqt && qden > 0; j++) {
+		if (s->qt[j].term < 0)
+			continue;
+		const struct term *tm = &m->tv[s->qt[j].term];
+		double w = tm->idf * s->qt[j].c;
+		for (uint32_t k = 0; k < tm->p_n; k++) {
+			uint32_t ph = m->post[tm->p_off + k];
+			if (s->acc[ph] == 0)
+				s->touched[s->ntouched++] = ph;
+			s->acc[ph] += w;
+		}
+		for (uint32_t k = 0; k < tm->i_n; k++) {
+			uint32_t in = m->ipost[tm->i_off + k];
+			touch_intent(s, in);
+			s->bag[in] += w * m->iw[tm->i_off + k];
+		}
+	}
+	for (size_t k = 0; k < s->ntouched; k++) {
+		uint32_t ph = s->touched[k];
+		double sc = s->acc[ph];
+		s->acc[ph] = 0;
+		double qc = sc / qden, pc = sc / m->ph[ph].w;
+		if (qc > 1)
+			qc = 1;
+		if (pc > 1)
+			pc = 1;
+		uint32_t in = m->ph[ph].intent;
+		double qe = m->small_talk[in] ? m->tu.q_exp_small : m->tu.q_exp;
+		double v = pow(qc, qe) * pow(pc, 1.0 - qe);
+		if (v > s->best[in])
+			s->best[in] = v;
+	}
+	/* 5. rank */
+	for (size_t k = 0; k < s->nitouched; k++) {
+		uint32_t in = s->itouched[k];
+		s->iseen[in] = 0;
+		double bag = s->bag[in] / qden;
+		if (bag > 1)
+			bag = 1;
+		double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
+		double v = (1.0 - bw) * s->best[in] + bw * bag;
+		struct match_cand c = {(int)in, v, 0, {0}};
+		size_t pos = out->ncand;
+		while (pos > 0 && (out->cand[pos - 1].score < v ||
+				   (out->cand[pos - 1].score == v && out->cand[pos - 1].intent > c.intent)))
+			pos--;
+		if (pos >= MATCH_TOP)
+			continue;
+		size_t last = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
+		for (size_t x = last; x > pos; x--)
+			out->cand[x] = out->cand[x - 1];
+		out->cand[pos] = c;
+		if (out->ncand < MATCH_TOP)
+			out->ncand++;
+	}
+	if (ex >= 0) {
+		/* written exactly as a phrasing: that intent, full confidence */
+		size_t at = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
+		for (size_t k = 0; k < out->ncand; k++)
+			if (out->cand[k].intent == ex)
+				at = k;
+		if (at == out->ncand)
+			out->ncand++;
+		for (size_t k = at; k > 0; k--)
+			out->cand[k] = out->cand[k - 1];
+		out->cand[0].intent = ex;
+		out->cand[0].score = 1.0;
+	}
+	for (size_t k = 0; k < out->ncand; k++)
+		add_terms(m, s, q, &out->cand[k]);
+	if (out->ncand == 0)
+		return;
+	if (ex >= 0) {
+		out->score = 1.0;
+		out->intent = ex;
+		return;
+	}
+	/* a greeting in front of a question does not hide the question */
+	if (m->small_talk[out->cand[0].intent]) {
+		for (size_t k = 1; k < out->ncand; k++) {
+			if (m->small_talk[out->cand[k].intent] || out->cand[k].score < p->threshold)
+				continue;
+			struct match_cand c = out->cand[k];
+			for (size_t x = k; x > 0; x--)
+				out->cand[x] = out->cand[x - 1];
+			out->cand[0] = c;
+			break;
+		}
+	}
+	out->score = out->cand[0].score;
+	double second = 0;
+	for (size_t k = 1; k < out->ncand; k++)
+		if (out->cand[k].score > second && (m->small_talk[out->cand[0].intent] ||
+						    !m->small_talk[out->cand[k].intent]))
+			second = out->cand[k].score;
+	if (out->score < p->threshold)
+		return;
+	if (out->score - second < p->margin) {
+		out->ambiguous = 1;
+		return;
+	}
+	out->intent = out->cand[0].intent;
+}
+
+int
+match_token_reading(const struct match_index *m, struct match_scratch *s, size_t i, char *buf,
+		    size_t len)
+{
+	(void)m;
+	if (i >= s->capreading || s->reading[i][0] == '\0')
+		return 0;
+	snprintf(buf, len, "%s", s->reading[i]);
+	return 1;
+}
+
+char *
+match_question_key(const struct match_index *m, struct text_ctx *t, const char *q)
+{
+	struct tokens tk = {0};
+	struct qtok *seq = NULL, *seq2 = NULL;
+	size_t n = 0, cap = 0, n2 = 0, cap2 = 0;
+	content_stems(t, q, &tk, &seq, &n, &cap);
+	apply_synonyms(m, seq, n, &seq2, &n2, &cap2);
+	struct strbuf b = STRBUF_INIT;
+	sb_add(&b, "", 0);
+	for (size_t i = 0; i < n2; i++)
+		sb_addf(&b, "%s%s", i ? " " : "", seq2[i].stem);
+	free(seq);
+	free(seq2);
+	tokens_free(&tk);
+	return sb_steal(&b);
+}

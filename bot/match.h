@@ -1,0 +1,112 @@
+/*
+ * match: the intent matcher.  Built once per knowledge version from the
+ * answers' questions and titles (plus synonyms); answers a tokenised
+ * question with ranked intents and an answer/fallback decision.
+ *
+ * Model: IDF-weighted term overlap.  Each phrasing p of an intent is scored
+ * against the query q by how much of the query's weight it explains (query
+ * coverage) and how much of its own weight the query covers (phrasing
+ * coverage), combined as a weighted geometric mean; an intent-level bag of
+ * all its terms adds recall for long, rambling questions.  Unknown query
+ * words count against coverage, so off-topic questions score low.  Typos are
+ * resolved through a symmetric-delete index over the vocabulary and
+ * compounds ("backpain") are split, both only for words the index does not
+ * know.  Postings lists keep the cost proportional to the query, not the
+ * knowledge size.
+ *
+ * Pure: no I/O, no globals.  The index is immutable after match_build and
+ * may be shared; a match_scratch holds per-caller buffers (one per thread).
+ */
+#ifndef MATCH_H
+#define MATCH_H
+
+#include <stddef.h>
+
+#include "kb_parse.h"
+#include "text.h"
+
+#define MATCH_TOP 3
+#define MATCH_TERMS_MAX 12
+
+struct match_index;
+struct match_scratch;
+
+/* Model constants; match_default_tuning holds the values chosen with
+ * `massagebot eval` (bench/tune.c searches them). */
+struct match_tuning {
+	double q_exp;         /* weight of query coverage vs phrasing coverage */
+	double q_exp_small;   /* the same for small-talk intents */
+	double bag_weight;    /* share of the intent-level bag score */
+	double unknown_frac;  /* an unknown word weighs this much of the mean idf */
+	double unknown_common_frac; /* the same for an unknown common English word */
+	double common_weight; /* idf factor for common English words */
+	double c_typo1, c_typo2, c_split; /* credit for words read through fixes */
+	double body_weight;   /* bag credit for words found only in the answer text */
+	double stop_weight;   /* idf factor for function words (how, who, not, ...) */
+	double unknown_exp;   /* n unknown words weigh n^unknown_exp */
+};
+
+extern const struct match_tuning match_default_tuning;
+
+struct match_params {
+	double threshold; /* below: fallback */
+	double margin;    /* top1 - top2 below this: ask to clarify */
+};
+
+#define MATCH_DEFAULT_THRESHOLD 0.46
+#define MATCH_DEFAULT_MARGIN 0.0
+
+struct match_cand {
+	int intent; /* index into the entries passed to match_build */
+	double score;
+	size_t nterms;
+	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
+};
+
+struct match_result {
+	int intent;    /* -1: no answer */
+	int ambiguous; /* fell back because the top two were too close */
+	double score;  /* top candidate's score, 0..1 */
+	size_t ncand;
+	struct match_cand cand[MATCH_TOP];
+};
+
+/*
+ * Build the index.  entries are borrowed only during the call.  Synonym
+ * problems (a term in two groups) are added to pr.  Returns a new index;
+ * free with match_free.
+ */
+struct hmap;
+/*
+ * dict (may be NULL): English words; an unknown word found there is a real
+ * word the knowledge does not use, never a typo to correct.  Borrowed: it
+ * must outlive the index.
+ */
+struct match_index *match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
+				const struct kb_syns *syns, const struct hmap *dict,
+				const struct match_tuning *tu, struct problems *pr);
+void match_free(struct match_index *m);
+
+struct match_scratch *match_scratch_new(void);
+void match_scratch_free(struct match_scratch *s);
+
+/* Rank intents for a tokenised question. */
+void match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		 const struct match_params *p, struct match_result *out);
+
+/*
+ * The normalised key of a question (stems of its content words after
+ * typo-free synonym mapping), for duplicate detection.  Caller frees.
+ */
+char *match_question_key(const struct match_index *m, struct text_ctx *t, const char *q);
+
+/*
+ * If the query token at index i was understood through a typo fix or a
+ * split, write the word(s) it was read as into buf and return 1.
+ */
+int match_token_reading(const struct match_index *m, struct match_scratch *s, size_t i,
+			char *buf, size_t len);
+
+size_t match_vocab_size(const struct match_index *m);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * reply: ordering and assembling the reply text (see reply.h).  Pure.
+ */
+#include "reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+const char reply_fallback[] =
+	"Sorry, I don't have a good answer for that one. I can help with questions about "
+	"massage for back pain: whether it helps, the different types (Swedish, deep tissue, "
+	"trigger point), how often to go, when to avoid it, and self-care such as stretching, "
+	"heat, posture and relaxation, plus other treatments like physiotherapy. "
+	"Type **help** to see every topic.";
+
+const char reply_emergency_line[] =
+	"Please get these symptoms checked first; massage is not the right next step for now.";
+
+static void
+para(struct strbuf *b, const char *text)
+{
+	if (b->len)
+		sb_adds(b, "\n\n");
+	sb_adds(b, text);
+}
+
+static int
+rule_cmp_key(const struct knowledge *k, int r)
+{
+	/* emergency first, then urgent, caution, info; then priority */
+	return (int)k->rules[r].level * 1000000 + k->rules[r].priority;
+}
+
+void
+reply_build(const struct knowledge *k, const struct match_result *mr,
+	    const struct safety_hit *hits, size_t nhits, struct reply *out)
+{
+	struct strbuf b = STRBUF_INIT;
+	int order[REPLY_MAX_RULES];
+	size_t n = 0;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
+		if (hits[i].rule == k->disclaimer)
+			continue;
+		if (hits[i].rule == k->crisis) {
+			para(&b, k->rules[k->crisis].body);
+			out->shown[out->nshown++] = k->crisis;
+			out->text = sb_steal(&b);
+			return;
+		}
+		order[n++] = hits[i].rule;
+	}
+	/* insertion sort by (level, priority, index): stable and tiny */
+	for (size_t i = 1; i < n; i++) {
+		int v = order[i];
+		size_t j = i;
+		while (j > 0 && (rule_cmp_key(k, order[j - 1]) > rule_cmp_key(k, v) ||
+				 (rule_cmp_key(k, order[j - 1]) == rule_cmp_key(k, v) &&
+				  order[j - 1] > v))) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+	size_t i = 0;
+	int emergency = 0;
+	for (; i < n && k->rules[order[i]].level == LEVEL_EMERGENCY; i++) {
+		para(&b, k->rules[order[i]].body);
+		out->shown[out->nshown++] = order[i];
+		emergency = 1;
+	}
+	const struct kb_entry *e = mr->intent >= 0 ? &k->entries[mr->intent] : NULL;
+	int health = e && !e->small_talk;
+	if (emergency) {
+		if (health)
+			para(&b, reply_emergency_line);
+	} else if (e && (health || n == 0)) {
+		para(&b, e->body);
+	} else if (!e && n == 0) {
+		if (mr->ambiguous && mr->ncand >= 2) {
+			const struct kb_entry *a = &k->entries[mr->cand[0].intent];
+			const struct kb_entry *c = &k->entries[mr->cand[1].intent];
+			para(&b, "I'm not sure which of these you mean: **");
+			sb_adds(&b, a->title.s);
+			sb_adds(&b, "** or **");
+			sb_adds(&b, c->title.s);
+			sb_adds(&b, "**? Could you ask again with a little more detail?");
+		} else {
+			para(&b, reply_fallback);
+		}
+	}
+	for (; i < n; i++) {
+		para(&b, k->rules[order[i]].body);
+		out->shown[out->nshown++] = order[i];
+	}
+	if ((health || n > 0) && k->disclaimer >= 0 && out->nshown < REPLY_MAX_RULES) {
+		para(&b, k->rules[k->disclaimer].body);
+		out->shown[out->nshown++] = k->disclaimer;
+	}
+	out->text = sb_steal(&b);
+}

@@ -1,0 +1,31 @@
+/*
+ * reply: builds the reply text from the match decision and the fired
+ * safety rules, in the fixed order: crisis alone; else emergency-level
+ * rules, the answer (or a "get checked first" line under emergency), urgent
+ * then caution then other rules by priority, then the disclaimer.
+ * Pure.  The returned text is owned by the caller.
+ */
+#ifndef REPLY_H
+#define REPLY_H
+
+#include <stddef.h>
+
+#include "knowledge.h"
+#include "match.h"
+#include "safety.h"
+
+#define REPLY_MAX_RULES 32
+
+struct reply {
+	char *text;
+	int shown[REPLY_MAX_RULES]; /* rule indices in the order they appear */
+	size_t nshown;
+};
+
+void reply_build(const struct knowledge *k, const struct match_result *mr,
+		 const struct safety_hit *hits, size_t nhits, struct reply *out);
+
+extern const char reply_fallback[];
+extern const char reply_emergency_line[];
+
+#endif

@@ -1,0 +1,753 @@
+/*
+ * safety: trigger pattern compiler and matcher (see safety.h).  Pure.
+ * Patterns are indexed by the words that can start them, so a message only
+ * runs the patterns whose first word it contains.
+ */
+#include "safety.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "xmem.h"
+
+#define MAX_ENDS 64
+#define PREFIX_MIN 3
+
+enum pkind { P_WORD, P_PREFIX, P_EXACT, P_SEQ, P_ALT, P_AND };
+
+struct pnode {
+	enum pkind kind;
+	char w[TEXT_WORD_MAX];
+	uint8_t wl;
+	struct pnode **kids;
+	uint8_t *gap; /* SEQ: words allowed before kid i */
+	size_t nkids;
+};
+
+struct pattern {
+	struct pnode *root;
+};
+
+struct cpat {
+	struct pnode *root;
+	int rule;
+	int is_unless;
+};
+
+struct anchor {
+	uint32_t pat;
+	int next;
+};
+
+struct safety_set {
+	struct cpat *pats;
+	size_t npats, cappats;
+	int *unless_first; /* per rule: list of unless pattern ids, -1 ended */
+	struct {
+		uint32_t *v;
+		size_t n, cap;
+	} *unless;
+	size_t nrules;
+	/* anchors: first-word keys -> trigger patterns */
+	struct hmap by_stem, by_exact, by_prefix3;
+	struct anchor *an;
+	size_t nan, capan;
+	struct {
+		char p[TEXT_WORD_MAX];
+		uint8_t len;
+	} *prefixes; /* per anchor node using by_prefix3 */
+	size_t capprefixes;
+};
+
+/* ---- compiler ------------------------------------------------------------ */
+
+struct pc {
+	struct text_ctx *t;
+	const char *s, *p;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static struct pnode *
+node_new(enum pkind k)
+{
+	struct pnode *n = xcalloc(1, sizeof *n);
+	n->kind = k;
+	return n;
+}
+
+static void
+node_free(struct pnode *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	free(n->gap);
+	free(n);
+}
+
+static void
+add_kid(struct pnode *n, struct pnode *k, uint8_t gap)
+{
+	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof *n->kids);
+	n->gap = xrealloc(n->gap, n->nkids + 1);
+	n->kids[n->nkids] = k;
+	n->gap[n->nkids] = gap;
+	n->nkids++;
+}
+
+static void
+pc_fail(struct pc *c, const char *msg)
+{
+	if (!c->failed)
+		snprintf(c->err, c->errlen, "%s at column %d", msg, (int)(c->p - c->s) + 1);
+	c->failed = 1;
+}
+
+static void
+skip_ws(struct pc *c)
+{
+	while (*c->p == ' ' || *c->p == '\t')
+		c->p++;
+}
+
+static int
+word_char(char ch)
+{
+	return ch && !strchr(" \t()|&*=?+[]{}\"!,;:", ch) && ch != '.';
+}
+
+static struct pnode *parse_alts(struct pc *c, int top);
+
+static struct pnode *
+parse_word(struct pc *c)
+{
+	int exact = 0;
+	if (*c->p == '=') {
+		exact = 1;
+		c->p++;
+	}
+	const char *start = c->p;
+	while (word_char(*c->p) || (*c->p == '.' && c->p[1] != '.' && word_char(c->p[1])))
+		c->p++;
+	size_t n = (size_t)(c->p - start);
+	if (n == 0) {
+		char msg[80];
+		if (*c->p && strchr("?+[]{}\"!,;:", *c->p))
+			snprintf(msg, sizeof msg,
+				 "'%c' is not pattern syntax (for an optional word use '..' or "
+				 "alternatives)",
+				 *c->p);
+		else
+			snprintf(msg, sizeof msg, "%s",
+				 *c->p ? "expected a word" : "pattern ends where a word was expected");
+		pc_fail(c, msg);
+		return NULL;
+	}
+	int prefix = 0;
+	if (*c->p == '*') {
+		prefix = 1;
+		c->p++;
+	}
+	if (exact && prefix) {
+		pc_fail(c, "'=' and '*' cannot be used on the same word");
+		return NULL;
+	}
+	struct tokens tk = {0};
+	text_tokenize(c->t, start, n, &tk);
+	struct pnode *r = NULL;
+	if (tk.n == 0) {
+		pc_fail(c, "a word with no letters");
+	} else if (tk.n > 1 && (exact || prefix)) {
+		pc_fail(c, "'=' and '*' apply to one plain word");
+	} else if (prefix && tk.v[0].surf_len < PREFIX_MIN) {
+		pc_fail(c, "a prefix before '*' needs at least 3 letters");
+	} else if (tk.n == 1) {
+		r = node_new(prefix ? P_PREFIX : exact ? P_EXACT : P_WORD);
+		const char *w = r->kind == P_WORD ? tk.v[0].stem : tk.v[0].surf;
+		r->wl = (uint8_t)strlen(w);
+		memcpy(r->w, w, (size_t)r->wl + 1);
+	} else { /* "cant" -> can not */
+		r = node_new(P_SEQ);
+		for (size_t i = 0; i < tk.n; i++) {
+			struct pnode *k = node_new(P_WORD);
+			k->wl = tk.v[i].stem_len;
+			memcpy(k->w, tk.v[i].stem, (size_t)k->wl + 1);
+			add_kid(r, k, 0);
+		}
+	}
+	tokens_free(&tk);
+	return r;
+}
+
+static struct pnode *
+parse_elem(struct pc *c)
+{
+	skip_ws(c);
+	if (*c->p == '(') {
+		c->p++;
+		struct pnode *n = parse_alts(c, 0);
+		skip_ws(c);
+		if (c->failed) {
+			node_free(n);
+			return NULL;
+		}
+		if (*c->p != ')') {
+			pc_fail(c, "missing ')'");
+			node_free(n);
+			return NULL;
+		}
+		c->p++;
+		return n;
+	}
+	if (*c->p == ')' || *c->p == '|' || *c->p == '&' || *c->p == '\0' || *c->p == '.') {
+		pc_fail(c, *c->p == '\0' ? "pattern ends where a word was expected"
+			   : *c->p == '.' ? "'..' must stand between two words"
+					  : "expected a word or '('");
+		return NULL;
+	}
+	return parse_word(c);
+}
+
+static struct pnode *
+parse_seq(struct pc *c)
+{
+	struct pnode *seq = node_new(P_SEQ);
+	uint8_t gap = 0;
+	for (;;) {
+		struct pnode *e = parse_elem(c);
+		if (e == NULL) {
+			node_free(seq);
+			return NULL;
+		}
+		add_kid(seq, e, gap);
+		skip_ws(c);
+		gap = 0;
+		if (c->p[0] == '.' && c->p[1] == '.') {
+			c->p += 2;
+			if (*c->p == '.') {
+				pc_fail(c, "use '..' (two dots) for a gap");
+				node_free(seq);
+				return NULL;
+			}
+			gap = SAFETY_GAP;
+			skip_ws(c);
+			continue;
+		}
+		if (*c->p == '\0' || *c->p == ')' || *c->p == '|' || *c->p == '&')
+			break;
+	}
+	if (seq->nkids == 1) {
+		struct pnode *k = seq->kids[0];
+		seq->nkids = 0;
+		node_free(seq);
+		return k;
+	}
+	return seq;
+}
+
+static struct pnode *
+parse_and(struct pc *c, int top)
+{
+	(void)top;
+	struct pnode *first = parse_seq(c);
+	if (first == NULL)
+		return NULL;
+	skip_ws(c);
+	if (*c->p != '&')
+		return first;
+	struct pnode *and = node_new(P_AND);
+	add_kid(and, first, 0);
+	while (*c->p == '&') {
+		c->p++;
+		struct pnode *k = parse_seq(c);
+		if (k == NULL) {
+			node_free(and);
+			return NULL;
+		}
+		add_kid(and, k, 0);
+		skip_ws(c);
+	}
+	return and;
+}
+
+static struct pnode *
+parse_alts(struct pc *c, int top)
+{
+	(void)top;
+	struct pnode *first = parse_and(c, 1);
+	if (first == NULL)
+		return NULL;
+	skip_ws(c);
+	if (*c->p != '|')
+		return first;
+	struct pnode *alt = node_new(P_ALT);
+	add_kid(alt, first, 0);
+	while (*c->p == '|') {
+		c->p++;
+		struct pnode *k = parse_and(c, 1);
+		if (k == NULL) {
+			node_free(alt);
+			return NULL;
+		}
+		add_kid(alt, k, 0);
+		skip_ws(c);
+	}
+	return alt;
+}
+
+/* '&' is only meaningful at the top: the whole pattern, or alternatives of
+ * a top-level group. */
+static int
+and_placement_ok(const struct pnode *n, int top)
+{
+	if (n->kind == P_AND && !top)
+		return 0;
+	for (size_t i = 0; i < n->nkids; i++)
+		if (!and_placement_ok(n->kids[i], n->kind == P_ALT ? top : 0))
+			return 0;
+	return 1;
+}
+
+struct pattern *
+safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
+{
+	struct pc c = {t, src, src, err, errlen, 0};
+	if (errlen)
+		err[0] = '\0';
+	skip_ws(&c);
+	struct pnode *root = parse_alts(&c, 1);
+	skip_ws(&c);
+	if (root && !c.failed && *c.p != '\0')
+		pc_fail(&c, *c.p == ')' ? "unmatched ')'" : "unexpected character");
+	if (!c.failed && !and_placement_ok(root, 1)) {
+		snprintf(err, errlen, "'&' may only join whole parts of a pattern, "
+				      "not words inside a sequence");
+		c.failed = 1;
+	}
+	if (c.failed) {
+		node_free(root);
+		return NULL;
+	}
+	struct pattern *p = xcalloc(1, sizeof *p);
+	p->root = root;
+	return p;
+}
+
+void
+safety_pattern_free(struct pattern *p)
+{
+	if (p == NULL)
+		return;
+	node_free(p->root);
+	free(p);
+}
+
+/* ---- matcher --------------------------------------------------------------- */
+
+static int
+tok_match(const struct pnode *n, const struct token *k)
+{
+	switch (n->kind) {
+	case P_WORD:
+		return k->stem_len == n->wl && memcmp(k->stem, n->w, n->wl) == 0;
+	case P_EXACT:
+		return k->surf_len == n->wl && memcmp(k->surf, n->w, n->wl) == 0;
+	case P_PREFIX:
+		return k->surf_len >= n->wl && memcmp(k->surf, n->w, n->wl) == 0;
+	default:
+		return 0;
+	}
+}
+
+static size_t
+add_end(uint16_t *ends, size_t n, size_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ends[i] == e)
+			return n;
+	if (n < MAX_ENDS)
+		ends[n++] = (uint16_t)e;
+	return n;
+}
+
+/* All end positions (exclusive) of n matched starting exactly at pos. */
+static size_t
+m_node(const struct pnode *n, const struct tokens *q, size_t pos, size_t end, uint16_t *out)
+{
+	size_t no = 0;
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+		if (pos < end && tok_match(n, &q->v[pos]))
+			out[no++] = (uint16_t)(pos + 1);
+		return no;
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++) {
+			uint16_t tmp[MAX_ENDS];
+			size_t nt = m_node(n->kids[i], q, pos, end, tmp);
+			for (size_t j = 0; j < nt; j++)
+				no = add_end(out, no, tmp[j]);
+		}
+		return no;
+	case P_SEQ: {
+		uint16_t cur[MAX_ENDS], next[MAX_ENDS], tmp[MAX_ENDS];
+		size_t nc = 1, nn;
+		cur[0] = (uint16_t)pos;
+		for (size_t i = 0; i < n->nkids; i++) {
+			nn = 0;
+			for (size_t c = 0; c < nc; c++)
+				for (size_t g = 0; g <= n->gap[i] && cur[c] + g < end; g++) {
+					size_t nt = m_node(n->kids[i], q, cur[c] + g, end, tmp);
+					for (size_t j = 0; j < nt; j++)
+						nn = add_end(next, nn, tmp[j]);
+				}
+			if (nn == 0)
+				return 0;
+			memcpy(cur, next, nn * sizeof *cur);
+			nc = nn;
+		}
+		memcpy(out, cur, nc * sizeof *cur);
+		return nc;
+	}
+	case P_AND:
+		return 0; /* only at top level, handled by find_top */
+	}
+	return 0;
+}
+
+static int
+in_list(const char *const *l, const struct token *k)
+{
+	for (; *l; l++)
+		if (strcmp(*l, k->surf) == 0)
+			return 1;
+	return 0;
+}
+
+struct span {
+	size_t a, b;
+};
+
+static int
+inside(const struct span *sp, size_t nsp, size_t j)
+{
+	for (size_t i = 0; i < nsp; i++)
+		if (j >= sp[i].a && j < sp[i].b)
+			return 1;
+	return 0;
+}
+
+/* Is the part starting at `start` negated?  sent0: first token of the
+ * sentence; sp: the match's own spans (negators inside them don't count). */
+static int
+negated(const struct tokens *q, size_t sent0, size_t start, const struct span *sp, size_t nsp)
+{
+	static const char *const breakers[] = {"but", "however", "although", "though", "except",
+					       "yet", "because", "since", "now", "still", NULL};
+	static const char *const and_subjects[] = {"i", "my", "it", "the", "now", "also", NULL};
+	static const char *const hedges[] = {"sure", "idea", "certain", "know", NULL};
+	size_t lo = start > sent0 + SAFETY_NEG_WINDOW ? start - SAFETY_NEG_WINDOW : sent0;
+	for (size_t j = start; j-- > lo;) {
+		const struct token *k = &q->v[j];
+		if (inside(sp, nsp, j))
+			continue;
+		if (in_list(breakers, k))
+			return 0;
+		if (strcmp(k->surf, "and") == 0 && j + 1 < q->n && in_list(and_subjects, &q->v[j + 1]))
+			return 0;
+		int neg = (k->flags & TOK_NEGATOR) ||
+			  (strcmp(k->surf, "free") == 0 && j + 1 < q->n &&
+			   strcmp(q->v[j + 1].surf, "of") == 0);
+		if (!neg)
+			continue;
+		if (k->flags & TOK_PUNCT_AFTER)
+			continue; /* "No, my groin is numb" */
+		if (j + 1 < q->n && in_list(hedges, &q->v[j + 1]))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+overlaps(const struct span *a, const struct span *u, size_t nu)
+{
+	for (size_t i = 0; i < nu; i++)
+		if (a->a < u[i].b && u[i].a < a->b)
+			return 1;
+	return 0;
+}
+
+/* Longest occurrence spans of a SEQ-like node in [s0, s1). */
+static size_t
+all_spans(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1, struct span *out,
+	  size_t max)
+{
+	size_t no = 0;
+	uint16_t ends[MAX_ENDS];
+	for (size_t i = s0; i < s1 && no < max; i++) {
+		size_t ne = m_node(n, q, i, s1, ends);
+		if (ne == 0)
+			continue;
+		size_t e = ends[0];
+		for (size_t j = 1; j < ne; j++)
+			if (ends[j] > e)
+				e = ends[j];
+		out[no].a = i;
+		out[no].b = e;
+		no++;
+	}
+	return no;
+}
+
+#define MAX_UNLESS_SPANS 64
+
+/*
+ * Find the first valid occurrence of a top-level node in sentence [s0,s1).
+ * anchor: if not SIZE_MAX, only occurrences whose first part starts there.
+ */
+static int
+find_top(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1,
+	 const struct span *unl, size_t nunl, struct span *hit)
+{
+	if (n->kind == P_ALT) {
+		for (size_t i = 0; i < n->nkids; i++)
+			if (find_top(n->kids[i], q, s0, s1, unl, nunl, hit))
+				return 1;
+		return 0;
+	}
+	if (n->kind != P_AND) {
+		uint16_t ends[MAX_ENDS];
+		for (size_t i = s0; i < s1; i++) {
+			size_t ne = m_node(n, q, i, s1, ends);
+			for (size_t j = 0; j < ne; j++) {
+				struct span sp = {i, ends[j]};
+				if (overlaps(&sp, unl, nunl) || negated(q, s0, i, &sp, 1))
+					continue;
+				*hit = sp;
+				return 1;
+			}
+		}
+		return 0;
+	}
+	/* AND: every part somewhere in the sentence; pick per part the first
+	 * occurrence that is neither cancelled nor negated */
+	struct span parts[16] = {{0, 0}};
+	size_t np = n->nkids < 16 ? n->nkids : 16;
+	struct span occ[MAX_UNLESS_SPANS];
+	for (size_t k = 0; k < np; k++) {
+		size_t no = all_spans(n->kids[k], q, s0, s1, occ, MAX_UNLESS_SPANS);
+		int ok = 0;
+		for (size_t j = 0; j < no && !ok; j++) {
+			if (overlaps(&occ[j], unl, nunl))
+				continue;
+			parts[k] = occ[j];
+			ok = 1;
+		}
+		if (!ok)
+			return 0;
+	}
+	for (size_t k = 0; k < np; k++)
+		if (negated(q, s0, parts[k].a, parts, np))
+			return 0;
+	hit->a = parts[0].a;
+	hit->b = parts[0].b;
+	for (size_t k = 1; k < np; k++) {
+		if (parts[k].a < hit->a)
+			hit->a = parts[k].a;
+		if (parts[k].b > hit->b)
+			hit->b = parts[k].b;
+	}
+	return 1;
+}
+
+int
+safety_pattern_fires(const struct pattern *p, const struct tokens *q)
+{
+	size_t s0 = 0;
+	while (s0 < q->n) {
+		size_t s1 = s0;
+		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
+			s1++;
+		struct span hit;
+		if (find_top(p->root, q, s0, s1, NULL, 0, &hit))
+			return 1;
+		s0 = s1;
+	}
+	return 0;
+}
+
+/* ---- rule set ------------------------------------------------------------- */
+
+/* Register the words that can start node n as anchors of pattern pid. */
+static void
+add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
+{
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX: {
+		struct hmap *h = n->kind == P_WORD ? &s->by_stem : n->kind == P_EXACT ? &s->by_exact
+										      : &s->by_prefix3;
+		size_t kl = n->kind == P_PREFIX ? PREFIX_MIN : n->wl;
+		int *head = hmap_put(h, n->w, kl, -1, NULL);
+		s->an = xgrow(s->an, &s->capan, s->nan + 1, sizeof *s->an);
+		s->prefixes = xgrow(s->prefixes, &s->capprefixes, s->nan + 1, sizeof *s->prefixes);
+		s->an[s->nan].pat = pid;
+		s->an[s->nan].next = *head;
+		memcpy(s->prefixes[s->nan].p, n->w, (size_t)n->wl + 1);
+		s->prefixes[s->nan].len = n->wl;
+		*head = (int)s->nan++;
+		return;
+	}
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			add_anchors(s, n->kids[i], pid);
+		return;
+	case P_SEQ:
+	case P_AND:
+		add_anchors(s, n->kids[0], pid);
+		return;
+	}
+}
+
+struct safety_set *
+safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct problems *pr)
+{
+	struct safety_set *s = xcalloc(1, sizeof *s);
+	hmap_init(&s->by_stem);
+	hmap_init(&s->by_exact);
+	hmap_init(&s->by_prefix3);
+	s->nrules = n;
+	s->unless = xcalloc(n ? n : 1, sizeof *s->unless);
+	char err[200];
+	for (size_t r = 0; r < n; r++) {
+		for (int u = 0; u < 2; u++) {
+			const struct kb_list *l = u ? &rules[r].unless : &rules[r].triggers;
+			for (size_t i = 0; i < l->n; i++) {
+				struct pattern *p = safety_compile(t, l->v[i].s, err, sizeof err);
+				if (p == NULL) {
+					problems_add(pr, rules[r].file, l->v[i].line, 1,
+						     "pattern '%s': %s", l->v[i].s, err);
+					continue;
+				}
+				s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
+				uint32_t pid = (uint32_t)s->npats++;
+				s->pats[pid].root = p->root;
+				s->pats[pid].rule = (int)r;
+				s->pats[pid].is_unless = u;
+				free(p);
+				if (u) {
+					s->unless[r].v = xgrow(s->unless[r].v, &s->unless[r].cap,
+							       s->unless[r].n + 1, sizeof(uint32_t));
+					s->unless[r].v[s->unless[r].n++] = pid;
+				} else {
+					add_anchors(s, s->pats[pid].root, pid);
+				}
+			}
+		}
+	}
+	return s;
+}
+
+void
+safety_free(struct safety_set *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->npats; i++)
+		node_free(s->pats[i].root);
+	for (size_t r = 0; r < s->nrules; r++)
+		free(s->unless[r].v);
+	free(s->unless);
+	free(s->pats);
+	free(s->an);
+	free(s->prefixes);
+	hmap_free(&s->by_stem);
+	hmap_free(&s->by_exact);
+	hmap_free(&s->by_prefix3);
+	free(s);
+}
+
+static void
+collect(const struct safety_set *s, int head, const struct token *k, int prefix, uint8_t *cand)
+{
+	for (int a = head; a >= 0; a = s->an[a].next) {
+		if (prefix && (k->surf_len < s->prefixes[a].len ||
+			       memcmp(k->surf, s->prefixes[a].p, s->prefixes[a].len) != 0))
+			continue;
+		cand[s->an[a].pat] = 1;
+	}
+}
+
+size_t
+safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hit *out, size_t max)
+{
+	size_t nout = 0;
+	if (s->npats == 0 || q->n == 0)
+		return 0;
+	uint8_t stack_cand[512], stack_fired[64];
+	uint8_t *cand = s->npats <= sizeof stack_cand ? stack_cand : xmalloc(s->npats);
+	uint8_t *fired = s->nrules <= sizeof stack_fired ? stack_fired : xmalloc(s->nrules);
+	struct safety_hit *hits = xcalloc(s->nrules ? s->nrules : 1, sizeof *hits);
+	memset(fired, 0, s->nrules);
+
+	size_t s0 = 0;
+	while (s0 < q->n) {
+		size_t s1 = s0;
+		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
+			s1++;
+		memset(cand, 0, s->npats);
+		int any = 0;
+		for (size_t i = s0; i < s1; i++) {
+			const struct token *k = &q->v[i];
+			int h = hmap_get(&s->by_stem, k->stem, k->stem_len);
+			if (h >= 0)
+				collect(s, h, k, 0, cand), any = 1;
+			h = hmap_get(&s->by_exact, k->surf, k->surf_len);
+			if (h >= 0)
+				collect(s, h, k, 0, cand), any = 1;
+			if (k->surf_len >= PREFIX_MIN) {
+				h = hmap_get(&s->by_prefix3, k->surf, PREFIX_MIN);
+				if (h >= 0)
+					collect(s, h, k, 1, cand), any = 1;
+			}
+		}
+		for (size_t pid = 0; any && pid < s->npats; pid++) {
+			if (!cand[pid])
+				continue;
+			int r = s->pats[pid].rule;
+			if (fired[r])
+				continue;
+			struct span unl[MAX_UNLESS_SPANS];
+			size_t nunl = 0;
+			for (size_t u = 0; u < s->unless[r].n; u++)
+				nunl += all_spans(s->pats[s->unless[r].v[u]].root, q, s0, s1, unl + nunl,
+						  MAX_UNLESS_SPANS - nunl);
+			struct span hit;
+			if (!find_top(s->pats[pid].root, q, s0, s1, unl, nunl, &hit))
+				continue;
+			fired[r] = 1;
+			hits[r].rule = r;
+			hits[r].off = q->v[hit.a].off;
+			hits[r].len = q->v[hit.b - 1].off + q->v[hit.b - 1].len - q->v[hit.a].off;
+		}
+		s0 = s1;
+	}
+	for (size_t r = 0; r < s->nrules && nout < max; r++)
+		if (fired[r])
+			out[nout++] = hits[r];
+	if (cand != stack_cand)
+		free(cand);
+	if (fired != stack_fired)
+		free(fired);
+	free(hits);
+	return nout;
+}

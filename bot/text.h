@@ -1,0 +1,60 @@
+/*
+ * text: the normaliser shared by the matcher and the safety rules.
+ * Turns raw UTF-8 into tokens: case- and accent-folded words, Unicode
+ * punctuation and emoji as separators, contractions and chat spellings
+ * expanded ("can't"/"cant" -> "can not"), sentence numbers kept, each word
+ * stemmed with Snowball English (libstemmer).
+ * Pure: no I/O, no globals.  A text_ctx owns a stemmer and a stem cache and
+ * must be used by one thread at a time.
+ */
+#ifndef TEXT_H
+#define TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEXT_WORD_MAX 32 /* bytes kept per word, NUL included */
+
+enum {
+	TOK_STOP = 1 << 0,        /* function word: ignored by the matcher */
+	TOK_NEGATOR = 1 << 1,     /* no, not, never, without, ... */
+	TOK_PUNCT_AFTER = 1 << 2, /* punctuation directly follows the word */
+	TOK_COMMON = 1 << 3,      /* common English word: never typo-corrected */
+	TOK_NUMBER = 1 << 4,      /* contains a digit */
+};
+
+struct token {
+	char surf[TEXT_WORD_MAX]; /* folded surface form */
+	char stem[TEXT_WORD_MAX];
+	uint8_t surf_len, stem_len;
+	uint8_t flags;
+	uint16_t sent;       /* sentence number, from 0 */
+	uint32_t off, len;   /* span of the source word in the input bytes */
+};
+
+struct tokens {
+	struct token *v;
+	size_t n, cap;
+};
+
+struct text_ctx;
+
+/* Returns NULL only if libstemmer has no English stemmer. */
+struct text_ctx *text_ctx_new(void);
+void text_ctx_free(struct text_ctx *t);
+
+/*
+ * Tokenise s (valid UTF-8 expected; ill-formed bytes act as separators).
+ * Replaces the contents of out.  Never fails; at most TEXT_MAX_TOKENS tokens.
+ */
+#define TEXT_MAX_TOKENS 4096
+void text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out);
+void tokens_free(struct tokens *tk);
+
+/* Stem one folded word into out (NUL-terminated); returns its length. */
+size_t text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX]);
+
+int text_is_stopword(const char *w, size_t n);
+int text_is_common(const char *w, size_t n);
+
+#endif

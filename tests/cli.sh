@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# cli.sh: end-to-end checks of the massagebot command line (exit codes,
+# ask's one-line-per-input JSON on hostile input, check, eval) against the
+# binary in $MB (the sanitized build under `make test`).
+set -u
+MB=${MB:-build/san/massagebot}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export KNOWLEDGE_DIR=knowledge LOG_LEVEL=warn
+unset BOT_PLATFORM DISCORD_TOKEN
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_rc() { # want-rc description command...
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then ok; else bad "$what: exit $rc, want $want"; sed 's/^/  | /' "$tmp/err" | head -5; fi
+}
+
+# --- usage and exit codes
+expect_rc 0 "--help" "$MB" --help
+expect_rc 0 "--version" "$MB" --version
+grep -q "^massagebot [0-9]" "$tmp/out" && ok || bad "--version prints the version"
+expect_rc 2 "no command" "$MB"
+expect_rc 2 "unknown command" "$MB" frobnicate
+expect_rc 0 "ask --help" "$MB" ask --help
+expect_rc 2 "ask bad option" "$MB" ask --bogus
+expect_rc 2 "eval missing file" "$MB" eval "$tmp/nope.tsv"
+expect_rc 2 "check missing dir" "$MB" check "$tmp/nope"
+KNOWLEDGE_DIR=$tmp/nope expect_rc 2 "chat without knowledge" "$MB" chat </dev/null
+LOG_LEVEL=loud expect_rc 2 "bad LOG_LEVEL" "$MB" ask hi
+grep -q "LOG_LEVEL" "$tmp/err" && ok || bad "config error names LOG_LEVEL"
+MATCH_THRESHOLD=2 expect_rc 2 "bad MATCH_THRESHOLD" "$MB" ask hi
+BOT_PLATFORM=discord expect_rc 2 "discord without token" "$MB" run </dev/null
+grep -q "DISCORD_TOKEN" "$tmp/err" && ok || bad "names DISCORD_TOKEN"
+
+# --- check: the shipped knowledge is clean; a broken copy is reported
+expect_rc 0 "check shipped knowledge" "$MB" check
+grep -q "^ok: " "$tmp/out" && ok || bad "check prints a summary"
+cp -r knowledge "$tmp/k"
+printf -- '---\nid: broken\ntitel: x\nquestions: [a b, c d]\n---\n\n' >"$tmp/k/broken.md"
+expect_rc 1 "check broken knowledge" "$MB" check "$tmp/k"
+grep -q "^$tmp/k/broken.md:3:1: unknown key 'titel'" "$tmp/out" && ok || bad "unknown key with file:line"
+grep -q "^$tmp/k/broken.md:2:1: missing required key 'title'" "$tmp/out" && ok || bad "missing key"
+grep -q "^$tmp/k/broken.md:4:1: 'questions' needs at least 3" "$tmp/out" && ok || bad "too few questions"
+grep -q "^$tmp/k/broken.md:6:1: the text after the front matter is empty" "$tmp/out" && ok || bad "empty body"
+KNOWLEDGE_DIR=$tmp/k expect_rc 2 "run refuses broken knowledge" "$MB" chat </dev/null
+rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md 2>/dev/null
+expect_rc 1 "check without safety rules" "$MB" check "$tmp/k"
+grep -q "required safety rule 'crisis' is missing" "$tmp/out" && ok || bad "missing rules reported"
+KNOWLEDGE_DIR=$tmp/k expect_rc 2 "chat refuses without safety rules" "$MB" chat </dev/null
+KNOWLEDGE_DIR=$tmp/k expect_rc 0 "ask warns without safety rules" "$MB" ask hi
+grep -q "warning: required safety rules missing" "$tmp/err" && ok || bad "ask warns"
+
+# --- ask: one JSON line per input line, whatever the input
+{
+	printf 'is massage good for back pain?\n'
+	printf '\n'
+	printf '   \t  \n'
+	head -c 100000 /dev/zero | tr '\0' 'a'
+	printf '\n'
+	printf 'bad \xff\xfe utf8 \xe2\x82\n'
+	printf 'nul\0inside\n'
+	printf '💆‍♀️🙂 massage?\n'
+	printf 'Массаж помогает от боли в спине?\n'
+	printf '腰痛にマッサージは効きますか\n'
+	printf 'no newline at end'
+} >"$tmp/in"
+"$MB" ask --json <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "ask --json on hostile input exits $rc"
+[ "$(wc -l <"$tmp/out")" -eq 10 ] && ok || bad "ask --json: $(wc -l <"$tmp/out") lines for 10 inputs"
+/usr/bin/python3 - "$tmp/out" <<'PY' && ok || bad "ask --json output is valid and ordered"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+keys = ["question", "intent", "score", "safety", "reply"]
+assert all(list(r)[:5] == keys for r in rows), [list(r) for r in rows]
+assert rows[0]["intent"] == "massage-for-back-pain", rows[0]
+assert rows[1]["question"] == "" and rows[1]["intent"] is None
+assert rows[3]["error"] == "truncated" and len(rows[3]["question"].encode()) == 4096
+assert rows[4]["question"] == "bad \ufffd\ufffd utf8 \ufffd", rows[4]["question"]
+assert rows[5]["question"] == "nul\ufffdinside"
+assert rows[9]["question"] == "no newline at end"
+assert all(0.0 <= r["score"] <= 1.0 and r["reply"] for r in rows)
+PY
+"$MB" ask --json "hi" "what is swedish massage" >"$tmp/out" 2>/dev/null
+[ "$(wc -l <"$tmp/out")" -eq 2 ] && ok || bad "ask with two arguments gives two lines"
+"$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
+grep -q '"candidates":\[{"intent":"deep-tissue-massage"' "$tmp/out" && ok || bad "explain lists candidates"
+
+# --- eval: the matcher on questions people really write
+"$MB" eval tests/data/questions.tsv --min-accuracy 0.95 --min-oos 0.95 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+tail -3 "$tmp/out"
+[ $rc -eq 0 ] && ok || bad "eval below 0.95 (see confusions: $MB eval tests/data/questions.tsv)"
+printf 'no tab here\n' >"$tmp/bad.tsv"
+expect_rc 2 "eval malformed tsv" "$MB" eval "$tmp/bad.tsv"
+printf 'hello\tno-such-id\n' >"$tmp/bad.tsv"
+expect_rc 2 "eval unknown id" "$MB" eval "$tmp/bad.tsv"
+expect_rc 2 "eval bad minimum" "$MB" eval tests/data/questions.tsv --min-accuracy 2
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

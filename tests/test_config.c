@@ -1,0 +1,142 @@
+/* test_config: the .env syntax, validators, precedence, and that
+ * .env.example documents every variable of the table. */
+#include "testutil.h"
+#include "config.h"
+
+#include <unistd.h>
+
+static struct env_list
+parse_env(const char *text, struct problems *pr)
+{
+	struct env_list l = {0};
+	cfg_parse_dotenv(".env", text, strlen(text), &l, pr);
+	return l;
+}
+
+static void
+test_dotenv_syntax(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct env_list l = parse_env("# comment\n\nA=plain value  # trailing\n"
+				      "export B = 'single # not a comment'\n"
+				      "C=\"double \\\"q\\\" \\\\ back\"\r\n"
+				      "D=\n  E = spaced\n",
+				      &pr);
+	assert_int_equal(pr.n, 0);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.v[0].key, "A");
+	assert_string_equal(l.v[0].value, "plain value");
+	assert_int_equal(l.v[0].line, 3);
+	assert_string_equal(l.v[1].value, "single # not a comment");
+	assert_string_equal(l.v[2].value, "double \"q\" \\ back");
+	assert_string_equal(l.v[3].value, "");
+	assert_string_equal(l.v[4].key, "E");
+	env_list_free(&l);
+	l = parse_env("GOOD=1\nno equals here\nX='unclosed\nY=\"ok\" junk\n1BAD=2\n", &pr);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(pr.n, 4);
+	assert_int_equal(pr.v[0].line, 2);
+	assert_int_not_equal(find_problem(&pr, "missing closing ' quote"), -1);
+	assert_int_not_equal(find_problem(&pr, "unexpected text after the quoted value"), -1);
+	env_list_free(&l);
+	problems_free(&pr);
+}
+
+static void
+test_validators(void **st)
+{
+	(void)st;
+	char err[200];
+	struct {
+		enum cfg_id id;
+		const char *v;
+		int ok;
+	} cases[] = {
+		{CFG_BOT_PLATFORM, "discord", 1},     {CFG_BOT_PLATFORM, "slack", 0},
+		{CFG_LOG_LEVEL, "debug", 1},          {CFG_LOG_LEVEL, "loud", 0},
+		{CFG_MATCH_THRESHOLD, "0.4", 1},      {CFG_MATCH_THRESHOLD, "1.5", 0},
+		{CFG_MATCH_MARGIN, "abc", 0},         {CFG_DISCORD_CHANNELS, "123,456", 1},
+		{CFG_DISCORD_CHANNELS, "123, 456", 1}, {CFG_DISCORD_CHANNELS, "12a", 0},
+		{CFG_DISCORD_CHANNELS, "1,,2", 0},    {CFG_DISCORD_API_BASE, "http://127.0.0.1:9/api", 1},
+		{CFG_DISCORD_API_BASE, "ftp://x", 0}, {CFG_DISCORD_TOKEN, "Bot abcdefghijklmnopqrstuvwxyz", 0},
+		{CFG_DISCORD_TOKEN, "abc def ghijklmnopqrstuvwxyz", 0},
+		{CFG_DISCORD_TOKEN, "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.ghijklmnopqrstuvwxyz0123", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = cfg_vars[cases[i].id].check(cases[i].v, err, sizeof err);
+		if ((r == 0) != cases[i].ok)
+			fail_msg("%s=%s: expected %s", cfg_vars[cases[i].id].name, cases[i].v,
+				 cases[i].ok ? "ok" : "error");
+	}
+}
+
+static void
+test_precedence_and_errors(void **st)
+{
+	(void)st;
+	char path[] = "/tmp/mb-envXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "LOG_LEVEL=debug\nKNOWLEDGE_DIR=from-file\nNOT_OURS=1\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	for (int i = 0; i < CFG_COUNT; i++)
+		unsetenv(cfg_vars[i].name);
+	setenv("KNOWLEDGE_DIR", "from-env", 1);
+	setenv("DISCORD_CHANNELS", "", 1); /* set but empty counts as unset */
+	struct config c;
+	char *cause = NULL;
+	assert_int_equal(config_load(&c, path, &cause), 0);
+	assert_string_equal(cfg_get(&c, CFG_KNOWLEDGE_DIR), "from-env");
+	assert_string_equal(cfg_get(&c, CFG_LOG_LEVEL), "debug");
+	assert_null(cfg_get(&c, CFG_DISCORD_CHANNELS));
+	assert_string_equal(cfg_get(&c, CFG_BOT_PLATFORM), "console");
+	assert_true(strtod(cfg_get(&c, CFG_MATCH_THRESHOLD), NULL) == MATCH_DEFAULT_THRESHOLD);
+	config_free(&c);
+	/* a bad value names the variable and where it came from */
+	setenv("LOG_LEVEL", "loud", 1);
+	assert_int_equal(config_load(&c, path, &cause), -1);
+	assert_non_null(strstr(cause, "LOG_LEVEL (from environment) must be"));
+	free(cause);
+	config_free(&c);
+	unsetenv("LOG_LEVEL");
+	setenv("BOT_PLATFORM", "discord", 1);
+	assert_int_equal(config_load(&c, path, &cause), -1);
+	assert_non_null(strstr(cause, "DISCORD_TOKEN is not set"));
+	free(cause);
+	config_free(&c);
+	unsetenv("BOT_PLATFORM");
+	unsetenv("KNOWLEDGE_DIR");
+	unlink(path);
+}
+
+static void
+test_env_example_lists_every_variable(void **st)
+{
+	(void)st;
+	FILE *f = fopen(".env.example", "r");
+	assert_non_null(f);
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	for (int i = 0; i < CFG_COUNT; i++) {
+		char needle[64];
+		snprintf(needle, sizeof needle, "%s=", cfg_vars[i].name);
+		if (strstr(buf, needle) == NULL)
+			fail_msg(".env.example does not document %s", cfg_vars[i].name);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dotenv_syntax),
+		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_precedence_and_errors),
+		cmocka_unit_test(test_env_example_lists_every_variable),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

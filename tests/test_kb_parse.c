@@ -1,0 +1,230 @@
+/* test_kb_parse: knowledge file parsing and cross-file checks, each error
+ * class with its file:line. */
+#include "testutil.h"
+
+static struct text_ctx *T;
+
+#define GOOD_FM                                                             \
+	"---\n"                                                             \
+	"id: deep-tissue-massage\n"                                         \
+	"title: Deep tissue massage\n"                                      \
+	"questions:\n"                                                      \
+	"  - what is deep tissue massage\n"                                 \
+	"  - is deep tissue massage painful\n"                              \
+	"  - 'deep tissue: worth it'\n"                                     \
+	"tags: [massage-types]\n"                                           \
+	"source: NCCIH\n"                                                   \
+	"reviewed: 2026-11-01\n"                                            \
+	"---\n"
+
+static int
+parse(const char *text, struct kb_entry *e, struct problems *pr)
+{
+	return kb_parse_entry("k/x.md", text, strlen(text), e, pr);
+}
+
+/* Parse text and expect exactly one problem at line with msg. */
+static void
+expect_one(const char *text, unsigned line, unsigned col, const char *msg)
+{
+	struct kb_entry e;
+	struct problems pr = {0};
+	int rc = parse(text, &e, &pr);
+	if (pr.n != 1 || find_problem(&pr, msg) < 0)
+		dump_problems(&pr);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pr.n, 1);
+	assert_int_not_equal(find_problem(&pr, msg), -1);
+	assert_string_equal(pr.v[0].file, "k/x.md");
+	assert_int_equal(pr.v[0].line, line);
+	if (col)
+		assert_int_equal(pr.v[0].col, col);
+	kb_entry_free(&e);
+	problems_free(&pr);
+}
+
+static void
+test_good_file(void **st)
+{
+	(void)st;
+	struct kb_entry e;
+	struct problems pr = {0};
+	assert_int_equal(parse("\xEF\xBB\xBF" GOOD_FM "\nSlow, firm pressure.\n\n", &e, &pr), 0);
+	assert_int_equal(pr.n, 0);
+	assert_string_equal(e.id.s, "deep-tissue-massage");
+	assert_int_equal(e.id.line, 2);
+	assert_int_equal(e.questions.n, 3);
+	assert_string_equal(e.questions.v[2].s, "deep tissue: worth it");
+	assert_int_equal(e.questions.v[2].line, 7);
+	assert_string_equal(e.body, "Slow, firm pressure.");
+	assert_false(e.small_talk);
+	kb_entry_free(&e);
+	/* CRLF line endings */
+	const char *crlf = "---\r\nid: a\r\ntitle: A\r\nquestions: [one q, two q, three q]\r\n"
+			   "source: s\r\nreviewed: 2024-02-29\r\n---\r\nBody\r\n";
+	assert_int_equal(parse(crlf, &e, &pr), 0);
+	assert_string_equal(e.body, "Body");
+	kb_entry_free(&e);
+	problems_free(&pr);
+}
+
+static void
+test_yaml_errors(void **st)
+{
+	(void)st;
+	/* bad indentation, tab, unclosed flow list: libyaml marks, file lines */
+	expect_one("---\nid: a\ntitle: A\nquestions:\n  - x\n - y\n---\nB\n", 6, 2,
+		   "did not find expected key");
+	expect_one("---\nid: a\n\ttitle: A\n---\nB\n", 3, 1, "YAML");
+	expect_one("---\nid: a\ntags: [a, b\ntitle: x\n---\nB\n", 4, 0,
+		   "while parsing a flow sequence at line 3");
+}
+
+static void
+test_structure_errors(void **st)
+{
+	(void)st;
+	expect_one("id: a\n", 1, 1, "first line must be '---'");
+	expect_one("---\nid: a\n", 1, 1, "not closed");
+	expect_one("---\n- a\n- b\n---\nBody\n", 2, 1, "'key: value'");
+	expect_one(GOOD_FM "   \n\n", 12, 1, "empty");
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-01-01\n---\nok \xff body\n",
+		   8, 4, "invalid UTF-8");
+}
+
+static void
+test_field_errors(void **st)
+{
+	(void)st;
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", GOOD_FM "Body\n");
+	/* unknown key with a suggestion */
+	expect_one("---\nid: a\ntitel: A\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-01-01\n---\nBody\n",
+		   3, 1, "unknown key 'titel' (did you mean 'title'?)");
+	/* missing field */
+	expect_one("---\nid: a\nquestions: [a b, c d, e f]\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+		   2, 1, "missing required key 'title'");
+	/* wrong types */
+	expect_one("---\nid: a\ntitle: [A]\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-01-01\n---\nB\n",
+		   3, 1, "'title' must be a single text value, not a list");
+	expect_one("---\nid: a\ntitle: A\nquestions: one\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+		   4, 1, "'questions' must be a list");
+	expect_one("---\nid: a\ntitle: A\nquestions:\n  - a b\n  - what is: this\n  - c\n"
+		   "source: s\nreviewed: 2026-01-01\n---\nB\n",
+		   6, 1, "put it in quotes");
+	/* limits and formats */
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d]\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+		   4, 1, "at least 3");
+	expect_one("---\nid: Bad_Id\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-01-01\n---\nB\n",
+		   2, 1, "lowercase letters");
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-02-30\n---\nB\n",
+		   6, 1, "YYYY-MM-DD");
+	expect_one("---\nid: a\nid: b\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
+		   "reviewed: 2026-01-01\n---\nB\n",
+		   3, 1, "appears twice");
+	/* body too long: 1,501 code points (multi-byte counted once) */
+	char *long_body = malloc(8000);
+	strcpy(long_body, GOOD_FM);
+	for (int i = 0; i < 1501; i++)
+		strcat(long_body, "\xc3\xa9");
+	strcat(long_body, "\n");
+	expect_one(long_body, 12, 1, "too long: 1501 characters");
+	long_body[strlen(long_body) - 3] = '\0'; /* exactly 1,500 is fine */
+	struct kb_entry e;
+	struct problems pr = {0};
+	assert_int_equal(parse(long_body, &e, &pr), 0);
+	kb_entry_free(&e);
+	problems_free(&pr);
+	free(long_body);
+}
+
+static void
+test_cross_file_checks(void **st)
+{
+	(void)st;
+	const struct tfile files[] = {
+		{"a.md", "---\nid: one\ntitle: One\nquestions:\n  - what is one\n  - tell me one\n"
+			 "  - one please\nrelated: [two, nope]\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
+		{"b.md", "---\nid: two\ntitle: Two\nquestions:\n  - two things\n  - What is ONE?\n"
+			 "  - more two\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
+		{"c.md", "---\nid: one\ntitle: Again\nquestions: [x y, y z, z w]\nsource: s\n"
+			 "reviewed: 2026-01-01\n---\nB\n"},
+		{"synonyms.txt", "# comment\nphysio = physiotherapist = physical therapist\n"
+				 "rub = massage\nphysio = pt\nbroken line\n"},
+	};
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, files, 4, &pr);
+	problems_sort(&pr);
+	int i = find_problem(&pr, "answer id 'one' is already used in a.md:2");
+	assert_int_not_equal(i, -1);
+	assert_string_equal(pr.v[i].file, "c.md");
+	assert_int_equal(pr.v[i].line, 2);
+	i = find_problem(&pr, "duplicates 'what is one' at a.md:5");
+	assert_int_not_equal(i, -1);
+	assert_string_equal(pr.v[i].file, "b.md");
+	assert_int_equal(pr.v[i].line, 6);
+	i = find_problem(&pr, "related id 'nope' does not exist");
+	assert_int_not_equal(i, -1);
+	assert_int_equal(pr.v[i].line, 8);
+	i = find_problem(&pr, "'physio' is already in the synonym group at line 2");
+	assert_int_not_equal(i, -1);
+	assert_int_equal(pr.v[i].line, 4);
+	i = find_problem(&pr, "expected 'term = term'");
+	assert_int_not_equal(i, -1);
+	assert_int_equal(pr.v[i].line, 5);
+	assert_int_equal(pr.n, 5);
+	assert_string_equal(k->missing, "emergency crisis trauma systemic nerve-symptoms pregnancy "
+					"medical-conditions medication disclaimer");
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+static void
+test_rule_files(void **st)
+{
+	(void)st;
+	const struct tfile files[] = {
+		{"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+			 "reviewed: 2026-01-01\n---\nB\n"},
+		{"safety/bad.md", "---\nid: bad\nlevel: caution\npriority: 5\ntriggers:\n"
+				  "  - fine words\n  - '(unclosed group'\n  - 'a .. .. b'\n---\nText\n"},
+		{"safety/disclaimer.md", "---\nid: disclaimer\nlevel: info\npriority: 100\n"
+					 "triggers: [x]\n---\nText\n"},
+		{"safety/lvl.md", "---\nid: lvl\nlevel: severe\npriority: high\ntriggers: [x]\n---\nT\n"},
+		{"safety/none.md", "---\nid: none\nlevel: info\npriority: 1\n---\nT\n"},
+	};
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, files, 5, &pr);
+	int i = find_problem(&pr, "pattern '(unclosed group': missing ')'");
+	assert_int_not_equal(i, -1);
+	assert_string_equal(pr.v[i].file, "safety/bad.md");
+	assert_int_equal(pr.v[i].line, 7);
+	i = find_problem(&pr, "pattern 'a .. .. b'");
+	assert_int_not_equal(i, -1);
+	assert_int_equal(pr.v[i].line, 8);
+	assert_int_not_equal(find_problem(&pr, "'disclaimer' takes no triggers"), -1);
+	assert_int_not_equal(find_problem(&pr, "must be emergency, urgent, caution or info"), -1);
+	assert_int_not_equal(find_problem(&pr, "'priority' must be a whole number"), -1);
+	assert_int_not_equal(find_problem(&pr, "rule 'none' needs a 'triggers' list"), -1);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),        cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_cross_file_checks), cmocka_unit_test(test_rule_files),
+	};
+	int rc = cmocka_run_group_tests_name("kb_parse", tests, NULL, NULL);
+	text_ctx_free(T);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/* test_match: ranking, typos, synonyms, compounds, threshold, ambiguity,
+ * determinism on a small fixture knowledge base. */
+#include "testutil.h"
+
+static struct text_ctx *T;
+static struct knowledge *K;
+static struct match_scratch *S;
+
+#define ENTRY(id, title, qs, tags)                                                      \
+	"---\nid: " id "\ntitle: " title "\nquestions:\n" qs "tags: " tags "\nsource: s\n" \
+	"reviewed: 2026-01-01\n---\nBody of " id ".\n"
+
+static const struct tfile files[] = {
+	{"deep.md", ENTRY("deep-tissue-massage", "Deep tissue massage",
+			  "  - what is deep tissue massage\n  - is deep tissue massage painful\n"
+			  "  - does deep tissue hurt\n",
+			  "[massage]")},
+	{"swedish.md", ENTRY("swedish-massage", "Swedish massage",
+			     "  - what is swedish massage\n  - is swedish massage gentle\n"
+			     "  - what happens in a swedish massage\n",
+			     "[massage]")},
+	{"heat.md", ENTRY("heat-therapy", "Heat or ice",
+			  "  - should i use heat or ice\n  - is a heating pad good after a massage\n"
+			  "  - hot or cold for a sore back\n",
+			  "[self-care]")},
+	{"physio.md", ENTRY("physical-therapy", "Physiotherapy",
+			    "  - can a physiotherapist help my back\n  - what exercises strengthen the back\n"
+			    "  - is physio worth it\n",
+			    "[treatments]")},
+	{"pain.md", ENTRY("back-pain-causes", "Why backs hurt",
+			  "  - why does my back hurt\n  - what causes back pain\n"
+			  "  - common reasons for back pain\n",
+			  "[causes]")},
+	{"greet.md", ENTRY("greeting", "Hello", "  - hi\n  - hello\n  - good morning\n",
+			   "[small-talk]")},
+	{"help.md", ENTRY("help", "What I can do",
+			  "  - what can you do\n  - help\n  - what can i ask you\n", "[small-talk]")},
+	{"synonyms.txt", "physiotherapist = physio = physical therapist = pt\n"
+			 "heat = warmth\n"},
+};
+
+static struct match_result
+q(const char *s, double th, double mg)
+{
+	struct tokens tk = {0};
+	struct match_params p = {th, mg};
+	struct match_result r;
+	text_tokenize(T, s, strlen(s), &tk);
+	match_query(K->match, S, &tk, &p, &r);
+	tokens_free(&tk);
+	return r;
+}
+
+static const char *
+top(const char *s)
+{
+	struct match_result r = q(s, 0.3, 0.0);
+	return r.intent >= 0 ? K->entries[r.intent].id.s : "-";
+}
+
+static void
+test_ranking(void **st)
+{
+	(void)st;
+	assert_string_equal(top("what's deep tissue massage like?"), "deep-tissue-massage");
+	assert_string_equal(top("Is Swedish massage gentle?"), "swedish-massage");
+	assert_string_equal(top("heat or ice after a massage"), "heat-therapy");
+	assert_string_equal(top("why does my lower back hurt so much"), "back-pain-causes");
+	/* scores are on 0..1 and ranked */
+	struct match_result r = q("is deep tissue massage painful", 0.3, 0.0);
+	assert_true(r.score > 0.99 && r.score <= 1.0);
+	assert_true(r.ncand >= 2);
+	assert_true(r.cand[0].score >= r.cand[1].score);
+}
+
+static void
+test_typos_and_compounds(void **st)
+{
+	(void)st;
+	assert_string_equal(top("what is deep tisue massge"), "deep-tissue-massage");
+	assert_string_equal(top("is sweedish massage gentle"), "swedish-massage");
+	assert_string_equal(top("why does my bak hurt"), "back-pain-causes");
+	assert_string_equal(top("what causes backpain"), "back-pain-causes");
+	/* a common word is never "corrected" into a knowledge word */
+	struct match_result r = q("what car should i buy", 0.3, 0.0);
+	assert_int_equal(r.intent, -1);
+}
+
+static void
+test_synonyms(void **st)
+{
+	(void)st;
+	assert_string_equal(top("can a physical therapist help my back"), "physical-therapy");
+	assert_string_equal(top("is a pt worth it"), "physical-therapy");
+	assert_string_equal(top("is warmth good after a massage"), "heat-therapy");
+}
+
+static void
+test_out_of_scope(void **st)
+{
+	(void)st;
+	const char *oos[] = {"write me a poem about the sea", "what's the weather tomorrow",
+			     "how do I change a car tyre", "", "   ", "🙂🙂", "qwertyuiop asdfgh"};
+	for (size_t i = 0; i < sizeof oos / sizeof oos[0]; i++) {
+		struct match_result r = q(oos[i], 0.4, 0.0);
+		if (r.intent != -1)
+			fprintf(stderr, "matched '%s' -> %s %.2f\n", oos[i],
+				K->entries[r.intent].id.s, r.score);
+		assert_int_equal(r.intent, -1);
+	}
+}
+
+static void
+test_threshold_and_margin(void **st)
+{
+	(void)st;
+	struct match_result r = q("tell me about swedish massage", 0.0, 0.0);
+	assert_int_not_equal(r.intent, -1);
+	double s = r.score;
+	r = q("tell me about swedish massage", s + 0.01, 0.0); /* threshold above the score */
+	assert_int_equal(r.intent, -1);
+	assert_false(r.ambiguous);
+	assert_true(r.score == s); /* fallback still reports the best score */
+	/* a lead smaller than the margin means "ask to clarify" */
+	r = q("massage", 0.0, 0.0);
+	assert_true(r.ncand >= 2);
+	double gap = r.cand[0].score - r.cand[1].score;
+	r = q("massage", 0.0, gap + 0.01);
+	assert_int_equal(r.intent, -1);
+	assert_true(r.ambiguous);
+	r = q("massage", 0.0, gap > 0.01 ? gap - 0.01 : 0.0);
+	assert_int_not_equal(r.intent, -1);
+	assert_false(r.ambiguous);
+}
+
+static void
+test_small_talk(void **st)
+{
+	(void)st;
+	assert_string_equal(top("hello"), "greeting");
+	assert_string_equal(top("hi, why does my back hurt"), "back-pain-causes");
+	assert_string_equal(top("Hi! What can you do?"), "help");
+}
+
+static void
+test_deterministic(void **st)
+{
+	(void)st;
+	struct match_result a = q("deep or swedish for a sore back", 0.0, 0.0);
+	for (int i = 0; i < 50; i++) {
+		struct match_result b = q("deep or swedish for a sore back", 0.0, 0.0);
+		assert_int_equal(a.ncand, b.ncand);
+		for (size_t c = 0; c < a.ncand; c++) {
+			assert_int_equal(a.cand[c].intent, b.cand[c].intent);
+			assert_true(a.cand[c].score == b.cand[c].score);
+		}
+	}
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	struct problems pr = {0};
+	K = build_kb(T, files, sizeof files / sizeof files[0], &pr);
+	dump_problems(&pr);
+	if (pr.n)
+		return 1;
+	S = match_scratch_new();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ranking),       cmocka_unit_test(test_typos_and_compounds),
+		cmocka_unit_test(test_synonyms),      cmocka_unit_test(test_out_of_scope),
+		cmocka_unit_test(test_threshold_and_margin), cmocka_unit_test(test_small_talk),
+		cmocka_unit_test(test_deterministic),
+	};
+	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
+	match_scratch_free(S);
+	knowledge_free(K);
+	problems_free(&pr);
+	text_ctx_free(T);
+	return rc;
+}

@@ -1,0 +1,174 @@
+/* test_reply: reply order, de-duplication, crisis alone, emergency replacing
+ * the answer, small talk with rules, disclaimer placement; plus the JSON form
+ * of an answer (key order, truncation, repaired UTF-8). */
+#include "testutil.h"
+
+static struct text_ctx *T;
+static struct knowledge *K;
+static struct answer_ctx AC;
+
+#define RULE(id, level, prio, trig) \
+	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig "'\n---\n" id " text.\n"
+
+static const struct tfile files[] = {
+	{"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
+		 "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage feel\n"
+		 "source: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
+	{"b.md", "---\nid: greeting\ntitle: Hello\nquestions: [hi, hello, good morning]\n"
+		 "tags: [small-talk]\nsource: s\nreviewed: 2026-01-01\n---\nHello answer.\n"},
+	{"safety/crisis.md", RULE("crisis", "emergency", "0", "(suicid*|end my life)")},
+	{"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
+	{"safety/trauma.md", RULE("trauma", "urgent", "20", "(fell|fall)")},
+	{"safety/systemic.md", RULE("systemic", "urgent", "25", "fever")},
+	{"safety/nerve-symptoms.md", RULE("nerve-symptoms", "caution", "30", "sciatica")},
+	{"safety/medical-conditions.md", RULE("medical-conditions", "caution", "35", "osteoporosis")},
+	{"safety/pregnancy.md", RULE("pregnancy", "caution", "40", "pregnan*")},
+	{"safety/medication.md", RULE("medication", "caution", "45", "how many pills")},
+	{"safety/disclaimer.md", "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+};
+
+static struct answer A;
+
+static char *
+ask(const char *q)
+{
+	struct match_params p = {0.3, 0.0};
+	answer_free(&A);
+	answer_question(K, &AC, &p, q, strlen(q), &A);
+	return A.reply.text;
+}
+
+static char *
+ids(void)
+{
+	static char b[256];
+	b[0] = '\0';
+	for (size_t i = 0; i < A.reply.nshown; i++) {
+		strcat(b, i ? "," : "");
+		strcat(b, K->rules[A.reply.shown[i]].id.s);
+	}
+	return b;
+}
+
+static void
+test_plain_answer(void **st)
+{
+	(void)st;
+	assert_string_equal(ask("what is swedish massage"), "Swedish answer.\n\nDisclaimer text.");
+	assert_string_equal(ids(), "disclaimer");
+	assert_string_equal(A.intent_id, "swedish-massage");
+}
+
+static void
+test_small_talk_and_fallback(void **st)
+{
+	(void)st;
+	assert_string_equal(ask("hello"), "Hello answer.");
+	assert_string_equal(ids(), "");
+	assert_string_equal(ask("write a poem about cars"), reply_fallback);
+	assert_null(A.intent_id);
+	/* small talk or nothing matched, but a rule fired: rule text + disclaimer */
+	assert_string_equal(ask("hello, I have sciatica"), "nerve-symptoms text.\n\nDisclaimer text.");
+	assert_string_equal(ask("my sciatica again"), "nerve-symptoms text.\n\nDisclaimer text.");
+}
+
+static void
+test_order_and_dedup(void **st)
+{
+	(void)st;
+	/* caution rules after the answer, by priority; urgent before caution */
+	ask("I'm pregnant with osteoporosis and a fever after a fall; is swedish massage gentle? "
+	    "Pregnant, again, and a fall.");
+	assert_string_equal(ids(), "trauma,systemic,medical-conditions,pregnancy,disclaimer");
+	assert_string_equal(A.reply.text, "Swedish answer.\n\ntrauma text.\n\nsystemic text.\n\n"
+					  "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
+}
+
+static void
+test_emergency_and_crisis(void **st)
+{
+	(void)st;
+	/* emergency first; the answer is replaced by the get-checked line */
+	ask("chest pain and sciatica, is swedish massage gentle?");
+	assert_string_equal(ids(), "emergency,nerve-symptoms,disclaimer");
+	assert_true(strncmp(A.reply.text, "emergency text.\n\n", 17) == 0);
+	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_null(strstr(A.reply.text, "Swedish answer."));
+	assert_string_equal(A.intent_id, "swedish-massage"); /* still reported */
+	/* crisis: its text alone, nothing else */
+	ask("chest pain, I fell, and I feel suicidal; what is swedish massage");
+	assert_string_equal(A.reply.text, "crisis text.");
+	assert_string_equal(ids(), "crisis");
+}
+
+static void
+test_json(void **st)
+{
+	(void)st;
+	ask("what is swedish massage");
+	char *j = answer_json(K, &A, 0);
+	assert_string_equal(j, "{\"question\":\"what is swedish massage\",\"intent\":\"swedish-massage\","
+			       "\"score\":1.0,\"safety\":[\"disclaimer\"],\"reply\":\"Swedish answer.\\n\\n"
+			       "Disclaimer text.\"}");
+	free(j);
+	ask("poem \xff about <@123> \"quotes\"");
+	j = answer_json(K, &A, 0);
+	assert_non_null(strstr(j, "\"question\":\"poem \xEF\xBF\xBD about <@123> \\\"quotes\\\"\""));
+	assert_non_null(strstr(j, "\"intent\":null"));
+	free(j);
+	/* explain adds candidates and triggers, after reply */
+	ask("I fell; is swedish massage gentle");
+	j = answer_json(K, &A, 1);
+	char *r = strstr(j, "\"reply\""), *c = strstr(j, "\"candidates\":[{\"intent\":\"swedish-massage\"");
+	assert_non_null(r);
+	assert_non_null(c);
+	assert_true(c > r);
+	assert_non_null(strstr(j, "\"terms\":[\"swedish\",\"massage\",\"gentle\"]"));
+	assert_non_null(strstr(j, "\"triggers\":{\"trauma\":\"fell\"}"));
+	free(j);
+}
+
+static void
+test_truncation(void **st)
+{
+	(void)st;
+	char *big = malloc(10000);
+	memset(big, 'x', 9999);
+	big[9999] = '\0';
+	memcpy(big + 4095, "\xc3\xa9", 2); /* straddles byte 4096: must not be split */
+	ask(big);
+	assert_true(A.truncated);
+	assert_int_equal(strlen(A.question), 4095);
+	char *j = answer_json(K, &A, 0);
+	assert_non_null(strstr(j, "\"reply\":"));
+	assert_non_null(strstr(j, ",\"error\":\"truncated\"}"));
+	free(j);
+	free(big);
+	ask("");
+	assert_false(A.truncated);
+	assert_string_equal(A.reply.text, reply_fallback);
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	struct problems pr = {0};
+	K = build_kb(T, files, sizeof files / sizeof files[0], &pr);
+	dump_problems(&pr);
+	if (pr.n || K->missing[0])
+		return 1;
+	answer_ctx_init(&AC);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_answer), cmocka_unit_test(test_small_talk_and_fallback),
+		cmocka_unit_test(test_order_and_dedup), cmocka_unit_test(test_emergency_and_crisis),
+		cmocka_unit_test(test_json),         cmocka_unit_test(test_truncation),
+	};
+	int rc = cmocka_run_group_tests_name("reply", tests, NULL, NULL);
+	answer_free(&A);
+	answer_ctx_free(&AC);
+	knowledge_free(K);
+	problems_free(&pr);
+	text_ctx_free(T);
+	return rc;
+}

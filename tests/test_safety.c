@@ -1,0 +1,235 @@
+/* test_safety: the trigger pattern language (words, stems, prefixes, gaps,
+ * alternatives, conjunction), negation scope, unless, compile errors; and
+ * the shipped rules against tests/data/safety.tsv. */
+#include "testutil.h"
+#include "kb.h"
+#include "safety.h"
+
+static struct text_ctx *T;
+
+static int
+fires(const char *pattern, const char *msg)
+{
+	char err[200];
+	struct pattern *p = safety_compile(T, pattern, err, sizeof err);
+	if (p == NULL)
+		fail_msg("pattern '%s' does not compile: %s", pattern, err);
+	struct tokens tk = {0};
+	text_tokenize(T, msg, strlen(msg), &tk);
+	int r = safety_pattern_fires(p, &tk);
+	tokens_free(&tk);
+	safety_pattern_free(p);
+	return r;
+}
+
+static void
+test_words_and_stems(void **st)
+{
+	(void)st;
+	assert_true(fires("numb", "My leg has gone NUMB."));
+	assert_true(fires("numb", "numbness in my foot"));
+	assert_true(fires("leg", "both legs"));
+	assert_false(fires("=leg", "both legs"));
+	assert_true(fires("=legs", "both legs"));
+	assert_true(fires("suicid*", "I feel suicidal"));
+	assert_false(fires("suicid*", "I feel sad"));
+	assert_false(fires("numb", "thumb"));              /* whole words only */
+	assert_true(fires("can not go on", "I can't go on"));
+	assert_true(fires("cant go on", "I cannot go on"));
+}
+
+static void
+test_sequences_gaps_alternatives(void **st)
+{
+	(void)st;
+	assert_true(fires("chest pain", "sudden chest pain"));
+	assert_false(fires("chest pain", "chest and back pain"));
+	assert_true(fires("chest .. pain", "chest and back pain"));
+	assert_true(fires("chest .. pain", "chest is in so much pain")); /* 4 between */
+	assert_false(fires("chest .. pain", "chest is in a whole lot of pain"));
+	assert_true(fires("(numb*|pins and needles) .. (foot|feet)", "pins and needles in my feet"));
+	assert_true(fires("pain (spread*|going) .. arm", "pain spreading down my left arm"));
+	/* never across a sentence boundary */
+	assert_false(fires("chest .. pain", "My chest is fine. Pain is in my back."));
+}
+
+static void
+test_conjunction(void **st)
+{
+	(void)st;
+	const char *p = "(numb*|tingl*) & (groin|buttock*|saddle)";
+	assert_true(fires(p, "my groin feels numb"));
+	assert_true(fires(p, "numbness around the groin and buttocks"));
+	assert_false(fires(p, "my groin hurts. my foot is numb"));
+	assert_true(fires("(chest & breath* | crushing pain)", "my chest is tight and I am out of breath"));
+}
+
+static void
+test_negation(void **st)
+{
+	(void)st;
+	assert_false(fires("numb*", "no numbness and no fever, just stiff"));
+	assert_false(fires("fever", "no numbness and no fever, just stiff"));
+	assert_false(fires("cancer", "I have never had cancer"));
+	assert_false(fires("(fever|chill*)", "I haven't had a fever or chills"));
+	assert_false(fires("pregnant", "I'm not pregnant"));
+	assert_false(fires("sciatica", "it is not sciatica"));
+	/* scope ends at but/however..., and at "and my" */
+	assert_true(fires("numb*", "no pain but my foot is numb"));
+	assert_true(fires("numb*", "I don't have a fever and my foot is numb"));
+	/* window of five words */
+	assert_true(fires("numb*", "not really sure what to think of this numbness"));
+	/* hedges and interjections are not negations */
+	assert_true(fires("sciatica", "not sure if it is sciatica"));
+	assert_true(fires("sciatica", "I do not know if I have sciatica"));
+	assert_true(fires("numb*", "No, my groin is numb"));
+	/* a negator inside the pattern belongs to the pattern */
+	assert_true(fires("can not (control|hold) .. (bladder|pee)", "I can't control my bladder"));
+	assert_true(fires("can not feel & =legs", "can't feel my legs"));
+}
+
+static void
+test_compile_errors(void **st)
+{
+	(void)st;
+	const char *bad[] = {"(a|b", "a)", "a .. .. b", "a ... b", "..a", "a|", "(|a)", "=a*",
+			     "ab*", "a (b & c) d", "", "   ", "&a"};
+	char err[200];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct pattern *p = safety_compile(T, bad[i], err, sizeof err);
+		if (p)
+			fail_msg("'%s' should not compile", bad[i]);
+		assert_true(err[0] != '\0');
+	}
+}
+
+static const struct tfile rule_files[] = {
+	{"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+		 "reviewed: 2026-01-01\n---\nB\n"},
+	{"safety/trauma.md", "---\nid: trauma\nlevel: urgent\npriority: 20\ntriggers:\n"
+			     "  - '(fell|fall|accident)'\nunless:\n  - '(fell|fall*) asleep'\n"
+			     "  - '(fell|fall|accident) .. (years|months) ago'\n---\nTrauma text\n"},
+};
+
+static void
+test_unless_overlap(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, rule_files, 2, &pr);
+	assert_int_equal(pr.n, 0);
+	struct {
+		const char *msg;
+		int fire;
+	} cases[] = {
+		{"I fell down the stairs", 1},
+		{"I fell asleep on the couch", 0},
+		{"I fell asleep, then fell down the stairs", 1},
+		{"I had a fall two years ago", 0},
+		{"a car accident last week", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tokens tk = {0};
+		struct safety_hit h[4];
+		text_tokenize(T, cases[i].msg, strlen(cases[i].msg), &tk);
+		size_t n = safety_eval(k->safety, &tk, h, 4);
+		if ((int)n != cases[i].fire)
+			fail_msg("'%s': fired %zu", cases[i].msg, n);
+		tokens_free(&tk);
+	}
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+/* Every row of tests/data/safety.tsv against the shipped rules. */
+static void
+test_shipped_rules_table(void **st)
+{
+	(void)st;
+	FILE *f = fopen("tests/data/safety.tsv", "r");
+	if (f == NULL) {
+		skip();
+		return;
+	}
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	struct problems pr = {0};
+	struct knowledge *k = NULL;
+	char *cause = NULL;
+	k = kb_load(ac.text, "knowledge", NULL, &pr, &cause);
+	free(cause);
+	assert_non_null(k);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	assert_string_equal(k->missing, "");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned ln = 0, rows = 0, bad = 0;
+	struct match_params mp = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	while (getline(&line, &cap, f) > 0) {
+		ln++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		char *c2 = strchr(line, '\t');
+		assert_non_null(c2);
+		*c2++ = '\0';
+		char *c3 = strchr(c2, '\t');
+		assert_non_null(c3);
+		*c3++ = '\0';
+		rows++;
+		struct answer a;
+		answer_question(k, &ac, &mp, line, strlen(line), &a);
+		char fired[512] = "";
+		for (size_t i = 0; i < a.nhits; i++) {
+			strcat(fired, k->rules[a.hits[i].rule].id.s);
+			strcat(fired, ",");
+		}
+		for (int col = 0; col < 2; col++) {
+			char *ids = strdup(col ? c3 : c2);
+			for (char *id = strtok(ids, ", "); id; id = strtok(NULL, ", ")) {
+				if (knowledge_find_rule(k, id) < 0) {
+					fprintf(stderr, "safety.tsv:%u: unknown rule id '%s'\n", ln, id);
+					bad++;
+					continue;
+				}
+				char needle[80];
+				snprintf(needle, sizeof needle, "%s,", id);
+				int hit = 0;
+				for (char *p = fired; (p = strstr(p, needle)); p++)
+					if (p == fired || p[-1] == ',')
+						hit = 1;
+				if (hit == col) {
+					fprintf(stderr, "safety.tsv:%u: %s '%s' on: %s (fired: %s)\n", ln,
+						col ? "FALSE ALARM" : "MISSED", id, line, fired);
+					bad++;
+				}
+			}
+			free(ids);
+		}
+		answer_free(&a);
+	}
+	free(line);
+	fclose(f);
+	fprintf(stderr, "safety.tsv: %u rows, %u failures\n", rows, bad);
+	assert_true(rows >= 120);
+	assert_int_equal(bad, 0);
+	knowledge_free(k);
+	problems_free(&pr);
+	answer_ctx_free(&ac);
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_words_and_stems), cmocka_unit_test(test_sequences_gaps_alternatives),
+		cmocka_unit_test(test_conjunction),     cmocka_unit_test(test_negation),
+		cmocka_unit_test(test_compile_errors),  cmocka_unit_test(test_unless_overlap),
+		cmocka_unit_test(test_shipped_rules_table),
+	};
+	int rc = cmocka_run_group_tests_name("safety", tests, NULL, NULL);
+	text_ctx_free(T);
+	return rc;
+}

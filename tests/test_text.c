@@ -1,0 +1,145 @@
+/* test_text: the normaliser (folding, punctuation, contractions, stems). */
+#include "testutil.h"
+#include "text.h"
+#include "utf8.h"
+
+static struct text_ctx *T;
+
+static char *
+joined(const char *s, int stems)
+{
+	static char buf[4096];
+	struct tokens tk = {0};
+	text_tokenize(T, s, strlen(s), &tk);
+	buf[0] = '\0';
+	for (size_t i = 0; i < tk.n; i++) {
+		strcat(buf, i ? " " : "");
+		strcat(buf, stems ? tk.v[i].stem : tk.v[i].surf);
+	}
+	tokens_free(&tk);
+	return buf;
+}
+
+static void
+test_case_and_accents(void **st)
+{
+	(void)st;
+	assert_string_equal(joined("Massage THERAPY", 0), "massage therapy");
+	assert_string_equal(joined("Ça fait mal, Ärger über Müller", 0), "ca fait mal arger uber muller");
+	assert_string_equal(joined("straße Œuvre", 0), "strasse oeuvre");
+	assert_string_equal(joined("ΜΑΣΑΖ Массаж", 0), "μασαζ массаж");
+	assert_string_equal(joined("ＭＡＳＳＡＧＥ", 0), "massage");
+}
+
+static void
+test_punctuation_and_emoji(void **st)
+{
+	(void)st;
+	assert_string_equal(joined("deep-tissue?!", 0), "deep tissue");
+	assert_string_equal(joined("“swedish” — or «deep»…", 0), "swedish or deep");
+	assert_string_equal(joined("massage🙂💆‍♀️for👍🏽back", 0), "massage for back");
+	assert_string_equal(joined("back\xC2\xA0pain", 0), "back pain");
+	assert_string_equal(joined("e\xCC\x81tude", 0), "etude"); /* combining accent */
+	assert_string_equal(joined("1.5 hours", 0), "1.5 hours");
+}
+
+static void
+test_contractions(void **st)
+{
+	(void)st;
+	assert_string_equal(joined("I can't feel it", 0), "i can not feel it");
+	assert_string_equal(joined("I don’t know", 0), "i do not know");
+	assert_string_equal(joined("dont wont cant im", 0), "do not will not can not i am");
+	assert_string_equal(joined("it's what's", 0), "it is what is");
+	assert_string_equal(joined("the therapist's hands", 0), "the therapist hands");
+	assert_string_equal(joined("I've we'll they're I'd", 0), "i have we will they are i would");
+	assert_string_equal(joined("idk thx", 0), "i do not know thanks");
+}
+
+static void
+test_stems(void **st)
+{
+	(void)st;
+	assert_string_equal(joined("running massages stretching", 1), "run massag stretch");
+	assert_string_equal(joined("Numbness tingling", 1), "numb tingl");
+}
+
+static void
+test_sentences_and_flags(void **st)
+{
+	(void)st;
+	struct tokens tk = {0};
+	const char *s = "No, my back hurts. Dr. Smith said so; fine";
+	text_tokenize(T, s, strlen(s), &tk);
+	assert_int_equal(tk.n, 9);
+	assert_true(tk.v[0].flags & TOK_NEGATOR);
+	assert_true(tk.v[0].flags & TOK_PUNCT_AFTER);
+	assert_int_equal(tk.v[3].sent, 0);      /* hurts */
+	assert_int_equal(tk.v[4].sent, 1);      /* dr: abbreviation keeps the sentence */
+	assert_int_equal(tk.v[6].sent, 1);      /* said */
+	assert_int_equal(tk.v[8].sent, 2);      /* fine after ; */
+	assert_true(tk.v[1].flags & TOK_STOP);  /* my */
+	assert_false(tk.v[3].flags & TOK_STOP); /* hurts */
+	/* source spans point back into the input */
+	assert_int_equal(tk.v[3].off, 12);
+	assert_int_equal(tk.v[3].len, 5);
+	tokens_free(&tk);
+}
+
+static void
+test_hostile_input(void **st)
+{
+	(void)st;
+	struct tokens tk = {0};
+	char big[70000];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	text_tokenize(T, big, strlen(big), &tk);
+	assert_int_equal(tk.n, 1);
+	assert_true(tk.v[0].surf_len < TEXT_WORD_MAX);
+	for (size_t i = 0; i + 2 < sizeof big; i += 2) {
+		big[i] = 'a';
+		big[i + 1] = ' ';
+	}
+	text_tokenize(T, big, strlen(big), &tk);
+	assert_int_equal(tk.n, TEXT_MAX_TOKENS);
+	const char bad[] = "ok\xff\xfe\x80 back \xe2\x82 pain";
+	text_tokenize(T, bad, sizeof bad - 1, &tk);
+	assert_int_equal(tk.n, 3);
+	assert_string_equal(tk.v[2].surf, "pain");
+	tokens_free(&tk);
+}
+
+static void
+test_utf8_repair(void **st)
+{
+	(void)st;
+	size_t n;
+	/* one U+FFFD per maximal invalid subpart; NUL replaced too */
+	char *r = utf8_repair("a\xe2\x82" "b\xff\xc0\xafz", 8, &n);
+	assert_string_equal(r, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz");
+	free(r);
+	r = utf8_repair("a\0b", 3, &n);
+	assert_string_equal(r, "a\xEF\xBF\xBD" "b");
+	free(r);
+	r = utf8_repair("\xf0\x9f\x98\x80", 4, &n); /* valid emoji untouched */
+	assert_int_equal(n, 4);
+	free(r);
+	assert_int_equal(utf8_cut("ab\xc3\xa9", 4, 3), 2);
+	assert_int_equal(utf8_count("h\xc3\xa9llo", 6), 5);
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_case_and_accents), cmocka_unit_test(test_punctuation_and_emoji),
+		cmocka_unit_test(test_contractions),     cmocka_unit_test(test_stems),
+		cmocka_unit_test(test_sentences_and_flags), cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_utf8_repair),
+	};
+	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
+	text_ctx_free(T);
+	return rc;
+}
