@@ -20,13 +20,14 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # Sources: the pure core, the edges, the adapters, the wiring.
 CORE_SRC   := xmem strbuf hmap utf8 text kb_parse match safety knowledge reply answer \
-              config_parse
+              config_parse discord_proto
 EDGE_SRC   := log config kb bot adapter adapter_console
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) cli
 
-TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config
+TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config \
+              test_discord_proto
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/flags.mk

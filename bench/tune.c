@@ -54,22 +54,22 @@ main(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
-	static const double qe[] = {0.3, 0.45, 0.6, 0.75};
-	static const double bw[] = {0.15, 0.3, 0.45, 0.6};
-	static const double uf[] = {0.7, 1.0, 1.4, 2.0};
+	static const double qe[] = {0.2, 0.3, 0.4, 0.5};
+	static const double bw[] = {0.3, 0.45, 0.6};
+	static const double uf[] = {3.0, 4.0, 5.5, 7.5};
 	static const double cw[] = {0.7, 1.0, 1.5, 2.0};
-	static const double ucf[] = {0.5, 0.8};
-	static const double cmw[] = {0.3, 0.6, 1.0};
-	static const double th[] = {0.3, 0.34, 0.38, 0.42, 0.46, 0.5, 0.54, 0.58};
+	static const double ucf[] = {0.15, 0.3, 0.5};
+	static const double cmw[] = {0.15, 0.3, 0.5};
+	static const double th[] = {0.34, 0.38, 0.40, 0.42, 0.44, 0.46, 0.5, 0.54};
 	static const double mg[] = {0.0, 0.02, 0.04, 0.06};
 	double best = -1;
 	int *got = xcalloc(n, sizeof *got);
 	double *sc = xcalloc(n, sizeof *sc), *sc2 = xcalloc(n, sizeof *sc2);
 	for (size_t a = 0; a < 4; a++)
-		for (size_t b = 0; b < 4; b++)
+		for (size_t b = 0; b < 3; b++)
 			for (size_t c = 0; c < 4; c++)
 				for (size_t d = 0; d < 4; d++)
-				for (size_t e = 0; e < 2; e++)
+				for (size_t e = 0; e < 3; e++)
 				for (size_t f2 = 0; f2 < 3; f2++) {
 					struct match_tuning tu = match_default_tuning;
 					tu.q_exp = qe[a];
@@ -77,7 +77,7 @@ main(int argc, char **argv)
 					tu.unknown_frac = uf[c];
 					tu.common_weight = 0.5;
 					tu.body_weight = cw[d];
-					tu.unknown_common_frac = ucf[e];
+					tu.unknown_other_frac = ucf[e];
 					tu.stop_weight = 0.3;
 					tu.unknown_exp = cmw[f2];
 					struct problems p2 = {0};

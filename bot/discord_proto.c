@@ -731,10 +731,8 @@ dp_parse_ratelimit(const char *hdrs, size_t len, struct dp_ratelimit *rl)
 		rl->retry_after = seconds(v);
 	if (header(hdrs, len, "X-RateLimit-Global", v, sizeof v) == 0)
 		rl->global = strcasecmp(v, "true") == 0;
-	if (header(hdrs, len, "X-RateLimit-Bucket", v, sizeof v) == 0)
-		snprintf(rl->bucket, sizeof rl->bucket, "%s", v);
-	if (header(hdrs, len, "X-RateLimit-Scope", v, sizeof v) == 0)
-		snprintf(rl->scope, sizeof rl->scope, "%s", v);
+	header(hdrs, len, "X-RateLimit-Bucket", rl->bucket, sizeof rl->bucket);
+	header(hdrs, len, "X-RateLimit-Scope", rl->scope, sizeof rl->scope);
 }
 
 double

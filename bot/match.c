@@ -19,16 +19,17 @@
 const struct match_tuning match_default_tuning = {
 	.q_exp = 0.30,
 	.bag_weight = 0.45,
-	.unknown_frac = 2.0,
+	.unknown_frac = 4.0,
 	.unknown_common_frac = 0.8,
-	.common_weight = 1.0,
+	.common_weight = 0.5,
 	.c_typo1 = 0.85,
 	.c_typo2 = 0.7,
 	.c_split = 0.9,
 	.q_exp_small = 0.8,
-	.body_weight = 1.0,
+	.body_weight = 0.7,
 	.stop_weight = 0.3,
-	.unknown_exp = 0.5,
+	.unknown_exp = 0.3,
+	.unknown_other_frac = 0.3,
 };
 
 struct term {
@@ -676,7 +677,8 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	     size_t i)
 {
 	size_t n = k->surf_len;
-	if (n >= 6) {
+	int real_word = m->dict && hmap_get(m->dict, k->surf, n) >= 0;
+	if (n >= 6 && !real_word) {
 		size_t best_split = 0, best_min = 0;
 		for (size_t cut = 3; cut + 3 <= n; cut++) {
 			if (hmap_get(&m->surf, k->surf, cut) < 0 ||
@@ -700,7 +702,7 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	}
 	if (n < 3 || (k->flags & TOK_COMMON))
 		return;
-	if (m->dict && hmap_get(m->dict, k->surf, n) >= 0)
+	if (real_word)
 		return; /* a real word, just not one the knowledge uses */
 	if (s->cache_vocab != m->vocab_hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
 		hmap_clear(&s->cache);
@@ -835,7 +837,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	}
 	s->nqt = 0;
 	double qden = 0;
-	size_t n_unk = 0, n_unk_common = 0;
+	size_t n_unk = 0, n_unk_common = 0, n_unk_other = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
 		int id = hmap_get(&m->terms, t->stem, strlen(t->stem));
@@ -859,16 +861,27 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		if (id >= 0)
 			qden += m->tv[id].idf;
 		else if (!known)
-			*(q->v[t->tok].flags & TOK_COMMON ? &n_unk_common : &n_unk) += 1;
+		{
+			const struct token *k = &q->v[t->tok];
+			if (k->flags & TOK_COMMON)
+				n_unk_common++;
+			else if (!m->dict || hmap_get(m->dict, k->surf, k->surf_len) >= 0)
+				n_unk++; /* a real word from another topic */
+			else
+				n_unk_other++; /* slang, names, typos we could not fix */
+		}
 	}
 	for (size_t j = 0; j < s->nqt; j++)
 		s->qt[j].tok = s->seq2[s->qt[j].tok].tok; /* now a query token index */
 	/* unknown words count against the question, each one less than the
 	 * last: one strange noun sinks a short question, a long ramble keeps
 	 * its chance */
-	qden += m->unk_weight * (pow((double)n_unk, m->tu.unknown_exp) +
-				 m->tu.unknown_common_frac / m->tu.unknown_frac *
-					 pow((double)n_unk_common, m->tu.unknown_exp));
+	qden += m->unk_weight *
+		(pow((double)n_unk, m->tu.unknown_exp) +
+		 m->tu.unknown_common_frac / m->tu.unknown_frac *
+			 pow((double)n_unk_common, m->tu.unknown_exp) +
+		 m->tu.unknown_other_frac / m->tu.unknown_frac *
+			 pow((double)n_unk_other, m->tu.unknown_exp));
 	/* 4. accumulate over postings */
 	s->ntouched = 0;
 	s->nitouched = 0;

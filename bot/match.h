@@ -44,6 +44,7 @@ struct match_tuning {
 	double body_weight;   /* bag credit for words found only in the answer text */
 	double stop_weight;   /* idf factor for function words (how, who, not, ...) */
 	double unknown_exp;   /* n unknown words weigh n^unknown_exp */
+	double unknown_other_frac; /* unknown words not in the dictionary (slang) */
 };
 
 extern const struct match_tuning match_default_tuning;
@@ -53,7 +54,7 @@ struct match_params {
 	double margin;    /* top1 - top2 below this: ask to clarify */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.46
+#define MATCH_DEFAULT_THRESHOLD 0.42
 #define MATCH_DEFAULT_MARGIN 0.0
 
 struct match_cand {

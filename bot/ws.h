@@ -1,0 +1,70 @@
+/*
+ * ws: one websocket client connection at a time on libwebsockets, and the
+ * event loop that drives it.  The only file that includes libwebsockets.h.
+ * Host names are resolved in a thread (lws 4.1.6 resolves synchronously and
+ * reports nothing when that fails), every way a connection can end becomes
+ * exactly one WS_EV_CLOSED event, and messages are reassembled up to a size
+ * cap.  Callbacks record events; the caller drains them with ws_next_event()
+ * after ws_service() returns, so no caller code runs inside lws.
+ * Threading: everything on the loop thread, except ws_wake().
+ */
+#ifndef WS_H
+#define WS_H
+
+#include <stddef.h>
+
+struct ws;
+
+enum ws_ev_type {
+	WS_EV_OPEN,    /* handshake done */
+	WS_EV_MESSAGE, /* one complete message (or a problem with one) */
+	WS_EV_CLOSED   /* the connection is gone; connect again when you like */
+};
+
+struct ws_event {
+	enum ws_ev_type type;
+	char *data;          /* MESSAGE: NUL-terminated text, owned by the event */
+	size_t len;
+	const char *problem; /* MESSAGE: static reason it was dropped (data NULL) */
+	int code;            /* CLOSED: close code from the peer, 1006 if none */
+	char reason[160];    /* CLOSED: peer reason or local error, may be "" */
+};
+
+/*
+ * Create the lws context.  max_message bounds a reassembled message.
+ * Returns NULL with *cause (caller frees) on failure.
+ */
+struct ws *ws_new(size_t max_message, char **cause);
+/* Closes everything at once (no close handshake) and frees. */
+void ws_free(struct ws *w);
+
+/*
+ * Start connecting to ws[s]://host:port/path (path includes the query).
+ * Resolution runs in a thread; the outcome is WS_EV_OPEN or WS_EV_CLOSED.
+ * Returns -1 if a connection is already current.
+ */
+int ws_connect(struct ws *w, int tls, const char *host, int port, const char *path);
+/* Queue one text message on the open connection; -1 if none is open. */
+int ws_send(struct ws *w, const char *data, size_t len);
+/* Messages queued and not yet written. */
+size_t ws_queued(const struct ws *w);
+/*
+ * Close the current connection with code (a Close frame when open) and
+ * forget it: it yields no more events; queued ones are dropped.
+ */
+void ws_close(struct ws *w, int code, const char *reason);
+/* 1 while a connection is current (resolving, connecting or open). */
+int ws_active(const struct ws *w);
+/* 1 when no connection, current or closing, is left. */
+int ws_idle(const struct ws *w);
+
+/* Wait for network activity, ws_wake() or timeout_ms, then return. */
+void ws_service(struct ws *w, unsigned timeout_ms);
+/* Next recorded event: 1 and *ev filled (free with ws_event_free), or 0. */
+int ws_next_event(struct ws *w, struct ws_event *ev);
+void ws_event_free(struct ws_event *ev);
+
+/* Any thread (not a signal handler): make ws_service return soon. */
+void ws_wake(struct ws *w);
+
+#endif
