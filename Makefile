@@ -8,7 +8,7 @@ PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
               libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish
+              wamerican wbritish systemd
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -19,12 +19,13 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf hmap utf8 text kb_parse match safety knowledge reply answer \
+CORE_SRC   := xmem strbuf hmap utf8 text kb_parse match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := log config kb bot adapter adapter_console
+EDGE_SRC   := log config kb unanswered bot adapter adapter_console
+ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
-ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(APP_SRC)
-LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) cli
+ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
+LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
 TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config \
               test_discord_proto
@@ -101,3 +102,81 @@ build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
 
 tune: build/tune
 	./build/tune knowledge tests/data/questions.tsv
+
+# --- Install (see deploy/README.md) -----------------------------------------
+# `make install` puts the binary, the systemd unit and the sysusers.d file
+# under $(PREFIX), the shipped answers into $(KB_DIR) (only files that are
+# missing: a file staff have edited is never overwritten) and, if there is
+# none yet, the secrets file $(ENV_FILE) (0600) made from .env.example.
+# Everything honours DESTDIR.  Only with an empty DESTDIR and as root does it
+# touch the running system: systemd-sysusers (users and groups), ownership of
+# the knowledge folder, and `systemctl daemon-reload` when systemd is PID 1.
+PREFIX      ?= /usr/local
+BINDIR      := $(PREFIX)/bin
+UNITDIR     := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+KB_DIR      := /srv/massagebot/knowledge
+ENV_FILE    := /etc/massagebot/massagebot.env
+
+.PHONY: install uninstall
+install: build/massagebot
+	@set -e; d="$(DESTDIR)"; real=; \
+	if [ -z "$$d" ] && [ "$$(id -u)" = 0 ]; then real=1; fi; \
+	install -d -m 0755 "$$d$(BINDIR)" "$$d$(UNITDIR)" "$$d$(SYSUSERSDIR)"; \
+	install -m 0755 build/massagebot "$$d$(BINDIR)/massagebot"; \
+	sed 's|^ExecStart=/usr/local/bin/massagebot |ExecStart=$(BINDIR)/massagebot |' \
+	  deploy/massagebot.service > "$$d$(UNITDIR)/massagebot.service.tmp"; \
+	chmod 0644 "$$d$(UNITDIR)/massagebot.service.tmp"; \
+	mv -f "$$d$(UNITDIR)/massagebot.service.tmp" "$$d$(UNITDIR)/massagebot.service"; \
+	install -m 0644 deploy/massagebot-sysusers.conf "$$d$(SYSUSERSDIR)/massagebot.conf"; \
+	echo "install: $$d$(BINDIR)/massagebot, $$d$(UNITDIR)/massagebot.service, $$d$(SYSUSERSDIR)/massagebot.conf"; \
+	if [ -n "$$real" ]; then \
+	  if command -v systemd-sysusers >/dev/null 2>&1; then \
+	    systemd-sysusers "$(SYSUSERSDIR)/massagebot.conf" || \
+	      echo "install: systemd-sysusers failed; create the users by hand (deploy/README.md)" >&2; \
+	  else echo "install: no systemd-sysusers; create the users by hand (deploy/README.md)" >&2; fi; \
+	fi; \
+	own=; \
+	if [ -n "$$real" ] && getent group massagebot-staff >/dev/null 2>&1; then \
+	  own="-o root -g massagebot-staff"; fi; \
+	install -d -m 0755 "$$d$(dir $(KB_DIR))"; \
+	install -d $$own -m 2775 "$$d$(KB_DIR)"; \
+	(cd knowledge && find . -mindepth 1 -name '.*' -prune -o -type d -print) | \
+	while IFS= read -r f; do install -d $$own -m 2775 "$$d$(KB_DIR)/$${f#./}"; done; \
+	(cd knowledge && find . -mindepth 1 -name '.*' -prune -o -type f -print) | \
+	while IFS= read -r f; do \
+	  t="$$d$(KB_DIR)/$${f#./}"; \
+	  if [ ! -e "$$t" ] && [ ! -L "$$t" ]; then \
+	    install $$own -m 0664 "knowledge/$${f#./}" "$$t"; echo "install: $$t"; fi; \
+	done; \
+	echo "install: $$d$(KB_DIR) (existing files kept)"; \
+	e="$$d$(ENV_FILE)"; install -d -m 0755 "$$(dirname "$$e")"; \
+	if [ -e "$$e" ] || [ -L "$$e" ]; then echo "install: kept $$e"; else \
+	  ( umask 077; \
+	    { echo "# massagebot service settings, read by systemd (EnvironmentFile=) as root"; \
+	      echo "# before the bot starts: plain KEY=value lines.  Keep this file 0600, it"; \
+	      echo "# holds the bot token.  After editing: systemctl restart massagebot."; \
+	      echo "# Never overwritten by make install."; \
+	      echo; \
+	      sed -e 's|^BOT_PLATFORM=.*|BOT_PLATFORM=discord|' \
+	          -e 's|^KNOWLEDGE_DIR=.*|KNOWLEDGE_DIR=$(KB_DIR)|' .env.example; \
+	    } > "$$e.tmp" ); \
+	  chmod 0600 "$$e.tmp"; mv -f "$$e.tmp" "$$e"; \
+	  echo "install: $$e (0600): put the bot token in DISCORD_TOKEN="; \
+	fi; \
+	if [ -n "$$real" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then \
+	  systemctl daemon-reload || echo "install: systemctl daemon-reload failed" >&2; fi
+
+# Removes the binary, the unit and the sysusers.d file.  Leaves the answers
+# ($(KB_DIR)), the secrets ($(ENV_FILE)), the state (/var/lib/massagebot)
+# and the users alone.
+uninstall:
+	@set -e; d="$(DESTDIR)"; sd=; \
+	if [ -z "$$d" ] && [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ] && \
+	   command -v systemctl >/dev/null 2>&1; then sd=1; fi; \
+	if [ -n "$$sd" ]; then systemctl disable --now massagebot.service 2>/dev/null || true; fi; \
+	rm -f "$$d$(BINDIR)/massagebot" "$$d$(UNITDIR)/massagebot.service" \
+	      "$$d$(SYSUSERSDIR)/massagebot.conf"; \
+	if [ -n "$$sd" ]; then systemctl daemon-reload || true; fi; \
+	echo "uninstall: removed $$d$(BINDIR)/massagebot, $$d$(UNITDIR)/massagebot.service, $$d$(SYSUSERSDIR)/massagebot.conf"; \
+	echo "uninstall: kept $$d$(KB_DIR), $$d$(ENV_FILE), /var/lib/massagebot and the users"

@@ -7,6 +7,7 @@
 
 static const struct adapter_ops *const registry[] = {
 	&adapter_console,
+	&adapter_discord,
 	NULL,
 };
 

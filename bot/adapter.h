@@ -16,6 +16,7 @@ struct adapter_ops {
 };
 
 extern const struct adapter_ops adapter_console;
+extern const struct adapter_ops adapter_discord;
 
 /* NULL if no adapter has that name. */
 const struct adapter_ops *adapter_find(const char *name);

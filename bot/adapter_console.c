@@ -22,6 +22,7 @@ console_run(struct bot *b)
 		       MB_VERSION);
 	char *line = NULL;
 	size_t cap = 0;
+	bot_ready(b);
 	while (!bot_stop_requested) {
 		if (tty) {
 			printf("you> ");
@@ -29,13 +30,10 @@ console_run(struct bot *b)
 		}
 		errno = 0;
 		ssize_t n = getline(&line, &cap, stdin);
-		if (bot_reload_requested) {
-			bot_reload_requested = 0;
-			bot_reload(b);
-		}
 		if (n < 0) {
 			if (errno == EINTR && !bot_stop_requested) {
 				clearerr(stdin);
+				bot_tick(b); /* SIGHUP while waiting for input */
 				continue;
 			}
 			break;
@@ -55,6 +53,7 @@ console_run(struct bot *b)
 		}
 		if (*s == '\0')
 			continue;
+		bot_tick(b);
 		char *r = bot_answer(b, line, len);
 		printf("%s%s\n\n", tty ? "bot> " : "", r);
 		fflush(stdout);

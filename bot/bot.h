@@ -9,6 +9,7 @@
 #ifndef BOT_H
 #define BOT_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 
@@ -26,6 +27,14 @@ struct bot {
 	void (*wake)(void *arg); /* set by the adapter: wakes its loop (thread-safe) */
 	void *wake_arg;
 	int ready_sent;
+
+	/* knowledge watcher thread: rebuilds off to the side, hands over */
+	pthread_t watcher;
+	int watching;
+	int watch_efd;               /* eventfd: reload now / stop */
+	pthread_mutex_t lock;
+	struct knowledge *pending;   /* a new good version, not yet in use */
+	struct unanswered *unanswered; /* log of questions not answered, or NULL */
 };
 
 /* Signal flags (set by handlers only; the loop acts on them). */
@@ -40,6 +49,14 @@ void bot_install_signals(void);
  * `massagebot ask`).  Returns a new reply string (caller frees).
  */
 char *bot_answer(struct bot *b, const char *text, size_t len);
+
+/*
+ * Start the background parts: the knowledge watcher (inotify on
+ * KNOWLEDGE_DIR, debounced; rebuilds in its own thread) and the unanswered
+ * log.  Returns 0, or -1 with *cause (caller frees).  bot_stop() ends them.
+ */
+int bot_start(struct bot *b, char **cause);
+void bot_stop(struct bot *b);
 
 /*
  * Rebuild the knowledge from KNOWLEDGE_DIR off to the side and swap it in if

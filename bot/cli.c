@@ -13,6 +13,8 @@
 
 #include "adapter.h"
 #include "answer.h"
+#include "report.h"
+#include <jansson.h>
 #include "config.h"
 #include "hmap.h"
 #include "kb.h"
@@ -45,6 +47,7 @@ usage(FILE *f)
 		"  check [DIR]              validate the knowledge folder (default KNOWLEDGE_DIR)\n"
 		"  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
 		"                           score the matcher on 'question<TAB>expected-id' lines\n"
+		"  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
 		"\n"
 		"options: --help, --version\n\n");
 	if (f == stdout)
@@ -459,6 +462,101 @@ cmd_eval(int argc, char **argv)
 	return rc;
 }
 
+/* ---- report ----------------------------------------------------------- */
+
+static int
+cmd_report(int argc, char **argv)
+{
+	int top = 15;
+	const char *file = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
+			char *e;
+			long v = strtol(argv[++i], &e, 10);
+			if (*e || v < 1 || v > 1000) {
+				fprintf(stderr, "massagebot report: --top must be 1-1000\n");
+				return EXIT_CONFIG;
+			}
+			top = (int)v;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "massagebot report: unknown option %s\n", argv[i]);
+			return EXIT_CONFIG;
+		} else if (file == NULL) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "usage: massagebot report [FILE] [--top N]\n");
+			return EXIT_CONFIG;
+		}
+	}
+	struct app a;
+	int rc = app_init(&a);
+	if (rc >= 0)
+		return rc;
+	if (file == NULL)
+		file = cfg_get(&a.cfg, CFG_UNANSWERED_LOG);
+	if (file == NULL) {
+		fprintf(stderr, "massagebot report: no file given and UNANSWERED_LOG is not set\n");
+		app_free(&a);
+		return EXIT_CONFIG;
+	}
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "massagebot report: cannot read %s: %s\n", file, strerror(errno));
+		app_free(&a);
+		return EXIT_CONFIG;
+	}
+	json_t **rows = NULL;
+	struct report_item *items = NULL;
+	size_t n = 0, cap = 0, bad = 0;
+	char *line = NULL;
+	size_t lcap = 0;
+	while (getline(&line, &lcap, f) > 0) {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *q = o ? json_string_value(json_object_get(o, "question")) : NULL;
+		if (q == NULL) {
+			bad++;
+			json_decref(o);
+			continue;
+		}
+		items = xgrow(items, &cap, n + 1, sizeof *items);
+		rows = xrealloc(rows, cap * sizeof *rows);
+		rows[n] = o;
+		items[n].question = q;
+		json_t *c0 = json_array_get(json_object_get(o, "candidates"), 0);
+		items[n].candidate = json_string_value(json_object_get(c0, "intent"));
+		items[n].score = json_number_value(json_object_get(c0, "score"));
+		n++;
+	}
+	free(line);
+	fclose(f);
+	size_t nc = 0;
+	struct report_cluster *c = report_cluster(a.b.ac.text, items, n, &nc);
+	printf("%zu unanswered question%s in %zu group%s (%s)\n", n, n == 1 ? "" : "s", nc,
+	       nc == 1 ? "" : "s", file);
+	if (bad)
+		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
+	for (size_t k = 0; k < nc && (int)k < top; k++) {
+		printf("\n%3zu x  \"%s\"\n", c[k].count, items[c[k].example].question);
+		for (size_t m = 1; m < c[k].count && m < 4; m++)
+			printf("        \"%s\"\n", items[c[k].members[m]].question);
+		if (c[k].count > 4)
+			printf("        ... and %zu more\n", c[k].count - 4);
+		if (c[k].closest)
+			printf("      closest answer: %s (best score %.2f): add these phrasings to its "
+			       "questions if it fits, or write a new answer\n",
+			       c[k].closest, c[k].closest_score);
+		else
+			printf("      closest answer: none: consider a new answer\n");
+	}
+	report_free(c, nc);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rows[i]);
+	free(rows);
+	free(items);
+	app_free(&a);
+	return EXIT_OK;
+}
+
 /* ---- chat / run ---------------------------------------------------------- */
 
 static int
@@ -486,7 +584,15 @@ serve(const char *platform, int argc)
 		bot_install_signals();
 		log_info("massagebot %s starting on %s with %zu answers", MB_VERSION, ad->name,
 			 a.b.kb->nentries);
-		rc = ad->run(&a.b);
+		char *cause = NULL;
+		if (bot_start(&a.b, &cause) < 0) {
+			fprintf(stderr, "massagebot: %s\n", cause);
+			free(cause);
+			rc = EXIT_CONFIG;
+		} else {
+			rc = ad->run(&a.b);
+		}
+		bot_stop(&a.b);
 	}
 	app_free(&a);
 	return rc;
@@ -522,6 +628,9 @@ cli_main(int argc, char **argv)
 		{"check", cmd_check,
 		 "massagebot check [DIR]: validate answers, safety rules and synonyms; prints "
 		 "file:line:col: message for each problem; exit 1 if any"},
+		{"report", cmd_report,
+		 "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
+		 "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
 		{"eval", cmd_eval,
 		 "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]: per-intent precision "
 		 "and recall, confusions, totals; exit 1 below a minimum"},

@@ -764,11 +764,10 @@ static void
 add_terms(const struct match_index *m, const struct match_scratch *s, const struct tokens *q,
 	  struct match_cand *c)
 {
-	(void)q;
 	c->nterms = 0;
 	for (size_t j = 0; j < s->nqt && c->nterms < MATCH_TERMS_MAX; j++) {
-		if (s->qt[j].term < 0)
-			continue;
+		if (s->qt[j].term < 0 || (q->v[s->qt[j].tok].flags & TOK_STOP))
+			continue; /* explanations list the content words */
 		const struct term *tm = &m->tv[s->qt[j].term];
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			if (m->ipost[tm->i_off + k] == (uint32_t)c->intent) {

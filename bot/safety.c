@@ -451,8 +451,12 @@ negated(const struct tokens *q, size_t sent0, size_t start, const struct span *s
 {
 	static const char *const breakers[] = {"but", "however", "although", "though", "except",
 					       "yet", "because", "since", "now", "still", NULL};
-	static const char *const and_subjects[] = {"i", "my", "it", "the", "now", "also", NULL};
-	static const char *const hedges[] = {"sure", "idea", "certain", "know", NULL};
+	/* words that open a new clause after "and" or a comma */
+	static const char *const new_clause[] = {"i", "my", "it", "the", "now", "also", "we",
+						 "he", "she", "they", "this", "there", "have",
+						 "has", "had", "got", "am", "feel", "feels", NULL};
+	static const char *const hedges[] = {"sure", "idea", "certain", "know", "just", "only",
+					     NULL};
 	size_t lo = start > sent0 + SAFETY_NEG_WINDOW ? start - SAFETY_NEG_WINDOW : sent0;
 	for (size_t j = start; j-- > lo;) {
 		const struct token *k = &q->v[j];
@@ -460,8 +464,9 @@ negated(const struct tokens *q, size_t sent0, size_t start, const struct span *s
 			continue;
 		if (in_list(breakers, k))
 			return 0;
-		if (strcmp(k->surf, "and") == 0 && j + 1 < q->n && in_list(and_subjects, &q->v[j + 1]))
-			return 0;
+		if (j + 1 < q->n && in_list(new_clause, &q->v[j + 1]) &&
+		    (strcmp(k->surf, "and") == 0 || (k->flags & TOK_PUNCT_AFTER)))
+			return 0; /* "..., I fell" / "and have a fever": a new clause */
 		int neg = (k->flags & TOK_NEGATOR) ||
 			  (strcmp(k->surf, "free") == 0 && j + 1 < q->n &&
 			   strcmp(q->v[j + 1].surf, "of") == 0);

@@ -54,7 +54,7 @@ q(const char *s, double th, double mg)
 static const char *
 top(const char *s)
 {
-	struct match_result r = q(s, 0.3, 0.0);
+	struct match_result r = q(s, MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN);
 	return r.intent >= 0 ? K->entries[r.intent].id.s : "-";
 }
 
@@ -82,7 +82,7 @@ test_typos_and_compounds(void **st)
 	assert_string_equal(top("why does my bak hurt"), "back-pain-causes");
 	assert_string_equal(top("what causes backpain"), "back-pain-causes");
 	/* a common word is never "corrected" into a knowledge word */
-	struct match_result r = q("what car should i buy", 0.3, 0.0);
+	struct match_result r = q("what car should i buy", MATCH_DEFAULT_THRESHOLD, 0.0);
 	assert_int_equal(r.intent, -1);
 }
 
@@ -102,7 +102,7 @@ test_out_of_scope(void **st)
 	const char *oos[] = {"write me a poem about the sea", "what's the weather tomorrow",
 			     "how do I change a car tyre", "", "   ", "🙂🙂", "qwertyuiop asdfgh"};
 	for (size_t i = 0; i < sizeof oos / sizeof oos[0]; i++) {
-		struct match_result r = q(oos[i], 0.4, 0.0);
+		struct match_result r = q(oos[i], MATCH_DEFAULT_THRESHOLD, 0.0);
 		if (r.intent != -1)
 			fprintf(stderr, "matched '%s' -> %s %.2f\n", oos[i],
 				K->entries[r.intent].id.s, r.score);

@@ -77,6 +77,10 @@ test_negation(void **st)
 	/* scope ends at but/however..., and at "and my" */
 	assert_true(fires("numb*", "no pain but my foot is numb"));
 	assert_true(fires("numb*", "I don't have a fever and my foot is numb"));
+	assert_true(fires("numb*", "I'm not just sore, I have numbness"));
+	assert_true(fires("(fell|fall)", "No massage for me, I fell down the stairs"));
+	assert_true(fires("fever", "I can't pee and have a fever"));
+	assert_false(fires("chill*", "No fever, chills or sweats"));
 	/* window of five words */
 	assert_true(fires("numb*", "not really sure what to think of this numbness"));
 	/* hedges and interjections are not negations */

@@ -1,0 +1,63 @@
+/*
+ * http: HTTP requests on a worker thread with libcurl, so slow REST calls
+ * never block the event loop.  The only file that includes curl/curl.h.
+ * Requests run one at a time in submission order on one reused handle
+ * (keep-alive); a finished request goes to a done queue and the loop is
+ * woken through the callback given to http_new().  Knows nothing about
+ * Discord: rate limits and retries are the caller's policy.
+ * Threading: http_submit/http_done/http_free on the loop thread only.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+#define HTTP_MAX_HEADERS 8
+
+struct http_req {
+	/* request: set by the caller, owned by the request */
+	int post;                        /* 0 GET, 1 POST */
+	char *url;
+	char *body;                      /* POST body */
+	size_t body_len;
+	char *headers[HTTP_MAX_HEADERS]; /* "Name: value" (may hold secrets: never logged) */
+	size_t nheaders;
+	long timeout_ms;                 /* whole transfer; 0 = 15 s */
+	void *user;                      /* caller's */
+	/* result: set by the worker */
+	long status;                     /* HTTP status; 0 if the transfer failed */
+	char err[256];                   /* why it failed (no secrets) */
+	struct strbuf resp;              /* response body (bounded) */
+	struct strbuf hdrs;              /* response header lines (bounded) */
+	double secs;                     /* time taken */
+	struct http_req *next;           /* internal */
+};
+
+/* A new empty request; free with http_req_free(). */
+struct http_req *http_req_new(int post, const char *url);
+/* Add a header line (copied). */
+void http_req_header(struct http_req *r, const char *line);
+/* Clear the result so the same request can be submitted again. */
+void http_req_reset(struct http_req *r);
+void http_req_free(struct http_req *r);
+
+struct http;
+
+/*
+ * Start the worker.  wake(arg) is called from the worker thread after each
+ * request finishes.  NULL with *cause (caller frees) on failure.
+ */
+struct http *http_new(void (*wake)(void *), void *arg, char **cause);
+/* Queue r; the worker borrows it until it comes back from http_done(). */
+void http_submit(struct http *h, struct http_req *r);
+/* One finished request (in completion order), or NULL. */
+struct http_req *http_done(struct http *h);
+/*
+ * Abort the transfer in flight, stop the worker and free it.  Requests not
+ * yet returned by http_done() are not freed: the caller still owns them.
+ */
+void http_free(struct http *h);
+
+#endif

@@ -1,0 +1,626 @@
+/*
+ * ws: websocket client on libwebsockets 4.1.6 (see ws.h).  Only this file
+ * includes libwebsockets.h.  Known lws 4.1.6 traps handled here: DNS blocks
+ * the loop (we resolve in a thread and hand lws a numeric address), a
+ * failed lws_client_connect_via_info() delivers no callback, a handshake
+ * timeout only delivers CLOSED_CLIENT_HTTP, and callbacks run inside
+ * lws_context_destroy().  Every connection therefore funnels into gone(),
+ * which reports its end exactly once.
+ */
+#include "ws.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "strbuf.h"
+#include "xmem.h"
+
+#define PROTO_NAME "discord-gateway"
+
+struct out_msg {
+	struct out_msg *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
+};
+
+/* Shared by the loop and one resolver thread; freed by whoever drops refs to 0. */
+struct dns_job {
+	pthread_mutex_t mu;
+	int refs, done, abandoned;
+	struct lws_context *ctx;
+	char host[256];
+	char port[8];
+	char addr[INET6_ADDRSTRLEN];
+	char err[128];
+};
+
+enum conn_state { C_RESOLVING, C_CONNECTING, C_OPEN };
+
+struct conn {
+	struct ws *w;
+	struct conn *next;
+	unsigned serial;
+	enum conn_state st;
+	int detached;   /* closed by us: no more events */
+	int reported;   /* its end was handled */
+	int in_connect; /* inside lws_client_connect_via_info() */
+	int destroyed;  /* WSI_DESTROY arrived while in_connect */
+	struct lws *wsi;
+	int tls, port;
+	char host[256];
+	char path[512];
+	struct dns_job *dns;
+	int close_pending, close_code;
+	char close_reason[64];
+	int peer_code;
+	char peer_reason[124];
+	struct strbuf rx;
+	size_t rx_total;
+	const char *rx_problem;
+	struct out_msg *oq, *oq_tail;
+	size_t noq;
+};
+
+struct ev_node {
+	struct ev_node *next;
+	unsigned serial;
+	struct ws_event ev;
+};
+
+struct ws {
+	struct lws_context *ctx;
+	struct conn *cur;
+	struct conn *all;
+	struct ev_node *eq, *eq_tail;
+	size_t max_message;
+	unsigned serial;
+	lws_sorted_usec_list_t sul_wake;
+};
+
+/* ---- events ------------------------------------------------------------- */
+
+static struct ws_event *
+push(struct ws *w, struct conn *c, enum ws_ev_type type)
+{
+	struct ev_node *n = xcalloc(1, sizeof *n);
+	n->serial = c->serial;
+	n->ev.type = type;
+	if (w->eq_tail)
+		w->eq_tail->next = n;
+	else
+		w->eq = n;
+	w->eq_tail = n;
+	return &n->ev;
+}
+
+static void
+purge(struct ws *w, unsigned serial)
+{
+	struct ev_node **pp = &w->eq;
+	w->eq_tail = NULL;
+	while (*pp) {
+		struct ev_node *n = *pp;
+		if (n->serial == serial) {
+			*pp = n->next;
+			ws_event_free(&n->ev);
+			free(n);
+		} else {
+			w->eq_tail = n;
+			pp = &n->next;
+		}
+	}
+}
+
+int
+ws_next_event(struct ws *w, struct ws_event *ev)
+{
+	struct ev_node *n = w->eq;
+	if (n == NULL)
+		return 0;
+	w->eq = n->next;
+	if (w->eq == NULL)
+		w->eq_tail = NULL;
+	*ev = n->ev;
+	free(n);
+	return 1;
+}
+
+void
+ws_event_free(struct ws_event *ev)
+{
+	free(ev->data);
+	ev->data = NULL;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void
+dns_release(struct dns_job *j, int abandon)
+{
+	pthread_mutex_lock(&j->mu);
+	if (abandon)
+		j->abandoned = 1;
+	int refs = --j->refs;
+	pthread_mutex_unlock(&j->mu);
+	if (refs == 0) {
+		pthread_mutex_destroy(&j->mu);
+		free(j);
+	}
+}
+
+static void
+drop_queue(struct conn *c)
+{
+	while (c->oq) {
+		struct out_msg *m = c->oq;
+		c->oq = m->next;
+		free(m);
+	}
+	c->oq_tail = NULL;
+	c->noq = 0;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct ws *w = c->w;
+	for (struct conn **pp = &w->all; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (w->cur == c)
+		w->cur = NULL;
+	if (c->dns)
+		dns_release(c->dns, 1);
+	drop_queue(c);
+	sb_free(&c->rx);
+	free(c);
+}
+
+/* Print only plain ASCII from a peer or library string. */
+static void
+clean_copy(char *dst, size_t n, const char *src, size_t len)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < len && k + 1 < n; i++)
+		dst[k++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[k] = '\0';
+}
+
+/* The connection ended: report it once, unless we closed it ourselves. */
+static void
+gone(struct conn *c, int code, const char *why)
+{
+	if (c->reported)
+		return;
+	c->reported = 1;
+	struct ws *w = c->w;
+	if (c->detached || w->cur != c)
+		return;
+	w->cur = NULL;
+	struct ws_event *ev = push(w, c, WS_EV_CLOSED);
+	ev->code = code;
+	if (why)
+		clean_copy(ev->reason, sizeof ev->reason, why, strlen(why));
+}
+
+static void
+on_receive(struct conn *c, struct lws *wsi, const char *in, size_t len)
+{
+	struct ws *w = c->w;
+	if (lws_is_first_fragment(wsi)) {
+		sb_reset(&c->rx);
+		c->rx_total = 0;
+		c->rx_problem = lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)"
+							  : NULL;
+	}
+	c->rx_total += len;
+	if (c->rx_problem == NULL && c->rx_total > w->max_message) {
+		c->rx_problem = "message too large";
+		sb_free(&c->rx);
+	}
+	if (c->rx_problem == NULL)
+		sb_add(&c->rx, in, len);
+	if (!lws_is_final_fragment(wsi))
+		return;
+	struct ws_event *ev = push(w, c, WS_EV_MESSAGE);
+	ev->len = c->rx_total;
+	if (c->rx_problem) {
+		ev->problem = c->rx_problem;
+	} else {
+		ev->data = sb_steal(&c->rx);
+	}
+	c->rx_total = 0;
+	c->rx_problem = NULL;
+}
+
+static int
+on_writeable(struct conn *c, struct lws *wsi)
+{
+	if (c->close_pending) {
+		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (c->detached)
+		return -1;
+	struct out_msg *m = c->oq;
+	if (m == NULL)
+		return 0;
+	c->oq = m->next;
+	if (c->oq == NULL)
+		c->oq_tail = NULL;
+	c->noq--;
+	int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+	size_t want = m->len;
+	free(m);
+	if (n < 0 || (size_t)n < want)
+		return -1;
+	if (c->oq)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	(void)user;
+	struct conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+	if (c == NULL)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->st = C_OPEN;
+		if (!c->detached)
+			push(c->w, c, WS_EV_OPEN);
+		if (c->oq || c->close_pending)
+			lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (!c->detached && !c->reported)
+			on_receive(c, wsi, in, len);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return on_writeable(c, wsi);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (len >= 2) {
+			const unsigned char *p = in;
+			c->peer_code = p[0] << 8 | p[1];
+			clean_copy(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
+				   len - 2);
+		}
+		return 0; /* lws echoes the close */
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		gone(c, 1006, in ? (const char *)in : "connection failed");
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		gone(c, c->peer_code ? c->peer_code : 1006,
+		     c->peer_code ? c->peer_reason : "connection lost without a close frame");
+		break;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		gone(c, 1006, "websocket handshake failed or timed out");
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		gone(c, c->peer_code ? c->peer_code : 1006, "connection closed");
+		lws_set_opaque_user_data(wsi, NULL);
+		c->wsi = NULL;
+		if (c->in_connect)
+			c->destroyed = 1;
+		else
+			conn_free(c);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{PROTO_NAME, callback, 0, 16384, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- resolver thread ----------------------------------------------------- */
+
+static void *
+dns_main(void *arg)
+{
+	struct dns_job *j = arg;
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	char addr[INET6_ADDRSTRLEN] = "", err[128] = "";
+	int rc = getaddrinfo(j->host, j->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, sizeof err, "cannot resolve %.80s: %s", j->host, gai_strerror(rc));
+	} else {
+		const struct addrinfo *pick = res;
+		for (const struct addrinfo *a = res; a; a = a->ai_next)
+			if (a->ai_family == AF_INET) {
+				pick = a;
+				break;
+			}
+		const void *sa = pick->ai_family == AF_INET
+					 ? (const void *)&((const struct sockaddr_in *)(const void *)pick->ai_addr)->sin_addr
+					 : (const void *)&((const struct sockaddr_in6 *)(const void *)pick->ai_addr)->sin6_addr;
+		if (inet_ntop(pick->ai_family, sa, addr, sizeof addr) == NULL)
+			snprintf(err, sizeof err, "cannot resolve %.80s: bad address", j->host);
+		freeaddrinfo(res);
+	}
+	pthread_mutex_lock(&j->mu);
+	memcpy(j->addr, addr, sizeof addr);
+	memcpy(j->err, err, sizeof err);
+	j->done = 1;
+	if (!j->abandoned)
+		lws_cancel_service(j->ctx);
+	pthread_mutex_unlock(&j->mu);
+	dns_release(j, 0);
+	return NULL;
+}
+
+static int
+dns_start(struct ws *w, struct conn *c, char **why)
+{
+	struct dns_job *j = xcalloc(1, sizeof *j);
+	pthread_mutex_init(&j->mu, NULL);
+	j->refs = 2;
+	j->ctx = w->ctx;
+	snprintf(j->host, sizeof j->host, "%s", c->host);
+	snprintf(j->port, sizeof j->port, "%d", c->port);
+	/* the resolver never takes signals: they belong to the loop thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	int rc = pthread_create(&t, &at, dns_main, j);
+	pthread_attr_destroy(&at);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&j->mu);
+		free(j);
+		*why = "cannot start the resolver thread";
+		return -1;
+	}
+	c->dns = j;
+	return 0;
+}
+
+/* Resolution finished for the current connection: start lws on the address. */
+static void
+start_lws(struct ws *w, struct conn *c)
+{
+	struct dns_job *j = c->dns;
+	char addr[INET6_ADDRSTRLEN], err[128];
+	pthread_mutex_lock(&j->mu);
+	memcpy(addr, j->addr, sizeof addr);
+	memcpy(err, j->err, sizeof err);
+	pthread_mutex_unlock(&j->mu);
+	dns_release(j, 0);
+	c->dns = NULL;
+	if (err[0]) {
+		gone(c, 1006, err);
+		conn_free(c);
+		return;
+	}
+	struct lws_client_connect_info cc;
+	memset(&cc, 0, sizeof cc);
+	cc.context = w->ctx;
+	cc.address = addr;
+	cc.port = c->port;
+	cc.path = c->path;
+	cc.host = c->host; /* Host header, TLS SNI and certificate name */
+	cc.origin = c->host;
+	cc.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
+	cc.local_protocol_name = PROTO_NAME;
+	cc.opaque_user_data = c;
+	c->st = C_CONNECTING;
+	c->in_connect = 1;
+	struct lws *wsi = lws_client_connect_via_info(&cc);
+	c->in_connect = 0;
+	if (wsi == NULL || c->destroyed) {
+		/* lws gives no callback for this (pitfall 1): report it ourselves */
+		gone(c, 1006, "could not start the connection");
+		conn_free(c);
+		return;
+	}
+	c->wsi = wsi;
+}
+
+static void
+check_dns(struct ws *w)
+{
+	struct conn *c = w->cur;
+	if (c == NULL || c->st != C_RESOLVING || c->dns == NULL)
+		return;
+	pthread_mutex_lock(&c->dns->mu);
+	int done = c->dns->done;
+	pthread_mutex_unlock(&c->dns->mu);
+	if (done)
+		start_lws(w, c);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+static void
+emit(int level, const char *line)
+{
+	char buf[512];
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	clean_copy(buf, sizeof buf, line, n);
+	if (level & LLL_ERR)
+		log_warn("lws: %s", buf);
+	else
+		log_debug("lws: %s", buf);
+}
+
+struct ws *
+ws_new(size_t max_message, char **cause)
+{
+	lws_set_log_level(LLL_ERR | LLL_WARN, emit);
+	struct ws *w = xcalloc(1, sizeof *w);
+	w->max_message = max_message;
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.gid = -1;
+	info.uid = -1;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.timeout_secs = 10;         /* websocket handshake */
+	info.connect_timeout_secs = 10; /* TCP connect */
+	info.fd_limit_per_thread = 64;
+	w->ctx = lws_create_context(&info);
+	if (w->ctx == NULL) {
+		*cause = xstrdup("cannot create the libwebsockets context");
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+ws_free(struct ws *w)
+{
+	if (w == NULL)
+		return;
+	/* callbacks run inside destroy and free the connections they know */
+	lws_sul_cancel(&w->sul_wake);
+	lws_context_destroy(w->ctx);
+	while (w->all)
+		conn_free(w->all);
+	struct ws_event ev;
+	while (ws_next_event(w, &ev))
+		ws_event_free(&ev);
+	free(w);
+}
+
+int
+ws_connect(struct ws *w, int tls, const char *host, int port, const char *path)
+{
+	if (w->cur)
+		return -1;
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->w = w;
+	c->serial = ++w->serial;
+	c->st = C_RESOLVING;
+	c->tls = tls;
+	c->port = port;
+	snprintf(c->host, sizeof c->host, "%s", host);
+	snprintf(c->path, sizeof c->path, "%s", path);
+	c->next = w->all;
+	w->all = c;
+	w->cur = c;
+	char *why = NULL;
+	if (dns_start(w, c, &why) < 0) {
+		gone(c, 1006, why);
+		conn_free(c);
+	}
+	return 0;
+}
+
+int
+ws_send(struct ws *w, const char *data, size_t len)
+{
+	struct conn *c = w->cur;
+	if (c == NULL || c->st != C_OPEN || c->wsi == NULL)
+		return -1;
+	struct out_msg *m = xmalloc(sizeof *m + LWS_PRE + len);
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->buf + LWS_PRE, data, len);
+	if (c->oq_tail)
+		c->oq_tail->next = m;
+	else
+		c->oq = m;
+	c->oq_tail = m;
+	c->noq++;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+size_t
+ws_queued(const struct ws *w)
+{
+	return w->cur ? w->cur->noq : 0;
+}
+
+void
+ws_close(struct ws *w, int code, const char *reason)
+{
+	struct conn *c = w->cur;
+	if (c == NULL)
+		return;
+	w->cur = NULL;
+	c->detached = 1;
+	c->reported = 1;
+	purge(w, c->serial);
+	drop_queue(c);
+	switch (c->st) {
+	case C_RESOLVING:
+		conn_free(c);
+		break;
+	case C_CONNECTING:
+		if (c->wsi)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		break;
+	case C_OPEN:
+		c->close_pending = 1;
+		c->close_code = code;
+		snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+		if (c->wsi) {
+			lws_callback_on_writable(c->wsi);
+			/* a peer that stopped reading must not keep it forever */
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
+		}
+		break;
+	}
+}
+
+int
+ws_active(const struct ws *w)
+{
+	return w->cur != NULL;
+}
+
+int
+ws_idle(const struct ws *w)
+{
+	return w->all == NULL;
+}
+
+static void
+sul_noop(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+}
+
+void
+ws_service(struct ws *w, unsigned timeout_ms)
+{
+	check_dns(w);
+	if (w->eq)
+		timeout_ms = 0;
+	lws_sul_schedule(w->ctx, 0, &w->sul_wake, sul_noop, (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+	lws_service(w->ctx, 0);
+	check_dns(w);
+}
+
+void
+ws_wake(struct ws *w)
+{
+	lws_cancel_service(w->ctx);
+}

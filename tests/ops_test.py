@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""ops_test: the running bot (console platform) under operations: sd_notify
+READY/STATUS through a fake NOTIFY_SOCKET, hot reload on file change and on
+SIGHUP, a broken file keeps the old answers, the unanswered log (no ids,
+mentions removed) and `massagebot report`.  Waits use deadlines."""
+import json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+
+MB = os.path.abspath(os.environ.get("MB", "build/san/massagebot"))
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+class Reader(threading.Thread):
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream, self.buf, self.lock = stream, "", threading.Lock()
+
+    def run(self):
+        for chunk in iter(lambda: self.stream.read1(4096), b""):
+            with self.lock:
+                self.buf += chunk.decode("utf-8", "replace")
+
+    def wait_for(self, text, start=0, timeout=15.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                i = self.buf.find(text, start)
+                if i >= 0:
+                    return i
+            time.sleep(0.02)
+        return -1
+
+    def size(self):
+        with self.lock:
+            return len(self.buf)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="mb-ops-")
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"ops: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def run(tmp):
+    kdir = os.path.join(tmp, "k")
+    shutil.copytree("knowledge", kdir)
+    sock_path = os.path.join(tmp, "notify")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(sock_path)
+    ns.settimeout(0.2)
+    notes = []
+
+    def notify_wait(prefix, timeout=15.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for n in notes:
+                if any(l.startswith(prefix) for l in n.split("\n")):
+                    return n
+            try:
+                notes.append(ns.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return None
+
+    ulog = os.path.join(tmp, "unanswered.jsonl")
+    env = dict(os.environ, KNOWLEDGE_DIR=kdir, UNANSWERED_LOG=ulog, NOTIFY_SOCKET=sock_path,
+               BOT_PLATFORM="console", LOG_LEVEL="info")
+    env.pop("DISCORD_TOKEN", None)
+    p = subprocess.Popen([MB, "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=tmp, env=env)
+    out, err = Reader(p.stdout), Reader(p.stderr)
+    out.start()
+    err.start()
+
+    def ask(q):
+        p.stdin.write((q + "\n").encode())
+        p.stdin.flush()
+
+    check(notify_wait("READY=1") is not None, "READY=1 sent to NOTIFY_SOCKET")
+    ask("what is swedish massage")
+    check(out.wait_for("Swedish") >= 0, "answers before any change")
+
+    # 1. edit an answer: the watcher rebuilds and the next answer shows it
+    path = os.path.join(kdir, "massage", "swedish-massage.md")
+    text = open(path, encoding="utf-8").read()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n\nMARKER-ONE.\n")
+    mark = err.size()
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "file change triggers a rebuild")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-ONE", o) >= 0, "the next answer uses the edited file")
+    check(notify_wait("STATUS=knowledge reloaded") is not None, "STATUS after reload")
+
+    # 2. a broken file is reported with file:line and the old version keeps serving
+    mark = err.size()
+    with open(os.path.join(kdir, "massage", "broken.md"), "w") as f:
+        f.write("---\nid: broken\ntitel: x\n---\n\n")
+    check(err.wait_for("broken.md:3:1: unknown key 'titel'", mark) >= 0,
+          "broken file logged with file:line")
+    check(err.wait_for("still serving the previous", mark) >= 0, "keeps the last good version")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-ONE", o) >= 0, "old answers keep working")
+    os.unlink(os.path.join(kdir, "massage", "broken.md"))
+    mark = err.size()
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "fixing the file rebuilds")
+
+    # 3. SIGHUP reloads too
+    mark = err.size()
+    p.send_signal(signal.SIGHUP)
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "SIGHUP rebuilds")
+
+    # 4. unanswered log: fallback questions, no ids, mentions removed
+    ask("write me a poem about cars <@123456789012345678> please")
+    ask("<@!42> what is the weather in Paris")
+    ask("what is swedish massage")
+    end = time.monotonic() + 10
+    rows = []
+    while time.monotonic() < end and len(rows) < 2:
+        try:
+            rows = [json.loads(l) for l in open(ulog, encoding="utf-8")]
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.05)
+    check(len(rows) == 2, f"two unanswered entries logged (got {len(rows)})")
+    if rows:
+        check(all(list(r) == ["time", "question", "reason", "candidates"] for r in rows),
+              "log keys")
+        check(rows[0]["question"] == "write me a poem about cars please", rows[0]["question"])
+        check(rows[0]["reason"] == "fallback", "reason fallback")
+        raw = open(ulog).read()
+        check("123456789012345678" not in raw and "42" not in raw, "no ids in the log")
+        check(rows[0]["time"].endswith("Z") and "T" in rows[0]["time"], "ISO 8601 UTC time")
+
+    # 5. clean stop on end of input
+    p.stdin.close()
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = -1
+    check(rc == 0, f"exit 0 at end of input (got {rc})")
+    check("AddressSanitizer" not in err.buf and "runtime error" not in err.buf,
+          "no sanitizer reports")
+
+    # 6. report groups similar questions
+    with open(ulog, "a") as f:
+        for q in ["is cupping good for back pain", "does cupping help back pain",
+                  "cupping for back pain?", "what about a foam roller", "foam roller for back"]:
+            f.write(json.dumps({"time": "2026-01-01T00:00:00Z", "question": q,
+                                "reason": "fallback",
+                                "candidates": [{"intent": "complementary-treatments",
+                                                "score": 0.3}]}) + "\n")
+        f.write("not json\n")
+    r = subprocess.run([MB, "report", ulog], capture_output=True, text=True, env=env, cwd=tmp)
+    check(r.returncode == 0, "report exits 0")
+    check("7 unanswered questions" in r.stdout, "report counts questions")
+    check("  3 x  \"is cupping good for back pain\"" in r.stdout, "cupping questions grouped")
+    check("closest answer: complementary-treatments" in r.stdout, "closest answer shown")
+    check("1 line that are not log entries skipped" in r.stdout, "bad lines counted")
+
+
+main()

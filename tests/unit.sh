@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# unit.sh: deploy/massagebot.service passes `systemd-analyze verify` without
+# a single message and `systemd-analyze security --offline=true` rates it
+# 2.0 or lower.  verify needs ExecStart to exist, so both run on a copy with
+# ExecStart pointed at the built binary ($MB, else build/massagebot).
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+MAX_EXPOSURE=2.0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+bin=${MB:-build/massagebot}
+if [ ! -x "$bin" ]; then
+	make --no-print-directory -s build/massagebot >"$tmp/make.out" 2>&1 || sed 's/^/  | /' "$tmp/make.out" | tail -15
+	bin=build/massagebot
+fi
+[ -x "$bin" ] && ok || bad "no executable binary at $bin"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	bad "systemd-analyze not found (Debian package systemd, in the Makefile's DEB_PKGS)"
+	echo "unit: $pass passed, $fail failed"
+	exit 1
+fi
+
+unit=$tmp/massagebot.service
+sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" deploy/massagebot.service >"$unit"
+grep -qx "ExecStart=$bin run" "$unit" && ok || bad "ExecStart rewrite (want '$bin run')"
+
+# --- verify: exit 0 and no output at all (unknown keys only warn)
+out=$(systemd-analyze verify --man=no "$unit" 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "systemd-analyze verify exit $rc"
+[ -z "$out" ] && ok || { bad "systemd-analyze verify printed something"; printf '%s\n' "$out" | sed 's/^/  | /'; }
+
+# The check must notice a mistake: a bad key makes verify talk.
+sed 's/^\(Type=notify\)$/\1\nBogusKey=1/' "$unit" >"$tmp/bad.service"
+[ -n "$(systemd-analyze verify --man=no "$tmp/bad.service" 2>&1)" ] && ok ||
+	bad "verify does not report an unknown key (the silence check would be blind)"
+
+# --- security: parse "Overall exposure level for massagebot.service: 1.3 OK"
+systemd-analyze security --offline=true --no-pager "$unit" >"$tmp/sec.out" 2>&1
+rc=$?
+level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' "$tmp/sec.out" | head -1)
+if [ -z "$level" ]; then
+	bad "no exposure level in systemd-analyze security output (exit $rc)"
+	sed 's/^/  | /' "$tmp/sec.out" | tail -10
+elif awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l + 0 <= m + 0) }'; then
+	ok
+	echo "exposure level: $level (max $MAX_EXPOSURE)"
+else
+	bad "exposure level $level > $MAX_EXPOSURE"
+	grep '✗' "$tmp/sec.out" | sed 's/^/  | /'
+fi
+
+# --- settings the operations rely on (guard against accidental removal)
+for want in "Type=notify" "NotifyAccess=main" "RestartPreventExitStatus=2 3" "Restart=on-failure" \
+	"ExecReload=/bin/kill -HUP \$MAINPID" "EnvironmentFile=-/etc/massagebot/massagebot.env" \
+	"User=massagebot" "StateDirectory=massagebot" "WorkingDirectory=/var/lib/massagebot" \
+	"ProtectSystem=strict" "NoNewPrivileges=yes" "CapabilityBoundingSet=" \
+	"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "SystemCallFilter=@system-service"; do
+	grep -qxF "$want" deploy/massagebot.service && ok || bad "unit lacks '$want'"
+done
+grep -qE '^WatchdogSec=[0-9]+' deploy/massagebot.service && ok || bad "unit lacks WatchdogSec="
+grep -qE '^StartLimitBurst=[0-9]+' deploy/massagebot.service && ok || bad "unit lacks StartLimitBurst="
+grep -qE '^ReadOnlyPaths=-?/srv/massagebot/knowledge$' deploy/massagebot.service && ok ||
+	bad "unit lacks ReadOnlyPaths=/srv/massagebot/knowledge"
+
+echo "unit: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
