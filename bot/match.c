@@ -43,7 +43,8 @@ struct term {
 
 struct phr {
 	uint32_t intent;
-	double w; /* sum of idf of its terms */
+	double w;     /* sum of idf of its terms */
+	double log_w;
 };
 
 struct syn_var {
@@ -525,6 +526,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			m->ipost[tm->i_off + tm->i_n++] = intent;
 		}
 	}
+	for (size_t k = 0; k < m->nph; k++)
+		m->ph[k].log_w = log(m->ph[k].w > 0 ? m->ph[k].w : 1e-9);
 	for (size_t k = 0; k < nbp; k += 2) {
 		struct term *tm = &m->tv[bpairs[k]];
 		m->iw[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
@@ -901,20 +904,28 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 			s->bag[in] += w * m->iw[tm->i_off + k];
 		}
 	}
+	/* qc^e * pc^(1-e) in logs: one log per phrasing, one exp per intent */
+	double log_qden = qden > 0 ? log(qden) : 0;
+	for (size_t k = 0; k < s->nitouched; k++)
+		s->best[s->itouched[k]] = -HUGE_VAL;
 	for (size_t k = 0; k < s->ntouched; k++) {
 		uint32_t ph = s->touched[k];
-		double sc = s->acc[ph];
+		double ls = log(s->acc[ph]);
 		s->acc[ph] = 0;
-		double qc = sc / qden, pc = sc / m->ph[ph].w;
-		if (qc > 1)
-			qc = 1;
-		if (pc > 1)
-			pc = 1;
+		double lq = ls - log_qden, lp = ls - m->ph[ph].log_w;
+		if (lq > 0)
+			lq = 0;
+		if (lp > 0)
+			lp = 0;
 		uint32_t in = m->ph[ph].intent;
 		double qe = m->small_talk[in] ? m->tu.q_exp_small : m->tu.q_exp;
-		double v = pow(qc, qe) * pow(pc, 1.0 - qe);
+		double v = qe * lq + (1.0 - qe) * lp;
 		if (v > s->best[in])
 			s->best[in] = v;
+	}
+	for (size_t k = 0; k < s->nitouched; k++) {
+		uint32_t in = s->itouched[k];
+		s->best[in] = s->best[in] == -HUGE_VAL ? 0 : exp(s->best[in]);
 	}
 	/* 5. rank */
 	for (size_t k = 0; k < s->nitouched; k++) {

@@ -514,27 +514,51 @@ all_spans(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1, s
 
 #define MAX_UNLESS_SPANS 64
 
+/* The unless spans of one rule in one sentence, computed on first need. */
+struct unless_ctx {
+	const struct safety_set *set; /* NULL: no unless patterns */
+	int rule;
+	int ready;
+	struct span v[MAX_UNLESS_SPANS];
+	size_t n;
+};
+
+static int
+cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, const struct span *sp);
+
 /*
- * Find the first valid occurrence of a top-level node in sentence [s0,s1).
- * anchor: if not SIZE_MAX, only occurrences whose first part starts there.
+ * Find the first valid occurrence of a top-level node in sentence [s0,s1),
+ * trying start positions from `from` on (the first token that can begin
+ * the pattern).
  */
+#define MAX_STARTS 8
+
+/* Where a pattern may start: the tokens its first word matched, or (when
+ * there were more than MAX_STARTS) every token from the first one on. */
+struct starts {
+	uint16_t pos[MAX_STARTS];
+	uint8_t n, all;
+};
+
 static int
 find_top(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1,
-	 const struct span *unl, size_t nunl, struct span *hit)
+	 const struct starts *st, struct unless_ctx *u, struct span *hit)
 {
 	if (n->kind == P_ALT) {
 		for (size_t i = 0; i < n->nkids; i++)
-			if (find_top(n->kids[i], q, s0, s1, unl, nunl, hit))
+			if (find_top(n->kids[i], q, s0, s1, st, u, hit))
 				return 1;
 		return 0;
 	}
 	if (n->kind != P_AND) {
 		uint16_t ends[MAX_ENDS];
-		for (size_t i = s0; i < s1; i++) {
+		size_t count = st->all ? s1 - st->pos[0] : st->n;
+		for (size_t x = 0; x < count; x++) {
+			size_t i = st->all ? st->pos[0] + x : st->pos[x];
 			size_t ne = m_node(n, q, i, s1, ends);
 			for (size_t j = 0; j < ne; j++) {
 				struct span sp = {i, ends[j]};
-				if (overlaps(&sp, unl, nunl) || negated(q, s0, i, &sp, 1))
+				if (negated(q, s0, i, &sp, 1) || cancelled(u, q, s0, s1, &sp))
 					continue;
 				*hit = sp;
 				return 1;
@@ -543,7 +567,7 @@ find_top(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1,
 		return 0;
 	}
 	/* AND: every part somewhere in the sentence; pick per part the first
-	 * occurrence that is neither cancelled nor negated */
+	 * occurrence that is not cancelled */
 	struct span parts[16] = {{0, 0}};
 	size_t np = n->nkids < 16 ? n->nkids : 16;
 	struct span occ[MAX_UNLESS_SPANS];
@@ -551,7 +575,7 @@ find_top(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1,
 		size_t no = all_spans(n->kids[k], q, s0, s1, occ, MAX_UNLESS_SPANS);
 		int ok = 0;
 		for (size_t j = 0; j < no && !ok; j++) {
-			if (overlaps(&occ[j], unl, nunl))
+			if (cancelled(u, q, s0, s1, &occ[j]))
 				continue;
 			parts[k] = occ[j];
 			ok = 1;
@@ -582,7 +606,9 @@ safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
 		struct span hit;
-		if (find_top(p->root, q, s0, s1, NULL, 0, &hit))
+		struct unless_ctx u = {NULL, 0, 1, {{0, 0}}, 0};
+		struct starts st = {{(uint16_t)s0}, 1, 1};
+		if (find_top(p->root, q, s0, s1, &st, &u, &hit))
 			return 1;
 		s0 = s1;
 	}
@@ -681,14 +707,38 @@ safety_free(struct safety_set *s)
 	free(s);
 }
 
+static int
+cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, const struct span *sp)
+{
+	if (u->set == NULL)
+		return 0;
+	if (!u->ready) {
+		u->ready = 1;
+		u->n = 0;
+		const struct safety_set *s = u->set;
+		for (size_t k = 0; k < s->unless[u->rule].n; k++)
+			u->n += all_spans(s->pats[s->unless[u->rule].v[k]].root, q, s0, s1, u->v + u->n,
+					  MAX_UNLESS_SPANS - u->n);
+	}
+	return overlaps(sp, u->v, u->n);
+}
+
+/* Record token i as a possible start of the patterns anchored there. */
 static void
-collect(const struct safety_set *s, int head, const struct token *k, int prefix, uint8_t *cand)
+collect(const struct safety_set *s, int head, const struct token *k, int prefix,
+	struct starts *cand, size_t i)
 {
 	for (int a = head; a >= 0; a = s->an[a].next) {
 		if (prefix && (k->surf_len < s->prefixes[a].len ||
 			       memcmp(k->surf, s->prefixes[a].p, s->prefixes[a].len) != 0))
 			continue;
-		cand[s->an[a].pat] = 1;
+		struct starts *c = &cand[s->an[a].pat];
+		if (c->all || (c->n && c->pos[c->n - 1] == i))
+			continue;
+		if (c->n == MAX_STARTS)
+			c->all = 1; /* scan from the first start on */
+		else
+			c->pos[c->n++] = (uint16_t)i;
 	}
 }
 
@@ -698,8 +748,9 @@ safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hi
 	size_t nout = 0;
 	if (s->npats == 0 || q->n == 0)
 		return 0;
-	uint8_t stack_cand[512], stack_fired[64];
-	uint8_t *cand = s->npats <= sizeof stack_cand ? stack_cand : xmalloc(s->npats);
+	struct starts stack_cand[512];
+	uint8_t stack_fired[64];
+	struct starts *cand = s->npats <= 512 ? stack_cand : xmalloc(s->npats * sizeof *cand);
 	uint8_t *fired = s->nrules <= sizeof stack_fired ? stack_fired : xmalloc(s->nrules);
 	struct safety_hit *hits = xcalloc(s->nrules ? s->nrules : 1, sizeof *hits);
 	memset(fired, 0, s->nrules);
@@ -709,35 +760,38 @@ safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hi
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
-		memset(cand, 0, s->npats);
+		memset(cand, 0, s->npats * sizeof *cand);
 		int any = 0;
 		for (size_t i = s0; i < s1; i++) {
 			const struct token *k = &q->v[i];
 			int h = hmap_get(&s->by_stem, k->stem, k->stem_len);
 			if (h >= 0)
-				collect(s, h, k, 0, cand), any = 1;
+				collect(s, h, k, 0, cand, i), any = 1;
 			h = hmap_get(&s->by_exact, k->surf, k->surf_len);
 			if (h >= 0)
-				collect(s, h, k, 0, cand), any = 1;
+				collect(s, h, k, 0, cand, i), any = 1;
 			if (k->surf_len >= PREFIX_MIN) {
 				h = hmap_get(&s->by_prefix3, k->surf, PREFIX_MIN);
 				if (h >= 0)
-					collect(s, h, k, 1, cand), any = 1;
+					collect(s, h, k, 1, cand, i), any = 1;
 			}
 		}
+		struct unless_ctx u = {NULL, 0, 0, {{0, 0}}, 0};
+		int last_rule = -1;
 		for (size_t pid = 0; any && pid < s->npats; pid++) {
-			if (!cand[pid])
+			if (cand[pid].n == 0)
 				continue;
 			int r = s->pats[pid].rule;
 			if (fired[r])
 				continue;
-			struct span unl[MAX_UNLESS_SPANS];
-			size_t nunl = 0;
-			for (size_t u = 0; u < s->unless[r].n; u++)
-				nunl += all_spans(s->pats[s->unless[r].v[u]].root, q, s0, s1, unl + nunl,
-						  MAX_UNLESS_SPANS - nunl);
+			if (r != last_rule) {
+				last_rule = r;
+				u.set = s;
+				u.rule = r;
+				u.ready = 0;
+			}
 			struct span hit;
-			if (!find_top(s->pats[pid].root, q, s0, s1, unl, nunl, &hit))
+			if (!find_top(s->pats[pid].root, q, s0, s1, &cand[pid], &u, &hit))
 				continue;
 			fired[r] = 1;
 			hits[r].rule = r;

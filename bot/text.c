@@ -16,10 +16,14 @@
 
 struct text_ctx {
 	struct sb_stemmer *stemmer;
+	struct hmap words;    /* word -> WF_* flags, from the lists below */
+	struct hmap rewrite;  /* word -> index in rewrites[] */
 	struct hmap cache;  /* surface -> index into stems */
 	char (*stems)[TEXT_WORD_MAX];
 	size_t nstems, capstems;
 };
+
+static void index_lists(struct text_ctx *t);
 
 struct text_ctx *
 text_ctx_new(void)
@@ -30,6 +34,7 @@ text_ctx_new(void)
 	struct text_ctx *t = xcalloc(1, sizeof *t);
 	t->stemmer = s;
 	hmap_init(&t->cache);
+	index_lists(t);
 	return t;
 }
 
@@ -39,6 +44,8 @@ text_ctx_free(struct text_ctx *t)
 	if (t == NULL)
 		return;
 	sb_stemmer_delete(t->stemmer);
+	hmap_free(&t->words);
+	hmap_free(&t->rewrite);
 	hmap_free(&t->cache);
 	free(t->stems);
 	free(t);
@@ -182,6 +189,28 @@ text_is_common(const char *w, size_t n)
 	return in_list(common_words, w, n) || in_list(stopwords, w, n);
 }
 
+enum { WF_STOP = 1, WF_COMMON = 2, WF_NEGATOR = 4 };
+
+static void
+index_list(struct hmap *h, const char *const *l, int flag)
+{
+	for (; *l; l++)
+		*hmap_put(h, *l, strlen(*l), 0, NULL) |= flag;
+}
+
+static void index_rewrites(struct text_ctx *t);
+
+/* Word lists as hash sets in the context: one lookup per token. */
+static void
+index_lists(struct text_ctx *t)
+{
+	hmap_init(&t->words);
+	index_list(&t->words, stopwords, WF_STOP | WF_COMMON);
+	index_list(&t->words, common_words, WF_COMMON);
+	index_list(&t->words, negators, WF_NEGATOR);
+	index_rewrites(t);
+}
+
 /* Whole-word rewrites for chat spellings and apostrophe-less contractions. */
 static const struct {
 	const char *from, *to;
@@ -204,6 +233,14 @@ static const struct {
 	{"coz", "because"}, {"cuz", "because"}, {"bc", "because"},
 	{"abt", "about"}, {"tho", "though"}, {"rn", "right now"},
 };
+
+static void
+index_rewrites(struct text_ctx *t)
+{
+	hmap_init(&t->rewrite);
+	for (size_t i = 0; i < sizeof rewrites / sizeof rewrites[0]; i++)
+		*hmap_put(&t->rewrite, rewrites[i].from, strlen(rewrites[i].from), 0, NULL) = (int)i;
+}
 
 static const char *const is_pronouns[] = {
 	"it", "that", "what", "there", "here", "he", "she", "who", "where",
@@ -381,12 +418,15 @@ emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
 	} else {
 		k->stem_len = (uint8_t)text_stem(st->t, k->surf, n, k->stem);
 	}
-	if (text_is_stopword(k->surf, n))
-		k->flags |= TOK_STOP | TOK_COMMON;
-	else if (text_is_common(k->surf, n))
-		k->flags |= TOK_COMMON;
-	if (in_list(negators, k->surf, n))
-		k->flags |= TOK_NEGATOR;
+	int wf = hmap_get(&st->t->words, k->surf, n);
+	if (wf > 0) {
+		if (wf & WF_STOP)
+			k->flags |= TOK_STOP;
+		if (wf & WF_COMMON)
+			k->flags |= TOK_COMMON;
+		if (wf & WF_NEGATOR)
+			k->flags |= TOK_NEGATOR;
+	}
 }
 
 /* Emit a space-separated phrase, each word sharing one source span. */
@@ -453,11 +493,10 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 				w[j++] = w[i];
 		n = j;
 	}
-	for (size_t i = 0; i < sizeof rewrites / sizeof rewrites[0]; i++) {
-		if (strlen(rewrites[i].from) == n && memcmp(rewrites[i].from, w, n) == 0) {
-			emit_phrase(st, rewrites[i].to, off, len);
-			return;
-		}
+	int rw = hmap_get(&st->t->rewrite, w, n);
+	if (rw >= 0) {
+		emit_phrase(st, rewrites[rw].to, off, len);
+		return;
 	}
 	emit(st, w, n, off, len);
 }
