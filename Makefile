@@ -8,7 +8,7 @@ PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
               libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish systemd
+              wamerican wbritish systemd clang libclang-rt-14-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -96,6 +96,18 @@ check-deps:
 clean:
 	rm -rf build
 
+build/bench: bench/bench.c $(LIB_SRC:%=build/%.o)
+	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
+
+# Benchmarks (figures, not pass/fail): see bench/RESULTS.md.
+.PHONY: bench
+bench: build/bench build/massagebot
+	@echo "== matcher + safety, one core"
+	./build/bench knowledge tests/data/questions.tsv tests/data/holdout.tsv tests/data/safety.tsv
+	@echo "== memory of massagebot run (console)"
+	/usr/bin/python3 bench/rss.py build/massagebot
+	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
+
 # Development: search the matcher constants on the eval set (see bench/tune.c).
 build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
@@ -180,3 +192,56 @@ uninstall:
 	if [ -n "$$sd" ]; then systemctl daemon-reload || true; fi; \
 	echo "uninstall: removed $$d$(BINDIR)/massagebot, $$d$(UNITDIR)/massagebot.service, $$d$(SYSUSERSDIR)/massagebot.conf"; \
 	echo "uninstall: kept $$d$(KB_DIR), $$d$(ENV_FILE), /var/lib/massagebot and the users"
+
+# --- Fuzzing (see fuzz/README.md) -------------------------------------------
+# libFuzzer harnesses, built with clang and ASan+UBSan from the same bot/*.c
+# into build/fuzz/.  `make fuzz` runs each target for FUZZ_SECONDS (default
+# 600; `make -j2 fuzz` runs two at once), `make fuzz-smoke` 30 s each.  Any
+# crash, leak, timeout (5 s per input) or broken invariant fails the run: the
+# log is build/fuzz/<target>.log, the reproducer build/fuzz/artifacts/<target>-*.
+# New inputs go to build/fuzz/corpus/<target>; the seeds in fuzz/corpus/ stay.
+FUZZ_CC      := clang
+FUZZ_TARGETS := kb gateway answer dotenv
+FUZZ_SECONDS ?= 600
+FUZZ_SRC     := $(CORE_SRC) kb
+FUZZ_CFLAGS  := $(BASEFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer $(PKG_CFLAGS)
+# bytes per input: a knowledge folder, a frame with 16 KB content, a
+# question past the 4 KB cut, a .env file
+FUZZ_MAXLEN_kb      := 16384
+FUZZ_MAXLEN_gateway := 24576
+FUZZ_MAXLEN_answer  := 6000
+FUZZ_MAXLEN_dotenv  := 4096
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+.SECONDARY: $(FUZZ_SRC:%=build/fuzz/%.o) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+build/fuzz/%.o: bot/%.c bot/*.h build/flags.mk
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC:%=build/fuzz/%.o)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ibot -o $@ $< $(FUZZ_SRC:%=build/fuzz/%.o) \
+	  $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+	@echo "fuzz: all targets ran $(FUZZ_SECONDS) s without a crash, leak or timeout"
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory FUZZ_SECONDS=30 fuzz
+
+.PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
+fuzz-run-%: build/fuzz/fuzz_%
+	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s (log build/fuzz/$*.log)"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 ./build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) \
+	  -timeout=5 -detect_leaks=1 -rss_limit_mb=2048 -print_final_stats=1 \
+	  $(addprefix -dict=,$(wildcard fuzz/$*.dict)) -artifact_prefix=build/fuzz/artifacts/$*- \
+	  build/fuzz/corpus/$* fuzz/corpus/$* > build/fuzz/$*.log 2>&1; \
+	 rc=$$?; \
+	 if [ $$rc -ne 0 ]; then tail -n 60 build/fuzz/$*.log; echo "FAIL fuzz $* (exit $$rc)"; exit 1; fi; \
+	 grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: ' build/fuzz/$*.log | \
+	  tail -n 4 | sed 's/^/fuzz: $*: /'

@@ -15,6 +15,13 @@
 #include "xmem.h"
 
 #define TYPO_CACHE_MAX 8192
+/* Scale: a term in more phrasings than LONG_POSTINGS only adds to the
+ * phrasings rarer query terms already found (checked through the forward
+ * index), instead of walking its whole list.  Exact for knowledge bases
+ * below that size; at 10,000 answers it keeps a question's cost to its
+ * distinctive words.  Terms in more than LONG_INTENTS intents get bitmaps. */
+#define LONG_POSTINGS 2048
+#define LONG_INTENTS 512
 
 const struct match_tuning match_default_tuning = {
 	.q_exp = 0.30,
@@ -36,6 +43,7 @@ struct term {
 	double idf;          /* already scaled down for common English words */
 	uint32_t p_off, p_n; /* phrasing postings */
 	uint32_t i_off, i_n; /* intent postings */
+	int32_t bm;          /* intent bitmaps (phrasing, body) or -1 */
 	int last_intent;     /* build only */
 	int last_phr;
 	int last_body;
@@ -60,6 +68,10 @@ struct match_index {
 	size_t nterms, capterms;
 	uint32_t *post, *ipost;
 	float *iw;            /* weight of each intent posting: 1, or body_weight */
+	uint32_t *fwd;        /* forward index: each phrasing's term ids */
+	uint32_t *fwd_off;    /* per phrasing, into fwd; nph + 1 entries */
+	uint64_t *bitmaps;    /* per long term: 2 x words_per_bm */
+	size_t words_per_bm;
 	struct phr *ph;
 	size_t nph, capph;
 	double unk_weight;
@@ -528,12 +540,39 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	}
 	for (size_t k = 0; k < m->nph; k++)
 		m->ph[k].log_w = log(m->ph[k].w > 0 ? m->ph[k].w : 1e-9);
+	/* forward index from the per-phrasing term lists */
+	m->fwd = xcalloc(npt ? npt : 1, sizeof *m->fwd);
+	m->fwd_off = xcalloc(m->nph + 1, sizeof *m->fwd_off);
+	size_t nf = 0, pi = 0;
+	for (size_t k = 0; k < npt; k++) {
+		if (pterms[k] == UINT32_MAX)
+			m->fwd_off[++pi] = (uint32_t)nf;
+		else
+			m->fwd[nf++] = pterms[k];
+	}
 	for (size_t k = 0; k < nbp; k += 2) {
 		struct term *tm = &m->tv[bpairs[k]];
 		m->iw[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
 		m->ipost[tm->i_off + tm->i_n++] = bpairs[k + 1];
 	}
 	free(bpairs);
+	/* membership bitmaps for terms found in very many intents */
+	m->words_per_bm = (n + 63) / 64;
+	size_t nbm = 0;
+	for (size_t k = 0; k < m->nterms; k++)
+		m->tv[k].bm = m->tv[k].i_n > LONG_INTENTS ? (int32_t)nbm++ : -1;
+	m->bitmaps = xcalloc(nbm * 2 * m->words_per_bm + 1, sizeof *m->bitmaps);
+	for (size_t k = 0; k < m->nterms; k++) {
+		const struct term *tm = &m->tv[k];
+		if (tm->bm < 0)
+			continue;
+		uint64_t *b = m->bitmaps + (size_t)tm->bm * 2 * m->words_per_bm;
+		for (uint32_t x = 0; x < tm->i_n; x++) {
+			uint32_t in = m->ipost[tm->i_off + x];
+			uint64_t *w = b + (m->iw[tm->i_off + x] >= 1.0f ? 0 : m->words_per_bm);
+			w[in / 64] |= 1ULL << (in % 64);
+		}
+	}
 	index_deletes(m);
 	hmap_free(&common);
 	hmap_free(&stops);
@@ -560,6 +599,9 @@ match_free(struct match_index *m)
 	free(m->post);
 	free(m->ipost);
 	free(m->iw);
+	free(m->fwd);
+	free(m->fwd_off);
+	free(m->bitmaps);
 	free(m->ph);
 	free(m->surf_stem);
 	free(m->surf_df);
@@ -752,6 +794,37 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 	}
 }
 
+/* A very common term: credit only the phrasings and intents already found. */
+static void
+add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t term, double w)
+{
+	for (size_t k = 0; k < s->ntouched; k++) {
+		uint32_t ph = s->touched[k];
+		for (uint32_t x = m->fwd_off[ph]; x < m->fwd_off[ph + 1]; x++)
+			if (m->fwd[x] == term) {
+				s->acc[ph] += w;
+				break;
+			}
+	}
+	const struct term *tm = &m->tv[term];
+	if (tm->bm < 0) {
+		for (uint32_t k = 0; k < tm->i_n; k++) {
+			uint32_t in = m->ipost[tm->i_off + k];
+			if (s->iseen[in])
+				s->bag[in] += w * m->iw[tm->i_off + k];
+		}
+		return;
+	}
+	const uint64_t *b = m->bitmaps + (size_t)tm->bm * 2 * m->words_per_bm;
+	for (size_t k = 0; k < s->nitouched; k++) {
+		uint32_t in = s->itouched[k];
+		if (b[in / 64] >> (in % 64) & 1)
+			s->bag[in] += w;
+		else if (b[m->words_per_bm + in / 64] >> (in % 64) & 1)
+			s->bag[in] += w * m->tu.body_weight;
+	}
+}
+
 static void
 touch_intent(struct match_scratch *s, uint32_t in)
 {
@@ -887,11 +960,29 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	/* 4. accumulate over postings */
 	s->ntouched = 0;
 	s->nitouched = 0;
-	for (size_t j = 0; j < s->nqt && qden > 0; j++) {
+	/* rarest terms first: they find the candidates */
+	size_t order[256], nord = 0;
+	for (size_t j = 0; j < s->nqt && nord < 256; j++) {
 		if (s->qt[j].term < 0)
 			continue;
+		uint32_t pn = m->tv[s->qt[j].term].p_n;
+		size_t x = nord++;
+		while (x > 0 && m->tv[s->qt[order[x - 1]].term].p_n > pn) {
+			order[x] = order[x - 1];
+			x--;
+		}
+		order[x] = j;
+	}
+	int found = 0;
+	for (size_t o = 0; o < nord && qden > 0; o++) {
+		size_t j = order[o];
 		const struct term *tm = &m->tv[s->qt[j].term];
 		double w = tm->idf * s->qt[j].c;
+		if (found && tm->p_n > LONG_POSTINGS) {
+			add_late_term(m, s, (uint32_t)s->qt[j].term, w);
+			continue;
+		}
+		found |= tm->p_n > 0;
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->post[tm->p_off + k];
 			if (s->acc[ph] == 0)

@@ -390,8 +390,14 @@ m_node(const struct pnode *n, const struct tokens *q, size_t pos, size_t end, ui
 		return no;
 	case P_ALT:
 		for (size_t i = 0; i < n->nkids; i++) {
+			const struct pnode *k = n->kids[i];
+			if (k->kind <= P_EXACT) { /* a single word: no recursion */
+				if (pos < end && tok_match(k, &q->v[pos]))
+					no = add_end(out, no, pos + 1);
+				continue;
+			}
 			uint16_t tmp[MAX_ENDS];
-			size_t nt = m_node(n->kids[i], q, pos, end, tmp);
+			size_t nt = m_node(k, q, pos, end, tmp);
 			for (size_t j = 0; j < nt; j++)
 				no = add_end(out, no, tmp[j]);
 		}
