@@ -19,7 +19,7 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf hmap utf8 text kb_parse match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf hmap wordset utf8 text kb_parse match safety knowledge reply answer report \
               config_parse discord_proto
 EDGE_SRC   := log config kb unanswered bot adapter adapter_console
 ADAPTER_SRC := ws http adapter_discord
@@ -232,7 +232,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory FUZZ_SECONDS=30 fuzz
 
 .PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
-fuzz-run-%: build/fuzz/fuzz_%
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/fuzz_%
 	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts
 	@echo "fuzz: $* for $(FUZZ_SECONDS) s (log build/fuzz/$*.log)"
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \

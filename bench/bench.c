@@ -153,7 +153,7 @@ struct result {
 };
 
 static int
-measure(struct answer_ctx *ac, const struct hmap *dict, const char *dir, const struct qs *q,
+measure(struct answer_ctx *ac, const struct wordset *dict, const char *dir, const struct qs *q,
 	size_t total, struct result *r)
 {
 	struct problems pr = {0};
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 	struct answer_ctx ac;
 	if (answer_ctx_init(&ac) < 0)
 		return 1;
-	struct hmap *dict = kb_load_dictionary(ac.text);
+	struct wordset *dict = kb_load_dictionary(ac.text);
 	struct qs mix = {0};
 	for (int i = 2; i < argc; i++)
 		load_questions(&mix, argv[i]);
@@ -257,7 +257,7 @@ main(int argc, char **argv)
 		free(mix.v[i]);
 	free(mix.v);
 	if (dict) {
-		hmap_free(dict);
+		wordset_free(dict);
 		free(dict);
 	}
 	answer_ctx_free(&ac);

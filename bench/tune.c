@@ -27,7 +27,7 @@ main(int argc, char **argv)
 	answer_ctx_init(&ac);
 	struct problems pr = {0};
 	char *cause = NULL;
-	struct hmap *dict = kb_load_dictionary(ac.text);
+	struct wordset *dict = kb_load_dictionary(ac.text);
 	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
 	if (!k) {
 		fprintf(stderr, "knowledge has problems\n");
@@ -56,10 +56,10 @@ main(int argc, char **argv)
 	}
 	static const double qe[] = {0.2, 0.3, 0.4, 0.5};
 	static const double bw[] = {0.3, 0.45, 0.6};
-	static const double uf[] = {3.0, 4.0, 5.5, 7.5};
+	static const double uf[] = {3.0, 4.0, 5.5};
 	static const double cw[] = {0.7, 1.0, 1.5, 2.0};
-	static const double ucf[] = {0.15, 0.3, 0.5};
-	static const double cmw[] = {0.15, 0.3, 0.5};
+	static const double ucf[] = {0.15, 0.3, 0.5, 0.8};
+	static const double cmw[] = {0.3};
 	static const double th[] = {0.34, 0.38, 0.40, 0.42, 0.44, 0.46, 0.5, 0.54};
 	static const double mg[] = {0.0, 0.02, 0.04, 0.06};
 	double best = -1;
@@ -67,10 +67,10 @@ main(int argc, char **argv)
 	double *sc = xcalloc(n, sizeof *sc), *sc2 = xcalloc(n, sizeof *sc2);
 	for (size_t a = 0; a < 4; a++)
 		for (size_t b = 0; b < 3; b++)
-			for (size_t c = 0; c < 4; c++)
+			for (size_t c = 0; c < 3; c++)
 				for (size_t d = 0; d < 4; d++)
-				for (size_t e = 0; e < 3; e++)
-				for (size_t f2 = 0; f2 < 3; f2++) {
+				for (size_t e = 0; e < 4; e++)
+				for (size_t f2 = 0; f2 < 1; f2++) {
 					struct match_tuning tu = match_default_tuning;
 					tu.q_exp = qe[a];
 					tu.bag_weight = bw[b];
@@ -111,7 +111,7 @@ main(int argc, char **argv)
 							double v = (acc < oos ? acc : oos) * 10 + acc + oos;
 							if (v > best) {
 								best = v;
-								printf("q_exp=%.2f bag=%.2f unk=%.2f body=%.2f uuexp=%.2f uexp=%.2f th=%.2f margin=%.2f: acc %.3f oos %.3f\n",
+								printf("q_exp=%.2f bag=%.2f unk=%.2f body=%.2f other=%.2f uexp=%.2f th=%.2f margin=%.2f: acc %.3f oos %.3f\n",
 								       qe[a], bw[b], uf[c], cw[d], ucf[e], cmw[f2], th[t], mg[g], acc, oos);
 							}
 						}

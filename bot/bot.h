@@ -16,11 +16,12 @@
 #include "answer.h"
 #include "config.h"
 #include "knowledge.h"
+#include "wordset.h"
 
 struct bot {
 	const struct config *cfg;
 	struct knowledge *kb;   /* current version; replaced whole on reload */
-	struct hmap *dict;      /* English word list for the matcher, or NULL */
+	struct wordset *dict;      /* English word list for the matcher, or NULL */
 	struct answer_ctx ac;
 	struct match_params mp;
 	unsigned long answered; /* questions answered since start */

@@ -99,7 +99,7 @@ app_free(struct app *a)
 {
 	knowledge_free(a->b.kb);
 	if (a->b.dict) {
-		hmap_free(a->b.dict);
+		wordset_free(a->b.dict);
 		free(a->b.dict);
 	}
 	answer_ctx_free(&a->b.ac);

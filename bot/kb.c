@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hmap.h"
+#include "wordset.h"
 #include "xmem.h"
 
 #define MAX_FILES 100000
@@ -119,7 +119,7 @@ read_file(const char *path, size_t *len, char **err)
 }
 
 struct knowledge *
-kb_load(struct text_ctx *t, const char *dir, const struct hmap *dict, struct problems *pr,
+kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct problems *pr,
 	char **cause)
 {
 	struct scan s = {0};
@@ -168,21 +168,19 @@ kb_load(struct text_ctx *t, const char *dir, const struct hmap *dict, struct pro
 	return k;
 }
 
-struct hmap *
+struct wordset *
 kb_load_dictionary(struct text_ctx *t)
 {
 	static const char *const paths[] = {"/usr/share/dict/american-english",
 					    "/usr/share/dict/british-english", NULL};
-	struct hmap *h = NULL;
+	struct wordset *h = NULL;
 	struct tokens tk = {0};
 	for (const char *const *p = paths; *p; p++) {
 		FILE *f = fopen(*p, "r");
 		if (f == NULL)
 			continue;
-		if (h == NULL) {
+		if (h == NULL)
 			h = xcalloc(1, sizeof *h);
-			hmap_init(h);
-		}
 		char line[128];
 		while (fgets(line, sizeof line, f)) {
 			size_t n = strcspn(line, "\r\n");
@@ -192,10 +190,12 @@ kb_load_dictionary(struct text_ctx *t)
 			/* fold exactly as questions are folded (accents, case) */
 			text_tokenize(t, line, n, &tk);
 			if (tk.n == 1)
-				hmap_put(h, tk.v[0].surf, tk.v[0].surf_len, 1, NULL);
+				wordset_add(h, tk.v[0].surf, tk.v[0].surf_len);
 		}
 		fclose(f);
 	}
 	tokens_free(&tk);
+	if (h)
+		wordset_seal(h);
 	return h;
 }

@@ -7,20 +7,21 @@
 #define KB_H
 
 #include "knowledge.h"
+#include "wordset.h"
 
 /*
  * Returns a knowledge version, or NULL with *cause (caller frees) if the
  * folder cannot be read at all.  File problems are added to pr; a
  * knowledge built with problems must not be served.
  */
-struct knowledge *kb_load(struct text_ctx *t, const char *dir, const struct hmap *dict,
+struct knowledge *kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict,
 			  struct problems *pr, char **cause);
 
 /*
  * The system's English word lists (/usr/share/dict/american-english and
  * british-english, Debian's wamerican and wbritish), folded to lowercase.
- * Returns NULL if neither exists.  Free with hmap_free + free.
+ * Returns NULL if neither exists.  Free with wordset_free + free.
  */
-struct hmap *kb_load_dictionary(struct text_ctx *t);
+struct wordset *kb_load_dictionary(struct text_ctx *t);
 
 #endif

@@ -120,7 +120,7 @@ check_questions(struct knowledge *k, struct text_ctx *t, struct problems *pr)
 }
 
 struct knowledge *
-knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n, const struct hmap *dict,
+knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n, const struct wordset *dict,
 		struct problems *pr)
 {
 	struct knowledge *k = xcalloc(1, sizeof *k);

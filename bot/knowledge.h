@@ -46,10 +46,10 @@ enum kb_file_kind knowledge_file_kind(const char *rel);
  * returns a knowledge (possibly partial); problems tell whether it is
  * usable: callers must not serve a knowledge built with problems.
  */
-struct hmap;
+struct wordset;
 /* dict: optional English word list for the matcher (see match_build). */
 struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
-				  const struct hmap *dict, struct problems *pr);
+				  const struct wordset *dict, struct problems *pr);
 void knowledge_free(struct knowledge *k);
 
 int knowledge_find(const struct knowledge *k, const char *id);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "wordset.h"
 #include "strbuf.h"
 #include "xmem.h"
 
@@ -95,7 +96,7 @@ struct match_index {
 	struct hmap known;               /* stems the matcher understands */
 	struct hmap exact;               /* whole phrasing, folded -> intent */
 	struct match_tuning tu;
-	const struct hmap *dict;         /* borrowed English word list, or NULL */
+	const struct wordset *dict;         /* borrowed English word list, or NULL */
 	uint8_t *small_talk;             /* per intent */
 	uint8_t *term_common;            /* build only */
 	uint64_t vocab_hash;
@@ -391,7 +392,7 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 
 struct match_index *
 match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
-	    const struct kb_syns *syns, const struct hmap *dict, const struct match_tuning *tu,
+	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
 	    struct problems *pr)
 {
 	struct match_index *m = xcalloc(1, sizeof *m);
@@ -722,7 +723,7 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	     size_t i)
 {
 	size_t n = k->surf_len;
-	int real_word = m->dict && hmap_get(m->dict, k->surf, n) >= 0;
+	int real_word = m->dict && wordset_has(m->dict, k->surf, n);
 	if (n >= 6 && !real_word) {
 		size_t best_split = 0, best_min = 0;
 		for (size_t cut = 3; cut + 3 <= n; cut++) {
@@ -940,7 +941,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 			const struct token *k = &q->v[t->tok];
 			if (k->flags & TOK_COMMON)
 				n_unk_common++;
-			else if (!m->dict || hmap_get(m->dict, k->surf, k->surf_len) >= 0)
+			else if (!m->dict || wordset_has(m->dict, k->surf, k->surf_len))
 				n_unk++; /* a real word from another topic */
 			else
 				n_unk_other++; /* slang, names, typos we could not fix */

@@ -77,14 +77,14 @@ struct match_result {
  * problems (a term in two groups) are added to pr.  Returns a new index;
  * free with match_free.
  */
-struct hmap;
+struct wordset;
 /*
  * dict (may be NULL): English words; an unknown word found there is a real
  * word the knowledge does not use, never a typo to correct.  Borrowed: it
  * must outlive the index.
  */
 struct match_index *match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
-				const struct kb_syns *syns, const struct hmap *dict,
+				const struct kb_syns *syns, const struct wordset *dict,
 				const struct match_tuning *tu, struct problems *pr);
 void match_free(struct match_index *m);
 
