@@ -8,7 +8,7 @@ PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
               libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish systemd clang libclang-rt-14-dev
+              wamerican wbritish systemd clang libclang-rt-14-dev valgrind
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -78,10 +78,26 @@ build/tests/%: tests/%.c $(LIB_SRC:%=build/san/%.o) tests/*.h
 run: build/massagebot
 	./build/massagebot run
 
-test: build/san/massagebot $(TESTS:%=build/tests/%)
+# The pure core's tests once more without sanitizers, under valgrind.
+VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config
+build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h
+	@mkdir -p build/vg
+	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+.PHONY: valgrind
+valgrind: $(VG_TESTS:%=build/vg/%)
+	@rc=0; for t in $(VG_TESTS); do \
+	  echo "== valgrind $$t"; \
+	  valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect ./build/vg/$$t >/dev/null 2>build/vg/$$t.log \
+	    || { cat build/vg/$$t.log; echo "FAIL valgrind $$t"; rc=1; }; \
+	done; exit $$rc
+
+test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%)
 	@rc=0; for t in $(TESTS); do \
 	  echo "== $$t"; ./build/tests/$$t || { echo "FAIL $$t"; rc=1; }; \
 	done; \
+	$(MAKE) --no-print-directory valgrind || rc=1; \
 	for s in tests/*.sh; do \
 	  echo "== $$s"; MB=build/san/massagebot bash $$s || { echo "FAIL $$s"; rc=1; }; \
 	done; \

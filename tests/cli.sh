@@ -38,6 +38,18 @@ MATCH_THRESHOLD=2 expect_rc 2 "bad MATCH_THRESHOLD" "$MB" ask hi
 BOT_PLATFORM=discord expect_rc 2 "discord without token" "$MB" run </dev/null
 grep -q "DISCORD_TOKEN" "$tmp/err" && ok || bad "names DISCORD_TOKEN"
 
+# --- logs: journald priority prefixes under systemd, plain otherwise; no token
+echo | JOURNAL_STREAM=8:12345 BOT_PLATFORM=console LOG_LEVEL=info "$MB" run >/dev/null 2>"$tmp/err"
+head -1 "$tmp/err" | grep -q '^<6>massagebot .* starting on console' && ok || bad "journald <6> prefix"
+echo | BOT_PLATFORM=console LOG_LEVEL=info "$MB" run >/dev/null 2>"$tmp/err"
+head -1 "$tmp/err" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z massagebot info: ' && ok || bad "plain log line"
+secret=MTIzNDU2Nzg5MDEyMzQ1Njc4.SECRET.abcdefghijklmnopqrstuvwx
+DISCORD_TOKEN="$secret" MATCH_MARGIN=7 "$MB" ask hi >"$tmp/out" 2>"$tmp/err"
+grep -q "MATCH_MARGIN" "$tmp/err" && ok || bad "bad MATCH_MARGIN named"
+! grep -q "SECRET" "$tmp/out" "$tmp/err" && ok || bad "token printed"
+DISCORD_TOKEN="Bot $secret" "$MB" ask hi >"$tmp/out" 2>"$tmp/err"
+grep -q "DISCORD_TOKEN" "$tmp/err" && ! grep -q "SECRET" "$tmp/err" && ok || bad "bad token named, not printed"
+
 # --- check: the shipped knowledge is clean; a broken copy is reported
 expect_rc 0 "check shipped knowledge" "$MB" check
 grep -q "^ok: " "$tmp/out" && ok || bad "check prints a summary"
