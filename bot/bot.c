@@ -75,20 +75,22 @@ bot_answer(struct bot *b, const char *text, size_t len)
 	return r;
 }
 
-int
-bot_reload(struct bot *b)
+/*
+ * Load KNOWLEDGE_DIR into a new version; NULL (after logging every problem
+ * with its file:line:col) if it cannot be served.  Any thread, with its own
+ * text context.
+ */
+static struct knowledge *
+load_checked(struct bot *b, struct text_ctx *t)
 {
 	struct problems pr = {0};
 	char *cause = NULL;
 	const char *dir = cfg_get(b->cfg, CFG_KNOWLEDGE_DIR);
-	struct knowledge *k = kb_load(b->ac.text, dir, b->dict, &pr, &cause);
+	struct knowledge *k = kb_load(t, dir, b->dict, &pr, &cause);
 	if (k == NULL) {
 		log_error("reload: %s; still serving the previous knowledge", cause);
 		free(cause);
-		problems_free(&pr);
-		return -1;
-	}
-	if (pr.n || k->missing[0]) {
+	} else if (pr.n || k->missing[0]) {
 		problems_sort(&pr);
 		for (size_t i = 0; i < pr.n; i++)
 			log_error("reload: %s:%u:%u: %s", pr.v[i].file, pr.v[i].line, pr.v[i].col,
@@ -96,18 +98,26 @@ bot_reload(struct bot *b)
 		if (k->missing[0])
 			log_error("reload: required safety rules missing in %s/safety: %s", dir,
 				  k->missing);
-		log_warn("reload: %zu problem%s in %s; still serving the previous knowledge (%zu answers)",
-			 pr.n + (k->missing[0] != 0), pr.n + (k->missing[0] != 0) == 1 ? "" : "s", dir,
-			 b->kb ? b->kb->nentries : 0);
+		log_warn("reload: the knowledge in %s has problems; still serving the previous "
+			 "version",
+			 dir);
 		knowledge_free(k);
-		problems_free(&pr);
-		return -1;
+		k = NULL;
 	}
 	problems_free(&pr);
+	return k;
+}
+
+int
+bot_reload(struct bot *b)
+{
+	struct knowledge *k = load_checked(b, b->ac.text);
+	if (k == NULL)
+		return -1;
 	knowledge_free(b->kb);
 	b->kb = k;
-	log_info("knowledge loaded: %zu answers, %zu safety rules from %s", k->nentries, k->nrules,
-		 dir);
+	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
+		 k->nrules);
 	return 0;
 }
 
@@ -193,36 +203,16 @@ now_ms(void)
 static void
 rebuild(struct bot *b, struct text_ctx *t)
 {
-	struct problems pr = {0};
-	char *cause = NULL;
-	const char *dir = cfg_get(b->cfg, CFG_KNOWLEDGE_DIR);
-	struct knowledge *k = kb_load(t, dir, b->dict, &pr, &cause);
-	if (k == NULL) {
-		log_error("reload: %s; still serving the previous knowledge", cause);
-		free(cause);
-	} else if (pr.n || k->missing[0]) {
-		problems_sort(&pr);
-		for (size_t i = 0; i < pr.n; i++)
-			log_error("reload: %s:%u:%u: %s", pr.v[i].file, pr.v[i].line, pr.v[i].col,
-				  pr.v[i].msg);
-		if (k->missing[0])
-			log_error("reload: required safety rules missing in %s/safety: %s", dir,
-				  k->missing);
-		log_warn("reload: the knowledge in %s has problems; still serving the previous "
-			 "version",
-			 dir);
-		knowledge_free(k);
-	} else {
-		log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next "
-			 "message",
-			 k->nentries, k->nrules);
-		pthread_mutex_lock(&b->lock);
-		knowledge_free(b->pending);
-		b->pending = k;
-		pthread_mutex_unlock(&b->lock);
-		bot_wake(b);
-	}
-	problems_free(&pr);
+	struct knowledge *k = load_checked(b, t);
+	if (k == NULL)
+		return;
+	log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next message",
+		 k->nentries, k->nrules);
+	pthread_mutex_lock(&b->lock);
+	knowledge_free(b->pending);
+	b->pending = k;
+	pthread_mutex_unlock(&b->lock);
+	bot_wake(b);
 }
 
 static void *

@@ -480,6 +480,25 @@ check_body(const char *file, struct fm *fm, char **out, unsigned *line, struct p
 
 #define OFF(type, m) offsetof(type, m)
 
+/* Size check, front matter split and the field table: the part every file
+ * kind shares.  -1 if there is no front matter to go on. */
+static int
+parse_front(const char *file, const char *buf, size_t len, const struct field *fields,
+	    size_t nf, void *rec, unsigned *key_lines, struct fm *fm, int *errors,
+	    struct problems *pr)
+{
+	if (len > KB_FILE_MAX) {
+		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
+			     KB_FILE_MAX);
+		return -1;
+	}
+	if (split_front_matter(file, buf, len, fm, pr) < 0)
+		return -1;
+	if (parse_fields(file, fm, fields, nf, rec, key_lines, pr) < 0)
+		(*errors)++;
+	return 0;
+}
+
 int
 kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *out,
 	       struct problems *pr)
@@ -500,15 +519,8 @@ kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *o
 
 	memset(out, 0, sizeof *out);
 	out->file = xstrdup(file);
-	if (len > KB_FILE_MAX) {
-		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
-			     KB_FILE_MAX);
+	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
-	}
-	if (split_front_matter(file, buf, len, &fm, pr) < 0)
-		return -1;
-	if (parse_fields(file, &fm, fields, NF, out, key_lines, pr) < 0)
-		errors++;
 	check_id(file, &out->id, pr, &errors);
 	if (out->questions.v && !out->questions.bad && out->questions.n < KB_QUESTIONS_MIN) {
 		problems_add(pr, file, key_lines[2], 1,
@@ -554,15 +566,8 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 
 	memset(out, 0, sizeof *out);
 	out->file = xstrdup(file);
-	if (len > KB_FILE_MAX) {
-		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
-			     KB_FILE_MAX);
+	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
-	}
-	if (split_front_matter(file, buf, len, &fm, pr) < 0)
-		return -1;
-	if (parse_fields(file, &fm, fields, NF, out, key_lines, pr) < 0)
-		errors++;
 	check_id(file, &out->id, pr, &errors);
 	out->has_triggers = key_lines[3] != 0;
 	int is_disclaimer = out->id.s && strcmp(out->id.s, "disclaimer") == 0;
