@@ -54,23 +54,25 @@ main(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
-	static const double qe[] = {0.2, 0.3, 0.4, 0.5};
-	static const double bw[] = {0.3, 0.45, 0.6};
-	static const double uf[] = {3.0, 4.0, 5.5};
-	static const double cw[] = {0.7, 1.0, 1.5, 2.0};
-	static const double ucf[] = {0.15, 0.3, 0.5, 0.8};
-	static const double cmw[] = {0.3};
-	static const double th[] = {0.34, 0.38, 0.40, 0.42, 0.44, 0.46, 0.5, 0.54};
-	static const double mg[] = {0.0, 0.02, 0.04, 0.06};
+	static const double qe[] = {0.25, 0.3, 0.35};
+	static const double bw[] = {0.45, 0.55, 0.65};
+	static const double uf[] = {4.0, 5.5, 7.0};
+	static const double cw[] = {0.5, 0.7, 0.9};
+	static const double ucf[] = {0.2, 0.3, 0.45};
+	static const double cmw[] = {0.2, 0.3, 0.4};
+	static const double stw[] = {0.2, 0.3, 0.4};
+	static const double th[] = {0.34, 0.36, 0.38, 0.40, 0.42, 0.44, 0.46, 0.5};
+	static const double mg[] = {0.0, 0.02};
 	double best = -1;
 	int *got = xcalloc(n, sizeof *got);
 	double *sc = xcalloc(n, sizeof *sc), *sc2 = xcalloc(n, sizeof *sc2);
-	for (size_t a = 0; a < 4; a++)
+	for (size_t a = 0; a < 3; a++)
 		for (size_t b = 0; b < 3; b++)
 			for (size_t c = 0; c < 3; c++)
-				for (size_t d = 0; d < 4; d++)
-				for (size_t e = 0; e < 4; e++)
-				for (size_t f2 = 0; f2 < 1; f2++) {
+				for (size_t d = 0; d < 3; d++)
+				for (size_t e = 0; e < 3; e++)
+				for (size_t f2 = 0; f2 < 3; f2++)
+				for (size_t g2 = 0; g2 < 3; g2++) {
 					struct match_tuning tu = match_default_tuning;
 					tu.q_exp = qe[a];
 					tu.bag_weight = bw[b];
@@ -78,7 +80,7 @@ main(int argc, char **argv)
 					tu.common_weight = 0.5;
 					tu.body_weight = cw[d];
 					tu.unknown_other_frac = ucf[e];
-					tu.stop_weight = 0.3;
+					tu.stop_weight = stw[g2];
 					tu.unknown_exp = cmw[f2];
 					struct problems p2 = {0};
 					match_free(k->match);
@@ -95,7 +97,7 @@ main(int argc, char **argv)
 						answer_free(&an);
 					}
 					for (size_t t = 0; t < 8; t++)
-						for (size_t g = 0; g < 4; g++) {
+						for (size_t g = 0; g < 2; g++) {
 							size_t in = 0, ok = 0, oo = 0, ook = 0;
 							for (size_t i = 0; i < n; i++) {
 								int dec = sc[i] >= th[t] && sc[i] - sc2[i] >= mg[g] ? got[i] : -1;
@@ -111,8 +113,8 @@ main(int argc, char **argv)
 							double v = (acc < oos ? acc : oos) * 10 + acc + oos;
 							if (v > best) {
 								best = v;
-								printf("q_exp=%.2f bag=%.2f unk=%.2f body=%.2f other=%.2f uexp=%.2f th=%.2f margin=%.2f: acc %.3f oos %.3f\n",
-								       qe[a], bw[b], uf[c], cw[d], ucf[e], cmw[f2], th[t], mg[g], acc, oos);
+								printf("q_exp=%.2f bag=%.2f unk=%.2f body=%.2f other=%.2f uexp=%.2f stop=%.2f th=%.2f margin=%.2f: acc %.3f oos %.3f\n",
+								       qe[a], bw[b], uf[c], cw[d], ucf[e], cmw[f2], stw[g2], th[t], mg[g], acc, oos);
 							}
 						}
 				}

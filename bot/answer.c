@@ -32,6 +32,38 @@ answer_ctx_free(struct answer_ctx *c)
 	memset(c, 0, sizeof *c);
 }
 
+/*
+ * Match the whole message; when that falls back and the message has several
+ * sentences, each sentence on its own ("Good afternoon. Is massage
+ * recommended for ...?"): the best scoring reading wins.  Candidate word positions are mapped back to the
+ * whole message.
+ */
+static void
+match_sentences(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
+		struct match_result *out)
+{
+	match_query(k->match, c->ms, &c->tk, p, out);
+	if (out->intent >= 0 || c->tk.n == 0 || c->tk.v[c->tk.n - 1].sent == 0)
+		return;
+	struct tokens sub = {0};
+	for (size_t s0 = 0; s0 < c->tk.n;) {
+		size_t s1 = s0;
+		while (s1 < c->tk.n && c->tk.v[s1].sent == c->tk.v[s0].sent)
+			s1++;
+		sub.v = c->tk.v + s0;
+		sub.n = s1 - s0;
+		struct match_result r;
+		match_query(k->match, c->ms, &sub, p, &r);
+		if (r.score > out->score + 1e-9) {
+			for (size_t i = 0; i < r.ncand; i++)
+				for (size_t t = 0; t < r.cand[i].nterms; t++)
+					r.cand[i].terms[t] = (unsigned short)(r.cand[i].terms[t] + s0);
+			*out = r;
+		}
+		s0 = s1;
+	}
+}
+
 void
 answer_question(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
 		const char *text, size_t len, struct answer *out)
@@ -47,7 +79,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	out->question = rep;
 	text_tokenize(c->text, rep, rl, &c->tk);
-	match_query(k->match, c->ms, &c->tk, p, &out->mr);
+	match_sentences(k, c, p, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;
 	out->nhits = safety_eval(k->safety, &c->tk, out->hits, REPLY_MAX_RULES);
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);

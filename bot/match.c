@@ -27,7 +27,7 @@
 const struct match_tuning match_default_tuning = {
 	.q_exp = 0.30,
 	.bag_weight = 0.45,
-	.unknown_frac = 4.0,
+	.unknown_frac = 5.5,
 	.unknown_common_frac = 0.8,
 	.common_weight = 0.5,
 	.c_typo1 = 0.85,

@@ -54,7 +54,7 @@ struct match_params {
 	double margin;    /* top1 - top2 below this: ask to clarify */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.42
+#define MATCH_DEFAULT_THRESHOLD 0.40
 #define MATCH_DEFAULT_MARGIN 0.0
 
 struct match_cand {
