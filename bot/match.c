@@ -21,7 +21,7 @@
  * index), instead of walking its whole list.  Exact for knowledge bases
  * below that size; at 10,000 answers it keeps a question's cost to its
  * distinctive words.  Terms in more than LONG_INTENTS intents get bitmaps. */
-#define LONG_POSTINGS 2048
+#define LONG_POSTINGS 64
 #define LONG_INTENTS 512
 
 const struct match_tuning match_default_tuning = {
