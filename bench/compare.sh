@@ -3,7 +3,7 @@
 #
 # Both are trained on the same knowledge (each answer's title + questions:) and scored on
 # tests/data/questions.tsv (plus tests/data/holdout.tsv, reported apart); NLP.js at its best
-# threshold (swept 0.00..0.95), with and without its None feature (and with its spell check).
+# threshold (swept 0.00..0.99 step 0.01), with and without its None feature (and with its spell check).
 # Speed: one stream of >= 30,000 questions (the evaluation questions repeated); massagebot is timed
 # as the whole `massagebot ask --json < stream` process (load included), NLP.js as process() calls
 # in-process after training (training reported apart).  Prints a table and a last line
@@ -13,7 +13,7 @@
 # Environment: MASSAGEBOT (binary; default: build/massagebot, rebuilt with make if stale),
 # KNOWLEDGE_DIR (default knowledge), COMPARE_QUESTIONS (default tests/data/questions.tsv),
 # COMPARE_HOLDOUT (default tests/data/holdout.tsv if present; empty = none),
-# COMPARE_STREAM_MIN (default 30000), COMPARE_RUNS (default 3).
+# COMPARE_STREAM_MIN (default 30000), COMPARE_RUNS (default 3); paths are relative to the repository root.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,6 +61,16 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mb-compare.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
+# Snapshots, so both engines see the same binary, knowledge and questions even if the tree
+# changes during the run.
+cp "$BIN" "$TMP/massagebot" && cp -R "$KNOWLEDGE_DIR" "$TMP/knowledge" &&
+	cp "$QUESTIONS" "$TMP/questions.tsv" || die "cannot copy the inputs to $TMP"
+[ -z "$HOLDOUT" ] || cp "$HOLDOUT" "$TMP/holdout.tsv" || die "cannot copy $HOLDOUT"
+QLABEL=$QUESTIONS HLABEL=$HOLDOUT
+BIN=$TMP/massagebot QUESTIONS=$TMP/questions.tsv
+[ -z "$HOLDOUT" ] || HOLDOUT=$TMP/holdout.tsv
+export KNOWLEDGE_DIR=$TMP/knowledge
+
 # The questions of an evaluation file, one a line (same rules as `massagebot eval`).
 questions_of() {
 	awk -F'\t' '{ sub(/\r+$/, "") } $0 != "" && !/^#/ { print $1 }' "$1"
@@ -84,7 +94,7 @@ for ((i = 0; i < reps; i++)); do cat "$TMP/unique.txt"; done > "$TMP/stream.txt"
 holdout_args=()
 if [ -n "$HOLDOUT" ]; then
 	"$BIN" ask --json < "$TMP/holdout.txt" > "$TMP/mb-holdout.jsonl" || die "massagebot ask failed"
-	holdout_args=(--holdout "$HOLDOUT" --mb-holdout "$TMP/mb-holdout.jsonl")
+	holdout_args=(--holdout "$HOLDOUT" --holdout-label "$HLABEL" --mb-holdout "$TMP/mb-holdout.jsonl")
 fi
 
 # massagebot speed: the whole process, load included, RUNS times.
@@ -96,9 +106,18 @@ for ((i = 0; i < RUNS; i++)); do
 	times+=${times:+,}$((t1 - t0))
 done
 
+# ... and its load alone (empty input), to show how the time splits.
+loads=
+for ((i = 0; i < RUNS; i++)); do
+	t0=$(date +%s%N)
+	"$BIN" ask --json < /dev/null > /dev/null || die "massagebot ask failed on empty input"
+	t1=$(date +%s%N)
+	loads+=${loads:+,}$((t1 - t0))
+done
+
 node "$NLPDIR/compare.mjs" \
-	--knowledge "$KNOWLEDGE_DIR" --questions "$QUESTIONS" "${holdout_args[@]}" \
+	--knowledge "$KNOWLEDGE_DIR" --questions "$QUESTIONS" --questions-label "$QLABEL" "${holdout_args[@]}" \
 	--stream "$TMP/stream.txt" --runs "$RUNS" \
 	--mb-questions "$TMP/mb-questions.jsonl" --mb-eval "$TMP/mb-eval.txt" \
-	--mb-times-ns "$times" --mb-threshold "${MATCH_THRESHOLD:-default}" ||
+	--mb-times-ns "$times" --mb-load-ns "$loads" --mb-threshold "${MATCH_THRESHOLD:-default}" ||
 	die "the NLP.js side failed"

@@ -8,8 +8,8 @@
 // `COMPARE_JSON {...}`.
 //
 // usage: node compare.mjs --knowledge DIR --questions FILE.tsv [--holdout FILE.tsv]
-//          --stream FILE [--runs N] --mb-questions FILE.jsonl [--mb-holdout FILE.jsonl]
-//          --mb-times-ns N,N,N [--mb-eval FILE] [--mb-threshold TEXT] [--mb-version TEXT]
+//          [--questions-label NAME] [--holdout-label NAME] --stream FILE [--runs N] --mb-questions FILE.jsonl [--mb-holdout FILE.jsonl]
+//          --mb-times-ns N,N,N [--mb-load-ns N,N,N] [--mb-eval FILE] [--mb-threshold TEXT] [--mb-version TEXT]
 // Exit 0 when everything ran (targets met or not), 2 on bad input or a failure to run.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -147,8 +147,8 @@ function readJsonl(file, n, what) {
 /* ---- NLP.js -------------------------------------------------------------------------------- */
 
 const THRESHOLDS = [];
-for (let i = 0; i <= 19; i++)
-	THRESHOLDS.push(i / 20); // 0.00 .. 0.95
+for (let i = 0; i <= 99; i++)
+	THRESHOLDS.push(i / 100); // 0.00 .. 0.99
 
 const CONFIGS = [
 	{ name: 'none-on', useNoneFeature: true, spellCheck: false },
@@ -172,7 +172,7 @@ function sweep(rows, results) {
 	for (const t of THRESHOLDS) {
 		const s = score(rows, results.map((r) => pick(r, t)));
 		const key = [Math.min(s.in_scope, s.oos_rejection), s.in_scope + s.oos_rejection];
-		all.push({ threshold: t, in_scope: s.in_scope, oos_rejection: s.oos_rejection });
+		all.push([t, +s.in_scope.toFixed(4), +s.oos_rejection.toFixed(4)]);
 		if (!best || key[0] > best.key[0] + 1e-12 ||
 		    (Math.abs(key[0] - best.key[0]) <= 1e-12 && key[1] > best.key[1] + 1e-12))
 			best = { key, threshold: t, ...s };
@@ -338,12 +338,16 @@ if (opt['mb-eval']) {
 const mbTimes = opt['mb-times-ns'].split(',').map((x) => Number(x) / 1e9);
 if (mbTimes.some((x) => !(x > 0)))
 	die(`bad --mb-times-ns '${opt['mb-times-ns']}'`);
+const mbLoads = opt['mb-load-ns'] ? opt['mb-load-ns'].split(',').map((x) => Number(x) / 1e9) : null;
 const mb = {
 	engine: 'massagebot', setting: 'ask --json (whole process)',
 	threshold: opt['mb-threshold'] || 'default',
 	...mbScore, holdout: mbHold, eval_agrees: evalAgrees,
 	questions: stream.length, runs_s: mbTimes,
 	qps_best: stream.length / Math.min(...mbTimes), qps_median: stream.length / median(mbTimes),
+	load_runs_s: mbLoads, load_s_median: mbLoads ? median(mbLoads) : null,
+	qps_median_excl_load: mbLoads && median(mbTimes) > median(mbLoads)
+		? stream.length / (median(mbTimes) - median(mbLoads)) : null,
 };
 
 const tImport = ns();
@@ -383,7 +387,7 @@ for (const r of nlp)
 const w = head.map((_, c) => Math.max(...table.map((row) => row[c].length)));
 for (const row of table)
 	console.log(row.map((cell, c) => (c >= 2 ? cell.padStart(w[c]) : cell.padEnd(w[c]))).join('  ').trimEnd());
-console.log('thresh: NLP.js at its best of 0.00..0.95 (max of min(in-scope, oos), then sum), tuned on this set;');
+console.log('thresh: NLP.js at its best of 0.00..0.99 step 0.01 (max of min(in-scope, oos), then sum), tuned on this set;');
 console.log('  "none-on/off" = its None feature, "+spell" = its spell check.  cold q/s (median): NLP.js with its');
 console.log('  per-text memo cleared whenever a text repeats, as with distinct questions; massagebot keeps no');
 console.log('  per-question memo, so its stream figure is already cold.');
@@ -428,6 +432,10 @@ console.log(`speed: massagebot ${fmtQps(mb.qps_median)} q/s (median, load includ
 	    `${fmtQps(fastest.qps_best)} q/s (${fastest.setting}, best run) = ${ratio.toFixed(2)}x; ` +
 	    `vs NLP.js cold ${fmtQps(fastestCold.cold_qps_median)} q/s = ${ratioCold.toFixed(2)}x: ` +
 	    `${verdict(targets.speed_at_least_20x)} (>= 20x)`);
+if (mb.load_s_median != null)
+	console.log(`massagebot: load alone (empty input) ${(mb.load_s_median * 1000).toFixed(0)} ms median, ` +
+		    `stream ${(median(mbTimes) * 1000).toFixed(0)} ms median` +
+		    (mb.qps_median_excl_load ? ` = ${fmtQps(mb.qps_median_excl_load)} q/s once loaded` : ''));
 console.log(`NLP.js: require('node-nlp') ${importS.toFixed(2)} s, training ` +
 	    nlp.map((r) => `${r.setting} ${r.train_s.toFixed(2)} s`).join(', ') + ' (not in q/s)');
 if (evalAgrees === false)
@@ -439,7 +447,8 @@ const result = {
 	questions_file: qLabel, holdout_file: hLabel,
 	answers: answers.length, phrasings: nphr, stream_questions: stream.length, runs: RUNS,
 	nlpjs_version: nlpVersion, nlpjs_require_s: importS,
-	thresholds_swept: { from: THRESHOLDS[0], to: THRESHOLDS[THRESHOLDS.length - 1], step: 0.05 },
+	thresholds_swept: { from: THRESHOLDS[0], to: THRESHOLDS[THRESHOLDS.length - 1], step: 0.01 },
+	sweep_format: '[threshold, in_scope, oos_rejection]',
 	massagebot: mb, nlpjs: nlp, targets,
 };
 console.log('COMPARE_JSON ' + JSON.stringify(result));
