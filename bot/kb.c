@@ -187,7 +187,20 @@ kb_load_dictionary(struct text_ctx *t)
 			line[n] = '\0';
 			if (n == 0 || strchr(line, '\''))
 				continue;
-			/* fold exactly as questions are folded (accents, case) */
+			/* plain ASCII letters: fold the case here; anything else
+			 * is folded exactly as questions are (accents, case) */
+			size_t i = 0;
+			for (; i < n; i++) {
+				char c = line[i];
+				if (c >= 'A' && c <= 'Z')
+					line[i] = (char)(c + 32);
+				else if (c < 'a' || c > 'z')
+					break;
+			}
+			if (i == n && n < TEXT_WORD_MAX) {
+				wordset_add(h, line, n);
+				continue;
+			}
 			text_tokenize(t, line, n, &tk);
 			if (tk.n == 1)
 				wordset_add(h, tk.v[0].surf, tk.v[0].surf_len);
