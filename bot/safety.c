@@ -14,6 +14,7 @@
 
 #define MAX_ENDS 64
 #define PREFIX_MIN 3
+#define MAX_NESTING 8 /* levels of '(' in a pattern: bounds the recursion */
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_SEQ, P_ALT, P_AND };
 
@@ -21,6 +22,7 @@ struct pnode {
 	enum pkind kind;
 	char w[TEXT_WORD_MAX];
 	uint8_t wl;
+	int32_t id; /* WORD/EXACT: id in the set's word tables, -1 if none */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
@@ -52,6 +54,7 @@ struct safety_set {
 	size_t nrules;
 	/* anchors: first-word keys -> trigger patterns */
 	struct hmap by_stem, by_exact, by_prefix3;
+	struct hmap stem_ids, surf_ids; /* every WORD / EXACT pattern word */
 	struct anchor *an;
 	size_t nan, capan;
 	struct {
@@ -69,6 +72,7 @@ struct pc {
 	char *err;
 	size_t errlen;
 	int failed;
+	int depth; /* open '(' */
 };
 
 static struct pnode *
@@ -76,6 +80,7 @@ node_new(enum pkind k)
 {
 	struct pnode *n = xcalloc(1, sizeof *n);
 	n->kind = k;
+	n->id = -1;
 	return n;
 }
 
@@ -190,8 +195,14 @@ parse_elem(struct pc *c)
 {
 	skip_ws(c);
 	if (*c->p == '(') {
+		if (c->depth >= MAX_NESTING) {
+			pc_fail(c, "too many '(' inside each other");
+			return NULL;
+		}
 		c->p++;
+		c->depth++;
 		struct pnode *n = parse_alts(c, 0);
+		c->depth--;
 		skip_ws(c);
 		if (c->failed) {
 			node_free(n);
@@ -317,7 +328,7 @@ and_placement_ok(const struct pnode *n, int top)
 struct pattern *
 safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 {
-	struct pc c = {t, src, src, err, errlen, 0};
+	struct pc c = {t, src, src, err, errlen, 0, 0};
 	if (errlen)
 		err[0] = '\0';
 	skip_ws(&c);
@@ -353,6 +364,8 @@ safety_pattern_free(struct pattern *p)
 static int
 tok_match(const struct pnode *n, const struct token *k)
 {
+	if (n->id >= 0) /* interned in a rule set: compare ids, not strings */
+		return (n->kind == P_WORD ? k->sid : k->xid) == n->id;
 	switch (n->kind) {
 	case P_WORD:
 		return k->stem_len == n->wl && memcmp(k->stem, n->w, n->wl) == 0;
@@ -655,6 +668,20 @@ add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
 	}
 }
 
+/* Give every WORD / EXACT node of n an id in the set's word tables. */
+static void
+intern(struct safety_set *s, struct pnode *n)
+{
+	if (n->kind == P_WORD || n->kind == P_EXACT) {
+		struct hmap *h = n->kind == P_WORD ? &s->stem_ids : &s->surf_ids;
+		int ins;
+		int *v = hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
+		n->id = *v;
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		intern(s, n->kids[i]);
+}
+
 struct safety_set *
 safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct problems *pr)
 {
@@ -662,6 +689,8 @@ safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct p
 	hmap_init(&s->by_stem);
 	hmap_init(&s->by_exact);
 	hmap_init(&s->by_prefix3);
+	hmap_init(&s->stem_ids);
+	hmap_init(&s->surf_ids);
 	s->nrules = n;
 	s->unless = xcalloc(n ? n : 1, sizeof *s->unless);
 	char err[200];
@@ -680,6 +709,7 @@ safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct p
 				s->pats[pid].root = p->root;
 				s->pats[pid].rule = (int)r;
 				s->pats[pid].is_unless = u;
+				intern(s, s->pats[pid].root);
 				free(p);
 				if (u) {
 					s->unless[r].v = xgrow(s->unless[r].v, &s->unless[r].cap,
@@ -710,6 +740,8 @@ safety_free(struct safety_set *s)
 	hmap_free(&s->by_stem);
 	hmap_free(&s->by_exact);
 	hmap_free(&s->by_prefix3);
+	hmap_free(&s->stem_ids);
+	hmap_free(&s->surf_ids);
 	free(s);
 }
 
@@ -749,7 +781,7 @@ collect(const struct safety_set *s, int head, const struct token *k, int prefix,
 }
 
 size_t
-safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hit *out, size_t max)
+safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out, size_t max)
 {
 	size_t nout = 0;
 	if (s->npats == 0 || q->n == 0)
@@ -769,7 +801,9 @@ safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hi
 		memset(cand, 0, s->npats * sizeof *cand);
 		int any = 0;
 		for (size_t i = s0; i < s1; i++) {
-			const struct token *k = &q->v[i];
+			struct token *k = &q->v[i];
+			k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
+			k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
 			int h = hmap_get(&s->by_stem, k->stem, k->stem_len);
 			if (h >= 0)
 				collect(s, h, k, 0, cand, i), any = 1;

@@ -42,9 +42,10 @@ void safety_free(struct safety_set *s);
 
 /*
  * Rules whose triggers fire on q, in rule index order, at most max.
- * Returns the number written.  Rules without triggers never fire.
+ * Returns the number written.  Rules without triggers never fire.  Writes
+ * the set's word ids into q's tokens (sid, xid) as a by-product.
  */
-size_t safety_eval(const struct safety_set *s, const struct tokens *q, struct safety_hit *out,
+size_t safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out,
 		   size_t max);
 
 /* Compile one pattern (for tests and `check`).  On error returns NULL and
