@@ -28,7 +28,7 @@ ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
 TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config \
-              test_discord_proto
+              test_discord_proto test_regress
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
 -include build/flags.mk
@@ -79,7 +79,8 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config
+VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config \
+              test_discord_proto
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h
 	@mkdir -p build/vg
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) $(CMOCKA_LIBS)
@@ -108,6 +109,10 @@ test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%)
 check-deps:
 	@! grep -lE '#include "(log|config|kb|cli)\.h"|libwebsockets|curl/' \
 	  $(CORE_SRC:%=bot/%.c) || { echo "core module includes an edge header"; exit 1; }
+	@! grep -lE '#include *<libwebsockets' bot/*.c bot/*.h | grep -v '^bot/ws\.c$$' \
+	  || { echo "only bot/ws.c may include libwebsockets.h"; exit 1; }
+	@! grep -lE '#include *<curl/' bot/*.c bot/*.h | grep -v '^bot/http\.c$$' \
+	  || { echo "only bot/http.c may include curl/curl.h"; exit 1; }
 
 clean:
 	rm -rf build
@@ -259,5 +264,5 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/fuzz_%
 	  build/fuzz/corpus/$* fuzz/corpus/$* > build/fuzz/$*.log 2>&1; \
 	 rc=$$?; \
 	 if [ $$rc -ne 0 ]; then tail -n 60 build/fuzz/$*.log; echo "FAIL fuzz $* (exit $$rc)"; exit 1; fi; \
-	 grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: ' build/fuzz/$*.log | \
+	 grep -aE '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: ' build/fuzz/$*.log | \
 	  tail -n 4 | sed 's/^/fuzz: $*: /'

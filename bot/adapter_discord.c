@@ -30,18 +30,21 @@
 #define MB_HOMEPAGE "https://github.com/massagebot/massagebot"
 #define USER_AGENT "User-Agent: DiscordBot (" MB_HOMEPAGE ", " MB_VERSION ")"
 
-#define GW_MAX_MESSAGE (4u << 20)   /* bytes in one gateway message */
-#define HELLO_TIMEOUT_MS 15000      /* connect + handshake + HELLO */
-#define READY_TIMEOUT_MS 30000      /* IDENTIFY/RESUME -> READY/RESUMED */
-#define SESSION_HELD_MS 60000       /* a session this old resets the backoff */
-#define RESUME_URL_FAILURES 2       /* then fall back to the main gateway url */
+#define GW_MAX_MESSAGE (4u << 20) /* bytes in one gateway message */
+#define HELLO_TIMEOUT_MS 15000    /* connect + handshake + HELLO */
+#define READY_TIMEOUT_MS 30000    /* IDENTIFY/RESUME -> READY/RESUMED */
+#define SESSION_HELD_MS 60000     /* a session this old resets the backoff */
+#define RESUME_URL_FAILURES 2     /* then fall back to the main gateway url */
+#define MAIN_URL_FAILURES 2       /* then ask GET /gateway/bot again */
 #define REST_TIMEOUT_MS 15000
-#define REST_MAX_ATTEMPTS 5         /* 5xx and transport errors */
-#define REST_MAX_429 10             /* rate-limit retries of one request */
-#define STOP_GRACE_MS 5000          /* queued replies on SIGTERM */
-#define CLOSE_GRACE_MS 2000         /* close handshake on the way out */
-#define ANSWER_BUDGET_MS 20         /* answering time per loop turn */
+#define REST_MAX_ATTEMPTS 5 /* 5xx and transport errors */
+#define REST_MAX_429 10     /* rate-limit retries of one request */
+#define STOP_GRACE_MS 5000  /* queued replies on SIGTERM */
+#define CLOSE_GRACE_MS 2000 /* close handshake on the way out */
+#define ANSWER_BUDGET_MS 20 /* answering time per loop turn */
 #define TICK_MS 1000
+#define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
+#define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
 
 enum gw_state {
 	GW_WAIT,       /* nothing in progress; reconnect_at may be set */
@@ -90,8 +93,8 @@ struct discord {
 	struct ws *ws;
 	struct http *http;
 	const char *token, *channels;
-	char *api;      /* DISCORD_API_BASE without a trailing slash */
-	char *auth;     /* "Authorization: Bot <token>" */
+	char *api;  /* DISCORD_API_BASE without a trailing slash */
+	char *auth; /* "Authorization: Bot <token>" */
 	atomic_int woken;
 
 	enum gw_state st;
@@ -102,11 +105,14 @@ struct discord {
 	char *session_id;
 	long long seq;
 	char self_id[DP_ID_MAX];
-	unsigned url_failures; /* connections that failed before HELLO */
+	int via_resume_url;     /* the current connection uses resume_url */
+	unsigned url_failures;  /* connections to resume_url that failed before HELLO */
+	unsigned main_failures; /* same for the main gateway url */
 
 	unsigned hb_ms;
 	uint64_t hb_next;
-	int hb_acked;
+	uint64_t hb_unacked_at; /* when a heartbeat went out with no ACK since; 0: none */
+	uint64_t last_identify_at;
 	struct gw_out *out, *out_tail;
 	struct dp_ratewin win;
 
@@ -124,7 +130,7 @@ struct discord {
 	int stopping;
 	int exit_code;
 	uint64_t stop_at;
-	int closing;           /* final close sent */
+	int closing; /* final close sent */
 	uint64_t close_deadline;
 	uint64_t last_tick;
 	uint32_t rng;
@@ -204,6 +210,8 @@ out_flush(struct discord *d, uint64_t now)
 		if (ws_send(d->ws, o->text, strlen(o->text)) < 0)
 			return 0;
 		dp_ratewin_note(&d->win, now);
+		if (o->op == DP_OP_HEARTBEAT && d->hb_unacked_at == 0)
+			d->hb_unacked_at = now ? now : 1;
 		log_debug("gateway: sent op %d", o->op);
 		d->out = o->next;
 		if (d->out == NULL)
@@ -246,6 +254,9 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 		d->attempts++;
 	if (delay < min_ms)
 		delay = min_ms;
+	if (d->session_id == NULL && d->last_identify_at &&
+	    now + delay < d->last_identify_at + IDENTIFY_SPACING_MS)
+		delay = (unsigned)(d->last_identify_at + IDENTIFY_SPACING_MS - now);
 	d->st = GW_WAIT;
 	d->reconnect_at = now + delay;
 	d->hb_next = 0;
@@ -302,12 +313,29 @@ connect_gateway(struct discord *d, uint64_t now)
 		return;
 	}
 	log_info("gateway: connecting to %s://%s:%d (%s)", u.tls ? "wss" : "ws", u.host, u.port,
-		 resume ? "resume" : "new session");
+	         resume ? "resume" : "new session");
+	d->via_resume_url = url == d->resume_url;
 	ws_connect(d->ws, u.tls, u.host, u.port, u.path);
 	d->st = GW_CONNECTING;
 	d->state_deadline = now + HELLO_TIMEOUT_MS;
 	d->hb_next = 0;
 	out_clear(d);
+}
+
+/* A connection ended before HELLO: after a few, try another url. */
+static void
+connect_failed(struct discord *d)
+{
+	if (d->via_resume_url) {
+		if (++d->url_failures == RESUME_URL_FAILURES)
+			log_warn("gateway: resume url unreachable; using the main gateway url");
+	} else if (++d->main_failures >= MAIN_URL_FAILURES) {
+		log_warn("gateway: %s unreachable; asking Discord for the gateway url again",
+		         d->gateway_url ? d->gateway_url : "gateway");
+		d->main_failures = 0;
+		free(d->gateway_url);
+		d->gateway_url = NULL;
+	}
 }
 
 static void
@@ -324,13 +352,13 @@ on_gateway_bot(struct discord *d, struct http_req *r, uint64_t now)
 		struct dp_gateway g;
 		char why[160];
 		if (dp_parse_gateway_bot(r->resp.s ? r->resp.s : "", r->resp.len, &g, why,
-					 sizeof why) == 0) {
+		                         sizeof why) == 0) {
 			free(d->gateway_url);
 			d->gateway_url = g.url;
 			d->gw_attempts = 0;
 			if (g.remaining == 0 && g.reset_after_ms > 0) {
 				log_warn("gateway: session start limit reached; waiting %ld s",
-					 (g.reset_after_ms + 999) / 1000);
+				         (g.reset_after_ms + 999) / 1000);
 				d->st = GW_WAIT;
 				d->reconnect_at = now + (uint64_t)g.reset_after_ms;
 				return;
@@ -363,14 +391,17 @@ on_hello(struct discord *d, const struct dp_event *ev, uint64_t now)
 		return;
 	}
 	d->url_failures = 0;
+	d->main_failures = 0;
 	d->hb_ms = ev->heartbeat_ms;
 	d->hb_next = now + (uint64_t)((double)d->hb_ms * ((double)(rnd(d) % 10000) / 10000.0));
-	d->hb_acked = 1;
+	d->hb_unacked_at = 0;
 	if (d->session_id) {
 		gw_send(d, DP_OP_RESUME, dp_resume_json(d->token, d->session_id, d->seq));
-		log_info("gateway: HELLO (heartbeat %u ms); resuming at seq %lld", d->hb_ms, d->seq);
+		log_info("gateway: HELLO (heartbeat %u ms); resuming at seq %lld", d->hb_ms,
+		         d->seq);
 	} else {
 		gw_send(d, DP_OP_IDENTIFY, dp_identify_json(d->token, DP_INTENTS));
+		d->last_identify_at = now;
 		log_info("gateway: HELLO (heartbeat %u ms); identifying", d->hb_ms);
 	}
 	d->st = GW_HANDSHAKE;
@@ -428,7 +459,7 @@ on_message(struct discord *d, const struct dp_message *m)
 	}
 	if (d->stopping) {
 		log_warn("shutting down: message %s in channel %s not answered", m->id,
-			 m->channel_id);
+		         m->channel_id);
 		return;
 	}
 	struct question *q = xcalloc(1, sizeof *q);
@@ -498,7 +529,7 @@ answer_some(struct discord *d)
 			d->qs_tail = NULL;
 		char *reply = bot_answer(d->b, q->text, q->len);
 		log_debug("message %s in channel %s answered (%zu bytes)", q->id, q->channel_id,
-			  strlen(reply));
+		          strlen(reply));
 		enqueue_reply(d, q, reply);
 		free(reply);
 		free(q->text);
@@ -531,18 +562,25 @@ pop_job(struct discord *d, struct chan *c, int failed)
 		c->tail = NULL;
 	if (dropped)
 		log_error("message %s: %zu more part%s of the reply not sent", j->msg_id, dropped,
-			  dropped == 1 ? "" : "s");
+		          dropped == 1 ? "" : "s");
 	job_free(d, j);
 }
 
 static void
 submit_ready_jobs(struct discord *d, uint64_t now)
 {
-	if (now < d->global_until)
-		return;
-	for (struct chan *c = d->chans; c; c = c->next) {
+	for (struct chan **pp = &d->chans; *pp;) {
+		struct chan *c = *pp;
+		if (c->head == NULL && now >= c->blocked_until) {
+			/* idle: forget it, so one entry per DM ever seen does not pile up */
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		pp = &c->next;
 		struct job *j = c->head;
-		if (j == NULL || j->inflight || now < j->not_before || now < c->blocked_until)
+		if (now < d->global_until || j == NULL || j->inflight || now < j->not_before ||
+		    now < c->blocked_until)
 			continue;
 		http_req_reset(j->req);
 		j->inflight = 1;
@@ -571,12 +609,12 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 	if (rl.has_remaining && rl.remaining == 0 && rl.reset_after >= 0) {
 		c->blocked_until = now + (uint64_t)(rl.reset_after * 1000.0);
 		log_debug("channel %s: rate-limit bucket %s empty for %.3f s", c->id, rl.bucket,
-			  rl.reset_after);
+		          rl.reset_after);
 	}
 	char body[200];
 	if (r->status >= 200 && r->status < 300) {
 		log_debug("replied to message %s (part %u/%u) in %.3f s", j->msg_id, j->chunk + 1,
-			  j->nchunks, r->secs);
+		          j->nchunks, r->secs);
 		pop_job(d, c, 0);
 		return;
 	}
@@ -593,12 +631,12 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 			c->blocked_until = until;
 		if (++j->limited <= REST_MAX_429) {
 			log_warn("rate limited%s on channel %s; retrying message %s in %.3f s",
-				 global ? " (global)" : "", c->id, j->msg_id, ra);
+			         global ? " (global)" : "", c->id, j->msg_id, ra);
 			return;
 		}
 		log_error("reply to message %s in channel %s failed: still rate limited after %d "
-			  "tries; the question went unanswered",
-			  j->msg_id, c->id, REST_MAX_429);
+		          "tries; the question went unanswered",
+		          j->msg_id, c->id, REST_MAX_429);
 		pop_job(d, c, 1);
 		return;
 	}
@@ -606,35 +644,35 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 		if (++j->attempts < REST_MAX_ATTEMPTS) {
 			unsigned delay = dp_backoff_ms(j->attempts - 1, rnd(d)) / 2;
 			if (r->status)
-				log_warn("reply to message %s: HTTP %ld; retry %u in %.1f s", j->msg_id,
-					 r->status, j->attempts, delay / 1000.0);
+				log_warn("reply to message %s: HTTP %ld; retry %u in %.1f s",
+				         j->msg_id, r->status, j->attempts, delay / 1000.0);
 			else
 				log_warn("reply to message %s: %s; retry %u in %.1f s", j->msg_id,
-					 r->err, j->attempts, delay / 1000.0);
+				         r->err, j->attempts, delay / 1000.0);
 			j->not_before = now + delay;
 			return;
 		}
 		log_error("reply to message %s in channel %s failed after %d tries (%s); the "
-			  "question went unanswered",
-			  j->msg_id, c->id, REST_MAX_ATTEMPTS,
-			  r->status ? "server errors" : r->err);
+		          "question went unanswered",
+		          j->msg_id, c->id, REST_MAX_ATTEMPTS,
+		          r->status ? "server errors" : r->err);
 		pop_job(d, c, 1);
 		return;
 	}
 	excerpt(&r->resp, body, sizeof body);
 	if (r->status == 401)
 		log_error("reply to message %s in channel %s refused: HTTP 401, the token was "
-			  "rejected (check DISCORD_TOKEN); the question went unanswered",
-			  j->msg_id, c->id);
+		          "rejected (check DISCORD_TOKEN); the question went unanswered",
+		          j->msg_id, c->id);
 	else if (r->status == 403)
 		log_error("reply to message %s in channel %s refused: HTTP 403, the bot may not "
-			  "post there (check its permissions: View Channel, Send Messages, Read "
-			  "Message History); the question went unanswered: %s",
-			  j->msg_id, c->id, body);
+		          "post there (check its permissions: View Channel, Send Messages, Read "
+		          "Message History); the question went unanswered: %s",
+		          j->msg_id, c->id, body);
 	else
 		log_error("reply to message %s in channel %s failed: HTTP %ld: %s; the question "
-			  "went unanswered",
-			  j->msg_id, c->id, r->status, body);
+		          "went unanswered",
+		          j->msg_id, c->id, r->status, body);
 	pop_job(d, c, 1);
 }
 
@@ -659,7 +697,7 @@ on_close(struct discord *d, const struct ws_event *ev, uint64_t now)
 {
 	const struct dp_close_rule *rule = dp_close_lookup(ev->code);
 	if (d->st == GW_CONNECTING)
-		d->url_failures++;
+		connect_failed(d);
 	if (rule->action == DP_CLOSE_FATAL) {
 		log_error("%s (gateway close code %d)", rule->message, ev->code);
 		d->exit_code = EXIT_REFUSED;
@@ -668,12 +706,14 @@ on_close(struct discord *d, const struct ws_event *ev, uint64_t now)
 		d->hb_next = 0;
 		return;
 	}
-	if (rule->our_bug)
+	if (d->st == GW_CONNECTING && !rule->our_bug && ev->code == 1006)
+		log_warn("gateway: connection failed: %s", ev->reason);
+	else if (rule->our_bug)
 		log_error("gateway closed the connection: %d %s (%s)", ev->code, rule->message,
-			  ev->reason);
+		          ev->reason);
 	else
 		log_warn("gateway closed the connection: %d %s%s%s", ev->code, rule->message,
-			 ev->reason[0] ? ": " : "", ev->reason);
+		         ev->reason[0] ? ": " : "", ev->reason);
 	if (d->stopping) {
 		d->st = GW_WAIT;
 		d->hb_next = 0;
@@ -697,6 +737,9 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 	if (ev.seq > d->seq)
 		d->seq = ev.seq;
 	if (rc < 0) {
+		for (char *p = why; *p; p++) /* the reason may quote the frame */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		log_warn("gateway: dropped a malformed frame (%zu bytes): %s", wev->len, why);
 		dp_event_free(&ev);
 		return;
@@ -706,10 +749,15 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 		on_hello(d, &ev, now);
 		break;
 	case DP_EV_HEARTBEAT_REQ:
-		send_heartbeat(d);
+		/* answer at once, but a server spamming op 1 cannot make us break
+		 * the send limit or starve our own heartbeats */
+		if (dp_ratewin_used(&d->win, now) + GW_RESERVE < DP_GW_LIMIT)
+			send_heartbeat(d);
+		else
+			log_debug("gateway: op 1 not answered: send budget reserved");
 		break;
 	case DP_EV_HEARTBEAT_ACK:
-		d->hb_acked = 1;
+		d->hb_unacked_at = 0;
 		break;
 	case DP_EV_RECONNECT:
 		log_info("gateway: asked to reconnect (op 7)");
@@ -786,20 +834,22 @@ run_timers(struct discord *d, uint64_t now)
 	if ((d->st == GW_CONNECTING || d->st == GW_HANDSHAKE) && d->state_deadline &&
 	    now >= d->state_deadline) {
 		log_warn("gateway: no %s in time; reconnecting",
-			 d->st == GW_CONNECTING ? "HELLO" : "READY");
+		         d->st == GW_CONNECTING ? "HELLO" : "READY");
 		if (d->st == GW_CONNECTING)
-			d->url_failures++;
+			connect_failed(d);
 		d->state_deadline = 0;
 		drop_connection(d, now, 4000, "timeout", 0);
 	}
 	if (d->hb_next && now >= d->hb_next && ws_active(d->ws)) {
-		if (!d->hb_acked) {
+		/* a heartbeat sent at least half an interval ago and never ACKed:
+		 * the connection is a zombie (a younger one answered an op 1) */
+		if (d->hb_unacked_at && now - d->hb_unacked_at >= d->hb_ms / 2) {
 			log_warn("gateway: no heartbeat ACK; the connection is a zombie; "
-				 "reconnecting to resume");
+			         "reconnecting to resume");
 			drop_connection(d, now, 4000, "zombie", 0);
 		} else {
-			d->hb_acked = 0;
-			send_heartbeat(d);
+			if (d->hb_unacked_at == 0)
+				send_heartbeat(d);
 			d->hb_next = now + d->hb_ms;
 		}
 	}
@@ -810,13 +860,15 @@ log_unsent(struct discord *d)
 {
 	for (struct question *q = d->qs; q; q = q->next)
 		log_warn("shutting down: message %s in channel %s not answered", q->id,
-			 q->channel_id);
+		         q->channel_id);
 	for (struct chan *c = d->chans; c; c = c->next) {
 		const char *last = "";
 		for (struct job *j = c->head; j; j = j->next) {
 			if (strcmp(j->msg_id, last) != 0)
-				log_warn("shutting down: reply to message %s in channel %s not sent",
-					 j->msg_id, c->id);
+				log_warn(
+				    "shutting down: reply to message %s in channel %s not sent%s",
+				    j->msg_id, c->id,
+				    j->inflight ? " (no answer from Discord yet)" : "");
 			last = j->msg_id;
 		}
 	}
@@ -863,8 +915,8 @@ stop_step(struct discord *d, uint64_t now)
 		if (d->st != GW_READY && ws_active(d->ws))
 			ws_close(d->ws, 1000, "shutting down");
 		if (d->exit_code == EXIT_OK)
-			log_info("stopping: sending %zu queued repl%s", d->njobs,
-				 d->njobs == 1 ? "y" : "ies");
+			log_info("stopping: %zu reply message%s still to send", d->njobs,
+			         d->njobs == 1 ? "" : "s");
 	}
 	if (!d->closing) {
 		if ((d->njobs > 0 || d->qs) && now < d->stop_at)
@@ -890,7 +942,8 @@ discord_run(struct bot *b)
 	d->channels = cfg_get(b->cfg, CFG_DISCORD_CHANNELS);
 	const char *api = cfg_get(b->cfg, CFG_DISCORD_API_BASE);
 	if (d->token == NULL || api == NULL) {
-		log_error("DISCORD_TOKEN and DISCORD_API_BASE must be set for the discord platform");
+		log_error(
+		    "DISCORD_TOKEN and DISCORD_API_BASE must be set for the discord platform");
 		return EXIT_CONFIG;
 	}
 	size_t al = strlen(api);
@@ -949,8 +1002,8 @@ discord_run(struct bot *b)
 				if (c->head == NULL || c->head->inflight)
 					continue;
 				uint64_t t = c->head->not_before > c->blocked_until
-						     ? c->head->not_before
-						     : c->blocked_until;
+				                 ? c->head->not_before
+				                 : c->blocked_until;
 				next = min_deadline(next, t > now ? t : now);
 			}
 		}

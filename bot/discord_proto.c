@@ -19,8 +19,7 @@
 #define HEARTBEAT_MIN_MS 100u
 #define HEARTBEAT_MAX_MS 3600000u
 
-static int
-fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 fail(char *why, size_t n, const char *fmt, ...)
@@ -61,7 +60,7 @@ get_id(json_t *obj, const char *key, char out[DP_ID_MAX], char *why, size_t n, c
 /* Like get_id, but absent or null leaves out empty. */
 static int
 get_opt_id(json_t *obj, const char *key, char out[DP_ID_MAX], char *why, size_t n,
-	   const char *where)
+           const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 	out[0] = '\0';
@@ -104,7 +103,7 @@ parse_message(json_t *d, struct dp_message *m, char *why, size_t n)
 	size_t clen = json_string_length(content);
 	if (clen > DP_CONTENT_MAX)
 		return fail(why, n, "%s: 'content' is too long (%zu bytes, limit %d)", w, clen,
-			    DP_CONTENT_MAX);
+		            DP_CONTENT_MAX);
 	json_t *mentions = json_object_get(d, "mentions");
 	if (!json_is_array(mentions))
 		return fail(why, n, "%s: 'mentions' is missing or not an array", w);
@@ -189,7 +188,8 @@ parse_body(json_t *root, struct dp_event *ev, char *why, size_t n)
 		json_t *hb = d ? json_object_get(d, "heartbeat_interval") : NULL;
 		if (!json_is_integer(hb) || json_integer_value(hb) < (json_int_t)HEARTBEAT_MIN_MS ||
 		    json_integer_value(hb) > (json_int_t)HEARTBEAT_MAX_MS)
-			return fail(why, n, "HELLO: 'heartbeat_interval' is missing or out of range");
+			return fail(why, n,
+			            "HELLO: 'heartbeat_interval' is missing or out of range");
 		ev->kind = DP_EV_HELLO;
 		ev->heartbeat_ms = (unsigned)json_integer_value(hb);
 		return 0;
@@ -257,50 +257,50 @@ char *
 dp_identify_json(const char *token, unsigned intents)
 {
 	return dump(json_pack("{s:i, s:{s:s, s:I, s:{s:s, s:s, s:s}}}", "op", DP_OP_IDENTIFY, "d",
-			      "token", token, "intents", (json_int_t)intents, "properties", "os",
-			      "linux", "browser", "massagebot", "device", "massagebot"));
+	                      "token", token, "intents", (json_int_t)intents, "properties", "os",
+	                      "linux", "browser", "massagebot", "device", "massagebot"));
 }
 
 char *
 dp_resume_json(const char *token, const char *session_id, long long seq)
 {
 	return dump(json_pack("{s:i, s:{s:s, s:s, s:o}}", "op", DP_OP_RESUME, "d", "token", token,
-			      "session_id", session_id, "seq",
-			      seq >= 0 ? json_integer(seq) : json_null()));
+	                      "session_id", session_id, "seq",
+	                      seq >= 0 ? json_integer(seq) : json_null()));
 }
 
 char *
 dp_heartbeat_json(long long seq)
 {
 	return dump(json_pack("{s:i, s:o}", "op", DP_OP_HEARTBEAT, "d",
-			      seq >= 0 ? json_integer(seq) : json_null()));
+	                      seq >= 0 ? json_integer(seq) : json_null()));
 }
 
 /* ---- close codes -------------------------------------------------------- */
 
 const char dp_token_rejected[] =
-	"Discord rejected the bot token (authentication failed): check DISCORD_TOKEN, or reset "
-	"the token in the developer portal (Bot -> Reset Token)";
+    "Discord rejected the bot token (authentication failed): check DISCORD_TOKEN, or reset "
+    "the token in the developer portal (Bot -> Reset Token)";
 
 const struct dp_close_rule dp_close_rules[] = {
-	{0, DP_CLOSE_RESUME, 0, "connection lost"},
-	{4000, DP_CLOSE_RESUME, 0, "unknown error"},
-	{4001, DP_CLOSE_RESUME, 1, "unknown opcode (we sent an invalid payload)"},
-	{4002, DP_CLOSE_RESUME, 1, "decode error (we sent an invalid payload)"},
-	{4003, DP_CLOSE_NEW_SESSION, 0, "not authenticated"},
-	{4004, DP_CLOSE_FATAL, 0, dp_token_rejected},
-	{4005, DP_CLOSE_RESUME, 1, "already authenticated (we identified twice)"},
-	{4007, DP_CLOSE_NEW_SESSION, 0, "invalid sequence number"},
-	{4008, DP_CLOSE_RESUME, 0, "rate limited by the gateway"},
-	{4009, DP_CLOSE_NEW_SESSION, 0, "session timed out"},
-	{4010, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid shard"},
-	{4011, DP_CLOSE_FATAL, 0,
-	 "Discord refused the connection: sharding required (the bot is in too many servers)"},
-	{4012, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid gateway API version"},
-	{4013, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid intents"},
-	{4014, DP_CLOSE_FATAL, 0,
-	 "Discord refused the connection: disallowed intents; enable the Message Content intent "
-	 "(Bot -> Privileged Gateway Intents -> MESSAGE CONTENT) in the Discord developer portal"},
+    {0, DP_CLOSE_RESUME, 0, "connection lost"},
+    {4000, DP_CLOSE_RESUME, 0, "unknown error"},
+    {4001, DP_CLOSE_RESUME, 1, "unknown opcode (we sent an invalid payload)"},
+    {4002, DP_CLOSE_RESUME, 1, "decode error (we sent an invalid payload)"},
+    {4003, DP_CLOSE_NEW_SESSION, 0, "not authenticated"},
+    {4004, DP_CLOSE_FATAL, 0, dp_token_rejected},
+    {4005, DP_CLOSE_RESUME, 1, "already authenticated (we identified twice)"},
+    {4007, DP_CLOSE_NEW_SESSION, 0, "invalid sequence number"},
+    {4008, DP_CLOSE_RESUME, 0, "rate limited by the gateway"},
+    {4009, DP_CLOSE_NEW_SESSION, 0, "session timed out"},
+    {4010, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid shard"},
+    {4011, DP_CLOSE_FATAL, 0,
+     "Discord refused the connection: sharding required (the bot is in too many servers)"},
+    {4012, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid gateway API version"},
+    {4013, DP_CLOSE_FATAL, 0, "Discord refused the connection: invalid intents"},
+    {4014, DP_CLOSE_FATAL, 0,
+     "Discord refused the connection: disallowed intents; enable the Message Content intent "
+     "(Bot -> Privileged Gateway Intents -> MESSAGE CONTENT) in the Discord developer portal"},
 };
 const size_t dp_close_nrules = sizeof dp_close_rules / sizeof dp_close_rules[0];
 
@@ -377,7 +377,7 @@ has_words(const char *s, size_t len)
 
 int
 dp_should_answer(const struct dp_message *m, const char *self_id, const char *channels,
-		 const char **why)
+                 const char **why)
 {
 	if (self_id && self_id[0] && strcmp(m->author_id, self_id) == 0) {
 		*why = "own message";
@@ -562,9 +562,9 @@ dp_reply_json(const char *content, size_t len, const char *question_id, unsigned
 	json_object_set_new(o, "enforce_nonce", json_true());
 	json_object_set_new(o, "allowed_mentions", json_pack("{s:[]}", "parse"));
 	if (chunk == 0)
-		json_object_set_new(o, "message_reference",
-				    json_pack("{s:s, s:b}", "message_id", question_id,
-					      "fail_if_not_exists", 0));
+		json_object_set_new(
+		    o, "message_reference",
+		    json_pack("{s:s, s:b}", "message_id", question_id, "fail_if_not_exists", 0));
 	return dump(o);
 }
 
@@ -774,6 +774,16 @@ dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms)
 	uint64_t oldest = w->t[w->head]; /* full ring: head is the oldest */
 	uint64_t free_at = oldest + DP_GW_WINDOW_MS;
 	return free_at > now_ms ? free_at - now_ms : 0;
+}
+
+size_t
+dp_ratewin_used(const struct dp_ratewin *w, uint64_t now_ms)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->t[(w->head + i) % DP_GW_LIMIT] + DP_GW_WINDOW_MS > now_ms)
+			used++;
+	return used;
 }
 
 void

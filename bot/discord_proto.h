@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DP_ID_MAX 24          /* a snowflake: 1-20 digits, plus NUL */
-#define DP_CONTENT_MAX 16384  /* bytes of message content accepted */
-#define DP_MENTIONS_MAX 1000  /* users in mentions[] */
-#define DP_MSG_MAX_CP 2000    /* code points per posted message */
-#define DP_NONCE_MAX 25       /* characters in a message nonce */
-#define DP_CHUNKS_MAX 99      /* chunks of one reply (bounds the nonce) */
+#define DP_ID_MAX 24         /* a snowflake: 1-20 digits, plus NUL */
+#define DP_CONTENT_MAX 16384 /* bytes of message content accepted */
+#define DP_MENTIONS_MAX 1000 /* users in mentions[] */
+#define DP_MSG_MAX_CP 2000   /* code points per posted message */
+#define DP_NONCE_MAX 25      /* characters in a message nonce */
+#define DP_CHUNKS_MAX 99     /* chunks of one reply (bounds the nonce) */
 #define DP_URL_MAX 512
 /* GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT */
 #define DP_INTENTS 37377u
@@ -44,9 +44,9 @@ enum dp_kind {
 	DP_EV_INVALID_SESSION,
 	DP_EV_READY,
 	DP_EV_RESUMED,
-	DP_EV_MESSAGE,       /* MESSAGE_CREATE */
+	DP_EV_MESSAGE,        /* MESSAGE_CREATE */
 	DP_EV_DISPATCH_OTHER, /* any other dispatch (MESSAGE_UPDATE, GUILD_CREATE, ...) */
-	DP_EV_OP_OTHER       /* an opcode a client does not receive */
+	DP_EV_OP_OTHER        /* an opcode a client does not receive */
 };
 
 struct dp_message {
@@ -54,10 +54,10 @@ struct dp_message {
 	char channel_id[DP_ID_MAX];
 	char guild_id[DP_ID_MAX]; /* "" in a DM */
 	char author_id[DP_ID_MAX];
-	int author_bot;           /* author.bot is true */
-	int webhook;              /* webhook_id is set */
+	int author_bot; /* author.bot is true */
+	int webhook;    /* webhook_id is set */
 	int type;
-	char *content;            /* valid UTF-8, no NUL */
+	char *content; /* valid UTF-8, no NUL */
 	size_t content_len;
 	char (*mentions)[DP_ID_MAX];
 	size_t nmentions;
@@ -66,14 +66,14 @@ struct dp_message {
 struct dp_event {
 	enum dp_kind kind;
 	int op;
-	long long seq;            /* "s"; -1 when null or absent */
-	char name[64];            /* "t" of a dispatch, "" otherwise */
-	unsigned heartbeat_ms;    /* HELLO */
-	int resumable;            /* INVALID_SESSION */
-	char *session_id;         /* READY */
-	char *resume_url;         /* READY */
-	char self_id[DP_ID_MAX];  /* READY: the bot's own user id */
-	struct dp_message msg;    /* MESSAGE */
+	long long seq;           /* "s"; -1 when null or absent */
+	char name[64];           /* "t" of a dispatch, "" otherwise */
+	unsigned heartbeat_ms;   /* HELLO */
+	int resumable;           /* INVALID_SESSION */
+	char *session_id;        /* READY */
+	char *resume_url;        /* READY */
+	char self_id[DP_ID_MAX]; /* READY: the bot's own user id */
+	struct dp_message msg;   /* MESSAGE */
 };
 
 /*
@@ -99,10 +99,10 @@ enum dp_close_action {
 };
 
 struct dp_close_rule {
-	int code;             /* 0 in the default row */
+	int code; /* 0 in the default row */
 	enum dp_close_action action;
-	int our_bug;          /* log at error: we sent something wrong */
-	const char *message;  /* one line for the log */
+	int our_bug;         /* log at error: we sent something wrong */
+	const char *message; /* one line for the log */
 };
 
 extern const struct dp_close_rule dp_close_rules[];
@@ -125,7 +125,7 @@ int dp_channel_listed(const char *list, const char *id);
  * static reason.
  */
 int dp_should_answer(const struct dp_message *m, const char *self_id, const char *channels,
-		     const char **why);
+                     const char **why);
 /*
  * The question text: content with the bot's own mentions removed and
  * whitespace trimmed; "help" when nothing is left.  New string, *len set.
@@ -160,14 +160,14 @@ char *dp_reply_json(const char *content, size_t len, const char *question_id, un
 /* ---- REST --------------------------------------------------------------- */
 
 struct dp_gateway {
-	char *url;            /* ws:// or wss:// */
-	long remaining;       /* session_start_limit.remaining, -1 if absent */
-	long reset_after_ms;  /* session_start_limit.reset_after, 0 if absent */
+	char *url;           /* ws:// or wss:// */
+	long remaining;      /* session_start_limit.remaining, -1 if absent */
+	long reset_after_ms; /* session_start_limit.reset_after, 0 if absent */
 };
 
 /* Parse the GET /gateway/bot body.  Returns 0 or -1 with why. */
 int dp_parse_gateway_bot(const char *buf, size_t len, struct dp_gateway *g, char *why,
-			 size_t whylen);
+                         size_t whylen);
 void dp_gateway_free(struct dp_gateway *g);
 
 struct dp_url {
@@ -182,12 +182,12 @@ int dp_parse_ws_url(const char *url, struct dp_url *u, char *why, size_t whylen)
 
 struct dp_ratelimit {
 	int has_remaining;
-	long remaining;        /* X-RateLimit-Remaining */
-	double reset_after;    /* X-RateLimit-Reset-After, seconds; -1 if absent */
-	double retry_after;    /* Retry-After header, seconds; -1 if absent */
-	int global;            /* X-RateLimit-Global: true */
-	char bucket[64];       /* X-RateLimit-Bucket */
-	char scope[16];        /* X-RateLimit-Scope */
+	long remaining;     /* X-RateLimit-Remaining */
+	double reset_after; /* X-RateLimit-Reset-After, seconds; -1 if absent */
+	double retry_after; /* Retry-After header, seconds; -1 if absent */
+	int global;         /* X-RateLimit-Global: true */
+	char bucket[64];    /* X-RateLimit-Bucket */
+	char scope[16];     /* X-RateLimit-Scope */
 };
 
 /* Parse response header lines ("Name: value\r\n"...), names case-insensitive. */
@@ -214,6 +214,8 @@ struct dp_ratewin {
 
 /* Milliseconds to wait before the next send at now_ms (0: send now). */
 uint64_t dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms);
+/* Sends in the 60 s before now_ms. */
+size_t dp_ratewin_used(const struct dp_ratewin *w, uint64_t now_ms);
 void dp_ratewin_note(struct dp_ratewin *w, uint64_t now_ms);
 
 #define DP_SEEN_MAX 4096

@@ -1,5 +1,5 @@
 /*
- * http: libcurl worker thread (see http.h).  Only this file includes
+ * http: libcurl worker threads (see http.h).  Only this file includes
  * curl/curl.h.  The request queue and done queue are guarded by one mutex;
  * the quit flag is atomic so curl's progress callback can abort a transfer.
  */
@@ -19,8 +19,15 @@
 #define RESP_MAX (1u << 20) /* response body bytes */
 #define HDRS_MAX (64u << 10)
 
-struct http {
+struct worker {
+	struct http *h;
 	pthread_t thread;
+	CURL *curl; /* reused: keep-alive connections */
+	int started;
+};
+
+struct http {
+	struct worker w[HTTP_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct http_req *q, *q_tail;       /* waiting */
@@ -28,7 +35,6 @@ struct http {
 	atomic_int quit;
 	void (*wake)(void *);
 	void *arg;
-	CURL *curl;
 };
 
 struct http_req *
@@ -103,7 +109,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
 	struct http *h = arg;
-	return atomic_load(&h->quit) ? 1 : 0;
+	return atomic_load(&h->quit) ? 1 : 0; /* non-zero aborts the transfer */
 }
 
 static double
@@ -115,9 +121,8 @@ mono(void)
 }
 
 static void
-perform(struct http *h, struct http_req *r)
+perform(struct http *h, CURL *c, struct http_req *r)
 {
-	CURL *c = h->curl;
 	curl_easy_reset(c);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hl = NULL;
@@ -154,16 +159,17 @@ perform(struct http *h, struct http_req *r)
 	} else {
 		r->status = 0;
 		snprintf(r->err, sizeof r->err, "%.100s%s%.140s", curl_easy_strerror(rc),
-			 errbuf[0] ? ": " : "", errbuf);
+		         errbuf[0] ? ": " : "", errbuf);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 }
 
 static void *
-worker(void *arg)
+worker_main(void *arg)
 {
-	struct http *h = arg;
+	struct worker *w = arg;
+	struct http *h = w->h;
 	for (;;) {
 		pthread_mutex_lock(&h->mu);
 		while (!atomic_load(&h->quit) && h->q == NULL)
@@ -179,7 +185,7 @@ worker(void *arg)
 		r->next = NULL;
 		pthread_mutex_unlock(&h->mu);
 
-		perform(h, r);
+		perform(h, w->curl, r);
 
 		pthread_mutex_lock(&h->mu);
 		if (h->done_tail)
@@ -205,31 +211,31 @@ http_new(void (*wake)(void *), void *arg, char **cause)
 	h->wake = wake;
 	h->arg = arg;
 	atomic_init(&h->quit, 0);
-	h->curl = curl_easy_init();
-	if (h->curl == NULL) {
-		*cause = xstrdup("cannot create a libcurl handle");
-		goto fail;
-	}
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	/* the worker (and curl's resolver threads) never take signals */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&h->thread, NULL, worker, h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		*cause = xstrdup("cannot start the HTTP worker thread");
-		pthread_cond_destroy(&h->cv);
-		pthread_mutex_destroy(&h->mu);
-		goto fail;
+	for (int i = 0; i < HTTP_WORKERS; i++) {
+		struct worker *w = &h->w[i];
+		w->h = h;
+		w->curl = curl_easy_init();
+		if (w->curl == NULL) {
+			*cause = xstrdup("cannot create a libcurl handle");
+			goto fail;
+		}
+		/* workers (and curl's resolver threads) never take signals */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		int rc = pthread_create(&w->thread, NULL, worker_main, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
+			*cause = xstrdup("cannot start an HTTP worker thread");
+			goto fail;
+		}
+		w->started = 1;
 	}
 	return h;
 fail:
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
-	free(h);
-	curl_global_cleanup();
+	http_free(h);
 	return NULL;
 }
 
@@ -271,10 +277,14 @@ http_free(struct http *h)
 	atomic_store(&h->quit, 1);
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->thread, NULL);
+	for (int i = 0; i < HTTP_WORKERS; i++) {
+		if (h->w[i].started)
+			pthread_join(h->w[i].thread, NULL);
+		if (h->w[i].curl)
+			curl_easy_cleanup(h->w[i].curl);
+	}
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
-	curl_easy_cleanup(h->curl);
 	free(h);
 	curl_global_cleanup();
 }

@@ -1,10 +1,12 @@
 /*
- * http: HTTP requests on a worker thread with libcurl, so slow REST calls
+ * http: HTTP requests on worker threads with libcurl, so slow REST calls
  * never block the event loop.  The only file that includes curl/curl.h.
- * Requests run one at a time in submission order on one reused handle
- * (keep-alive); a finished request goes to a done queue and the loop is
- * woken through the callback given to http_new().  Knows nothing about
- * Discord: rate limits and retries are the caller's policy.
+ * HTTP_WORKERS threads take requests in submission order, each on its own
+ * reused handle (keep-alive), so one slow request does not hold up the
+ * others; a caller that needs order submits the next request only after
+ * the previous one is done.  A finished request goes to a done queue and
+ * the loop is woken through the callback given to http_new().  Knows
+ * nothing about Discord: rate limits and retries are the caller's policy.
  * Threading: http_submit/http_done/http_free on the loop thread only.
  */
 #ifndef HTTP_H
@@ -15,24 +17,25 @@
 #include "strbuf.h"
 
 #define HTTP_MAX_HEADERS 8
+#define HTTP_WORKERS 4
 
 struct http_req {
 	/* request: set by the caller, owned by the request */
-	int post;                        /* 0 GET, 1 POST */
+	int post; /* 0 GET, 1 POST */
 	char *url;
-	char *body;                      /* POST body */
+	char *body; /* POST body */
 	size_t body_len;
 	char *headers[HTTP_MAX_HEADERS]; /* "Name: value" (may hold secrets: never logged) */
 	size_t nheaders;
-	long timeout_ms;                 /* whole transfer; 0 = 15 s */
-	void *user;                      /* caller's */
+	long timeout_ms; /* whole transfer; 0 = 15 s */
+	void *user;      /* caller's */
 	/* result: set by the worker */
-	long status;                     /* HTTP status; 0 if the transfer failed */
-	char err[256];                   /* why it failed (no secrets) */
-	struct strbuf resp;              /* response body (bounded) */
-	struct strbuf hdrs;              /* response header lines (bounded) */
-	double secs;                     /* time taken */
-	struct http_req *next;           /* internal */
+	long status;           /* HTTP status; 0 if the transfer failed */
+	char err[256];         /* why it failed (no secrets) */
+	struct strbuf resp;    /* response body (bounded) */
+	struct strbuf hdrs;    /* response header lines (bounded) */
+	double secs;           /* time taken */
+	struct http_req *next; /* internal */
 };
 
 /* A new empty request; free with http_req_free(). */

@@ -90,7 +90,11 @@ question_key(struct text_ctx *t, const char *q, struct tokens *tk)
 static void
 check_questions(struct knowledge *k, struct text_ctx *t, struct problems *pr)
 {
-	struct hmap seen; /* key -> packed (entry, question) */
+	struct hmap seen; /* key -> index into refs */
+	struct {
+		size_t e, q;
+	} *refs = NULL; /* (entry, question) of each first occurrence */
+	size_t nrefs = 0, caprefs = 0;
 	struct tokens tk = {0};
 	hmap_init(&seen);
 	for (size_t i = 0; i < k->nentries; i++) {
@@ -104,10 +108,15 @@ check_questions(struct knowledge *k, struct text_ctx *t, struct problems *pr)
 				continue;
 			}
 			int ins;
-			int *first = hmap_put(&seen, key, strlen(key), (int)(i * 4096 + q), &ins);
-			if (!ins) {
-				const struct kb_entry *fe = &k->entries[*first / 4096];
-				const struct kb_str *fq = &fe->questions.v[*first % 4096];
+			int *first = hmap_put(&seen, key, strlen(key), (int)nrefs, &ins);
+			if (ins) {
+				refs = xgrow(refs, &caprefs, nrefs + 1, sizeof *refs);
+				refs[nrefs].e = i;
+				refs[nrefs].q = q;
+				nrefs++;
+			} else {
+				const struct kb_entry *fe = &k->entries[refs[*first].e];
+				const struct kb_str *fq = &fe->questions.v[refs[*first].q];
 				problems_add(pr, e->file, e->questions.v[q].line, 1,
 					     "question '%s' duplicates '%s' at %s:%u", e->questions.v[q].s,
 					     fq->s, fe->file, fq->line);
@@ -115,6 +124,7 @@ check_questions(struct knowledge *k, struct text_ctx *t, struct problems *pr)
 			free(key);
 		}
 	}
+	free(refs);
 	tokens_free(&tk);
 	hmap_free(&seen);
 }

@@ -508,6 +508,7 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 	char w[4 * TEXT_WORD_MAX];
 	size_t wn = 0;
 	int in_word = 0, pending_apos = 0, trunc = 0;
+	size_t apos_at = 0; /* where the pending apostrophe(s) began */
 	uint32_t wstart = 0;
 	size_t i = 0;
 	int sent_used = 0;
@@ -541,6 +542,8 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 				c = C_PUNCT;
 		}
 		if (c == C_APOS && in_word) {
+			if (!pending_apos)
+				apos_at = i;
 			pending_apos = 1;
 			i += step;
 			continue;
@@ -566,8 +569,8 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		}
 		if (in_word) {
 			size_t before = out->n;
-			emit_word(&st, w, wn, wstart, (uint32_t)(i - wstart) -
-							      (pending_apos ? 1 : 0));
+			emit_word(&st, w, wn, wstart,
+				  (uint32_t)((pending_apos ? apos_at : i) - wstart));
 			if (out->n > before)
 				sent_used = 1;
 			in_word = 0;

@@ -219,8 +219,8 @@ on_receive(struct conn *c, struct lws *wsi, const char *in, size_t len)
 	if (lws_is_first_fragment(wsi)) {
 		sb_reset(&c->rx);
 		c->rx_total = 0;
-		c->rx_problem = lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)"
-							  : NULL;
+		c->rx_problem =
+		    lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)" : NULL;
 	}
 	c->rx_total += len;
 	if (c->rx_problem == NULL && c->rx_total > w->max_message) {
@@ -247,7 +247,7 @@ on_writeable(struct conn *c, struct lws *wsi)
 {
 	if (c->close_pending) {
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		                 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
 	if (c->detached)
@@ -295,7 +295,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			const unsigned char *p = in;
 			c->peer_code = p[0] << 8 | p[1];
 			clean_copy(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
-				   len - 2);
+			           len - 2);
 		}
 		return 0; /* lws echoes the close */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -324,8 +324,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 }
 
 static const struct lws_protocols protocols[] = {
-	{PROTO_NAME, callback, 0, 16384, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {PROTO_NAME, callback, 0, 16384, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* ---- resolver thread ----------------------------------------------------- */
@@ -349,9 +349,12 @@ dns_main(void *arg)
 				pick = a;
 				break;
 			}
-		const void *sa = pick->ai_family == AF_INET
-					 ? (const void *)&((const struct sockaddr_in *)(const void *)pick->ai_addr)->sin_addr
-					 : (const void *)&((const struct sockaddr_in6 *)(const void *)pick->ai_addr)->sin6_addr;
+		const void *sa =
+		    pick->ai_family == AF_INET
+		        ? (const void *)&((const struct sockaddr_in *)(const void *)pick->ai_addr)
+		              ->sin_addr
+		        : (const void *)&((const struct sockaddr_in6 *)(const void *)pick->ai_addr)
+		              ->sin6_addr;
 		if (inet_ntop(pick->ai_family, sa, addr, sizeof addr) == NULL)
 			snprintf(err, sizeof err, "cannot resolve %.80s: bad address", j->host);
 		freeaddrinfo(res);

@@ -23,7 +23,7 @@ enum ws_ev_type {
 
 struct ws_event {
 	enum ws_ev_type type;
-	char *data;          /* MESSAGE: NUL-terminated text, owned by the event */
+	char *data; /* MESSAGE: NUL-terminated text, owned by the event */
 	size_t len;
 	const char *problem; /* MESSAGE: static reason it was dropped (data NULL) */
 	int code;            /* CLOSED: close code from the peer, 1006 if none */

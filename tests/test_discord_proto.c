@@ -34,16 +34,17 @@ load(const char *s)
 	return j;
 }
 
-#define MSG(extra)                                                                            \
+#define MSG(extra)                                                                                 \
 	"{\"op\":0,\"s\":7,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1001\",\"channel_id\":\"20\"," \
-	"\"guild_id\":\"30\",\"author\":{\"id\":\"40\",\"username\":\"ann\"},\"type\":0,"        \
+	"\"guild_id\":\"30\",\"author\":{\"id\":\"40\",\"username\":\"ann\"},\"type\":0,"          \
 	"\"content\":\"hi <@99> there\",\"mentions\":[{\"id\":\"99\"}]" extra "}}"
 
 static void
 test_parse_ops(void **st)
 {
 	(void)st;
-	assert_int_equal(parse("{\"op\":10,\"d\":{\"heartbeat_interval\":41250},\"s\":null,\"t\":null}"), 0);
+	assert_int_equal(
+	    parse("{\"op\":10,\"d\":{\"heartbeat_interval\":41250},\"s\":null,\"t\":null}"), 0);
 	assert_int_equal(EV.kind, DP_EV_HELLO);
 	assert_int_equal(EV.heartbeat_ms, 41250);
 	assert_int_equal(EV.seq, -1);
@@ -63,7 +64,8 @@ test_parse_ops(void **st)
 	assert_int_equal(parse("{\"op\":0,\"s\":3,\"t\":\"RESUMED\",\"d\":{}}"), 0);
 	assert_int_equal(EV.kind, DP_EV_RESUMED);
 	assert_int_equal(EV.seq, 3);
-	assert_int_equal(parse("{\"op\":0,\"s\":4,\"t\":\"MESSAGE_UPDATE\",\"d\":{\"id\":\"1\"}}"), 0);
+	assert_int_equal(parse("{\"op\":0,\"s\":4,\"t\":\"MESSAGE_UPDATE\",\"d\":{\"id\":\"1\"}}"),
+	                 0);
 	assert_int_equal(EV.kind, DP_EV_DISPATCH_OTHER);
 	assert_string_equal(EV.name, "MESSAGE_UPDATE");
 }
@@ -72,10 +74,11 @@ static void
 test_parse_ready(void **st)
 {
 	(void)st;
-	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"v\":10,\"session_id\":"
-			       "\"abc\",\"resume_gateway_url\":\"wss://r.example\",\"user\":{\"id\":"
-			       "\"99\",\"username\":\"bot\"},\"guilds\":[]}}"),
-			 0);
+	assert_int_equal(
+	    parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"v\":10,\"session_id\":"
+	          "\"abc\",\"resume_gateway_url\":\"wss://r.example\",\"user\":{\"id\":"
+	          "\"99\",\"username\":\"bot\"},\"guilds\":[]}}"),
+	    0);
 	assert_int_equal(EV.kind, DP_EV_READY);
 	assert_string_equal(EV.session_id, "abc");
 	assert_string_equal(EV.resume_url, "wss://r.example");
@@ -83,13 +86,13 @@ test_parse_ready(void **st)
 	assert_int_equal(EV.seq, 1);
 	/* missing pieces */
 	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"session_id\":\"abc\","
-			       "\"resume_gateway_url\":\"https://x\",\"user\":{\"id\":\"99\"}}}"),
-			 -1);
+	                       "\"resume_gateway_url\":\"https://x\",\"user\":{\"id\":\"99\"}}}"),
+	                 -1);
 	assert_non_null(strstr(WHY, "resume_gateway_url"));
 	assert_int_equal(EV.seq, 1); /* the envelope was fine: seq still known */
 	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"session_id\":\"abc\","
-			       "\"resume_gateway_url\":\"ws://x\",\"user\":{}}}"),
-			 -1);
+	                       "\"resume_gateway_url\":\"ws://x\",\"user\":{}}}"),
+	                 -1);
 	assert_non_null(strstr(WHY, "'id'"));
 }
 
@@ -112,10 +115,11 @@ test_parse_message(void **st)
 	assert_int_equal(m->nmentions, 1);
 	assert_string_equal(m->mentions[0], "99");
 	/* DM: no guild_id */
-	assert_int_equal(parse("{\"op\":0,\"s\":8,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"5\","
-			       "\"channel_id\":\"6\",\"author\":{\"id\":\"7\",\"bot\":true},\"type\":19,"
-			       "\"content\":\"x\",\"mentions\":[],\"webhook_id\":\"8\"}}"),
-			 0);
+	assert_int_equal(
+	    parse("{\"op\":0,\"s\":8,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"5\","
+	          "\"channel_id\":\"6\",\"author\":{\"id\":\"7\",\"bot\":true},\"type\":19,"
+	          "\"content\":\"x\",\"mentions\":[],\"webhook_id\":\"8\"}}"),
+	    0);
 	assert_string_equal(EV.msg.guild_id, "");
 	assert_int_equal(EV.msg.author_bot, 1);
 	assert_int_equal(EV.msg.webhook, 1);
@@ -130,69 +134,72 @@ test_parse_malformed(void **st)
 		const char *frame, *why;
 		long long seq;
 	} bad[] = {
-		{"", "invalid JSON", -1},
-		{"{\"op\":", "invalid JSON", -1},
-		{"[1,2]", "not a JSON object", -1},
-		{"{\"op\":\"0\"}", "'op'", -1},
-		{"{\"op\":1.5}", "'op'", -1},
-		{"{\"op\":0,\"t\":\"X\",\"d\":{}}", "'s'", -1},
-		{"{\"op\":0,\"s\":\"3\",\"t\":\"X\",\"d\":{}}", "'s'", -1},
-		{"{\"op\":0,\"s\":3,\"t\":5,\"d\":{}}", "'t'", -1},
-		{"{\"op\":10,\"d\":{}}", "heartbeat_interval", -1},
-		{"{\"op\":10,\"d\":{\"heartbeat_interval\":\"5\"}}", "heartbeat_interval", -1},
-		{"{\"op\":10,\"d\":{\"heartbeat_interval\":0}}", "heartbeat_interval", -1},
-		{"{\"op\":10,\"d\":{\"heartbeat_interval\":99999999999}}", "heartbeat_interval", -1},
-		{"{\"op\":9,\"d\":1}", "boolean", -1},
-		{"{\"op\":1,\"op\":2}", "duplicate", -1},
-		{MSG(",\"x\":1}"), "invalid JSON", -1},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":[]}", "not an object", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":5,\"mentions\":[]}}",
-		 "'content'", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
-		 "'channel_id' is missing", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"x1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
-		 "snowflake", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"123456789012345678901\","
-		 "\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\","
-		 "\"mentions\":[]}}",
-		 "snowflake", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":\"3\",\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
-		 "'author'", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\",\"bot\":\"yes\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
-		 "author.bot", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":\"0\",\"content\":\"a\",\"mentions\":[]}}",
-		 "'type'", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\"}}",
-		 "'mentions'", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[\"4\"]}}",
-		 "mentions[0]", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"guild_id\":7,\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
-		 "'guild_id'", 9},
-		{"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
-		 "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\\u0000b\",\"mentions\":[]}}",
-		 "invalid JSON", -1},
+	    {"", "invalid JSON", -1},
+	    {"{\"op\":", "invalid JSON", -1},
+	    {"[1,2]", "not a JSON object", -1},
+	    {"{\"op\":\"0\"}", "'op'", -1},
+	    {"{\"op\":1.5}", "'op'", -1},
+	    {"{\"op\":0,\"t\":\"X\",\"d\":{}}", "'s'", -1},
+	    {"{\"op\":0,\"s\":\"3\",\"t\":\"X\",\"d\":{}}", "'s'", -1},
+	    {"{\"op\":0,\"s\":3,\"t\":5,\"d\":{}}", "'t'", -1},
+	    {"{\"op\":10,\"d\":{}}", "heartbeat_interval", -1},
+	    {"{\"op\":10,\"d\":{\"heartbeat_interval\":\"5\"}}", "heartbeat_interval", -1},
+	    {"{\"op\":10,\"d\":{\"heartbeat_interval\":0}}", "heartbeat_interval", -1},
+	    {"{\"op\":10,\"d\":{\"heartbeat_interval\":99999999999}}", "heartbeat_interval", -1},
+	    {"{\"op\":9,\"d\":1}", "boolean", -1},
+	    {"{\"op\":1,\"op\":2}", "duplicate", -1},
+	    {MSG(",\"x\":1}"), "invalid JSON", -1},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":[]}", "not an object", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":5,\"mentions\":[]}}",
+	     "'content'", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
+	     "'channel_id' is missing", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"x1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
+	     "snowflake", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"123456789012345678901\","
+	     "\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\","
+	     "\"mentions\":[]}}",
+	     "snowflake", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":\"3\",\"type\":0,\"content\":\"a\",\"mentions\":[]}}",
+	     "'author'", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\",\"bot\":\"yes\"},\"type\":0,\"content\":\"a\",\"mentions\":["
+	     "]}}",
+	     "author.bot", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":\"0\",\"content\":\"a\",\"mentions\":[]}}",
+	     "'type'", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\"}}",
+	     "'mentions'", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[\"4\"]}}",
+	     "mentions[0]", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"guild_id\":7,\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\",\"mentions\":[]"
+	     "}}",
+	     "'guild_id'", 9},
+	    {"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\",\"channel_id\":\"2\","
+	     "\"author\":{\"id\":\"3\"},\"type\":0,\"content\":\"a\\u0000b\",\"mentions\":[]}}",
+	     "invalid JSON", -1},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int rc = parse(bad[i].frame);
 		if (rc != -1 || strstr(WHY, bad[i].why) == NULL || EV.seq != bad[i].seq)
 			fail_msg("case %zu: rc %d, why '%s' (want '%s'), seq %lld", i, rc, WHY,
-				 bad[i].why, EV.seq);
+			         bad[i].why, EV.seq);
 	}
 	/* content over the cap */
 	size_t n = DP_CONTENT_MAX + 10;
 	char *big = malloc(n + 200);
-	int k = sprintf(big, "{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
-			     "\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"mentions\":[],"
-			     "\"content\":\"");
+	int k = sprintf(big,
+	                "{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
+	                "\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"mentions\":[],"
+	                "\"content\":\"");
 	memset(big + k, 'a', n);
 	strcpy(big + k + n, "\"}}");
 	assert_int_equal(parse(big), -1);
@@ -224,7 +231,8 @@ test_builders(void **st)
 	assert_int_equal(DP_INTENTS, (1u << 0) | (1u << 9) | (1u << 12) | (1u << 15));
 
 	s = dp_resume_json("T\"K", "sess", 42);
-	assert_string_equal(s, "{\"op\":6,\"d\":{\"token\":\"T\\\"K\",\"session_id\":\"sess\",\"seq\":42}}");
+	assert_string_equal(
+	    s, "{\"op\":6,\"d\":{\"token\":\"T\\\"K\",\"session_id\":\"sess\",\"seq\":42}}");
 	free(s);
 	s = dp_heartbeat_json(17);
 	assert_string_equal(s, "{\"op\":1,\"d\":17}");
@@ -244,26 +252,26 @@ test_close_table(void **st)
 		int bug;
 		const char *says;
 	} rows[] = {
-		{4000, DP_CLOSE_RESUME, 0, "unknown"},
-		{4001, DP_CLOSE_RESUME, 1, "opcode"},
-		{4002, DP_CLOSE_RESUME, 1, "decode"},
-		{4003, DP_CLOSE_NEW_SESSION, 0, "not authenticated"},
-		{4004, DP_CLOSE_FATAL, 0, "rejected the bot token"},
-		{4005, DP_CLOSE_RESUME, 1, "already authenticated"},
-		{4007, DP_CLOSE_NEW_SESSION, 0, "sequence"},
-		{4008, DP_CLOSE_RESUME, 0, "rate limited"},
-		{4009, DP_CLOSE_NEW_SESSION, 0, "timed out"},
-		{4010, DP_CLOSE_FATAL, 0, "shard"},
-		{4011, DP_CLOSE_FATAL, 0, "sharding required"},
-		{4012, DP_CLOSE_FATAL, 0, "API version"},
-		{4013, DP_CLOSE_FATAL, 0, "invalid intents"},
-		{4014, DP_CLOSE_FATAL, 0, "enable the Message Content intent"},
-		{1000, DP_CLOSE_RESUME, 0, "connection lost"},
-		{1001, DP_CLOSE_RESUME, 0, "connection lost"},
-		{1006, DP_CLOSE_RESUME, 0, "connection lost"},
-		{4006, DP_CLOSE_RESUME, 0, "connection lost"},
-		{4999, DP_CLOSE_RESUME, 0, "connection lost"},
-		{0, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {4000, DP_CLOSE_RESUME, 0, "unknown"},
+	    {4001, DP_CLOSE_RESUME, 1, "opcode"},
+	    {4002, DP_CLOSE_RESUME, 1, "decode"},
+	    {4003, DP_CLOSE_NEW_SESSION, 0, "not authenticated"},
+	    {4004, DP_CLOSE_FATAL, 0, "rejected the bot token"},
+	    {4005, DP_CLOSE_RESUME, 1, "already authenticated"},
+	    {4007, DP_CLOSE_NEW_SESSION, 0, "sequence"},
+	    {4008, DP_CLOSE_RESUME, 0, "rate limited"},
+	    {4009, DP_CLOSE_NEW_SESSION, 0, "timed out"},
+	    {4010, DP_CLOSE_FATAL, 0, "shard"},
+	    {4011, DP_CLOSE_FATAL, 0, "sharding required"},
+	    {4012, DP_CLOSE_FATAL, 0, "API version"},
+	    {4013, DP_CLOSE_FATAL, 0, "invalid intents"},
+	    {4014, DP_CLOSE_FATAL, 0, "enable the Message Content intent"},
+	    {1000, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {1001, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {1006, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {4006, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {4999, DP_CLOSE_RESUME, 0, "connection lost"},
+	    {0, DP_CLOSE_RESUME, 0, "connection lost"},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct dp_close_rule *r = dp_close_lookup(rows[i].code);
@@ -271,7 +279,7 @@ test_close_table(void **st)
 		if (r->action != rows[i].a || r->our_bug != rows[i].bug ||
 		    strstr(r->message, rows[i].says) == NULL)
 			fail_msg("close %d: action %d bug %d '%s'", rows[i].code, r->action,
-				 r->our_bug, r->message);
+			         r->our_bug, r->message);
 	}
 	/* every row of the table is covered above */
 	for (size_t i = 1; i < dp_close_nrules; i++) {
@@ -363,16 +371,16 @@ test_question_text(void **st)
 	static const struct {
 		const char *content, *want;
 	} cases[] = {
-		{"<@99> what is swedish massage", "what is swedish massage"},
-		{"what is <@!99> swedish massage?", "what is   swedish massage?"},
-		{"<@99>", "help"},
-		{"  <@!99>  <@99> ", "help"},
-		{"<@99> ?!", "help"},
-		{"", "help"},
-		{"<@99> ask <@123> and <@&99> too", "ask <@123> and <@&99> too"},
-		{"<@99", "<@99"},
-		{"<@9999> hi", "<@9999> hi"},
-		{"é <@99>", "é"},
+	    {"<@99> what is swedish massage", "what is swedish massage"},
+	    {"what is <@!99> swedish massage?", "what is   swedish massage?"},
+	    {"<@99>", "help"},
+	    {"  <@!99>  <@99> ", "help"},
+	    {"<@99> ?!", "help"},
+	    {"", "help"},
+	    {"<@99> ask <@123> and <@&99> too", "ask <@123> and <@&99> too"},
+	    {"<@99", "<@99"},
+	    {"<@9999> hi", "<@9999> hi"},
+	    {"é <@99>", "é"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct dp_message m = msg("30", "9", "40", cases[i].content);
@@ -391,7 +399,8 @@ test_reply_json(void **st)
 	char *s = dp_reply_json("hi @everyone <@5>", 17, "12345678901234567890", 0);
 	json_t *j = load(s);
 	assert_string_equal(json_string_value(json_object_get(j, "content")), "hi @everyone <@5>");
-	assert_string_equal(json_string_value(json_object_get(j, "nonce")), "12345678901234567890.0");
+	assert_string_equal(json_string_value(json_object_get(j, "nonce")),
+	                    "12345678901234567890.0");
 	assert_true(json_is_true(json_object_get(j, "enforce_nonce")));
 	json_t *am = json_object_get(j, "allowed_mentions");
 	assert_int_equal(json_object_size(am), 1);
@@ -399,7 +408,7 @@ test_reply_json(void **st)
 	assert_int_equal(json_array_size(json_object_get(am, "parse")), 0);
 	json_t *ref = json_object_get(j, "message_reference");
 	assert_string_equal(json_string_value(json_object_get(ref, "message_id")),
-			    "12345678901234567890");
+	                    "12345678901234567890");
 	assert_true(json_is_false(json_object_get(ref, "fail_if_not_exists")));
 	json_decref(j);
 	free(s);
@@ -479,7 +488,8 @@ test_split(void **st)
 	} b = {buf, 0, sizeof buf};
 	b.len = 0;
 	while (b.len < 5000)
-		b.len += (size_t)snprintf(b.s + b.len, b.cap - b.len, "This is sentence %zu. ", b.len);
+		b.len +=
+		    (size_t)snprintf(b.s + b.len, b.cap - b.len, "This is sentence %zu. ", b.len);
 	v = split_checked(buf, 2000, &n);
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i + 1 < n; i++)
@@ -533,8 +543,9 @@ test_gateway_and_urls(void **st)
 {
 	(void)st;
 	struct dp_gateway g;
-	const char *body = "{\"url\":\"wss://gateway.discord.gg\",\"shards\":1,\"session_start_limit\":"
-			   "{\"total\":1000,\"remaining\":0,\"reset_after\":5000,\"max_concurrency\":1}}";
+	const char *body =
+	    "{\"url\":\"wss://gateway.discord.gg\",\"shards\":1,\"session_start_limit\":"
+	    "{\"total\":1000,\"remaining\":0,\"reset_after\":5000,\"max_concurrency\":1}}";
 	assert_int_equal(dp_parse_gateway_bot(body, strlen(body), &g, WHY, sizeof WHY), 0);
 	assert_string_equal(g.url, "wss://gateway.discord.gg");
 	assert_int_equal(g.remaining, 0);
@@ -570,10 +581,11 @@ test_ratelimit(void **st)
 {
 	(void)st;
 	struct dp_ratelimit rl;
-	const char *h = "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
-			"x-ratelimit-remaining: 0\r\nX-RateLimit-Reset-After: 1.250\r\n"
-			"Retry-After: 2\r\nX-RateLimit-Bucket: abcd1234\r\nX-RateLimit-Global: true\r\n"
-			"X-RateLimit-Scope: shared\r\n\r\n";
+	const char *h =
+	    "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+	    "x-ratelimit-remaining: 0\r\nX-RateLimit-Reset-After: 1.250\r\n"
+	    "Retry-After: 2\r\nX-RateLimit-Bucket: abcd1234\r\nX-RateLimit-Global: true\r\n"
+	    "X-RateLimit-Scope: shared\r\n\r\n";
 	dp_parse_ratelimit(h, strlen(h), &rl);
 	assert_int_equal(rl.has_remaining, 1);
 	assert_int_equal(rl.remaining, 0);
@@ -582,12 +594,14 @@ test_ratelimit(void **st)
 	assert_int_equal(rl.global, 1);
 	assert_string_equal(rl.bucket, "abcd1234");
 	assert_string_equal(rl.scope, "shared");
-	dp_parse_ratelimit("X-RateLimit-Remaining: -1\r\nX-RateLimit-Reset-After: abc\r\n", 55, &rl);
+	dp_parse_ratelimit("X-RateLimit-Remaining: -1\r\nX-RateLimit-Reset-After: abc\r\n", 55,
+	                   &rl);
 	assert_int_equal(rl.has_remaining, 0);
 	assert_true(rl.reset_after < 0);
 	assert_true(rl.retry_after < 0);
 	int global;
-	const char *b = "{\"message\":\"You are being rate limited.\",\"retry_after\":0.35,\"global\":false}";
+	const char *b =
+	    "{\"message\":\"You are being rate limited.\",\"retry_after\":0.35,\"global\":false}";
 	double ra = dp_parse_retry_after(b, strlen(b), &global);
 	assert_true(ra > 0.34 && ra < 0.36);
 	assert_int_equal(global, 0);
@@ -618,6 +632,8 @@ test_backoff_window_seen(void **st)
 		assert_int_equal(dp_ratewin_wait(&w, 1000 + (uint64_t)i), 0);
 		dp_ratewin_note(&w, 1000 + (uint64_t)i);
 	}
+	assert_int_equal(dp_ratewin_used(&w, 2000), DP_GW_LIMIT);
+	assert_int_equal(dp_ratewin_used(&w, 61010), DP_GW_LIMIT - 11);
 	assert_int_equal(dp_ratewin_wait(&w, 2000), 59000);
 	assert_int_equal(dp_ratewin_wait(&w, 61000), 0);
 	dp_ratewin_note(&w, 61000);
@@ -653,13 +669,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_ops),      cmocka_unit_test(test_parse_ready),
-		cmocka_unit_test(test_parse_message),  cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_builders),       cmocka_unit_test(test_close_table),
-		cmocka_unit_test(test_policy),         cmocka_unit_test(test_question_text),
-		cmocka_unit_test(test_reply_json),     cmocka_unit_test(test_split),
-		cmocka_unit_test(test_gateway_and_urls), cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_backoff_window_seen),
+	    cmocka_unit_test(test_parse_ops),
+	    cmocka_unit_test(test_parse_ready),
+	    cmocka_unit_test(test_parse_message),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_builders),
+	    cmocka_unit_test(test_close_table),
+	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_question_text),
+	    cmocka_unit_test(test_reply_json),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_gateway_and_urls),
+	    cmocka_unit_test(test_ratelimit),
+	    cmocka_unit_test(test_backoff_window_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
