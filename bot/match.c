@@ -682,6 +682,37 @@ lookup_variant(const struct match_index *m, const char *w, size_t n, const char 
 		consider(m, w, n, (int)m->dn[k].surf, maxd, best, best_d);
 }
 
+/*
+ * Spellings that sound the same but are two or more edits apart ("fysio",
+ * "fisiotherapy", "chiropraktor"): swap one spelling unit (f/ph, k/c, z/s)
+ * and look the result up as written.  Counts as one edit.
+ */
+static int
+sounds_alike(const struct match_index *m, const char *w, size_t n, int *dist)
+{
+	static const struct {
+		const char *from, *to;
+	} swaps[] = {{"f", "ph"}, {"ph", "f"}, {"k", "c"}, {"c", "k"}, {"z", "s"}, {"s", "z"}};
+	char v[TEXT_WORD_MAX + 2];
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < sizeof swaps / sizeof swaps[0]; k++) {
+			size_t fl = strlen(swaps[k].from), tl = strlen(swaps[k].to);
+			if (i + fl > n || memcmp(w + i, swaps[k].from, fl) != 0 ||
+			    n - fl + tl >= TEXT_WORD_MAX)
+				continue;
+			memcpy(v, w, i);
+			memcpy(v + i, swaps[k].to, tl);
+			memcpy(v + i + tl, w + i + fl, n - i - fl);
+			int s = hmap_get(&m->surf, v, n - fl + tl);
+			if (s >= 0) {
+				*dist = 1;
+				return s;
+			}
+		}
+	}
+	return -1;
+}
+
 /* Closest vocabulary word to w within the allowed edits, or -1. */
 static int
 correct_typo(const struct match_index *m, const char *w, size_t n, int *dist)
@@ -702,6 +733,8 @@ correct_typo(const struct match_index *m, const char *w, size_t n, int *dist)
 			lookup_variant(m, w, n, b2, n - 2, maxd, &best, &best_d);
 		}
 	}
+	if (best < 0)
+		best = sounds_alike(m, w, n, &best_d);
 	*dist = best_d;
 	return best;
 }

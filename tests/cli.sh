@@ -104,11 +104,11 @@ PY
 "$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
 grep -q '"candidates":\[{"intent":"deep-tissue-massage"' "$tmp/out" && ok || bad "explain lists candidates"
 
-# --- eval: the matcher on questions people really write.  The issue's bar
-# is 0.95 for both; the matcher reaches 0.94 in scope today, so the gate
-# holds what has been reached (any regression fails) while the gap stays
-# open.  holdout.tsv was written by someone who never saw the answers.
-for set in "questions:0.94:0.95" "holdout:0.93:0.95"; do
+# --- eval: the matcher on questions people really write: at least 0.95
+# in-scope accuracy and out-of-scope rejection on questions.tsv; holdout.tsv
+# (written by someone who never saw the answers, never used for tuning) must
+# not drop below what it reaches today.
+for set in "questions:0.95:0.95" "holdout:0.93:0.95"; do
 	IFS=: read -r name acc oos <<<"$set"
 	"$MB" eval "tests/data/$name.tsv" --min-accuracy "$acc" --min-oos "$oos" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
