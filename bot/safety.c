@@ -15,6 +15,7 @@
 #define MAX_ENDS 64
 #define PREFIX_MIN 3
 #define MAX_NESTING 8 /* levels of '(' in a pattern: bounds the recursion */
+#define MAX_COST 100000 /* node_cost() of a pattern: bounds the matching time */
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_SEQ, P_ALT, P_AND };
 
@@ -127,7 +128,7 @@ word_char(char ch)
 	return ch && !strchr(" \t()|&*=?+[]{}\"!,;:", ch) && ch != '.';
 }
 
-static struct pnode *parse_alts(struct pc *c, int top);
+static struct pnode *parse_alts(struct pc *c);
 
 static struct pnode *
 parse_word(struct pc *c)
@@ -201,7 +202,7 @@ parse_elem(struct pc *c)
 		}
 		c->p++;
 		c->depth++;
-		struct pnode *n = parse_alts(c, 0);
+		struct pnode *n = parse_alts(c);
 		c->depth--;
 		skip_ws(c);
 		if (c->failed) {
@@ -263,9 +264,8 @@ parse_seq(struct pc *c)
 }
 
 static struct pnode *
-parse_and(struct pc *c, int top)
+parse_and(struct pc *c)
 {
-	(void)top;
 	struct pnode *first = parse_seq(c);
 	if (first == NULL)
 		return NULL;
@@ -288,10 +288,9 @@ parse_and(struct pc *c, int top)
 }
 
 static struct pnode *
-parse_alts(struct pc *c, int top)
+parse_alts(struct pc *c)
 {
-	(void)top;
-	struct pnode *first = parse_and(c, 1);
+	struct pnode *first = parse_and(c);
 	if (first == NULL)
 		return NULL;
 	skip_ws(c);
@@ -301,7 +300,7 @@ parse_alts(struct pc *c, int top)
 	add_kid(alt, first, 0);
 	while (*c->p == '|') {
 		c->p++;
-		struct pnode *k = parse_and(c, 1);
+		struct pnode *k = parse_and(c);
 		if (k == NULL) {
 			node_free(alt);
 			return NULL;
@@ -325,6 +324,43 @@ and_placement_ok(const struct pnode *n, int top)
 	return 1;
 }
 
+/*
+ * Upper bound on the m_node calls of one try of n at one position, and in
+ * *ends on the end positions it returns.  A gapped sequence retries each
+ * part from every end of the previous one, so nested gapped sequences
+ * multiply: ((a .. b) .. (c .. d)) .. ... grows exponentially.  The shipped
+ * rules stay under 40,000.
+ */
+static double
+node_cost(const struct pnode *n, double *ends)
+{
+	double c = 1, e = 0, ke;
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+		*ends = 1;
+		return 1;
+	case P_ALT:
+	case P_AND:
+		for (size_t i = 0; i < n->nkids; i++) {
+			c += node_cost(n->kids[i], &ke);
+			e += ke;
+		}
+		break;
+	case P_SEQ:
+		e = 1;
+		for (size_t i = 0; i < n->nkids; i++) {
+			double tries = e * (n->gap[i] + 1);
+			c += tries * node_cost(n->kids[i], &ke);
+			e = tries * ke < MAX_ENDS ? tries * ke : MAX_ENDS;
+		}
+		break;
+	}
+	*ends = e < MAX_ENDS ? e : MAX_ENDS;
+	return c;
+}
+
 struct pattern *
 safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 {
@@ -332,13 +368,19 @@ safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 	if (errlen)
 		err[0] = '\0';
 	skip_ws(&c);
-	struct pnode *root = parse_alts(&c, 1);
+	struct pnode *root = parse_alts(&c);
 	skip_ws(&c);
 	if (root && !c.failed && *c.p != '\0')
 		pc_fail(&c, *c.p == ')' ? "unmatched ')'" : "unexpected character");
 	if (!c.failed && !and_placement_ok(root, 1)) {
 		snprintf(err, errlen, "'&' may only join whole parts of a pattern, "
 				      "not words inside a sequence");
+		c.failed = 1;
+	}
+	double ends;
+	if (!c.failed && node_cost(root, &ends) > MAX_COST) {
+		snprintf(err, errlen, "too complex (groups with '..' inside groups with '..'); "
+				      "split it into several triggers");
 		c.failed = 1;
 	}
 	if (c.failed) {
