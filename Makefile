@@ -95,7 +95,8 @@ valgrind: $(VG_TESTS:%=build/vg/%)
 	done; exit $$rc
 
 test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%)
-	@rc=0; for t in $(TESTS); do \
+	@rc=0; $(MAKE) --no-print-directory check-deps || rc=1; \
+	for t in $(TESTS); do \
 	  echo "== $$t"; ./build/tests/$$t || { echo "FAIL $$t"; rc=1; }; \
 	done; \
 	$(MAKE) --no-print-directory valgrind || rc=1; \
