@@ -1,6 +1,6 @@
 # Regenerates the seed corpora under fuzz/corpus/ from the shipped knowledge,
 # tests/data and .env.example.  Run from the repository root: python3 fuzz/mkseeds.py
-import os, glob, json, random, hashlib
+import os, glob, json, random
 random.seed(7)
 R = 'fuzz/corpus'
 def put(t, name, data):

@@ -102,6 +102,64 @@ test_pattern_nesting_is_bounded(void **st)
 	safety_pattern_free(p);
 }
 
+/* fuzz_kb, safety.c: groups with '..' nested in groups with '..' made the
+ * matcher exponential: a 218-byte pattern took minutes on a 300-word
+ * message.  Such patterns are now a compile error; the shipped ones (at
+ * most two levels) still compile. */
+static const char *
+nested_gaps(int depth, struct strbuf *b)
+{
+	if (depth == 0) {
+		sb_adds(b, "numb");
+	} else {
+		sb_addc(b, '(');
+		nested_gaps(depth - 1, b);
+		sb_adds(b, " .. ");
+		nested_gaps(depth - 1, b);
+		sb_addc(b, ')');
+	}
+	return b->s;
+}
+
+static void
+test_pattern_complexity_is_bounded(void **st)
+{
+	(void)st;
+	char err[200];
+	for (int depth = 1; depth <= 6; depth++) {
+		struct strbuf b = STRBUF_INIT;
+		struct pattern *p = safety_compile(T, nested_gaps(depth, &b), err, sizeof err);
+		if (depth <= 3) {
+			assert_non_null(p);
+		} else {
+			assert_null(p);
+			assert_non_null(strstr(err, "too complex"));
+		}
+		safety_pattern_free(p);
+		sb_free(&b);
+	}
+	/* the shipped rules all compile (no problems) and still fire */
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	struct problems pr = {0};
+	char *cause = NULL;
+	struct knowledge *k = kb_load(ac.text, "knowledge", NULL, &pr, &cause);
+	assert_non_null(k);
+	if (pr.n)
+		dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	struct match_params mp = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	struct answer a;
+	const char *q = "my groin is numb and I can't control my bladder";
+	answer_question(k, &ac, &mp, q, strlen(q), &a);
+	assert_true(a.nhits >= 1);
+	assert_string_equal(k->rules[a.hits[0].rule].id.s, "emergency");
+	answer_free(&a);
+	knowledge_free(k);
+	problems_free(&pr);
+	answer_ctx_free(&ac);
+}
+
 /* fuzz_kb, knowledge.c: duplicate questions were found through a key
  * packing (entry * 4096 + question), so an answer with more than 4096
  * phrasings made the duplicate report read another (or no) entry. */
@@ -137,6 +195,7 @@ main(void)
 		cmocka_unit_test(test_span_before_trailing_apostrophe),
 		cmocka_unit_test(test_explain_keeps_word_before_apostrophe),
 		cmocka_unit_test(test_pattern_nesting_is_bounded),
+		cmocka_unit_test(test_pattern_complexity_is_bounded),
 		cmocka_unit_test(test_duplicate_question_past_4096),
 	};
 	int rc = cmocka_run_group_tests_name("regress", tests, NULL, NULL);
