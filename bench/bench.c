@@ -250,7 +250,7 @@ main(int argc, char **argv)
 		free(q.v);
 		char cmd[600];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
+		if (getenv("BENCH_KEEP") == NULL && system(cmd) != 0)
 			fprintf(stderr, "bench: could not remove %s\n", dir);
 	}
 	for (size_t i = 0; i < mix.n; i++)

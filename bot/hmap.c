@@ -77,6 +77,17 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 	return -1;
 }
 
+void
+hmap_reserve(struct hmap *m, size_t n)
+{
+	size_t want = 16;
+	while (want * 3 < n * 4)
+		want *= 2;
+	if (want > m->nslots)
+		rehash(m, want);
+	m->ents = xgrow(m->ents, &m->cap, n, sizeof *m->ents);
+}
+
 int *
 hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 {

@@ -27,6 +27,8 @@ struct hmap {
 void hmap_init(struct hmap *m);
 void hmap_free(struct hmap *m);
 void hmap_clear(struct hmap *m);
+/* Make room for n entries without rehashing. */
+void hmap_reserve(struct hmap *m, size_t n);
 /* Returns a pointer to the value slot; inserts with *val = dflt if absent. */
 int *hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted);
 /* Returns the value, or -1 if absent. */

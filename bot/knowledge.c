@@ -82,8 +82,11 @@ question_key(struct text_ctx *t, const char *q, struct tokens *tk)
 	struct strbuf b = STRBUF_INIT;
 	sb_add(&b, "", 0);
 	text_tokenize(t, q, strlen(q), tk);
-	for (size_t i = 0; i < tk->n; i++)
-		sb_addf(&b, "%s%s", i ? " " : "", tk->v[i].surf);
+	for (size_t i = 0; i < tk->n; i++) {
+		if (i)
+			sb_addc(&b, ' ');
+		sb_add(&b, tk->v[i].surf, tk->v[i].surf_len);
+	}
 	return sb_steal(&b);
 }
 

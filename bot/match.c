@@ -185,10 +185,10 @@ add_delete(struct match_index *m, const char *v, size_t n, uint32_t surf)
 {
 	int ins;
 	int *head = hmap_put(&m->dels, v, n, -1, &ins);
-	/* avoid listing the same word twice under one variant */
-	for (int k = *head; k >= 0; k = m->dn[k].next)
-		if (m->dn[k].surf == surf)
-			return;
+	/* words are indexed one at a time, so a repeat of this word under this
+	 * variant ("stretch" minus either 't'...) can only be at the head */
+	if (*head >= 0 && m->dn[*head].surf == surf)
+		return;
 	m->dn = xgrow(m->dn, &m->capdn, m->ndn + 1, sizeof *m->dn);
 	m->dn[m->ndn].surf = surf;
 	m->dn[m->ndn].next = *head;
@@ -217,6 +217,13 @@ static void
 index_deletes(struct match_index *m)
 {
 	char buf[TEXT_WORD_MAX], buf2[TEXT_WORD_MAX];
+	size_t est = 0;
+	for (size_t id = 0; id < m->nsurf; id++) {
+		size_t n;
+		hmap_key(&m->surf, id, &n);
+		est += n >= 7 ? n * n / 2 : n;
+	}
+	hmap_reserve(&m->dels, est / 2);
 	for (size_t id = 0; id < m->nsurf; id++) {
 		size_t n;
 		const char *w = hmap_key(&m->surf, id, &n);
@@ -226,8 +233,8 @@ index_deletes(struct match_index *m)
 			memcpy(buf, w, i);
 			memcpy(buf + i, w + i + 1, n - i - 1);
 			add_delete(m, buf, n - 1, (uint32_t)id);
-			if (n < 6)
-				continue;
+			if (n < 7)
+				continue; /* two edits only for long words (see consider) */
 			for (size_t j = i; j < n - 1; j++) {
 				memcpy(buf2, buf, j);
 				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
@@ -657,7 +664,7 @@ consider(const struct match_index *m, const char *w, size_t n, int surf, int max
 		return; /* short words and double edits must keep the first letter */
 	if (n <= 3 && cl > 4)
 		return;
-	if (maxd > 1 && cl < 6)
+	if (maxd > 1 && cl < 7)
 		return;
 	int d = osa_distance(w, n, c, cl, maxd);
 	if (d > maxd || d == 0)
@@ -1145,8 +1152,11 @@ match_question_key(const struct match_index *m, struct text_ctx *t, const char *
 	apply_synonyms(m, seq, n, &seq2, &n2, &cap2);
 	struct strbuf b = STRBUF_INIT;
 	sb_add(&b, "", 0);
-	for (size_t i = 0; i < n2; i++)
-		sb_addf(&b, "%s%s", i ? " " : "", seq2[i].stem);
+	for (size_t i = 0; i < n2; i++) {
+		if (i)
+			sb_addc(&b, ' ');
+		sb_adds(&b, seq2[i].stem);
+	}
 	free(seq);
 	free(seq2);
 	tokens_free(&tk);
