@@ -128,7 +128,15 @@ bench: build/bench build/massagebot
 	./build/bench knowledge tests/data/questions.tsv tests/data/holdout.tsv tests/data/safety.tsv
 	@echo "== memory of massagebot run (console)"
 	/usr/bin/python3 bench/rss.py build/massagebot
+	@echo "== end-to-end through the fake Discord"
+	/usr/bin/python3 bench/e2e.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
+
+# Soak through the fake Discord with faults (minutes, not part of `make test`):
+# see bench/soak.py; figures in bench/RESULTS.md, bot logs in build/soak/.
+.PHONY: soak
+soak: build/san/massagebot build/massagebot
+	/usr/bin/python3 bench/soak.py --san build/san/massagebot --opt build/massagebot
 
 # Development: search the matcher constants on the eval set (see bench/tune.c).
 build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -142,6 +143,7 @@ bot_tick(struct bot *b)
 		if (k) {
 			knowledge_free(b->kb);
 			b->kb = k;
+			malloc_trim(0); /* give the old version's pages back */
 			log_info("knowledge reloaded: now serving %zu answers, %zu safety rules",
 				 k->nentries, k->nrules);
 			sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
