@@ -223,12 +223,7 @@ watch_main(void *arg)
 	struct bot *b = arg;
 	const char *dir = cfg_get(b->cfg, CFG_KNOWLEDGE_DIR);
 	struct text_ctx *t = text_ctx_new();
-	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ifd < 0)
-		log_warn("knowledge watcher: inotify unavailable (%s); SIGHUP still reloads",
-			 strerror(errno));
-	else
-		add_watches(ifd, dir, 0);
+	int ifd = b->watch_ifd; /* watches set up by bot_start, before READY */
 	int dirty = 0, rewatch = 0;
 	int64_t due = 0;
 	for (;;) {
@@ -299,9 +294,19 @@ bot_start(struct bot *b, char **cause)
 		log_info("unanswered questions are logged to %s", path);
 	}
 	pthread_mutex_init(&b->lock, NULL);
+	/* watch before the start-up is reported, so no edit made after READY
+	 * can be missed */
+	b->watch_ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (b->watch_ifd < 0)
+		log_warn("knowledge watcher: inotify unavailable (%s); SIGHUP still reloads",
+			 strerror(errno));
+	else
+		add_watches(b->watch_ifd, cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), 0);
 	b->watch_efd = eventfd(0, EFD_CLOEXEC);
 	if (b->watch_efd < 0) {
 		*cause = xasprintf("eventfd: %s", strerror(errno));
+		if (b->watch_ifd >= 0)
+			close(b->watch_ifd);
 		return -1;
 	}
 	/* signals stay with the main thread */
@@ -313,6 +318,8 @@ bot_start(struct bot *b, char **cause)
 	if (rc != 0) {
 		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));
 		close(b->watch_efd);
+		if (b->watch_ifd >= 0)
+			close(b->watch_ifd);
 		return -1;
 	}
 	b->watching = 1;

@@ -33,6 +33,7 @@ struct bot {
 	pthread_t watcher;
 	int watching;
 	int watch_efd;               /* eventfd: reload now / stop */
+	int watch_ifd;               /* inotify, owned by the watcher once started */
 	pthread_mutex_t lock;
 	struct knowledge *pending;   /* a new good version, not yet in use */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
