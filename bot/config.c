@@ -100,14 +100,13 @@ config_load(struct config *c, const char *dotenv, char **cause)
 		char err[200];
 		if (c->val[i] == NULL || cfg_vars[i].check(c->val[i], err, sizeof err) == 0)
 			continue;
-		if (cfg_vars[i].secret)
-			*cause = xasprintf("%s (from %s) %s", cfg_vars[i].name, c->origin[i], err);
-		else
-			*cause = xasprintf("%s (from %s) %s", cfg_vars[i].name, c->origin[i], err);
+		/* validators never echo a secret's value into err */
+		*cause = xasprintf("%s (from %s) %s", cfg_vars[i].name, c->origin[i], err);
 		return -1;
 	}
-	if (c->val[CFG_DISCORD_TOKEN])
-		log_add_secret(c->val[CFG_DISCORD_TOKEN]);
+	for (int i = 0; i < CFG_COUNT; i++)
+		if (cfg_vars[i].secret && c->val[i])
+			log_add_secret(c->val[i]);
 	if (strcmp(c->val[CFG_BOT_PLATFORM], "discord") == 0 && c->val[CFG_DISCORD_TOKEN] == NULL) {
 		*cause = xasprintf("DISCORD_TOKEN is not set but BOT_PLATFORM (from %s) is discord",
 				   c->origin[CFG_BOT_PLATFORM]);
