@@ -251,7 +251,7 @@ build/fuzz/%.o: bot/%.c bot/*.h build/flags.mk
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC:%=build/fuzz/%.o)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_SRC:%=build/fuzz/%.o)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ibot -o $@ $< $(FUZZ_SRC:%=build/fuzz/%.o) \
 	  $(PKG_LIBS)
 

@@ -16,18 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz.h"
 #include "answer.h"
 #include "kb.h"
 #include "utf8.h"
 
-#define CHECK(c)                                                                   \
-	do {                                                                       \
-		if (!(c)) {                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-				__LINE__, #c);                                     \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

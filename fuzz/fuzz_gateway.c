@@ -19,17 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "discord_proto.h"
 #include "utf8.h"
 
-#define CHECK(c)                                                                   \
-	do {                                                                       \
-		if (!(c)) {                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-				__LINE__, #c);                                     \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -228,32 +221,8 @@ fuzz_channels(const char *buf, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	size_t len = size - 1;
-	/* an exact-size copy without the mode byte: overreads are caught */
-	char *buf = malloc(len ? len : 1);
-	memcpy(buf, data + 1, len);
-	switch ((unsigned char)(data[0] - '0') % 6) {
-	case 0:
-		fuzz_frame(buf, len);
-		break;
-	case 1:
-		fuzz_split(buf, len);
-		break;
-	case 2:
-		fuzz_gateway_bot(buf, len);
-		break;
-	case 3:
-		fuzz_ws_url(buf, len);
-		break;
-	case 4:
-		fuzz_ratelimit(buf, len);
-		break;
-	case 5:
-		fuzz_channels(buf, len);
-		break;
-	}
-	free(buf);
+	static const fuzz_mode modes[] = {fuzz_frame,  fuzz_split,     fuzz_gateway_bot,
+					  fuzz_ws_url, fuzz_ratelimit, fuzz_channels};
+	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }

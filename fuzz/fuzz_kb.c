@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "answer.h"
 #include "kb_parse.h"
 #include "knowledge.h"
@@ -21,14 +22,6 @@
 #include "text.h"
 #include "utf8.h"
 
-#define CHECK(c)                                                                   \
-	do {                                                                       \
-		if (!(c)) {                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-				__LINE__, #c);                                     \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
 
 #define MAX_PIECES 12
 #define SEP "%%%%"
@@ -241,29 +234,8 @@ fuzz_folder(const char *buf, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	/* an exact-size copy of the text without the mode byte */
-	size_t len = size - 1;
-	char *buf = malloc(len ? len : 1);
-	memcpy(buf, data + 1, len);
-	switch ((unsigned char)(data[0] - '0') % 5) {
-	case 0:
-		fuzz_entry(buf, len);
-		break;
-	case 1:
-		fuzz_rule(buf, len);
-		break;
-	case 2:
-		fuzz_synonyms(buf, len);
-		break;
-	case 3:
-		fuzz_pattern(buf, len);
-		break;
-	case 4:
-		fuzz_folder(buf, len);
-		break;
-	}
-	free(buf);
+	static const fuzz_mode modes[] = {fuzz_entry, fuzz_rule, fuzz_synonyms, fuzz_pattern,
+					  fuzz_folder};
+	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }
