@@ -225,13 +225,19 @@ main(int argc, char **argv)
 	printf("%-26s %8s %10s %12s %9s %9s %10s %10s\n", "knowledge", "answers", "questions",
 	       "questions/s", "p50 us", "p99 us", "load ms", "reload ms");
 	struct result r;
-	if (measure(&ac, dict, argv[1], &mix, 200000, &r) < 0)
-		return 1;
-	printf("%-26s %8zu %10zu %12.0f %9.1f %9.1f %10.1f %10.1f\n", "shipped", r.answers, r.nq,
-	       r.qps, r.p50_us, r.p99_us, r.load_ms, r.reload_ms);
-	fflush(stdout);
+	/* BENCH_ONLY=shipped|1000|10000 runs one row (for profiling) */
+	const char *only = getenv("BENCH_ONLY");
+	if (only == NULL || strcmp(only, "shipped") == 0) {
+		if (measure(&ac, dict, argv[1], &mix, 200000, &r) < 0)
+			return 1;
+		printf("%-26s %8zu %10zu %12.0f %9.1f %9.1f %10.1f %10.1f\n", "shipped", r.answers,
+		       r.nq, r.qps, r.p50_us, r.p99_us, r.load_ms, r.reload_ms);
+		fflush(stdout);
+	}
 	size_t sizes[] = {1000, 10000};
 	for (size_t s = 0; s < 2; s++) {
+		if (only && strtoul(only, NULL, 10) != sizes[s])
+			continue;
 		char dir[512], label[64];
 		snprintf(dir, sizeof dir, "%s/mb-bench-kb-%zu", tmp, sizes[s]);
 		struct qs q = {0};

@@ -23,7 +23,7 @@ struct pnode {
 	enum pkind kind;
 	char w[TEXT_WORD_MAX];
 	uint8_t wl;
-	int32_t id; /* WORD/EXACT: id in the set's word tables, -1 if none */
+	int32_t id; /* WORD/EXACT/PREFIX: id in the set's word tables, -1 if none */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
@@ -56,6 +56,14 @@ struct safety_set {
 	/* anchors: first-word keys -> trigger patterns */
 	struct hmap by_stem, by_exact, by_prefix3;
 	struct hmap stem_ids, surf_ids; /* every WORD / EXACT pattern word */
+	/* every PREFIX pattern word: ids by text, and lists by first 3 bytes */
+	struct hmap pfx_ids, pfx_by3;
+	struct {
+		char p[TEXT_WORD_MAX];
+		uint8_t len;
+		int next;
+	} *pfx;
+	size_t npfx, cappfx;
 	struct anchor *an;
 	size_t nan, capan;
 	struct {
@@ -406,7 +414,7 @@ safety_pattern_free(struct pattern *p)
 static int
 tok_match(const struct pnode *n, const struct token *k)
 {
-	if (n->id >= 0) /* interned in a rule set: compare ids, not strings */
+	if (n->id >= 0 && n->kind != P_PREFIX) /* interned: compare ids, not strings */
 		return (n->kind == P_WORD ? k->sid : k->xid) == n->id;
 	switch (n->kind) {
 	case P_WORD:
@@ -710,14 +718,25 @@ add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
 	}
 }
 
-/* Give every WORD / EXACT node of n an id in the set's word tables. */
+/* Give every word node of n an id in the set's word tables. */
 static void
 intern(struct safety_set *s, struct pnode *n)
 {
+	int ins;
 	if (n->kind == P_WORD || n->kind == P_EXACT) {
 		struct hmap *h = n->kind == P_WORD ? &s->stem_ids : &s->surf_ids;
-		int ins;
 		int *v = hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
+		n->id = *v;
+	} else if (n->kind == P_PREFIX) {
+		int *v = hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
+		if (ins) {
+			s->pfx = xgrow(s->pfx, &s->cappfx, s->npfx + 1, sizeof *s->pfx);
+			int *head = hmap_put(&s->pfx_by3, n->w, PREFIX_MIN, -1, NULL);
+			memcpy(s->pfx[s->npfx].p, n->w, (size_t)n->wl + 1);
+			s->pfx[s->npfx].len = n->wl;
+			s->pfx[s->npfx].next = *head;
+			*head = (int)s->npfx++;
+		}
 		n->id = *v;
 	}
 	for (size_t i = 0; i < n->nkids; i++)
@@ -733,6 +752,8 @@ safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct p
 	hmap_init(&s->by_prefix3);
 	hmap_init(&s->stem_ids);
 	hmap_init(&s->surf_ids);
+	hmap_init(&s->pfx_ids);
+	hmap_init(&s->pfx_by3);
 	s->nrules = n;
 	s->unless = xcalloc(n ? n : 1, sizeof *s->unless);
 	char err[200];
@@ -784,6 +805,9 @@ safety_free(struct safety_set *s)
 	hmap_free(&s->by_prefix3);
 	hmap_free(&s->stem_ids);
 	hmap_free(&s->surf_ids);
+	hmap_free(&s->pfx_ids);
+	hmap_free(&s->pfx_by3);
+	free(s->pfx);
 	free(s);
 }
 
@@ -801,6 +825,69 @@ cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, co
 					  MAX_UNLESS_SPANS - u->n);
 	}
 	return overlaps(sp, u->v, u->n);
+}
+
+/* The pattern words present in one sentence, as bit sets over their ids. */
+struct present {
+	uint64_t *stem, *surf, *pfx;
+};
+
+static int
+bit(const uint64_t *b, int32_t i)
+{
+	return i >= 0 && (b[(uint32_t)i / 64] >> ((uint32_t)i % 64) & 1);
+}
+
+static void
+set_bit(uint64_t *b, int32_t i)
+{
+	if (i >= 0)
+		b[(uint32_t)i / 64] |= (uint64_t)1 << ((uint32_t)i % 64);
+}
+
+/*
+ * Could n match in a sentence with these words, ignoring order and
+ * adjacency?  A necessary condition, cheap next to m_node: a pattern
+ * anchored on a common word ("pain") is only tried when its other parts
+ * are in the sentence too.
+ */
+static int
+possible(const struct pnode *n, const struct present *pr)
+{
+	switch (n->kind) {
+	case P_WORD:
+		return bit(pr->stem, n->id);
+	case P_EXACT:
+		return bit(pr->surf, n->id);
+	case P_PREFIX:
+		return bit(pr->pfx, n->id);
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (possible(n->kids[i], pr))
+				return 1;
+		return 0;
+	case P_SEQ:
+	case P_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (!possible(n->kids[i], pr))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Mark the pattern words token k matches. */
+static void
+mark_present(const struct safety_set *s, const struct token *k, struct present *pr)
+{
+	set_bit(pr->stem, k->sid);
+	set_bit(pr->surf, k->xid);
+	if (k->surf_len < PREFIX_MIN)
+		return;
+	for (int i = hmap_get(&s->pfx_by3, k->surf, PREFIX_MIN); i >= 0; i = s->pfx[i].next)
+		if (k->surf_len >= s->pfx[i].len &&
+		    memcmp(k->surf, s->pfx[i].p, s->pfx[i].len) == 0)
+			set_bit(pr->pfx, i);
 }
 
 /* Record token i as a possible start of the patterns anchored there. */
@@ -834,6 +921,11 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 	uint8_t *fired = s->nrules <= sizeof stack_fired ? stack_fired : xmalloc(s->nrules);
 	struct safety_hit *hits = xcalloc(s->nrules ? s->nrules : 1, sizeof *hits);
 	memset(fired, 0, s->nrules);
+	size_t w_stem = hmap_count(&s->stem_ids) / 64 + 1, w_surf = hmap_count(&s->surf_ids) / 64 + 1,
+	       w_pfx = s->npfx / 64 + 1, nw = w_stem + w_surf + w_pfx;
+	uint64_t stack_bits[128];
+	uint64_t *bits = nw <= 128 ? stack_bits : xmalloc(nw * sizeof *bits);
+	struct present pres = {bits, bits + w_stem, bits + w_stem + w_surf};
 
 	size_t s0 = 0;
 	while (s0 < q->n) {
@@ -841,11 +933,13 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
 		memset(cand, 0, s->npats * sizeof *cand);
+		memset(bits, 0, nw * sizeof *bits);
 		int any = 0;
 		for (size_t i = s0; i < s1; i++) {
 			struct token *k = &q->v[i];
 			k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
 			k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
+			mark_present(s, k, &pres);
 			int h = hmap_get(&s->by_stem, k->stem, k->stem_len);
 			if (h >= 0)
 				collect(s, h, k, 0, cand, i), any = 1;
@@ -864,7 +958,7 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 			if (cand[pid].n == 0)
 				continue;
 			int r = s->pats[pid].rule;
-			if (fired[r])
+			if (fired[r] || !possible(s->pats[pid].root, &pres))
 				continue;
 			if (r != last_rule) {
 				last_rule = r;
@@ -889,6 +983,8 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 		free(cand);
 	if (fired != stack_fired)
 		free(fired);
+	if (bits != stack_bits)
+		free(bits);
 	free(hits);
 	return nout;
 }
