@@ -71,6 +71,7 @@ struct match_index {
 	float *iw;            /* weight of each intent posting: 1, or body_weight */
 	uint32_t *fwd;        /* forward index: each phrasing's term ids */
 	uint32_t *fwd_off;    /* per phrasing, into fwd; nph + 1 entries */
+	double avg_fwd;       /* terms per phrasing, on average */
 	uint64_t *bitmaps;    /* per long term: 2 x words_per_bm */
 	size_t words_per_bm;
 	struct phr *ph;
@@ -558,6 +559,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		else
 			m->fwd[nf++] = pterms[k];
 	}
+	m->avg_fwd = m->nph ? (double)nf / (double)m->nph : 0;
 	for (size_t k = 0; k < nbp; k += 2) {
 		struct term *tm = &m->tv[bpairs[k]];
 		m->iw[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
@@ -839,15 +841,25 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 static void
 add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t term, double w)
 {
-	for (size_t k = 0; k < s->ntouched; k++) {
-		uint32_t ph = s->touched[k];
-		for (uint32_t x = m->fwd_off[ph]; x < m->fwd_off[ph + 1]; x++)
-			if (m->fwd[x] == term) {
-				s->acc[ph] += w;
-				break;
-			}
-	}
 	const struct term *tm = &m->tv[term];
+	/* walk whichever is shorter: the term's postings (acc != 0 marks a
+	 * phrasing found already), or the found phrasings' own terms */
+	if ((double)tm->p_n <= (double)s->ntouched * m->avg_fwd) {
+		for (uint32_t k = 0; k < tm->p_n; k++) {
+			uint32_t ph = m->post[tm->p_off + k];
+			if (s->acc[ph] != 0)
+				s->acc[ph] += w;
+		}
+	} else {
+		for (size_t k = 0; k < s->ntouched; k++) {
+			uint32_t ph = s->touched[k];
+			for (uint32_t x = m->fwd_off[ph]; x < m->fwd_off[ph + 1]; x++)
+				if (m->fwd[x] == term) {
+					s->acc[ph] += w;
+					break;
+				}
+		}
+	}
 	if (tm->bm < 0) {
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			uint32_t in = m->ipost[tm->i_off + k];

@@ -867,8 +867,8 @@ possible(const struct pnode *n, const struct present *pr)
 				return 1;
 		return 0;
 	case P_SEQ:
-	case P_AND:
-		for (size_t i = 0; i < n->nkids; i++)
+	case P_AND: /* last part first: the first is usually the anchor, present */
+		for (size_t i = n->nkids; i-- > 0;)
 			if (!possible(n->kids[i], pr))
 				return 0;
 		return 1;
