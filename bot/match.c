@@ -82,12 +82,14 @@ struct match_index {
 	char (*surf_stem)[TEXT_WORD_MAX];
 	uint32_t *surf_df;
 	size_t nsurf, capsurf;
-	struct hmap dels;                /* delete variant -> first node */
-	struct dnode {
+	/* symmetric-delete typo index: (hash of a delete variant, word),
+	 * sorted by hash.  A hash collision only adds a candidate, which the
+	 * edit distance check then rejects. */
+	struct del {
+		uint64_t h;
 		uint32_t surf;
-		int next;
-	} *dn;
-	size_t ndn, capdn;
+	} *del;
+	size_t ndel;
 
 	struct hmap syn_first;           /* first stem -> first variant */
 	struct syn_var *sv;
@@ -181,19 +183,31 @@ term_id(struct match_index *m, const char *stem, size_t n)
 	return *v;
 }
 
+/* Stable LSD radix sort of v by hash, 16 bits a pass. */
 static void
-add_delete(struct match_index *m, const char *v, size_t n, uint32_t surf)
+sort_dels(struct del *v, size_t n)
 {
-	int ins;
-	int *head = hmap_put(&m->dels, v, n, -1, &ins);
-	/* words are indexed one at a time, so a repeat of this word under this
-	 * variant ("stretch" minus either 't'...) can only be at the head */
-	if (*head >= 0 && m->dn[*head].surf == surf)
-		return;
-	m->dn = xgrow(m->dn, &m->capdn, m->ndn + 1, sizeof *m->dn);
-	m->dn[m->ndn].surf = surf;
-	m->dn[m->ndn].next = *head;
-	*head = (int)m->ndn++;
+	struct del *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
+	size_t *count = xmalloc(65536 * sizeof *count);
+	for (unsigned shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, 65536 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[src[i].h >> shift & 0xffff]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[src[i].h >> shift & 0xffff]++] = src[i];
+		struct del *t = src;
+		src = dst;
+		dst = t;
+	}
+	/* four passes: the sorted data is back in v */
+	free(count);
+	free(tmp);
 }
 
 static void
@@ -218,32 +232,43 @@ static void
 index_deletes(struct match_index *m)
 {
 	char buf[TEXT_WORD_MAX], buf2[TEXT_WORD_MAX];
-	size_t est = 0;
+	size_t total = 0;
 	for (size_t id = 0; id < m->nsurf; id++) {
 		size_t n;
 		hmap_key(&m->surf, id, &n);
-		est += n >= 7 ? n * n / 2 : n;
+		if (n >= 3)
+			total += n + (n >= 7 ? n * (n - 1) / 2 : 0);
 	}
-	hmap_reserve(&m->dels, est / 2);
+	struct del *v = xmalloc((total ? total : 1) * sizeof *v);
+	size_t nv = 0;
 	for (size_t id = 0; id < m->nsurf; id++) {
 		size_t n;
 		const char *w = hmap_key(&m->surf, id, &n);
+		m->vocab_hash = m->vocab_hash * 1099511628211ULL ^ hmap_hash(w, n);
 		if (n < 3)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			memcpy(buf, w, i);
 			memcpy(buf + i, w + i + 1, n - i - 1);
-			add_delete(m, buf, n - 1, (uint32_t)id);
+			v[nv++] = (struct del){hmap_hash(buf, n - 1), (uint32_t)id};
 			if (n < 7)
 				continue; /* two edits only for long words (see consider) */
 			for (size_t j = i; j < n - 1; j++) {
 				memcpy(buf2, buf, j);
 				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
-				add_delete(m, buf2, n - 2, (uint32_t)id);
+				v[nv++] = (struct del){hmap_hash(buf2, n - 2), (uint32_t)id};
 			}
 		}
-		m->vocab_hash = m->vocab_hash * 1099511628211ULL ^ hmap_hash(w, n);
 	}
+	sort_dels(v, nv);
+	/* the sort is stable and words were added in id order: repeats of a
+	 * word under one variant ("stretch" minus either 't') are adjacent */
+	size_t out = 0;
+	for (size_t i = 0; i < nv; i++)
+		if (out == 0 || v[out - 1].h != v[i].h || v[out - 1].surf != v[i].surf)
+			v[out++] = v[i];
+	m->del = out ? xrealloc(v, out * sizeof *v) : v;
+	m->ndel = out;
 }
 
 /* All words of a tokenised text joined by spaces; 0 if it does not fit. */
@@ -423,7 +448,6 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 
 	hmap_init(&m->terms);
 	hmap_init(&m->surf);
-	hmap_init(&m->dels);
 	hmap_init(&m->syn_first);
 	hmap_init(&m->known);
 	hmap_init(&m->exact);
@@ -600,7 +624,6 @@ match_free(struct match_index *m)
 		return;
 	hmap_free(&m->terms);
 	hmap_free(&m->surf);
-	hmap_free(&m->dels);
 	hmap_free(&m->syn_first);
 	hmap_free(&m->known);
 	hmap_free(&m->exact);
@@ -615,7 +638,7 @@ match_free(struct match_index *m)
 	free(m->ph);
 	free(m->surf_stem);
 	free(m->surf_df);
-	free(m->dn);
+	free(m->del);
 	free(m->sv);
 	free(m->syn_stems);
 	free(m);
@@ -687,8 +710,17 @@ lookup_variant(const struct match_index *m, const char *w, size_t n, const char 
 	int s = hmap_get(&m->surf, v, vn);
 	if (s >= 0)
 		consider(m, w, n, s, maxd, best, best_d);
-	for (int k = hmap_get(&m->dels, v, vn); k >= 0; k = m->dn[k].next)
-		consider(m, w, n, (int)m->dn[k].surf, maxd, best, best_d);
+	uint64_t h = hmap_hash(v, vn);
+	size_t lo = 0, hi = m->ndel;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->del[mid].h < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->ndel && m->del[lo].h == h; lo++)
+		consider(m, w, n, (int)m->del[lo].surf, maxd, best, best_d);
 }
 
 /*
