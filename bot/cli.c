@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "answer.h"
@@ -176,8 +177,63 @@ ask_one(struct app *a, const char *q, size_t len, int json, int explain)
 		}
 		putchar('\n');
 	}
-	fflush(stdout);
 	answer_free(&ans);
+}
+
+/*
+ * Standard input for `ask`, read with read(2) so that answers are flushed
+ * only when no further question is waiting: a pipe of thousands of
+ * questions is written in blocks, a person typing sees each answer at once.
+ */
+struct line_in {
+	char *buf;
+	size_t start, len, cap;
+	int eof;
+};
+
+/* The next line, its end (\n or \r\n) replaced by NUL, or NULL at the end
+ * of input; a read error is reported and ends the input. */
+static char *
+line_next(struct line_in *r, size_t *n)
+{
+	if (r->buf == NULL) {
+		r->cap = 65536;
+		r->buf = xmalloc(r->cap);
+	}
+	for (;;) {
+		char *line = r->buf + r->start;
+		char *nl = r->len > r->start ? memchr(line, '\n', r->len - r->start) : NULL;
+		if (nl == NULL && r->eof && r->start == r->len)
+			return NULL;
+		if (nl != NULL || r->eof) {
+			size_t l = nl ? (size_t)(nl - line) : r->len - r->start;
+			r->start += nl ? l + 1 : l;
+			if (l && line[l - 1] == '\r')
+				l--;
+			line[l] = '\0'; /* room: cap > len */
+			*n = l;
+			return line;
+		}
+		if (r->start) {
+			memmove(r->buf, line, r->len - r->start);
+			r->len -= r->start;
+		}
+		r->start = 0;
+		if (r->len + 1 >= r->cap) {
+			r->cap *= 2;
+			r->buf = xrealloc(r->buf, r->cap);
+		}
+		fflush(stdout); /* everything asked so far is answered */
+		ssize_t got = read(STDIN_FILENO, r->buf + r->len, r->cap - r->len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			fprintf(stderr, "massagebot ask: reading standard input: %s\n", strerror(errno));
+		if (got <= 0)
+			r->eof = 1;
+		else
+			r->len += (size_t)got;
+	}
 }
 
 static int
@@ -212,19 +268,14 @@ cmd_ask(int argc, char **argv)
 		for (int i = first; i < argc; i++)
 			ask_one(&a, argv[i], strlen(argv[i]), json, explain);
 	} else {
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		while ((n = getline(&line, &cap, stdin)) >= 0) {
-			size_t len = (size_t)n;
-			if (len && line[len - 1] == '\n')
-				len--;
-			if (len && line[len - 1] == '\r')
-				len--;
+		struct line_in in = {0};
+		char *line;
+		size_t len;
+		while ((line = line_next(&in, &len)) != NULL)
 			ask_one(&a, line, len, json, explain);
-		}
-		free(line);
+		free(in.buf);
 	}
+	fflush(stdout);
 	app_free(&a);
 	return EXIT_OK;
 }

@@ -99,6 +99,21 @@ assert rows[5]["question"] == "nul\ufffdinside"
 assert rows[9]["question"] == "no newline at end"
 assert all(0.0 <= r["score"] <= 1.0 and r["reply"] for r in rows)
 PY
+# answers are written in blocks for a pipe full of questions, but each one
+# still arrives at once when the next question has not been typed yet
+/usr/bin/python3 - "$MB" <<'PY' && ok || bad "ask answers each line before the next is sent"
+import select, subprocess, sys
+p = subprocess.Popen([sys.argv[1], "ask", "--json"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+for q in (b"hello\n", b"what is swedish massage\n"):
+    p.stdin.write(q)
+    p.stdin.flush()
+    ready, _, _ = select.select([p.stdout], [], [], 10)
+    assert ready, f"no answer to {q!r} within 10 s"
+    assert p.stdout.readline().startswith(b'{"question":"' + q.strip())
+p.stdin.close()
+assert p.wait(timeout=10) == 0
+PY
 "$MB" ask --json "hi" "what is swedish massage" >"$tmp/out" 2>/dev/null
 [ "$(wc -l <"$tmp/out")" -eq 2 ] && ok || bad "ask with two arguments gives two lines"
 "$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
