@@ -17,6 +17,7 @@
 
 #define MAX_FILES 100000
 #define MAX_DEPTH 8
+#define DICT_FILE_MAX (16 * 1024 * 1024) /* an English word list: about 1 MB */
 
 struct scan {
 	char **rel;
@@ -73,7 +74,7 @@ cmp_str(const void *a, const void *b)
 }
 
 static char *
-read_file(const char *path, size_t *len, char **err)
+read_file(const char *path, size_t limit, size_t *len, char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -81,8 +82,8 @@ read_file(const char *path, size_t *len, char **err)
 		return NULL;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size > KB_FILE_MAX) {
-		*err = xasprintf("file is too large (limit %d bytes)", KB_FILE_MAX);
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size > limit) {
+		*err = xasprintf("file is too large (limit %zu bytes)", limit);
 		close(fd);
 		return NULL;
 	}
@@ -102,8 +103,8 @@ read_file(const char *path, size_t *len, char **err)
 			break;
 		n += (size_t)r;
 		if (n == cap) {
-			if (cap > KB_FILE_MAX) {
-				*err = xasprintf("file is too large (limit %d bytes)", KB_FILE_MAX);
+			if (cap > limit) {
+				*err = xasprintf("file is too large (limit %zu bytes)", limit);
 				free(buf);
 				close(fd);
 				return NULL;
@@ -142,7 +143,7 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		char *path = xasprintf("%s/%s", root, s.rel[i]);
 		char *err = NULL;
 		size_t len = 0;
-		char *data = read_file(path, &len, &err);
+		char *data = read_file(path, KB_FILE_MAX, &len, &err);
 		if (data == NULL) {
 			problems_add(pr, path, 1, 1, "%s", err);
 			free(err);
@@ -176,16 +177,26 @@ kb_load_dictionary(struct text_ctx *t)
 	struct wordset *h = NULL;
 	struct tokens tk = {0};
 	for (const char *const *p = paths; *p; p++) {
-		FILE *f = fopen(*p, "r");
-		if (f == NULL)
+		size_t len;
+		char *err = NULL, *data = read_file(*p, DICT_FILE_MAX, &len, &err);
+		if (data == NULL) {
+			free(err);
 			continue;
-		if (h == NULL)
+		}
+		if (h == NULL) {
 			h = xcalloc(1, sizeof *h);
-		char line[128];
-		while (fgets(line, sizeof line, f)) {
-			size_t n = strcspn(line, "\r\n");
+			/* about 10 bytes a line; the second list mostly repeats */
+			wordset_reserve(h, len / 8, len);
+		}
+		for (char *line = data, *end = data + len, *nl; line < end; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(end - line));
+			if (nl == NULL)
+				nl = end; /* data[len] is a NUL */
+			size_t n = (size_t)(nl - line);
+			if (n && line[n - 1] == '\r')
+				n--;
 			line[n] = '\0';
-			if (n == 0 || strchr(line, '\''))
+			if (n == 0 || n >= 128 || memchr(line, '\'', n))
 				continue;
 			/* plain ASCII letters: fold the case here; anything else
 			 * is folded exactly as questions are (accents, case) */
@@ -205,7 +216,7 @@ kb_load_dictionary(struct text_ctx *t)
 			if (tk.n == 1)
 				wordset_add(h, tk.v[0].surf, tk.v[0].surf_len);
 		}
-		fclose(f);
+		free(data);
 	}
 	tokens_free(&tk);
 	if (h)

@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include "text.h"
 #include "utf8.h"
+#include "wordset.h"
 
 static struct text_ctx *T;
 
@@ -129,6 +130,39 @@ test_utf8_repair(void **st)
 	assert_int_equal(utf8_count("h\xc3\xa9llo", 6), 5);
 }
 
+/* The English word list set: repeats stored once, exact-length lookups,
+ * growth past its first table. */
+static void
+test_wordset(void **st)
+{
+	(void)st;
+	struct wordset w = {0};
+	assert_false(wordset_has(&w, "massage", 7)); /* empty set */
+	char buf[16];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof buf, "w%d", i);
+		wordset_add(&w, buf, strlen(buf));
+		wordset_add(&w, buf, strlen(buf));
+	}
+	wordset_add(&w, "massage", 7);
+	wordset_add(&w, "massages", 8);
+	wordset_add(&w, "", 0);
+	char longw[300];
+	memset(longw, 'a', sizeof longw);
+	wordset_add(&w, longw, sizeof longw); /* longer than any word: ignored */
+	wordset_seal(&w);
+	assert_int_equal(wordset_count(&w), 5003);
+	assert_true(wordset_has(&w, "massage", 7));
+	assert_true(wordset_has(&w, "massages and more", 8));
+	assert_false(wordset_has(&w, "massag", 6));
+	assert_false(wordset_has(&w, "massagesx", 9));
+	assert_true(wordset_has(&w, "w4999", 5));
+	assert_false(wordset_has(&w, "w5000", 5));
+	assert_true(wordset_has(&w, "", 0));
+	assert_false(wordset_has(&w, longw, sizeof longw));
+	wordset_free(&w);
+}
+
 int
 main(void)
 {
@@ -137,7 +171,7 @@ main(void)
 		cmocka_unit_test(test_case_and_accents), cmocka_unit_test(test_punctuation_and_emoji),
 		cmocka_unit_test(test_contractions),     cmocka_unit_test(test_stems),
 		cmocka_unit_test(test_sentences_and_flags), cmocka_unit_test(test_hostile_input),
-		cmocka_unit_test(test_utf8_repair),
+		cmocka_unit_test(test_utf8_repair),      cmocka_unit_test(test_wordset),
 	};
 	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
 	text_ctx_free(T);
