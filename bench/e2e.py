@@ -48,6 +48,17 @@ def cpu_s(pid):
     return (int(rest[11]) + int(rest[12])) / CLK
 
 
+def rss_mb(pid):
+    """VmRSS and VmHWM (peak) of a process, in MB."""
+    v = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, rest = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                v[k] = int(rest.split()[0]) / 1024
+    return v["VmRSS"], v["VmHWM"]
+
+
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(len(v) * p))]
@@ -95,13 +106,14 @@ async def run(args, questions):
                  ("2200000000000000900", "mention"), ("2200000000000000901", "dm")]
     bargs = argparse.Namespace(mb=args.mb, knowledge=args.knowledge)
     bot = fd.Bot(bargs, fake, channels=",".join(listed),
-                 env={"LOG_LEVEL": args.log_level, "ASAN_OPTIONS": "detect_leaks=0"})
+                 env={"LOG_LEVEL": args.log_level, "ASAN_OPTIONS": "detect_leaks=0", **({"GLIBC_TUNABLES": os.environ["GLIBC_TUNABLES"]} if "GLIBC_TUNABLES" in os.environ else {})})
     await bot.start()
     out = {}
     try:
         await fake.wait(lambda: fake.conn and fake.conn.identify, 30, "IDENTIFY")
         c = fake.conn
         qi = 0
+        out["rss"] = []
 
         async def one(text, ch, kind):
             m = message(text, ch, kind)
@@ -113,8 +125,11 @@ async def run(args, questions):
             t1 = await asyncio.wait_for(fut, 15)
             return t1 - t0
 
-        # one at a time
+        # one at a time (the first answer is the moment the bot is surely
+        # connected and idle: take its memory there)
         for i in range(args.warmup):
+            if i == 1:
+                out["rss"].append(("connected, 1 answer",) + rss_mb(bot.proc.pid))
             ch, kind = seq_chans[i % len(seq_chans)]
             await one(questions[qi % len(questions)], ch, kind)
             qi += 1
@@ -127,6 +142,8 @@ async def run(args, questions):
         wall, cpu = now() - t0, cpu_s(bot.proc.pid) - cpu0
         out["seq"] = dict(n=args.seq, ch=len(seq_chans), lat=lat, rate=args.seq / wall,
                           cpu=cpu / args.seq)
+        out["rss"].append(("after %s one at a time" % "{:,}".format(args.warmup + args.seq),)
+                          + rss_mb(bot.proc.pid))
 
         # sustained: everything at once over many channels
         msgs = []
@@ -150,6 +167,8 @@ async def run(args, questions):
                             rate=args.burst / (t_last - t_first), cpu=cpu / args.burst,
                             send_rate=args.burst / max(t_sent - t_first, 1e-9),
                             fake_cpu=fcpu / args.burst, wall=t_last - t_first)
+        out["rss"].append(("after %s more at once" % "{:,}".format(args.burst),)
+                          + rss_mb(bot.proc.pid))
         out["reply_bytes"] = sum(fake.reply_bytes) / max(1, len(fake.reply_bytes))
         out["parts"] = len(fake.reply_bytes) / max(1, len(fake.arrived))
         rc = await bot.stop()
@@ -217,6 +236,8 @@ def main():
               b["cpu"] * 1e6,
               "the fake is the bottleneck" if b["fake_cpu"] > b["cpu"] else
               "the bot is the bottleneck"))
+    print("memory of the Discord bot (VmRSS, VmHWM = its peak so far): " + "; ".join(
+        "%s %.1f MB (peak %.1f)" % x for x in r["rss"]))
     p50 = pct(r["seq"]["lat"], 0.5) * 1000
     print("target: p50 under 2 ms one at a time: %.2f ms, %s" % (p50, "met" if p50 < 2 else
                                                                   "NOT met"))

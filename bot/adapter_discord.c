@@ -10,6 +10,7 @@
  * file only sequences them.  It never logs the token or a payload that
  * carries it (IDENTIFY, RESUME, the Authorization header).
  */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@
 #define CLOSE_GRACE_MS 2000 /* close handshake on the way out */
 #define ANSWER_BUDGET_MS 20 /* answering time per loop turn */
 #define TICK_MS 1000
+#define TRIM_AFTER_JOBS 256 /* a backlog this long drained: give its pages back */
 #define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
 #define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
 
@@ -123,7 +125,7 @@ struct discord {
 
 	struct question *qs, *qs_tail;
 	struct chan *chans;
-	size_t njobs;
+	size_t njobs, njobs_peak; /* replies queued; most since the last trim */
 	uint64_t global_until;
 	struct dp_seen seen;
 
@@ -511,7 +513,8 @@ enqueue_reply(struct discord *d, const struct question *q, const char *reply)
 		else
 			c->head = j;
 		c->tail = j;
-		d->njobs++;
+		if (++d->njobs > d->njobs_peak)
+			d->njobs_peak = d->njobs;
 	}
 	free(url);
 	free(sp);
@@ -542,7 +545,10 @@ job_free(struct discord *d, struct job *j)
 {
 	http_req_free(j->req);
 	free(j);
-	d->njobs--;
+	if (--d->njobs == 0 && d->njobs_peak >= TRIM_AFTER_JOBS) {
+		d->njobs_peak = 0;
+		malloc_trim(0); /* a burst is over: glibc keeps freed pages otherwise */
+	}
 }
 
 /* Remove the head job of c, and when it failed, the rest of that reply. */
