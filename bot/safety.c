@@ -41,36 +41,39 @@ struct cpat {
 
 struct anchor {
 	uint32_t pat;
+	int32_t pfx; /* a prefix anchor: its id in the set's prefix table */
 	int next;
 };
 
 struct safety_set {
 	struct cpat *pats;
 	size_t npats, cappats;
-	int *unless_first; /* per rule: list of unless pattern ids, -1 ended */
 	struct {
 		uint32_t *v;
 		size_t n, cap;
 	} *unless;
 	size_t nrules;
-	/* anchors: first-word keys -> trigger patterns */
-	struct hmap by_stem, by_exact, by_prefix3;
-	struct hmap stem_ids, surf_ids; /* every WORD / EXACT pattern word */
-	/* every PREFIX pattern word: ids by text, and lists by first 3 bytes */
-	struct hmap pfx_ids, pfx_by3;
+	/* Every pattern word has an id: WORD by stem, EXACT by surface,
+	 * PREFIX by its text, the prefixes also listed by their first 3 bytes
+	 * (p3).  A message token costs three lookups: its stem, its surface
+	 * and its first 3 bytes. */
+	struct hmap stem_ids, surf_ids, pfx_ids, p3;
+	int *stem_head, *surf_head; /* by id: first anchor starting with it, -1 */
+	size_t capstem, capsurf;
+	struct {
+		int anchors; /* first prefix anchor with these 3 bytes, -1 */
+		int pfx;     /* first prefix with them, -1 */
+	} *p3v;
+	size_t np3, capp3;
 	struct {
 		char p[TEXT_WORD_MAX];
 		uint8_t len;
-		int next;
+		int next; /* next prefix with the same 3 bytes */
 	} *pfx;
 	size_t npfx, cappfx;
+	/* anchors: first words -> trigger patterns */
 	struct anchor *an;
 	size_t nan, capan;
-	struct {
-		char p[TEXT_WORD_MAX];
-		uint8_t len;
-	} *prefixes; /* per anchor node using by_prefix3 */
-	size_t capprefixes;
 };
 
 /* ---- compiler ------------------------------------------------------------ */
@@ -686,6 +689,21 @@ safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 
 /* ---- rule set ------------------------------------------------------------- */
 
+/* The p3 entry for the first 3 bytes of w, made if new. */
+static int
+p3_slot(struct safety_set *s, const char *w)
+{
+	int ins;
+	int v = *hmap_put(&s->p3, w, PREFIX_MIN, (int)s->np3, &ins);
+	if (ins) {
+		s->p3v = xgrow(s->p3v, &s->capp3, s->np3 + 1, sizeof *s->p3v);
+		s->p3v[s->np3].anchors = -1;
+		s->p3v[s->np3].pfx = -1;
+		s->np3++;
+	}
+	return v;
+}
+
 /* Register the words that can start node n as anchors of pattern pid. */
 static void
 add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
@@ -693,17 +711,18 @@ add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
 	switch (n->kind) {
 	case P_WORD:
 	case P_EXACT:
-	case P_PREFIX: {
-		struct hmap *h = n->kind == P_WORD ? &s->by_stem : n->kind == P_EXACT ? &s->by_exact
-										      : &s->by_prefix3;
-		size_t kl = n->kind == P_PREFIX ? PREFIX_MIN : n->wl;
-		int *head = hmap_put(h, n->w, kl, -1, NULL);
+	case P_PREFIX: { /* interned already: n->id is set */
+		int *head;
+		if (n->kind == P_WORD)
+			head = &s->stem_head[n->id];
+		else if (n->kind == P_EXACT)
+			head = &s->surf_head[n->id];
+		else
+			head = &s->p3v[p3_slot(s, n->w)].anchors;
 		s->an = xgrow(s->an, &s->capan, s->nan + 1, sizeof *s->an);
-		s->prefixes = xgrow(s->prefixes, &s->capprefixes, s->nan + 1, sizeof *s->prefixes);
 		s->an[s->nan].pat = pid;
+		s->an[s->nan].pfx = n->kind == P_PREFIX ? n->id : -1;
 		s->an[s->nan].next = *head;
-		memcpy(s->prefixes[s->nan].p, n->w, (size_t)n->wl + 1);
-		s->prefixes[s->nan].len = n->wl;
 		*head = (int)s->nan++;
 		return;
 	}
@@ -724,20 +743,25 @@ intern(struct safety_set *s, struct pnode *n)
 {
 	int ins;
 	if (n->kind == P_WORD || n->kind == P_EXACT) {
-		struct hmap *h = n->kind == P_WORD ? &s->stem_ids : &s->surf_ids;
-		int *v = hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
-		n->id = *v;
-	} else if (n->kind == P_PREFIX) {
-		int *v = hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
+		int word = n->kind == P_WORD;
+		struct hmap *h = word ? &s->stem_ids : &s->surf_ids;
+		n->id = *hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
 		if (ins) {
+			int **head = word ? &s->stem_head : &s->surf_head;
+			*head = xgrow(*head, word ? &s->capstem : &s->capsurf, (size_t)n->id + 1,
+				      sizeof **head);
+			(*head)[n->id] = -1;
+		}
+	} else if (n->kind == P_PREFIX) {
+		n->id = *hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
+		if (ins) {
+			int slot = p3_slot(s, n->w);
 			s->pfx = xgrow(s->pfx, &s->cappfx, s->npfx + 1, sizeof *s->pfx);
-			int *head = hmap_put(&s->pfx_by3, n->w, PREFIX_MIN, -1, NULL);
 			memcpy(s->pfx[s->npfx].p, n->w, (size_t)n->wl + 1);
 			s->pfx[s->npfx].len = n->wl;
-			s->pfx[s->npfx].next = *head;
-			*head = (int)s->npfx++;
+			s->pfx[s->npfx].next = s->p3v[slot].pfx;
+			s->p3v[slot].pfx = (int)s->npfx++;
 		}
-		n->id = *v;
 	}
 	for (size_t i = 0; i < n->nkids; i++)
 		intern(s, n->kids[i]);
@@ -747,13 +771,10 @@ struct safety_set *
 safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct problems *pr)
 {
 	struct safety_set *s = xcalloc(1, sizeof *s);
-	hmap_init(&s->by_stem);
-	hmap_init(&s->by_exact);
-	hmap_init(&s->by_prefix3);
 	hmap_init(&s->stem_ids);
 	hmap_init(&s->surf_ids);
 	hmap_init(&s->pfx_ids);
-	hmap_init(&s->pfx_by3);
+	hmap_init(&s->p3);
 	s->nrules = n;
 	s->unless = xcalloc(n ? n : 1, sizeof *s->unless);
 	char err[200];
@@ -799,14 +820,13 @@ safety_free(struct safety_set *s)
 	free(s->unless);
 	free(s->pats);
 	free(s->an);
-	free(s->prefixes);
-	hmap_free(&s->by_stem);
-	hmap_free(&s->by_exact);
-	hmap_free(&s->by_prefix3);
 	hmap_free(&s->stem_ids);
 	hmap_free(&s->surf_ids);
 	hmap_free(&s->pfx_ids);
-	hmap_free(&s->pfx_by3);
+	hmap_free(&s->p3);
+	free(s->stem_head);
+	free(s->surf_head);
+	free(s->p3v);
 	free(s->pfx);
 	free(s);
 }
@@ -876,15 +896,13 @@ possible(const struct pnode *n, const struct present *pr)
 	return 0;
 }
 
-/* Mark the pattern words token k matches. */
+/* Mark the pattern words token k matches; p3: its p3 entry or -1. */
 static void
-mark_present(const struct safety_set *s, const struct token *k, struct present *pr)
+mark_present(const struct safety_set *s, const struct token *k, int p3, struct present *pr)
 {
 	set_bit(pr->stem, k->sid);
 	set_bit(pr->surf, k->xid);
-	if (k->surf_len < PREFIX_MIN)
-		return;
-	for (int i = hmap_get(&s->pfx_by3, k->surf, PREFIX_MIN); i >= 0; i = s->pfx[i].next)
+	for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
 		if (k->surf_len >= s->pfx[i].len &&
 		    memcmp(k->surf, s->pfx[i].p, s->pfx[i].len) == 0)
 			set_bit(pr->pfx, i);
@@ -896,9 +914,11 @@ collect(const struct safety_set *s, int head, const struct token *k, int prefix,
 	struct starts *cand, size_t i)
 {
 	for (int a = head; a >= 0; a = s->an[a].next) {
-		if (prefix && (k->surf_len < s->prefixes[a].len ||
-			       memcmp(k->surf, s->prefixes[a].p, s->prefixes[a].len) != 0))
-			continue;
+		if (prefix) {
+			uint8_t pl = s->pfx[s->an[a].pfx].len;
+			if (k->surf_len < pl || memcmp(k->surf, s->pfx[s->an[a].pfx].p, pl) != 0)
+				continue;
+		}
 		struct starts *c = &cand[s->an[a].pat];
 		if (c->all || (c->n && c->pos[c->n - 1] == i))
 			continue;
@@ -939,18 +959,14 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 			struct token *k = &q->v[i];
 			k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
 			k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
-			mark_present(s, k, &pres);
-			int h = hmap_get(&s->by_stem, k->stem, k->stem_len);
-			if (h >= 0)
-				collect(s, h, k, 0, cand, i), any = 1;
-			h = hmap_get(&s->by_exact, k->surf, k->surf_len);
-			if (h >= 0)
-				collect(s, h, k, 0, cand, i), any = 1;
-			if (k->surf_len >= PREFIX_MIN) {
-				h = hmap_get(&s->by_prefix3, k->surf, PREFIX_MIN);
-				if (h >= 0)
-					collect(s, h, k, 1, cand, i), any = 1;
-			}
+			int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
+			mark_present(s, k, p3, &pres);
+			int heads[3] = {k->sid >= 0 ? s->stem_head[k->sid] : -1,
+					k->xid >= 0 ? s->surf_head[k->xid] : -1,
+					p3 >= 0 ? s->p3v[p3].anchors : -1};
+			for (int h = 0; h < 3; h++)
+				if (heads[h] >= 0)
+					collect(s, heads[h], k, h == 2, cand, i), any = 1;
 		}
 		struct unless_ctx u = {NULL, 0, 0, {{0, 0}}, 0};
 		int last_rule = -1;
