@@ -80,7 +80,7 @@ run: build/massagebot
 
 # The pure core's tests once more without sanitizers, under valgrind.
 VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config \
-              test_discord_proto
+              test_discord_proto test_regress
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h
 	@mkdir -p build/vg
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) $(CMOCKA_LIBS)
