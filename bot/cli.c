@@ -27,6 +27,8 @@
 #define MB_VERSION "0.0.0"
 #endif
 
+/* `ask` keeps at most this much of one input line (a question is cut to
+ * 4096 bytes anyway): input with no newline cannot exhaust memory. */
 #define LINE_MAX_READ (1024 * 1024)
 
 struct app {
@@ -190,10 +192,12 @@ struct line_in {
 	char *buf;
 	size_t start, len, cap;
 	int eof;
+	int skipping; /* the rest of an over-long line is being dropped */
 };
 
 /* The next line, its end (\n or \r\n) replaced by NUL, or NULL at the end
- * of input; a read error is reported and ends the input. */
+ * of input; a line longer than LINE_MAX_READ comes back cut to that length.
+ * A read error is reported and ends the input. */
 static char *
 line_next(struct line_in *r, size_t *n)
 {
@@ -203,22 +207,34 @@ line_next(struct line_in *r, size_t *n)
 	}
 	for (;;) {
 		char *line = r->buf + r->start;
-		char *nl = r->len > r->start ? memchr(line, '\n', r->len - r->start) : NULL;
-		if (nl == NULL && r->eof && r->start == r->len)
-			return NULL;
-		if (nl != NULL || r->eof) {
-			size_t l = nl ? (size_t)(nl - line) : r->len - r->start;
+		size_t avail = r->len - r->start;
+		char *nl = avail ? memchr(line, '\n', avail) : NULL;
+		if (r->skipping) { /* the rest of an over-long line */
+			if (nl) {
+				r->start = (size_t)(nl - r->buf) + 1;
+				r->skipping = 0;
+				continue;
+			}
+			r->start = r->len;
+		} else if (nl || (r->eof && avail)) {
+			size_t l = nl ? (size_t)(nl - line) : avail;
 			r->start += nl ? l + 1 : l;
 			if (l && line[l - 1] == '\r')
 				l--;
 			line[l] = '\0'; /* room: cap > len */
 			*n = l;
 			return line;
+		} else if (avail >= LINE_MAX_READ) {
+			r->start += LINE_MAX_READ;
+			r->skipping = 1;
+			line[LINE_MAX_READ] = '\0'; /* a byte of the part dropped */
+			*n = LINE_MAX_READ;
+			return line;
 		}
-		if (r->start) {
-			memmove(r->buf, line, r->len - r->start);
-			r->len -= r->start;
-		}
+		if (r->eof)
+			return NULL;
+		memmove(r->buf, r->buf + r->start, r->len - r->start);
+		r->len -= r->start;
 		r->start = 0;
 		if (r->len + 1 >= r->cap) {
 			r->cap *= 2;
