@@ -4,13 +4,13 @@
  * when asked with "/reload".
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "adapter.h"
+#include "linein.h"
 #include "log.h"
 
 static int
@@ -20,28 +20,24 @@ console_run(struct bot *b)
 	if (tty)
 		printf("massagebot %s: ask me about massage for back pain (type quit to leave).\n\n",
 		       MB_VERSION);
-	char *line = NULL;
-	size_t cap = 0;
+	struct linein in = LINEIN_INIT(STDIN_FILENO);
 	bot_ready(b);
 	while (!bot_stop_requested) {
 		if (tty) {
 			printf("you> ");
 			fflush(stdout);
 		}
-		errno = 0;
-		ssize_t n = getline(&line, &cap, stdin);
-		if (n < 0) {
+		size_t len;
+		char *line = linein_next(&in, &len);
+		if (line == NULL) {
 			if (errno == EINTR && !bot_stop_requested) {
-				clearerr(stdin);
 				bot_tick(b); /* SIGHUP while waiting for input */
 				continue;
 			}
+			if (in.err)
+				log_error("reading standard input: %s", strerror(in.err));
 			break;
 		}
-		size_t len = (size_t)n;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		line[len] = '\0';
 		const char *s = line;
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -59,7 +55,7 @@ console_run(struct bot *b)
 		fflush(stdout);
 		free(r);
 	}
-	free(line);
+	linein_free(&in);
 	if (tty)
 		printf("\nbye!\n");
 	return 0;

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "hmap.h"
 #include "kb.h"
+#include "linein.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xmem.h"
@@ -26,10 +27,6 @@
 #ifndef MB_VERSION
 #define MB_VERSION "0.0.0"
 #endif
-
-/* `ask` keeps at most this much of one input line (a question is cut to
- * 4096 bytes anyway): input with no newline cannot exhaust memory. */
-#define LINE_MAX_READ (1024 * 1024)
 
 struct app {
 	struct config cfg;
@@ -183,76 +180,6 @@ ask_one(struct app *a, const char *q, size_t len, int json, int explain)
 	answer_free(&ans);
 }
 
-/*
- * Standard input for `ask`, read with read(2) so that answers are flushed
- * only when no further question is waiting: a pipe of thousands of
- * questions is written in blocks, a person typing sees each answer at once.
- */
-struct line_in {
-	char *buf;
-	size_t start, len, cap;
-	int eof;
-	int skipping; /* the rest of an over-long line is being dropped */
-};
-
-/* The next line, its end (\n or \r\n) replaced by NUL, or NULL at the end
- * of input; a line longer than LINE_MAX_READ comes back cut to that length.
- * A read error is reported and ends the input. */
-static char *
-line_next(struct line_in *r, size_t *n)
-{
-	if (r->buf == NULL) {
-		r->cap = 65536;
-		r->buf = xmalloc(r->cap);
-	}
-	for (;;) {
-		char *line = r->buf + r->start;
-		size_t avail = r->len - r->start;
-		char *nl = avail ? memchr(line, '\n', avail) : NULL;
-		if (r->skipping) { /* the rest of an over-long line */
-			if (nl) {
-				r->start = (size_t)(nl - r->buf) + 1;
-				r->skipping = 0;
-				continue;
-			}
-			r->start = r->len;
-		} else if (nl || (r->eof && avail)) {
-			size_t l = nl ? (size_t)(nl - line) : avail;
-			r->start += nl ? l + 1 : l;
-			if (l && line[l - 1] == '\r')
-				l--;
-			line[l] = '\0'; /* room: cap > len */
-			*n = l;
-			return line;
-		} else if (avail >= LINE_MAX_READ) {
-			r->start += LINE_MAX_READ;
-			r->skipping = 1;
-			line[LINE_MAX_READ] = '\0'; /* a byte of the part dropped */
-			*n = LINE_MAX_READ;
-			return line;
-		}
-		if (r->eof)
-			return NULL;
-		memmove(r->buf, r->buf + r->start, r->len - r->start);
-		r->len -= r->start;
-		r->start = 0;
-		if (r->len + 1 >= r->cap) {
-			r->cap *= 2;
-			r->buf = xrealloc(r->buf, r->cap);
-		}
-		fflush(stdout); /* everything asked so far is answered */
-		ssize_t got = read(STDIN_FILENO, r->buf + r->len, r->cap - r->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			fprintf(stderr, "massagebot ask: reading standard input: %s\n", strerror(errno));
-		if (got <= 0)
-			r->eof = 1;
-		else
-			r->len += (size_t)got;
-	}
-}
-
 static int
 cmd_ask(int argc, char **argv)
 {
@@ -285,12 +212,16 @@ cmd_ask(int argc, char **argv)
 		for (int i = first; i < argc; i++)
 			ask_one(&a, argv[i], strlen(argv[i]), json, explain);
 	} else {
-		struct line_in in = {0};
+		struct linein in = LINEIN_INIT(STDIN_FILENO);
 		char *line;
 		size_t len;
-		while ((line = line_next(&in, &len)) != NULL)
-			ask_one(&a, line, len, json, explain);
-		free(in.buf);
+		while ((line = linein_next(&in, &len)) != NULL || errno == EINTR)
+			if (line)
+				ask_one(&a, line, len, json, explain);
+		if (in.err)
+			fprintf(stderr, "massagebot ask: reading standard input: %s\n",
+				strerror(in.err));
+		linein_free(&in);
 	}
 	fflush(stdout);
 	app_free(&a);

@@ -115,11 +115,14 @@ p.stdin.close()
 assert p.wait(timeout=10) == 0
 PY
 # a line with no end in sight is answered cut short, in bounded memory, and
-# the next line still gets its own answer
-/usr/bin/python3 - "$MB" <<'PY' && ok || bad "ask on a 64 MB line without a newline"
+# the next line still gets its own answer: `ask` and the console bot
+for mode in ask run; do
+/usr/bin/python3 - "$MB" "$mode" <<'PY' && ok || bad "$mode on a 64 MB line without a newline"
 import json, resource, subprocess, sys, threading
-p = subprocess.Popen([sys.argv[1], "ask", "--json"], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+mb, mode = sys.argv[1], sys.argv[2]
+argv = [mb, "ask", "--json"] if mode == "ask" else [mb, "run"]
+p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL)
 def feed():  # 1 MB at a time: this process stays small
     chunk = b"massage " * (1 << 17)
     for _ in range(64):
@@ -128,18 +131,24 @@ def feed():  # 1 MB at a time: this process stays small
     p.stdin.close()
 t = threading.Thread(target=feed)
 t.start()
-out = p.stdout.read()
+out = p.stdout.read().decode()
 t.join()
 assert p.wait(timeout=120) == 0
-rows = [json.loads(l) for l in out.decode().splitlines()]
-assert len(rows) == 2, len(rows)
-assert rows[0]["error"] == "truncated" and len(rows[0]["question"]) == 4096
-assert rows[1]["intent"] == "greeting", rows[1]
 peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+if mode == "ask":
+    rows = [json.loads(l) for l in out.splitlines()]
+    assert len(rows) == 2, len(rows)
+    assert rows[0]["error"] == "truncated" and len(rows[0]["question"]) == 4096
+    assert rows[1]["intent"] == "greeting", rows[1]
+else:
+    first = subprocess.run([mb, "ask", "massage " * 600], capture_output=True, text=True)
+    hello = subprocess.run([mb, "ask", "hello"], capture_output=True, text=True)
+    assert out == first.stdout + hello.stdout, out[:300]
 # about 50 MB for the sanitized build, 15 for the optimised one; the whole
 # line kept would add 64
 assert peak_mb < 80, f"peak RSS {peak_mb:.0f} MB"
 PY
+done
 "$MB" ask --json "hi" "what is swedish massage" >"$tmp/out" 2>/dev/null
 [ "$(wc -l <"$tmp/out")" -eq 2 ] && ok || bad "ask with two arguments gives two lines"
 "$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
