@@ -4,7 +4,8 @@
  * on machine noise (exit 1 only if something could not run).
  *   bench KNOWLEDGE_DIR QUESTIONS_FILE...
  * Generated knowledge bases of 1,000 and 10,000 answers are written under
- * $TMPDIR (or /tmp) for the scaling rows.
+ * $TMPDIR (or /tmp) for the scaling rows (kept with BENCH_KEEP=1).
+ * BENCH_ONLY=shipped, 1000 or 10000 runs that row alone (for profiling).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -225,7 +226,6 @@ main(int argc, char **argv)
 	printf("%-26s %8s %10s %12s %9s %9s %10s %10s\n", "knowledge", "answers", "questions",
 	       "questions/s", "p50 us", "p99 us", "load ms", "reload ms");
 	struct result r;
-	/* BENCH_ONLY=shipped|1000|10000 runs one row (for profiling) */
 	const char *only = getenv("BENCH_ONLY");
 	if (only == NULL || strcmp(only, "shipped") == 0) {
 		if (measure(&ac, dict, argv[1], &mix, 200000, &r) < 0)
