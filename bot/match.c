@@ -82,11 +82,11 @@ struct match_index {
 	char (*surf_stem)[TEXT_WORD_MAX];
 	uint32_t *surf_df;
 	size_t nsurf, capsurf;
-	/* symmetric-delete typo index: (hash of a delete variant, word),
-	 * sorted by hash.  A hash collision only adds a candidate, which the
-	 * edit distance check then rejects. */
+	/* symmetric-delete typo index: (32-bit hash of a delete variant,
+	 * word), sorted by hash.  A hash collision only adds a candidate,
+	 * which the edit distance check then rejects. */
 	struct del {
-		uint64_t h;
+		uint32_t h;
 		uint32_t surf;
 	} *del;
 	size_t ndel;
@@ -183,13 +183,20 @@ term_id(struct match_index *m, const char *stem, size_t n)
 	return *v;
 }
 
+static uint32_t
+del_hash(const char *s, size_t n)
+{
+	uint64_t h = hmap_hash(s, n);
+	return (uint32_t)(h ^ h >> 32);
+}
+
 /* Stable LSD radix sort of v by hash, 16 bits a pass. */
 static void
 sort_dels(struct del *v, size_t n)
 {
 	struct del *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
 	size_t *count = xmalloc(65536 * sizeof *count);
-	for (unsigned shift = 0; shift < 64; shift += 16) {
+	for (unsigned shift = 0; shift < 32; shift += 16) {
 		memset(count, 0, 65536 * sizeof *count);
 		for (size_t i = 0; i < n; i++)
 			count[src[i].h >> shift & 0xffff]++;
@@ -205,7 +212,7 @@ sort_dels(struct del *v, size_t n)
 		src = dst;
 		dst = t;
 	}
-	/* four passes: the sorted data is back in v */
+	/* two passes: the sorted data is back in v */
 	free(count);
 	free(tmp);
 }
@@ -250,13 +257,13 @@ index_deletes(struct match_index *m)
 		for (size_t i = 0; i < n; i++) {
 			memcpy(buf, w, i);
 			memcpy(buf + i, w + i + 1, n - i - 1);
-			v[nv++] = (struct del){hmap_hash(buf, n - 1), (uint32_t)id};
+			v[nv++] = (struct del){del_hash(buf, n - 1), (uint32_t)id};
 			if (n < 7)
 				continue; /* two edits only for long words (see consider) */
 			for (size_t j = i; j < n - 1; j++) {
 				memcpy(buf2, buf, j);
 				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
-				v[nv++] = (struct del){hmap_hash(buf2, n - 2), (uint32_t)id};
+				v[nv++] = (struct del){del_hash(buf2, n - 2), (uint32_t)id};
 			}
 		}
 	}
@@ -710,7 +717,7 @@ lookup_variant(const struct match_index *m, const char *w, size_t n, const char 
 	int s = hmap_get(&m->surf, v, vn);
 	if (s >= 0)
 		consider(m, w, n, s, maxd, best, best_d);
-	uint64_t h = hmap_hash(v, vn);
+	uint32_t h = del_hash(v, vn);
 	size_t lo = 0, hi = m->ndel;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
