@@ -85,7 +85,7 @@ main(int argc, char **argv)
 					struct problems p2 = {0};
 					match_free(k->match);
 					k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
-							       dict, &tu, &p2);
+							       dict, &tu, &p2, NULL);
 					problems_free(&p2);
 					struct match_params mp = {0, 0};
 					for (size_t i = 0; i < n; i++) {

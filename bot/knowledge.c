@@ -74,62 +74,52 @@ check_duplicate_ids(const char *what, char *const *ids, char *const *files,
 	hmap_free(&seen);
 }
 
-/* Lowercased, accent-folded words without punctuation, contractions
- * expanded: "What's Swedish massage?" == "what is swedish massage". */
-static char *
-question_key(struct text_ctx *t, const char *q, struct tokens *tk)
-{
-	struct strbuf b = STRBUF_INIT;
-	sb_add(&b, "", 0);
-	text_tokenize(t, q, strlen(q), tk);
-	for (size_t i = 0; i < tk->n; i++) {
-		if (i)
-			sb_addc(&b, ' ');
-		sb_add(&b, tk->v[i].surf, tk->v[i].surf_len);
-	}
-	return sb_steal(&b);
-}
-
-static void
-check_questions(struct knowledge *k, struct text_ctx *t, struct problems *pr)
-{
+/*
+ * The duplicate-question check, fed by match_build with each question as
+ * it tokenises it.  Two questions are the same when their words are:
+ * lowercased, accent-folded, without punctuation, contractions expanded
+ * ("What's Swedish massage?" == "what is swedish massage").
+ */
+struct dup_check {
+	const struct knowledge *k;
+	struct problems *pr;
 	struct hmap seen; /* key -> index into refs */
 	struct {
 		size_t e, q;
-	} *refs = NULL; /* (entry, question) of each first occurrence */
-	size_t nrefs = 0, caprefs = 0;
-	struct tokens tk = {0};
-	hmap_init(&seen);
-	for (size_t i = 0; i < k->nentries; i++) {
-		const struct kb_entry *e = &k->entries[i];
-		for (size_t q = 0; q < e->questions.n; q++) {
-			char *key = question_key(t, e->questions.v[q].s, &tk);
-			if (key[0] == '\0') {
-				problems_add(pr, e->file, e->questions.v[q].line, 1,
-					     "question '%s' has no words", e->questions.v[q].s);
-				free(key);
-				continue;
-			}
-			int ins;
-			int *first = hmap_put(&seen, key, strlen(key), (int)nrefs, &ins);
-			if (ins) {
-				refs = xgrow(refs, &caprefs, nrefs + 1, sizeof *refs);
-				refs[nrefs].e = i;
-				refs[nrefs].q = q;
-				nrefs++;
-			} else {
-				const struct kb_entry *fe = &k->entries[refs[*first].e];
-				const struct kb_str *fq = &fe->questions.v[refs[*first].q];
-				problems_add(pr, e->file, e->questions.v[q].line, 1,
-					     "question '%s' duplicates '%s' at %s:%u", e->questions.v[q].s,
-					     fq->s, fe->file, fq->line);
-			}
-			free(key);
-		}
+	} *refs; /* (entry, question) of each first occurrence */
+	size_t nrefs, caprefs;
+	struct strbuf key;
+};
+
+static void
+check_question(void *ctx, size_t entry, size_t question, const struct tokens *tk)
+{
+	struct dup_check *d = ctx;
+	const struct kb_entry *e = &d->k->entries[entry];
+	const struct kb_str *qs = &e->questions.v[question];
+	d->key.len = 0;
+	for (size_t i = 0; i < tk->n; i++) {
+		if (i)
+			sb_addc(&d->key, ' ');
+		sb_add(&d->key, tk->v[i].surf, tk->v[i].surf_len);
 	}
-	free(refs);
-	tokens_free(&tk);
-	hmap_free(&seen);
+	if (d->key.len == 0) {
+		problems_add(d->pr, e->file, qs->line, 1, "question '%s' has no words", qs->s);
+		return;
+	}
+	int ins;
+	int *first = hmap_put(&d->seen, d->key.s, d->key.len, (int)d->nrefs, &ins);
+	if (ins) {
+		d->refs = xgrow(d->refs, &d->caprefs, d->nrefs + 1, sizeof *d->refs);
+		d->refs[d->nrefs].e = entry;
+		d->refs[d->nrefs].q = question;
+		d->nrefs++;
+		return;
+	}
+	const struct kb_entry *fe = &d->k->entries[d->refs[*first].e];
+	const struct kb_str *fq = &fe->questions.v[d->refs[*first].q];
+	problems_add(d->pr, e->file, qs->line, 1, "question '%s' duplicates '%s' at %s:%u", qs->s,
+		     fq->s, fe->file, fq->line);
 }
 
 struct knowledge *
@@ -208,8 +198,13 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n, const
 					     "related id '%s' does not exist", e->related.v[r].s);
 	}
 
-	k->match = match_build(t, k->entries, k->nentries, &k->syns, dict, NULL, pr);
-	check_questions(k, t, pr);
+	struct dup_check dc = {k, pr, {0}, NULL, 0, 0, STRBUF_INIT};
+	hmap_init(&dc.seen);
+	struct match_question_hook hook = {check_question, &dc};
+	k->match = match_build(t, k->entries, k->nentries, &k->syns, dict, NULL, pr, &hook);
+	hmap_free(&dc.seen);
+	free(dc.refs);
+	sb_free(&dc.key);
 	k->safety = safety_build(t, k->rules, k->nrules, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");

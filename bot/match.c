@@ -433,7 +433,7 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 struct match_index *
 match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
-	    struct problems *pr)
+	    struct problems *pr, const struct match_question_hook *hook)
 {
 	struct match_index *m = xcalloc(1, sizeof *m);
 	struct hmap common; /* stems of common English words seen */
@@ -469,6 +469,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			if (text == NULL)
 				continue;
 			content_stems(t, text, &tk, &seq, &nseq, &capseq);
+			if (q > 0 && hook)
+				hook->fn(hook->ctx, i, q - 1, &tk);
 			for (size_t k = 0; k < tk.n; k++) {
 				add_surface(m, &tk.v[k]);
 				if (tk.v[k].flags & TOK_COMMON)

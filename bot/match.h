@@ -83,9 +83,19 @@ struct wordset;
  * word the knowledge does not use, never a typo to correct.  Borrowed: it
  * must outlive the index.
  */
+/*
+ * hook (may be NULL) sees each question of each entry (not titles or
+ * bodies), in order, tokenised as the index reads it: the knowledge's
+ * duplicate check uses it instead of tokenising every question again.
+ */
+struct match_question_hook {
+	void (*fn)(void *ctx, size_t entry, size_t question, const struct tokens *tk);
+	void *ctx;
+};
 struct match_index *match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 				const struct kb_syns *syns, const struct wordset *dict,
-				const struct match_tuning *tu, struct problems *pr);
+				const struct match_tuning *tu, struct problems *pr,
+				const struct match_question_hook *hook);
 void match_free(struct match_index *m);
 
 struct match_scratch *match_scratch_new(void);
