@@ -72,26 +72,25 @@ struct match_result {
 	struct match_cand cand[MATCH_TOP];
 };
 
-/*
- * Build the index.  entries are borrowed only during the call.  Synonym
- * problems (a term in two groups) are added to pr.  Returns a new index;
- * free with match_free.
- */
 struct wordset;
-/*
- * dict (may be NULL): English words; an unknown word found there is a real
- * word the knowledge does not use, never a typo to correct.  Borrowed: it
- * must outlive the index.
- */
-/*
- * hook (may be NULL) sees each question of each entry (not titles or
- * bodies), in order, tokenised as the index reads it: the knowledge's
- * duplicate check uses it instead of tokenising every question again.
- */
+
+/* Sees each question of each entry (not titles or bodies), in order,
+ * tokenised as the index reads it. */
 struct match_question_hook {
 	void (*fn)(void *ctx, size_t entry, size_t question, const struct tokens *tk);
 	void *ctx;
 };
+
+/*
+ * Build the index.  entries are borrowed only during the call.  Synonym
+ * problems (a term in two groups) are added to pr.  Returns a new index;
+ * free with match_free.
+ * dict (may be NULL): English words; an unknown word found there is a real
+ * word the knowledge does not use, never a typo to correct.  Borrowed: it
+ * must outlive the index.
+ * hook (may be NULL): the knowledge's duplicate-question check uses it
+ * instead of tokenising every question a second time.
+ */
 struct match_index *match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 				const struct kb_syns *syns, const struct wordset *dict,
 				const struct match_tuning *tu, struct problems *pr,
