@@ -4,15 +4,10 @@
 # binary in $MB (the sanitized build under `make test`).
 set -u
 MB=${MB:-build/san/massagebot}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 export KNOWLEDGE_DIR=knowledge LOG_LEVEL=warn
 unset BOT_PLATFORM DISCORD_TOKEN
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 expect_rc() { # want-rc description command...
 	local want=$1 what=$2
 	shift 2
@@ -171,5 +166,4 @@ printf 'hello\tno-such-id\n' >"$tmp/bad.tsv"
 expect_rc 2 "eval unknown id" "$MB" eval "$tmp/bad.tsv"
 expect_rc 2 "eval bad minimum" "$MB" eval tests/data/questions.tsv --min-accuracy 2
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary cli

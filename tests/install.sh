@@ -5,17 +5,12 @@
 # secrets alone.  Never touches the real system (DESTDIR is always set).
 set -u
 cd "$(dirname "$0")/.."
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.bash
 D=$tmp/root
 P=/usr/local
 KB=$D/srv/massagebot/knowledge
 ENVF=$D/etc/massagebot/massagebot.env
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { # description command...
 	local what=$1
 	shift
@@ -123,5 +118,4 @@ check "uninstall keeps all knowledge" test "$(find "$KB" -type f | wc -l)" -eq $
 check "uninstall keeps the env file" cmp -s "$tmp/env.copy" "$ENVF"
 mk "second make uninstall is harmless" uninstall DESTDIR="$D" PREFIX=$P
 
-echo "install: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary install

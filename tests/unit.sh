@@ -5,14 +5,8 @@
 # ExecStart pointed at the built binary ($MB, else build/massagebot).
 set -u
 cd "$(dirname "$0")/.."
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.bash
 MAX_EXPOSURE=2.0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 bin=${MB:-build/massagebot}
 if [ ! -x "$bin" ]; then
@@ -24,7 +18,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	bad "systemd-analyze not found (Debian package systemd, in the Makefile's DEB_PKGS)"
-	echo "unit: $pass passed, $fail failed"
+	summary unit
 	exit 1
 fi
 
@@ -71,5 +65,4 @@ grep -qE '^StartLimitBurst=[0-9]+' deploy/massagebot.service && ok || bad "unit 
 grep -qE '^ReadOnlyPaths=-?/srv/massagebot/knowledge$' deploy/massagebot.service && ok ||
 	bad "unit lacks ReadOnlyPaths=/srv/massagebot/knowledge"
 
-echo "unit: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary unit
