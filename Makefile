@@ -8,7 +8,7 @@ PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
               libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish systemd clang libclang-rt-14-dev valgrind
+              wamerican wbritish systemd clang libclang-rt-14-dev valgrind clang-format
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -96,6 +96,7 @@ valgrind: $(VG_TESTS:%=build/vg/%)
 
 test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%)
 	@rc=0; $(MAKE) --no-print-directory check-deps || rc=1; \
+	$(MAKE) --no-print-directory format-check || rc=1; \
 	for t in $(TESTS); do \
 	  echo "== $$t"; ./build/tests/$$t || { echo "FAIL $$t"; rc=1; }; \
 	done; \
@@ -117,6 +118,20 @@ check-deps:
 
 clean:
 	rm -rf build
+
+# Layout (.clang-format, Debian 12's clang-format 14): `make format` rewrites
+# every C file, `make format-check` (part of `make test`) lists the files
+# that differ and fails.
+FORMAT_FILES = $(wildcard bot/*.c bot/*.h tests/*.c tests/*.h fuzz/*.c fuzz/*.h bench/*.c)
+.PHONY: format format-check
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@bad=""; for f in $(FORMAT_FILES); do \
+	  clang-format --dry-run -Werror "$$f" >/dev/null 2>&1 || bad="$$bad $$f"; \
+	done; \
+	if [ -n "$$bad" ]; then echo "not formatted (run make format):$$bad"; exit 1; fi
 
 build/bench: bench/bench.c $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)

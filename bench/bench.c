@@ -78,8 +78,8 @@ rnd(uint32_t n)
 static void
 word(unsigned i, char *out)
 {
-	static const char *const cons[] = {"b", "d", "f", "g", "k", "l", "m", "n", "p", "r",
-					   "s", "t", "v", "z", "br", "st", "tr", "pl"};
+	static const char *const cons[] = {"b", "d", "f", "g", "k", "l",  "m",  "n",  "p",
+					   "r", "s", "t", "v", "z", "br", "st", "tr", "pl"};
 	static const char *const vow[] = {"a", "e", "i", "o", "u", "ai", "ou"};
 	out[0] = '\0';
 	unsigned x = i * 2654435761u + 12345;
@@ -98,13 +98,14 @@ static int
 generate(const char *shipped, const char *dir, size_t n, struct qs *questions)
 {
 	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/answers' && cp -r '%s/safety' '%s/' && "
-				  "cp '%s/synonyms.txt' '%s/'",
+	snprintf(cmd, sizeof cmd,
+		 "rm -rf '%s' && mkdir -p '%s/answers' && cp -r '%s/safety' '%s/' && "
+		 "cp '%s/synonyms.txt' '%s/'",
 		 dir, dir, shipped, dir, shipped, dir);
 	if (system(cmd) != 0)
 		return -1;
-	const char *shared[] = {"massage", "back", "pain", "how", "what", "does", "help",
-				"stretch", "therapist", "sore"};
+	const char *shared[] = {"massage", "back", "pain",    "how",       "what",
+				"does",    "help", "stretch", "therapist", "sore"};
 	unsigned vocab = (unsigned)(n * 6 + 2000);
 	char w[64], path[4096];
 	for (size_t a = 0; a < n; a++) {
@@ -133,7 +134,8 @@ generate(const char *shipped, const char *dir, size_t n, struct qs *questions)
 			if (qn == 3 && rnd(4) == 0)
 				qs_add(questions, q);
 		}
-		fprintf(f, "source: generated\nreviewed: 2026-01-01\n---\nGenerated answer %zu.\n", a);
+		fprintf(f, "source: generated\nreviewed: 2026-01-01\n---\nGenerated answer %zu.\n",
+			a);
 		fclose(f);
 	}
 	for (size_t i = 0; i < 200; i++) {
@@ -248,8 +250,8 @@ main(int argc, char **argv)
 		snprintf(label, sizeof label, "generated %zu", sizes[s]);
 		if (measure(&ac, dict, dir, &q, 100000, &r) < 0)
 			return 1;
-		printf("%-26s %8zu %10zu %12.0f %9.1f %9.1f %10.1f %10.1f\n", label, r.answers, r.nq,
-		       r.qps, r.p50_us, r.p99_us, r.load_ms, r.reload_ms);
+		printf("%-26s %8zu %10zu %12.0f %9.1f %9.1f %10.1f %10.1f\n", label, r.answers,
+		       r.nq, r.qps, r.p50_us, r.p99_us, r.load_ms, r.reload_ms);
 		fflush(stdout);
 		for (size_t i = 0; i < q.n; i++)
 			free(q.v[i]);

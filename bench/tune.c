@@ -70,53 +70,126 @@ main(int argc, char **argv)
 		for (size_t b = 0; b < 3; b++)
 			for (size_t c = 0; c < 3; c++)
 				for (size_t d = 0; d < 3; d++)
-				for (size_t e = 0; e < 3; e++)
-				for (size_t f2 = 0; f2 < 3; f2++)
-				for (size_t g2 = 0; g2 < 3; g2++) {
-					struct match_tuning tu = match_default_tuning;
-					tu.q_exp = qe[a];
-					tu.bag_weight = bw[b];
-					tu.unknown_frac = uf[c];
-					tu.common_weight = 0.5;
-					tu.body_weight = cw[d];
-					tu.unknown_other_frac = ucf[e];
-					tu.stop_weight = stw[g2];
-					tu.unknown_exp = cmw[f2];
-					struct problems p2 = {0};
-					match_free(k->match);
-					k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
-							       dict, &tu, &p2, NULL);
-					problems_free(&p2);
-					struct match_params mp = {0, 0};
-					for (size_t i = 0; i < n; i++) {
-						struct answer an;
-						answer_question(k, &ac, &mp, rows[i].q, strlen(rows[i].q), &an);
-						got[i] = an.mr.ncand ? an.mr.cand[0].intent : -1;
-						sc[i] = an.mr.score;
-						sc2[i] = an.mr.ncand > 1 ? an.mr.cand[1].score : 0;
-						answer_free(&an);
-					}
-					for (size_t t = 0; t < 8; t++)
-						for (size_t g = 0; g < 2; g++) {
-							size_t in = 0, ok = 0, oo = 0, ook = 0;
-							for (size_t i = 0; i < n; i++) {
-								int dec = sc[i] >= th[t] && sc[i] - sc2[i] >= mg[g] ? got[i] : -1;
-								if (rows[i].want >= 0) {
-									in++;
-									ok += dec == rows[i].want;
-								} else {
-									oo++;
-									ook += dec < 0;
+					for (size_t e = 0; e < 3; e++)
+						for (size_t f2 = 0; f2 < 3; f2++)
+							for (size_t g2 = 0; g2 < 3; g2++) {
+								struct match_tuning tu =
+								    match_default_tuning;
+								tu.q_exp = qe[a];
+								tu.bag_weight = bw[b];
+								tu.unknown_frac = uf[c];
+								tu.common_weight = 0.5;
+								tu.body_weight = cw[d];
+								tu.unknown_other_frac = ucf[e];
+								tu.stop_weight = stw[g2];
+								tu.unknown_exp = cmw[f2];
+								struct problems p2 = {0};
+								match_free(k->match);
+								k->match = match_build(
+								    ac.text, k->entries,
+								    k->nentries, &k->syns, dict,
+								    &tu, &p2, NULL);
+								problems_free(&p2);
+								struct match_params mp = {0, 0};
+								for (size_t i = 0; i < n; i++) {
+									struct answer an;
+									answer_question(
+									    k, &ac, &mp, rows[i].q,
+									    strlen(rows[i].q), &an);
+									got[i] = an.mr.ncand
+										     ? an.mr.cand[0]
+											   .intent
+										     : -1;
+									sc[i] = an.mr.score;
+									sc2[i] = an.mr.ncand > 1
+										     ? an.mr.cand[1]
+											   .score
+										     : 0;
+									answer_free(&an);
 								}
+								for (size_t t = 0; t < 8; t++)
+									for (size_t g = 0; g < 2;
+									     g++) {
+										size_t in = 0,
+										       ok = 0,
+										       oo = 0,
+										       ook = 0;
+										for (size_t i = 0;
+										     i < n; i++) {
+											int dec =
+											    sc[i] >= th[t] &&
+												    sc[i] - sc2[i] >=
+													mg[g]
+												? got[i]
+												: -1;
+											if (rows[i]
+												.want >=
+											    0) {
+												in++;
+												ok +=
+												    dec ==
+												    rows[i]
+													.want;
+											} else {
+												oo++;
+												ook +=
+												    dec <
+												    0;
+											}
+										}
+										double
+										    acc =
+											(double)ok /
+											(double)in,
+										    oos =
+											(double)
+											    ook /
+											(double)oo;
+										double v =
+										    (acc < oos
+											 ? acc
+											 : oos) *
+											10 +
+										    acc + oos;
+										if (v > best) {
+											best = v;
+											printf(
+											    "q_exp="
+											    "%.2f "
+											    "bag=%."
+											    "2f "
+											    "unk=%."
+											    "2f "
+											    "body=%"
+											    ".2f "
+											    "other="
+											    "%.2f "
+											    "uexp=%"
+											    ".2f "
+											    "stop=%"
+											    ".2f "
+											    "th=%."
+											    "2f "
+											    "margin"
+											    "=%.2f:"
+											    " acc "
+											    "%.3f "
+											    "oos "
+											    "%."
+											    "3f\n",
+											    qe[a],
+											    bw[b],
+											    uf[c],
+											    cw[d],
+											    ucf[e],
+											    cmw[f2],
+											    stw[g2],
+											    th[t],
+											    mg[g],
+											    acc,
+											    oos);
+										}
+									}
 							}
-							double acc = (double)ok / (double)in, oos = (double)ook / (double)oo;
-							double v = (acc < oos ? acc : oos) * 10 + acc + oos;
-							if (v > best) {
-								best = v;
-								printf("q_exp=%.2f bag=%.2f unk=%.2f body=%.2f other=%.2f uexp=%.2f stop=%.2f th=%.2f margin=%.2f: acc %.3f oos %.3f\n",
-								       qe[a], bw[b], uf[c], cw[d], ucf[e], cmw[f2], stw[g2], th[t], mg[g], acc, oos);
-							}
-						}
-				}
 	return 0;
 }

@@ -6,9 +6,9 @@
 #include <string.h>
 
 static const struct adapter_ops *const registry[] = {
-	&adapter_console,
-	&adapter_discord,
-	NULL,
+    &adapter_console,
+    &adapter_discord,
+    NULL,
 };
 
 const struct adapter_ops *

@@ -18,8 +18,9 @@ console_run(struct bot *b)
 {
 	int tty = isatty(STDIN_FILENO);
 	if (tty)
-		printf("massagebot %s: ask me about massage for back pain (type quit to leave).\n\n",
-		       MB_VERSION);
+		printf(
+		    "massagebot %s: ask me about massage for back pain (type quit to leave).\n\n",
+		    MB_VERSION);
 	struct linein in = LINEIN_INIT(STDIN_FILENO);
 	bot_ready(b);
 	while (!bot_stop_requested) {

@@ -44,7 +44,7 @@
 #define CLOSE_GRACE_MS 2000 /* close handshake on the way out */
 #define ANSWER_BUDGET_MS 20 /* answering time per loop turn */
 #define TICK_MS 1000
-#define TRIM_AFTER_JOBS 256 /* a backlog this long drained: give its pages back */
+#define TRIM_AFTER_JOBS 256      /* a backlog this long drained: give its pages back */
 #define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
 #define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
 
@@ -315,7 +315,7 @@ connect_gateway(struct discord *d, uint64_t now)
 		return;
 	}
 	log_info("gateway: connecting to %s://%s:%d (%s)", u.tls ? "wss" : "ws", u.host, u.port,
-	         resume ? "resume" : "new session");
+		 resume ? "resume" : "new session");
 	d->via_resume_url = url == d->resume_url;
 	ws_connect(d->ws, u.tls, u.host, u.port, u.path);
 	d->st = GW_CONNECTING;
@@ -333,7 +333,7 @@ connect_failed(struct discord *d)
 			log_warn("gateway: resume url unreachable; using the main gateway url");
 	} else if (++d->main_failures >= MAIN_URL_FAILURES) {
 		log_warn("gateway: %s unreachable; asking Discord for the gateway url again",
-		         d->gateway_url ? d->gateway_url : "gateway");
+			 d->gateway_url ? d->gateway_url : "gateway");
 		d->main_failures = 0;
 		free(d->gateway_url);
 		d->gateway_url = NULL;
@@ -354,13 +354,13 @@ on_gateway_bot(struct discord *d, struct http_req *r, uint64_t now)
 		struct dp_gateway g;
 		char why[160];
 		if (dp_parse_gateway_bot(r->resp.s ? r->resp.s : "", r->resp.len, &g, why,
-		                         sizeof why) == 0) {
+					 sizeof why) == 0) {
 			free(d->gateway_url);
 			d->gateway_url = g.url;
 			d->gw_attempts = 0;
 			if (g.remaining == 0 && g.reset_after_ms > 0) {
 				log_warn("gateway: session start limit reached; waiting %ld s",
-				         (g.reset_after_ms + 999) / 1000);
+					 (g.reset_after_ms + 999) / 1000);
 				d->st = GW_WAIT;
 				d->reconnect_at = now + (uint64_t)g.reset_after_ms;
 				return;
@@ -400,7 +400,7 @@ on_hello(struct discord *d, const struct dp_event *ev, uint64_t now)
 	if (d->session_id) {
 		gw_send(d, DP_OP_RESUME, dp_resume_json(d->token, d->session_id, d->seq));
 		log_info("gateway: HELLO (heartbeat %u ms); resuming at seq %lld", d->hb_ms,
-		         d->seq);
+			 d->seq);
 	} else {
 		gw_send(d, DP_OP_IDENTIFY, dp_identify_json(d->token, DP_INTENTS));
 		d->last_identify_at = now;
@@ -461,7 +461,7 @@ on_message(struct discord *d, const struct dp_message *m)
 	}
 	if (d->stopping) {
 		log_warn("shutting down: message %s in channel %s not answered", m->id,
-		         m->channel_id);
+			 m->channel_id);
 		return;
 	}
 	struct question *q = xcalloc(1, sizeof *q);
@@ -532,7 +532,7 @@ answer_some(struct discord *d)
 			d->qs_tail = NULL;
 		char *reply = bot_answer(d->b, q->text, q->len);
 		log_debug("message %s in channel %s answered (%zu bytes)", q->id, q->channel_id,
-		          strlen(reply));
+			  strlen(reply));
 		enqueue_reply(d, q, reply);
 		free(reply);
 		free(q->text);
@@ -568,7 +568,7 @@ pop_job(struct discord *d, struct chan *c, int failed)
 		c->tail = NULL;
 	if (dropped)
 		log_error("message %s: %zu more part%s of the reply not sent", j->msg_id, dropped,
-		          dropped == 1 ? "" : "s");
+			  dropped == 1 ? "" : "s");
 	job_free(d, j);
 }
 
@@ -615,12 +615,12 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 	if (rl.has_remaining && rl.remaining == 0 && rl.reset_after >= 0) {
 		c->blocked_until = now + (uint64_t)(rl.reset_after * 1000.0);
 		log_debug("channel %s: rate-limit bucket %s empty for %.3f s", c->id, rl.bucket,
-		          rl.reset_after);
+			  rl.reset_after);
 	}
 	char body[200];
 	if (r->status >= 200 && r->status < 300) {
 		log_debug("replied to message %s (part %u/%u) in %.3f s", j->msg_id, j->chunk + 1,
-		          j->nchunks, r->secs);
+			  j->nchunks, r->secs);
 		pop_job(d, c, 0);
 		return;
 	}
@@ -637,12 +637,12 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 			c->blocked_until = until;
 		if (++j->limited <= REST_MAX_429) {
 			log_warn("rate limited%s on channel %s; retrying message %s in %.3f s",
-			         global ? " (global)" : "", c->id, j->msg_id, ra);
+				 global ? " (global)" : "", c->id, j->msg_id, ra);
 			return;
 		}
 		log_error("reply to message %s in channel %s failed: still rate limited after %d "
-		          "tries; the question went unanswered",
-		          j->msg_id, c->id, REST_MAX_429);
+			  "tries; the question went unanswered",
+			  j->msg_id, c->id, REST_MAX_429);
 		pop_job(d, c, 1);
 		return;
 	}
@@ -651,34 +651,34 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 			unsigned delay = dp_backoff_ms(j->attempts - 1, rnd(d)) / 2;
 			if (r->status)
 				log_warn("reply to message %s: HTTP %ld; retry %u in %.1f s",
-				         j->msg_id, r->status, j->attempts, delay / 1000.0);
+					 j->msg_id, r->status, j->attempts, delay / 1000.0);
 			else
 				log_warn("reply to message %s: %s; retry %u in %.1f s", j->msg_id,
-				         r->err, j->attempts, delay / 1000.0);
+					 r->err, j->attempts, delay / 1000.0);
 			j->not_before = now + delay;
 			return;
 		}
 		log_error("reply to message %s in channel %s failed after %d tries (%s); the "
-		          "question went unanswered",
-		          j->msg_id, c->id, REST_MAX_ATTEMPTS,
-		          r->status ? "server errors" : r->err);
+			  "question went unanswered",
+			  j->msg_id, c->id, REST_MAX_ATTEMPTS,
+			  r->status ? "server errors" : r->err);
 		pop_job(d, c, 1);
 		return;
 	}
 	excerpt(&r->resp, body, sizeof body);
 	if (r->status == 401)
 		log_error("reply to message %s in channel %s refused: HTTP 401, the token was "
-		          "rejected (check DISCORD_TOKEN); the question went unanswered",
-		          j->msg_id, c->id);
+			  "rejected (check DISCORD_TOKEN); the question went unanswered",
+			  j->msg_id, c->id);
 	else if (r->status == 403)
 		log_error("reply to message %s in channel %s refused: HTTP 403, the bot may not "
-		          "post there (check its permissions: View Channel, Send Messages, Read "
-		          "Message History); the question went unanswered: %s",
-		          j->msg_id, c->id, body);
+			  "post there (check its permissions: View Channel, Send Messages, Read "
+			  "Message History); the question went unanswered: %s",
+			  j->msg_id, c->id, body);
 	else
 		log_error("reply to message %s in channel %s failed: HTTP %ld: %s; the question "
-		          "went unanswered",
-		          j->msg_id, c->id, r->status, body);
+			  "went unanswered",
+			  j->msg_id, c->id, r->status, body);
 	pop_job(d, c, 1);
 }
 
@@ -716,10 +716,10 @@ on_close(struct discord *d, const struct ws_event *ev, uint64_t now)
 		log_warn("gateway: connection failed: %s", ev->reason);
 	else if (rule->our_bug)
 		log_error("gateway closed the connection: %d %s (%s)", ev->code, rule->message,
-		          ev->reason);
+			  ev->reason);
 	else
 		log_warn("gateway closed the connection: %d %s%s%s", ev->code, rule->message,
-		         ev->reason[0] ? ": " : "", ev->reason);
+			 ev->reason[0] ? ": " : "", ev->reason);
 	if (d->stopping) {
 		d->st = GW_WAIT;
 		d->hb_next = 0;
@@ -840,7 +840,7 @@ run_timers(struct discord *d, uint64_t now)
 	if ((d->st == GW_CONNECTING || d->st == GW_HANDSHAKE) && d->state_deadline &&
 	    now >= d->state_deadline) {
 		log_warn("gateway: no %s in time; reconnecting",
-		         d->st == GW_CONNECTING ? "HELLO" : "READY");
+			 d->st == GW_CONNECTING ? "HELLO" : "READY");
 		if (d->st == GW_CONNECTING)
 			connect_failed(d);
 		d->state_deadline = 0;
@@ -851,7 +851,7 @@ run_timers(struct discord *d, uint64_t now)
 		 * the connection is a zombie (a younger one answered an op 1) */
 		if (d->hb_unacked_at && now - d->hb_unacked_at >= d->hb_ms / 2) {
 			log_warn("gateway: no heartbeat ACK; the connection is a zombie; "
-			         "reconnecting to resume");
+				 "reconnecting to resume");
 			drop_connection(d, now, 4000, "zombie", 0);
 		} else {
 			if (d->hb_unacked_at == 0)
@@ -866,7 +866,7 @@ log_unsent(struct discord *d)
 {
 	for (struct question *q = d->qs; q; q = q->next)
 		log_warn("shutting down: message %s in channel %s not answered", q->id,
-		         q->channel_id);
+			 q->channel_id);
 	for (struct chan *c = d->chans; c; c = c->next) {
 		const char *last = "";
 		for (struct job *j = c->head; j; j = j->next) {
@@ -922,7 +922,7 @@ stop_step(struct discord *d, uint64_t now)
 			ws_close(d->ws, 1000, "shutting down");
 		if (d->exit_code == EXIT_OK)
 			log_info("stopping: %zu reply message%s still to send", d->njobs,
-			         d->njobs == 1 ? "" : "s");
+				 d->njobs == 1 ? "" : "s");
 	}
 	if (!d->closing) {
 		if ((d->njobs > 0 || d->qs) && now < d->stop_at)
@@ -1008,8 +1008,8 @@ discord_run(struct bot *b)
 				if (c->head == NULL || c->head->inflight)
 					continue;
 				uint64_t t = c->head->not_before > c->blocked_until
-				                 ? c->head->not_before
-				                 : c->blocked_until;
+						 ? c->head->not_before
+						 : c->blocked_until;
 				next = min_deadline(next, t > now ? t : now);
 			}
 		}

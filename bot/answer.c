@@ -3,10 +3,11 @@
  */
 #include "answer.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "strbuf.h"
 #include "utf8.h"
@@ -35,8 +36,8 @@ answer_ctx_free(struct answer_ctx *c)
 /*
  * Match the whole message; when that falls back and the message has several
  * sentences, each sentence on its own ("Good afternoon. Is massage
- * recommended for ...?"): the best scoring reading wins.  Candidate word positions are mapped back to the
- * whole message.
+ * recommended for ...?"): the best scoring reading wins.  Candidate word positions are mapped back
+ * to the whole message.
  */
 static void
 match_sentences(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
@@ -57,7 +58,8 @@ match_sentences(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		if (r.score > out->score + 1e-9) {
 			for (size_t i = 0; i < r.ncand; i++)
 				for (size_t t = 0; t < r.cand[i].nterms; t++)
-					r.cand[i].terms[t] = (unsigned short)(r.cand[i].terms[t] + s0);
+					r.cand[i].terms[t] =
+					    (unsigned short)(r.cand[i].terms[t] + s0);
 			*out = r;
 		}
 		s0 = s1;
@@ -146,8 +148,9 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 		json_object_set_new(o, "candidates", cands);
 		json_t *trig = json_object();
 		for (size_t i = 0; i < a->nhits; i++)
-			json_object_set_new(trig, k->rules[a->hits[i].rule].id.s,
-					    json_stringn(a->question + a->hits[i].off, a->hits[i].len));
+			json_object_set_new(
+			    trig, k->rules[a->hits[i].rule].id.s,
+			    json_stringn(a->question + a->hits[i].off, a->hits[i].len));
 		json_object_set_new(o, "triggers", trig);
 		if (a->readings)
 			json_object_set_new(o, "read_as", json_string(a->readings));

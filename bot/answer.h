@@ -25,13 +25,13 @@ struct answer_ctx {
 };
 
 struct answer {
-	char *question;          /* repaired, cut; owned */
+	char *question; /* repaired, cut; owned */
 	int truncated;
 	struct match_result mr;
-	const char *intent_id;   /* borrowed from the knowledge, NULL on fallback */
+	const char *intent_id; /* borrowed from the knowledge, NULL on fallback */
 	struct safety_hit hits[REPLY_MAX_RULES];
 	size_t nhits;
-	struct reply reply;      /* reply.text owned */
+	struct reply reply; /* reply.text owned */
 	/* candidates' matched words, as spans of question */
 	uint32_t term_off[MATCH_TOP][MATCH_TERMS_MAX], term_len[MATCH_TOP][MATCH_TERMS_MAX];
 	/* how words were read (typo fixes), for --explain: "tisue->tissue" */
@@ -42,9 +42,8 @@ struct answer {
 int answer_ctx_init(struct answer_ctx *c);
 void answer_ctx_free(struct answer_ctx *c);
 
-void answer_question(const struct knowledge *k, struct answer_ctx *c,
-		     const struct match_params *p, const char *text, size_t len,
-		     struct answer *out);
+void answer_question(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
+		     const char *text, size_t len, struct answer *out);
 void answer_free(struct answer *a);
 
 /* One-line JSON as specified for `ask --json`; caller frees. */

@@ -3,22 +3,22 @@
  */
 #include "bot.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <malloc.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
-
-#include <dirent.h>
-#include <malloc.h>
-#include <errno.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "kb.h"
 #include "log.h"
@@ -168,8 +168,8 @@ relevant_name(const char *name)
 static void
 add_watches(int fd, const char *dir, int depth)
 {
-	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-			      IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
+			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 	if (inotify_add_watch(fd, dir, mask) < 0) {
 		log_warn("knowledge watcher: cannot watch %s: %s (SIGHUP still reloads)", dir,
 			 strerror(errno));
@@ -250,11 +250,13 @@ watch_main(void *arg)
 			ssize_t len;
 			while ((len = read(ifd, buf, sizeof buf)) > 0) {
 				for (char *q = buf; q < buf + len;) {
-					struct inotify_event *ev = (struct inotify_event *)(void *)q;
+					struct inotify_event *ev =
+					    (struct inotify_event *)(void *)q;
 					q += sizeof *ev + ev->len;
 					if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED |
 							IN_Q_OVERFLOW) ||
-					    ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))))
+					    ((ev->mask & IN_ISDIR) &&
+					     (ev->mask & (IN_CREATE | IN_MOVED_TO))))
 						rewatch = 1;
 					if (rewatch || (ev->mask & IN_ISDIR) ||
 					    relevant_name(ev->len ? ev->name : "")) {

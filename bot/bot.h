@@ -20,11 +20,11 @@
 
 struct bot {
 	const struct config *cfg;
-	struct knowledge *kb;   /* current version; replaced whole on reload */
-	struct wordset *dict;      /* English word list for the matcher, or NULL */
+	struct knowledge *kb; /* current version; replaced whole on reload */
+	struct wordset *dict; /* English word list for the matcher, or NULL */
 	struct answer_ctx ac;
 	struct match_params mp;
-	unsigned long answered; /* questions answered since start */
+	unsigned long answered;  /* questions answered since start */
 	void (*wake)(void *arg); /* set by the adapter: wakes its loop (thread-safe) */
 	void *wake_arg;
 	int ready_sent;
@@ -32,10 +32,10 @@ struct bot {
 	/* knowledge watcher thread: rebuilds off to the side, hands over */
 	pthread_t watcher;
 	int watching;
-	int watch_efd;               /* eventfd: reload now / stop */
-	int watch_ifd;               /* inotify, owned by the watcher once started */
+	int watch_efd; /* eventfd: reload now / stop */
+	int watch_ifd; /* inotify, owned by the watcher once started */
 	pthread_mutex_t lock;
-	struct knowledge *pending;   /* a new good version, not yet in use */
+	struct knowledge *pending;     /* a new good version, not yet in use */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
 };
 

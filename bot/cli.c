@@ -12,15 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "adapter.h"
 #include "answer.h"
-#include "report.h"
-#include <jansson.h>
 #include "config.h"
 #include "hmap.h"
 #include "kb.h"
 #include "linein.h"
 #include "log.h"
+#include "report.h"
 #include "strbuf.h"
 #include "xmem.h"
 
@@ -36,20 +37,20 @@ struct app {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: massagebot <command> [options]\n"
-		"\n"
-		"commands:\n"
-		"  run                      start the bot on the configured platform\n"
-		"  chat                     talk to the bot in this terminal (quit or Ctrl-D ends)\n"
-		"  ask [--json] [--explain] [QUESTION...]\n"
-		"                           answer each argument, or each line of standard input\n"
-		"  check [DIR]              validate the knowledge folder (default KNOWLEDGE_DIR)\n"
-		"  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
-		"                           score the matcher on 'question<TAB>expected-id' lines\n"
-		"  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
-		"\n"
-		"options: --help, --version\n\n");
+	fprintf(
+	    f, "usage: massagebot <command> [options]\n"
+	       "\n"
+	       "commands:\n"
+	       "  run                      start the bot on the configured platform\n"
+	       "  chat                     talk to the bot in this terminal (quit or Ctrl-D ends)\n"
+	       "  ask [--json] [--explain] [QUESTION...]\n"
+	       "                           answer each argument, or each line of standard input\n"
+	       "  check [DIR]              validate the knowledge folder (default KNOWLEDGE_DIR)\n"
+	       "  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
+	       "                           score the matcher on 'question<TAB>expected-id' lines\n"
+	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
+	       "\n"
+	       "options: --help, --version\n\n");
 	if (f == stdout)
 		config_print_help();
 }
@@ -135,8 +136,9 @@ app_load(struct app *a, int strict_rules)
 	}
 	if (pr.n) {
 		problems_sort(&pr);
-		fprintf(stderr, "massagebot: the knowledge in %s has %zu problem%s; fix them "
-				"(massagebot check) and start again:\n",
+		fprintf(stderr,
+			"massagebot: the knowledge in %s has %zu problem%s; fix them "
+			"(massagebot check) and start again:\n",
 			dir, pr.n, pr.n == 1 ? "" : "s");
 		print_problems(stderr, &pr, 20);
 		problems_free(&pr);
@@ -151,7 +153,8 @@ app_load(struct app *a, int strict_rules)
 				dir, a->b.kb->missing);
 			return EXIT_CONFIG;
 		}
-		fprintf(stderr, "massagebot: warning: required safety rules missing in %s/safety: %s\n",
+		fprintf(stderr,
+			"massagebot: warning: required safety rules missing in %s/safety: %s\n",
 			dir, a->b.kb->missing);
 	}
 	return -1;
@@ -331,7 +334,8 @@ cmd_eval(int argc, char **argv)
 		}
 	}
 	if (file == NULL) {
-		fprintf(stderr, "usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n");
+		fprintf(stderr,
+			"usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n");
 		return EXIT_CONFIG;
 	}
 	FILE *f = fopen(file, "r");
@@ -540,7 +544,8 @@ cmd_report(int argc, char **argv)
 		if (c[k].count > 4)
 			printf("        ... and %zu more\n", c[k].count - 4);
 		if (c[k].closest)
-			printf("      closest answer: %s (best score %.2f): add these phrasings to its "
+			printf("      closest answer: %s (best score %.2f): add these phrasings to "
+			       "its "
 			       "questions if it fits, or write a new answer\n",
 			       c[k].closest, c[k].closest_score);
 		else
@@ -577,7 +582,8 @@ serve(const char *platform, int argc)
 		const char *name = platform ? cfg_get(&a.cfg, CFG_BOT_PLATFORM) : "console";
 		ad = adapter_find(name);
 		if (ad == NULL) {
-			fprintf(stderr, "massagebot: BOT_PLATFORM (from %s) '%s' is not available\n",
+			fprintf(stderr,
+				"massagebot: BOT_PLATFORM (from %s) '%s' is not available\n",
 				a.cfg.origin[CFG_BOT_PLATFORM], name);
 			rc = EXIT_CONFIG;
 		}
@@ -624,20 +630,20 @@ cli_main(int argc, char **argv)
 		int (*fn)(int, char **);
 		const char *usage;
 	} cmds[] = {
-		{"run", cmd_run, "massagebot run: start the bot on BOT_PLATFORM (console or discord)"},
-		{"chat", cmd_chat, "massagebot chat: talk to the bot here; quit or Ctrl-D ends"},
-		{"ask", cmd_ask,
-		 "massagebot ask [--json] [--explain] [QUESTION...]: answer each argument, or each "
-		 "line of standard input; --json prints one JSON object per question"},
-		{"check", cmd_check,
-		 "massagebot check [DIR]: validate answers, safety rules and synonyms; prints "
-		 "file:line:col: message for each problem; exit 1 if any"},
-		{"report", cmd_report,
-		 "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
-		 "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
-		{"eval", cmd_eval,
-		 "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]: per-intent precision "
-		 "and recall, confusions, totals; exit 1 below a minimum"},
+	    {"run", cmd_run, "massagebot run: start the bot on BOT_PLATFORM (console or discord)"},
+	    {"chat", cmd_chat, "massagebot chat: talk to the bot here; quit or Ctrl-D ends"},
+	    {"ask", cmd_ask,
+	     "massagebot ask [--json] [--explain] [QUESTION...]: answer each argument, or each "
+	     "line of standard input; --json prints one JSON object per question"},
+	    {"check", cmd_check,
+	     "massagebot check [DIR]: validate answers, safety rules and synonyms; prints "
+	     "file:line:col: message for each problem; exit 1 if any"},
+	    {"report", cmd_report,
+	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
+	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
+	    {"eval", cmd_eval,
+	     "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]: per-intent precision "
+	     "and recall, confusions, totals; exit 1 below a minimum"},
 	};
 	if (argc < 2) {
 		usage(stderr);

@@ -56,7 +56,8 @@ config_load(struct config *c, const char *dotenv, char **cause)
 			struct env_list l = {0};
 			struct problems pr = {0};
 			if (cfg_parse_dotenv(dotenv, buf, len, &l, &pr) < 0) {
-				*cause = xasprintf("%s:%u: %s", pr.v[0].file, pr.v[0].line, pr.v[0].msg);
+				*cause =
+				    xasprintf("%s:%u: %s", pr.v[0].file, pr.v[0].line, pr.v[0].msg);
 				problems_free(&pr);
 				env_list_free(&l);
 				free(buf);
@@ -65,8 +66,8 @@ config_load(struct config *c, const char *dotenv, char **cause)
 			for (size_t i = 0; i < l.n; i++) {
 				int id = cfg_find(l.v[i].key);
 				if (id < 0) {
-					log_warn("%s:%u: unknown variable %s (ignored)", dotenv, l.v[i].line,
-						 l.v[i].key);
+					log_warn("%s:%u: unknown variable %s (ignored)", dotenv,
+						 l.v[i].line, l.v[i].key);
 					continue;
 				}
 				if (c->val[id] || l.v[i].value[0] == '\0')
@@ -86,7 +87,8 @@ config_load(struct config *c, const char *dotenv, char **cause)
 			snprintf(c->origin[i], sizeof c->origin[i], "default");
 		}
 	if (c->val[CFG_BOT_PLATFORM] == NULL) {
-		c->val[CFG_BOT_PLATFORM] = xstrdup(c->val[CFG_DISCORD_TOKEN] ? "discord" : "console");
+		c->val[CFG_BOT_PLATFORM] =
+		    xstrdup(c->val[CFG_DISCORD_TOKEN] ? "discord" : "console");
 		snprintf(c->origin[CFG_BOT_PLATFORM], sizeof c->origin[0], "default");
 	}
 	const char *state = getenv("STATE_DIRECTORY");
@@ -135,5 +137,6 @@ config_print_help(void)
 	printf("Environment (or .env in the working directory):\n");
 	for (int i = 0; i < CFG_COUNT; i++)
 		printf("  %-18s %s%s%s\n", cfg_vars[i].name, cfg_vars[i].help,
-		       cfg_vars[i].dflt ? "; default " : "", cfg_vars[i].dflt ? cfg_vars[i].dflt : "");
+		       cfg_vars[i].dflt ? "; default " : "",
+		       cfg_vars[i].dflt ? cfg_vars[i].dflt : "");
 }

@@ -30,12 +30,14 @@ check_token(const char *v, char *err, size_t n)
 {
 	for (const char *p = v; *p; p++)
 		if (isspace((unsigned char)*p) || !isprint((unsigned char)*p)) {
-			snprintf(err, n, "contains spaces or control characters (copy the token again)");
+			snprintf(err, n,
+				 "contains spaces or control characters (copy the token again)");
 			return -1;
 		}
 	if (strncmp(v, "Bot ", 4) == 0 || strlen(v) < 20) {
-		snprintf(err, n, "does not look like a bot token (expected the long token from the "
-				 "developer portal, without 'Bot ')");
+		snprintf(err, n,
+			 "does not look like a bot token (expected the long token from the "
+			 "developer portal, without 'Bot ')");
 		return -1;
 	}
 	return 0;
@@ -67,8 +69,10 @@ check_channels(const char *v, char *err, size_t n)
 		while (*p == ' ')
 			p++;
 		if (digits < 1 || digits > 20 || (*p && *p != ',')) {
-			snprintf(err, n, "must be comma-separated channel ids (digits), problem near '%.20s'",
-				 s);
+			snprintf(
+			    err, n,
+			    "must be comma-separated channel ids (digits), problem near '%.20s'",
+			    s);
 			return -1;
 		}
 		if (*p == ',')
@@ -109,33 +113,34 @@ check_unit(const char *v, char *err, size_t n)
 }
 
 const struct cfg_var cfg_vars[CFG_COUNT] = {
-	[CFG_BOT_PLATFORM] = {"BOT_PLATFORM", NULL,
-			      "discord or console; unset: discord if DISCORD_TOKEN is set, else console",
-			      check_platform, 0},
-	[CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
-			       "bot token from the Discord developer portal (secret, never logged)",
-			       check_token, 1},
-	[CFG_DISCORD_API_BASE] = {"DISCORD_API_BASE", "https://discord.com/api/v10",
-				  "Discord REST base URL (tests point it at a local fake)", check_url,
-				  0},
-	[CFG_DISCORD_CHANNELS] = {"DISCORD_CHANNELS", NULL,
-				  "comma-separated channel ids where every message is a question",
-				  check_channels, 0},
-	[CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
-			       "folder with the answers, safety/ rules and synonyms.txt",
-			       check_nonempty, 0},
-	[CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
-	[CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,
-				"JSON-lines log of questions the bot could not answer (run only); "
-				"default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",
-				check_nonempty, 0},
-	[CFG_MATCH_THRESHOLD] = {"MATCH_THRESHOLD", STR(MATCH_DEFAULT_THRESHOLD),
-				 "minimum confidence (0-1) to answer; below it the bot falls back",
-				 check_unit, 0},
-	[CFG_MATCH_MARGIN] = {"MATCH_MARGIN", STR(MATCH_DEFAULT_MARGIN),
-			      "minimum lead of the best answer over the next (0-1); closer "
-			      "means the bot asks to clarify",
-			      check_unit, 0},
+    [CFG_BOT_PLATFORM] =
+	{"BOT_PLATFORM", NULL,
+	 "discord or console; unset: discord if DISCORD_TOKEN is set, else console", check_platform,
+	 0},
+    [CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
+			   "bot token from the Discord developer portal (secret, never logged)",
+			   check_token, 1},
+    [CFG_DISCORD_API_BASE] = {"DISCORD_API_BASE", "https://discord.com/api/v10",
+			      "Discord REST base URL (tests point it at a local fake)", check_url,
+			      0},
+    [CFG_DISCORD_CHANNELS] = {"DISCORD_CHANNELS", NULL,
+			      "comma-separated channel ids where every message is a question",
+			      check_channels, 0},
+    [CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
+			   "folder with the answers, safety/ rules and synonyms.txt",
+			   check_nonempty, 0},
+    [CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
+    [CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,
+			    "JSON-lines log of questions the bot could not answer (run only); "
+			    "default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",
+			    check_nonempty, 0},
+    [CFG_MATCH_THRESHOLD] = {"MATCH_THRESHOLD", STR(MATCH_DEFAULT_THRESHOLD),
+			     "minimum confidence (0-1) to answer; below it the bot falls back",
+			     check_unit, 0},
+    [CFG_MATCH_MARGIN] = {"MATCH_MARGIN", STR(MATCH_DEFAULT_MARGIN),
+			  "minimum lead of the best answer over the next (0-1); closer "
+			  "means the bot asks to clarify",
+			  check_unit, 0},
 };
 
 int

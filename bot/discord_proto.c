@@ -6,12 +6,13 @@
 #include "discord_proto.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <jansson.h>
 
 #include "strbuf.h"
 #include "xmem.h"
@@ -60,7 +61,7 @@ get_id(json_t *obj, const char *key, char out[DP_ID_MAX], char *why, size_t n, c
 /* Like get_id, but absent or null leaves out empty. */
 static int
 get_opt_id(json_t *obj, const char *key, char out[DP_ID_MAX], char *why, size_t n,
-           const char *where)
+	   const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 	out[0] = '\0';
@@ -103,7 +104,7 @@ parse_message(json_t *d, struct dp_message *m, char *why, size_t n)
 	size_t clen = json_string_length(content);
 	if (clen > DP_CONTENT_MAX)
 		return fail(why, n, "%s: 'content' is too long (%zu bytes, limit %d)", w, clen,
-		            DP_CONTENT_MAX);
+			    DP_CONTENT_MAX);
 	json_t *mentions = json_object_get(d, "mentions");
 	if (!json_is_array(mentions))
 		return fail(why, n, "%s: 'mentions' is missing or not an array", w);
@@ -189,7 +190,7 @@ parse_body(json_t *root, struct dp_event *ev, char *why, size_t n)
 		if (!json_is_integer(hb) || json_integer_value(hb) < (json_int_t)HEARTBEAT_MIN_MS ||
 		    json_integer_value(hb) > (json_int_t)HEARTBEAT_MAX_MS)
 			return fail(why, n,
-			            "HELLO: 'heartbeat_interval' is missing or out of range");
+				    "HELLO: 'heartbeat_interval' is missing or out of range");
 		ev->kind = DP_EV_HELLO;
 		ev->heartbeat_ms = (unsigned)json_integer_value(hb);
 		return 0;
@@ -257,23 +258,23 @@ char *
 dp_identify_json(const char *token, unsigned intents)
 {
 	return dump(json_pack("{s:i, s:{s:s, s:I, s:{s:s, s:s, s:s}}}", "op", DP_OP_IDENTIFY, "d",
-	                      "token", token, "intents", (json_int_t)intents, "properties", "os",
-	                      "linux", "browser", "massagebot", "device", "massagebot"));
+			      "token", token, "intents", (json_int_t)intents, "properties", "os",
+			      "linux", "browser", "massagebot", "device", "massagebot"));
 }
 
 char *
 dp_resume_json(const char *token, const char *session_id, long long seq)
 {
 	return dump(json_pack("{s:i, s:{s:s, s:s, s:o}}", "op", DP_OP_RESUME, "d", "token", token,
-	                      "session_id", session_id, "seq",
-	                      seq >= 0 ? json_integer(seq) : json_null()));
+			      "session_id", session_id, "seq",
+			      seq >= 0 ? json_integer(seq) : json_null()));
 }
 
 char *
 dp_heartbeat_json(long long seq)
 {
 	return dump(json_pack("{s:i, s:o}", "op", DP_OP_HEARTBEAT, "d",
-	                      seq >= 0 ? json_integer(seq) : json_null()));
+			      seq >= 0 ? json_integer(seq) : json_null()));
 }
 
 /* ---- close codes -------------------------------------------------------- */
@@ -377,7 +378,7 @@ has_words(const char *s, size_t len)
 
 int
 dp_should_answer(const struct dp_message *m, const char *self_id, const char *channels,
-                 const char **why)
+		 const char **why)
 {
 	if (self_id && self_id[0] && strcmp(m->author_id, self_id) == 0) {
 		*why = "own message";

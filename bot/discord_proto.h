@@ -125,7 +125,7 @@ int dp_channel_listed(const char *list, const char *id);
  * static reason.
  */
 int dp_should_answer(const struct dp_message *m, const char *self_id, const char *channels,
-                     const char **why);
+		     const char **why);
 /*
  * The question text: content with the bot's own mentions removed and
  * whitespace trimmed; "help" when nothing is left.  New string, *len set.
@@ -167,7 +167,7 @@ struct dp_gateway {
 
 /* Parse the GET /gateway/bot body.  Returns 0 or -1 with why. */
 int dp_parse_gateway_bot(const char *buf, size_t len, struct dp_gateway *g, char *why,
-                         size_t whylen);
+			 size_t whylen);
 void dp_gateway_free(struct dp_gateway *g);
 
 struct dp_url {

@@ -11,14 +11,14 @@
 #include <stdint.h>
 
 struct hmap {
-	uint32_t *slots;   /* entry index + 1, 0 = empty */
-	size_t nslots;     /* power of two */
+	uint32_t *slots; /* entry index + 1, 0 = empty */
+	size_t nslots;   /* power of two */
 	struct hmap_ent {
 		uint64_t hash;
 		size_t key_off;
 		uint32_t key_len;
 		int val;
-	} *ents;
+	} * ents;
 	size_t n, cap;
 	char *arena;
 	size_t arena_len, arena_cap;

@@ -5,7 +5,6 @@
  */
 #include "http.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <curl/curl.h>
 
 #include "xmem.h"
 
@@ -159,7 +160,7 @@ perform(struct http *h, CURL *c, struct http_req *r)
 	} else {
 		r->status = 0;
 		snprintf(r->err, sizeof r->err, "%.100s%s%.140s", curl_easy_strerror(rc),
-		         errbuf[0] ? ": " : "", errbuf);
+			 errbuf[0] ? ": " : "", errbuf);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);

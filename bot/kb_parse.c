@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <yaml.h>
 
 #include "strbuf.h"
@@ -15,8 +16,8 @@
 #include "xmem.h"
 
 void
-problems_add(struct problems *pr, const char *file, unsigned line, unsigned col,
-	     const char *fmt, ...)
+problems_add(struct problems *pr, const char *file, unsigned line, unsigned col, const char *fmt,
+	     ...)
 {
 	pr->v = xgrow(pr->v, &pr->cap, pr->n + 1, sizeof *pr->v);
 	struct problem *p = &pr->v[pr->n++];
@@ -109,7 +110,8 @@ split_front_matter(const char *file, const char *buf, size_t len, struct fm *fm,
 				col++;
 			}
 		}
-		problems_add(pr, file, line, col, "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
+		problems_add(pr, file, line, col,
+			     "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
 			     (unsigned char)buf[bad]);
 		return -1;
 	}
@@ -123,12 +125,12 @@ split_front_matter(const char *file, const char *buf, size_t len, struct fm *fm,
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	const char *le = nl ? nl : end;
 	if (!is_fence(p, le)) {
-		problems_add(pr, file, 1, 1,
-			     "missing front matter: the first line must be '---'");
+		problems_add(pr, file, 1, 1, "missing front matter: the first line must be '---'");
 		return -1;
 	}
 	if (nl == NULL) {
-		problems_add(pr, file, 1, 1, "front matter is not closed: add a line '---' after it");
+		problems_add(pr, file, 1, 1,
+			     "front matter is not closed: add a line '---' after it");
 		return -1;
 	}
 	const char *y = nl + 1;
@@ -226,10 +228,10 @@ edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-#define YERR(c, line, ...)                                              \
-	do {                                                            \
-		problems_add((c)->pr, (c)->file, (line), 1, __VA_ARGS__); \
-		(c)->errors++;                                          \
+#define YERR(c, line, ...)                                                                         \
+	do {                                                                                       \
+		problems_add((c)->pr, (c)->file, (line), 1, __VA_ARGS__);                          \
+		(c)->errors++;                                                                     \
 	} while (0)
 
 static int
@@ -271,7 +273,8 @@ take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
 			char *e;
 			long x = strtol(s, &e, 10);
 			if (*s == '\0' || *e != '\0' || x < -1000000 || x > 1000000)
-				YERR(c, yline(v), "'%s' must be a whole number, not '%s'", f->name, s);
+				YERR(c, yline(v), "'%s' must be a whole number, not '%s'", f->name,
+				     s);
 			else
 				*out = (int)x;
 		} else {
@@ -302,12 +305,14 @@ take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
 		size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 		l->v = xcalloc(n ? n : 1, sizeof *l->v);
 		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *it = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+			yaml_node_t *it =
+			    yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
 			if (it == NULL)
 				continue;
 			if (it->type != YAML_SCALAR_NODE) {
 				YERR(c, yline(it),
-				     "an item of '%s' is not plain text; put it in quotes if it contains ': '",
+				     "an item of '%s' is not plain text; put it in quotes if it "
+				     "contains ': '",
 				     f->name);
 				l->bad = 1;
 				continue;
@@ -483,9 +488,8 @@ check_body(const char *file, struct fm *fm, char **out, unsigned *line, struct p
 /* Size check, front matter split and the field table: the part every file
  * kind shares.  -1 if there is no front matter to go on. */
 static int
-parse_front(const char *file, const char *buf, size_t len, const struct field *fields,
-	    size_t nf, void *rec, unsigned *key_lines, struct fm *fm, int *errors,
-	    struct problems *pr)
+parse_front(const char *file, const char *buf, size_t len, const struct field *fields, size_t nf,
+	    void *rec, unsigned *key_lines, struct fm *fm, int *errors, struct problems *pr)
 {
 	if (len > KB_FILE_MAX) {
 		problems_add(pr, file, 1, 1, "file is too large (%zu bytes, limit %d)", len,
@@ -504,13 +508,13 @@ kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *o
 	       struct problems *pr)
 {
 	static const struct field fields[] = {
-		{"id", F_STR, 1, OFF(struct kb_entry, id)},
-		{"title", F_STR, 1, OFF(struct kb_entry, title)},
-		{"questions", F_LIST, 1, OFF(struct kb_entry, questions)},
-		{"tags", F_LIST, 0, OFF(struct kb_entry, tags)},
-		{"related", F_LIST, 0, OFF(struct kb_entry, related)},
-		{"source", F_STR, 1, OFF(struct kb_entry, source)},
-		{"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
+	    {"id", F_STR, 1, OFF(struct kb_entry, id)},
+	    {"title", F_STR, 1, OFF(struct kb_entry, title)},
+	    {"questions", F_LIST, 1, OFF(struct kb_entry, questions)},
+	    {"tags", F_LIST, 0, OFF(struct kb_entry, tags)},
+	    {"related", F_LIST, 0, OFF(struct kb_entry, related)},
+	    {"source", F_STR, 1, OFF(struct kb_entry, source)},
+	    {"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
 	};
 	enum { NF = sizeof fields / sizeof fields[0] };
 	unsigned key_lines[NF] = {0};
@@ -553,11 +557,11 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 	      struct problems *pr)
 {
 	static const struct field fields[] = {
-		{"id", F_STR, 1, OFF(struct kb_rule, id)},
-		{"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
-		{"priority", F_INT, 1, OFF(struct kb_rule, priority)},
-		{"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
-		{"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
+	    {"id", F_STR, 1, OFF(struct kb_rule, id)},
+	    {"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
+	    {"priority", F_INT, 1, OFF(struct kb_rule, priority)},
+	    {"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
+	    {"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
 	};
 	enum { NF = sizeof fields / sizeof fields[0] };
 	unsigned key_lines[NF] = {0};
@@ -641,9 +645,10 @@ kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns 
 			tok = eq + 1;
 		}
 		if (g.n < 2 || bad_line) {
-			problems_add(pr, file, line, 1,
-				     g.n < 2 ? "expected 'term = term' (two or more terms joined by '=')"
-					     : "empty term: check for a doubled or trailing '='");
+			problems_add(
+			    pr, file, line, 1,
+			    g.n < 2 ? "expected 'term = term' (two or more terms joined by '=')"
+				    : "empty term: check for a doubled or trailing '='");
 			errors++;
 			for (size_t i = 0; i < g.n; i++)
 				free(g.terms[i].s);

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define KB_BODY_MAX 1500   /* Unicode code points per answer body */
+#define KB_BODY_MAX 1500 /* Unicode code points per answer body */
 #define KB_QUESTIONS_MIN 3
 #define KB_FILE_MAX (256 * 1024)
 
@@ -46,9 +46,9 @@ struct kb_entry {
 	char *file;
 	struct kb_str id, title, source, reviewed;
 	struct kb_list questions, tags, related;
-	char *body;          /* trimmed Markdown */
+	char *body; /* trimmed Markdown */
 	unsigned body_line;
-	int small_talk;      /* tagged small-talk: no disclaimer */
+	int small_talk; /* tagged small-talk: no disclaimer */
 };
 
 enum rule_level { LEVEL_EMERGENCY, LEVEL_URGENT, LEVEL_CAUTION, LEVEL_INFO };

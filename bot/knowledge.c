@@ -13,8 +13,8 @@
 #include "xmem.h"
 
 const char *const knowledge_required_rules[] = {
-	"emergency", "crisis", "trauma", "systemic", "nerve-symptoms", "pregnancy",
-	"medical-conditions", "medication", "disclaimer", NULL,
+    "emergency",          "crisis",     "trauma",     "systemic", "nerve-symptoms", "pregnancy",
+    "medical-conditions", "medication", "disclaimer", NULL,
 };
 
 static int
@@ -57,8 +57,8 @@ knowledge_find_rule(const struct knowledge *k, const char *id)
 }
 
 static void
-check_duplicate_ids(const char *what, char *const *ids, char *const *files,
-		    const unsigned *lines, size_t n, struct problems *pr)
+check_duplicate_ids(const char *what, char *const *ids, char *const *files, const unsigned *lines,
+		    size_t n, struct problems *pr)
 {
 	struct hmap seen;
 	hmap_init(&seen);
@@ -68,8 +68,9 @@ check_duplicate_ids(const char *what, char *const *ids, char *const *files,
 		int ins;
 		int *first = hmap_put(&seen, ids[i], strlen(ids[i]), (int)i, &ins);
 		if (!ins)
-			problems_add(pr, files[i], lines[i], 1, "%s id '%s' is already used in %s:%u",
-				     what, ids[i], files[*first], lines[*first]);
+			problems_add(pr, files[i], lines[i], 1,
+				     "%s id '%s' is already used in %s:%u", what, ids[i],
+				     files[*first], lines[*first]);
 	}
 	hmap_free(&seen);
 }
@@ -86,7 +87,7 @@ struct dup_check {
 	struct hmap seen; /* key -> index into refs */
 	struct {
 		size_t e, q;
-	} *refs; /* (entry, question) of each first occurrence */
+	} * refs; /* (entry, question) of each first occurrence */
 	size_t nrefs, caprefs;
 	struct strbuf key;
 };
@@ -123,8 +124,8 @@ check_question(void *ctx, size_t entry, size_t question, const struct tokens *tk
 }
 
 struct knowledge *
-knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n, const struct wordset *dict,
-		struct problems *pr)
+knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
+		const struct wordset *dict, struct problems *pr)
 {
 	struct knowledge *k = xcalloc(1, sizeof *k);
 	size_t cape = 0, capr = 0;

@@ -16,8 +16,8 @@
 #include "text.h"
 
 struct kb_file {
-	char *path;   /* as shown in messages, e.g. knowledge/massage/x.md */
-	char *rel;    /* relative to the knowledge folder, e.g. massage/x.md */
+	char *path; /* as shown in messages, e.g. knowledge/massage/x.md */
+	char *rel;  /* relative to the knowledge folder, e.g. massage/x.md */
 	char *data;
 	size_t len;
 };

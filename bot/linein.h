@@ -23,7 +23,10 @@ struct linein {
 	int skipping; /* the rest of an over-long line is being dropped */
 };
 
-#define LINEIN_INIT(fd_) {(fd_), NULL, 0, 0, 0, 0, 0, 0}
+#define LINEIN_INIT(fd_)                                                                           \
+	{                                                                                          \
+		(fd_), NULL, 0, 0, 0, 0, 0, 0                                                      \
+	}
 
 /*
  * The next line, its end (\n or \r\n) replaced by NUL, length in *n; a

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "hmap.h"
-#include "wordset.h"
 #include "strbuf.h"
+#include "wordset.h"
 #include "xmem.h"
 
 #define TYPO_CACHE_MAX 8192
@@ -25,19 +25,19 @@
 #define LONG_INTENTS 512
 
 const struct match_tuning match_default_tuning = {
-	.q_exp = 0.30,
-	.bag_weight = 0.45,
-	.unknown_frac = 5.5,
-	.unknown_common_frac = 0.8,
-	.common_weight = 0.5,
-	.c_typo1 = 0.85,
-	.c_typo2 = 0.7,
-	.c_split = 0.9,
-	.q_exp_small = 0.8,
-	.body_weight = 0.7,
-	.stop_weight = 0.3,
-	.unknown_exp = 0.3,
-	.unknown_other_frac = 0.3,
+    .q_exp = 0.30,
+    .bag_weight = 0.45,
+    .unknown_frac = 5.5,
+    .unknown_common_frac = 0.8,
+    .common_weight = 0.5,
+    .c_typo1 = 0.85,
+    .c_typo2 = 0.7,
+    .c_split = 0.9,
+    .q_exp_small = 0.8,
+    .body_weight = 0.7,
+    .stop_weight = 0.3,
+    .unknown_exp = 0.3,
+    .unknown_other_frac = 0.3,
 };
 
 struct term {
@@ -52,14 +52,14 @@ struct term {
 
 struct phr {
 	uint32_t intent;
-	double w;     /* sum of idf of its terms */
+	double w; /* sum of idf of its terms */
 	double log_w;
 };
 
 struct syn_var {
-	uint32_t off, n;       /* variant stems in syn_stems */
-	uint32_t c_off, c_n;   /* canonical stems */
-	int next;              /* next variant with the same first stem */
+	uint32_t off, n;     /* variant stems in syn_stems */
+	uint32_t c_off, c_n; /* canonical stems */
+	int next;            /* next variant with the same first stem */
 };
 
 struct match_index {
@@ -68,17 +68,17 @@ struct match_index {
 	struct term *tv;
 	size_t nterms, capterms;
 	uint32_t *post, *ipost;
-	float *iw;            /* weight of each intent posting: 1, or body_weight */
-	uint32_t *fwd;        /* forward index: each phrasing's term ids */
-	uint32_t *fwd_off;    /* per phrasing, into fwd; nph + 1 entries */
-	double avg_fwd;       /* terms per phrasing, on average */
-	uint64_t *bitmaps;    /* per long term: 2 x words_per_bm */
+	float *iw;         /* weight of each intent posting: 1, or body_weight */
+	uint32_t *fwd;     /* forward index: each phrasing's term ids */
+	uint32_t *fwd_off; /* per phrasing, into fwd; nph + 1 entries */
+	double avg_fwd;    /* terms per phrasing, on average */
+	uint64_t *bitmaps; /* per long term: 2 x words_per_bm */
 	size_t words_per_bm;
 	struct phr *ph;
 	size_t nph, capph;
 	double unk_weight;
 
-	struct hmap surf;                /* surface word -> id */
+	struct hmap surf; /* surface word -> id */
 	char (*surf_stem)[TEXT_WORD_MAX];
 	uint32_t *surf_df;
 	size_t nsurf, capsurf;
@@ -88,20 +88,20 @@ struct match_index {
 	struct del {
 		uint32_t h;
 		uint32_t surf;
-	} *del;
+	} * del;
 	size_t ndel;
 
-	struct hmap syn_first;           /* first stem -> first variant */
+	struct hmap syn_first; /* first stem -> first variant */
 	struct syn_var *sv;
 	size_t nsv, capsv;
 	char (*syn_stems)[TEXT_WORD_MAX];
 	size_t nss, capss;
-	struct hmap known;               /* stems the matcher understands */
-	struct hmap exact;               /* whole phrasing, folded -> intent */
+	struct hmap known; /* stems the matcher understands */
+	struct hmap exact; /* whole phrasing, folded -> intent */
 	struct match_tuning tu;
-	const struct wordset *dict;         /* borrowed English word list, or NULL */
-	uint8_t *small_talk;             /* per intent */
-	uint8_t *term_common;            /* build only */
+	const struct wordset *dict; /* borrowed English word list, or NULL */
+	uint8_t *small_talk;        /* per intent */
+	uint8_t *term_common;       /* build only */
 	uint64_t vocab_hash;
 };
 
@@ -130,7 +130,7 @@ struct match_scratch {
 	size_t nseq, nseq2, capseq, capseq2;
 	struct qterm *qt;
 	size_t nqt, capqt;
-	struct hmap cache;   /* query word -> surf id, or -2 */
+	struct hmap cache; /* query word -> surf id, or -2 */
 	uint64_t cache_vocab;
 	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
 	size_t capreading;
@@ -297,8 +297,8 @@ surface_key(const struct tokens *tk, char *buf, size_t cap)
 
 /* Stems of the content words of s, appended to seq (as exact readings). */
 static void
-content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok **seq,
-	      size_t *n, size_t *cap)
+content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok **seq, size_t *n,
+	      size_t *cap)
 {
 	text_tokenize(t, s, strlen(s), tk);
 	*n = 0;
@@ -342,8 +342,8 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 		uint32_t c_off = pool_stems(m, seq, n);
 		uint32_t c_n = (uint32_t)n;
 		for (uint32_t i = 0; i < c_n; i++)
-			*hmap_put(&m->known, m->syn_stems[c_off + i], strlen(m->syn_stems[c_off + i]), 1,
-				  NULL) = 1;
+			*hmap_put(&m->known, m->syn_stems[c_off + i],
+				  strlen(m->syn_stems[c_off + i]), 1, NULL) = 1;
 		for (size_t k = 0; k < grp->n; k++) {
 			content_stems(t, grp->terms[k].s, &tk, &seq, &n, &cap);
 			if (n == 0)
@@ -355,10 +355,11 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 			int *first = hmap_put(&seen, key.s, key.len, (int)g, &ins);
 			if (!ins) {
 				if (*first != (int)g)
-					problems_add(pr, syns->file ? syns->file : "synonyms.txt",
-						     grp->terms[k].line, 1,
-						     "'%s' is already in the synonym group at line %u",
-						     grp->terms[k].s, syns->v[*first].terms[0].line);
+					problems_add(
+					    pr, syns->file ? syns->file : "synonyms.txt",
+					    grp->terms[k].line, 1,
+					    "'%s' is already in the synonym group at line %u",
+					    grp->terms[k].s, syns->v[*first].terms[0].line);
 				sb_free(&key);
 				continue;
 			}
@@ -373,7 +374,8 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 			v->n = (uint32_t)n;
 			v->c_off = c_off;
 			v->c_n = c_n;
-			int *head = hmap_put(&m->syn_first, seq[0].stem, strlen(seq[0].stem), -1, NULL);
+			int *head =
+			    hmap_put(&m->syn_first, seq[0].stem, strlen(seq[0].stem), -1, NULL);
 			v->next = *head;
 			*head = (int)m->nsv++;
 			for (size_t i = 0; i < n; i++)
@@ -487,7 +489,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 					continue;
 				hmap_put(&stops, tk.v[k].stem, tk.v[k].stem_len, 1, NULL);
 				seq2 = xgrow(seq2, &capseq2, nseq2 + 1, sizeof *seq2);
-				memcpy(seq2[nseq2].stem, tk.v[k].stem, (size_t)tk.v[k].stem_len + 1);
+				memcpy(seq2[nseq2].stem, tk.v[k].stem,
+				       (size_t)tk.v[k].stem_len + 1);
 				seq2[nseq2].c = 1.0;
 				seq2[nseq2].tok = (uint16_t)k;
 				nseq2++;
@@ -501,7 +504,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			m->nph++;
 			for (size_t k = 0; k < nseq2; k++) {
 				int id = term_id(m, seq2[k].stem, strlen(seq2[k].stem));
-				*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) = 1;
+				*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) =
+				    1;
 				struct term *tm = &m->tv[id];
 				if (tm->last_phr == pid)
 					continue;
@@ -802,8 +806,7 @@ push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
 
 /* Read one unknown word: a compound split or a typo fix. */
 static void
-read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k,
-	     size_t i)
+read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k, size_t i)
 {
 	size_t n = k->surf_len;
 	int real_word = m->dict && wordset_has(m->dict, k->surf, n);
@@ -966,9 +969,19 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	int ex = kl ? hmap_get(&m->exact, key, kl) : -1;
 	if (ex < 0 && kl) {
 		/* "hi, what can you do": try again without a leading greeting */
-		static const char *const lead[] = {"hi ", "hello ", "hey ", "hiya ", "yo ",
-						   "thanks ", "ok ", "okay ", "so ", "good morning ",
-						   "good afternoon ", "good evening ", NULL};
+		static const char *const lead[] = {"hi ",
+						   "hello ",
+						   "hey ",
+						   "hiya ",
+						   "yo ",
+						   "thanks ",
+						   "ok ",
+						   "okay ",
+						   "so ",
+						   "good morning ",
+						   "good afternoon ",
+						   "good evening ",
+						   NULL};
 		for (const char *const *l = lead; *l && ex < 0; l++) {
 			size_t ll = strlen(*l);
 			if (kl > ll && memcmp(key, *l, ll) == 0)
@@ -1029,8 +1042,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		s->nqt++;
 		if (id >= 0)
 			qden += m->tv[id].idf;
-		else if (!known)
-		{
+		else if (!known) {
 			const struct token *k = &q->v[t->tok];
 			if (k->flags & TOK_COMMON)
 				n_unk_common++;
@@ -1045,12 +1057,11 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	/* unknown words count against the question, each one less than the
 	 * last: one strange noun sinks a short question, a long ramble keeps
 	 * its chance */
-	qden += m->unk_weight *
-		(pow((double)n_unk, m->tu.unknown_exp) +
-		 m->tu.unknown_common_frac / m->tu.unknown_frac *
-			 pow((double)n_unk_common, m->tu.unknown_exp) +
-		 m->tu.unknown_other_frac / m->tu.unknown_frac *
-			 pow((double)n_unk_other, m->tu.unknown_exp));
+	qden += m->unk_weight * (pow((double)n_unk, m->tu.unknown_exp) +
+				 m->tu.unknown_common_frac / m->tu.unknown_frac *
+				     pow((double)n_unk_common, m->tu.unknown_exp) +
+				 m->tu.unknown_other_frac / m->tu.unknown_frac *
+				     pow((double)n_unk_other, m->tu.unknown_exp));
 	/* 4. accumulate over postings */
 	s->ntouched = 0;
 	s->nitouched = 0;
@@ -1123,8 +1134,9 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		double v = (1.0 - bw) * s->best[in] + bw * bag;
 		struct match_cand c = {(int)in, v, 0, {0}};
 		size_t pos = out->ncand;
-		while (pos > 0 && (out->cand[pos - 1].score < v ||
-				   (out->cand[pos - 1].score == v && out->cand[pos - 1].intent > c.intent)))
+		while (pos > 0 &&
+		       (out->cand[pos - 1].score < v ||
+			(out->cand[pos - 1].score == v && out->cand[pos - 1].intent > c.intent)))
 			pos--;
 		if (pos >= MATCH_TOP)
 			continue;
@@ -1172,8 +1184,8 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	out->score = out->cand[0].score;
 	double second = 0;
 	for (size_t k = 1; k < out->ncand; k++)
-		if (out->cand[k].score > second && (m->small_talk[out->cand[0].intent] ||
-						    !m->small_talk[out->cand[k].intent]))
+		if (out->cand[k].score > second &&
+		    (m->small_talk[out->cand[0].intent] || !m->small_talk[out->cand[k].intent]))
 			second = out->cand[k].score;
 	if (out->score < p->threshold)
 		return;

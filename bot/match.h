@@ -34,17 +34,17 @@ struct match_scratch;
 /* Model constants; match_default_tuning holds the values chosen with
  * `massagebot eval` (bench/tune.c searches them). */
 struct match_tuning {
-	double q_exp;         /* weight of query coverage vs phrasing coverage */
-	double q_exp_small;   /* the same for small-talk intents */
-	double bag_weight;    /* share of the intent-level bag score */
-	double unknown_frac;  /* an unknown word weighs this much of the mean idf */
-	double unknown_common_frac; /* the same for an unknown common English word */
-	double common_weight; /* idf factor for common English words */
+	double q_exp;                     /* weight of query coverage vs phrasing coverage */
+	double q_exp_small;               /* the same for small-talk intents */
+	double bag_weight;                /* share of the intent-level bag score */
+	double unknown_frac;              /* an unknown word weighs this much of the mean idf */
+	double unknown_common_frac;       /* the same for an unknown common English word */
+	double common_weight;             /* idf factor for common English words */
 	double c_typo1, c_typo2, c_split; /* credit for words read through fixes */
-	double body_weight;   /* bag credit for words found only in the answer text */
-	double stop_weight;   /* idf factor for function words (how, who, not, ...) */
-	double unknown_exp;   /* n unknown words weigh n^unknown_exp */
-	double unknown_other_frac; /* unknown words not in the dictionary (slang) */
+	double body_weight;               /* bag credit for words found only in the answer text */
+	double stop_weight;               /* idf factor for function words (how, who, not, ...) */
+	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
+	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
 };
 
 extern const struct match_tuning match_default_tuning;
@@ -114,8 +114,8 @@ char *match_question_key(const struct match_index *m, struct text_ctx *t, const 
  * If the query token at index i was understood through a typo fix or a
  * split, write the word(s) it was read as into buf and return 1.
  */
-int match_token_reading(const struct match_index *m, struct match_scratch *s, size_t i,
-			char *buf, size_t len);
+int match_token_reading(const struct match_index *m, struct match_scratch *s, size_t i, char *buf,
+			size_t len);
 
 size_t match_vocab_size(const struct match_index *m);
 

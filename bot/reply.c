@@ -9,14 +9,14 @@
 #include "strbuf.h"
 
 const char reply_fallback[] =
-	"Sorry, I don't have a good answer for that one. I can help with questions about "
-	"massage for back pain: whether it helps, the different types (Swedish, deep tissue, "
-	"trigger point), how often to go, when to avoid it, and self-care such as stretching, "
-	"heat, posture and relaxation, plus other treatments like physiotherapy. "
-	"Type **help** to see every topic.";
+    "Sorry, I don't have a good answer for that one. I can help with questions about "
+    "massage for back pain: whether it helps, the different types (Swedish, deep tissue, "
+    "trigger point), how often to go, when to avoid it, and self-care such as stretching, "
+    "heat, posture and relaxation, plus other treatments like physiotherapy. "
+    "Type **help** to see every topic.";
 
 const char reply_emergency_line[] =
-	"Please get these symptoms checked first; massage is not the right next step for now.";
+    "Please get these symptoms checked first; massage is not the right next step for now.";
 
 static void
 para(struct strbuf *b, const char *text)
@@ -34,8 +34,8 @@ rule_cmp_key(const struct knowledge *k, int r)
 }
 
 void
-reply_build(const struct knowledge *k, const struct match_result *mr,
-	    const struct safety_hit *hits, size_t nhits, struct reply *out)
+reply_build(const struct knowledge *k, const struct match_result *mr, const struct safety_hit *hits,
+	    size_t nhits, struct reply *out)
 {
 	struct strbuf b = STRBUF_INIT;
 	int order[REPLY_MAX_RULES];

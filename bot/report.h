@@ -23,16 +23,16 @@ struct report_item {
 
 struct report_cluster {
 	size_t count;
-	size_t example;     /* index of the first question in the cluster */
-	size_t *members;    /* item indices, in input order */
-	const char *closest; /* most frequent best candidate, or NULL */
+	size_t example;       /* index of the first question in the cluster */
+	size_t *members;      /* item indices, in input order */
+	const char *closest;  /* most frequent best candidate, or NULL */
 	double closest_score; /* its best score in the cluster */
 };
 
 /* Clusters sorted by count (desc), then first appearance.  Caller frees
  * with report_free. */
-struct report_cluster *report_cluster(struct text_ctx *t, const struct report_item *items,
-				      size_t n, size_t *nclusters);
+struct report_cluster *report_cluster(struct text_ctx *t, const struct report_item *items, size_t n,
+				      size_t *nclusters);
 void report_free(struct report_cluster *c, size_t n);
 
 #endif

@@ -14,7 +14,7 @@
 
 #define MAX_ENDS 64
 #define PREFIX_MIN 3
-#define MAX_NESTING 8 /* levels of '(' in a pattern: bounds the recursion */
+#define MAX_NESTING 8   /* levels of '(' in a pattern: bounds the recursion */
 #define MAX_COST 100000 /* node_cost() of a pattern: bounds the matching time */
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_SEQ, P_ALT, P_AND };
@@ -51,7 +51,7 @@ struct safety_set {
 	struct {
 		uint32_t *v;
 		size_t n, cap;
-	} *unless;
+	} * unless;
 	size_t nrules;
 	/* Every pattern word has an id: WORD by stem, EXACT by surface,
 	 * PREFIX by its text, the prefixes also listed by their first 3 bytes
@@ -63,13 +63,13 @@ struct safety_set {
 	struct {
 		int anchors; /* first prefix anchor with these 3 bytes, -1 */
 		int pfx;     /* first prefix with them, -1 */
-	} *p3v;
+	} * p3v;
 	size_t np3, capp3;
 	struct {
 		char p[TEXT_WORD_MAX];
 		uint8_t len;
 		int next; /* next prefix with the same 3 bytes */
-	} *pfx;
+	} * pfx;
 	size_t npfx, cappfx;
 	/* anchors: first words -> trigger patterns */
 	struct anchor *an;
@@ -162,7 +162,8 @@ parse_word(struct pc *c)
 				 *c->p);
 		else
 			snprintf(msg, sizeof msg, "%s",
-				 *c->p ? "expected a word" : "pattern ends where a word was expected");
+				 *c->p ? "expected a word"
+				       : "pattern ends where a word was expected");
 		pc_fail(c, msg);
 		return NULL;
 	}
@@ -229,7 +230,7 @@ parse_elem(struct pc *c)
 		return n;
 	}
 	if (*c->p == ')' || *c->p == '|' || *c->p == '&' || *c->p == '\0' || *c->p == '.') {
-		pc_fail(c, *c->p == '\0' ? "pattern ends where a word was expected"
+		pc_fail(c, *c->p == '\0'  ? "pattern ends where a word was expected"
 			   : *c->p == '.' ? "'..' must stand between two words"
 					  : "expected a word or '('");
 		return NULL;
@@ -384,14 +385,16 @@ safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 	if (root && !c.failed && *c.p != '\0')
 		pc_fail(&c, *c.p == ')' ? "unmatched ')'" : "unexpected character");
 	if (!c.failed && !and_placement_ok(root, 1)) {
-		snprintf(err, errlen, "'&' may only join whole parts of a pattern, "
-				      "not words inside a sequence");
+		snprintf(err, errlen,
+			 "'&' may only join whole parts of a pattern, "
+			 "not words inside a sequence");
 		c.failed = 1;
 	}
 	double ends;
 	if (!c.failed && node_cost(root, &ends) > MAX_COST) {
-		snprintf(err, errlen, "too complex (groups with '..' inside groups with '..'); "
-				      "split it into several triggers");
+		snprintf(err, errlen,
+			 "too complex (groups with '..' inside groups with '..'); "
+			 "split it into several triggers");
 		c.failed = 1;
 	}
 	if (c.failed) {
@@ -521,14 +524,15 @@ inside(const struct span *sp, size_t nsp, size_t j)
 static int
 negated(const struct tokens *q, size_t sent0, size_t start, const struct span *sp, size_t nsp)
 {
-	static const char *const breakers[] = {"but", "however", "although", "though", "except",
-					       "yet", "because", "since", "now", "still", NULL};
+	static const char *const breakers[] = {"but",    "however", "although", "though",
+					       "except", "yet",     "because",  "since",
+					       "now",    "still",   NULL};
 	/* words that open a new clause after "and" or a comma */
-	static const char *const new_clause[] = {"i", "my", "it", "the", "now", "also", "we",
-						 "he", "she", "they", "this", "there", "have",
-						 "has", "had", "got", "am", "feel", "feels", NULL};
-	static const char *const hedges[] = {"sure", "idea", "certain", "know", "just", "only",
-					     NULL};
+	static const char *const new_clause[] = {
+	    "i",    "my",    "it",   "the", "now", "also", "we", "he",   "she",   "they",
+	    "this", "there", "have", "has", "had", "got",  "am", "feel", "feels", NULL};
+	static const char *const hedges[] = {"sure", "idea", "certain", "know",
+					     "just", "only", NULL};
 	size_t lo = start > sent0 + SAFETY_NEG_WINDOW ? start - SAFETY_NEG_WINDOW : sent0;
 	for (size_t j = start; j-- > lo;) {
 		const struct token *k = &q->v[j];
@@ -539,9 +543,9 @@ negated(const struct tokens *q, size_t sent0, size_t start, const struct span *s
 		if (j + 1 < q->n && in_list(new_clause, &q->v[j + 1]) &&
 		    (strcmp(k->surf, "and") == 0 || (k->flags & TOK_PUNCT_AFTER)))
 			return 0; /* "..., I fell" / "and have a fever": a new clause */
-		int neg = (k->flags & TOK_NEGATOR) ||
-			  (strcmp(k->surf, "free") == 0 && j + 1 < q->n &&
-			   strcmp(q->v[j + 1].surf, "of") == 0);
+		int neg =
+		    (k->flags & TOK_NEGATOR) || (strcmp(k->surf, "free") == 0 && j + 1 < q->n &&
+						 strcmp(q->v[j + 1].surf, "of") == 0);
 		if (!neg)
 			continue;
 		if (k->flags & TOK_PUNCT_AFTER)
@@ -595,8 +599,8 @@ struct unless_ctx {
 	size_t n;
 };
 
-static int
-cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, const struct span *sp);
+static int cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1,
+		     const struct span *sp);
 
 /*
  * Find the first valid occurrence of a top-level node in sentence [s0,s1),
@@ -788,7 +792,8 @@ safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct p
 						     "pattern '%s': %s", l->v[i].s, err);
 					continue;
 				}
-				s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
+				s->pats =
+				    xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
 				uint32_t pid = (uint32_t)s->npats++;
 				s->pats[pid].root = p->root;
 				s->pats[pid].rule = (int)r;
@@ -796,8 +801,9 @@ safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct p
 				intern(s, s->pats[pid].root);
 				free(p);
 				if (u) {
-					s->unless[r].v = xgrow(s->unless[r].v, &s->unless[r].cap,
-							       s->unless[r].n + 1, sizeof(uint32_t));
+					s->unless[r].v =
+					    xgrow(s->unless[r].v, &s->unless[r].cap,
+						  s->unless[r].n + 1, sizeof(uint32_t));
 					s->unless[r].v[s->unless[r].n++] = pid;
 				} else {
 					add_anchors(s, s->pats[pid].root, pid);
@@ -841,8 +847,8 @@ cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, co
 		u->n = 0;
 		const struct safety_set *s = u->set;
 		for (size_t k = 0; k < s->unless[u->rule].n; k++)
-			u->n += all_spans(s->pats[s->unless[u->rule].v[k]].root, q, s0, s1, u->v + u->n,
-					  MAX_UNLESS_SPANS - u->n);
+			u->n += all_spans(s->pats[s->unless[u->rule].v[k]].root, q, s0, s1,
+					  u->v + u->n, MAX_UNLESS_SPANS - u->n);
 	}
 	return overlaps(sp, u->v, u->n);
 }
@@ -941,8 +947,9 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 	uint8_t *fired = s->nrules <= sizeof stack_fired ? stack_fired : xmalloc(s->nrules);
 	struct safety_hit *hits = xcalloc(s->nrules ? s->nrules : 1, sizeof *hits);
 	memset(fired, 0, s->nrules);
-	size_t w_stem = hmap_count(&s->stem_ids) / 64 + 1, w_surf = hmap_count(&s->surf_ids) / 64 + 1,
-	       w_pfx = s->npfx / 64 + 1, nw = w_stem + w_surf + w_pfx;
+	size_t w_stem = hmap_count(&s->stem_ids) / 64 + 1,
+	       w_surf = hmap_count(&s->surf_ids) / 64 + 1, w_pfx = s->npfx / 64 + 1,
+	       nw = w_stem + w_surf + w_pfx;
 	uint64_t stack_bits[128];
 	uint64_t *bits = nw <= 128 ? stack_bits : xmalloc(nw * sizeof *bits);
 	struct present pres = {bits, bits + w_stem, bits + w_stem + w_surf};
@@ -959,7 +966,8 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 			struct token *k = &q->v[i];
 			k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
 			k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
-			int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
+			int p3 =
+			    k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
 			mark_present(s, k, p3, &pres);
 			int heads[3] = {k->sid >= 0 ? s->stem_head[k->sid] : -1,
 					k->xid >= 0 ? s->surf_head[k->xid] : -1,

@@ -4,9 +4,10 @@
  */
 #include "text.h"
 
-#include <libstemmer.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libstemmer.h>
 
 #include "hmap.h"
 #include "utf8.h"
@@ -16,9 +17,9 @@
 
 struct text_ctx {
 	struct sb_stemmer *stemmer;
-	struct hmap words;    /* word -> WF_* flags, from the lists below */
-	struct hmap rewrite;  /* word -> index in rewrites[] */
-	struct hmap cache;  /* surface -> index into stems */
+	struct hmap words;   /* word -> WF_* flags, from the lists below */
+	struct hmap rewrite; /* word -> index in rewrites[] */
+	struct hmap cache;   /* surface -> index into stems */
 	char (*stems)[TEXT_WORD_MAX];
 	size_t nstems, capstems;
 };
@@ -74,107 +75,122 @@ in_list(const char *const *list, const char *w, size_t n)
  * intents (how, why, when, which, where) and negators stay meaningful for
  * the safety rules, which see every token. */
 static const char *const stopwords[] = {
-	"a", "an", "the", "i", "me", "my", "mine", "myself", "you", "your",
-	"yours", "yourself", "we", "us", "our", "ours", "he", "him", "his",
-	"she", "her", "hers", "it", "its", "itself", "they", "them", "their",
-	"this", "that", "these", "those", "am", "is", "are", "was", "were",
-	"be", "been", "being", "have", "has", "had", "having", "do", "does",
-	"did", "doing", "done", "will", "would", "shall", "should", "can",
-	"could", "may", "might", "must", "to", "of", "in", "on", "at", "by",
-	"for", "with", "about", "as", "into", "from", "up", "out", "over",
-	"then", "there", "here", "so", "than", "too", "very", "just", "also",
-	"really", "and", "or", "but", "if", "because", "while", "any", "some",
-	"all", "each", "such", "own", "same", "other", "what", "whats", "who",
-	"whom", "whose", "not", "no", "nor", "never", "only", "s", "t", "please",
-	"pls", "plz", "know", "think", "wonder", "wondering", "wondered",
-	"anyone", "someone", "something", "anything", "thing", "things", "ok",
-	"okay", "well", "yeah", "yes", "yep", "lol", "um", "uh", "umm", "oh",
-	"hmm", "actually", "maybe", "perhaps", "get", "got", "getting", "go",
-	"going", "gonna", "want", "wanna", "wanted", "need", "needed", "tell",
-	"guys", "quick", "question", "questions", "ask", "asking", "let",
-	"lot", "lots", "bit", "kind", "sort", "like", "one", "ones", "way",
-	"even", "still", "already", "now", "currently", "recently", "lately",
-	"probably", "usually", "generally", "basically", "honestly", "literally",
-	"say", "said", "mean", "does", "dont", "im", "ive", "id", "ill",
-	"which", "whether", "though", "although", "etc", "via", "per", "bot",
-	"massagebot", "u", "ur", "ya", "yall", "folks", "team", NULL,
+    "a",          "an",        "the",       "i",         "me",       "my",       "mine",
+    "myself",     "you",       "your",      "yours",     "yourself", "we",       "us",
+    "our",        "ours",      "he",        "him",       "his",      "she",      "her",
+    "hers",       "it",        "its",       "itself",    "they",     "them",     "their",
+    "this",       "that",      "these",     "those",     "am",       "is",       "are",
+    "was",        "were",      "be",        "been",      "being",    "have",     "has",
+    "had",        "having",    "do",        "does",      "did",      "doing",    "done",
+    "will",       "would",     "shall",     "should",    "can",      "could",    "may",
+    "might",      "must",      "to",        "of",        "in",       "on",       "at",
+    "by",         "for",       "with",      "about",     "as",       "into",     "from",
+    "up",         "out",       "over",      "then",      "there",    "here",     "so",
+    "than",       "too",       "very",      "just",      "also",     "really",   "and",
+    "or",         "but",       "if",        "because",   "while",    "any",      "some",
+    "all",        "each",      "such",      "own",       "same",     "other",    "what",
+    "whats",      "who",       "whom",      "whose",     "not",      "no",       "nor",
+    "never",      "only",      "s",         "t",         "please",   "pls",      "plz",
+    "know",       "think",     "wonder",    "wondering", "wondered", "anyone",   "someone",
+    "something",  "anything",  "thing",     "things",    "ok",       "okay",     "well",
+    "yeah",       "yes",       "yep",       "lol",       "um",       "uh",       "umm",
+    "oh",         "hmm",       "actually",  "maybe",     "perhaps",  "get",      "got",
+    "getting",    "go",        "going",     "gonna",     "want",     "wanna",    "wanted",
+    "need",       "needed",    "tell",      "guys",      "quick",    "question", "questions",
+    "ask",        "asking",    "let",       "lot",       "lots",     "bit",      "kind",
+    "sort",       "like",      "one",       "ones",      "way",      "even",     "still",
+    "already",    "now",       "currently", "recently",  "lately",   "probably", "usually",
+    "generally",  "basically", "honestly",  "literally", "say",      "said",     "mean",
+    "does",       "dont",      "im",        "ive",       "id",       "ill",      "which",
+    "whether",    "though",    "although",  "etc",       "via",      "per",      "bot",
+    "massagebot", "u",         "ur",        "ya",        "yall",     "folks",    "team",
+    NULL,
 };
 
 static const char *const negators[] = {
-	"no", "not", "never", "without", "nor", "neither", "none", "deny",
-	"denies", "denied", NULL,
+    "no", "not", "never", "without", "nor", "neither", "none", "deny", "denies", "denied", NULL,
 };
 
 /* Frequent English words outside the knowledge base's vocabulary: a typo
  * corrector must leave them alone ("car" is not a misspelt "care"). */
 static const char *const common_words[] = {
-	"car", "cars", "bus", "train", "plane", "bike", "boat", "road", "house",
-	"home", "room", "door", "window", "bed", "table", "chair", "sofa",
-	"couch", "desk", "phone", "computer", "laptop", "screen", "tv", "game",
-	"games", "team", "score", "ball", "play", "music", "song", "poem",
-	"poems", "story", "book", "books", "movie", "film", "show", "news",
-	"weather", "rain", "snow", "sun", "sunny", "cold", "hot", "warm", "wind",
-	"food", "eat", "eating", "cook", "cooking", "recipe", "cake", "bread",
-	"pizza", "coffee", "tea", "beer", "wine", "drink", "money", "pay",
-	"price", "cost", "buy", "sell", "shop", "store", "bank", "job", "work",
-	"working", "boss", "school", "class", "teacher", "student", "kid",
-	"kids", "child", "children", "baby", "mom", "mum", "dad", "wife",
-	"husband", "friend", "friends", "family", "dog", "cat", "pet", "bird",
-	"fish", "tree", "garden", "city", "town", "country", "world", "trip",
-	"travel", "holiday", "vacation", "time", "day", "days", "week", "weeks",
-	"month", "months", "year", "years", "today", "tomorrow", "yesterday",
-	"night", "morning", "evening", "hour", "hours", "minute", "minutes",
-	"good", "bad", "better", "worse", "best", "worst", "big", "small",
-	"new", "old", "long", "short", "high", "low", "fast", "slow", "easy",
-	"hard", "nice", "great", "fine", "happy", "sad", "mad", "fun", "funny",
-	"joke", "jokes", "feel", "feels", "felt", "feeling", "look", "looks",
-	"see", "saw", "seen", "hear", "make", "made", "take", "took", "give",
-	"gave", "come", "came", "put", "set", "run", "ran", "walk", "walked",
-	"sit", "sat", "stand", "stood", "lie", "lay", "sleep", "slept", "wake",
-	"woke", "read", "write", "wrote", "word", "words", "name", "call",
-	"called", "find", "found", "keep", "kept", "hold", "help", "use",
-	"used", "try", "tried", "start", "stop", "end", "open", "close", "move",
-	"turn", "bring", "send", "show", "learn", "change", "live", "lived",
-	"life", "die", "died", "death", "kill", "killed", "hit", "fell", "fall",
-	"cut", "hurt", "hurts", "sick", "ill", "well", "body", "head", "face",
-	"eye", "eyes", "ear", "ears", "nose", "mouth", "tooth", "teeth", "hand",
-	"hands", "arm", "arms", "leg", "legs", "foot", "feet", "knee", "knees",
-	"hip", "hips", "neck", "back", "chest", "heart", "skin", "hair", "bone",
-	"bones", "blood", "care", "cure", "pain", "ache", "aches", "sore",
-	"man", "woman", "men", "women", "people", "person", "part", "parts",
-	"place", "point", "case", "fact", "idea", "issue", "problem", "thank",
-	"thanks", "hello", "hey", "hi", "bye", "sorry", "sure", "right", "left",
-	"next", "last", "first", "second", "third", "many", "much", "more",
-	"most", "less", "least", "few", "every", "another", "both", "either",
-	"again", "ever", "often", "always", "sometimes", "soon", "later",
-	"early", "late", "ago", "since", "until", "after", "before", "during",
-	"between", "through", "across", "around", "near", "far", "away",
-	"inside", "outside", "under", "above", "below", "behind", "front",
-	"top", "bottom", "side", "sides", "line", "lines", "number", "letter",
-	"code", "data", "file", "files", "program", "app", "email", "mail",
-	"post", "message", "chat", "online", "internet", "website", "google",
-	"math", "maths", "sum", "plus", "minus", "add", "test", "exam",
-	"stock", "stocks", "market", "tax", "taxes", "bill", "bills", "rent",
-	"law", "war", "king", "queen", "god", "church", "party", "vote",
-	"election", "president", "red", "blue", "green", "black", "white",
-	"colour", "color", "dance", "sing", "draw", "paint", "art", "photo",
-	"picture", "camera", "key", "keys", "lock", "box", "bag", "cup",
-	"bottle", "glass", "plate", "knife", "shirt", "shoes", "shoe", "dress",
-	"hat", "coat", "wash", "clean", "dirty", "fix", "broke", "broken",
-	"repair", "build", "built", "plant", "flower", "sea", "ocean", "river",
-	"lake", "beach", "mountain", "hill", "sky", "star", "moon", "planet",
-	"space", "fire", "ice", "water", "air", "earth", "gold", "iron",
-	"shower", "bath", "lunch", "dinner", "breakfast", "meal", "snack",
-	"diet", "sugar", "salt", "meat", "egg", "eggs", "milk", "fruit",
-	"apple", "banana", "rice", "soup", "sauce", "oil", "gym", "sport",
-	"sports", "football", "soccer", "tennis", "golf", "swim", "swimming",
-	"race", "win", "won", "lose", "lost", "loss", "weight", "fat", "thin",
-	"tall", "age", "young", "born", "birthday", "wedding", "gift", "card",
-	"cards", "yet", "else", "instead", "whole", "half", "real", "true",
-	"false", "wrong", "free", "full", "empty", "able", "ready", "busy",
-	"tired", "bored", "angry", "scared", "worried", "nervous", "relax",
-	"stress", "weird", "strange", "normal", "usual", "safe", "cheap",
-	"expensive", "near", "hurry", NULL,
+    "car",       "cars",      "bus",     "train",    "plane",     "bike",      "boat",
+    "road",      "house",     "home",    "room",     "door",      "window",    "bed",
+    "table",     "chair",     "sofa",    "couch",    "desk",      "phone",     "computer",
+    "laptop",    "screen",    "tv",      "game",     "games",     "team",      "score",
+    "ball",      "play",      "music",   "song",     "poem",      "poems",     "story",
+    "book",      "books",     "movie",   "film",     "show",      "news",      "weather",
+    "rain",      "snow",      "sun",     "sunny",    "cold",      "hot",       "warm",
+    "wind",      "food",      "eat",     "eating",   "cook",      "cooking",   "recipe",
+    "cake",      "bread",     "pizza",   "coffee",   "tea",       "beer",      "wine",
+    "drink",     "money",     "pay",     "price",    "cost",      "buy",       "sell",
+    "shop",      "store",     "bank",    "job",      "work",      "working",   "boss",
+    "school",    "class",     "teacher", "student",  "kid",       "kids",      "child",
+    "children",  "baby",      "mom",     "mum",      "dad",       "wife",      "husband",
+    "friend",    "friends",   "family",  "dog",      "cat",       "pet",       "bird",
+    "fish",      "tree",      "garden",  "city",     "town",      "country",   "world",
+    "trip",      "travel",    "holiday", "vacation", "time",      "day",       "days",
+    "week",      "weeks",     "month",   "months",   "year",      "years",     "today",
+    "tomorrow",  "yesterday", "night",   "morning",  "evening",   "hour",      "hours",
+    "minute",    "minutes",   "good",    "bad",      "better",    "worse",     "best",
+    "worst",     "big",       "small",   "new",      "old",       "long",      "short",
+    "high",      "low",       "fast",    "slow",     "easy",      "hard",      "nice",
+    "great",     "fine",      "happy",   "sad",      "mad",       "fun",       "funny",
+    "joke",      "jokes",     "feel",    "feels",    "felt",      "feeling",   "look",
+    "looks",     "see",       "saw",     "seen",     "hear",      "make",      "made",
+    "take",      "took",      "give",    "gave",     "come",      "came",      "put",
+    "set",       "run",       "ran",     "walk",     "walked",    "sit",       "sat",
+    "stand",     "stood",     "lie",     "lay",      "sleep",     "slept",     "wake",
+    "woke",      "read",      "write",   "wrote",    "word",      "words",     "name",
+    "call",      "called",    "find",    "found",    "keep",      "kept",      "hold",
+    "help",      "use",       "used",    "try",      "tried",     "start",     "stop",
+    "end",       "open",      "close",   "move",     "turn",      "bring",     "send",
+    "show",      "learn",     "change",  "live",     "lived",     "life",      "die",
+    "died",      "death",     "kill",    "killed",   "hit",       "fell",      "fall",
+    "cut",       "hurt",      "hurts",   "sick",     "ill",       "well",      "body",
+    "head",      "face",      "eye",     "eyes",     "ear",       "ears",      "nose",
+    "mouth",     "tooth",     "teeth",   "hand",     "hands",     "arm",       "arms",
+    "leg",       "legs",      "foot",    "feet",     "knee",      "knees",     "hip",
+    "hips",      "neck",      "back",    "chest",    "heart",     "skin",      "hair",
+    "bone",      "bones",     "blood",   "care",     "cure",      "pain",      "ache",
+    "aches",     "sore",      "man",     "woman",    "men",       "women",     "people",
+    "person",    "part",      "parts",   "place",    "point",     "case",      "fact",
+    "idea",      "issue",     "problem", "thank",    "thanks",    "hello",     "hey",
+    "hi",        "bye",       "sorry",   "sure",     "right",     "left",      "next",
+    "last",      "first",     "second",  "third",    "many",      "much",      "more",
+    "most",      "less",      "least",   "few",      "every",     "another",   "both",
+    "either",    "again",     "ever",    "often",    "always",    "sometimes", "soon",
+    "later",     "early",     "late",    "ago",      "since",     "until",     "after",
+    "before",    "during",    "between", "through",  "across",    "around",    "near",
+    "far",       "away",      "inside",  "outside",  "under",     "above",     "below",
+    "behind",    "front",     "top",     "bottom",   "side",      "sides",     "line",
+    "lines",     "number",    "letter",  "code",     "data",      "file",      "files",
+    "program",   "app",       "email",   "mail",     "post",      "message",   "chat",
+    "online",    "internet",  "website", "google",   "math",      "maths",     "sum",
+    "plus",      "minus",     "add",     "test",     "exam",      "stock",     "stocks",
+    "market",    "tax",       "taxes",   "bill",     "bills",     "rent",      "law",
+    "war",       "king",      "queen",   "god",      "church",    "party",     "vote",
+    "election",  "president", "red",     "blue",     "green",     "black",     "white",
+    "colour",    "color",     "dance",   "sing",     "draw",      "paint",     "art",
+    "photo",     "picture",   "camera",  "key",      "keys",      "lock",      "box",
+    "bag",       "cup",       "bottle",  "glass",    "plate",     "knife",     "shirt",
+    "shoes",     "shoe",      "dress",   "hat",      "coat",      "wash",      "clean",
+    "dirty",     "fix",       "broke",   "broken",   "repair",    "build",     "built",
+    "plant",     "flower",    "sea",     "ocean",    "river",     "lake",      "beach",
+    "mountain",  "hill",      "sky",     "star",     "moon",      "planet",    "space",
+    "fire",      "ice",       "water",   "air",      "earth",     "gold",      "iron",
+    "shower",    "bath",      "lunch",   "dinner",   "breakfast", "meal",      "snack",
+    "diet",      "sugar",     "salt",    "meat",     "egg",       "eggs",      "milk",
+    "fruit",     "apple",     "banana",  "rice",     "soup",      "sauce",     "oil",
+    "gym",       "sport",     "sports",  "football", "soccer",    "tennis",    "golf",
+    "swim",      "swimming",  "race",    "win",      "won",       "lose",      "lost",
+    "loss",      "weight",    "fat",     "thin",     "tall",      "age",       "young",
+    "born",      "birthday",  "wedding", "gift",     "card",      "cards",     "yet",
+    "else",      "instead",   "whole",   "half",     "real",      "true",      "false",
+    "wrong",     "free",      "full",    "empty",    "able",      "ready",     "busy",
+    "tired",     "bored",     "angry",   "scared",   "worried",   "nervous",   "relax",
+    "stress",    "weird",     "strange", "normal",   "usual",     "safe",      "cheap",
+    "expensive", "near",      "hurry",   NULL,
 };
 
 int
@@ -215,23 +231,57 @@ index_lists(struct text_ctx *t)
 static const struct {
 	const char *from, *to;
 } rewrites[] = {
-	{"cant", "can not"}, {"cannot", "can not"}, {"wont", "will not"},
-	{"dont", "do not"}, {"doesnt", "does not"}, {"didnt", "did not"},
-	{"isnt", "is not"}, {"arent", "are not"}, {"wasnt", "was not"},
-	{"werent", "were not"}, {"havent", "have not"}, {"hasnt", "has not"},
-	{"hadnt", "had not"}, {"couldnt", "could not"},
-	{"shouldnt", "should not"}, {"wouldnt", "would not"},
-	{"mustnt", "must not"}, {"aint", "is not"}, {"im", "i am"},
-	{"ive", "i have"}, {"youre", "you are"}, {"theyre", "they are"},
-	{"youve", "you have"}, {"theyve", "they have"}, {"weve", "we have"},
-	{"thats", "that is"}, {"whats", "what is"}, {"hows", "how is"},
-	{"wheres", "where is"}, {"theres", "there is"}, {"gonna", "going to"},
-	{"wanna", "want to"}, {"gotta", "got to"}, {"idk", "i do not know"},
-	{"dunno", "do not know"}, {"u", "you"}, {"ur", "your"}, {"r", "are"},
-	{"thx", "thanks"}, {"thanx", "thanks"}, {"tysm", "thank you so much"},
-	{"pls", "please"}, {"plz", "please"}, {"w", "with"}, {"b4", "before"},
-	{"coz", "because"}, {"cuz", "because"}, {"bc", "because"},
-	{"abt", "about"}, {"tho", "though"}, {"rn", "right now"},
+    {"cant", "can not"},
+    {"cannot", "can not"},
+    {"wont", "will not"},
+    {"dont", "do not"},
+    {"doesnt", "does not"},
+    {"didnt", "did not"},
+    {"isnt", "is not"},
+    {"arent", "are not"},
+    {"wasnt", "was not"},
+    {"werent", "were not"},
+    {"havent", "have not"},
+    {"hasnt", "has not"},
+    {"hadnt", "had not"},
+    {"couldnt", "could not"},
+    {"shouldnt", "should not"},
+    {"wouldnt", "would not"},
+    {"mustnt", "must not"},
+    {"aint", "is not"},
+    {"im", "i am"},
+    {"ive", "i have"},
+    {"youre", "you are"},
+    {"theyre", "they are"},
+    {"youve", "you have"},
+    {"theyve", "they have"},
+    {"weve", "we have"},
+    {"thats", "that is"},
+    {"whats", "what is"},
+    {"hows", "how is"},
+    {"wheres", "where is"},
+    {"theres", "there is"},
+    {"gonna", "going to"},
+    {"wanna", "want to"},
+    {"gotta", "got to"},
+    {"idk", "i do not know"},
+    {"dunno", "do not know"},
+    {"u", "you"},
+    {"ur", "your"},
+    {"r", "are"},
+    {"thx", "thanks"},
+    {"thanx", "thanks"},
+    {"tysm", "thank you so much"},
+    {"pls", "please"},
+    {"plz", "please"},
+    {"w", "with"},
+    {"b4", "before"},
+    {"coz", "because"},
+    {"cuz", "because"},
+    {"bc", "because"},
+    {"abt", "about"},
+    {"tho", "though"},
+    {"rn", "right now"},
 };
 
 static void
@@ -239,18 +289,17 @@ index_rewrites(struct text_ctx *t)
 {
 	hmap_init(&t->rewrite);
 	for (size_t i = 0; i < sizeof rewrites / sizeof rewrites[0]; i++)
-		*hmap_put(&t->rewrite, rewrites[i].from, strlen(rewrites[i].from), 0, NULL) = (int)i;
+		*hmap_put(&t->rewrite, rewrites[i].from, strlen(rewrites[i].from), 0, NULL) =
+		    (int)i;
 }
 
 static const char *const is_pronouns[] = {
-	"it", "that", "what", "there", "here", "he", "she", "who", "where",
-	"how", "when", "why", "this", "everything", "nothing", "something",
-	NULL,
+    "it",  "that", "what", "there", "here",       "he",      "she",       "who", "where",
+    "how", "when", "why",  "this",  "everything", "nothing", "something", NULL,
 };
 
 static const char *const abbreviations[] = {
-	"dr", "mr", "mrs", "ms", "vs", "etc", "e", "g", "i", "approx", "st",
-	"no", NULL,
+    "dr", "mr", "mrs", "ms", "vs", "etc", "e", "g", "i", "approx", "st", "no", NULL,
 };
 
 /* ---- Unicode classification ------------------------------------------- */
@@ -258,10 +307,26 @@ static const char *const abbreviations[] = {
 /* Base letters for U+00C0..U+00FF and U+0100..U+017F ('\0' = separator). */
 static const char latin1[64] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"
 			       "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
-static const char latin_ext_a[129] =
-	"aaaaaa" "cccccccc" "dddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiiiii"
-	"jj" "kkk" "llllllllll" "nnnnnnnnn" "oooooooo" "rrrrrr" "ssssssss"
-	"tttttt" "uuuuuuuuuuuu" "ww" "yyy" "zzzzzz" "s";
+static const char latin_ext_a[129] = "aaaaaa"
+				     "cccccccc"
+				     "dddd"
+				     "eeeeeeeeee"
+				     "gggggggg"
+				     "hhhh"
+				     "iiiiiiiiiiii"
+				     "jj"
+				     "kkk"
+				     "llllllllll"
+				     "nnnnnnnnn"
+				     "oooooooo"
+				     "rrrrrr"
+				     "ssssssss"
+				     "tttttt"
+				     "uuuuuuuuuuuu"
+				     "ww"
+				     "yyy"
+				     "zzzzzz"
+				     "s";
 _Static_assert(sizeof latin_ext_a == 129, "one base letter per code point");
 
 enum cls { C_SPACE, C_PUNCT, C_SENT, C_APOS, C_WORD, C_SKIP };
@@ -297,13 +362,12 @@ classify(uint32_t cp, char *out, size_t *n)
 	}
 	if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC)
 		return C_APOS;
-	if (cp == 0x2026 || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F ||
-	    cp == 0x203C || (cp >= 0x2047 && cp <= 0x2049) || cp == 0x061F ||
-	    cp == 0x2028 || cp == 0x2029 || cp == 0x0085)
+	if (cp == 0x2026 || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0x203C ||
+	    (cp >= 0x2047 && cp <= 0x2049) || cp == 0x061F || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x0085)
 		return C_SENT;
-	if ((cp >= 0x0300 && cp <= 0x036F) || cp == 0x200D ||
-	    (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0x00AD ||
-	    (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0000 && cp <= 0xE007F))
+	if ((cp >= 0x0300 && cp <= 0x036F) || cp == 0x200D || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+	    cp == 0x00AD || (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0000 && cp <= 0xE007F))
 		return C_SKIP; /* combining marks, joiners, selectors */
 	if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7)
 		return cp == 0xA0 ? C_SPACE : C_PUNCT;
@@ -337,12 +401,12 @@ classify(uint32_t cp, char *out, size_t *n)
 	if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) ||
 	    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
 	    (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
-	    (cp >= 0xFF5B && cp <= 0xFF65) || cp >= 0xFFF0 ||
-	    (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2E00 && cp <= 0x2E7F))
-		return (cp >= 0x2000 && cp <= 0x200B) || cp == 0x3000 ||
-				       cp == 0x202F || cp == 0x205F
-			       ? C_SPACE
-			       : C_PUNCT;
+	    (cp >= 0xFF5B && cp <= 0xFF65) || cp >= 0xFFF0 || (cp >= 0x1F000 && cp <= 0x1FAFF) ||
+	    (cp >= 0x2E00 && cp <= 0x2E7F))
+		return (cp >= 0x2000 && cp <= 0x200B) || cp == 0x3000 || cp == 0x202F ||
+			       cp == 0x205F
+			   ? C_SPACE
+			   : C_PUNCT;
 	if (cp >= 0xFF10 && cp <= 0xFF5A) /* fullwidth digits and letters */
 		return classify(cp - 0xFEE0, out, n);
 	if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
@@ -469,8 +533,8 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 		}
 		static const struct {
 			const char *suf, *word;
-		} sufs[] = {{"m", "am"}, {"re", "are"}, {"ve", "have"},
-			    {"ll", "will"}, {"d", "would"}};
+		} sufs[] = {
+		    {"m", "am"}, {"re", "are"}, {"ve", "have"}, {"ll", "will"}, {"d", "would"}};
 		for (size_t i = 0; i < sizeof sufs / sizeof sufs[0]; i++) {
 			if (strlen(sufs[i].suf) == sl && memcmp(suf, sufs[i].suf, sl) == 0) {
 				emit(st, w, bl, off, len);

@@ -28,9 +28,9 @@ struct token {
 	char stem[TEXT_WORD_MAX];
 	uint8_t surf_len, stem_len;
 	uint8_t flags;
-	uint16_t sent;       /* sentence number, from 0 */
-	uint32_t off, len;   /* span of the source word in the input bytes */
-	int32_t sid, xid;    /* safety_eval's word ids for stem and surface */
+	uint16_t sent;     /* sentence number, from 0 */
+	uint32_t off, len; /* span of the source word in the input bytes */
+	int32_t sid, xid;  /* safety_eval's word ids for stem and surface */
 };
 
 struct tokens {

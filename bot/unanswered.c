@@ -6,13 +6,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "strbuf.h"
@@ -118,8 +119,10 @@ unanswered_line(const struct knowledge *k, const struct answer *a, double low_ma
 	json_t *c = json_array();
 	for (size_t i = 0; i < a->mr.ncand; i++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "intent", json_string(k->entries[a->mr.cand[i].intent].id.s));
-		json_object_set_new(e, "score", json_real(round(a->mr.cand[i].score * 1000) / 1000));
+		json_object_set_new(e, "intent",
+				    json_string(k->entries[a->mr.cand[i].intent].id.s));
+		json_object_set_new(e, "score",
+				    json_real(round(a->mr.cand[i].score * 1000) / 1000));
 		json_array_append_new(c, e);
 	}
 	json_object_set_new(o, "candidates", c);

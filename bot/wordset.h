@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 struct wordset {
-	char *arena;     /* words, each as a length byte and its bytes */
+	char *arena; /* words, each as a length byte and its bytes */
 	size_t len, cap;
 	uint32_t *slots; /* arena offset + 1, 0 = empty */
 	size_t nslots;   /* power of two */

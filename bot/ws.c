@@ -10,13 +10,14 @@
 #include "ws.h"
 
 #include <arpa/inet.h>
-#include <libwebsockets.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libwebsockets.h>
 
 #include "log.h"
 #include "strbuf.h"
@@ -247,7 +248,7 @@ on_writeable(struct conn *c, struct lws *wsi)
 {
 	if (c->close_pending) {
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-		                 (unsigned char *)c->close_reason, strlen(c->close_reason));
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
 	if (c->detached)
@@ -295,7 +296,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			const unsigned char *p = in;
 			c->peer_code = p[0] << 8 | p[1];
 			clean_copy(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
-			           len - 2);
+				   len - 2);
 		}
 		return 0; /* lws echoes the close */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -351,10 +352,10 @@ dns_main(void *arg)
 			}
 		const void *sa =
 		    pick->ai_family == AF_INET
-		        ? (const void *)&((const struct sockaddr_in *)(const void *)pick->ai_addr)
-		              ->sin_addr
-		        : (const void *)&((const struct sockaddr_in6 *)(const void *)pick->ai_addr)
-		              ->sin6_addr;
+			? (const void *)&((const struct sockaddr_in *)(const void *)pick->ai_addr)
+			      ->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)(const void *)pick->ai_addr)
+			      ->sin6_addr;
 		if (inet_ntop(pick->ai_family, sa, addr, sizeof addr) == NULL)
 			snprintf(err, sizeof err, "cannot resolve %.80s: bad address", j->host);
 		freeaddrinfo(res);

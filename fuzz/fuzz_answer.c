@@ -9,18 +9,18 @@
  * The knowledge folder is $MB_KNOWLEDGE_DIR, else ../../knowledge next to
  * the binary (build/fuzz/), else ./knowledge.
  */
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fuzz.h"
+#include <jansson.h>
+
 #include "answer.h"
+#include "fuzz.h"
 #include "kb.h"
 #include "utf8.h"
-
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

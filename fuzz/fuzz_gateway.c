@@ -13,16 +13,16 @@
  * Asserts the documented contracts (spans inside the text, on code point
  * boundaries, within the limit; ids are snowflakes; JSON we build parses).
  */
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz.h"
-#include "discord_proto.h"
-#include "utf8.h"
+#include <jansson.h>
 
+#include "discord_proto.h"
+#include "fuzz.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -127,7 +127,8 @@ fuzz_frame(const char *buf, size_t len)
 		size_t n;
 		struct dp_span *v = split_checked(m->content, m->content_len, DP_MSG_MAX_CP, &n);
 		for (size_t i = 0; i < n && i < 3; i++) {
-			char *js = dp_reply_json(m->content + v[i].off, v[i].len, m->id, (unsigned)i);
+			char *js =
+			    dp_reply_json(m->content + v[i].off, v[i].len, m->id, (unsigned)i);
 			check_json_content(js, m->content + v[i].off, v[i].len);
 			free(js);
 		}

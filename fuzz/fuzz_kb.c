@@ -14,14 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz.h"
 #include "answer.h"
+#include "fuzz.h"
 #include "kb_parse.h"
 #include "knowledge.h"
 #include "safety.h"
 #include "text.h"
 #include "utf8.h"
-
 
 #define MAX_PIECES 12
 #define SEP "%%%%"
@@ -154,9 +153,9 @@ fuzz_pattern(const char *buf, size_t len)
 }
 
 static const char *const questions[] = {
-	"what is deep tissue massage",
-	"I have back pain and numbness in my groin, should I get a massage?",
-	"hi",
+    "what is deep tissue massage",
+    "I have back pain and numbness in my groin, should I get a massage?",
+    "hi",
 };
 
 /*

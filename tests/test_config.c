@@ -1,9 +1,9 @@
 /* test_config: the .env syntax, validators, precedence, and that
  * .env.example documents every variable of the table. */
-#include "testutil.h"
-#include "config.h"
-
 #include <unistd.h>
+
+#include "config.h"
+#include "testutil.h"
 
 static struct env_list
 parse_env(const char *text, struct problems *pr)
@@ -53,15 +53,22 @@ test_validators(void **st)
 		const char *v;
 		int ok;
 	} cases[] = {
-		{CFG_BOT_PLATFORM, "discord", 1},     {CFG_BOT_PLATFORM, "slack", 0},
-		{CFG_LOG_LEVEL, "debug", 1},          {CFG_LOG_LEVEL, "loud", 0},
-		{CFG_MATCH_THRESHOLD, "0.4", 1},      {CFG_MATCH_THRESHOLD, "1.5", 0},
-		{CFG_MATCH_MARGIN, "abc", 0},         {CFG_DISCORD_CHANNELS, "123,456", 1},
-		{CFG_DISCORD_CHANNELS, "123, 456", 1}, {CFG_DISCORD_CHANNELS, "12a", 0},
-		{CFG_DISCORD_CHANNELS, "1,,2", 0},    {CFG_DISCORD_API_BASE, "http://127.0.0.1:9/api", 1},
-		{CFG_DISCORD_API_BASE, "ftp://x", 0}, {CFG_DISCORD_TOKEN, "Bot abcdefghijklmnopqrstuvwxyz", 0},
-		{CFG_DISCORD_TOKEN, "abc def ghijklmnopqrstuvwxyz", 0},
-		{CFG_DISCORD_TOKEN, "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.ghijklmnopqrstuvwxyz0123", 1},
+	    {CFG_BOT_PLATFORM, "discord", 1},
+	    {CFG_BOT_PLATFORM, "slack", 0},
+	    {CFG_LOG_LEVEL, "debug", 1},
+	    {CFG_LOG_LEVEL, "loud", 0},
+	    {CFG_MATCH_THRESHOLD, "0.4", 1},
+	    {CFG_MATCH_THRESHOLD, "1.5", 0},
+	    {CFG_MATCH_MARGIN, "abc", 0},
+	    {CFG_DISCORD_CHANNELS, "123,456", 1},
+	    {CFG_DISCORD_CHANNELS, "123, 456", 1},
+	    {CFG_DISCORD_CHANNELS, "12a", 0},
+	    {CFG_DISCORD_CHANNELS, "1,,2", 0},
+	    {CFG_DISCORD_API_BASE, "http://127.0.0.1:9/api", 1},
+	    {CFG_DISCORD_API_BASE, "ftp://x", 0},
+	    {CFG_DISCORD_TOKEN, "Bot abcdefghijklmnopqrstuvwxyz", 0},
+	    {CFG_DISCORD_TOKEN, "abc def ghijklmnopqrstuvwxyz", 0},
+	    {CFG_DISCORD_TOKEN, "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.ghijklmnopqrstuvwxyz0123", 1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int r = cfg_vars[cases[i].id].check(cases[i].v, err, sizeof err);
@@ -133,10 +140,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dotenv_syntax),
-		cmocka_unit_test(test_validators),
-		cmocka_unit_test(test_precedence_and_errors),
-		cmocka_unit_test(test_env_example_lists_every_variable),
+	    cmocka_unit_test(test_dotenv_syntax),
+	    cmocka_unit_test(test_validators),
+	    cmocka_unit_test(test_precedence_and_errors),
+	    cmocka_unit_test(test_env_example_lists_every_variable),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
+
+#include <cmocka.h>
 
 #include "discord_proto.h"
 #include "utf8.h"
@@ -65,7 +67,7 @@ test_parse_ops(void **st)
 	assert_int_equal(EV.kind, DP_EV_RESUMED);
 	assert_int_equal(EV.seq, 3);
 	assert_int_equal(parse("{\"op\":0,\"s\":4,\"t\":\"MESSAGE_UPDATE\",\"d\":{\"id\":\"1\"}}"),
-	                 0);
+			 0);
 	assert_int_equal(EV.kind, DP_EV_DISPATCH_OTHER);
 	assert_string_equal(EV.name, "MESSAGE_UPDATE");
 }
@@ -76,8 +78,8 @@ test_parse_ready(void **st)
 	(void)st;
 	assert_int_equal(
 	    parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"v\":10,\"session_id\":"
-	          "\"abc\",\"resume_gateway_url\":\"wss://r.example\",\"user\":{\"id\":"
-	          "\"99\",\"username\":\"bot\"},\"guilds\":[]}}"),
+		  "\"abc\",\"resume_gateway_url\":\"wss://r.example\",\"user\":{\"id\":"
+		  "\"99\",\"username\":\"bot\"},\"guilds\":[]}}"),
 	    0);
 	assert_int_equal(EV.kind, DP_EV_READY);
 	assert_string_equal(EV.session_id, "abc");
@@ -86,13 +88,13 @@ test_parse_ready(void **st)
 	assert_int_equal(EV.seq, 1);
 	/* missing pieces */
 	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"session_id\":\"abc\","
-	                       "\"resume_gateway_url\":\"https://x\",\"user\":{\"id\":\"99\"}}}"),
-	                 -1);
+			       "\"resume_gateway_url\":\"https://x\",\"user\":{\"id\":\"99\"}}}"),
+			 -1);
 	assert_non_null(strstr(WHY, "resume_gateway_url"));
 	assert_int_equal(EV.seq, 1); /* the envelope was fine: seq still known */
 	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"READY\",\"d\":{\"session_id\":\"abc\","
-	                       "\"resume_gateway_url\":\"ws://x\",\"user\":{}}}"),
-	                 -1);
+			       "\"resume_gateway_url\":\"ws://x\",\"user\":{}}}"),
+			 -1);
 	assert_non_null(strstr(WHY, "'id'"));
 }
 
@@ -117,8 +119,8 @@ test_parse_message(void **st)
 	/* DM: no guild_id */
 	assert_int_equal(
 	    parse("{\"op\":0,\"s\":8,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"5\","
-	          "\"channel_id\":\"6\",\"author\":{\"id\":\"7\",\"bot\":true},\"type\":19,"
-	          "\"content\":\"x\",\"mentions\":[],\"webhook_id\":\"8\"}}"),
+		  "\"channel_id\":\"6\",\"author\":{\"id\":\"7\",\"bot\":true},\"type\":19,"
+		  "\"content\":\"x\",\"mentions\":[],\"webhook_id\":\"8\"}}"),
 	    0);
 	assert_string_equal(EV.msg.guild_id, "");
 	assert_int_equal(EV.msg.author_bot, 1);
@@ -191,15 +193,15 @@ test_parse_malformed(void **st)
 		int rc = parse(bad[i].frame);
 		if (rc != -1 || strstr(WHY, bad[i].why) == NULL || EV.seq != bad[i].seq)
 			fail_msg("case %zu: rc %d, why '%s' (want '%s'), seq %lld", i, rc, WHY,
-			         bad[i].why, EV.seq);
+				 bad[i].why, EV.seq);
 	}
 	/* content over the cap */
 	size_t n = DP_CONTENT_MAX + 10;
 	char *big = malloc(n + 200);
 	int k = sprintf(big,
-	                "{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
-	                "\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"mentions\":[],"
-	                "\"content\":\"");
+			"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_CREATE\",\"d\":{\"id\":\"1\","
+			"\"channel_id\":\"2\",\"author\":{\"id\":\"3\"},\"type\":0,\"mentions\":[],"
+			"\"content\":\"");
 	memset(big + k, 'a', n);
 	strcpy(big + k + n, "\"}}");
 	assert_int_equal(parse(big), -1);
@@ -279,7 +281,7 @@ test_close_table(void **st)
 		if (r->action != rows[i].a || r->our_bug != rows[i].bug ||
 		    strstr(r->message, rows[i].says) == NULL)
 			fail_msg("close %d: action %d bug %d '%s'", rows[i].code, r->action,
-			         r->our_bug, r->message);
+				 r->our_bug, r->message);
 	}
 	/* every row of the table is covered above */
 	for (size_t i = 1; i < dp_close_nrules; i++) {
@@ -400,7 +402,7 @@ test_reply_json(void **st)
 	json_t *j = load(s);
 	assert_string_equal(json_string_value(json_object_get(j, "content")), "hi @everyone <@5>");
 	assert_string_equal(json_string_value(json_object_get(j, "nonce")),
-	                    "12345678901234567890.0");
+			    "12345678901234567890.0");
 	assert_true(json_is_true(json_object_get(j, "enforce_nonce")));
 	json_t *am = json_object_get(j, "allowed_mentions");
 	assert_int_equal(json_object_size(am), 1);
@@ -408,7 +410,7 @@ test_reply_json(void **st)
 	assert_int_equal(json_array_size(json_object_get(am, "parse")), 0);
 	json_t *ref = json_object_get(j, "message_reference");
 	assert_string_equal(json_string_value(json_object_get(ref, "message_id")),
-	                    "12345678901234567890");
+			    "12345678901234567890");
 	assert_true(json_is_false(json_object_get(ref, "fail_if_not_exists")));
 	json_decref(j);
 	free(s);
@@ -595,7 +597,7 @@ test_ratelimit(void **st)
 	assert_string_equal(rl.bucket, "abcd1234");
 	assert_string_equal(rl.scope, "shared");
 	dp_parse_ratelimit("X-RateLimit-Remaining: -1\r\nX-RateLimit-Reset-After: abc\r\n", 55,
-	                   &rl);
+			   &rl);
 	assert_int_equal(rl.has_remaining, 0);
 	assert_true(rl.reset_after < 0);
 	assert_true(rl.retry_after < 0);

@@ -4,17 +4,17 @@
 
 static struct text_ctx *T;
 
-#define GOOD_FM                                                             \
-	"---\n"                                                             \
-	"id: deep-tissue-massage\n"                                         \
-	"title: Deep tissue massage\n"                                      \
-	"questions:\n"                                                      \
-	"  - what is deep tissue massage\n"                                 \
-	"  - is deep tissue massage painful\n"                              \
-	"  - 'deep tissue: worth it'\n"                                     \
-	"tags: [massage-types]\n"                                           \
-	"source: NCCIH\n"                                                   \
-	"reviewed: 2026-11-01\n"                                            \
+#define GOOD_FM                                                                                    \
+	"---\n"                                                                                    \
+	"id: deep-tissue-massage\n"                                                                \
+	"title: Deep tissue massage\n"                                                             \
+	"questions:\n"                                                                             \
+	"  - what is deep tissue massage\n"                                                        \
+	"  - is deep tissue massage painful\n"                                                     \
+	"  - 'deep tissue: worth it'\n"                                                            \
+	"tags: [massage-types]\n"                                                                  \
+	"source: NCCIH\n"                                                                          \
+	"reviewed: 2026-11-01\n"                                                                   \
 	"---\n"
 
 static int
@@ -104,19 +104,22 @@ test_field_errors(void **st)
 		   "reviewed: 2026-01-01\n---\nBody\n",
 		   3, 1, "unknown key 'titel' (did you mean 'title'?)");
 	/* missing field */
-	expect_one("---\nid: a\nquestions: [a b, c d, e f]\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
-		   2, 1, "missing required key 'title'");
+	expect_one(
+	    "---\nid: a\nquestions: [a b, c d, e f]\nsource: s\nreviewed: 2026-01-01\n---\nB\n", 2,
+	    1, "missing required key 'title'");
 	/* wrong types */
 	expect_one("---\nid: a\ntitle: [A]\nquestions: [a b, c d, e f]\nsource: s\n"
 		   "reviewed: 2026-01-01\n---\nB\n",
 		   3, 1, "'title' must be a single text value, not a list");
-	expect_one("---\nid: a\ntitle: A\nquestions: one\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
-		   4, 1, "'questions' must be a list");
+	expect_one(
+	    "---\nid: a\ntitle: A\nquestions: one\nsource: s\nreviewed: 2026-01-01\n---\nB\n", 4, 1,
+	    "'questions' must be a list");
 	expect_one("---\nid: a\ntitle: A\nquestions:\n  - a b\n  - what is: this\n  - c\n"
 		   "source: s\nreviewed: 2026-01-01\n---\nB\n",
 		   6, 1, "put it in quotes");
 	/* limits and formats */
-	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d]\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d]\nsource: s\nreviewed: "
+		   "2026-01-01\n---\nB\n",
 		   4, 1, "at least 3");
 	expect_one("---\nid: Bad_Id\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
 		   "reviewed: 2026-01-01\n---\nB\n",
@@ -148,14 +151,15 @@ test_cross_file_checks(void **st)
 {
 	(void)st;
 	const struct tfile files[] = {
-		{"a.md", "---\nid: one\ntitle: One\nquestions:\n  - what is one\n  - tell me one\n"
-			 "  - one please\nrelated: [two, nope]\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
-		{"b.md", "---\nid: two\ntitle: Two\nquestions:\n  - two things\n  - What is ONE?\n"
-			 "  - more two\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
-		{"c.md", "---\nid: one\ntitle: Again\nquestions: [x y, y z, z w]\nsource: s\n"
-			 "reviewed: 2026-01-01\n---\nB\n"},
-		{"synonyms.txt", "# comment\nphysio = physiotherapist = physical therapist\n"
-				 "rub = massage\nphysio = pt\nbroken line\n"},
+	    {"a.md",
+	     "---\nid: one\ntitle: One\nquestions:\n  - what is one\n  - tell me one\n"
+	     "  - one please\nrelated: [two, nope]\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
+	    {"b.md", "---\nid: two\ntitle: Two\nquestions:\n  - two things\n  - What is ONE?\n"
+		     "  - more two\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
+	    {"c.md", "---\nid: one\ntitle: Again\nquestions: [x y, y z, z w]\nsource: s\n"
+		     "reviewed: 2026-01-01\n---\nB\n"},
+	    {"synonyms.txt", "# comment\nphysio = physiotherapist = physical therapist\n"
+			     "rub = massage\nphysio = pt\nbroken line\n"},
 	};
 	struct problems pr = {0};
 	struct knowledge *k = build_kb(T, files, 4, &pr);
@@ -189,14 +193,16 @@ test_rule_files(void **st)
 {
 	(void)st;
 	const struct tfile files[] = {
-		{"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
-			 "reviewed: 2026-01-01\n---\nB\n"},
-		{"safety/bad.md", "---\nid: bad\nlevel: caution\npriority: 5\ntriggers:\n"
-				  "  - fine words\n  - '(unclosed group'\n  - 'a .. .. b'\n---\nText\n"},
-		{"safety/disclaimer.md", "---\nid: disclaimer\nlevel: info\npriority: 100\n"
-					 "triggers: [x]\n---\nText\n"},
-		{"safety/lvl.md", "---\nid: lvl\nlevel: severe\npriority: high\ntriggers: [x]\n---\nT\n"},
-		{"safety/none.md", "---\nid: none\nlevel: info\npriority: 1\n---\nT\n"},
+	    {"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+		     "reviewed: 2026-01-01\n---\nB\n"},
+	    {"safety/bad.md",
+	     "---\nid: bad\nlevel: caution\npriority: 5\ntriggers:\n"
+	     "  - fine words\n  - '(unclosed group'\n  - 'a .. .. b'\n---\nText\n"},
+	    {"safety/disclaimer.md", "---\nid: disclaimer\nlevel: info\npriority: 100\n"
+				     "triggers: [x]\n---\nText\n"},
+	    {"safety/lvl.md",
+	     "---\nid: lvl\nlevel: severe\npriority: high\ntriggers: [x]\n---\nT\n"},
+	    {"safety/none.md", "---\nid: none\nlevel: info\npriority: 1\n---\nT\n"},
 	};
 	struct problems pr = {0};
 	struct knowledge *k = build_kb(T, files, 5, &pr);
@@ -220,9 +226,9 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),        cmocka_unit_test(test_yaml_errors),
-		cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_field_errors),
-		cmocka_unit_test(test_cross_file_checks), cmocka_unit_test(test_rule_files),
+	    cmocka_unit_test(test_good_file),         cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_structure_errors),  cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_cross_file_checks), cmocka_unit_test(test_rule_files),
 	};
 	int rc = cmocka_run_group_tests_name("kb_parse", tests, NULL, NULL);
 	text_ctx_free(T);

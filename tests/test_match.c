@@ -6,37 +6,38 @@ static struct text_ctx *T;
 static struct knowledge *K;
 static struct match_scratch *S;
 
-#define ENTRY(id, title, qs, tags)                                                      \
-	"---\nid: " id "\ntitle: " title "\nquestions:\n" qs "tags: " tags "\nsource: s\n" \
+#define ENTRY(id, title, qs, tags)                                                                 \
+	"---\nid: " id "\ntitle: " title "\nquestions:\n" qs "tags: " tags "\nsource: s\n"         \
 	"reviewed: 2026-01-01\n---\nBody of " id ".\n"
 
 static const struct tfile files[] = {
-	{"deep.md", ENTRY("deep-tissue-massage", "Deep tissue massage",
-			  "  - what is deep tissue massage\n  - is deep tissue massage painful\n"
-			  "  - does deep tissue hurt\n",
-			  "[massage]")},
-	{"swedish.md", ENTRY("swedish-massage", "Swedish massage",
-			     "  - what is swedish massage\n  - is swedish massage gentle\n"
-			     "  - what happens in a swedish massage\n",
-			     "[massage]")},
-	{"heat.md", ENTRY("heat-therapy", "Heat or ice",
-			  "  - should i use heat or ice\n  - is a heating pad good after a massage\n"
-			  "  - hot or cold for a sore back\n",
-			  "[self-care]")},
-	{"physio.md", ENTRY("physical-therapy", "Physiotherapy",
-			    "  - can a physiotherapist help my back\n  - what exercises strengthen the back\n"
-			    "  - is physio worth it\n",
-			    "[treatments]")},
-	{"pain.md", ENTRY("back-pain-causes", "Why backs hurt",
-			  "  - why does my back hurt\n  - what causes back pain\n"
-			  "  - common reasons for back pain\n",
-			  "[causes]")},
-	{"greet.md", ENTRY("greeting", "Hello", "  - hi\n  - hello\n  - good morning\n",
-			   "[small-talk]")},
-	{"help.md", ENTRY("help", "What I can do",
-			  "  - what can you do\n  - help\n  - what can i ask you\n", "[small-talk]")},
-	{"synonyms.txt", "physiotherapist = physio = physical therapist = pt\n"
-			 "heat = warmth\n"},
+    {"deep.md", ENTRY("deep-tissue-massage", "Deep tissue massage",
+		      "  - what is deep tissue massage\n  - is deep tissue massage painful\n"
+		      "  - does deep tissue hurt\n",
+		      "[massage]")},
+    {"swedish.md", ENTRY("swedish-massage", "Swedish massage",
+			 "  - what is swedish massage\n  - is swedish massage gentle\n"
+			 "  - what happens in a swedish massage\n",
+			 "[massage]")},
+    {"heat.md", ENTRY("heat-therapy", "Heat or ice",
+		      "  - should i use heat or ice\n  - is a heating pad good after a massage\n"
+		      "  - hot or cold for a sore back\n",
+		      "[self-care]")},
+    {"physio.md",
+     ENTRY("physical-therapy", "Physiotherapy",
+	   "  - can a physiotherapist help my back\n  - what exercises strengthen the back\n"
+	   "  - is physio worth it\n",
+	   "[treatments]")},
+    {"pain.md", ENTRY("back-pain-causes", "Why backs hurt",
+		      "  - why does my back hurt\n  - what causes back pain\n"
+		      "  - common reasons for back pain\n",
+		      "[causes]")},
+    {"greet.md",
+     ENTRY("greeting", "Hello", "  - hi\n  - hello\n  - good morning\n", "[small-talk]")},
+    {"help.md", ENTRY("help", "What I can do",
+		      "  - what can you do\n  - help\n  - what can i ask you\n", "[small-talk]")},
+    {"synonyms.txt", "physiotherapist = physio = physical therapist = pt\n"
+		     "heat = warmth\n"},
 };
 
 static struct match_result
@@ -99,8 +100,13 @@ static void
 test_out_of_scope(void **st)
 {
 	(void)st;
-	const char *oos[] = {"write me a poem about the sea", "what's the weather tomorrow",
-			     "how do I change a car tyre", "", "   ", "🙂🙂", "qwertyuiop asdfgh"};
+	const char *oos[] = {"write me a poem about the sea",
+			     "what's the weather tomorrow",
+			     "how do I change a car tyre",
+			     "",
+			     "   ",
+			     "🙂🙂",
+			     "qwertyuiop asdfgh"};
 	for (size_t i = 0; i < sizeof oos / sizeof oos[0]; i++) {
 		struct match_result r = q(oos[i], MATCH_DEFAULT_THRESHOLD, 0.0);
 		if (r.intent != -1)
@@ -168,10 +174,13 @@ main(void)
 		return 1;
 	S = match_scratch_new();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ranking),       cmocka_unit_test(test_typos_and_compounds),
-		cmocka_unit_test(test_synonyms),      cmocka_unit_test(test_out_of_scope),
-		cmocka_unit_test(test_threshold_and_margin), cmocka_unit_test(test_small_talk),
-		cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_ranking),
+	    cmocka_unit_test(test_typos_and_compounds),
+	    cmocka_unit_test(test_synonyms),
+	    cmocka_unit_test(test_out_of_scope),
+	    cmocka_unit_test(test_threshold_and_margin),
+	    cmocka_unit_test(test_small_talk),
+	    cmocka_unit_test(test_deterministic),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);

@@ -1,9 +1,9 @@
 /* test_regress: one case per bug the fuzzers (fuzz/) found, so each stays
  * fixed.  Each test names the harness and the module it was in. */
-#include "testutil.h"
 #include "kb.h"
 #include "safety.h"
 #include "strbuf.h"
+#include "testutil.h"
 #include "utf8.h"
 
 static struct text_ctx *T;
@@ -19,12 +19,12 @@ test_span_before_trailing_apostrophe(void **st)
 		const char *text;
 		size_t len0; /* bytes of the first word's span */
 	} cases[] = {
-		{"swedish\xE2\x80\x99 massage", 7},
-		{"swedish\xE2\x80\x99\xE2\x80\x99 massage", 7},
-		{"swedish' massage", 7},
-		{"swedish\xE2\x80\x99", 7},
-		{"dogs\xE2\x80\x99 legs", 4},
-		{"can\xE2\x80\x99t feel", 7}, /* an inner apostrophe stays in the span */
+	    {"swedish\xE2\x80\x99 massage", 7},
+	    {"swedish\xE2\x80\x99\xE2\x80\x99 massage", 7},
+	    {"swedish' massage", 7},
+	    {"swedish\xE2\x80\x99", 7},
+	    {"dogs\xE2\x80\x99 legs", 4},
+	    {"can\xE2\x80\x99t feel", 7}, /* an inner apostrophe stays in the span */
 	};
 	struct tokens tk = {0};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -36,7 +36,8 @@ test_span_before_trailing_apostrophe(void **st)
 		assert_int_equal(tk.v[0].len, cases[i].len0);
 		for (size_t k = 0; k < tk.n; k++) {
 			assert_true(tk.v[k].off + tk.v[k].len <= n);
-			assert_int_equal(utf8_invalid_at(s + tk.v[k].off, tk.v[k].len), tk.v[k].len);
+			assert_int_equal(utf8_invalid_at(s + tk.v[k].off, tk.v[k].len),
+					 tk.v[k].len);
 		}
 	}
 	tokens_free(&tk);
@@ -192,11 +193,11 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_span_before_trailing_apostrophe),
-		cmocka_unit_test(test_explain_keeps_word_before_apostrophe),
-		cmocka_unit_test(test_pattern_nesting_is_bounded),
-		cmocka_unit_test(test_pattern_complexity_is_bounded),
-		cmocka_unit_test(test_duplicate_question_past_4096),
+	    cmocka_unit_test(test_span_before_trailing_apostrophe),
+	    cmocka_unit_test(test_explain_keeps_word_before_apostrophe),
+	    cmocka_unit_test(test_pattern_nesting_is_bounded),
+	    cmocka_unit_test(test_pattern_complexity_is_bounded),
+	    cmocka_unit_test(test_duplicate_question_past_4096),
 	};
 	int rc = cmocka_run_group_tests_name("regress", tests, NULL, NULL);
 	text_ctx_free(T);

@@ -7,24 +7,27 @@ static struct text_ctx *T;
 static struct knowledge *K;
 static struct answer_ctx AC;
 
-#define RULE(id, level, prio, trig) \
-	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig "'\n---\n" id " text.\n"
+#define RULE(id, level, prio, trig)                                                                \
+	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig             \
+	"'\n---\n" id " text.\n"
 
 static const struct tfile files[] = {
-	{"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
-		 "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage feel\n"
-		 "source: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
-	{"b.md", "---\nid: greeting\ntitle: Hello\nquestions: [hi, hello, good morning]\n"
-		 "tags: [small-talk]\nsource: s\nreviewed: 2026-01-01\n---\nHello answer.\n"},
-	{"safety/crisis.md", RULE("crisis", "emergency", "0", "(suicid*|end my life)")},
-	{"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
-	{"safety/trauma.md", RULE("trauma", "urgent", "20", "(fell|fall)")},
-	{"safety/systemic.md", RULE("systemic", "urgent", "25", "fever")},
-	{"safety/nerve-symptoms.md", RULE("nerve-symptoms", "caution", "30", "sciatica")},
-	{"safety/medical-conditions.md", RULE("medical-conditions", "caution", "35", "osteoporosis")},
-	{"safety/pregnancy.md", RULE("pregnancy", "caution", "40", "pregnan*")},
-	{"safety/medication.md", RULE("medication", "caution", "45", "how many pills")},
-	{"safety/disclaimer.md", "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+    {"a.md",
+     "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
+     "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage feel\n"
+     "source: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
+    {"b.md", "---\nid: greeting\ntitle: Hello\nquestions: [hi, hello, good morning]\n"
+	     "tags: [small-talk]\nsource: s\nreviewed: 2026-01-01\n---\nHello answer.\n"},
+    {"safety/crisis.md", RULE("crisis", "emergency", "0", "(suicid*|end my life)")},
+    {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
+    {"safety/trauma.md", RULE("trauma", "urgent", "20", "(fell|fall)")},
+    {"safety/systemic.md", RULE("systemic", "urgent", "25", "fever")},
+    {"safety/nerve-symptoms.md", RULE("nerve-symptoms", "caution", "30", "sciatica")},
+    {"safety/medical-conditions.md", RULE("medical-conditions", "caution", "35", "osteoporosis")},
+    {"safety/pregnancy.md", RULE("pregnancy", "caution", "40", "pregnan*")},
+    {"safety/medication.md", RULE("medication", "caution", "45", "how many pills")},
+    {"safety/disclaimer.md",
+     "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
 };
 
 static struct answer A;
@@ -68,7 +71,8 @@ test_small_talk_and_fallback(void **st)
 	assert_string_equal(ask("write a poem about cars"), reply_fallback);
 	assert_null(A.intent_id);
 	/* small talk or nothing matched, but a rule fired: rule text + disclaimer */
-	assert_string_equal(ask("hello, I have sciatica"), "nerve-symptoms text.\n\nDisclaimer text.");
+	assert_string_equal(ask("hello, I have sciatica"),
+			    "nerve-symptoms text.\n\nDisclaimer text.");
 	assert_string_equal(ask("my sciatica again"), "nerve-symptoms text.\n\nDisclaimer text.");
 }
 
@@ -80,8 +84,9 @@ test_order_and_dedup(void **st)
 	ask("I'm pregnant with osteoporosis and a fever after a fall; is swedish massage gentle? "
 	    "Pregnant, again, and a fall.");
 	assert_string_equal(ids(), "trauma,systemic,medical-conditions,pregnancy,disclaimer");
-	assert_string_equal(A.reply.text, "Swedish answer.\n\ntrauma text.\n\nsystemic text.\n\n"
-					  "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
+	assert_string_equal(A.reply.text,
+			    "Swedish answer.\n\ntrauma text.\n\nsystemic text.\n\n"
+			    "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
 }
 
 static void
@@ -107,19 +112,22 @@ test_json(void **st)
 	(void)st;
 	ask("what is swedish massage");
 	char *j = answer_json(K, &A, 0);
-	assert_string_equal(j, "{\"question\":\"what is swedish massage\",\"intent\":\"swedish-massage\","
-			       "\"score\":1.0,\"safety\":[\"disclaimer\"],\"reply\":\"Swedish answer.\\n\\n"
-			       "Disclaimer text.\"}");
+	assert_string_equal(
+	    j, "{\"question\":\"what is swedish massage\",\"intent\":\"swedish-massage\","
+	       "\"score\":1.0,\"safety\":[\"disclaimer\"],\"reply\":\"Swedish answer.\\n\\n"
+	       "Disclaimer text.\"}");
 	free(j);
 	ask("poem \xff about <@123> \"quotes\"");
 	j = answer_json(K, &A, 0);
-	assert_non_null(strstr(j, "\"question\":\"poem \xEF\xBF\xBD about <@123> \\\"quotes\\\"\""));
+	assert_non_null(
+	    strstr(j, "\"question\":\"poem \xEF\xBF\xBD about <@123> \\\"quotes\\\"\""));
 	assert_non_null(strstr(j, "\"intent\":null"));
 	free(j);
 	/* explain adds candidates and triggers, after reply */
 	ask("I fell; is swedish massage gentle");
 	j = answer_json(K, &A, 1);
-	char *r = strstr(j, "\"reply\""), *c = strstr(j, "\"candidates\":[{\"intent\":\"swedish-massage\"");
+	char *r = strstr(j, "\"reply\""),
+	     *c = strstr(j, "\"candidates\":[{\"intent\":\"swedish-massage\"");
 	assert_non_null(r);
 	assert_non_null(c);
 	assert_true(c > r);
@@ -160,9 +168,12 @@ main(void)
 		return 1;
 	answer_ctx_init(&AC);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_answer), cmocka_unit_test(test_small_talk_and_fallback),
-		cmocka_unit_test(test_order_and_dedup), cmocka_unit_test(test_emergency_and_crisis),
-		cmocka_unit_test(test_json),         cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_plain_answer),
+	    cmocka_unit_test(test_small_talk_and_fallback),
+	    cmocka_unit_test(test_order_and_dedup),
+	    cmocka_unit_test(test_emergency_and_crisis),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_truncation),
 	};
 	int rc = cmocka_run_group_tests_name("reply", tests, NULL, NULL);
 	answer_free(&A);

@@ -1,9 +1,9 @@
 /* test_safety: the trigger pattern language (words, stems, prefixes, gaps,
  * alternatives, conjunction), negation scope, unless, compile errors; and
  * the shipped rules against tests/data/safety.tsv. */
-#include "testutil.h"
 #include "kb.h"
 #include "safety.h"
+#include "testutil.h"
 
 static struct text_ctx *T;
 
@@ -33,7 +33,7 @@ test_words_and_stems(void **st)
 	assert_true(fires("=legs", "both legs"));
 	assert_true(fires("suicid*", "I feel suicidal"));
 	assert_false(fires("suicid*", "I feel sad"));
-	assert_false(fires("numb", "thumb"));              /* whole words only */
+	assert_false(fires("numb", "thumb")); /* whole words only */
 	assert_true(fires("can not go on", "I can't go on"));
 	assert_true(fires("cant go on", "I cannot go on"));
 }
@@ -47,7 +47,8 @@ test_sequences_gaps_alternatives(void **st)
 	assert_true(fires("chest .. pain", "chest and back pain"));
 	assert_true(fires("chest .. pain", "chest is in so much pain")); /* 4 between */
 	assert_false(fires("chest .. pain", "chest is in a whole lot of pain"));
-	assert_true(fires("(numb*|pins and needles) .. (foot|feet)", "pins and needles in my feet"));
+	assert_true(
+	    fires("(numb*|pins and needles) .. (foot|feet)", "pins and needles in my feet"));
 	assert_true(fires("pain (spread*|going) .. arm", "pain spreading down my left arm"));
 	/* never across a sentence boundary */
 	assert_false(fires("chest .. pain", "My chest is fine. Pain is in my back."));
@@ -61,7 +62,8 @@ test_conjunction(void **st)
 	assert_true(fires(p, "my groin feels numb"));
 	assert_true(fires(p, "numbness around the groin and buttocks"));
 	assert_false(fires(p, "my groin hurts. my foot is numb"));
-	assert_true(fires("(chest & breath* | crushing pain)", "my chest is tight and I am out of breath"));
+	assert_true(
+	    fires("(chest & breath* | crushing pain)", "my chest is tight and I am out of breath"));
 }
 
 static void
@@ -96,8 +98,8 @@ static void
 test_compile_errors(void **st)
 {
 	(void)st;
-	const char *bad[] = {"(a|b", "a)", "a .. .. b", "a ... b", "..a", "a|", "(|a)", "=a*",
-			     "ab*", "a (b & c) d", "", "   ", "&a"};
+	const char *bad[] = {"(a|b", "a)",  "a .. .. b",   "a ... b", "..a", "a|", "(|a)",
+			     "=a*",  "ab*", "a (b & c) d", "",        "   ", "&a"};
 	char err[200];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pattern *p = safety_compile(T, bad[i], err, sizeof err);
@@ -108,11 +110,11 @@ test_compile_errors(void **st)
 }
 
 static const struct tfile rule_files[] = {
-	{"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
-		 "reviewed: 2026-01-01\n---\nB\n"},
-	{"safety/trauma.md", "---\nid: trauma\nlevel: urgent\npriority: 20\ntriggers:\n"
-			     "  - '(fell|fall|accident)'\nunless:\n  - '(fell|fall*) asleep'\n"
-			     "  - '(fell|fall|accident) .. (years|months) ago'\n---\nTrauma text\n"},
+    {"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+	     "reviewed: 2026-01-01\n---\nB\n"},
+    {"safety/trauma.md", "---\nid: trauma\nlevel: urgent\npriority: 20\ntriggers:\n"
+			 "  - '(fell|fall|accident)'\nunless:\n  - '(fell|fall*) asleep'\n"
+			 "  - '(fell|fall|accident) .. (years|months) ago'\n---\nTrauma text\n"},
 };
 
 static void
@@ -126,11 +128,11 @@ test_unless_overlap(void **st)
 		const char *msg;
 		int fire;
 	} cases[] = {
-		{"I fell down the stairs", 1},
-		{"I fell asleep on the couch", 0},
-		{"I fell asleep, then fell down the stairs", 1},
-		{"I had a fall two years ago", 0},
-		{"a car accident last week", 1},
+	    {"I fell down the stairs", 1},
+	    {"I fell asleep on the couch", 0},
+	    {"I fell asleep, then fell down the stairs", 1},
+	    {"I had a fall two years ago", 0},
+	    {"a car accident last week", 1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct tokens tk = {0};
@@ -193,7 +195,8 @@ test_shipped_rules_table(void **st)
 			char *ids = strdup(col ? c3 : c2);
 			for (char *id = strtok(ids, ", "); id; id = strtok(NULL, ", ")) {
 				if (knowledge_find_rule(k, id) < 0) {
-					fprintf(stderr, "safety.tsv:%u: unknown rule id '%s'\n", ln, id);
+					fprintf(stderr, "safety.tsv:%u: unknown rule id '%s'\n", ln,
+						id);
 					bad++;
 					continue;
 				}
@@ -204,7 +207,8 @@ test_shipped_rules_table(void **st)
 					if (p == fired || p[-1] == ',')
 						hit = 1;
 				if (hit == col) {
-					fprintf(stderr, "safety.tsv:%u: %s '%s' on: %s (fired: %s)\n", ln,
+					fprintf(stderr,
+						"safety.tsv:%u: %s '%s' on: %s (fired: %s)\n", ln,
 						col ? "FALSE ALARM" : "MISSED", id, line, fired);
 					bad++;
 				}
@@ -228,10 +232,13 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words_and_stems), cmocka_unit_test(test_sequences_gaps_alternatives),
-		cmocka_unit_test(test_conjunction),     cmocka_unit_test(test_negation),
-		cmocka_unit_test(test_compile_errors),  cmocka_unit_test(test_unless_overlap),
-		cmocka_unit_test(test_shipped_rules_table),
+	    cmocka_unit_test(test_words_and_stems),
+	    cmocka_unit_test(test_sequences_gaps_alternatives),
+	    cmocka_unit_test(test_conjunction),
+	    cmocka_unit_test(test_negation),
+	    cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_unless_overlap),
+	    cmocka_unit_test(test_shipped_rules_table),
 	};
 	int rc = cmocka_run_group_tests_name("safety", tests, NULL, NULL);
 	text_ctx_free(T);

@@ -26,7 +26,8 @@ test_case_and_accents(void **st)
 {
 	(void)st;
 	assert_string_equal(joined("Massage THERAPY", 0), "massage therapy");
-	assert_string_equal(joined("Ça fait mal, Ärger über Müller", 0), "ca fait mal arger uber muller");
+	assert_string_equal(joined("Ça fait mal, Ärger über Müller", 0),
+			    "ca fait mal arger uber muller");
 	assert_string_equal(joined("straße Œuvre", 0), "strasse oeuvre");
 	assert_string_equal(joined("ΜΑΣΑΖ Массаж", 0), "μασαζ массаж");
 	assert_string_equal(joined("ＭＡＳＳＡＧＥ", 0), "massage");
@@ -38,7 +39,8 @@ test_punctuation_and_emoji(void **st)
 	(void)st;
 	assert_string_equal(joined("deep-tissue?!", 0), "deep tissue");
 	assert_string_equal(joined("“swedish” — or «deep»…", 0), "swedish or deep");
-	assert_string_equal(joined("massage🙂💆‍♀️for👍🏽back", 0), "massage for back");
+	assert_string_equal(joined("massage🙂💆‍♀️for👍🏽back", 0),
+			    "massage for back");
 	assert_string_equal(joined("back\xC2\xA0pain", 0), "back pain");
 	assert_string_equal(joined("e\xCC\x81tude", 0), "etude"); /* combining accent */
 	assert_string_equal(joined("1.5 hours", 0), "1.5 hours");
@@ -117,11 +119,15 @@ test_utf8_repair(void **st)
 	(void)st;
 	size_t n;
 	/* one U+FFFD per maximal invalid subpart; NUL replaced too */
-	char *r = utf8_repair("a\xe2\x82" "b\xff\xc0\xafz", 8, &n);
-	assert_string_equal(r, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz");
+	char *r = utf8_repair("a\xe2\x82"
+			      "b\xff\xc0\xafz",
+			      8, &n);
+	assert_string_equal(r, "a\xEF\xBF\xBD"
+			       "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz");
 	free(r);
 	r = utf8_repair("a\0b", 3, &n);
-	assert_string_equal(r, "a\xEF\xBF\xBD" "b");
+	assert_string_equal(r, "a\xEF\xBF\xBD"
+			       "b");
 	free(r);
 	r = utf8_repair("\xf0\x9f\x98\x80", 4, &n); /* valid emoji untouched */
 	assert_int_equal(n, 4);
@@ -168,10 +174,14 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_case_and_accents), cmocka_unit_test(test_punctuation_and_emoji),
-		cmocka_unit_test(test_contractions),     cmocka_unit_test(test_stems),
-		cmocka_unit_test(test_sentences_and_flags), cmocka_unit_test(test_hostile_input),
-		cmocka_unit_test(test_utf8_repair),      cmocka_unit_test(test_wordset),
+	    cmocka_unit_test(test_case_and_accents),
+	    cmocka_unit_test(test_punctuation_and_emoji),
+	    cmocka_unit_test(test_contractions),
+	    cmocka_unit_test(test_stems),
+	    cmocka_unit_test(test_sentences_and_flags),
+	    cmocka_unit_test(test_hostile_input),
+	    cmocka_unit_test(test_utf8_repair),
+	    cmocka_unit_test(test_wordset),
 	};
 	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
 	text_ctx_free(T);
