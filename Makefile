@@ -4,10 +4,10 @@
 
 VERSION    := 0.1.0
 CC         ?= cc
-PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
+PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd libutf8proc
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
-              libsystemd-dev python3 python3-websockets ca-certificates \
+              libsystemd-dev libutf8proc-dev python3 python3-websockets ca-certificates \
               wamerican wbritish systemd clang libclang-rt-14-dev valgrind clang-format \
               chromium fonts-dejavu-core
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

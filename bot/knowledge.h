@@ -23,6 +23,8 @@ struct kb_file {
 	size_t len;
 };
 
+struct wordset;
+
 enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_IGNORED };
 
 struct knowledge {
@@ -35,8 +37,9 @@ struct knowledge {
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	int crisis, disclaimer; /* rule indices, -1 if absent */
-	char missing[256];      /* required rule ids not present, space separated */
+	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
+	int crisis, disclaimer;     /* rule indices, -1 if absent */
+	char missing[256];          /* required rule ids not present, space separated */
 };
 
 /* The nine rule ids the bot needs to start. */
@@ -51,7 +54,6 @@ enum kb_file_kind knowledge_file_kind(const char *rel);
  * Answer bodies are matched as written and served with the clinic
  * profile's values filled in (see clinic.h).
  */
-struct wordset;
 /* dict: optional English word list for the matcher (see match_build). */
 struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				  const struct wordset *dict, struct problems *pr);
