@@ -228,6 +228,21 @@ edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+const char *
+kb_suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	int bd = 3;
+	for (size_t i = 0; i < n; i++) {
+		int d = edit_distance(word, cands[i]);
+		if (d < bd) {
+			bd = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
 #define YERR(c, line, ...)                                                                         \
 	do {                                                                                       \
 		problems_add((c)->pr, (c)->file, (line), 1, __VA_ARGS__);                          \
@@ -383,18 +398,13 @@ parse_fields(const char *file, const struct fm *fm, const struct field *fields, 
 			if (strcmp(fields[i].name, name) == 0)
 				fi = i;
 		if (fi == nf) {
-			const char *best = NULL;
-			int bd = 3;
-			for (size_t i = 0; i < nf; i++) {
-				int d = edit_distance(name, fields[i].name);
-				if (d < bd) {
-					bd = d;
-					best = fields[i].name;
-				}
-			}
+			const char **names = xcalloc(nf, sizeof *names);
 			struct strbuf allowed = STRBUF_INIT;
-			for (size_t i = 0; i < nf; i++)
+			for (size_t i = 0; i < nf; i++) {
+				names[i] = fields[i].name;
 				sb_addf(&allowed, "%s%s", i ? ", " : "", fields[i].name);
+			}
+			const char *best = kb_suggest(name, names, nf);
 			if (best)
 				problems_add(pr, file, yline(k), 1,
 					     "unknown key '%s' (did you mean '%s'?)", name, best);
@@ -402,6 +412,7 @@ parse_fields(const char *file, const struct fm *fm, const struct field *fields, 
 				problems_add(pr, file, yline(k), 1,
 					     "unknown key '%s' (allowed: %s)", name, allowed.s);
 			sb_free(&allowed);
+			free(names);
 			c.errors++;
 		} else if (key_lines[fi]) {
 			problems_add(pr, file, yline(k), 1,

@@ -90,5 +90,8 @@ void kb_entry_free(struct kb_entry *e);
 void kb_rule_free(struct kb_rule *r);
 void kb_syns_free(struct kb_syns *s);
 const char *kb_level_name(enum rule_level l);
+/* The candidate closest to word (two edits at most, for "did you mean"),
+ * or NULL. */
+const char *kb_suggest(const char *word, const char *const *cands, size_t n);
 
 #endif
