@@ -5,17 +5,19 @@
 
 VERSION    := 0.1.0
 CC         ?= cc
-PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
+PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd libutf8proc
 # Debian packages, like a package's Build-Depends and Depends.  BUILD_PKGS:
 # what `make`, `make run` and `make install` need, and what the installed
 # service needs on its host (ca-certificates for TLS to Discord, the word
 # lists for typo correction, procps for the unit's ExecReload=/bin/kill).
-# TEST_PKGS: what `make test` adds; FUZZ_PKGS: `make fuzz`; BENCH_PKGS:
-# `make bench` and `make soak`.
+# TEST_PKGS: what `make test` adds (chromium and its font for the web
+# widget's browser test); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
+# and `make soak`.
 BUILD_PKGS := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
-              libwebsockets-dev libyaml-dev libstemmer-dev libsystemd-dev \
+              libwebsockets-dev libyaml-dev libstemmer-dev libsystemd-dev libutf8proc-dev \
               ca-certificates wamerican wbritish procps
-TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format
+TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format \
+              chromium fonts-dejavu-core
 FUZZ_PKGS  := clang libclang-rt-14-dev
 BENCH_PKGS := python3 python3-websockets
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

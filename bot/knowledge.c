@@ -128,6 +128,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		const struct wordset *dict, struct problems *pr)
 {
 	struct knowledge *k = xcalloc(1, sizeof *k);
+	k->dict = dict;
 	size_t cape = 0, capr = 0;
 	int have_syns = 0;
 	size_t answer_files = 0;

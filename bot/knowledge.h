@@ -22,6 +22,8 @@ struct kb_file {
 	size_t len;
 };
 
+struct wordset;
+
 enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_IGNORED };
 
 struct knowledge {
@@ -32,8 +34,9 @@ struct knowledge {
 	struct kb_syns syns;
 	struct match_index *match;
 	struct safety_set *safety;
-	int crisis, disclaimer; /* rule indices, -1 if absent */
-	char missing[256];      /* required rule ids not present, space separated */
+	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
+	int crisis, disclaimer;     /* rule indices, -1 if absent */
+	char missing[256];          /* required rule ids not present, space separated */
 };
 
 /* The nine rule ids the bot needs to start. */
@@ -46,7 +49,6 @@ enum kb_file_kind knowledge_file_kind(const char *rel);
  * returns a knowledge (possibly partial); problems tell whether it is
  * usable: callers must not serve a knowledge built with problems.
  */
-struct wordset;
 /* dict: optional English word list for the matcher (see match_build). */
 struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				  const struct wordset *dict, struct problems *pr);
