@@ -158,7 +158,7 @@ cfg_suggest(const char *name)
 	const char *names[CFG_COUNT];
 	for (int i = 0; i < CFG_COUNT; i++)
 		names[i] = cfg_vars[i].name;
-	return kb_suggest(name, names, CFG_COUNT);
+	return kb_closest(name, names, CFG_COUNT);
 }
 
 int

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "clinic.h"
 #include "kb_parse.h"
 #include "match.h"
 #include "safety.h"
@@ -24,7 +25,7 @@ struct kb_file {
 
 struct wordset;
 
-enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_IGNORED };
+enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_IGNORED };
 
 struct knowledge {
 	struct kb_entry *entries;
@@ -32,6 +33,8 @@ struct knowledge {
 	struct kb_rule *rules;
 	size_t nrules;
 	struct kb_syns syns;
+	struct clinic clinic;     /* the profile (all empty without clinic.yaml) */
+	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
 	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
@@ -48,6 +51,8 @@ enum kb_file_kind knowledge_file_kind(const char *rel);
  * Parse and cross-check files (sorted by path by the caller).  Always
  * returns a knowledge (possibly partial); problems tell whether it is
  * usable: callers must not serve a knowledge built with problems.
+ * Answer bodies are matched as written and served with the clinic
+ * profile's values filled in (see clinic.h).
  */
 /* dict: optional English word list for the matcher (see match_build). */
 struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,

@@ -188,8 +188,8 @@ test_suggest(void **st)
 	assert_string_equal(cfg_suggest("KNOWLEDGE_DIRS"), "KNOWLEDGE_DIR");
 	assert_null(cfg_suggest("PATH"));
 	const char *const keys[] = {"id", "title", "questions"};
-	assert_string_equal(kb_suggest("titel", keys, 3), "title");
-	assert_null(kb_suggest("answer", keys, 3));
+	assert_string_equal(kb_closest("titel", keys, 3), "title");
+	assert_null(kb_closest("answer", keys, 3));
 }
 
 static void
