@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "strbuf.h"
+#include "text.h"
 #include "utf8.h"
 #include "xmem.h"
 
@@ -205,29 +206,6 @@ scalar_dup(const yaml_node_t *n)
 	return xstrndup((const char *)n->data.scalar.value, n->data.scalar.length);
 }
 
-static int
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 30 || lb > 30)
-		return 99;
-	int d[31][31];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[la][lb];
-}
-
 #define YERR(c, line, ...)                                                                         \
 	do {                                                                                       \
 		problems_add((c)->pr, (c)->file, (line), 1, __VA_ARGS__);                          \
@@ -386,7 +364,8 @@ parse_fields(const char *file, const struct fm *fm, const struct field *fields, 
 			const char *best = NULL;
 			int bd = 3;
 			for (size_t i = 0; i < nf; i++) {
-				int d = edit_distance(name, fields[i].name);
+				int d = text_distance(name, strlen(name), fields[i].name,
+						      strlen(fields[i].name), bd);
 				if (d < bd) {
 					bd = d;
 					best = fields[i].name;

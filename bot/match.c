@@ -139,35 +139,6 @@ struct match_scratch {
 /* ---- helpers -------------------------------------------------------------- */
 
 static int
-osa_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
-{
-	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
-	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
-		return maxd + 1;
-	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
-		return maxd + 1;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			int v = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
-static int
 term_id(struct match_index *m, const char *stem, size_t n)
 {
 	int ins;
@@ -657,12 +628,6 @@ match_free(struct match_index *m)
 	free(m);
 }
 
-size_t
-match_vocab_size(const struct match_index *m)
-{
-	return m->nsurf;
-}
-
 struct match_scratch *
 match_scratch_new(void)
 {
@@ -704,7 +669,7 @@ consider(const struct match_index *m, const char *w, size_t n, int surf, int max
 		return;
 	if (maxd > 1 && cl < 7)
 		return;
-	int d = osa_distance(w, n, c, cl, maxd);
+	int d = text_distance(w, n, c, cl, maxd);
 	if (d > maxd || d == 0)
 		return;
 	if (*best < 0 || d < *best_d ||
@@ -1205,25 +1170,4 @@ match_token_reading(const struct match_index *m, struct match_scratch *s, size_t
 		return 0;
 	snprintf(buf, len, "%s", s->reading[i]);
 	return 1;
-}
-
-char *
-match_question_key(const struct match_index *m, struct text_ctx *t, const char *q)
-{
-	struct tokens tk = {0};
-	struct qtok *seq = NULL, *seq2 = NULL;
-	size_t n = 0, cap = 0, n2 = 0, cap2 = 0;
-	content_stems(t, q, &tk, &seq, &n, &cap);
-	apply_synonyms(m, seq, n, &seq2, &n2, &cap2);
-	struct strbuf b = STRBUF_INIT;
-	sb_add(&b, "", 0);
-	for (size_t i = 0; i < n2; i++) {
-		if (i)
-			sb_addc(&b, ' ');
-		sb_adds(&b, seq2[i].stem);
-	}
-	free(seq);
-	free(seq2);
-	tokens_free(&tk);
-	return sb_steal(&b);
 }

@@ -66,7 +66,6 @@ struct conn {
 	size_t rx_total;
 	const char *rx_problem;
 	struct out_msg *oq, *oq_tail;
-	size_t noq;
 };
 
 struct ev_node {
@@ -165,7 +164,6 @@ drop_queue(struct conn *c)
 		free(m);
 	}
 	c->oq_tail = NULL;
-	c->noq = 0;
 }
 
 static void
@@ -259,7 +257,6 @@ on_writeable(struct conn *c, struct lws *wsi)
 	c->oq = m->next;
 	if (c->oq == NULL)
 		c->oq_tail = NULL;
-	c->noq--;
 	int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
 	size_t want = m->len;
 	free(m);
@@ -551,15 +548,8 @@ ws_send(struct ws *w, const char *data, size_t len)
 	else
 		c->oq = m;
 	c->oq_tail = m;
-	c->noq++;
 	lws_callback_on_writable(c->wsi);
 	return 0;
-}
-
-size_t
-ws_queued(const struct ws *w)
-{
-	return w->cur ? w->cur->noq : 0;
 }
 
 void
