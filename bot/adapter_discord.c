@@ -82,6 +82,7 @@ struct question {
 	char channel_id[DP_ID_MAX];
 	char *text;
 	size_t len;
+	char *log_text; /* text without any mention, for the unanswered log */
 };
 
 struct gw_out {
@@ -468,6 +469,7 @@ on_message(struct discord *d, const struct dp_message *m)
 	memcpy(q->id, m->id, sizeof q->id);
 	memcpy(q->channel_id, m->channel_id, sizeof q->channel_id);
 	q->text = dp_question_text(m, d->self_id, &q->len);
+	q->log_text = dp_private_text(q->text, q->len);
 	if (d->qs_tail)
 		d->qs_tail->next = q;
 	else
@@ -530,12 +532,13 @@ answer_some(struct discord *d)
 		d->qs = q->next;
 		if (d->qs == NULL)
 			d->qs_tail = NULL;
-		char *reply = bot_answer(d->b, q->text, q->len);
+		char *reply = bot_answer(d->b, q->text, q->len, q->log_text);
 		log_debug("message %s in channel %s answered (%zu bytes)", q->id, q->channel_id,
 			  strlen(reply));
 		enqueue_reply(d, q, reply);
 		free(reply);
 		free(q->text);
+		free(q->log_text);
 		free(q);
 	}
 }
@@ -887,6 +890,7 @@ free_all(struct discord *d)
 		struct question *q = d->qs;
 		d->qs = q->next;
 		free(q->text);
+		free(q->log_text);
 		free(q);
 	}
 	while (d->chans) {

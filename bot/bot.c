@@ -23,6 +23,7 @@
 #include "kb.h"
 #include "log.h"
 #include "unanswered.h"
+#include "utf8.h"
 #include "xmem.h"
 
 #define RELOAD_DEBOUNCE_MS 300
@@ -61,14 +62,24 @@ bot_install_signals(void)
 }
 
 char *
-bot_answer(struct bot *b, const char *text, size_t len)
+bot_answer(struct bot *b, const char *text, size_t len, const char *log_text)
 {
 	struct answer a;
 	answer_question(b->kb, &b->ac, &b->mp, text, len, &a);
 	log_debug("answered: intent=%s score=%.2f safety=%zu", a.intent_id ? a.intent_id : "-",
 		  a.mr.score, a.reply.nshown);
-	if (b->unanswered)
-		unanswered_note(b->unanswered, b->kb, &a, LOW_MARGIN_LOG, time(NULL));
+	if (b->unanswered) {
+		/* the platform's copy for the log, repaired and cut like the question */
+		char *q = NULL;
+		if (log_text) {
+			size_t n;
+			q = utf8_repair(log_text, strlen(log_text), &n);
+			q[utf8_cut(q, n, ANSWER_INPUT_MAX)] = '\0';
+		}
+		unanswered_note(b->unanswered, b->kb, &a, q ? q : a.question, LOW_MARGIN_LOG,
+				time(NULL));
+		free(q);
+	}
 	char *r = a.reply.text;
 	a.reply.text = NULL;
 	answer_free(&a);

@@ -48,9 +48,11 @@ void bot_install_signals(void);
 
 /*
  * Answer one question with the current knowledge (the same pipeline as
- * `massagebot ask`).  Returns a new reply string (caller frees).
+ * `massagebot ask`).  log_text: the copy for the unanswered log, with the
+ * platform's syntax that names people removed (NULL: the question itself).
+ * Returns a new reply string (caller frees).
  */
-char *bot_answer(struct bot *b, const char *text, size_t len);
+char *bot_answer(struct bot *b, const char *text, size_t len, const char *log_text);
 
 /*
  * Start the background parts: the knowledge watcher (inotify on
