@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "log.h"
 #include "strbuf.h"
+#include "sys.h"
 #include "xmem.h"
 
 #define PROTO_NAME "discord-gateway"
@@ -377,18 +377,7 @@ dns_start(struct ws *w, struct conn *c, char **why)
 	j->ctx = w->ctx;
 	snprintf(j->host, sizeof j->host, "%s", c->host);
 	snprintf(j->port, sizeof j->port, "%d", c->port);
-	/* the resolver never takes signals: they belong to the loop thread */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_t t;
-	int rc = pthread_create(&t, &at, dns_main, j);
-	pthread_attr_destroy(&at);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (sys_thread_start(NULL, 1, dns_main, j) != 0) {
 		pthread_mutex_destroy(&j->mu);
 		free(j);
 		*why = "cannot start the resolver thread";
