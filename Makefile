@@ -4,11 +4,12 @@
 
 VERSION    := 0.1.0
 CC         ?= cc
-PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
+PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd libutf8proc
 DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
               libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
-              libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish systemd clang libclang-rt-14-dev valgrind clang-format
+              libsystemd-dev libutf8proc-dev python3 python3-websockets ca-certificates \
+              wamerican wbritish systemd clang libclang-rt-14-dev valgrind clang-format \
+              chromium fonts-dejavu-core
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -19,7 +20,7 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf problems hmap wordset utf8 text kb_parse match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf problems hmap wordset utf8 text kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
 EDGE_SRC   := sys log config kb unanswered bot adapter adapter_console linein
 ADAPTER_SRC := ws http adapter_discord
@@ -27,7 +28,7 @@ APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config \
+TESTS      := test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
@@ -79,7 +80,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config \
+VG_TESTS   := test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h
 	@mkdir -p build/vg

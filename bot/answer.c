@@ -80,6 +80,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		rl = cut;
 	}
 	out->question = rep;
+	text_set_lexicon(c->text, k->dict);
 	text_tokenize(c->text, rep, rl, &c->tk);
 	match_sentences(k, c, p, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;

@@ -243,7 +243,7 @@ relevant_name(const char *name)
 		return 1; /* the watched folder itself */
 	if (name[0] == '.' || name[n - 1] == '~')
 		return 0; /* editor swap and backup files */
-	return (n > 3 && strcmp(name + n - 3, ".md") == 0) || strcmp(name, "synonyms.txt") == 0;
+	return knowledge_file_kind(name) != KBF_IGNORED;
 }
 
 static void

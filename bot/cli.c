@@ -266,6 +266,10 @@ cmd_check(int argc, char **argv)
 	}
 	problems_sort(&pr);
 	print_problems(stdout, &pr, (size_t)-1);
+	for (size_t i = 0; i < a.b.kb->warnings.n; i++) {
+		const struct problem *w = &a.b.kb->warnings.v[i];
+		printf("%s:%u:%u: warning: %s\n", w->file, w->line, w->col, w->msg);
+	}
 	if (pr.n) {
 		printf("%zu problem%s found in %s\n", pr.n, pr.n == 1 ? "" : "s", dir);
 		rc = EXIT_FAIL;
@@ -276,8 +280,12 @@ cmd_check(int argc, char **argv)
 		for (size_t i = 0; i < a.b.kb->nrules; i++)
 			ntrig += a.b.kb->rules[i].triggers.n;
 		printf("ok: %zu answers (%zu questions), %zu safety rules (%zu triggers), "
-		       "%zu synonym groups in %s\n",
+		       "%zu synonym groups in %s",
 		       a.b.kb->nentries, nq, a.b.kb->nrules, ntrig, a.b.kb->syns.n, dir);
+		if (a.b.kb->warnings.n)
+			printf("; %zu warning%s above", a.b.kb->warnings.n,
+			       a.b.kb->warnings.n == 1 ? "" : "s");
+		putchar('\n');
 		rc = EXIT_OK;
 	}
 	problems_free(&pr);
@@ -591,6 +599,13 @@ serve(const char *platform, int argc)
 	if (rc < 0)
 		rc = app_load(&a, 1);
 	if (rc < 0) {
+		/* under systemd: the made-up example profile must not go unnoticed */
+		if (platform && a.b.kb->clinic.example &&
+		    (getenv("INVOCATION_ID") || getenv("NOTIFY_SOCKET")))
+			log_warn("%s is the example clinic profile (example: true): the bot gives "
+				 "made-up clinic details until it is filled in (README: clinic "
+				 "profile)",
+				 a.b.kb->clinic.file);
 		bot_install_signals();
 		log_info("massagebot %s starting on %s with %zu answers", MB_VERSION, ad->name,
 			 a.b.kb->nentries);

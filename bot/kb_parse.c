@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -126,7 +127,9 @@ trim_body(const char *b, size_t n, unsigned *line)
 
 /* ---- YAML fields -------------------------------------------------------- */
 
-enum ftype { F_STR, F_LIST, F_INT, F_LEVEL };
+enum ftype { F_STR, F_LIST, F_INT, F_LEVEL, F_BOOL };
+
+#define KB_FIELDS_MAX 16
 
 struct field {
 	const char *name;
@@ -145,13 +148,58 @@ struct yctx {
 static unsigned
 yline(const yaml_node_t *n)
 {
-	return (unsigned)n->start_mark.line + 2;
+	return kb_yaml_line(n, 2); /* the front matter starts on line 2 */
 }
 
 static char *
 scalar_dup(const yaml_node_t *n)
 {
 	return xstrndup((const char *)n->data.scalar.value, n->data.scalar.length);
+}
+
+const char *
+kb_closest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	int bd = 3;
+	for (size_t i = 0; i < n; i++) {
+		int d = text_distance(word, strlen(word), names[i], strlen(names[i]), bd);
+		if (d < bd) {
+			bd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+int
+kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_line,
+	     yaml_document_t *doc, struct problems *pr)
+{
+	yaml_parser_t p;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&p, doc)) {
+		unsigned line = (unsigned)p.problem_mark.line + first_line;
+		unsigned col = (unsigned)p.problem_mark.column + 1;
+		if (p.context)
+			problems_add(pr, file, line, col, "YAML: %s (%s at line %u)",
+				     p.problem ? p.problem : "syntax error", p.context,
+				     (unsigned)p.context_mark.line + first_line);
+		else
+			problems_add(pr, file, line, col, "YAML: %s",
+				     p.problem ? p.problem : "syntax error");
+		yaml_parser_delete(&p);
+		return -1;
+	}
+	yaml_parser_delete(&p);
+	return 0;
+}
+
+unsigned
+kb_yaml_line(const yaml_node_t *n, unsigned first_line)
+{
+	return (unsigned)n->start_mark.line + first_line;
 }
 
 #define YERR(c, line, ...)                                                                         \
@@ -185,6 +233,24 @@ take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
 		s->line = yline(v);
 		if (blank(s->s))
 			YERR(c, yline(v), "'%s' is empty", f->name);
+		return;
+	}
+	case F_BOOL: {
+		static const char *const yes[] = {"true", "yes"}, *const no[] = {"false", "no"};
+		int *out = (int *)(void *)(base + f->off);
+		char *s = v->type == YAML_SCALAR_NODE ? scalar_dup(v) : NULL;
+		int val = -1;
+		for (size_t i = 0; s && i < 2; i++) {
+			if (strcasecmp(s, yes[i]) == 0)
+				val = 1;
+			if (strcasecmp(s, no[i]) == 0)
+				val = 0;
+		}
+		if (val < 0)
+			YERR(c, yline(v), "'%s' must be true or false", f->name);
+		else
+			*out = val;
+		free(s);
 		return;
 	}
 	case F_INT:
@@ -267,26 +333,12 @@ static int
 parse_fields(const char *file, const struct fm *fm, const struct field *fields, size_t nf,
 	     void *rec, unsigned *key_lines, struct problems *pr)
 {
-	yaml_parser_t p;
 	yaml_document_t doc;
 	int rc = -1;
 	struct yctx c = {file, &doc, pr, 0};
 
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)fm->yaml, fm->yaml_len);
-	if (!yaml_parser_load(&p, &doc)) {
-		unsigned line = (unsigned)p.problem_mark.line + 2;
-		unsigned col = (unsigned)p.problem_mark.column + 1;
-		if (p.context)
-			problems_add(pr, file, line, col, "YAML: %s (%s at line %u)",
-				     p.problem ? p.problem : "syntax error", p.context,
-				     (unsigned)p.context_mark.line + 2);
-		else
-			problems_add(pr, file, line, col, "YAML: %s",
-				     p.problem ? p.problem : "syntax error");
-		yaml_parser_delete(&p);
+	if (kb_yaml_load(file, fm->yaml, fm->yaml_len, 2, &doc, pr) < 0)
 		return -1;
-	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		problems_add(pr, file, root ? yline(root) : 2, 1,
@@ -309,16 +361,11 @@ parse_fields(const char *file, const struct fm *fm, const struct field *fields, 
 			if (strcmp(fields[i].name, name) == 0)
 				fi = i;
 		if (fi == nf) {
-			const char *best = NULL;
-			int bd = 3;
-			for (size_t i = 0; i < nf; i++) {
-				int d = text_distance(name, strlen(name), fields[i].name,
-						      strlen(fields[i].name), bd);
-				if (d < bd) {
-					bd = d;
-					best = fields[i].name;
-				}
-			}
+			const char *names[KB_FIELDS_MAX];
+			size_t nn = 0;
+			for (; nn < nf && nn < KB_FIELDS_MAX; nn++)
+				names[nn] = fields[nn].name;
+			const char *best = kb_closest(name, names, nn);
 			struct strbuf allowed = STRBUF_INIT;
 			for (size_t i = 0; i < nf; i++)
 				sb_addf(&allowed, "%s%s", i ? ", " : "", fields[i].name);
@@ -349,7 +396,6 @@ parse_fields(const char *file, const struct fm *fm, const struct field *fields, 
 	rc = c.errors ? -1 : 0;
 out:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&p);
 	return rc;
 }
 
@@ -442,6 +488,7 @@ kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *o
 	    {"related", F_LIST, 0, OFF(struct kb_entry, related)},
 	    {"source", F_STR, 1, OFF(struct kb_entry, source)},
 	    {"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
+	    {"disclaimer", F_BOOL, 0, OFF(struct kb_entry, disclaimer)},
 	};
 	enum { NF = sizeof fields / sizeof fields[0] };
 	unsigned key_lines[NF] = {0};
@@ -450,6 +497,7 @@ kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *o
 
 	memset(out, 0, sizeof *out);
 	out->file = xstrdup(file);
+	out->disclaimer = 1;
 	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
 	check_id(file, &out->id, pr, &errors);

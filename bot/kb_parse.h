@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <yaml.h>
+
 #include "problems.h"
 
 #define KB_BODY_MAX 1500 /* Unicode code points per answer body */
@@ -34,6 +36,7 @@ struct kb_entry {
 	char *body; /* trimmed Markdown */
 	unsigned body_line;
 	int small_talk; /* tagged small-talk: no disclaimer */
+	int disclaimer; /* 1 unless 'disclaimer: false' (clinic facts, not health advice) */
 };
 
 enum rule_level { LEVEL_EMERGENCY, LEVEL_URGENT, LEVEL_CAUTION, LEVEL_INFO };
@@ -70,6 +73,20 @@ int kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule 
 /* Parse synonyms text ("a = b = c" lines, # comments).  Returns 0 or -1. */
 int kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
 		      struct problems *pr);
+
+/*
+ * Load YAML text into doc (libyaml's document API), the text's first line
+ * being line first_line of file.  Returns 0, or -1 after adding the syntax
+ * problem (nothing to delete then).  On 0 the caller calls
+ * yaml_document_delete(doc).
+ */
+int kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_line,
+		 yaml_document_t *doc, struct problems *pr);
+/* The file line of a node of a document loaded with kb_yaml_load. */
+unsigned kb_yaml_line(const yaml_node_t *n, unsigned first_line);
+/* The closest of names[0..n) to word, at most two edits away, or NULL: for
+ * "did you mean" hints. */
+const char *kb_closest(const char *word, const char *const *names, size_t n);
 
 void kb_entry_free(struct kb_entry *e);
 void kb_rule_free(struct kb_rule *r);

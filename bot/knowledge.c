@@ -31,7 +31,11 @@ knowledge_file_kind(const char *rel)
 	base = base ? base + 1 : rel;
 	if (strcmp(rel, "synonyms.txt") == 0)
 		return KBF_SYNONYMS;
-	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 || base[0] == '.')
+	if (strcmp(rel, CLINIC_FILE) == 0)
+		return KBF_CLINIC;
+	/* README.md and SOURCES.md are notes for people, not answers */
+	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
+	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
 		return KBF_IGNORED;
 	if (strncmp(rel, "safety/", 7) == 0)
 		return KBF_RULE;
@@ -123,13 +127,40 @@ check_question(void *ctx, size_t entry, size_t question, const struct tokens *tk
 		     fq->s, fe->file, fq->line);
 }
 
+/* After the index is built from the bodies as written, so that matching
+ * never depends on the clinic's values: the served text. */
+static void
+fill_bodies(struct knowledge *k, struct problems *pr)
+{
+	const struct kb_entry *first_user = NULL;
+	for (size_t i = 0; i < k->nentries; i++) {
+		struct kb_entry *e = &k->entries[i];
+		int used = 0;
+		char *filled = clinic_fill(&k->clinic, e->file, e->body_line, e->body, &used, pr);
+		if (filled == NULL)
+			continue;
+		free(e->body);
+		e->body = filled;
+		if (used && first_user == NULL)
+			first_user = e;
+	}
+	if (first_user && k->clinic.file == NULL)
+		problems_add(&k->warnings, first_user->file, first_user->body_line, 1,
+			     "this answer quotes the clinic profile, but the knowledge folder has "
+			     "no %s: the clinic answers can only tell people to ask at reception",
+			     CLINIC_FILE);
+}
+
 struct knowledge *
 knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		const struct wordset *dict, struct problems *pr)
 {
 	struct knowledge *k = xcalloc(1, sizeof *k);
+	k->dict = dict;
 	size_t cape = 0, capr = 0;
 	int have_syns = 0;
+
+	clinic_init(&k->clinic);
 	size_t answer_files = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -162,6 +193,10 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 			have_syns = 1;
 			/* bad lines are reported; the good groups still load */
 			kb_parse_synonyms(f->path, f->data, f->len, &k->syns, pr);
+			break;
+		case KBF_CLINIC:
+			clinic_free(&k->clinic);
+			clinic_parse(f->path, f->data, f->len, &k->clinic, pr, &k->warnings);
 			break;
 		case KBF_IGNORED:
 			break;
@@ -206,6 +241,8 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	hmap_free(&dc.seen);
 	free(dc.refs);
 	sb_free(&dc.key);
+	fill_bodies(k, pr);
+	problems_sort(&k->warnings);
 	k->safety = safety_build(t, k->rules, k->nrules, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
@@ -230,6 +267,8 @@ knowledge_free(struct knowledge *k)
 	free(k->entries);
 	free(k->rules);
 	kb_syns_free(&k->syns);
+	clinic_free(&k->clinic);
+	problems_free(&k->warnings);
 	match_free(k->match);
 	safety_free(k->safety);
 	free(k);

@@ -73,11 +73,14 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 		emergency = 1;
 	}
 	const struct kb_entry *e = mr->intent >= 0 ? &k->entries[mr->intent] : NULL;
-	int health = e && !e->small_talk;
+	/* an answer (not small talk) is kept when rules fire; only a health
+	 * answer brings the disclaimer by itself (not 'disclaimer: false') */
+	int kept = e && !e->small_talk;
+	int health = kept && e->disclaimer;
 	if (emergency) {
-		if (health)
+		if (kept)
 			para(&b, reply_emergency_line);
-	} else if (e && (health || n == 0)) {
+	} else if (e && (kept || n == 0)) {
 		para(&b, e->body);
 	} else if (!e && n == 0) {
 		if (mr->ambiguous && mr->ncand >= 2) {

@@ -1,9 +1,12 @@
 /*
  * text: the normaliser shared by the matcher and the safety rules.
- * Turns raw UTF-8 into tokens: case- and accent-folded words, Unicode
- * punctuation and emoji as separators, contractions and chat spellings
- * expanded ("can't"/"cant" -> "can not"), sentence numbers kept, each word
- * stemmed with Snowball English (libstemmer).
+ * Turns raw UTF-8 into tokens: HTML entities decoded; each code point
+ * through utf8proc (compatibility forms, case folding, accents stripped,
+ * zero-width and other ignorable characters dropped); Cyrillic and Greek
+ * look-alikes inside Latin words folded to Latin; Unicode punctuation and
+ * emoji as separators; contractions and chat spellings expanded
+ * ("can't"/"cant" -> "can not"); sentence numbers kept; each word stemmed
+ * with Snowball English (libstemmer).
  * Pure: no I/O, no globals.  A text_ctx owns a stemmer and a stem cache and
  * must be used by one thread at a time.
  */
@@ -43,6 +46,15 @@ struct text_ctx;
 /* Returns NULL only if libstemmer has no English stemmer. */
 struct text_ctx *text_ctx_new(void);
 void text_ctx_free(struct text_ctx *t);
+
+/*
+ * Known words (an English word list), borrowed until replaced: with them
+ * the tokeniser also reads digits and '@' inside a word as letters
+ * ("su1c1de"), picks the known spelling of stretched letters ("suiiicidal")
+ * and joins words spelt out letter by letter ("s u i c i d e").  NULL: none.
+ */
+struct wordset;
+void text_set_lexicon(struct text_ctx *t, const struct wordset *words);
 
 /*
  * Tokenise s (valid UTF-8 expected; ill-formed bytes act as separators).

@@ -58,6 +58,7 @@ test_good_file(void **st)
 	assert_int_equal(e.questions.v[2].line, 7);
 	assert_string_equal(e.body, "Slow, firm pressure.");
 	assert_false(e.small_talk);
+	assert_true(e.disclaimer); /* by default */
 	kb_entry_free(&e);
 	/* CRLF line endings */
 	const char *crlf = "---\r\nid: a\r\ntitle: A\r\nquestions: [one q, two q, three q]\r\n"
@@ -147,6 +148,32 @@ test_field_errors(void **st)
 }
 
 static void
+test_disclaimer_key(void **st)
+{
+	(void)st;
+	struct kb_entry e;
+	struct problems pr = {0};
+	static const char *const no[] = {"false", "no", "False"}, *const yes[] = {"true", "yes"};
+	char buf[512];
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(buf, sizeof buf,
+			 "---\nid: a\ntitle: A\nquestions: [a b, c d, e f]\ndisclaimer: %s\n"
+			 "source: s\nreviewed: 2026-01-01\n---\nB\n",
+			 i < 3 ? no[i] : yes[i - 3]);
+		assert_int_equal(parse(buf, &e, &pr), 0);
+		assert_int_equal(e.disclaimer, i >= 3);
+		kb_entry_free(&e);
+	}
+	problems_free(&pr);
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d, e f]\ndisclaimer: maybe\n"
+		   "source: s\nreviewed: 2026-01-01\n---\nB\n",
+		   5, 1, "'disclaimer' must be true or false");
+	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d, e f]\ndisclaimers: no\n"
+		   "source: s\nreviewed: 2026-01-01\n---\nB\n",
+		   5, 1, "unknown key 'disclaimers' (did you mean 'disclaimer'?)");
+}
+
+static void
 test_cross_file_checks(void **st)
 {
 	(void)st;
@@ -226,9 +253,10 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good_file),         cmocka_unit_test(test_yaml_errors),
-	    cmocka_unit_test(test_structure_errors),  cmocka_unit_test(test_field_errors),
-	    cmocka_unit_test(test_cross_file_checks), cmocka_unit_test(test_rule_files),
+	    cmocka_unit_test(test_good_file),        cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_disclaimer_key),   cmocka_unit_test(test_cross_file_checks),
+	    cmocka_unit_test(test_rule_files),
 	};
 	int rc = cmocka_run_group_tests_name("kb_parse", tests, NULL, NULL);
 	text_ctx_free(T);

@@ -18,6 +18,9 @@ static const struct tfile files[] = {
      "source: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
     {"b.md", "---\nid: greeting\ntitle: Hello\nquestions: [hi, hello, good morning]\n"
 	     "tags: [small-talk]\nsource: s\nreviewed: 2026-01-01\n---\nHello answer.\n"},
+    {"c.md",
+     "---\nid: booking\ntitle: Booking\nquestions: [how do i book, book an appointment, "
+     "booking]\ndisclaimer: false\nsource: s\nreviewed: 2026-01-01\n---\nBooking answer.\n"},
     {"safety/crisis.md", RULE("crisis", "emergency", "0", "(suicid*|end my life)")},
     {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
     {"safety/trauma.md", RULE("trauma", "urgent", "20", "(fell|fall)")},
@@ -74,6 +77,26 @@ test_small_talk_and_fallback(void **st)
 	assert_string_equal(ask("hello, I have sciatica"),
 			    "nerve-symptoms text.\n\nDisclaimer text.");
 	assert_string_equal(ask("my sciatica again"), "nerve-symptoms text.\n\nDisclaimer text.");
+}
+
+static void
+test_no_disclaimer_answer(void **st)
+{
+	(void)st;
+	/* clinic facts: no disclaimer of their own */
+	assert_string_equal(ask("how do i book"), "Booking answer.");
+	assert_string_equal(ids(), "");
+	assert_string_equal(A.intent_id, "booking");
+	/* a rule fired: the answer stays (it is no small talk), the rule's
+	 * text and then the disclaimer follow, as for any rule */
+	assert_string_equal(ask("how do i book, I'm pregnant"),
+			    "Booking answer.\n\npregnancy text.\n\nDisclaimer text.");
+	assert_string_equal(ids(), "pregnancy,disclaimer");
+	/* an emergency replaces it with the get-checked line */
+	ask("chest pain, how do i book");
+	assert_string_equal(ids(), "emergency,disclaimer");
+	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_null(strstr(A.reply.text, "Booking answer."));
 }
 
 static void
@@ -170,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_answer),
 	    cmocka_unit_test(test_small_talk_and_fallback),
+	    cmocka_unit_test(test_no_disclaimer_answer),
 	    cmocka_unit_test(test_order_and_dedup),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
