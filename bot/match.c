@@ -535,12 +535,6 @@ match_free(struct match_index *m)
 	free(m);
 }
 
-size_t
-match_vocab_size(const struct match_index *m)
-{
-	return typo_count(&m->surf);
-}
-
 struct match_scratch *
 match_scratch_new(void)
 {
@@ -982,25 +976,4 @@ match_token_reading(const struct match_index *m, struct match_scratch *s, size_t
 		return 0;
 	snprintf(buf, len, "%s", s->reading[i]);
 	return 1;
-}
-
-char *
-match_question_key(const struct match_index *m, struct text_ctx *t, const char *q)
-{
-	struct tokens tk = {0};
-	struct qtok *seq = NULL, *seq2 = NULL;
-	size_t n = 0, cap = 0, n2 = 0, cap2 = 0;
-	content_stems(t, q, &tk, &seq, &n, &cap);
-	apply_synonyms(m, seq, n, &seq2, &n2, &cap2);
-	struct strbuf b = STRBUF_INIT;
-	sb_add(&b, "", 0);
-	for (size_t i = 0; i < n2; i++) {
-		if (i)
-			sb_addc(&b, ' ');
-		sb_adds(&b, seq2[i].stem);
-	}
-	free(seq);
-	free(seq2);
-	tokens_free(&tk);
-	return sb_steal(&b);
 }

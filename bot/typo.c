@@ -137,36 +137,6 @@ typo_seal(struct typo_index *x)
 	x->ndel = out;
 }
 
-/* Optimal string alignment distance, or maxd + 1 when above maxd. */
-static int
-osa_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
-{
-	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
-	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
-		return maxd + 1;
-	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
-		return maxd + 1;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			int v = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 static void
 consider(const struct typo_index *x, const char *w, size_t n, int id, int maxd, int *best,
 	 int *best_d)
@@ -179,7 +149,7 @@ consider(const struct typo_index *x, const char *w, size_t n, int id, int maxd, 
 		return;
 	if (maxd > 1 && cl < 7)
 		return;
-	int d = osa_distance(w, n, c, cl, maxd);
+	int d = text_distance(w, n, c, cl, maxd);
 	if (d > maxd || d == 0)
 		return;
 	if (*best < 0 || d < *best_d ||
