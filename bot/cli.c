@@ -69,12 +69,12 @@ wants_help(int argc, char **argv)
 
 /* Config, log, pipeline context.  Returns an exit status or -1 on success. */
 static int
-app_init(struct app *a)
+app_init(struct app *a, unsigned cmd)
 {
 	char *cause = NULL;
 	memset(a, 0, sizeof *a);
 	a->b.cfg = &a->cfg;
-	if (config_load(&a->cfg, ".env", &cause) < 0) {
+	if (config_load(&a->cfg, ".env", cmd, &cause) < 0) {
 		fprintf(stderr, "massagebot: config: %s\n", cause);
 		free(cause);
 		return EXIT_CONFIG;
@@ -82,8 +82,11 @@ app_init(struct app *a)
 	enum log_level lvl = LOG_INFO;
 	log_parse_level(cfg_get(&a->cfg, CFG_LOG_LEVEL), &lvl);
 	log_init(lvl);
-	a->b.mp.threshold = strtod(cfg_get(&a->cfg, CFG_MATCH_THRESHOLD), NULL);
-	a->b.mp.margin = strtod(cfg_get(&a->cfg, CFG_MATCH_MARGIN), NULL);
+	/* unset for the commands that do not match questions */
+	const char *th = cfg_get(&a->cfg, CFG_MATCH_THRESHOLD),
+		   *mg = cfg_get(&a->cfg, CFG_MATCH_MARGIN);
+	a->b.mp.threshold = th ? strtod(th, NULL) : MATCH_DEFAULT_THRESHOLD;
+	a->b.mp.margin = mg ? strtod(mg, NULL) : MATCH_DEFAULT_MARGIN;
 	if (answer_ctx_init(&a->b.ac) < 0) {
 		fprintf(stderr, "massagebot: libstemmer has no English stemmer\n");
 		return EXIT_FAIL;
@@ -204,7 +207,7 @@ cmd_ask(int argc, char **argv)
 		}
 	}
 	struct app a;
-	int rc = app_init(&a);
+	int rc = app_init(&a, CMD_ASK);
 	if (rc < 0)
 		rc = app_load(&a, 0);
 	if (rc >= 0) {
@@ -241,7 +244,7 @@ cmd_check(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	struct app a;
-	int rc = app_init(&a);
+	int rc = app_init(&a, CMD_CHECK);
 	if (rc >= 0)
 		return rc;
 	const char *dir = argc == 2 ? argv[1] : cfg_get(&a.cfg, CFG_KNOWLEDGE_DIR);
@@ -352,7 +355,7 @@ cmd_eval(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	struct app a;
-	int rc = app_init(&a);
+	int rc = app_init(&a, CMD_EVAL);
 	if (rc < 0)
 		rc = app_load(&a, 0);
 	if (rc >= 0) {
@@ -499,7 +502,7 @@ cmd_report(int argc, char **argv)
 		}
 	}
 	struct app a;
-	int rc = app_init(&a);
+	int rc = app_init(&a, CMD_REPORT);
 	if (rc >= 0)
 		return rc;
 	if (file == NULL)
@@ -584,7 +587,7 @@ serve(const char *platform, int argc)
 	 * 17.2 MB instead of 19.0 MB. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	struct app a;
-	int rc = app_init(&a);
+	int rc = app_init(&a, platform ? CMD_RUN : CMD_CHAT);
 	const struct adapter_ops *ad = NULL;
 	if (rc < 0) {
 		const char *name = platform ? cfg_get(&a.cfg, CFG_BOT_PLATFORM) : "console";

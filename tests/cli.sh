@@ -42,8 +42,34 @@ secret=MTIzNDU2Nzg5MDEyMzQ1Njc4.SECRET.abcdefghijklmnopqrstuvwx
 DISCORD_TOKEN="$secret" MATCH_MARGIN=7 "$MB" ask hi >"$tmp/out" 2>"$tmp/err"
 grep -q "MATCH_MARGIN" "$tmp/err" && ok || bad "bad MATCH_MARGIN named"
 ! grep -q "SECRET" "$tmp/out" "$tmp/err" && ok || bad "token printed"
-DISCORD_TOKEN="Bot $secret" "$MB" ask hi >"$tmp/out" 2>"$tmp/err"
-grep -q "DISCORD_TOKEN" "$tmp/err" && ! grep -q "SECRET" "$tmp/err" && ok || bad "bad token named, not printed"
+DISCORD_TOKEN="Bot $secret" "$MB" run </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "DISCORD_TOKEN" "$tmp/err" && ! grep -q "SECRET" "$tmp/err" && ok ||
+	bad "run: bad token named (exit 2, got $rc), not printed"
+# a command validates only the variables it uses: a malformed platform
+# variable never stops ask, check, eval or report
+printf '{"time":"2026-01-01","question":"cupping?","reason":"fallback","candidates":[]}\n' >"$tmp/u.jsonl"
+printf 'hi\tgreeting\n' >"$tmp/one.tsv"
+for cmd in "ask hi" "check" "eval $tmp/one.tsv" "report $tmp/u.jsonl"; do
+	# shellcheck disable=SC2086
+	DISCORD_TOKEN="Bot $secret" BOT_PLATFORM=telegraph DISCORD_CHANNELS=general \
+		DISCORD_API_BASE=ftp://x expect_rc 0 "$cmd with malformed platform variables" "$MB" $cmd
+	! grep -qE "DISCORD|BOT_PLATFORM|SECRET" "$tmp/err" && ok || bad "$cmd mentions a platform variable"
+done
+BOT_PLATFORM=telegraph expect_rc 2 "run with a bad BOT_PLATFORM" "$MB" run </dev/null
+grep -q "BOT_PLATFORM (from environment)" "$tmp/err" && ok || bad "run names BOT_PLATFORM"
+# unknown .env keys: "did you mean"; a broken platform line stops only run
+mkdir "$tmp/envdir"
+printf 'DISCORD_TOKN=x\nDISCORD_CHANNELS="12\n' >"$tmp/envdir/.env"
+absmb=$(realpath "$MB")
+(cd "$tmp/envdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" ask hi >"$tmp/out" 2>"$tmp/err")
+rc=$?
+[ $rc -eq 0 ] && ok || bad "ask with a broken platform line in .env: exit $rc"
+grep -q "unknown variable DISCORD_TOKN (ignored; did you mean DISCORD_TOKEN?)" "$tmp/err" && ok ||
+	bad ".env unknown key: did you mean"
+(cd "$tmp/envdir" && "$absmb" run </dev/null >"$tmp/out" 2>"$tmp/err")
+rc=$?
+[ $rc -eq 2 ] && grep -q '.env:2: missing closing " quote' "$tmp/err" && ok || bad "run names the broken .env line (exit $rc)"
 
 # --- check: the shipped knowledge is clean; a broken copy is reported
 expect_rc 0 "check shipped knowledge" "$MB" check
