@@ -29,11 +29,8 @@ struct bot {
 	void *wake_arg;
 	int ready_sent;
 
-	/* knowledge watcher thread: rebuilds off to the side, hands over */
-	pthread_t watcher;
-	int watching;
-	int watch_efd; /* eventfd: reload now / stop */
-	int watch_ifd; /* inotify, owned by the watcher once started */
+	/* knowledge watcher (watch.c): rebuilds off to the side, hands over */
+	struct watch *watch;
 	pthread_mutex_t lock;
 	struct knowledge *pending;     /* a new good version, not yet in use */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
