@@ -51,7 +51,7 @@ console_run(struct bot *b)
 		if (*s == '\0')
 			continue;
 		bot_tick(b);
-		char *r = bot_answer(b, line, len);
+		char *r = bot_answer(b, &b->ac, line, len, NULL);
 		printf("%s%s\n\n", tty ? "bot> " : "", r);
 		fflush(stdout);
 		free(r);

@@ -11,13 +11,10 @@
  * carries it (IDENTIFY, RESUME, the Authorization header).
  */
 #include <malloc.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "adapter.h"
 #include "cli.h"
@@ -25,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "strbuf.h"
+#include "sys.h"
 #include "ws.h"
 #include "xmem.h"
 
@@ -82,6 +80,7 @@ struct question {
 	char channel_id[DP_ID_MAX];
 	char *text;
 	size_t len;
+	char *log_text; /* text without any mention, for the unanswered log */
 };
 
 struct gw_out {
@@ -97,7 +96,6 @@ struct discord {
 	const char *token, *channels;
 	char *api;  /* DISCORD_API_BASE without a trailing slash */
 	char *auth; /* "Authorization: Bot <token>" */
-	atomic_int woken;
 
 	enum gw_state st;
 	struct http_req *gw_req; /* GET /gateway/bot */
@@ -138,14 +136,6 @@ struct discord {
 	uint32_t rng;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 static uint32_t
 rnd(struct discord *d)
 {
@@ -154,15 +144,6 @@ rnd(struct discord *d)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return d->rng = x ? x : 0x9e3779b9u;
-}
-
-/* bot_wake(): another thread wants bot_tick() to run soon. */
-static void
-wake(void *arg)
-{
-	struct discord *d = arg;
-	atomic_store(&d->woken, 1);
-	ws_wake(d->ws);
 }
 
 /* The REST worker finished a request. */
@@ -416,7 +397,7 @@ session_up(struct discord *d, uint64_t now)
 	d->st = GW_READY;
 	d->state_deadline = 0;
 	d->session_up_at = now;
-	bot_status(d->b, "connected, %zu answers", d->b->kb ? d->b->kb->nentries : (size_t)0);
+	bot_status(d->b, "connected, %zu answers", bot_answers(d->b));
 }
 
 static void
@@ -468,6 +449,7 @@ on_message(struct discord *d, const struct dp_message *m)
 	memcpy(q->id, m->id, sizeof q->id);
 	memcpy(q->channel_id, m->channel_id, sizeof q->channel_id);
 	q->text = dp_question_text(m, d->self_id, &q->len);
+	q->log_text = dp_private_text(q->text, q->len);
 	if (d->qs_tail)
 		d->qs_tail->next = q;
 	else
@@ -524,18 +506,19 @@ enqueue_reply(struct discord *d, const struct question *q, const char *reply)
 static void
 answer_some(struct discord *d)
 {
-	uint64_t start = now_ms();
-	while (d->qs && now_ms() - start < ANSWER_BUDGET_MS) {
+	uint64_t start = sys_now_ms();
+	while (d->qs && sys_now_ms() - start < ANSWER_BUDGET_MS) {
 		struct question *q = d->qs;
 		d->qs = q->next;
 		if (d->qs == NULL)
 			d->qs_tail = NULL;
-		char *reply = bot_answer(d->b, q->text, q->len);
+		char *reply = bot_answer(d->b, &d->b->ac, q->text, q->len, q->log_text);
 		log_debug("message %s in channel %s answered (%zu bytes)", q->id, q->channel_id,
 			  strlen(reply));
 		enqueue_reply(d, q, reply);
 		free(reply);
 		free(q->text);
+		free(q->log_text);
 		free(q);
 	}
 }
@@ -620,7 +603,7 @@ on_reply_done(struct discord *d, struct job *j, uint64_t now)
 	char body[200];
 	if (r->status >= 200 && r->status < 300) {
 		log_debug("replied to message %s (part %u/%u) in %.3f s", j->msg_id, j->chunk + 1,
-			  j->nchunks, r->secs);
+			  j->nchunks, (double)r->ms / 1000.0);
 		pop_job(d, c, 0);
 		return;
 	}
@@ -887,6 +870,7 @@ free_all(struct discord *d)
 		struct question *q = d->qs;
 		d->qs = q->next;
 		free(q->text);
+		free(q->log_text);
 		free(q);
 	}
 	while (d->chans) {
@@ -957,8 +941,7 @@ discord_run(struct bot *b)
 		al--;
 	d->api = xstrndup(api, al);
 	d->auth = xasprintf("Authorization: Bot %s", d->token);
-	d->rng = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x2545F491u;
-	atomic_init(&d->woken, 0);
+	sys_random(&d->rng, sizeof d->rng);
 	int rc = EXIT_FAIL;
 	char *cause = NULL;
 	d->ws = ws_new(GW_MAX_MESSAGE, &cause);
@@ -967,21 +950,18 @@ discord_run(struct bot *b)
 	d->http = http_new(http_wake, d, &cause);
 	if (d->http == NULL)
 		goto fail;
-	b->wake = wake;
-	b->wake_arg = d;
 
 	d->exit_code = EXIT_OK;
 	fetch_gateway(d);
 	bot_ready(b);
 	bot_status(b, "connecting to Discord");
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = sys_now_ms();
 		if (bot_stop_requested && !d->stopping) {
 			log_info("stop requested");
 			d->stopping = 1;
 		}
-		if (atomic_exchange(&d->woken, 0) || bot_reload_requested ||
-		    now - d->last_tick >= TICK_MS) {
+		if (bot_reload_requested || now - d->last_tick >= TICK_MS) {
 			bot_tick(b);
 			d->last_tick = now;
 		}
@@ -1016,7 +996,7 @@ discord_run(struct bot *b)
 		if (d->qs)
 			next = now;
 		ws_service(d->ws, next > now ? (unsigned)(next - now) : 0);
-		now = now_ms();
+		now = sys_now_ms();
 		drain_ws(d, now);
 		drain_http(d, now);
 	}
@@ -1027,8 +1007,6 @@ fail:
 		log_error("discord: %s", cause);
 		free(cause);
 	}
-	b->wake = NULL;
-	b->wake_arg = NULL;
 	http_free(d->http); /* before ws_free: the worker wakes the ws loop */
 	ws_free(d->ws);
 	free_all(d);

@@ -3,21 +3,20 @@
  */
 #include "bot.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "kb.h"
 #include "log.h"
+#include "sys.h"
 #include "unanswered.h"
+#include "utf8.h"
 #include "watch.h"
 #include "xmem.h"
 
@@ -55,19 +54,115 @@ bot_install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-char *
-bot_answer(struct bot *b, const char *text, size_t len)
+/* A knowledge version and the threads still reading it (guarded by b->lock). */
+struct kb_hold {
+	struct kb_hold *next;
+	struct knowledge *k;
+	unsigned refs; /* readers, plus one while it is the version in use */
+};
+
+const struct knowledge *
+bot_knowledge(struct bot *b)
 {
+	pthread_mutex_lock(&b->lock);
+	struct kb_hold *h = b->held;
+	h->refs++;
+	pthread_mutex_unlock(&b->lock);
+	return h->k;
+}
+
+/* Drop one reference to h; the caller holds b->lock.  Returns what to free. */
+static struct knowledge *
+unhold(struct bot *b, struct kb_hold *h)
+{
+	if (--h->refs)
+		return NULL;
+	for (struct kb_hold **pp = &b->held; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	struct knowledge *k = h->k;
+	free(h);
+	return k;
+}
+
+static void
+free_version(struct knowledge *k)
+{
+	if (k == NULL)
+		return;
+	knowledge_free(k);
+	malloc_trim(0); /* give the old version's pages back */
+}
+
+void
+bot_knowledge_put(struct bot *b, const struct knowledge *k)
+{
+	struct knowledge *gone = NULL;
+	pthread_mutex_lock(&b->lock);
+	for (struct kb_hold *h = b->held; h; h = h->next)
+		if (h->k == k) {
+			gone = unhold(b, h);
+			break;
+		}
+	pthread_mutex_unlock(&b->lock);
+	free_version(gone);
+}
+
+void
+bot_publish(struct bot *b, struct knowledge *k)
+{
+	struct kb_hold *h = xcalloc(1, sizeof *h);
+	h->k = k;
+	h->refs = 1;
+	pthread_mutex_lock(&b->lock);
+	struct kb_hold *old = b->held;
+	h->next = old;
+	b->held = h; /* the head is the version in use */
+	struct knowledge *gone = old ? unhold(b, old) : NULL;
+	pthread_mutex_unlock(&b->lock);
+	free_version(gone);
+	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
+		 k->nrules);
+	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
+}
+
+size_t
+bot_answers(struct bot *b)
+{
+	pthread_mutex_lock(&b->lock);
+	size_t n = b->held ? b->held->k->nentries : 0;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+char *
+bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, const char *log_text)
+{
+	const struct knowledge *k = bot_knowledge(b);
 	struct answer a;
-	answer_question(b->kb, &b->ac, &b->mp, text, len, &a);
+	answer_question(k, ac, &b->mp, text, len, &a);
 	log_debug("answered: intent=%s score=%.2f safety=%zu", a.intent_id ? a.intent_id : "-",
 		  a.mr.score, a.reply.nshown);
-	if (b->unanswered)
-		unanswered_note(b->unanswered, b->kb, &a, LOW_MARGIN_LOG, time(NULL));
+	if (b->unanswered) {
+		/* the platform's copy for the log, repaired and cut like the question */
+		char *q = NULL;
+		if (log_text) {
+			size_t n;
+			q = utf8_repair(log_text, strlen(log_text), &n);
+			q[utf8_cut(q, n, ANSWER_INPUT_MAX)] = '\0';
+		}
+		pthread_mutex_lock(&b->log_lock);
+		unanswered_note(b->unanswered, k, &a, q ? q : a.question, LOW_MARGIN_LOG,
+				time(NULL));
+		pthread_mutex_unlock(&b->log_lock);
+		free(q);
+	}
 	char *r = a.reply.text;
 	a.reply.text = NULL;
 	answer_free(&a);
-	b->answered++;
+	bot_knowledge_put(b, k);
 	return r;
 }
 
@@ -110,10 +205,7 @@ bot_reload(struct bot *b)
 	struct knowledge *k = load_checked(b, b->ac.text);
 	if (k == NULL)
 		return -1;
-	knowledge_free(b->kb);
-	b->kb = k;
-	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
-		 k->nrules);
+	bot_publish(b, k);
 	return 0;
 }
 
@@ -128,24 +220,10 @@ bot_tick(struct bot *b)
 			bot_reload(b);
 		}
 	}
-	if (b->watch) {
-		pthread_mutex_lock(&b->lock);
-		struct knowledge *k = b->pending;
-		b->pending = NULL;
-		pthread_mutex_unlock(&b->lock);
-		if (k) {
-			knowledge_free(b->kb);
-			b->kb = k;
-			malloc_trim(0); /* give the old version's pages back */
-			log_info("knowledge reloaded: now serving %zu answers, %zu safety rules",
-				 k->nentries, k->nrules);
-			sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
-		}
-	}
 	sd_notify(0, "WATCHDOG=1");
 }
 
-/* The watcher's callback: build a new version in its thread; hand it over
+/* The watcher's callback: build a new version on its thread; publish it
  * if it is good. */
 static void
 rebuild(void *arg, struct text_ctx *t)
@@ -156,16 +234,18 @@ rebuild(void *arg, struct text_ctx *t)
 		return;
 	log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next message",
 		 k->nentries, k->nrules);
-	pthread_mutex_lock(&b->lock);
-	knowledge_free(b->pending);
-	b->pending = k;
-	pthread_mutex_unlock(&b->lock);
-	bot_wake(b);
+	bot_publish(b, k);
 }
 
 int
 bot_start(struct bot *b, char **cause)
 {
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->log_lock, NULL);
+	b->held = xcalloc(1, sizeof *b->held);
+	b->held->k = b->kb; /* the serving copy from now on */
+	b->held->refs = 1;
+	b->kb = NULL;
 	const char *path = cfg_get(b->cfg, CFG_UNANSWERED_LOG);
 	if (path) {
 		b->unanswered = unanswered_open(path, UNANSWERED_MAX_BYTES, cause);
@@ -173,34 +253,25 @@ bot_start(struct bot *b, char **cause)
 			return -1;
 		log_info("unanswered questions are logged to %s", path);
 	}
-	pthread_mutex_init(&b->lock, NULL);
 	b->watch = watch_start(cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), rebuild, b, cause);
-	if (b->watch == NULL) {
-		pthread_mutex_destroy(&b->lock);
-		return -1;
-	}
-	return 0;
+	return b->watch ? 0 : -1;
 }
 
 void
 bot_stop(struct bot *b)
 {
-	if (b->watch) {
-		watch_stop(b->watch);
-		b->watch = NULL;
-		knowledge_free(b->pending);
-		b->pending = NULL;
-		pthread_mutex_destroy(&b->lock);
-	}
+	watch_stop(b->watch);
+	b->watch = NULL;
 	unanswered_close(b->unanswered);
 	b->unanswered = NULL;
-}
-
-void
-bot_wake(struct bot *b)
-{
-	if (b->wake)
-		b->wake(b->wake_arg);
+	/* every reader is gone: only the version in use is left */
+	if (b->held) {
+		knowledge_free(b->held->k);
+		free(b->held);
+		b->held = NULL;
+	}
+	pthread_mutex_destroy(&b->log_lock);
+	pthread_mutex_destroy(&b->lock);
 }
 
 void
@@ -209,7 +280,7 @@ bot_ready(struct bot *b)
 	if (b->ready_sent)
 		return;
 	b->ready_sent = 1;
-	sd_notifyf(0, "READY=1\nSTATUS=starting, %zu answers", b->kb ? b->kb->nentries : 0);
+	sd_notifyf(0, "READY=1\nSTATUS=starting, %zu answers", bot_answers(b));
 }
 
 void

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "kb_parse.h"
+#include "problems.h"
 
 enum cfg_id {
 	CFG_BOT_PLATFORM,

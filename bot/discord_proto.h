@@ -131,6 +131,12 @@ int dp_should_answer(const struct dp_message *m, const char *self_id, const char
  * whitespace trimmed; "help" when nothing is left.  New string, *len set.
  */
 char *dp_question_text(const struct dp_message *m, const char *self_id, size_t *len);
+/*
+ * The copy of a question kept in the unanswered log: every mention (users,
+ * roles, channels: they carry ids) removed, with the spaces around it.  New
+ * string.
+ */
+char *dp_private_text(const char *s, size_t len);
 
 /* ---- replies ------------------------------------------------------------- */
 

@@ -6,15 +6,14 @@
 #include "http.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "sys.h"
 #include "xmem.h"
 
 #define RESP_MAX (1u << 20) /* response body bytes */
@@ -59,7 +58,7 @@ http_req_reset(struct http_req *r)
 {
 	r->status = 0;
 	r->err[0] = '\0';
-	r->secs = 0;
+	r->ms = 0;
 	sb_reset(&r->resp);
 	sb_reset(&r->hdrs);
 	r->next = NULL;
@@ -113,14 +112,6 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 	return atomic_load(&h->quit) ? 1 : 0; /* non-zero aborts the transfer */
 }
 
-static double
-mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void
 perform(struct http *h, CURL *c, struct http_req *r)
 {
@@ -152,9 +143,9 @@ perform(struct http *h, CURL *c, struct http_req *r)
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
-	double t0 = mono();
+	uint64_t t0 = sys_now_ms();
 	CURLcode rc = curl_easy_perform(c);
-	r->secs = mono() - t0;
+	r->ms = sys_now_ms() - t0;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	} else {
@@ -222,13 +213,9 @@ http_new(void (*wake)(void *), void *arg, char **cause)
 			*cause = xstrdup("cannot create a libcurl handle");
 			goto fail;
 		}
-		/* workers (and curl's resolver threads) never take signals */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		int rc = pthread_create(&w->thread, NULL, worker_main, w);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (rc != 0) {
+		/* workers (and curl's resolver threads, which inherit the mask)
+		 * never take signals */
+		if (sys_thread_start(&w->thread, 0, worker_main, w) != 0) {
 			*cause = xstrdup("cannot start an HTTP worker thread");
 			goto fail;
 		}

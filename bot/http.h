@@ -13,6 +13,7 @@
 #define HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 
@@ -34,7 +35,7 @@ struct http_req {
 	char err[256];         /* why it failed (no secrets) */
 	struct strbuf resp;    /* response body (bounded) */
 	struct strbuf hdrs;    /* response header lines (bounded) */
-	double secs;           /* time taken */
+	uint64_t ms;           /* time taken */
 	struct http_req *next; /* internal */
 };
 

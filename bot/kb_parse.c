@@ -5,7 +5,6 @@
 #include "kb_parse.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,59 +12,9 @@
 #include <yaml.h>
 
 #include "strbuf.h"
+#include "text.h"
 #include "utf8.h"
 #include "xmem.h"
-
-void
-problems_add(struct problems *pr, const char *file, unsigned line, unsigned col, const char *fmt,
-	     ...)
-{
-	pr->v = xgrow(pr->v, &pr->cap, pr->n + 1, sizeof *pr->v);
-	struct problem *p = &pr->v[pr->n++];
-	p->file = xstrdup(file);
-	p->line = line;
-	p->col = col;
-	va_list ap;
-	va_start(ap, fmt);
-	struct strbuf b = STRBUF_INIT;
-	char tmp[512];
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	sb_adds(&b, tmp);
-	p->msg = sb_steal(&b);
-}
-
-static int
-problem_cmp(const void *a, const void *b)
-{
-	const struct problem *x = a, *y = b;
-	int c = strcmp(x->file, y->file);
-	if (c)
-		return c;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return strcmp(x->msg, y->msg);
-}
-
-void
-problems_sort(struct problems *pr)
-{
-	if (pr->n > 1)
-		qsort(pr->v, pr->n, sizeof *pr->v, problem_cmp);
-}
-
-void
-problems_free(struct problems *pr)
-{
-	for (size_t i = 0; i < pr->n; i++) {
-		free(pr->v[i].file);
-		free(pr->v[i].msg);
-	}
-	free(pr->v);
-	memset(pr, 0, sizeof *pr);
-}
 
 const char *
 kb_level_name(enum rule_level l)
@@ -208,36 +157,13 @@ scalar_dup(const yaml_node_t *n)
 	return xstrndup((const char *)n->data.scalar.value, n->data.scalar.length);
 }
 
-static int
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 30 || lb > 30)
-		return 99;
-	int d[31][31];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[la][lb];
-}
-
 const char *
 kb_closest(const char *word, const char *const *names, size_t n)
 {
 	const char *best = NULL;
 	int bd = 3;
 	for (size_t i = 0; i < n; i++) {
-		int d = edit_distance(word, names[i]);
+		int d = text_distance(word, strlen(word), names[i], strlen(names[i]), bd);
 		if (d < bd) {
 			bd = d;
 			best = names[i];

@@ -11,26 +11,11 @@
 
 #include <yaml.h>
 
+#include "problems.h"
+
 #define KB_BODY_MAX 1500 /* Unicode code points per answer body */
 #define KB_QUESTIONS_MIN 3
 #define KB_FILE_MAX (256 * 1024)
-
-struct problem {
-	char *file;
-	unsigned line, col;
-	char *msg;
-};
-
-struct problems {
-	struct problem *v;
-	size_t n, cap;
-};
-
-void problems_add(struct problems *pr, const char *file, unsigned line, unsigned col,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Sort by file, line, column (stable for equal keys). */
-void problems_sort(struct problems *pr);
-void problems_free(struct problems *pr);
 
 /* A string with the file line it came from. */
 struct kb_str {

@@ -41,17 +41,15 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int order[REPLY_MAX_RULES];
 	size_t n = 0;
 
+	int crisis = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
 		if (hits[i].rule == k->disclaimer)
 			continue;
-		if (hits[i].rule == k->crisis) {
-			para(&b, k->rules[k->crisis].body);
-			out->shown[out->nshown++] = k->crisis;
-			out->text = sb_steal(&b);
-			return;
-		}
-		order[n++] = hits[i].rule;
+		if (hits[i].rule == k->crisis)
+			crisis = 1;
+		else
+			order[n++] = hits[i].rule;
 	}
 	/* insertion sort by (level, priority, index): stable and tiny */
 	for (size_t i = 1; i < n; i++) {
@@ -67,10 +65,18 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	}
 	size_t i = 0;
 	int emergency = 0;
+	if (crisis) {
+		para(&b, k->rules[k->crisis].body);
+		out->shown[out->nshown++] = k->crisis;
+	}
 	for (; i < n && k->rules[order[i]].level == LEVEL_EMERGENCY; i++) {
 		para(&b, k->rules[order[i]].body);
 		out->shown[out->nshown++] = order[i];
 		emergency = 1;
+	}
+	if (crisis) { /* both kinds of help, and nothing else */
+		out->text = sb_steal(&b);
+		return;
 	}
 	const struct kb_entry *e = mr->intent >= 0 ? &k->entries[mr->intent] : NULL;
 	/* an answer (not small talk) is kept when rules fire; only a health

@@ -202,18 +202,6 @@ static const char *const common_words[] = {
     "expensive", "near",      "hurry",   NULL,
 };
 
-int
-text_is_stopword(const char *w, size_t n)
-{
-	return in_list(stopwords, w, n);
-}
-
-int
-text_is_common(const char *w, size_t n)
-{
-	return in_list(common_words, w, n) || in_list(stopwords, w, n);
-}
-
 enum { WF_STOP = 1, WF_COMMON = 2, WF_NEGATOR = 4 };
 
 static void
@@ -982,4 +970,33 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 	}
 	if (t->lexicon)
 		join_spelt(&st, s);
+}
+
+int
+text_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
+{
+	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
+	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
+		return maxd + 1;
+	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
+		return maxd + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
 }

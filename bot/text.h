@@ -67,7 +67,12 @@ void tokens_free(struct tokens *tk);
 /* Stem one folded word into out (NUL-terminated); returns its length. */
 size_t text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX]);
 
-int text_is_stopword(const char *w, size_t n);
-int text_is_common(const char *w, size_t n);
+/*
+ * Edit distance (insertions, deletions, substitutions and swaps of two
+ * neighbours: optimal string alignment) between two byte strings; any
+ * value above maxd is returned as maxd + 1, as is the distance of strings
+ * longer than TEXT_WORD_MAX.
+ */
+int text_distance(const char *a, size_t la, const char *b, size_t lb, int maxd);
 
 #endif

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,11 +14,11 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "knowledge.h"
 #include "log.h"
+#include "sys.h"
 #include "xmem.h"
 
 #define WATCH_DEPTH_MAX 8
@@ -41,14 +40,6 @@ struct watch {
 	int dirty;         /* a rebuild is due at `due` */
 	int64_t due;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 relevant_name(const char *name)
@@ -126,7 +117,7 @@ watch_afresh(struct watch *w)
 		w->lost = 1;
 		w->retry_ms = WATCH_RETRY_FIRST_MS;
 	}
-	w->retry_due = now_ms() + w->retry_ms;
+	w->retry_due = (int64_t)sys_now_ms() + w->retry_ms;
 	if ((w->retry_ms *= 2) > WATCH_RETRY_MAX_MS)
 		w->retry_ms = WATCH_RETRY_MAX_MS;
 	return -1;
@@ -136,7 +127,7 @@ static void
 mark_dirty(struct watch *w, int delay_ms)
 {
 	w->dirty = 1;
-	w->due = now_ms() + delay_ms;
+	w->due = (int64_t)sys_now_ms() + delay_ms;
 }
 
 static void
@@ -156,7 +147,7 @@ read_events(struct watch *w)
 				forget(w);
 				w->lost = 1; /* it may be back already (replaced): look now */
 				w->retry_ms = WATCH_RETRY_FIRST_MS;
-				w->retry_due = now_ms();
+				w->retry_due = (int64_t)sys_now_ms();
 				w->dirty = 0;
 				return;
 			}
@@ -175,7 +166,7 @@ watch_main(void *arg)
 	struct watch *w = arg;
 	struct text_ctx *t = text_ctx_new();
 	while (!atomic_load(&w->stopping)) {
-		int64_t now = now_ms(), next = -1;
+		int64_t now = (int64_t)sys_now_ms(), next = -1;
 		if (w->dirty && !w->lost)
 			next = w->due;
 		if (w->lost && (next < 0 || w->retry_due < next))
@@ -199,7 +190,7 @@ watch_main(void *arg)
 		}
 		if (n > 0 && w->ifd >= 0 && (p[1].revents & POLLIN))
 			read_events(w);
-		now = now_ms();
+		now = (int64_t)sys_now_ms();
 		if (w->lost && now >= w->retry_due && watch_afresh(w) == 0)
 			mark_dirty(w, 0); /* back: load what is there now */
 		if (w->dirty && !w->lost && now >= w->due) {
@@ -232,12 +223,7 @@ watch_start(const char *dir, watch_rebuild_fn rebuild, void *arg, char **cause)
 	/* watch before start-up is reported, so no edit made after READY can
 	 * be missed */
 	watch_afresh(w);
-	/* signals stay with the main thread */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = pthread_create(&w->thread, NULL, watch_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = sys_thread_start(&w->thread, 0, watch_main, w);
 	if (rc != 0) {
 		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));
 		goto fail;

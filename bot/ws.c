@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "log.h"
 #include "strbuf.h"
+#include "sys.h"
 #include "xmem.h"
 
 #define PROTO_NAME "discord-gateway"
@@ -66,7 +66,6 @@ struct conn {
 	size_t rx_total;
 	const char *rx_problem;
 	struct out_msg *oq, *oq_tail;
-	size_t noq;
 };
 
 struct ev_node {
@@ -165,7 +164,6 @@ drop_queue(struct conn *c)
 		free(m);
 	}
 	c->oq_tail = NULL;
-	c->noq = 0;
 }
 
 static void
@@ -259,7 +257,6 @@ on_writeable(struct conn *c, struct lws *wsi)
 	c->oq = m->next;
 	if (c->oq == NULL)
 		c->oq_tail = NULL;
-	c->noq--;
 	int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
 	size_t want = m->len;
 	free(m);
@@ -380,18 +377,7 @@ dns_start(struct ws *w, struct conn *c, char **why)
 	j->ctx = w->ctx;
 	snprintf(j->host, sizeof j->host, "%s", c->host);
 	snprintf(j->port, sizeof j->port, "%d", c->port);
-	/* the resolver never takes signals: they belong to the loop thread */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_t t;
-	int rc = pthread_create(&t, &at, dns_main, j);
-	pthread_attr_destroy(&at);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (sys_thread_start(NULL, 1, dns_main, j) != 0) {
 		pthread_mutex_destroy(&j->mu);
 		free(j);
 		*why = "cannot start the resolver thread";
@@ -551,15 +537,8 @@ ws_send(struct ws *w, const char *data, size_t len)
 	else
 		c->oq = m;
 	c->oq_tail = m;
-	c->noq++;
 	lws_callback_on_writable(c->wsi);
 	return 0;
-}
-
-size_t
-ws_queued(const struct ws *w)
-{
-	return w->cur ? w->cur->noq : 0;
 }
 
 void

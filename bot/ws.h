@@ -46,8 +46,6 @@ void ws_free(struct ws *w);
 int ws_connect(struct ws *w, int tls, const char *host, int port, const char *path);
 /* Queue one text message on the open connection; -1 if none is open. */
 int ws_send(struct ws *w, const char *data, size_t len);
-/* Messages queued and not yet written. */
-size_t ws_queued(const struct ws *w);
 /*
  * Close the current connection with code (a Close frame when open) and
  * forget it: it yields no more events; queued ones are dropped.

@@ -167,9 +167,10 @@ def run(tmp):
     ask("what is swedish massage")
     check(out.wait_for("MARKER-BACK", o) >= 0, "the answer after the move has the edit")
 
-    # 4. unanswered log: fallback questions, no ids, mentions removed
-    ask("write me a poem about cars <@123456789012345678> please")
-    ask("<@!42> what is the weather in Paris")
+    # 4. unanswered log: fallback questions (mentions are a platform's syntax:
+    # tests/fake_discord.py checks that Discord's never reach the log)
+    ask("write me a poem about cars please")
+    ask("what is the weather in Paris")
     ask("what is swedish massage")
     end = time.monotonic() + 10
     rows = []
@@ -185,11 +186,6 @@ def run(tmp):
               "log keys")
         check(rows[0]["question"] == "write me a poem about cars please", rows[0]["question"])
         check(rows[0]["reason"] == "fallback", "reason fallback")
-        raw = open(ulog).read()
-        # "42" may well be in a timestamp: look for it outside the time field
-        no_time = json.dumps([{k: v for k, v in r.items() if k != "time"} for r in rows])
-        check("123456789012345678" not in raw and "<@" not in raw and "42" not in no_time,
-              "no ids in the log")
         check(rows[0]["time"].endswith("Z") and "T" in rows[0]["time"], "ISO 8601 UTC time")
 
     # 5. clean stop on end of input

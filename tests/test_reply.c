@@ -1,6 +1,6 @@
-/* test_reply: reply order, de-duplication, crisis alone, emergency replacing
- * the answer, small talk with rules, disclaimer placement; plus the JSON form
- * of an answer (key order, truncation, repaired UTF-8). */
+/* test_reply: reply order, de-duplication, crisis (with an emergency's text only), emergency
+ * replacing the answer, small talk with rules, disclaimer placement; plus the JSON form of an
+ * answer (key order, truncation, repaired UTF-8). */
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -123,10 +123,14 @@ test_emergency_and_crisis(void **st)
 	assert_non_null(strstr(A.reply.text, reply_emergency_line));
 	assert_null(strstr(A.reply.text, "Swedish answer."));
 	assert_string_equal(A.intent_id, "swedish-massage"); /* still reported */
-	/* crisis: its text alone, nothing else */
+	/* crisis: its text, then an emergency red flag's, nothing else */
 	ask("chest pain, I fell, and I feel suicidal; what is swedish massage");
+	assert_string_equal(A.reply.text, "crisis text.\n\nemergency text.");
+	assert_string_equal(ids(), "crisis,emergency");
+	ask("I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.");
 	assert_string_equal(ids(), "crisis");
+	assert_string_equal(A.intent_id, "swedish-massage");
 }
 
 static void
@@ -174,6 +178,23 @@ test_truncation(void **st)
 	assert_non_null(strstr(j, "\"reply\":"));
 	assert_non_null(strstr(j, ",\"error\":\"truncated\"}"));
 	free(j);
+	/* safety reads the whole message: a red flag past the cut still fires,
+	 * and --explain shows the words */
+	memset(big, 'x', 9999);
+	for (size_t i = 0; i + 8 < 9999; i += 8)
+		memcpy(big + i, "story. ", 7);
+	memcpy(big + 9980, " chest pain.", 12);
+	ask(big);
+	assert_true(A.truncated);
+	assert_string_equal(ids(), "emergency,disclaimer");
+	j = answer_json(K, &A, 1);
+	assert_non_null(strstr(j, "\"triggers\":{\"emergency\":\"chest pain\"}"));
+	free(j);
+	/* a sentence across a window's end is read whole */
+	memset(big, ' ', 9999);
+	memcpy(big + 4090, "chest   pain", 12);
+	ask(big);
+	assert_string_equal(ids(), "emergency,disclaimer");
 	free(big);
 	ask("");
 	assert_false(A.truncated);

@@ -169,6 +169,27 @@ test_wordset(void **st)
 	wordset_free(&w);
 }
 
+static void
+test_distance(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *a, *b;
+		int maxd, want;
+	} cases[] = {
+	    {"massage", "massage", 2, 0}, {"massage", "masage", 2, 1}, {"titel", "title", 2, 1},
+	    {"tisue", "tissue", 2, 1},    {"abc", "cba", 2, 2},        {"abc", "", 5, 3},
+	    {"kitten", "sitting", 2, 3},  {"kitten", "sitting", 3, 3}, {"a", "abcdef", 2, 3},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(text_distance(cases[i].a, strlen(cases[i].a), cases[i].b,
+					       strlen(cases[i].b), cases[i].maxd),
+				 cases[i].want);
+	char longw[TEXT_WORD_MAX + 2];
+	memset(longw, 'a', sizeof longw);
+	assert_int_equal(text_distance(longw, sizeof longw, longw, sizeof longw, 2), 3);
+}
+
 /* Normalisation against disguised words: zero-width and other ignorable
  * characters, look-alike letters, digits, stretched and spelt-out words,
  * HTML entities. */
@@ -256,6 +277,7 @@ main(void)
 	    cmocka_unit_test(test_hostile_input),
 	    cmocka_unit_test(test_utf8_repair),
 	    cmocka_unit_test(test_wordset),
+	    cmocka_unit_test(test_distance),
 	    cmocka_unit_test(test_disguises),
 	};
 	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
