@@ -32,7 +32,7 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Sources: the pure core, the edges, the adapters, the wiring.
 CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := sys log config kb unanswered bot adapter adapter_console linein
+EDGE_SRC   := sys log config kb unanswered watch bot adapter adapter_console linein
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
