@@ -30,9 +30,9 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf problems hmap wordset utf8 text kb_parse clinic match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := sys log config kb unanswered outbox bot adapter adapter_console linein runtime
+EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein runtime
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)

@@ -45,11 +45,8 @@ struct bot {
 	pthread_mutex_t log_lock;      /* serialises the unanswered log */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
 
-	/* knowledge watcher thread: rebuilds off to the side, then publishes */
-	pthread_t watcher;
-	int watching;
-	int watch_efd; /* eventfd: reload now / stop */
-	int watch_ifd; /* inotify, owned by the watcher once started */
+	/* knowledge watcher (watch.c): rebuilds off to the side, then publishes */
+	struct watch *watch;
 };
 
 /* Signal flags (set by handlers only; the loop acts on them). */
