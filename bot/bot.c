@@ -113,6 +113,7 @@ bot_knowledge_put(struct bot *b, const struct knowledge *k)
 void
 bot_publish(struct bot *b, struct knowledge *k)
 {
+	size_t na = k->nentries, nr = k->nrules; /* k may be gone once published */
 	struct kb_hold *h = xcalloc(1, sizeof *h);
 	h->k = k;
 	h->refs = 1;
@@ -123,9 +124,8 @@ bot_publish(struct bot *b, struct knowledge *k)
 	struct knowledge *gone = old ? unhold(b, old) : NULL;
 	pthread_mutex_unlock(&b->lock);
 	free_version(gone);
-	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
-		 k->nrules);
-	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
+	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", na, nr);
+	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", na);
 }
 
 size_t
@@ -232,9 +232,10 @@ rebuild(void *arg, struct text_ctx *t)
 	struct knowledge *k = load_checked(b, t);
 	if (k == NULL)
 		return;
+	size_t na = k->nentries, nr = k->nrules;
+	bot_publish(b, k); /* first: a message read after the line below gets it */
 	log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next message",
-		 k->nentries, k->nrules);
-	bot_publish(b, k);
+		 na, nr);
 }
 
 int

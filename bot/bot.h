@@ -20,6 +20,14 @@
 #include "knowledge.h"
 #include "wordset.h"
 
+/* Exit statuses of the process (every subcommand, and the bot). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* problems found / below a minimum / runtime failure */
+	EXIT_CONFIG = 2, /* usage, configuration or unreadable input */
+	EXIT_REFUSED = 3 /* a platform refused us for good */
+};
+
 struct kb_hold;
 
 struct bot {

@@ -23,6 +23,7 @@
 #include "linein.h"
 #include "log.h"
 #include "report.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "xmem.h"
 
@@ -666,14 +667,14 @@ serve(const char *platform, int argc)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	struct app a;
 	int rc = app_init(&a, platform ? CMD_RUN : CMD_CHAT);
-	const struct adapter_ops *ad = NULL;
+	const struct adapter_ops *ads[ADAPTER_MAX];
+	size_t nads = 0;
 	if (rc < 0) {
-		const char *name = platform ? cfg_get(&a.cfg, CFG_BOT_PLATFORM) : "console";
-		ad = adapter_find(name);
-		if (ad == NULL) {
-			fprintf(stderr,
-				"massagebot: BOT_PLATFORM (from %s) '%s' is not available\n",
-				a.cfg.origin[CFG_BOT_PLATFORM], name);
+		char *cause = NULL;
+		if (adapter_select(&a.cfg, platform ? cfg_get(&a.cfg, CFG_BOT_PLATFORM) : "console",
+				   a.cfg.origin[CFG_BOT_PLATFORM], ads, &nads, &cause) < 0) {
+			fprintf(stderr, "massagebot: config: %s\n", cause);
+			free(cause);
 			rc = EXIT_CONFIG;
 		}
 	}
@@ -688,15 +689,19 @@ serve(const char *platform, int argc)
 				 "profile)",
 				 a.b.kb->clinic.file);
 		bot_install_signals();
-		log_info("massagebot %s starting on %s with %zu answers", MB_VERSION, ad->name,
+		struct strbuf names = STRBUF_INIT;
+		for (size_t i = 0; i < nads; i++)
+			sb_addf(&names, "%s%s", i ? ", " : "", ads[i]->name);
+		log_info("massagebot %s starting on %s with %zu answers", MB_VERSION, names.s,
 			 a.b.kb->nentries);
+		sb_free(&names);
 		char *cause = NULL;
 		if (bot_start(&a.b, &cause) < 0) {
 			fprintf(stderr, "massagebot: %s\n", cause);
 			free(cause);
 			rc = EXIT_CONFIG;
 		} else {
-			rc = ad->run(&a.b);
+			rc = runtime_run(&a.b, ads, nads);
 		}
 		bot_stop(&a.b);
 	}
