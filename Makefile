@@ -38,7 +38,7 @@ APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+TESTS      := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
@@ -111,7 +111,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+VG_TESTS   := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
@@ -184,6 +184,8 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/rss.py build/massagebot
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
+	@echo "== a hash flood through ask (keyed hash)"
+	/usr/bin/python3 bench/flood.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
 
 # Soak through the fake Discord with faults (minutes, not part of `make test`):

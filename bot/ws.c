@@ -184,16 +184,6 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* Print only plain ASCII from a peer or library string. */
-static void
-clean_copy(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < len && k + 1 < n; i++)
-		dst[k++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[k] = '\0';
-}
-
 /* The connection ended: report it once, unless we closed it ourselves. */
 static void
 gone(struct conn *c, int code, const char *why)
@@ -208,7 +198,7 @@ gone(struct conn *c, int code, const char *why)
 	struct ws_event *ev = push(w, c, WS_EV_CLOSED);
 	ev->code = code;
 	if (why)
-		clean_copy(ev->reason, sizeof ev->reason, why, strlen(why));
+		log_clean(ev->reason, sizeof ev->reason, why, strlen(why));
 }
 
 static void
@@ -290,8 +280,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		if (len >= 2) {
 			const unsigned char *p = in;
 			c->peer_code = p[0] << 8 | p[1];
-			clean_copy(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
-				   len - 2);
+			log_clean(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
+				  len - 2);
 		}
 		return 0; /* lws echoes the close */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -445,15 +435,13 @@ check_dns(struct ws *w)
 static void
 emit(int level, const char *line)
 {
-	char buf[512];
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	clean_copy(buf, sizeof buf, line, n);
 	if (level & LLL_ERR)
-		log_warn("lws: %s", buf);
+		log_warn("lws: %.*s", (int)n, line);
 	else
-		log_debug("lws: %s", buf);
+		log_debug("lws: %.*s", (int)n, line);
 }
 
 struct ws_loop *
