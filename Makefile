@@ -146,6 +146,23 @@ SLOW_TESTS := tests/minimal-root.sh
 minimal-root:
 	bash tests/minimal-root.sh
 
+# ThreadSanitizer: a copy built with -fsanitize=thread runs the Discord
+# scenarios (the loop, the REST workers, the resolver threads, the knowledge
+# watcher publishing while questions are answered: reload_storm); any report
+# fails the scenario.  Not part of `make test` (TSan and ASan do not mix).
+TSANFLAGS  := -O1 -fsanitize=thread -fno-omit-frame-pointer
+build/tsan/%.o: bot/%.c bot/*.h build/flags.mk
+	@mkdir -p build/tsan
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/tsan/massagebot: $(ALL_SRC:%=build/tsan/%.o)
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: tsan
+tsan: build/tsan/massagebot
+	TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" MB=build/tsan/massagebot \
+	  DISCORD_TEST_JOBS=2 bash tests/discord.sh
+
 # The pure core must not include I/O-layer headers.
 check-deps:
 	@! grep -lE '#include "(log|config|kb|cli)\.h"|libwebsockets|curl/' \
