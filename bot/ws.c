@@ -357,7 +357,7 @@ dns_main(void *arg)
 }
 
 static int
-dns_start(struct ws *w, struct conn *c, char **why)
+dns_start(struct ws *w, struct conn *c)
 {
 	struct dns_job *j = xcalloc(1, sizeof *j);
 	pthread_mutex_init(&j->mu, NULL);
@@ -368,7 +368,6 @@ dns_start(struct ws *w, struct conn *c, char **why)
 	if (sys_thread_start(NULL, 1, dns_main, j) != 0) {
 		pthread_mutex_destroy(&j->mu);
 		free(j);
-		*why = "cannot start the resolver thread";
 		return -1;
 	}
 	c->dns = j;
@@ -569,9 +568,8 @@ ws_connect(struct ws *w, int tls, const char *host, int port, const char *path)
 	c->next = w->all;
 	w->all = c;
 	w->cur = c;
-	char *why = NULL;
-	if (dns_start(w, c, &why) < 0) {
-		gone(c, 1006, why);
+	if (dns_start(w, c) < 0) {
+		gone(c, 1006, "cannot start the resolver thread");
 		conn_free(c);
 	}
 	return 0;
