@@ -1,15 +1,25 @@
 # massagebot: one flat Makefile.  `make` builds build/massagebot (optimised),
 # `make test` builds a sanitized copy under build/san/ and runs every test.
-# Missing Debian packages are installed by the `deps` step (apt-get).
+# Missing Debian packages are installed by the `deps` steps (apt-get), each
+# target asking only for what it needs.
 
 VERSION    := 0.1.0
 CC         ?= cc
-PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd
-DEB_PKGS   := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
-              libwebsockets-dev libcmocka-dev libyaml-dev libstemmer-dev \
-              libsystemd-dev python3 python3-websockets ca-certificates \
-              wamerican wbritish systemd clang libclang-rt-14-dev valgrind clang-format \
+PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd libutf8proc
+# Debian packages, like a package's Build-Depends and Depends.  BUILD_PKGS:
+# what `make`, `make run` and `make install` need, and what the installed
+# service needs on its host (ca-certificates for TLS to Discord, the word
+# lists for typo correction, procps for the unit's ExecReload=/bin/kill).
+# TEST_PKGS: what `make test` adds (chromium and its font for the web
+# widget's browser test); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
+# and `make soak`.
+BUILD_PKGS := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
+              libwebsockets-dev libyaml-dev libstemmer-dev libsystemd-dev libutf8proc-dev \
+              ca-certificates wamerican wbritish procps
+TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format \
               chromium fonts-dejavu-core
+FUZZ_PKGS  := clang libclang-rt-14-dev
+BENCH_PKGS := python3 python3-websockets
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -20,27 +30,28 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf hmap wordset utf8 text kb_parse match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := log config kb unanswered bot adapter adapter_console linein
+EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein runtime
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_text test_kb_parse test_match test_safety test_reply test_config \
+TESTS      := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 
-ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
+ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
 -include build/flags.mk
 endif
 
-.PHONY: all run test clean deps check-deps
+.PHONY: all run test clean deps deps-test deps-fuzz deps-bench print-deps check-deps
 all: build/massagebot
 
-# Installs the Debian packages that are missing (apt-get update once).
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# apt_ensure: install the packages of $(1) that are missing (apt-get update
+# first, once); prints nothing when all are there.
+define apt_ensure
+@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -48,14 +59,34 @@ deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+# `make deps` installs what building and running need, plus what the other
+# targets named with it need (`make deps test`); `make test`, `make fuzz`
+# and `make bench` install their own extra packages by themselves.
+DEPS_FOR   := $(BUILD_PKGS) \
+              $(if $(filter test valgrind,$(MAKECMDGOALS)),$(TEST_PKGS)) \
+              $(if $(filter fuzz fuzz-smoke fuzz-build,$(MAKECMDGOALS)),$(FUZZ_PKGS)) \
+              $(if $(filter bench soak,$(MAKECMDGOALS)),$(BENCH_PKGS))
+deps:
+	$(call apt_ensure,$(sort $(DEPS_FOR)))
+deps-test:
+	$(call apt_ensure,$(TEST_PKGS))
+deps-fuzz:
+	$(call apt_ensure,$(FUZZ_PKGS))
+deps-bench:
+	$(call apt_ensure,$(BENCH_PKGS))
+# The package lists, one per line (tests/unit.sh checks the unit's tools).
+print-deps:
+	@echo "build: $(BUILD_PKGS)"; echo "test: $(TEST_PKGS)"; \
+	 echo "fuzz: $(FUZZ_PKGS)"; echo "bench: $(BENCH_PKGS)"
 
 build/flags.mk: Makefile
 	@$(MAKE) --no-print-directory deps
 	@mkdir -p build/san build/tests
 	@test -f /usr/include/libstemmer.h || { echo "libstemmer.h missing"; exit 1; }
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -lstemmer -lpthread -lm"; \
-	   echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; } > $@
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS)) -lstemmer -lpthread -lm"; } > $@
 
 CFLAGS_OPT := $(BASEFLAGS) $(OPT) $(PKG_CFLAGS)
 CFLAGS_SAN := $(BASEFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
@@ -72,22 +103,22 @@ build/massagebot: $(ALL_SRC:%=build/%.o)
 build/san/massagebot: $(ALL_SRC:%=build/san/%.o)
 	$(CC) $(CFLAGS_SAN) -o $@ $^ $(PKG_LIBS)
 
-build/tests/%: tests/%.c $(LIB_SRC:%=build/san/%.o) tests/*.h
-	$(CC) $(CFLAGS_SAN) -Ibot -o $@ $< $(LIB_SRC:%=build/san/%.o) $(PKG_LIBS) $(CMOCKA_LIBS)
+build/tests/%: tests/%.c $(LIB_SRC:%=build/san/%.o) tests/*.h | deps-test
+	$(CC) $(CFLAGS_SAN) -Ibot -o $@ $< $(LIB_SRC:%=build/san/%.o) $(PKG_LIBS) -lcmocka
 
 # Starts the bot: Discord when a token is configured, else the console chat.
 run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_text test_kb_parse test_match test_safety test_reply test_config \
+VG_TESTS   := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
-build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h
+build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
-	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) -lcmocka
 
 .PHONY: valgrind
-valgrind: $(VG_TESTS:%=build/vg/%)
+valgrind: $(VG_TESTS:%=build/vg/%) | deps-test
 	@rc=0; for t in $(VG_TESTS); do \
 	  echo "== valgrind $$t"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full \
@@ -95,18 +126,25 @@ valgrind: $(VG_TESTS:%=build/vg/%)
 	    || { cat build/vg/$$t.log; echo "FAIL valgrind $$t"; rc=1; }; \
 	done; exit $$rc
 
-test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%)
+test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%) | deps-test
 	@rc=0; $(MAKE) --no-print-directory check-deps || rc=1; \
 	$(MAKE) --no-print-directory format-check || rc=1; \
 	for t in $(TESTS); do \
 	  echo "== $$t"; ./build/tests/$$t || { echo "FAIL $$t"; rc=1; }; \
 	done; \
 	$(MAKE) --no-print-directory valgrind || rc=1; \
-	for s in tests/*.sh; do \
+	for s in $(filter-out $(SLOW_TESTS),$(wildcard tests/*.sh)); do \
 	  echo "== $$s"; MB=build/san/massagebot bash $$s || { echo "FAIL $$s"; rc=1; }; \
 	done; \
 	if [ $$rc -eq 0 ]; then echo "all tests passed"; else echo "some tests FAILED"; fi; \
 	exit $$rc
+
+# Too slow for every `make test`: the README's commands on a freshly
+# bootstrapped minimal Debian 12 (root, Debian mirror; minutes).
+SLOW_TESTS := tests/minimal-root.sh
+.PHONY: minimal-root
+minimal-root:
+	bash tests/minimal-root.sh
 
 # The pure core must not include I/O-layer headers.
 check-deps:
@@ -139,7 +177,7 @@ build/bench: bench/bench.c $(LIB_SRC:%=build/%.o)
 
 # Benchmarks (figures, not pass/fail): see bench/RESULTS.md.
 .PHONY: bench
-bench: build/bench build/massagebot
+bench: build/bench build/massagebot | deps-bench
 	@echo "== matcher + safety, one core"
 	./build/bench knowledge tests/data/questions.tsv tests/data/holdout.tsv tests/data/safety.tsv
 	@echo "== memory of massagebot run (console)"
@@ -151,7 +189,7 @@ bench: build/bench build/massagebot
 # Soak through the fake Discord with faults (minutes, not part of `make test`):
 # see bench/soak.py; figures in bench/RESULTS.md, bot logs in build/soak/.
 .PHONY: soak
-soak: build/san/massagebot build/massagebot
+soak: build/san/massagebot build/massagebot | deps-bench
 	/usr/bin/python3 bench/soak.py --san build/san/massagebot --opt build/massagebot
 
 # Development: search the matcher constants on the eval set (see bench/tune.c).
@@ -162,13 +200,15 @@ tune: build/tune
 	./build/tune knowledge tests/data/questions.tsv
 
 # --- Install (see deploy/README.md) -----------------------------------------
-# `make install` puts the binary, the systemd unit and the sysusers.d file
-# under $(PREFIX), the shipped answers into $(KB_DIR) (only files that are
+# `make install` puts the binary (stripped), the systemd unit and the
+# sysusers.d file under $(PREFIX), the shipped answers into $(KB_DIR) (only files that are
 # missing: a file staff have edited is never overwritten) and, if there is
 # none yet, the secrets file $(ENV_FILE) (0600) made from .env.example.
 # Everything honours DESTDIR.  Only with an empty DESTDIR and as root does it
-# touch the running system: systemd-sysusers (users and groups), ownership of
-# the knowledge folder, and `systemctl daemon-reload` when systemd is PID 1.
+# touch the running system: the Debian packages the service needs
+# (BUILD_PKGS, like a package's Depends), systemd-sysusers (users and
+# groups), ownership of the knowledge folder, and `systemctl daemon-reload`
+# when systemd is PID 1.
 PREFIX      ?= /usr/local
 BINDIR      := $(PREFIX)/bin
 UNITDIR     := $(PREFIX)/lib/systemd/system
@@ -181,7 +221,8 @@ install: build/massagebot
 	@set -e; d="$(DESTDIR)"; real=; \
 	if [ -z "$$d" ] && [ "$$(id -u)" = 0 ]; then real=1; fi; \
 	install -d -m 0755 "$$d$(BINDIR)" "$$d$(UNITDIR)" "$$d$(SYSUSERSDIR)"; \
-	install -m 0755 build/massagebot "$$d$(BINDIR)/massagebot"; \
+	if [ -n "$$real" ]; then $(MAKE) --no-print-directory deps; fi; \
+	install -m 0755 -s build/massagebot "$$d$(BINDIR)/massagebot"; \
 	sed 's|^ExecStart=/usr/local/bin/massagebot |ExecStart=$(BINDIR)/massagebot |' \
 	  deploy/massagebot.service > "$$d$(UNITDIR)/massagebot.service.tmp"; \
 	chmod 0644 "$$d$(UNITDIR)/massagebot.service.tmp"; \
@@ -263,7 +304,7 @@ FUZZ_MAXLEN_dotenv  := 4096
 .SECONDARY: $(FUZZ_SRC:%=build/fuzz/%.o) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
-build/fuzz/%.o: bot/%.c bot/*.h build/flags.mk
+build/fuzz/%.o: bot/%.c bot/*.h build/flags.mk | deps-fuzz
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

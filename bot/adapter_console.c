@@ -51,7 +51,7 @@ console_run(struct bot *b)
 		if (*s == '\0')
 			continue;
 		bot_tick(b);
-		char *r = bot_answer(b, line, len);
+		char *r = bot_answer(b, &b->ac, line, len, NULL);
 		printf("%s%s\n\n", tty ? "bot> " : "", r);
 		fflush(stdout);
 		free(r);
@@ -62,4 +62,8 @@ console_run(struct bot *b)
 	return 0;
 }
 
-const struct adapter_ops adapter_console = {"console", console_run};
+const struct adapter_ops adapter_console = {
+    .name = "console",
+    .auto_var = -1,
+    .run = console_run,
+};

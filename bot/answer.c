@@ -30,6 +30,7 @@ answer_ctx_free(struct answer_ctx *c)
 	text_ctx_free(c->text);
 	match_scratch_free(c->ms);
 	tokens_free(&c->tk);
+	tokens_free(&c->stk);
 	memset(c, 0, sizeof *c);
 }
 
@@ -66,6 +67,76 @@ match_sentences(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 }
 
+#define SAFETY_OVERLAP 256 /* bytes read twice where a window ends mid-sentence */
+
+/* End of the safety window that starts at `start`: a sentence end in its
+ * second half if there is one, else a space; *overlap: the next window
+ * must start before the end (no sentence end was found). */
+static size_t
+window_end(const char *s, size_t len, size_t start, int *overlap)
+{
+	*overlap = 0;
+	if (len - start <= ANSWER_INPUT_MAX)
+		return len;
+	size_t end = start + utf8_cut(s + start, len - start, ANSWER_INPUT_MAX);
+	for (size_t i = end; i > start + ANSWER_INPUT_MAX / 2; i--)
+		if (strchr(".!?\n", s[i - 1]))
+			return i;
+	*overlap = 1;
+	for (size_t i = end; i > start + ANSWER_INPUT_MAX / 2; i--)
+		if (s[i - 1] == ' ')
+			return i;
+	return end;
+}
+
+static void
+add_hits(struct answer *out, const struct safety_hit *h, size_t n, uint32_t base)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < out->nhits && out->hits[j].rule != h[i].rule)
+			j++;
+		if (j < out->nhits || out->nhits == REPLY_MAX_RULES)
+			continue;
+		out->hits[out->nhits] = h[i];
+		out->hits[out->nhits++].off += base;
+	}
+}
+
+/*
+ * Safety over a message longer than the matcher's cut, within the line
+ * limit: windows of at most ANSWER_INPUT_MAX bytes that end at a sentence
+ * end where one is near (else they overlap), so a red flag at the end of a
+ * long story still fires.
+ */
+static void
+safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, size_t len,
+	     struct answer *out)
+{
+	struct safety_hit h[REPLY_MAX_RULES];
+	for (size_t start = 0; start < len;) {
+		int overlap;
+		size_t end = window_end(s, len, start, &overlap);
+		text_tokenize(c->text, s + start, end - start, &c->stk);
+		add_hits(out, h, safety_eval(k->safety, &c->stk, h, REPLY_MAX_RULES),
+			 (uint32_t)start);
+		if (end >= len)
+			break;
+		size_t next =
+		    overlap && end - start > 2 * SAFETY_OVERLAP ? end - SAFETY_OVERLAP : end;
+		while (next > start && next < end && s[next - 1] != ' ')
+			next--;
+		start = next > start ? next : end;
+	}
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const struct safety_hit *x = a, *y = b;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
 void
 answer_question(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
 		const char *text, size_t len, struct answer *out)
@@ -74,16 +145,24 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	size_t rl;
 	char *rep = utf8_repair(text, len, &rl);
 	size_t cut = utf8_cut(rep, rl, ANSWER_INPUT_MAX);
-	if (cut < rl) {
-		rep[cut] = '\0';
-		out->truncated = 1;
-		rl = cut;
-	}
 	out->question = rep;
-	text_tokenize(c->text, rep, rl, &c->tk);
+	if (cut < rl) {
+		out->full = rep;
+		out->question = xmalloc(cut + 1);
+		memcpy(out->question, rep, cut);
+		out->question[cut] = '\0';
+		out->truncated = 1;
+	}
+	text_set_lexicon(c->text, k->dict);
+	text_tokenize(c->text, out->question, cut, &c->tk);
 	match_sentences(k, c, p, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;
-	out->nhits = safety_eval(k->safety, &c->tk, out->hits, REPLY_MAX_RULES);
+	if (out->truncated) {
+		safety_whole(k, c, rep, rl, out);
+		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
+	} else {
+		out->nhits = safety_eval(k->safety, &c->tk, out->hits, REPLY_MAX_RULES);
+	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)
 		for (size_t t = 0; t < out->mr.cand[i].nterms; t++) {
@@ -105,6 +184,7 @@ void
 answer_free(struct answer *a)
 {
 	free(a->question);
+	free(a->full);
 	free(a->reply.text);
 	free(a->readings);
 	memset(a, 0, sizeof *a);
@@ -147,10 +227,10 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 		}
 		json_object_set_new(o, "candidates", cands);
 		json_t *trig = json_object();
+		const char *src = a->full ? a->full : a->question;
 		for (size_t i = 0; i < a->nhits; i++)
-			json_object_set_new(
-			    trig, k->rules[a->hits[i].rule].id.s,
-			    json_stringn(a->question + a->hits[i].off, a->hits[i].len));
+			json_object_set_new(trig, k->rules[a->hits[i].rule].id.s,
+					    json_stringn(src + a->hits[i].off, a->hits[i].len));
 		json_object_set_new(o, "triggers", trig);
 		if (a->readings)
 			json_object_set_new(o, "read_as", json_string(a->readings));

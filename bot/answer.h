@@ -1,7 +1,8 @@
 /*
  * answer: the one pipeline from a raw question to a reply, used by every
  * front end (ask, chat, eval, the chat platforms): repair UTF-8, cut at
- * 4 KB, tokenise, match, run the safety rules, build the reply.  Also the
+ * 4 KB for matching, tokenise, match, run the safety rules over the whole
+ * message, build the reply.  Also the
  * `ask --json` encoding.  Pure: no I/O, no globals.  An answer_ctx holds
  * per-thread scratch (stemmer, buffers); a knowledge is shared read-only.
  */
@@ -22,14 +23,16 @@ struct answer_ctx {
 	struct text_ctx *text;
 	struct match_scratch *ms;
 	struct tokens tk;
+	struct tokens stk; /* safety's windows of an over-long message */
 };
 
 struct answer {
 	char *question; /* repaired, cut; owned */
+	char *full;     /* repaired whole message when it was cut, else NULL; owned */
 	int truncated;
 	struct match_result mr;
-	const char *intent_id; /* borrowed from the knowledge, NULL on fallback */
-	struct safety_hit hits[REPLY_MAX_RULES];
+	const char *intent_id;                   /* borrowed from the knowledge, NULL on fallback */
+	struct safety_hit hits[REPLY_MAX_RULES]; /* spans of full (or question) */
 	size_t nhits;
 	struct reply reply; /* reply.text owned */
 	/* candidates' matched words, as spans of question */

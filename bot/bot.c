@@ -3,29 +3,23 @@
  */
 #include "bot.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <malloc.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "kb.h"
 #include "log.h"
+#include "sys.h"
 #include "unanswered.h"
+#include "utf8.h"
+#include "watch.h"
 #include "xmem.h"
 
-#define RELOAD_DEBOUNCE_MS 300
 #define LOW_MARGIN_LOG 0.05
 
 volatile sig_atomic_t bot_stop_requested;
@@ -60,19 +54,115 @@ bot_install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-char *
-bot_answer(struct bot *b, const char *text, size_t len)
+/* A knowledge version and the threads still reading it (guarded by b->lock). */
+struct kb_hold {
+	struct kb_hold *next;
+	struct knowledge *k;
+	unsigned refs; /* readers, plus one while it is the version in use */
+};
+
+const struct knowledge *
+bot_knowledge(struct bot *b)
 {
+	pthread_mutex_lock(&b->lock);
+	struct kb_hold *h = b->held;
+	h->refs++;
+	pthread_mutex_unlock(&b->lock);
+	return h->k;
+}
+
+/* Drop one reference to h; the caller holds b->lock.  Returns what to free. */
+static struct knowledge *
+unhold(struct bot *b, struct kb_hold *h)
+{
+	if (--h->refs)
+		return NULL;
+	for (struct kb_hold **pp = &b->held; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	struct knowledge *k = h->k;
+	free(h);
+	return k;
+}
+
+static void
+free_version(struct knowledge *k)
+{
+	if (k == NULL)
+		return;
+	knowledge_free(k);
+	malloc_trim(0); /* give the old version's pages back */
+}
+
+void
+bot_knowledge_put(struct bot *b, const struct knowledge *k)
+{
+	struct knowledge *gone = NULL;
+	pthread_mutex_lock(&b->lock);
+	for (struct kb_hold *h = b->held; h; h = h->next)
+		if (h->k == k) {
+			gone = unhold(b, h);
+			break;
+		}
+	pthread_mutex_unlock(&b->lock);
+	free_version(gone);
+}
+
+void
+bot_publish(struct bot *b, struct knowledge *k)
+{
+	size_t na = k->nentries, nr = k->nrules; /* k may be gone once published */
+	struct kb_hold *h = xcalloc(1, sizeof *h);
+	h->k = k;
+	h->refs = 1;
+	pthread_mutex_lock(&b->lock);
+	struct kb_hold *old = b->held;
+	h->next = old;
+	b->held = h; /* the head is the version in use */
+	struct knowledge *gone = old ? unhold(b, old) : NULL;
+	pthread_mutex_unlock(&b->lock);
+	free_version(gone);
+	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", na, nr);
+	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", na);
+}
+
+size_t
+bot_answers(struct bot *b)
+{
+	pthread_mutex_lock(&b->lock);
+	size_t n = b->held ? b->held->k->nentries : 0;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+char *
+bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, const char *log_text)
+{
+	const struct knowledge *k = bot_knowledge(b);
 	struct answer a;
-	answer_question(b->kb, &b->ac, &b->mp, text, len, &a);
+	answer_question(k, ac, &b->mp, text, len, &a);
 	log_debug("answered: intent=%s score=%.2f safety=%zu", a.intent_id ? a.intent_id : "-",
 		  a.mr.score, a.reply.nshown);
-	if (b->unanswered)
-		unanswered_note(b->unanswered, b->kb, &a, LOW_MARGIN_LOG, time(NULL));
+	if (b->unanswered) {
+		/* the platform's copy for the log, repaired and cut like the question */
+		char *q = NULL;
+		if (log_text) {
+			size_t n;
+			q = utf8_repair(log_text, strlen(log_text), &n);
+			q[utf8_cut(q, n, ANSWER_INPUT_MAX)] = '\0';
+		}
+		pthread_mutex_lock(&b->log_lock);
+		unanswered_note(b->unanswered, k, &a, q ? q : a.question, LOW_MARGIN_LOG,
+				time(NULL));
+		pthread_mutex_unlock(&b->log_lock);
+		free(q);
+	}
 	char *r = a.reply.text;
 	a.reply.text = NULL;
 	answer_free(&a);
-	b->answered++;
+	bot_knowledge_put(b, k);
 	return r;
 }
 
@@ -115,10 +205,7 @@ bot_reload(struct bot *b)
 	struct knowledge *k = load_checked(b, b->ac.text);
 	if (k == NULL)
 		return -1;
-	knowledge_free(b->kb);
-	b->kb = k;
-	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
-		 k->nrules);
+	bot_publish(b, k);
 	return 0;
 }
 
@@ -127,167 +214,39 @@ bot_tick(struct bot *b)
 {
 	if (bot_reload_requested) {
 		bot_reload_requested = 0;
-		if (b->watching) {
-			uint64_t one = 1; /* the watcher rebuilds off the loop */
-			if (write(b->watch_efd, &one, sizeof one) < 0)
-				log_warn("reload: cannot wake the watcher: %s", strerror(errno));
+		if (b->watch) {
+			watch_request(b->watch); /* rebuilds off the loop */
 		} else {
 			bot_reload(b);
-		}
-	}
-	if (b->watching) {
-		pthread_mutex_lock(&b->lock);
-		struct knowledge *k = b->pending;
-		b->pending = NULL;
-		pthread_mutex_unlock(&b->lock);
-		if (k) {
-			knowledge_free(b->kb);
-			b->kb = k;
-			malloc_trim(0); /* give the old version's pages back */
-			log_info("knowledge reloaded: now serving %zu answers, %zu safety rules",
-				 k->nentries, k->nrules);
-			sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
 		}
 	}
 	sd_notify(0, "WATCHDOG=1");
 }
 
-/* ---- knowledge watcher -------------------------------------------------- */
-
-static int
-relevant_name(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0)
-		return 1; /* the watched folder itself */
-	if (name[0] == '.' || name[n - 1] == '~')
-		return 0; /* editor swap and backup files */
-	return (n > 3 && strcmp(name + n - 3, ".md") == 0) || strcmp(name, "synonyms.txt") == 0;
-}
-
+/* The watcher's callback: build a new version on its thread; publish it
+ * if it is good. */
 static void
-add_watches(int fd, const char *dir, int depth)
+rebuild(void *arg, struct text_ctx *t)
 {
-	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-	if (inotify_add_watch(fd, dir, mask) < 0) {
-		log_warn("knowledge watcher: cannot watch %s: %s (SIGHUP still reloads)", dir,
-			 strerror(errno));
-		return;
-	}
-	if (depth >= 8)
-		return;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *sub = xasprintf("%s/%s", dir, de->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			add_watches(fd, sub, depth + 1);
-		free(sub);
-	}
-	closedir(d);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Build a new version in this thread; hand it over if it is good. */
-static void
-rebuild(struct bot *b, struct text_ctx *t)
-{
+	struct bot *b = arg;
 	struct knowledge *k = load_checked(b, t);
 	if (k == NULL)
 		return;
+	size_t na = k->nentries, nr = k->nrules;
+	bot_publish(b, k); /* first: a message read after the line below gets it */
 	log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next message",
-		 k->nentries, k->nrules);
-	pthread_mutex_lock(&b->lock);
-	knowledge_free(b->pending);
-	b->pending = k;
-	pthread_mutex_unlock(&b->lock);
-	bot_wake(b);
-}
-
-static void *
-watch_main(void *arg)
-{
-	struct bot *b = arg;
-	const char *dir = cfg_get(b->cfg, CFG_KNOWLEDGE_DIR);
-	struct text_ctx *t = text_ctx_new();
-	int ifd = b->watch_ifd; /* watches set up by bot_start, before READY */
-	int dirty = 0, rewatch = 0;
-	int64_t due = 0;
-	for (;;) {
-		struct pollfd p[2] = {{b->watch_efd, POLLIN, 0}, {ifd, POLLIN, 0}};
-		int timeout = -1;
-		if (dirty) {
-			int64_t left = due - now_ms();
-			timeout = left > 0 ? (int)left : 0;
-		}
-		int n = poll(p, ifd >= 0 ? 2 : 1, timeout);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (p[0].revents & POLLIN)) {
-			uint64_t v;
-			if (read(b->watch_efd, &v, sizeof v) == sizeof v) {
-				if (v >= 1000000)
-					break; /* stop */
-				dirty = 1;
-				due = now_ms();
-			}
-		}
-		if (n > 0 && ifd >= 0 && (p[1].revents & POLLIN)) {
-			char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t len;
-			while ((len = read(ifd, buf, sizeof buf)) > 0) {
-				for (char *q = buf; q < buf + len;) {
-					struct inotify_event *ev =
-					    (struct inotify_event *)(void *)q;
-					q += sizeof *ev + ev->len;
-					if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED |
-							IN_Q_OVERFLOW) ||
-					    ((ev->mask & IN_ISDIR) &&
-					     (ev->mask & (IN_CREATE | IN_MOVED_TO))))
-						rewatch = 1;
-					if (rewatch || (ev->mask & IN_ISDIR) ||
-					    relevant_name(ev->len ? ev->name : "")) {
-						dirty = 1; /* debounce: wait for a quiet spell */
-						due = now_ms() + RELOAD_DEBOUNCE_MS;
-					}
-				}
-			}
-		}
-		if (dirty && now_ms() >= due) {
-			dirty = 0;
-			if (rewatch && ifd >= 0) {
-				/* folder replaced or new subfolders: watch afresh */
-				close(ifd);
-				ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-				if (ifd >= 0)
-					add_watches(ifd, dir, 0);
-				rewatch = 0;
-			}
-			rebuild(b, t);
-		}
-	}
-	if (ifd >= 0)
-		close(ifd);
-	text_ctx_free(t);
-	return NULL;
+		 na, nr);
 }
 
 int
 bot_start(struct bot *b, char **cause)
 {
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->log_lock, NULL);
+	b->held = xcalloc(1, sizeof *b->held);
+	b->held->k = b->kb; /* the serving copy from now on */
+	b->held->refs = 1;
+	b->kb = NULL;
 	const char *path = cfg_get(b->cfg, CFG_UNANSWERED_LOG);
 	if (path) {
 		b->unanswered = unanswered_open(path, UNANSWERED_MAX_BYTES, cause);
@@ -295,62 +254,25 @@ bot_start(struct bot *b, char **cause)
 			return -1;
 		log_info("unanswered questions are logged to %s", path);
 	}
-	pthread_mutex_init(&b->lock, NULL);
-	/* watch before the start-up is reported, so no edit made after READY
-	 * can be missed */
-	b->watch_ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (b->watch_ifd < 0)
-		log_warn("knowledge watcher: inotify unavailable (%s); SIGHUP still reloads",
-			 strerror(errno));
-	else
-		add_watches(b->watch_ifd, cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), 0);
-	b->watch_efd = eventfd(0, EFD_CLOEXEC);
-	if (b->watch_efd < 0) {
-		*cause = xasprintf("eventfd: %s", strerror(errno));
-		if (b->watch_ifd >= 0)
-			close(b->watch_ifd);
-		return -1;
-	}
-	/* signals stay with the main thread */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = pthread_create(&b->watcher, NULL, watch_main, b);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));
-		close(b->watch_efd);
-		if (b->watch_ifd >= 0)
-			close(b->watch_ifd);
-		return -1;
-	}
-	b->watching = 1;
-	return 0;
+	b->watch = watch_start(cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), rebuild, b, cause);
+	return b->watch ? 0 : -1;
 }
 
 void
 bot_stop(struct bot *b)
 {
-	if (b->watching) {
-		uint64_t stop = 1000000;
-		if (write(b->watch_efd, &stop, sizeof stop) < 0)
-			log_warn("cannot stop the knowledge watcher: %s", strerror(errno));
-		pthread_join(b->watcher, NULL);
-		close(b->watch_efd);
-		b->watching = 0;
-		knowledge_free(b->pending);
-		b->pending = NULL;
-		pthread_mutex_destroy(&b->lock);
-	}
+	watch_stop(b->watch);
+	b->watch = NULL;
 	unanswered_close(b->unanswered);
 	b->unanswered = NULL;
-}
-
-void
-bot_wake(struct bot *b)
-{
-	if (b->wake)
-		b->wake(b->wake_arg);
+	/* every reader is gone: only the version in use is left */
+	if (b->held) {
+		knowledge_free(b->held->k);
+		free(b->held);
+		b->held = NULL;
+	}
+	pthread_mutex_destroy(&b->log_lock);
+	pthread_mutex_destroy(&b->lock);
 }
 
 void
@@ -359,7 +281,7 @@ bot_ready(struct bot *b)
 	if (b->ready_sent)
 		return;
 	b->ready_sent = 1;
-	sd_notifyf(0, "READY=1\nSTATUS=starting, %zu answers", b->kb ? b->kb->nentries : 0);
+	sd_notifyf(0, "READY=1\nSTATUS=starting, %zu answers", bot_answers(b));
 }
 
 void

@@ -3,8 +3,10 @@
  * current knowledge version, the answering pipeline, reloads and the
  * unanswered-questions log.  Policy that does not depend on the platform
  * lives here; adapters only move messages.
- * Threading: every function is called from the adapter's main loop thread
- * only, except where noted.
+ * Threading: the knowledge in use is shared by reference counts: any
+ * thread may answer (with its own answer_ctx) while the watcher thread
+ * publishes a new version; the old one is freed when its last reader is
+ * done.  Other functions are for the main thread, except where noted.
  */
 #ifndef BOT_H
 #define BOT_H
@@ -18,25 +20,33 @@
 #include "knowledge.h"
 #include "wordset.h"
 
+/* Exit statuses of the process (every subcommand, and the bot). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* problems found / below a minimum / runtime failure */
+	EXIT_CONFIG = 2, /* usage, configuration or unreadable input */
+	EXIT_REFUSED = 3 /* a platform refused us for good */
+};
+
+struct kb_hold;
+
 struct bot {
 	const struct config *cfg;
-	struct knowledge *kb; /* current version; replaced whole on reload */
+	/* the knowledge loaded at start; bot_start() takes it over, and from
+	 * then on readers get the version in use from bot_knowledge() */
+	struct knowledge *kb;
 	struct wordset *dict; /* English word list for the matcher, or NULL */
-	struct answer_ctx ac;
+	struct answer_ctx ac; /* the main thread's (loop or console) */
 	struct match_params mp;
-	unsigned long answered;  /* questions answered since start */
-	void (*wake)(void *arg); /* set by the adapter: wakes its loop (thread-safe) */
-	void *wake_arg;
 	int ready_sent;
 
-	/* knowledge watcher thread: rebuilds off to the side, hands over */
-	pthread_t watcher;
-	int watching;
-	int watch_efd; /* eventfd: reload now / stop */
-	int watch_ifd; /* inotify, owned by the watcher once started */
-	pthread_mutex_t lock;
-	struct knowledge *pending;     /* a new good version, not yet in use */
+	pthread_mutex_t lock;          /* guards held */
+	struct kb_hold *held;          /* the version in use first, then older ones still read */
+	pthread_mutex_t log_lock;      /* serialises the unanswered log */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
+
+	/* knowledge watcher (watch.c): rebuilds off to the side, then publishes */
+	struct watch *watch;
 };
 
 /* Signal flags (set by handlers only; the loop acts on them). */
@@ -47,35 +57,48 @@ extern volatile sig_atomic_t bot_reload_requested;
 void bot_install_signals(void);
 
 /*
- * Answer one question with the current knowledge (the same pipeline as
- * `massagebot ask`).  Returns a new reply string (caller frees).
+ * Any thread: answer one question with the knowledge in use (the same
+ * pipeline as `massagebot ask`), with the calling thread's answer context.
+ * log_text: the copy for the unanswered log, with the platform's syntax
+ * that names people removed (NULL: the question itself).  Returns a new
+ * reply string (caller frees).
  */
-char *bot_answer(struct bot *b, const char *text, size_t len);
+char *bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
+		 const char *log_text);
 
 /*
- * Start the background parts: the knowledge watcher (inotify on
- * KNOWLEDGE_DIR, debounced; rebuilds in its own thread) and the unanswered
- * log.  Returns 0, or -1 with *cause (caller frees).  bot_stop() ends them.
+ * Any thread, once bot_start() has run: the knowledge in use, held for the
+ * caller until bot_knowledge_put(); a reload meanwhile does not free it.
+ */
+const struct knowledge *bot_knowledge(struct bot *b);
+void bot_knowledge_put(struct bot *b, const struct knowledge *k);
+/* Any thread: make k (taken over) the version in use, and log it. */
+void bot_publish(struct bot *b, struct knowledge *k);
+/* Any thread: the number of answers in the version in use. */
+size_t bot_answers(struct bot *b);
+
+/*
+ * Start serving b->kb (taken over) and the background parts: the knowledge
+ * watcher (inotify on KNOWLEDGE_DIR, debounced; rebuilds in its own thread)
+ * and the unanswered log.  Returns 0, or -1 with *cause (caller frees).
+ * bot_stop() ends them, also after a failed start.
  */
 int bot_start(struct bot *b, char **cause);
 void bot_stop(struct bot *b);
 
 /*
- * Rebuild the knowledge from KNOWLEDGE_DIR off to the side and swap it in if
+ * Rebuild the knowledge from KNOWLEDGE_DIR on this thread and publish it if
  * it has no problems; on problems, log them (file:line:col) and keep the
  * current version.  Returns 0 if swapped, -1 if kept.
  */
 int bot_reload(struct bot *b);
 
 /*
- * Called by the adapter's loop thread whenever it is woken and at least once
- * a second: acts on reload requests (SIGHUP, file changes) and sends the
- * systemd watchdog ping.
+ * Called by the main thread at least once a second and after a signal:
+ * passes reload requests (SIGHUP) to the watcher and sends the systemd
+ * watchdog ping.
  */
 void bot_tick(struct bot *b);
-
-/* Any thread: ask the loop to run bot_tick soon. */
-void bot_wake(struct bot *b);
 
 /*
  * Tell systemd (if it is listening) that start-up is done: config and

@@ -33,8 +33,66 @@ slurp_small(const char *path, size_t *len, int *err)
 	return buf;
 }
 
+/* Variables from the .env file that the environment did not set. */
+static int
+load_dotenv(struct config *c, const char *dotenv, unsigned cmd, char **cause)
+{
+	size_t len = 0;
+	int err = 0;
+	char *buf = slurp_small(dotenv, &len, &err);
+	if (buf == NULL) {
+		if (err == ENOENT)
+			return 0;
+		*cause = xasprintf("cannot read %s: %s", dotenv, strerror(err));
+		return -1;
+	}
+	struct env_list l = {0};
+	struct problems pr = {0};
+	int rc = -1;
+	cfg_parse_dotenv(dotenv, buf, len, &l, &pr);
+	for (size_t i = 0; i < pr.n; i++) {
+		/* a broken line of a variable this command does not use is
+		 * not its problem */
+		int id = cfg_find_line_key(buf, len, pr.v[i].line);
+		if (id >= 0 && !cfg_used_by((enum cfg_id)id, cmd))
+			continue;
+		*cause = xasprintf("%s:%u: %s", pr.v[i].file, pr.v[i].line, pr.v[i].msg);
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		int id = cfg_find(l.v[i].key);
+		if (id < 0) {
+			const char *near = cfg_suggest(l.v[i].key);
+			if (near)
+				log_warn("%s:%u: unknown variable %s (ignored; did you mean %s?)",
+					 dotenv, l.v[i].line, l.v[i].key, near);
+			else
+				log_warn("%s:%u: unknown variable %s (ignored)", dotenv,
+					 l.v[i].line, l.v[i].key);
+			continue;
+		}
+		if (c->val[id] || l.v[i].value[0] == '\0')
+			continue;
+		c->val[id] = xstrdup(l.v[i].value);
+		snprintf(c->origin[id], sizeof c->origin[id], "%s:%u", dotenv, l.v[i].line);
+	}
+	rc = 0;
+out:
+	env_list_free(&l);
+	problems_free(&pr);
+	free(buf);
+	return rc;
+}
+
+static void
+set_default(struct config *c, enum cfg_id id, char *value)
+{
+	c->val[id] = value;
+	snprintf(c->origin[id], sizeof c->origin[id], "default");
+}
+
 int
-config_load(struct config *c, const char *dotenv, char **cause)
+config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 {
 	memset(c, 0, sizeof *c);
 	for (int i = 0; i < CFG_COUNT; i++) {
@@ -44,60 +102,25 @@ config_load(struct config *c, const char *dotenv, char **cause)
 			snprintf(c->origin[i], sizeof c->origin[i], "environment");
 		}
 	}
-	if (dotenv) {
-		size_t len = 0;
-		int err = 0;
-		char *buf = slurp_small(dotenv, &len, &err);
-		if (buf == NULL && err != ENOENT) {
-			*cause = xasprintf("cannot read %s: %s", dotenv, strerror(err));
-			return -1;
-		}
-		if (buf) {
-			struct env_list l = {0};
-			struct problems pr = {0};
-			if (cfg_parse_dotenv(dotenv, buf, len, &l, &pr) < 0) {
-				*cause =
-				    xasprintf("%s:%u: %s", pr.v[0].file, pr.v[0].line, pr.v[0].msg);
-				problems_free(&pr);
-				env_list_free(&l);
-				free(buf);
-				return -1;
-			}
-			for (size_t i = 0; i < l.n; i++) {
-				int id = cfg_find(l.v[i].key);
-				if (id < 0) {
-					log_warn("%s:%u: unknown variable %s (ignored)", dotenv,
-						 l.v[i].line, l.v[i].key);
-					continue;
-				}
-				if (c->val[id] || l.v[i].value[0] == '\0')
-					continue;
-				c->val[id] = xstrdup(l.v[i].value);
-				snprintf(c->origin[id], sizeof c->origin[id], "%s:%u", dotenv,
-					 l.v[i].line);
-			}
-			env_list_free(&l);
-			problems_free(&pr);
-			free(buf);
-		}
-	}
+	if (dotenv && load_dotenv(c, dotenv, cmd, cause) < 0)
+		return -1;
 	for (int i = 0; i < CFG_COUNT; i++)
-		if (c->val[i] == NULL && cfg_vars[i].dflt) {
-			c->val[i] = xstrdup(cfg_vars[i].dflt);
-			snprintf(c->origin[i], sizeof c->origin[i], "default");
-		}
-	if (c->val[CFG_BOT_PLATFORM] == NULL) {
-		c->val[CFG_BOT_PLATFORM] =
-		    xstrdup(c->val[CFG_DISCORD_TOKEN] ? "discord" : "console");
-		snprintf(c->origin[CFG_BOT_PLATFORM], sizeof c->origin[0], "default");
-	}
+		if (c->val[i] == NULL && cfg_vars[i].dflt)
+			set_default(c, (enum cfg_id)i, xstrdup(cfg_vars[i].dflt));
 	const char *state = getenv("STATE_DIRECTORY");
 	if (c->val[CFG_UNANSWERED_LOG] == NULL && state && *state) {
 		/* systemd may pass several directories separated by ':' */
 		size_t n = strcspn(state, ":");
-		c->val[CFG_UNANSWERED_LOG] = xasprintf("%.*s/unanswered.jsonl", (int)n, state);
-		snprintf(c->origin[CFG_UNANSWERED_LOG], sizeof c->origin[0], "default");
+		set_default(c, CFG_UNANSWERED_LOG,
+			    xasprintf("%.*s/unanswered.jsonl", (int)n, state));
 	}
+	/* a variable this command does not use is neither checked nor kept */
+	for (int i = 0; i < CFG_COUNT; i++)
+		if (!cfg_used_by((enum cfg_id)i, cmd)) {
+			free(c->val[i]);
+			c->val[i] = NULL;
+			c->origin[i][0] = '\0';
+		}
 	for (int i = 0; i < CFG_COUNT; i++) {
 		char err[200];
 		if (c->val[i] == NULL || cfg_vars[i].check(c->val[i], err, sizeof err) == 0)
@@ -109,11 +132,6 @@ config_load(struct config *c, const char *dotenv, char **cause)
 	for (int i = 0; i < CFG_COUNT; i++)
 		if (cfg_vars[i].secret && c->val[i])
 			log_add_secret(c->val[i]);
-	if (strcmp(c->val[CFG_BOT_PLATFORM], "discord") == 0 && c->val[CFG_DISCORD_TOKEN] == NULL) {
-		*cause = xasprintf("DISCORD_TOKEN is not set but BOT_PLATFORM (from %s) is discord",
-				   c->origin[CFG_BOT_PLATFORM]);
-		return -1;
-	}
 	return 0;
 }
 

@@ -16,10 +16,12 @@ struct config {
 };
 
 /*
- * Load and validate.  dotenv: path of the .env file (missing is fine).
- * Returns 0, or -1 with *cause (caller frees) naming the variable.
+ * Load and validate the variables command cmd (one enum cfg_cmd bit) uses;
+ * the others stay unset, whatever their value.  dotenv: path of the .env
+ * file (missing is fine).  Returns 0, or -1 with *cause (caller frees)
+ * naming the variable.
  */
-int config_load(struct config *c, const char *dotenv, char **cause);
+int config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause);
 void config_free(struct config *c);
 const char *cfg_get(const struct config *c, enum cfg_id id);
 /* Print the variable table (for --help). */

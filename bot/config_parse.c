@@ -16,13 +16,30 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* A comma-separated list of platform names; which names exist is the
+ * adapter registry's business (adapter.c), checked when `run` starts. */
 static int
 check_platform(const char *v, char *err, size_t n)
 {
-	if (strcmp(v, "discord") == 0 || strcmp(v, "console") == 0)
-		return 0;
-	snprintf(err, n, "must be 'discord' or 'console', not '%s'", v);
-	return -1;
+	for (const char *s = v;;) {
+		while (*s == ' ')
+			s++;
+		const char *w = s;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')
+			s++;
+		int named = s > w;
+		while (*s == ' ')
+			s++;
+		if (!named || (*s && *s != ',')) {
+			snprintf(err, n,
+				 "must be platform names separated by commas (such as "
+				 "discord), not '%s'",
+				 v);
+			return -1;
+		}
+		if (*s++ == '\0')
+			return 0;
+	}
 }
 
 static int
@@ -115,32 +132,33 @@ check_unit(const char *v, char *err, size_t n)
 const struct cfg_var cfg_vars[CFG_COUNT] = {
     [CFG_BOT_PLATFORM] =
 	{"BOT_PLATFORM", NULL,
-	 "discord or console; unset: discord if DISCORD_TOKEN is set, else console", check_platform,
-	 0},
+	 "platforms to run, comma-separated: console (alone) or discord; unset: discord if "
+	 "DISCORD_TOKEN is set, else console",
+	 check_platform, 0, CMD_RUN},
     [CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
 			   "bot token from the Discord developer portal (secret, never logged)",
-			   check_token, 1},
+			   check_token, 1, CMD_RUN},
     [CFG_DISCORD_API_BASE] = {"DISCORD_API_BASE", "https://discord.com/api/v10",
 			      "Discord REST base URL (tests point it at a local fake)", check_url,
-			      0},
+			      0, CMD_RUN},
     [CFG_DISCORD_CHANNELS] = {"DISCORD_CHANNELS", NULL,
 			      "comma-separated channel ids where every message is a question",
-			      check_channels, 0},
+			      check_channels, 0, CMD_RUN},
     [CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
 			   "folder with the answers, safety/ rules and synonyms.txt",
-			   check_nonempty, 0},
+			   check_nonempty, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_CHECK | CMD_EVAL},
     [CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
     [CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,
 			    "JSON-lines log of questions the bot could not answer (run only); "
 			    "default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",
-			    check_nonempty, 0},
+			    check_nonempty, 0, CMD_RUN | CMD_REPORT},
     [CFG_MATCH_THRESHOLD] = {"MATCH_THRESHOLD", STR(MATCH_DEFAULT_THRESHOLD),
 			     "minimum confidence (0-1) to answer; below it the bot falls back",
-			     check_unit, 0},
+			     check_unit, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_EVAL},
     [CFG_MATCH_MARGIN] = {"MATCH_MARGIN", STR(MATCH_DEFAULT_MARGIN),
 			  "minimum lead of the best answer over the next (0-1); closer "
 			  "means the bot asks to clarify",
-			  check_unit, 0},
+			  check_unit, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_EVAL},
 };
 
 int
@@ -150,6 +168,21 @@ cfg_find(const char *name)
 		if (strcmp(cfg_vars[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+const char *
+cfg_suggest(const char *name)
+{
+	const char *names[CFG_COUNT];
+	for (int i = 0; i < CFG_COUNT; i++)
+		names[i] = cfg_vars[i].name;
+	return kb_closest(name, names, CFG_COUNT);
+}
+
+int
+cfg_used_by(enum cfg_id id, unsigned cmd)
+{
+	return cfg_vars[id].used_by == 0 || (cfg_vars[id].used_by & cmd) != 0;
 }
 
 int
@@ -239,6 +272,27 @@ cfg_parse_dotenv(const char *file, const char *buf, size_t len, struct env_list 
 		free(l);
 	}
 	return bad ? -1 : 0;
+}
+
+int
+cfg_find_line_key(const char *buf, size_t len, unsigned line)
+{
+	const char *p = buf, *end = buf + len;
+	for (unsigned l = 1; l < line && p < end; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (end - p > 7 && strncmp(p, "export ", 7) == 0)
+		for (p += 7; p < end && *p == ' ';)
+			p++;
+	char key[64];
+	size_t n = 0;
+	while (p < end && n + 1 < sizeof key && (isalnum((unsigned char)*p) || *p == '_'))
+		key[n++] = *p++;
+	key[n] = '\0';
+	return n ? cfg_find(key) : -1;
 }
 
 void

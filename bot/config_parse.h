@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "kb_parse.h"
+#include "problems.h"
 
 enum cfg_id {
 	CFG_BOT_PLATFORM,
@@ -23,6 +23,17 @@ enum cfg_id {
 	CFG_COUNT
 };
 
+/* The commands, as bits: a variable is read and validated only by the
+ * commands that use it ("a command validates only the variables it uses"). */
+enum cfg_cmd {
+	CMD_RUN = 1 << 0,
+	CMD_CHAT = 1 << 1,
+	CMD_ASK = 1 << 2,
+	CMD_CHECK = 1 << 3,
+	CMD_EVAL = 1 << 4,
+	CMD_REPORT = 1 << 5,
+};
+
 struct cfg_var {
 	const char *name;
 	const char *dflt; /* NULL: unset unless derived (see help) */
@@ -30,12 +41,17 @@ struct cfg_var {
 	/* 0 if v is acceptable, else -1 with a reason in err */
 	int (*check)(const char *v, char *err, size_t errlen);
 	int secret;
+	unsigned used_by; /* enum cfg_cmd bits; 0 = every command */
 };
 
 extern const struct cfg_var cfg_vars[CFG_COUNT];
 
 /* Index of a variable by name, or -1. */
 int cfg_find(const char *name);
+/* The variable name closest to a misspelt one (two edits at most), or NULL. */
+const char *cfg_suggest(const char *name);
+/* Does command cmd (one enum cfg_cmd bit) use variable id? */
+int cfg_used_by(enum cfg_id id, unsigned cmd);
 
 struct env_pair {
 	char *key, *value;
@@ -55,5 +71,7 @@ struct env_list {
 int cfg_parse_dotenv(const char *file, const char *buf, size_t len, struct env_list *out,
 		     struct problems *pr);
 void env_list_free(struct env_list *l);
+/* The variable named on line `line` (1-based) of .env text, or -1. */
+int cfg_find_line_key(const char *buf, size_t len, unsigned line);
 
 #endif

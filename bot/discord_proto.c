@@ -316,20 +316,45 @@ dp_close_lookup(int code)
 
 /* ---- answering policy ---------------------------------------------------- */
 
-/* Find <@id> or <@!id> in s; returns the start or NULL, *mlen its length. */
+/*
+ * The one mention parser: if s[0..len) starts with a mention (<@id> or
+ * <@!id> a user, <@&id> a role, <#id> a channel; id 1-20 digits), return
+ * its length and set *user (1 for a user) and the id span; else 0.
+ */
+static size_t
+mention_at(const char *s, size_t len, int *user, const char **id, size_t *idlen)
+{
+	if (len < 4 || s[0] != '<' || (s[1] != '@' && s[1] != '#'))
+		return 0;
+	size_t j = 2;
+	*user = s[1] == '@';
+	if (s[1] == '@' && (s[2] == '!' || s[2] == '&')) {
+		*user = s[2] == '!';
+		j++;
+	}
+	size_t d = j;
+	while (j < len && j - d <= 20 && s[j] >= '0' && s[j] <= '9')
+		j++;
+	if (j == d || j - d > 20 || j >= len || s[j] != '>')
+		return 0;
+	*id = s + d;
+	*idlen = j - d;
+	return j + 1;
+}
+
+/* The first mention of user id in s: its start or NULL, *mlen its length. */
 static const char *
 find_mention(const char *s, size_t len, const char *id, size_t *mlen)
 {
 	size_t idl = strlen(id);
-	for (size_t i = 0; i + 3 + idl <= len; i++) {
-		if (s[i] != '<' || s[i + 1] != '@')
-			continue;
-		size_t j = i + 2;
-		if (s[j] == '!')
-			j++;
-		if (j + idl + 1 <= len && memcmp(s + j, id, idl) == 0 && s[j + idl] == '>') {
-			*mlen = j + idl + 1 - i;
-			return s + i;
+	for (const char *p = s; (p = memchr(p, '<', len - (size_t)(p - s))) != NULL; p++) {
+		int user;
+		const char *mid;
+		size_t ml;
+		size_t k = mention_at(p, len - (size_t)(p - s), &user, &mid, &ml);
+		if (k && user && ml == idl && memcmp(mid, id, idl) == 0) {
+			*mlen = k;
+			return p;
 		}
 	}
 	return NULL;
@@ -446,6 +471,27 @@ dp_question_text(const struct dp_message *m, const char *self_id, size_t *len)
 	}
 	sb_free(&b);
 	return out;
+}
+
+char *
+dp_private_text(const char *s, size_t len)
+{
+	struct strbuf b = STRBUF_INIT;
+	sb_add(&b, "", 0);
+	for (size_t i = 0; i < len;) {
+		int user;
+		const char *id;
+		size_t idl, k = mention_at(s + i, len - i, &user, &id, &idl);
+		if (k == 0) {
+			sb_addc(&b, s[i++]);
+			continue;
+		}
+		for (i += k; i < len && s[i] == ' ' && (b.len == 0 || b.s[b.len - 1] == ' ');)
+			i++;
+	}
+	while (b.len && b.s[b.len - 1] == ' ')
+		b.s[--b.len] = '\0';
+	return sb_steal(&b);
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -755,17 +801,7 @@ dp_parse_retry_after(const char *body, size_t len, int *global)
 	return r;
 }
 
-/* ---- timing helpers ------------------------------------------------------ */
-
-unsigned
-dp_backoff_ms(unsigned attempt, uint32_t rnd)
-{
-	unsigned base = 60000;
-	if (attempt < 6)
-		base = 1000u << attempt; /* 1, 2, 4, 8, 16, 32 s */
-	unsigned half = base / 2;
-	return half + (unsigned)(rnd % (half + 1));
-}
+/* ---- gateway send window and seen ids ----------------------------------- */
 
 uint64_t
 dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms)

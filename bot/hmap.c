@@ -77,17 +77,6 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 	return -1;
 }
 
-void
-hmap_reserve(struct hmap *m, size_t n)
-{
-	size_t want = 16;
-	while (want * 3 < n * 4)
-		want *= 2;
-	if (want > m->nslots)
-		rehash(m, want);
-	m->ents = xgrow(m->ents, &m->cap, n, sizeof *m->ents);
-}
-
 int *
 hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 {
@@ -140,10 +129,4 @@ hmap_key(const struct hmap *m, size_t i, size_t *len)
 	if (len)
 		*len = m->ents[i].key_len;
 	return m->arena + m->ents[i].key_off;
-}
-
-int
-hmap_val(const struct hmap *m, size_t i)
-{
-	return m->ents[i].val;
 }

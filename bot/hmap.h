@@ -27,8 +27,6 @@ struct hmap {
 void hmap_init(struct hmap *m);
 void hmap_free(struct hmap *m);
 void hmap_clear(struct hmap *m);
-/* Make room for n entries without rehashing. */
-void hmap_reserve(struct hmap *m, size_t n);
 /* Returns a pointer to the value slot; inserts with *val = dflt if absent. */
 int *hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted);
 /* Returns the value, or -1 if absent. */
@@ -36,7 +34,6 @@ int hmap_get(const struct hmap *m, const char *key, size_t len);
 size_t hmap_count(const struct hmap *m);
 /* The key of entry i (0 <= i < count), in insertion order. */
 const char *hmap_key(const struct hmap *m, size_t i, size_t *len);
-int hmap_val(const struct hmap *m, size_t i);
 uint64_t hmap_hash(const char *key, size_t len);
 
 #endif

@@ -6,15 +6,14 @@
 #include "http.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "sys.h"
 #include "xmem.h"
 
 #define RESP_MAX (1u << 20) /* response body bytes */
@@ -31,8 +30,8 @@ struct http {
 	struct worker w[HTTP_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct http_req *q, *q_tail;       /* waiting */
-	struct http_req *done, *done_tail; /* finished */
+	struct queue q;    /* waiting */
+	struct queue done; /* finished, not yet taken */
 	atomic_int quit;
 	void (*wake)(void *);
 	void *arg;
@@ -59,10 +58,9 @@ http_req_reset(struct http_req *r)
 {
 	r->status = 0;
 	r->err[0] = '\0';
-	r->secs = 0;
+	r->ms = 0;
 	sb_reset(&r->resp);
 	sb_reset(&r->hdrs);
-	r->next = NULL;
 }
 
 void
@@ -113,14 +111,6 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 	return atomic_load(&h->quit) ? 1 : 0; /* non-zero aborts the transfer */
 }
 
-static double
-mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void
 perform(struct http *h, CURL *c, struct http_req *r)
 {
@@ -152,9 +142,9 @@ perform(struct http *h, CURL *c, struct http_req *r)
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
-	double t0 = mono();
+	uint64_t t0 = sys_now_ms();
 	CURLcode rc = curl_easy_perform(c);
-	r->secs = mono() - t0;
+	r->ms = sys_now_ms() - t0;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	} else {
@@ -173,27 +163,19 @@ worker_main(void *arg)
 	struct http *h = w->h;
 	for (;;) {
 		pthread_mutex_lock(&h->mu);
-		while (!atomic_load(&h->quit) && h->q == NULL)
+		while (!atomic_load(&h->quit) && h->q.head == NULL)
 			pthread_cond_wait(&h->cv, &h->mu);
 		if (atomic_load(&h->quit)) {
 			pthread_mutex_unlock(&h->mu);
 			break;
 		}
-		struct http_req *r = h->q;
-		h->q = r->next;
-		if (h->q == NULL)
-			h->q_tail = NULL;
-		r->next = NULL;
+		struct http_req *r = queue_entry(queue_pop(&h->q), struct http_req, link);
 		pthread_mutex_unlock(&h->mu);
 
 		perform(h, w->curl, r);
 
 		pthread_mutex_lock(&h->mu);
-		if (h->done_tail)
-			h->done_tail->next = r;
-		else
-			h->done = r;
-		h->done_tail = r;
+		queue_push(&h->done, &r->link);
 		pthread_mutex_unlock(&h->mu);
 		if (!atomic_load(&h->quit))
 			h->wake(h->arg);
@@ -222,13 +204,9 @@ http_new(void (*wake)(void *), void *arg, char **cause)
 			*cause = xstrdup("cannot create a libcurl handle");
 			goto fail;
 		}
-		/* workers (and curl's resolver threads) never take signals */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		int rc = pthread_create(&w->thread, NULL, worker_main, w);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (rc != 0) {
+		/* workers (and curl's resolver threads, which inherit the mask)
+		 * never take signals */
+		if (sys_thread_start(&w->thread, 0, worker_main, w) != 0) {
 			*cause = xstrdup("cannot start an HTTP worker thread");
 			goto fail;
 		}
@@ -243,13 +221,8 @@ fail:
 void
 http_submit(struct http *h, struct http_req *r)
 {
-	r->next = NULL;
 	pthread_mutex_lock(&h->mu);
-	if (h->q_tail)
-		h->q_tail->next = r;
-	else
-		h->q = r;
-	h->q_tail = r;
+	queue_push(&h->q, &r->link);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 }
@@ -258,15 +231,9 @@ struct http_req *
 http_done(struct http *h)
 {
 	pthread_mutex_lock(&h->mu);
-	struct http_req *r = h->done;
-	if (r) {
-		h->done = r->next;
-		if (h->done == NULL)
-			h->done_tail = NULL;
-		r->next = NULL;
-	}
+	struct qlink *l = queue_pop(&h->done);
 	pthread_mutex_unlock(&h->mu);
-	return r;
+	return l ? queue_entry(l, struct http_req, link) : NULL;
 }
 
 void
@@ -283,6 +250,13 @@ http_free(struct http *h)
 			pthread_join(h->w[i].thread, NULL);
 		if (h->w[i].curl)
 			curl_easy_cleanup(h->w[i].curl);
+	}
+	/* every request left is in one of the queues now: they are ours */
+	struct queue *qs[] = {&h->q, &h->done};
+	for (size_t i = 0; i < 2; i++) {
+		struct qlink *l;
+		while ((l = queue_pop(qs[i])) != NULL)
+			http_req_free(queue_entry(l, struct http_req, link));
 	}
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);

@@ -9,26 +9,20 @@
 
 #include <stddef.h>
 
+#include <yaml.h>
+
+#include "problems.h"
+
 #define KB_BODY_MAX 1500 /* Unicode code points per answer body */
 #define KB_QUESTIONS_MIN 3
-#define KB_FILE_MAX (256 * 1024)
-
-struct problem {
-	char *file;
-	unsigned line, col;
-	char *msg;
-};
-
-struct problems {
-	struct problem *v;
-	size_t n, cap;
-};
-
-void problems_add(struct problems *pr, const char *file, unsigned line, unsigned col,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Sort by file, line, column (stable for equal keys). */
-void problems_sort(struct problems *pr);
-void problems_free(struct problems *pr);
+/* One answer or rule file, and how deep brackets may nest in its front
+ * matter: libyaml's time grows with the square of the nesting, so these
+ * keep a reload of a hostile file well under a second. */
+#define KB_FILE_MAX (64 * 1024)
+#define KB_FLOW_DEPTH_MAX 32
+/* A safety rule's priority: lower comes first within its level. */
+#define KB_PRIORITY_MIN 0
+#define KB_PRIORITY_MAX 999
 
 /* A string with the file line it came from. */
 struct kb_str {
@@ -48,7 +42,9 @@ struct kb_entry {
 	struct kb_list questions, tags, related;
 	char *body; /* trimmed Markdown */
 	unsigned body_line;
-	int small_talk; /* tagged small-talk: no disclaimer */
+	int small_talk;  /* tagged small-talk: no disclaimer */
+	int disclaimer;  /* 1 unless 'disclaimer: false' (clinic facts, not health advice) */
+	long long mtime; /* the file's, set by knowledge_build: who to blame for a duplicate */
 };
 
 enum rule_level { LEVEL_EMERGENCY, LEVEL_URGENT, LEVEL_CAUTION, LEVEL_INFO };
@@ -85,6 +81,20 @@ int kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule 
 /* Parse synonyms text ("a = b = c" lines, # comments).  Returns 0 or -1. */
 int kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
 		      struct problems *pr);
+
+/*
+ * Load YAML text into doc (libyaml's document API), the text's first line
+ * being line first_line of file.  Returns 0, or -1 after adding the syntax
+ * problem (nothing to delete then).  On 0 the caller calls
+ * yaml_document_delete(doc).
+ */
+int kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_line,
+		 yaml_document_t *doc, struct problems *pr);
+/* The file line of a node of a document loaded with kb_yaml_load. */
+unsigned kb_yaml_line(const yaml_node_t *n, unsigned first_line);
+/* The closest of names[0..n) to word, at most two edits away, or NULL: for
+ * "did you mean" hints. */
+const char *kb_closest(const char *word, const char *const *names, size_t n);
 
 void kb_entry_free(struct kb_entry *e);
 void kb_rule_free(struct kb_rule *r);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "clinic.h"
 #include "kb_parse.h"
 #include "match.h"
 #include "safety.h"
@@ -20,9 +21,12 @@ struct kb_file {
 	char *rel;  /* relative to the knowledge folder, e.g. massage/x.md */
 	char *data;
 	size_t len;
+	long long mtime; /* last modified, seconds since 1970; 0 if unknown */
 };
 
-enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_IGNORED };
+struct wordset;
+
+enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_IGNORED };
 
 struct knowledge {
 	struct kb_entry *entries;
@@ -30,11 +34,17 @@ struct knowledge {
 	struct kb_rule *rules;
 	size_t nrules;
 	struct kb_syns syns;
+	struct clinic clinic;     /* the profile (all empty without clinic.yaml) */
+	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	int crisis, disclaimer; /* rule indices, -1 if absent */
-	char missing[256];      /* required rule ids not present, space separated */
+	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
+	int crisis, disclaimer;     /* rule indices, -1 if absent */
+	char missing[256];          /* required rule ids not present, space separated */
 };
+
+/* How the problem of a related id that no answer has begins. */
+#define KNOWLEDGE_RELATED_MISSING "related id "
 
 /* The nine rule ids the bot needs to start. */
 extern const char *const knowledge_required_rules[];
@@ -45,8 +55,9 @@ enum kb_file_kind knowledge_file_kind(const char *rel);
  * Parse and cross-check files (sorted by path by the caller).  Always
  * returns a knowledge (possibly partial); problems tell whether it is
  * usable: callers must not serve a knowledge built with problems.
+ * Answer bodies are matched as written and served with the clinic
+ * profile's values filled in (see clinic.h).
  */
-struct wordset;
 /* dict: optional English word list for the matcher (see match_build). */
 struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				  const struct wordset *dict, struct problems *pr);

@@ -12,6 +12,7 @@
 
 #include "hmap.h"
 #include "strbuf.h"
+#include "typo.h"
 #include "wordset.h"
 #include "xmem.h"
 
@@ -78,18 +79,9 @@ struct match_index {
 	size_t nph, capph;
 	double unk_weight;
 
-	struct hmap surf; /* surface word -> id */
+	struct typo_index surf; /* surface words, with the typo index */
 	char (*surf_stem)[TEXT_WORD_MAX];
-	uint32_t *surf_df;
-	size_t nsurf, capsurf;
-	/* symmetric-delete typo index: (32-bit hash of a delete variant,
-	 * word), sorted by hash.  A hash collision only adds a candidate,
-	 * which the edit distance check then rejects. */
-	struct del {
-		uint32_t h;
-		uint32_t surf;
-	} * del;
-	size_t ndel;
+	size_t capsurf;
 
 	struct hmap syn_first; /* first stem -> first variant */
 	struct syn_var *sv;
@@ -102,7 +94,6 @@ struct match_index {
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
 	uint8_t *term_common;       /* build only */
-	uint64_t vocab_hash;
 };
 
 /* a word of the query as the matcher reads it */
@@ -139,35 +130,6 @@ struct match_scratch {
 /* ---- helpers -------------------------------------------------------------- */
 
 static int
-osa_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
-{
-	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
-	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
-		return maxd + 1;
-	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
-		return maxd + 1;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			int v = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
-static int
 term_id(struct match_index *m, const char *stem, size_t n)
 {
 	int ins;
@@ -183,99 +145,17 @@ term_id(struct match_index *m, const char *stem, size_t n)
 	return *v;
 }
 
-static uint32_t
-del_hash(const char *s, size_t n)
-{
-	uint64_t h = hmap_hash(s, n);
-	return (uint32_t)(h ^ h >> 32);
-}
-
-/* Stable LSD radix sort of v by hash, 16 bits a pass. */
-static void
-sort_dels(struct del *v, size_t n)
-{
-	struct del *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
-	size_t *count = xmalloc(65536 * sizeof *count);
-	for (unsigned shift = 0; shift < 32; shift += 16) {
-		memset(count, 0, 65536 * sizeof *count);
-		for (size_t i = 0; i < n; i++)
-			count[src[i].h >> shift & 0xffff]++;
-		size_t sum = 0;
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[src[i].h >> shift & 0xffff]++] = src[i];
-		struct del *t = src;
-		src = dst;
-		dst = t;
-	}
-	/* two passes: the sorted data is back in v */
-	free(count);
-	free(tmp);
-}
-
 static void
 add_surface(struct match_index *m, const struct token *k)
 {
 	if (k->flags & (TOK_STOP | TOK_NUMBER) || k->surf_len < 2)
 		return;
-	int ins;
-	int *v = hmap_put(&m->surf, k->surf, k->surf_len, (int)m->nsurf, &ins);
-	if (!ins) {
-		m->surf_df[*v]++;
+	size_t before = typo_count(&m->surf);
+	int id = typo_add(&m->surf, k->surf, k->surf_len);
+	if (typo_count(&m->surf) == before)
 		return;
-	}
-	m->surf_stem = xgrow(m->surf_stem, &m->capsurf, m->nsurf + 1, sizeof *m->surf_stem);
-	m->surf_df = xrealloc(m->surf_df, m->capsurf * sizeof *m->surf_df);
-	memcpy(m->surf_stem[m->nsurf], k->stem, (size_t)k->stem_len + 1);
-	m->surf_df[m->nsurf] = 1;
-	m->nsurf++;
-}
-
-static void
-index_deletes(struct match_index *m)
-{
-	char buf[TEXT_WORD_MAX], buf2[TEXT_WORD_MAX];
-	size_t total = 0;
-	for (size_t id = 0; id < m->nsurf; id++) {
-		size_t n;
-		hmap_key(&m->surf, id, &n);
-		if (n >= 3)
-			total += n + (n >= 7 ? n * (n - 1) / 2 : 0);
-	}
-	struct del *v = xmalloc((total ? total : 1) * sizeof *v);
-	size_t nv = 0;
-	for (size_t id = 0; id < m->nsurf; id++) {
-		size_t n;
-		const char *w = hmap_key(&m->surf, id, &n);
-		m->vocab_hash = m->vocab_hash * 1099511628211ULL ^ hmap_hash(w, n);
-		if (n < 3)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			memcpy(buf, w, i);
-			memcpy(buf + i, w + i + 1, n - i - 1);
-			v[nv++] = (struct del){del_hash(buf, n - 1), (uint32_t)id};
-			if (n < 7)
-				continue; /* two edits only for long words (see consider) */
-			for (size_t j = i; j < n - 1; j++) {
-				memcpy(buf2, buf, j);
-				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
-				v[nv++] = (struct del){del_hash(buf2, n - 2), (uint32_t)id};
-			}
-		}
-	}
-	sort_dels(v, nv);
-	/* the sort is stable and words were added in id order: repeats of a
-	 * word under one variant ("stretch" minus either 't') are adjacent */
-	size_t out = 0;
-	for (size_t i = 0; i < nv; i++)
-		if (out == 0 || v[out - 1].h != v[i].h || v[out - 1].surf != v[i].surf)
-			v[out++] = v[i];
-	m->del = out ? xrealloc(v, out * sizeof *v) : v;
-	m->ndel = out;
+	m->surf_stem = xgrow(m->surf_stem, &m->capsurf, (size_t)id + 1, sizeof *m->surf_stem);
+	memcpy(m->surf_stem[id], k->stem, (size_t)k->stem_len + 1);
 }
 
 /* All words of a tokenised text joined by spaces; 0 if it does not fit. */
@@ -456,7 +336,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	size_t nbp = 0, capbp = 0;
 
 	hmap_init(&m->terms);
-	hmap_init(&m->surf);
+	typo_init(&m->surf);
 	hmap_init(&m->syn_first);
 	hmap_init(&m->known);
 	hmap_init(&m->exact);
@@ -620,7 +500,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			w[in / 64] |= 1ULL << (in % 64);
 		}
 	}
-	index_deletes(m);
+	typo_seal(&m->surf);
 	hmap_free(&common);
 	hmap_free(&stops);
 	free(pterms);
@@ -636,7 +516,7 @@ match_free(struct match_index *m)
 	if (m == NULL)
 		return;
 	hmap_free(&m->terms);
-	hmap_free(&m->surf);
+	typo_free(&m->surf);
 	hmap_free(&m->syn_first);
 	hmap_free(&m->known);
 	hmap_free(&m->exact);
@@ -650,17 +530,9 @@ match_free(struct match_index *m)
 	free(m->bitmaps);
 	free(m->ph);
 	free(m->surf_stem);
-	free(m->surf_df);
-	free(m->del);
 	free(m->sv);
 	free(m->syn_stems);
 	free(m);
-}
-
-size_t
-match_vocab_size(const struct match_index *m)
-{
-	return m->nsurf;
 }
 
 struct match_scratch *
@@ -693,107 +565,6 @@ match_scratch_free(struct match_scratch *s)
 /* ---- query ------------------------------------------------------------- */
 
 static void
-consider(const struct match_index *m, const char *w, size_t n, int surf, int maxd, int *best,
-	 int *best_d)
-{
-	size_t cl;
-	const char *c = hmap_key(&m->surf, (size_t)surf, &cl);
-	if ((maxd > 1 || n <= 4) && c[0] != w[0])
-		return; /* short words and double edits must keep the first letter */
-	if (n <= 3 && cl > 4)
-		return;
-	if (maxd > 1 && cl < 7)
-		return;
-	int d = osa_distance(w, n, c, cl, maxd);
-	if (d > maxd || d == 0)
-		return;
-	if (*best < 0 || d < *best_d ||
-	    (d == *best_d && (m->surf_df[surf] > m->surf_df[*best] ||
-			      (m->surf_df[surf] == m->surf_df[*best] &&
-			       strcmp(c, hmap_key(&m->surf, (size_t)*best, NULL)) < 0)))) {
-		*best = surf;
-		*best_d = d;
-	}
-}
-
-static void
-lookup_variant(const struct match_index *m, const char *w, size_t n, const char *v, size_t vn,
-	       int maxd, int *best, int *best_d)
-{
-	int s = hmap_get(&m->surf, v, vn);
-	if (s >= 0)
-		consider(m, w, n, s, maxd, best, best_d);
-	uint32_t h = del_hash(v, vn);
-	size_t lo = 0, hi = m->ndel;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->del[mid].h < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < m->ndel && m->del[lo].h == h; lo++)
-		consider(m, w, n, (int)m->del[lo].surf, maxd, best, best_d);
-}
-
-/*
- * Spellings that sound the same but are two or more edits apart ("fysio",
- * "fisiotherapy", "chiropraktor"): swap one spelling unit (f/ph, k/c, z/s)
- * and look the result up as written.  Counts as one edit.
- */
-static int
-sounds_alike(const struct match_index *m, const char *w, size_t n, int *dist)
-{
-	static const struct {
-		const char *from, *to;
-	} swaps[] = {{"f", "ph"}, {"ph", "f"}, {"k", "c"}, {"c", "k"}, {"z", "s"}, {"s", "z"}};
-	char v[TEXT_WORD_MAX + 2];
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < sizeof swaps / sizeof swaps[0]; k++) {
-			size_t fl = strlen(swaps[k].from), tl = strlen(swaps[k].to);
-			if (i + fl > n || memcmp(w + i, swaps[k].from, fl) != 0 ||
-			    n - fl + tl >= TEXT_WORD_MAX)
-				continue;
-			memcpy(v, w, i);
-			memcpy(v + i, swaps[k].to, tl);
-			memcpy(v + i + tl, w + i + fl, n - i - fl);
-			int s = hmap_get(&m->surf, v, n - fl + tl);
-			if (s >= 0) {
-				*dist = 1;
-				return s;
-			}
-		}
-	}
-	return -1;
-}
-
-/* Closest vocabulary word to w within the allowed edits, or -1. */
-static int
-correct_typo(const struct match_index *m, const char *w, size_t n, int *dist)
-{
-	int maxd = n >= 8 ? 2 : 1;
-	int best = -1, best_d = 99;
-	char b1[TEXT_WORD_MAX], b2[TEXT_WORD_MAX];
-	lookup_variant(m, w, n, w, n, maxd, &best, &best_d);
-	for (size_t i = 0; i < n; i++) {
-		memcpy(b1, w, i);
-		memcpy(b1 + i, w + i + 1, n - i - 1);
-		lookup_variant(m, w, n, b1, n - 1, maxd, &best, &best_d);
-		if (maxd < 2)
-			continue;
-		for (size_t j = i; j < n - 1; j++) {
-			memcpy(b2, b1, j);
-			memcpy(b2 + j, b1 + j + 1, n - 2 - j);
-			lookup_variant(m, w, n, b2, n - 2, maxd, &best, &best_d);
-		}
-	}
-	if (best < 0)
-		best = sounds_alike(m, w, n, &best_d);
-	*dist = best_d;
-	return best;
-}
-
-static void
 push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
 {
 	s->seq = xgrow(s->seq, &s->capseq, s->nseq + 1, sizeof *s->seq);
@@ -813,8 +584,8 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	if (n >= 6 && !real_word) {
 		size_t best_split = 0, best_min = 0;
 		for (size_t cut = 3; cut + 3 <= n; cut++) {
-			if (hmap_get(&m->surf, k->surf, cut) < 0 ||
-			    hmap_get(&m->surf, k->surf + cut, n - cut) < 0)
+			if (typo_find(&m->surf, k->surf, cut) < 0 ||
+			    typo_find(&m->surf, k->surf + cut, n - cut) < 0)
 				continue;
 			size_t mn = cut < n - cut ? cut : n - cut;
 			if (mn > best_min) {
@@ -823,8 +594,8 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 			}
 		}
 		if (best_split) {
-			int a = hmap_get(&m->surf, k->surf, best_split);
-			int b = hmap_get(&m->surf, k->surf + best_split, n - best_split);
+			int a = typo_find(&m->surf, k->surf, best_split);
+			int b = typo_find(&m->surf, k->surf + best_split, n - best_split);
 			push_seq(s, m->surf_stem[a], m->tu.c_split, i);
 			push_seq(s, m->surf_stem[b], m->tu.c_split, i);
 			snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)best_split,
@@ -836,21 +607,21 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 		return;
 	if (real_word)
 		return; /* a real word, just not one the knowledge uses */
-	if (s->cache_vocab != m->vocab_hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
+	if (s->cache_vocab != m->surf.hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
 		hmap_clear(&s->cache);
-		s->cache_vocab = m->vocab_hash;
+		s->cache_vocab = m->surf.hash;
 	}
 	int ins;
 	int *slot = hmap_put(&s->cache, k->surf, n, -2, &ins);
 	if (ins) {
-		int d = 0, f = correct_typo(m, k->surf, n, &d);
+		int d = 0, f = typo_correct(&m->surf, k->surf, n, &d);
 		*slot = f < 0 ? -2 : f * 4 + d;
 	}
 	if (*slot < 0)
 		return;
 	int fix = *slot / 4, dist = *slot % 4;
 	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i);
-	snprintf(s->reading[i], sizeof s->reading[i], "%s", hmap_key(&m->surf, (size_t)fix, NULL));
+	snprintf(s->reading[i], sizeof s->reading[i], "%s", typo_word(&m->surf, fix, NULL));
 }
 
 static void
@@ -1205,25 +976,4 @@ match_token_reading(const struct match_index *m, struct match_scratch *s, size_t
 		return 0;
 	snprintf(buf, len, "%s", s->reading[i]);
 	return 1;
-}
-
-char *
-match_question_key(const struct match_index *m, struct text_ctx *t, const char *q)
-{
-	struct tokens tk = {0};
-	struct qtok *seq = NULL, *seq2 = NULL;
-	size_t n = 0, cap = 0, n2 = 0, cap2 = 0;
-	content_stems(t, q, &tk, &seq, &n, &cap);
-	apply_synonyms(m, seq, n, &seq2, &n2, &cap2);
-	struct strbuf b = STRBUF_INIT;
-	sb_add(&b, "", 0);
-	for (size_t i = 0; i < n2; i++) {
-		if (i)
-			sb_addc(&b, ' ');
-		sb_adds(&b, seq2[i].stem);
-	}
-	free(seq);
-	free(seq2);
-	tokens_free(&tk);
-	return sb_steal(&b);
 }

@@ -105,18 +105,10 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 const struct match_params *p, struct match_result *out);
 
 /*
- * The normalised key of a question (stems of its content words after
- * typo-free synonym mapping), for duplicate detection.  Caller frees.
- */
-char *match_question_key(const struct match_index *m, struct text_ctx *t, const char *q);
-
-/*
  * If the query token at index i was understood through a typo fix or a
  * split, write the word(s) it was read as into buf and return 1.
  */
 int match_token_reading(const struct match_index *m, struct match_scratch *s, size_t i, char *buf,
 			size_t len);
-
-size_t match_vocab_size(const struct match_index *m);
 
 #endif

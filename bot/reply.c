@@ -26,11 +26,18 @@ para(struct strbuf *b, const char *text)
 	sb_adds(b, text);
 }
 
+/* Does rule a go before rule b?  Emergency first, then urgent, caution,
+ * info, whatever the priorities; within a level by priority, then by file
+ * order. */
 static int
-rule_cmp_key(const struct knowledge *k, int r)
+rule_before(const struct knowledge *k, int a, int b)
 {
-	/* emergency first, then urgent, caution, info; then priority */
-	return (int)k->rules[r].level * 1000000 + k->rules[r].priority;
+	const struct kb_rule *x = &k->rules[a], *y = &k->rules[b];
+	if (x->level != y->level)
+		return x->level < y->level;
+	if (x->priority != y->priority)
+		return x->priority < y->priority;
+	return a < b;
 }
 
 void
@@ -41,25 +48,21 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int order[REPLY_MAX_RULES];
 	size_t n = 0;
 
+	int crisis = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
 		if (hits[i].rule == k->disclaimer)
 			continue;
-		if (hits[i].rule == k->crisis) {
-			para(&b, k->rules[k->crisis].body);
-			out->shown[out->nshown++] = k->crisis;
-			out->text = sb_steal(&b);
-			return;
-		}
-		order[n++] = hits[i].rule;
+		if (hits[i].rule == k->crisis)
+			crisis = 1;
+		else
+			order[n++] = hits[i].rule;
 	}
 	/* insertion sort by (level, priority, index): stable and tiny */
 	for (size_t i = 1; i < n; i++) {
 		int v = order[i];
 		size_t j = i;
-		while (j > 0 && (rule_cmp_key(k, order[j - 1]) > rule_cmp_key(k, v) ||
-				 (rule_cmp_key(k, order[j - 1]) == rule_cmp_key(k, v) &&
-				  order[j - 1] > v))) {
+		while (j > 0 && rule_before(k, v, order[j - 1])) {
 			order[j] = order[j - 1];
 			j--;
 		}
@@ -67,17 +70,28 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	}
 	size_t i = 0;
 	int emergency = 0;
+	if (crisis) {
+		para(&b, k->rules[k->crisis].body);
+		out->shown[out->nshown++] = k->crisis;
+	}
 	for (; i < n && k->rules[order[i]].level == LEVEL_EMERGENCY; i++) {
 		para(&b, k->rules[order[i]].body);
 		out->shown[out->nshown++] = order[i];
 		emergency = 1;
 	}
+	if (crisis) { /* both kinds of help, and nothing else */
+		out->text = sb_steal(&b);
+		return;
+	}
 	const struct kb_entry *e = mr->intent >= 0 ? &k->entries[mr->intent] : NULL;
-	int health = e && !e->small_talk;
+	/* an answer (not small talk) is kept when rules fire; only a health
+	 * answer brings the disclaimer by itself (not 'disclaimer: false') */
+	int kept = e && !e->small_talk;
+	int health = kept && e->disclaimer;
 	if (emergency) {
-		if (health)
+		if (kept)
 			para(&b, reply_emergency_line);
-	} else if (e && (health || n == 0)) {
+	} else if (e && (kept || n == 0)) {
 		para(&b, e->body);
 	} else if (!e && n == 0) {
 		if (mr->ambiguous && mr->ncand >= 2) {

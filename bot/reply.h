@@ -1,8 +1,9 @@
 /*
  * reply: builds the reply text from the match decision and the fired
- * safety rules, in the fixed order: crisis alone; else emergency-level
- * rules, the answer (or a "get checked first" line under emergency), urgent
- * then caution then other rules by priority, then the disclaimer.
+ * safety rules, in the fixed order: crisis first, followed only by the
+ * emergency-level rules that also fired; else emergency-level rules, the
+ * answer (or a "get checked first" line under emergency), urgent then
+ * caution then other rules by priority, then the disclaimer.
  * Pure.  The returned text is owned by the caller.
  */
 #ifndef REPLY_H

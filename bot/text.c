@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include <libstemmer.h>
+#include <utf8proc.h>
 
 #include "hmap.h"
 #include "utf8.h"
+#include "wordset.h"
 #include "xmem.h"
 
 #define STEM_CACHE_MAX 65536
@@ -22,6 +24,7 @@ struct text_ctx {
 	struct hmap cache;   /* surface -> index into stems */
 	char (*stems)[TEXT_WORD_MAX];
 	size_t nstems, capstems;
+	const struct wordset *lexicon; /* borrowed: known words, or NULL */
 };
 
 static void index_lists(struct text_ctx *t);
@@ -50,6 +53,12 @@ text_ctx_free(struct text_ctx *t)
 	hmap_free(&t->cache);
 	free(t->stems);
 	free(t);
+}
+
+void
+text_set_lexicon(struct text_ctx *t, const struct wordset *words)
+{
+	t->lexicon = words;
 }
 
 void
@@ -193,18 +202,6 @@ static const char *const common_words[] = {
     "expensive", "near",      "hurry",   NULL,
 };
 
-int
-text_is_stopword(const char *w, size_t n)
-{
-	return in_list(stopwords, w, n);
-}
-
-int
-text_is_common(const char *w, size_t n)
-{
-	return in_list(common_words, w, n) || in_list(stopwords, w, n);
-}
-
 enum { WF_STOP = 1, WF_COMMON = 2, WF_NEGATOR = 4 };
 
 static void
@@ -304,36 +301,117 @@ static const char *const abbreviations[] = {
 
 /* ---- Unicode classification ------------------------------------------- */
 
-/* Base letters for U+00C0..U+00FF and U+0100..U+017F ('\0' = separator). */
-static const char latin1[64] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"
-			       "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
-static const char latin_ext_a[129] = "aaaaaa"
-				     "cccccccc"
-				     "dddd"
-				     "eeeeeeeeee"
-				     "gggggggg"
-				     "hhhh"
-				     "iiiiiiiiiiii"
-				     "jj"
-				     "kkk"
-				     "llllllllll"
-				     "nnnnnnnnn"
-				     "oooooooo"
-				     "rrrrrr"
-				     "ssssssss"
-				     "tttttt"
-				     "uuuuuuuuuuuu"
-				     "ww"
-				     "yyy"
-				     "zzzzzz"
-				     "s";
-_Static_assert(sizeof latin_ext_a == 129, "one base letter per code point");
+/*
+ * Non-ASCII code points go through utf8proc: compatibility decomposition
+ * (fullwidth letters, ligatures, superscripts), case folding, marks
+ * stripped (accents), default-ignorable code points dropped (zero-width
+ * space and joiners, soft hyphen, variation selectors, tags).  Only what
+ * Unicode does not decompose is folded by hand: Latin letters with a stroke
+ * or ligatures without a decomposition, and (per word, see fold_lookalikes)
+ * Cyrillic and Greek letters that look like Latin ones.
+ */
+#define NFK_OPTS                                                                                   \
+	(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |           \
+	 UTF8PROC_IGNORE)
+
+static const struct {
+	uint32_t cp;
+	const char *to;
+} latin_extra[] = {
+    {0x00F8, "o"}, {0x00E6, "ae"}, {0x00FE, "th"}, {0x00F0, "d"}, {0x0111, "d"},  {0x0127, "h"},
+    {0x0131, "i"}, {0x0138, "k"},  {0x0142, "l"},  {0x014B, "n"}, {0x0153, "oe"}, {0x0167, "t"},
+    {0x0180, "b"}, {0x0183, "b"},  {0x01E5, "g"},  {0x0268, "i"}, {0x0250, "a"},  {0x0251, "a"},
+    {0x0261, "g"}, {0x0269, "i"},  {0x026A, "i"},  {0x0280, "r"}, {0x028F, "y"},  {0x1D00, "a"},
+    {0x1D04, "c"}, {0x1D05, "d"},  {0x1D07, "e"},  {0x1D0A, "j"}, {0x1D0B, "k"},  {0x1D0D, "m"},
+    {0x1D0F, "o"}, {0x1D18, "p"},  {0x1D1B, "t"},  {0x1D1C, "u"}, {0x1D20, "v"},  {0x1D21, "w"},
+    {0x1D22, "z"}, {0x0299, "b"},  {0x029C, "h"},  {0x029F, "l"}, {0x0274, "n"},  {0x0262, "g"},
+};
+
+/* Cyrillic and Greek letters (after case folding) that look like Latin
+ * ones, as typed to dodge a word filter: "ѕuісіdе". */
+static const struct {
+	uint32_t cp;
+	char to;
+} lookalike[] = {
+    {0x0430, 'a'}, {0x0432, 'b'}, {0x0435, 'e'}, {0x0451, 'e'}, {0x0433, 'r'}, {0x0456, 'i'},
+    {0x0457, 'i'}, {0x0458, 'j'}, {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x043E, 'o'},
+    {0x043F, 'n'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0442, 't'}, {0x0443, 'y'}, {0x0445, 'x'},
+    {0x0455, 's'}, {0x0501, 'd'}, {0x051B, 'q'}, {0x051D, 'w'}, {0x04BB, 'h'}, {0x0491, 'r'},
+    {0x04CF, 'l'}, {0x044C, 'b'}, {0x03B1, 'a'}, {0x03B2, 'b'}, {0x03B5, 'e'}, {0x03B7, 'n'},
+    {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'},
+    {0x03C5, 'u'}, {0x03C7, 'x'},
+
+};
+
+static char
+lookalike_of(uint32_t cp)
+{
+	for (size_t i = 0; i < sizeof lookalike / sizeof lookalike[0]; i++)
+		if (lookalike[i].cp == cp)
+			return lookalike[i].to;
+	return 0;
+}
 
 enum cls { C_SPACE, C_PUNCT, C_SENT, C_APOS, C_WORD, C_SKIP };
 
+#define FOLD_MAX 32 /* bytes of one folded code point */
+
+static enum cls classify(uint32_t cp, char *out, size_t *n);
+
+/* A code point past ASCII: fold it through utf8proc (see above). */
+static enum cls
+classify_unicode(uint32_t cp, char *out, size_t *n)
+{
+	if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC)
+		return C_APOS;
+	if (cp == 0x2026 || cp == 0x3002 || cp == 0x203C || (cp >= 0x2047 && cp <= 0x2049) ||
+	    cp == 0x061F || cp == 0x2028 || cp == 0x2029 || cp == 0x0085)
+		return C_SENT;
+	for (size_t i = 0; i < sizeof latin_extra / sizeof latin_extra[0]; i++)
+		if (latin_extra[i].cp == cp ||
+		    utf8proc_tolower((utf8proc_int32_t)cp) == (utf8proc_int32_t)latin_extra[i].cp) {
+			*n = strlen(latin_extra[i].to);
+			memcpy(out, latin_extra[i].to, *n);
+			return C_WORD;
+		}
+	utf8proc_int32_t d[16];
+	int bound = 0;
+	utf8proc_ssize_t nd =
+	    utf8proc_decompose_char((utf8proc_int32_t)cp, d, 16, NFK_OPTS, &bound);
+	if (nd == 0)
+		return C_SKIP; /* ignorable, or a mark on its own */
+	if (nd < 0 || nd > 16)
+		return C_PUNCT;
+	for (utf8proc_ssize_t i = 0; i < nd; i++) {
+		if (d[i] < 0x80) { /* fullwidth forms, NBSP, sharp s, ... */
+			char a[FOLD_MAX];
+			size_t an = 0;
+			enum cls ac = classify((uint32_t)d[i], a, &an);
+			if (ac != C_WORD)
+				return *n ? C_WORD : ac;
+			if (*n + an <= FOLD_MAX)
+				memcpy(out + *n, a, an), *n += an;
+			continue;
+		}
+		utf8proc_category_t c = utf8proc_category(d[i]);
+		if (c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME)
+			continue;
+		if (c == UTF8PROC_CATEGORY_CF)
+			continue;
+		if (c >= UTF8PROC_CATEGORY_ZS && c <= UTF8PROC_CATEGORY_ZP)
+			return *n ? C_WORD : C_SPACE;
+		if (c > UTF8PROC_CATEGORY_NO) /* punctuation, symbols, emoji */
+			return *n ? C_WORD : C_PUNCT;
+		if (*n + 4 > FOLD_MAX)
+			break;
+		*n += utf8_encode((uint32_t)d[i], out + *n);
+	}
+	return *n ? C_WORD : C_SKIP;
+}
+
 /*
- * Classify cp and fold it: for C_WORD, writes the folded form (1-3 bytes of
- * UTF-8) to out and its length to *n.
+ * Classify cp and fold it: for C_WORD, writes the folded form (UTF-8, at
+ * most FOLD_MAX bytes) to out and its length to *n.
  */
 static enum cls
 classify(uint32_t cp, char *out, size_t *n)
@@ -360,63 +438,101 @@ classify(uint32_t cp, char *out, size_t *n)
 			return C_SPACE;
 		return C_PUNCT;
 	}
-	if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC)
-		return C_APOS;
-	if (cp == 0x2026 || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0x203C ||
-	    (cp >= 0x2047 && cp <= 0x2049) || cp == 0x061F || cp == 0x2028 || cp == 0x2029 ||
-	    cp == 0x0085)
-		return C_SENT;
-	if ((cp >= 0x0300 && cp <= 0x036F) || cp == 0x200D || (cp >= 0xFE00 && cp <= 0xFE0F) ||
-	    cp == 0x00AD || (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0000 && cp <= 0xE007F))
-		return C_SKIP; /* combining marks, joiners, selectors */
-	if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7)
-		return cp == 0xA0 ? C_SPACE : C_PUNCT;
-	if (cp <= 0xFF) {
-		char c = latin1[cp - 0xC0];
-		out[0] = c;
-		*n = 1;
-		if (cp == 0xDF) { /* sharp s */
-			out[1] = 's';
-			*n = 2;
-		} else if (cp == 0xC6 || cp == 0xE6) {
-			out[1] = 'e';
-			*n = 2;
-		} else if (cp == 0xDE || cp == 0xFE) {
-			out[0] = 't';
-			out[1] = 'h';
-			*n = 2;
-		}
-		return C_WORD;
+	if (cp >= 0x80 && cp < 0xA0)
+		return C_SPACE; /* C1 controls */
+	return classify_unicode(cp, out, n);
+}
+
+/*
+ * Fold the look-alike letters of a word that mixes them with Latin letters,
+ * or that is made of look-alikes only (a real Russian or Greek word nearly
+ * always has a letter with no Latin twin).  Works in place; returns the new
+ * length.
+ */
+static size_t
+fold_lookalikes(char *w, size_t n)
+{
+	int latin = 0, other = 0, twins = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int bad;
+		i += utf8_decode(w + i, n - i, &cp, &bad);
+		if (cp < 0x80)
+			latin += (cp >= 'a' && cp <= 'z');
+		else if (lookalike_of(cp))
+			twins++;
+		else
+			other++;
 	}
-	if (cp <= 0x17F) {
-		out[0] = latin_ext_a[cp - 0x100];
-		*n = 1;
-		if (cp == 0x152 || cp == 0x153) {
-			out[0] = 'o';
-			out[1] = 'e';
-			*n = 2;
-		}
-		return C_WORD;
+	if (twins == 0 || (other > 0 && latin == 0) || (latin == 0 && twins < 2))
+		return n;
+	if (other > 0 && latin < twins)
+		return n;
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int bad;
+		size_t step = utf8_decode(w + i, n - i, &cp, &bad);
+		char c = cp < 0x80 ? 0 : lookalike_of(cp);
+		if (c)
+			w[o++] = c;
+		else
+			memmove(w + o, w + i, step), o += step;
+		i += step;
 	}
-	if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) ||
-	    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
-	    (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
-	    (cp >= 0xFF5B && cp <= 0xFF65) || cp >= 0xFFF0 || (cp >= 0x1F000 && cp <= 0x1FAFF) ||
-	    (cp >= 0x2E00 && cp <= 0x2E7F))
-		return (cp >= 0x2000 && cp <= 0x200B) || cp == 0x3000 || cp == 0x202F ||
-			       cp == 0x205F
-			   ? C_SPACE
-			   : C_PUNCT;
-	if (cp >= 0xFF10 && cp <= 0xFF5A) /* fullwidth digits and letters */
-		return classify(cp - 0xFEE0, out, n);
-	if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
-		cp += 0x20;
-	else if (cp >= 0x410 && cp <= 0x42F)
-		cp += 0x20;
-	else if (cp >= 0x400 && cp <= 0x40F)
-		cp += 0x50;
-	*n = utf8_encode(cp, out);
-	return C_WORD;
+	return o;
+}
+
+/* ---- entities ----------------------------------------------------------- */
+
+/* An HTML entity at s ("&amp;", "&#39;", "&#x200b;"): its code point and
+ * length, or 0 if s does not start one. */
+static size_t
+html_entity(const char *s, size_t len, uint32_t *cp)
+{
+	static const struct {
+		const char *name;
+		uint32_t cp;
+	} names[] = {{"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},
+		     {"apos", '\''},    {"nbsp", 0xA0},    {"rsquo", 0x2019},  {"lsquo", 0x2018},
+		     {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"hellip", 0x2026}, {"ndash", 0x2013},
+		     {"mdash", 0x2014}, {"shy", 0xAD},     {"zwj", 0x200D},    {"zwnj", 0x200C},
+		     {"zwsp", 0x200B},  {"nbhy", 0x2011},  {"period", '.'},    {"excl", '!'},
+		     {"quest", '?'},    {"comma", ','},    {"colon", ':'},     {"semi", ';'}};
+	size_t e = 1;
+	while (e < len && e < 12 && s[e] != ';')
+		e++;
+	if (e >= len || s[e] != ';' || e < 2)
+		return 0;
+	const char *b = s + 1;
+	size_t bl = e - 1;
+	if (b[0] == '#') {
+		uint32_t v = 0;
+		int hex = bl > 1 && (b[1] == 'x' || b[1] == 'X');
+		size_t i = hex ? 2 : 1;
+		if (i >= bl)
+			return 0;
+		for (; i < bl; i++) {
+			char c = b[i];
+			int d = c >= '0' && c <= '9'          ? c - '0'
+				: hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+				: hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+							      : -1;
+			if (d < 0 || v > 0x10FFFF)
+				return 0;
+			v = v * (hex ? 16 : 10) + (uint32_t)d;
+		}
+		if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+			return 0;
+		*cp = v;
+		return e + 1;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i].name) == bl && memcmp(names[i].name, b, bl) == 0) {
+			*cp = names[i].cp;
+			return e + 1;
+		}
+	return 0;
 }
 
 /* ---- tokeniser -------------------------------------------------------- */
@@ -455,14 +571,11 @@ text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX])
 	return l;
 }
 
+/* Fill k with the word w (folded) from source bytes [off, off+len). */
 static void
-emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
+fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32_t off,
+	   uint32_t len)
 {
-	struct tokens *o = st->out;
-	if (n == 0 || o->n >= TEXT_MAX_TOKENS)
-		return;
-	o->v = xgrow(o->v, &o->cap, o->n + 1, sizeof *o->v);
-	struct token *k = &o->v[o->n++];
 	memset(k, 0, sizeof *k);
 	n = utf8_cut(w, n, TEXT_WORD_MAX - 1);
 	memcpy(k->surf, w, n);
@@ -493,6 +606,118 @@ emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
 	}
 }
 
+static void
+emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
+{
+	struct tokens *o = st->out;
+	if (n == 0 || o->n >= TEXT_MAX_TOKENS)
+		return;
+	o->v = xgrow(o->v, &o->cap, o->n + 1, sizeof *o->v);
+	fill_token(st, &o->v[o->n++], w, n, off, len);
+}
+
+static int
+known(const struct text_ctx *t, const char *w, size_t n)
+{
+	return t->lexicon && n < TEXT_WORD_MAX && wordset_has(t->lexicon, w, n);
+}
+
+#define MAX_CHOICES 4 /* spots with two readings tried per word: 16 spellings */
+
+/* w with each run of 3+ equal letters cut to two letters, or to one where
+ * the run's bit in mask is set (first MAX_CHOICES runs).  *nruns: runs. */
+static size_t
+spell_runs(const char *w, size_t n, unsigned mask, char *out, int *nruns)
+{
+	size_t o = 0;
+	int nr = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && w[j] == w[i])
+			j++;
+		size_t keep = j - i;
+		if (keep >= 3 && w[i] >= 'a' && w[i] <= 'z') {
+			keep = nr < MAX_CHOICES && (mask >> nr & 1) ? 1 : 2;
+			nr++;
+		}
+		memset(out + o, w[i], keep);
+		o += keep;
+		i = j;
+	}
+	*nruns = nr;
+	return o;
+}
+
+/*
+ * A letter typed three or more times ("suiiicidal", "pleeease"): each run
+ * becomes two letters or one, whichever first spells a known word; two when
+ * none does.  In place; returns the new length.
+ */
+static size_t
+collapse_repeats(const struct text_ctx *t, char *w, size_t n)
+{
+	char b[TEXT_WORD_MAX * 4];
+	int nr;
+	size_t o = spell_runs(w, n, 0, b, &nr);
+	if (nr == 0)
+		return n;
+	unsigned tries = 1u << (nr < MAX_CHOICES ? nr : MAX_CHOICES);
+	for (unsigned mask = 1; mask < tries && !known(t, b, o); mask++)
+		o = spell_runs(w, n, mask, b, &nr);
+	if (!known(t, b, o))
+		o = spell_runs(w, n, 0, b, &nr);
+	memcpy(w, b, o);
+	return o;
+}
+
+/*
+ * Digits and '@' inside a word read as the letters they stand for, when
+ * that spells a known word: "su1c1de", "k1ll", "p@in" ('1' as i or l).  A
+ * word that starts with a digit ("5am", "10mg") is left alone.  Returns the
+ * new length (in place), or 0 when the word does not read as one.
+ */
+static size_t
+read_digits(const struct text_ctx *t, char *w, size_t n)
+{
+	if (t->lexicon == NULL || n < 3 || n >= TEXT_WORD_MAX || w[0] < 'a' || w[0] > 'z')
+		return 0;
+	static const char map[] = "o\0\0eas\0t"; /* '0'..'7'; '1' is i or l */
+	char b[TEXT_WORD_MAX];
+	size_t amb[MAX_CHOICES];
+	int na = 0, subs = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+		if (c >= 'a' && c <= 'z') {
+			b[i] = c;
+			continue;
+		}
+		subs++;
+		if (c == '@') {
+			b[i] = 'a';
+		} else if (c == '1') {
+			if (na == MAX_CHOICES)
+				return 0;
+			amb[na++] = i;
+			b[i] = 'i';
+		} else if (c >= '0' && c <= '7' && map[c - '0']) {
+			b[i] = map[c - '0'];
+		} else {
+			return 0;
+		}
+	}
+	if (subs == 0 || (size_t)subs * 2 > n)
+		return 0;
+	for (unsigned mask = 0; mask < 1u << na; mask++) {
+		for (int k = 0; k < na; k++)
+			b[amb[k]] = mask >> k & 1 ? 'l' : 'i';
+		if (known(t, b, n)) {
+			memcpy(w, b, n);
+			return n;
+		}
+	}
+	return 0;
+}
+
 /* Emit a space-separated phrase, each word sharing one source span. */
 static void
 emit_phrase(struct tk_state *st, const char *p, uint32_t off, uint32_t len)
@@ -510,6 +735,32 @@ emit_phrase(struct tk_state *st, const char *p, uint32_t off, uint32_t len)
 static void
 emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 {
+	int odd = 0; /* digits, '@' */
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)w[i] >= 0x80) {
+			n = fold_lookalikes(w, n);
+			break;
+		}
+	}
+	n = collapse_repeats(st->t, w, n);
+	for (size_t i = 0; i < n; i++)
+		odd |= (w[i] >= '0' && w[i] <= '9') || w[i] == '@';
+	if (odd) {
+		size_t r = read_digits(st->t, w, n);
+		if (r) {
+			n = r;
+		} else if (memchr(w, '@', n)) { /* not a word: "me@home" is two */
+			for (size_t i = 0; i < n;) {
+				size_t j = i;
+				while (j < n && w[j] != '@')
+					j++;
+				if (j > i)
+					emit_word(st, w + i, j - i, off, len);
+				i = j + 1;
+			}
+			return;
+		}
+	}
 	/* apostrophe contractions: the word holds '\'' where one was typed */
 	char *ap = memchr(w, '\'', n);
 	if (ap != NULL) {
@@ -565,6 +816,60 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 	emit(st, w, n, off, len);
 }
 
+/* Is k one ASCII letter typed on its own? */
+static int
+lone_letter(const char *s, const struct token *k)
+{
+	return k->len == 1 && ((s[k->off] | 32) >= 'a' && (s[k->off] | 32) <= 'z');
+}
+
+/* Only separators a speller uses ("s u i", "s.u.i", "s-u-i") between a and
+ * b, at most two of them. */
+static int
+spelt_gap(const char *s, const struct token *a, const struct token *b)
+{
+	uint32_t from = a->off + a->len;
+	if (b->off <= from || b->off - from > 2)
+		return 0;
+	for (uint32_t i = from; i < b->off; i++)
+		if (!strchr(" .-_*,/|", s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A word spelt out in single letters ("s u i c i d e", "k.i.l.l") becomes
+ * the word, when it is a known word of three letters or more.  Dots between
+ * the letters were no sentence ends: later sentence numbers move back.
+ */
+static void
+join_spelt(struct tk_state *st, const char *s)
+{
+	struct tokens *o = st->out;
+	size_t w = 0;
+	uint16_t shift = 0;
+	for (size_t i = 0; i < o->n;) {
+		char buf[TEXT_WORD_MAX];
+		size_t j = i, bn = 0;
+		while (j < o->n && bn < TEXT_WORD_MAX - 1 && lone_letter(s, &o->v[j]) &&
+		       (j == i || spelt_gap(s, &o->v[j - 1], &o->v[j])))
+			buf[bn++] = (char)(s[o->v[j++].off] | 32);
+		if (j - i >= 3 && known(st->t, buf, bn)) {
+			struct token k;
+			st->sent = (uint16_t)(o->v[i].sent - shift);
+			fill_token(st, &k, buf, bn, o->v[i].off, o->v[j - 1].off + 1 - o->v[i].off);
+			k.flags |= o->v[j - 1].flags & TOK_PUNCT_AFTER;
+			shift = (uint16_t)(shift + o->v[j - 1].sent - o->v[i].sent);
+			o->v[w++] = k;
+			i = j;
+			continue;
+		}
+		o->v[i].sent = (uint16_t)(o->v[i].sent - shift);
+		o->v[w++] = o->v[i++];
+	}
+	o->n = w;
+}
+
 void
 text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 {
@@ -574,7 +879,7 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 	int in_word = 0, pending_apos = 0, trunc = 0;
 	size_t apos_at = 0; /* where the pending apostrophe(s) began */
 	uint32_t wstart = 0;
-	size_t i = 0;
+	size_t i = 0, fn;
 	int sent_used = 0;
 
 	out->n = 0;
@@ -584,9 +889,19 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		int bad = 0;
 		if (i < len)
 			step = utf8_decode(s + i, len - i, &cp, &bad);
-		char f[8];
-		size_t fn = 0;
+		if (cp == '&' && i < len)
+			if ((fn = html_entity(s + i, len - i, &cp)) > 0)
+				step = fn;
+		char f[FOLD_MAX];
+		fn = 0;
 		enum cls c = bad ? C_PUNCT : classify(cp, f, &fn);
+		/* '@' inside a word may stand for a letter ("p@in") */
+		if (cp == '@' && in_word && i + step < len &&
+		    ((s[i + step] | 32) >= 'a' && (s[i + step] | 32) <= 'z')) {
+			c = C_WORD;
+			f[0] = '@';
+			fn = 1;
+		}
 		if (c == C_SKIP) {
 			i += step;
 			continue;
@@ -653,4 +968,35 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		}
 		i += step;
 	}
+	if (t->lexicon)
+		join_spelt(&st, s);
+}
+
+int
+text_distance(const char *a, size_t la, const char *b, size_t lb, int maxd)
+{
+	int d[TEXT_WORD_MAX + 1][TEXT_WORD_MAX + 1];
+	if (la > TEXT_WORD_MAX || lb > TEXT_WORD_MAX)
+		return maxd + 1;
+	if ((la > lb ? la - lb : lb - la) > (size_t)maxd)
+		return maxd + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
 }

@@ -1,9 +1,12 @@
 /*
  * text: the normaliser shared by the matcher and the safety rules.
- * Turns raw UTF-8 into tokens: case- and accent-folded words, Unicode
- * punctuation and emoji as separators, contractions and chat spellings
- * expanded ("can't"/"cant" -> "can not"), sentence numbers kept, each word
- * stemmed with Snowball English (libstemmer).
+ * Turns raw UTF-8 into tokens: HTML entities decoded; each code point
+ * through utf8proc (compatibility forms, case folding, accents stripped,
+ * zero-width and other ignorable characters dropped); Cyrillic and Greek
+ * look-alikes inside Latin words folded to Latin; Unicode punctuation and
+ * emoji as separators; contractions and chat spellings expanded
+ * ("can't"/"cant" -> "can not"); sentence numbers kept; each word stemmed
+ * with Snowball English (libstemmer).
  * Pure: no I/O, no globals.  A text_ctx owns a stemmer and a stem cache and
  * must be used by one thread at a time.
  */
@@ -45,6 +48,15 @@ struct text_ctx *text_ctx_new(void);
 void text_ctx_free(struct text_ctx *t);
 
 /*
+ * Known words (an English word list), borrowed until replaced: with them
+ * the tokeniser also reads digits and '@' inside a word as letters
+ * ("su1c1de"), picks the known spelling of stretched letters ("suiiicidal")
+ * and joins words spelt out letter by letter ("s u i c i d e").  NULL: none.
+ */
+struct wordset;
+void text_set_lexicon(struct text_ctx *t, const struct wordset *words);
+
+/*
  * Tokenise s (valid UTF-8 expected; ill-formed bytes act as separators).
  * Replaces the contents of out.  Never fails; at most TEXT_MAX_TOKENS tokens.
  */
@@ -55,7 +67,12 @@ void tokens_free(struct tokens *tk);
 /* Stem one folded word into out (NUL-terminated); returns its length. */
 size_t text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX]);
 
-int text_is_stopword(const char *w, size_t n);
-int text_is_common(const char *w, size_t n);
+/*
+ * Edit distance (insertions, deletions, substitutions and swaps of two
+ * neighbours: optimal string alignment) between two byte strings; any
+ * value above maxd is returned as maxd + 1, as is the distance of strings
+ * longer than TEXT_WORD_MAX.
+ */
+int text_distance(const char *a, size_t la, const char *b, size_t lb, int maxd);
 
 #endif

@@ -16,7 +16,6 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "strbuf.h"
 #include "xmem.h"
 
 struct unanswered {
@@ -63,36 +62,9 @@ unanswered_close(struct unanswered *u)
 	free(u);
 }
 
-/* Drop Discord-style mentions (<@1>, <@!1>, <@&1>, <#1>) from the text. */
-static char *
-strip_mentions(const char *s)
-{
-	struct strbuf b = STRBUF_INIT;
-	sb_add(&b, "", 0);
-	while (*s) {
-		if (s[0] == '<' && (s[1] == '@' || s[1] == '#')) {
-			const char *p = s + 2;
-			if (*p == '!' || *p == '&')
-				p++;
-			const char *d = p;
-			while (*p >= '0' && *p <= '9')
-				p++;
-			if (p > d && *p == '>') {
-				s = p + 1;
-				while (*s == ' ' && (b.len == 0 || b.s[b.len - 1] == ' '))
-					s++;
-				continue;
-			}
-		}
-		sb_addc(&b, *s++);
-	}
-	while (b.len && b.s[b.len - 1] == ' ')
-		b.s[--b.len] = '\0';
-	return sb_steal(&b);
-}
-
 char *
-unanswered_line(const struct knowledge *k, const struct answer *a, double low_margin, time_t now)
+unanswered_line(const struct knowledge *k, const struct answer *a, const char *question,
+		double low_margin, time_t now)
 {
 	const char *reason = NULL;
 	if (k->crisis >= 0)
@@ -111,10 +83,9 @@ unanswered_line(const struct knowledge *k, const struct answer *a, double low_ma
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	char *q = strip_mentions(a->question);
 	json_t *o = json_object();
 	json_object_set_new(o, "time", json_string(ts));
-	json_object_set_new(o, "question", json_string(q));
+	json_object_set_new(o, "question", json_string(question));
 	json_object_set_new(o, "reason", json_string(reason));
 	json_t *c = json_array();
 	for (size_t i = 0; i < a->mr.ncand; i++) {
@@ -128,7 +99,6 @@ unanswered_line(const struct knowledge *k, const struct answer *a, double low_ma
 	json_object_set_new(o, "candidates", c);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
 	json_decref(o);
-	free(q);
 	char *r = xasprintf("%s\n", s ? s : "{}");
 	free(s);
 	return r;
@@ -136,9 +106,9 @@ unanswered_line(const struct knowledge *k, const struct answer *a, double low_ma
 
 int
 unanswered_note(struct unanswered *u, const struct knowledge *k, const struct answer *a,
-		double low_margin, time_t now)
+		const char *question, double low_margin, time_t now)
 {
-	char *line = unanswered_line(k, a, low_margin, now);
+	char *line = unanswered_line(k, a, question, low_margin, now);
 	if (line == NULL)
 		return 0;
 	size_t n = strlen(line);

@@ -121,6 +121,11 @@ fuzz_frame(const char *buf, size_t len)
 			char *q = dp_question_text(m, ids[i], &ql);
 			CHECK(q != NULL && ql > 0 && strlen(q) == ql && ql <= m->content_len + 4);
 			CHECK(utf8_ok(q, ql));
+			char *p = dp_private_text(q, ql);
+			CHECK(strlen(p) <= ql && strstr(p, "<@") == NULL ||
+			      strstr(q, "<@") != NULL);
+			CHECK(utf8_ok(p, strlen(p)));
+			free(p);
 			free(q);
 		}
 		/* the reply path: split the text, one body per chunk */

@@ -1,10 +1,11 @@
 /*
  * fuzz_kb: libFuzzer harness for the knowledge file parser (kb_parse), the
  * safety pattern compiler (safety) and the knowledge assembler (knowledge).
- * The first input byte picks the mode ('0'-'4', or any byte: (b - '0') % 5);
+ * The first input byte picks the mode ('0'-'5', or any byte: (b - '0') % 6);
  * the rest is the file text.  Modes:
  *   0 answer file   1 rule file   2 synonyms file   3 one safety pattern
  *   4 a knowledge folder: pieces split at "%%%%", see build_folder()
+ *   5 a clinic.yaml, "%%%%", an answer body to fill from it
  * Asserts the contracts: problems carry a file and a line >= 1, a file that
  * parsed has its required fields, and everything is freed (leak check).
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "clinic.h"
 #include "fuzz.h"
 #include "kb_parse.h"
 #include "knowledge.h"
@@ -230,11 +232,46 @@ fuzz_folder(const char *buf, size_t len)
 		free(f[i].data);
 }
 
+/* A clinic profile, then (after "%%%%") a body filled from it: the profile
+ * stays usable whatever it holds, and a filled text is valid UTF-8 within
+ * the limit, or there is a problem. */
+static void
+fuzz_clinic(const char *buf, size_t len)
+{
+	const char *sep = memmem(buf, len, SEP, 4);
+	size_t pl = sep ? (size_t)(sep - buf) : len;
+	struct clinic c;
+	struct problems pr = {0}, warn = {0};
+	int rc = clinic_parse("clinic.yaml", buf, pl, &c, &pr, &warn);
+	check_problems(&pr, 0);
+	check_problems(&warn, 0);
+	CHECK(rc == 0 ? pr.n == 0 : pr.n > 0);
+	for (int i = 0; i < CV_N; i++)
+		CHECK(c.v[i] != NULL && utf8_invalid_at(c.v[i], strlen(c.v[i])) == strlen(c.v[i]));
+	CHECK(c.v[CV_CONTACT][0] != '\0');
+	if (sep) {
+		char *body = utf8_repair(sep + 4, len - pl - 4, NULL);
+		size_t before = pr.n;
+		char *out = clinic_fill(&c, "a.md", 9, body, NULL, &pr);
+		check_problems(&pr, before);
+		CHECK(out ? pr.n == before : pr.n > before);
+		if (out) {
+			CHECK(utf8_invalid_at(out, strlen(out)) == strlen(out));
+			CHECK(utf8_count(out, strlen(out)) <= CLINIC_FILLED_MAX);
+		}
+		free(out);
+		free(body);
+	}
+	clinic_free(&c);
+	problems_free(&pr);
+	problems_free(&warn);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const fuzz_mode modes[] = {fuzz_entry, fuzz_rule, fuzz_synonyms, fuzz_pattern,
-					  fuzz_folder};
+	static const fuzz_mode modes[] = {fuzz_entry,   fuzz_rule,   fuzz_synonyms,
+					  fuzz_pattern, fuzz_folder, fuzz_clinic};
 	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }

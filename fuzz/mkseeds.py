@@ -15,6 +15,8 @@ for f in sorted(glob.glob('knowledge/**/*.md', recursive=True)):
     put('kb', ('rule-' if rel.startswith('safety/') else 'answer-') + base,
         (b'1' if rel.startswith('safety/') else b'0') + data)
 put('kb', 'synonyms', b'2' + open('knowledge/synonyms.txt', 'rb').read())
+put('kb', 'clinic', b'5' + open('knowledge/clinic.yaml', 'rb').read() +
+    b'%%%%Call {{clinic.phone}}.\n\nOpen: {{clinic.hours}}\n\n{{ clinic.prices }} {{clinic.nope}}')
 # patterns: a few triggers from the shipped rules, each with a message
 import re
 pats = []

@@ -908,6 +908,27 @@ async def sc_send_limit(args, fake, bot, t):
     t.ok("zombie" not in bot.log(), "no false zombie")
 
 
+async def sc_unanswered_log(args, fake, bot, t):
+    """Unanswered questions are logged without any mention (user, role, channel ids)."""
+    await ready(fake)
+    m = message("<@%s> write me a poem <@555555555555555555> about <#777777777777777777> "
+                "and <@&888888888888888888> cars" % BOT_ID, mentions=[BOT_ID, "555555555555555555"])
+    ok = message("<@%s> what is swedish massage" % BOT_ID, mentions=[BOT_ID])
+    await fake.dispatch("MESSAGE_CREATE", m)
+    await fake.dispatch("MESSAGE_CREATE", ok)
+    await fake.wait(lambda: fake.replies_to(ok["id"]), 10, "the replies")
+    t.eq(fake.replies_to(m["id"])[0][2],
+         await ask(args, "write me a poem <@555555555555555555> about <#777777777777777777> "
+                   "and <@&888888888888888888> cars"),
+         "the reply keeps the other mentions as text (same as `ask`)")
+    path = os.path.join(bot.dir, "unanswered.jsonl")
+    rows = [json.loads(l) for l in open(path, encoding="utf-8")] if os.path.exists(path) else []
+    t.eq([r["question"] for r in rows], ["write me a poem about and cars"],
+         "the logged question has no mention")
+    raw = open(path).read() if rows else ""
+    t.ok(not re.search(r"<[@#]|5555|7777|8888|%s" % BOT_ID, raw), "no ids in the log: %r" % raw)
+
+
 async def sc_sighup_reload(args, fake, bot, t):
     """SIGHUP reloads the knowledge from the loop; the session goes on."""
     c = await ready(fake)
@@ -1054,6 +1075,7 @@ SCENARIOS = [
     ("dns_failure", sc_dns_failure, {}),
     ("handshake_timeout", sc_handshake_timeout, {}),
     ("send_limit_op1_spam", sc_send_limit, {}),
+    ("unanswered_log", sc_unanswered_log, {"env": {"UNANSWERED_LOG": "unanswered.jsonl"}}),
     ("sighup_reload", sc_sighup_reload, {}),
     ("slow_rest", sc_slow_rest, {"channels": CH_LISTED}),
     ("sigterm_drains", sc_sigterm, {"exits": 0}),
@@ -1077,7 +1099,7 @@ async def run_one(args, name, fn, opts):
         async def refuse(req):
             return st, {}, {"message": "401: Unauthorized", "code": 0}
         fake.rest_hook = refuse
-    bot = Bot(args, fake, channels=opts.get("channels", ""))
+    bot = Bot(args, fake, channels=opts.get("channels", ""), env=opts.get("env"))
     await bot.start()
     t = T()
     t0 = now()

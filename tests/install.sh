@@ -34,6 +34,7 @@ mk "make install" install DESTDIR="$D" PREFIX=$P
 check "binary installed and executable" test -x "$D$P/bin/massagebot"
 check "binary runs" "$D$P/bin/massagebot" --version
 check "binary mode 755" test "$(mode "$D$P/bin/massagebot")" = 755
+check "binary is stripped" sh -c "! readelf -S '$D$P/bin/massagebot' | grep -qE '\.symtab|\.debug_info'"
 check "unit installed" test -f "$D$P/lib/systemd/system/massagebot.service"
 check "unit mode 644" test "$(mode "$D$P/lib/systemd/system/massagebot.service")" = 644
 check "unit ExecStart points at PREFIX" \

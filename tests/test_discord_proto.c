@@ -395,6 +395,30 @@ test_question_text(void **st)
 }
 
 static void
+test_private_text(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"write a poem <@123456789012345678> please", "write a poem please"},
+	    {"<@!42> weather in <#77> for <@&88> now", "weather in for now"},
+	    {"no mentions here", "no mentions here"},
+	    {"<@> <@x1> <#> <@123456789012345678901> kept",
+	     "<@> <@x1> <#> <@123456789012345678901> kept"},
+	    {"tail <@1>", "tail"},
+	    {"<@1><@2>", ""},
+	    {"<@1", "<@1"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *p = dp_private_text(cases[i].in, strlen(cases[i].in));
+		if (strcmp(p, cases[i].want) != 0)
+			fail_msg("case %zu: '%s', want '%s'", i, p, cases[i].want);
+		free(p);
+	}
+}
+
+static void
 test_reply_json(void **st)
 {
 	(void)st;
@@ -612,21 +636,9 @@ test_ratelimit(void **st)
 }
 
 static void
-test_backoff_window_seen(void **st)
+test_window_seen(void **st)
 {
 	(void)st;
-	/* backoff doubles from 0.5-1 s and is capped at 60 s */
-	assert_int_equal(dp_backoff_ms(0, 0), 500);
-	assert_int_equal(dp_backoff_ms(0, 500), 1000);
-	assert_int_equal(dp_backoff_ms(1, 0), 1000);
-	assert_int_equal(dp_backoff_ms(5, 0), 16000);
-	for (unsigned a = 0; a < 100; a++)
-		for (uint32_t r = 0; r < 100000; r += 7919) {
-			unsigned d = dp_backoff_ms(a, r * 2654435761u);
-			assert_true(d >= 500 && d <= 60000);
-		}
-	assert_true(dp_backoff_ms(50, 0) >= 30000);
-
 	/* the gateway send window allows DP_GW_LIMIT per 60 s */
 	struct dp_ratewin w;
 	memset(&w, 0, sizeof w);
@@ -671,19 +683,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_ops),
-	    cmocka_unit_test(test_parse_ready),
-	    cmocka_unit_test(test_parse_message),
-	    cmocka_unit_test(test_parse_malformed),
-	    cmocka_unit_test(test_builders),
-	    cmocka_unit_test(test_close_table),
-	    cmocka_unit_test(test_policy),
-	    cmocka_unit_test(test_question_text),
-	    cmocka_unit_test(test_reply_json),
-	    cmocka_unit_test(test_split),
-	    cmocka_unit_test(test_gateway_and_urls),
-	    cmocka_unit_test(test_ratelimit),
-	    cmocka_unit_test(test_backoff_window_seen),
+	    cmocka_unit_test(test_parse_ops),     cmocka_unit_test(test_parse_ready),
+	    cmocka_unit_test(test_parse_message), cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_builders),      cmocka_unit_test(test_close_table),
+	    cmocka_unit_test(test_policy),        cmocka_unit_test(test_question_text),
+	    cmocka_unit_test(test_private_text),  cmocka_unit_test(test_reply_json),
+	    cmocka_unit_test(test_split),         cmocka_unit_test(test_gateway_and_urls),
+	    cmocka_unit_test(test_ratelimit),     cmocka_unit_test(test_window_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1,6 +1,6 @@
-/* test_reply: reply order, de-duplication, crisis alone, emergency replacing
- * the answer, small talk with rules, disclaimer placement; plus the JSON form
- * of an answer (key order, truncation, repaired UTF-8). */
+/* test_reply: reply order, de-duplication, crisis (with an emergency's text only), emergency
+ * replacing the answer, small talk with rules, disclaimer placement; plus the JSON form of an
+ * answer (key order, truncation, repaired UTF-8). */
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -18,6 +18,9 @@ static const struct tfile files[] = {
      "source: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
     {"b.md", "---\nid: greeting\ntitle: Hello\nquestions: [hi, hello, good morning]\n"
 	     "tags: [small-talk]\nsource: s\nreviewed: 2026-01-01\n---\nHello answer.\n"},
+    {"c.md",
+     "---\nid: booking\ntitle: Booking\nquestions: [how do i book, book an appointment, "
+     "booking]\ndisclaimer: false\nsource: s\nreviewed: 2026-01-01\n---\nBooking answer.\n"},
     {"safety/crisis.md", RULE("crisis", "emergency", "0", "(suicid*|end my life)")},
     {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
     {"safety/trauma.md", RULE("trauma", "urgent", "20", "(fell|fall)")},
@@ -77,6 +80,26 @@ test_small_talk_and_fallback(void **st)
 }
 
 static void
+test_no_disclaimer_answer(void **st)
+{
+	(void)st;
+	/* clinic facts: no disclaimer of their own */
+	assert_string_equal(ask("how do i book"), "Booking answer.");
+	assert_string_equal(ids(), "");
+	assert_string_equal(A.intent_id, "booking");
+	/* a rule fired: the answer stays (it is no small talk), the rule's
+	 * text and then the disclaimer follow, as for any rule */
+	assert_string_equal(ask("how do i book, I'm pregnant"),
+			    "Booking answer.\n\npregnancy text.\n\nDisclaimer text.");
+	assert_string_equal(ids(), "pregnancy,disclaimer");
+	/* an emergency replaces it with the get-checked line */
+	ask("chest pain, how do i book");
+	assert_string_equal(ids(), "emergency,disclaimer");
+	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_null(strstr(A.reply.text, "Booking answer."));
+}
+
+static void
 test_order_and_dedup(void **st)
 {
 	(void)st;
@@ -87,6 +110,23 @@ test_order_and_dedup(void **st)
 	assert_string_equal(A.reply.text,
 			    "Swedish answer.\n\ntrauma text.\n\nsystemic text.\n\n"
 			    "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
+}
+
+/* Level order holds whatever the priorities say (a rule's priority is
+ * range-checked when parsed; this is the second line of defence). */
+static void
+test_level_before_priority(void **st)
+{
+	(void)st;
+	int r = knowledge_find_rule(K, "trauma");
+	assert_true(r >= 0);
+	int saved = K->rules[r].priority;
+	K->rules[r].priority = -999999;
+	char *t = ask("chest pain since I fell, is swedish massage ok");
+	assert_string_equal(ids(), "emergency,trauma,disclaimer");
+	assert_true(strstr(t, "emergency text.") < strstr(t, "trauma text."));
+	assert_null(strstr(t, "Swedish answer."));
+	K->rules[r].priority = saved;
 }
 
 static void
@@ -100,10 +140,14 @@ test_emergency_and_crisis(void **st)
 	assert_non_null(strstr(A.reply.text, reply_emergency_line));
 	assert_null(strstr(A.reply.text, "Swedish answer."));
 	assert_string_equal(A.intent_id, "swedish-massage"); /* still reported */
-	/* crisis: its text alone, nothing else */
+	/* crisis: its text, then an emergency red flag's, nothing else */
 	ask("chest pain, I fell, and I feel suicidal; what is swedish massage");
+	assert_string_equal(A.reply.text, "crisis text.\n\nemergency text.");
+	assert_string_equal(ids(), "crisis,emergency");
+	ask("I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.");
 	assert_string_equal(ids(), "crisis");
+	assert_string_equal(A.intent_id, "swedish-massage");
 }
 
 static void
@@ -151,6 +195,23 @@ test_truncation(void **st)
 	assert_non_null(strstr(j, "\"reply\":"));
 	assert_non_null(strstr(j, ",\"error\":\"truncated\"}"));
 	free(j);
+	/* safety reads the whole message: a red flag past the cut still fires,
+	 * and --explain shows the words */
+	memset(big, 'x', 9999);
+	for (size_t i = 0; i + 8 < 9999; i += 8)
+		memcpy(big + i, "story. ", 7);
+	memcpy(big + 9980, " chest pain.", 12);
+	ask(big);
+	assert_true(A.truncated);
+	assert_string_equal(ids(), "emergency,disclaimer");
+	j = answer_json(K, &A, 1);
+	assert_non_null(strstr(j, "\"triggers\":{\"emergency\":\"chest pain\"}"));
+	free(j);
+	/* a sentence across a window's end is read whole */
+	memset(big, ' ', 9999);
+	memcpy(big + 4090, "chest   pain", 12);
+	ask(big);
+	assert_string_equal(ids(), "emergency,disclaimer");
 	free(big);
 	ask("");
 	assert_false(A.truncated);
@@ -170,7 +231,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_answer),
 	    cmocka_unit_test(test_small_talk_and_fallback),
+	    cmocka_unit_test(test_no_disclaimer_answer),
 	    cmocka_unit_test(test_order_and_dedup),
+	    cmocka_unit_test(test_level_before_priority),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_truncation),

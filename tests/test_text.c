@@ -169,6 +169,101 @@ test_wordset(void **st)
 	wordset_free(&w);
 }
 
+static void
+test_distance(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *a, *b;
+		int maxd, want;
+	} cases[] = {
+	    {"massage", "massage", 2, 0}, {"massage", "masage", 2, 1}, {"titel", "title", 2, 1},
+	    {"tisue", "tissue", 2, 1},    {"abc", "cba", 2, 2},        {"abc", "", 5, 3},
+	    {"kitten", "sitting", 2, 3},  {"kitten", "sitting", 3, 3}, {"a", "abcdef", 2, 3},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(text_distance(cases[i].a, strlen(cases[i].a), cases[i].b,
+					       strlen(cases[i].b), cases[i].maxd),
+				 cases[i].want);
+	char longw[TEXT_WORD_MAX + 2];
+	memset(longw, 'a', sizeof longw);
+	assert_int_equal(text_distance(longw, sizeof longw, longw, sizeof longw, 2), 3);
+}
+
+/* Normalisation against disguised words: zero-width and other ignorable
+ * characters, look-alike letters, digits, stretched and spelt-out words,
+ * HTML entities. */
+static void
+test_disguises(void **st)
+{
+	(void)st;
+	struct wordset lex = {0};
+	const char *words[] = {"suicide", "suicidal", "kill",   "pain", "please", "help",
+			       "so",      "cool",     "myself", "numb", "sam"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		wordset_add(&lex, words[i], strlen(words[i]));
+	/* without a lexicon only the plain Unicode folding applies */
+	assert_string_equal(joined("sui\xe2\x80\x8b"
+				   "cide",
+				   0),
+			    "suicide");
+	assert_string_equal(joined("su1c1de", 0), "su1c1de");
+	text_set_lexicon(T, &lex);
+	/* format characters: zero-width space, joiner, soft hyphen, BOM */
+	assert_string_equal(joined("sui\xe2\x80\x8b"
+				   "ci\xe2\x80\x8d"
+				   "de",
+				   0),
+			    "suicide");
+	assert_string_equal(joined("sui\xc2\xad"
+				   "cide \xef\xbb\xbfkill",
+				   0),
+			    "suicide kill");
+	/* Cyrillic and Greek look-alikes inside Latin words, or a whole word of them */
+	assert_string_equal(joined("\xd1\x95u\xd1\x96\xd1\x81\xd1\x96"
+				   "d\xd0\xb5",
+				   0),
+			    "suicide");
+	assert_string_equal(joined("p\xce\xb1in", 0), "pain");
+	assert_string_equal(joined("\xd1\x81\xd0\xbe\xd1\x80", 0), "cop");
+	assert_string_equal(joined("\xd0\x9c\xd0\xb0\xd1\x81\xd1\x81\xd0\xb0\xd0\xb6", 0),
+			    "\xd0\xbc\xd0\xb0\xd1\x81\xd1\x81\xd0\xb0\xd0\xb6"); /* Russian stays */
+	/* fullwidth, ligature, accents: NFKC and case folding */
+	assert_string_equal(joined("\xef\xbd\x93\xef\xbd\x95"
+				   "icide \xef\xac\x81"
+				   "ne C\xc3\xa9line",
+				   0),
+			    "suicide fine celine");
+	/* digits and @ as letters, only into a known word */
+	assert_string_equal(joined("su1c1de k1ll p@in", 0), "suicide kill pain");
+	assert_string_equal(joined("5am 10mg l5 covid19 me@home", 0),
+			    "5am 10mg l5 covid19 me home");
+	/* letters typed three times or more */
+	assert_string_equal(joined("suiiicidal pleeeease sooooo cooool zzzz", 0),
+			    "suicidal please so cool zz");
+	/* spelt out */
+	assert_string_equal(joined("s u i c i d e", 0), "suicide");
+	assert_string_equal(joined("I want to k.i.l.l myself", 0), "i want to kill myself");
+	assert_string_equal(joined("s-u-i-c-i-d-a-l thoughts", 0), "suicidal thoughts");
+	assert_string_equal(joined("options a b c", 0), "options a b c"); /* not a word */
+	struct tokens tk = {0};
+	const char *s = "k.i.l.l myself. ok";
+	text_tokenize(T, s, strlen(s), &tk);
+	assert_int_equal(tk.n, 3);
+	assert_int_equal(tk.v[0].sent, 0);
+	assert_int_equal(tk.v[1].sent, 0); /* the dots were not sentence ends */
+	assert_int_equal(tk.v[2].sent, 1);
+	assert_int_equal(tk.v[0].off, 0);
+	assert_int_equal(tk.v[0].len, 7);
+	tokens_free(&tk);
+	/* HTML entities */
+	assert_string_equal(joined("can&#39;t feel &amp; numb&nbsp;groin", 0),
+			    "can not feel numb groin");
+	assert_string_equal(joined("sui&#x200b;cide &lt;3 &bogus; &amp", 0), "suicide 3 bogus amp");
+	text_set_lexicon(T, NULL);
+	wordset_free(&lex);
+}
+
 int
 main(void)
 {
@@ -182,6 +277,8 @@ main(void)
 	    cmocka_unit_test(test_hostile_input),
 	    cmocka_unit_test(test_utf8_repair),
 	    cmocka_unit_test(test_wordset),
+	    cmocka_unit_test(test_distance),
+	    cmocka_unit_test(test_disguises),
 	};
 	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
 	text_ctx_free(T);

@@ -52,6 +52,22 @@ else
 	grep '✗' "$tmp/sec.out" | sed 's/^/  | /'
 fi
 
+# --- every program the unit runs (ExecReload=/bin/kill, ...) comes from a
+# Debian package that `make deps` and `make install` bring (BUILD_PKGS):
+# a minimal Debian has no /bin/kill until procps is installed
+build_pkgs=" $(make -s --no-print-directory print-deps | sed -n 's/^build: //p') "
+[ "$build_pkgs" != "  " ] && ok || bad "make print-deps lists no build packages"
+for prog in $(sed -nE 's/^Exec[A-Za-z]*=[-@:+!]*([^ ]+).*/\1/p' deploy/massagebot.service); do
+	case $prog in */massagebot) continue ;; esac
+	pkg=$(dpkg -S "$prog" 2>/dev/null | sed -n '1s/:.*//p')
+	if [ -z "$pkg" ]; then
+		bad "$prog (used by the unit) is not from an installed Debian package"
+	elif [ "${build_pkgs#* "$pkg" }" = "$build_pkgs" ]; then
+		bad "$prog (used by the unit) is in package $pkg, which BUILD_PKGS in the Makefile lacks"
+	else ok; fi
+	[ -x "$prog" ] && ok || bad "$prog (used by the unit) is not executable here"
+done
+
 # --- settings the operations rely on (guard against accidental removal)
 for want in "Type=notify" "NotifyAccess=main" "RestartPreventExitStatus=2 3" "Restart=on-failure" \
 	"ExecReload=/bin/kill -HUP \$MAINPID" "EnvironmentFile=-/etc/massagebot/massagebot.env" \
