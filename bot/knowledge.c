@@ -33,6 +33,8 @@ knowledge_file_kind(const char *rel)
 		return KBF_SYNONYMS;
 	if (strcmp(rel, CLINIC_FILE) == 0)
 		return KBF_CLINIC;
+	if (strcmp(rel, SAFETY_CONCEPTS_FILE) == 0)
+		return KBF_CONCEPTS;
 	/* README.md and SOURCES.md are notes for people, not answers */
 	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
 	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
@@ -162,6 +164,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 
 	clinic_init(&k->clinic);
 	size_t answer_files = 0;
+	const struct kb_file *concepts = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
@@ -197,6 +200,9 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		case KBF_CLINIC:
 			clinic_free(&k->clinic);
 			clinic_parse(f->path, f->data, f->len, &k->clinic, pr, &k->warnings);
+			break;
+		case KBF_CONCEPTS:
+			concepts = f;
 			break;
 		case KBF_IGNORED:
 			break;
@@ -242,8 +248,15 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	free(dc.refs);
 	sb_free(&dc.key);
 	fill_bodies(k, pr);
+	struct safety_input si = {k->rules,
+				  k->nrules,
+				  concepts ? concepts->path : NULL,
+				  concepts ? concepts->data : NULL,
+				  concepts ? concepts->len : 0,
+				  dict,
+				  &k->warnings};
+	k->safety = safety_build(t, &si, pr);
 	problems_sort(&k->warnings);
-	k->safety = safety_build(t, k->rules, k->nrules, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
 	for (const char *const *r = knowledge_required_rules; *r; r++) {
