@@ -32,13 +32,13 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Sources: the pure core, the edges, the adapters, the wiring.
 CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := sys log config kb unanswered bot adapter adapter_console linein
+EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein runtime
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+TESTS      := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
@@ -111,7 +111,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+VG_TESTS   := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg

@@ -62,4 +62,8 @@ console_run(struct bot *b)
 	return 0;
 }
 
-const struct adapter_ops adapter_console = {"console", console_run};
+const struct adapter_ops adapter_console = {
+    .name = "console",
+    .auto_var = -1,
+    .run = console_run,
+};

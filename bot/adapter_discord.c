@@ -1,14 +1,17 @@
 /*
- * adapter_discord: the bot on Discord.  One loop on the main thread drives
- * the gateway session (ws), the REST worker (http) and the timers:
- * GET /gateway/bot -> connect -> HELLO -> IDENTIFY or RESUME -> READY /
- * RESUMED; heartbeats with zombie detection; close codes acted on through
- * the table in discord_proto; reconnects with capped, jittered backoff.
- * Questions are answered with bot_answer() (the `ask` pipeline) and the
- * replies go out per channel in question order, with rate limits and
- * bounded retries.  Payload parsing and policy live in discord_proto; this
- * file only sequences them.  It never logs the token or a payload that
- * carries it (IDENTIFY, RESUME, the Authorization header).
+ * adapter_discord: the bot on Discord, a network platform on the shared
+ * loop (runtime.h).  It drives the gateway session (a ws client), the REST
+ * workers (http) and its timers: GET /gateway/bot -> connect -> HELLO ->
+ * IDENTIFY or RESUME -> READY / RESUMED; heartbeats with zombie detection;
+ * close codes acted on through the table in discord_proto; reconnects with
+ * capped, jittered backoff.  Messages it should answer become questions of
+ * the shared outbox (conversation = channel); a reply becomes POSTs of at
+ * most 2,000 characters, and each POST's HTTP outcome (429, rate-limit
+ * headers, 5xx, 403) becomes an outcome for the outbox, which keeps the
+ * order, the retries and the shutdown drain.  Payload parsing and policy
+ * live in discord_proto; this file only sequences them.  It never logs the
+ * token or a payload that carries it (IDENTIFY, RESUME, the Authorization
+ * header).
  */
 #include <malloc.h>
 #include <stdint.h>
@@ -17,10 +20,11 @@
 #include <string.h>
 
 #include "adapter.h"
-#include "cli.h"
 #include "discord_proto.h"
 #include "http.h"
 #include "log.h"
+#include "queue.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "sys.h"
 #include "ws.h"
@@ -36,13 +40,6 @@
 #define RESUME_URL_FAILURES 2     /* then fall back to the main gateway url */
 #define MAIN_URL_FAILURES 2       /* then ask GET /gateway/bot again */
 #define REST_TIMEOUT_MS 15000
-#define REST_MAX_ATTEMPTS 5 /* 5xx and transport errors */
-#define REST_MAX_429 10     /* rate-limit retries of one request */
-#define STOP_GRACE_MS 5000  /* queued replies on SIGTERM */
-#define CLOSE_GRACE_MS 2000 /* close handshake on the way out */
-#define ANSWER_BUDGET_MS 20 /* answering time per loop turn */
-#define TICK_MS 1000
-#define TRIM_AFTER_JOBS 256      /* a backlog this long drained: give its pages back */
 #define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
 #define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
 
@@ -54,43 +51,15 @@ enum gw_state {
 	GW_READY
 };
 
-/* One chunk of one reply, waiting in its channel's queue. */
-struct job {
-	struct job *next;
-	char msg_id[DP_ID_MAX];
-	char channel_id[DP_ID_MAX];
-	unsigned chunk, nchunks;
-	unsigned attempts, limited;
-	uint64_t not_before;
-	struct http_req *req; /* the POST; in flight while inflight is set */
-	int inflight;
-};
-
-struct chan {
-	struct chan *next;
-	char id[DP_ID_MAX];
-	struct job *head, *tail;
-	uint64_t blocked_until; /* bucket exhausted until then */
-};
-
-/* A question accepted for answering. */
-struct question {
-	struct question *next;
-	char id[DP_ID_MAX];
-	char channel_id[DP_ID_MAX];
-	char *text;
-	size_t len;
-	char *log_text; /* text without any mention, for the unanswered log */
-};
-
+/* A gateway payload waiting for the send window. */
 struct gw_out {
-	struct gw_out *next;
+	struct qlink link;
 	char *text;
 	int op;
 };
 
 struct discord {
-	struct bot *b;
+	struct platform *p;
 	struct ws *ws;
 	struct http *http;
 	const char *token, *channels;
@@ -99,6 +68,7 @@ struct discord {
 
 	enum gw_state st;
 	struct http_req *gw_req; /* GET /gateway/bot */
+	int gw_inflight;         /* it belongs to the http module meanwhile */
 	unsigned gw_attempts;
 	char *gateway_url;
 	char *resume_url;
@@ -113,7 +83,7 @@ struct discord {
 	uint64_t hb_next;
 	uint64_t hb_unacked_at; /* when a heartbeat went out with no ACK since; 0: none */
 	uint64_t last_identify_at;
-	struct gw_out *out, *out_tail;
+	struct queue out; /* of gw_out */
 	struct dp_ratewin win;
 
 	uint64_t reconnect_at; /* 0: none */
@@ -121,37 +91,23 @@ struct discord {
 	unsigned attempts;
 	uint64_t session_up_at;
 
-	struct question *qs, *qs_tail;
-	struct chan *chans;
-	size_t njobs, njobs_peak; /* replies queued; most since the last trim */
-	uint64_t global_until;
 	struct dp_seen seen;
-
-	int stopping;
-	int exit_code;
-	uint64_t stop_at;
-	int closing; /* final close sent */
-	uint64_t close_deadline;
-	uint64_t last_tick;
+	int stopping; /* no new questions, no reconnects */
+	int closing;  /* final close sent */
 	uint32_t rng;
 };
 
 static uint32_t
 rnd(struct discord *d)
 {
-	uint32_t x = d->rng; /* xorshift32: jitter only, nothing secret */
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return d->rng = x ? x : 0x9e3779b9u;
+	return sys_jitter(&d->rng);
 }
 
-/* The REST worker finished a request. */
+/* A REST worker finished a request (on its thread): wake the loop. */
 static void
 http_wake(void *arg)
 {
-	struct discord *d = arg;
-	ws_wake(d->ws);
+	ws_loop_wake(arg);
 }
 
 /* ---- gateway sends -------------------------------------------------------- */
@@ -159,13 +115,12 @@ http_wake(void *arg)
 static void
 out_clear(struct discord *d)
 {
-	while (d->out) {
-		struct gw_out *o = d->out;
-		d->out = o->next;
+	struct qlink *l;
+	while ((l = queue_pop(&d->out)) != NULL) {
+		struct gw_out *o = queue_entry(l, struct gw_out, link);
 		free(o->text);
 		free(o);
 	}
-	d->out_tail = NULL;
 }
 
 static void
@@ -174,31 +129,25 @@ gw_send(struct discord *d, int op, char *text)
 	struct gw_out *o = xcalloc(1, sizeof *o);
 	o->text = text;
 	o->op = op;
-	if (d->out_tail)
-		d->out_tail->next = o;
-	else
-		d->out = o;
-	d->out_tail = o;
+	queue_push(&d->out, &o->link);
 }
 
 /* Send what the 120-per-minute window allows; returns ms until more may go. */
 static uint64_t
 out_flush(struct discord *d, uint64_t now)
 {
-	while (d->out) {
+	while (d->out.head) {
 		uint64_t wait = dp_ratewin_wait(&d->win, now);
 		if (wait)
 			return wait;
-		struct gw_out *o = d->out;
+		struct gw_out *o = queue_entry(d->out.head, struct gw_out, link);
 		if (ws_send(d->ws, o->text, strlen(o->text)) < 0)
 			return 0;
 		dp_ratewin_note(&d->win, now);
 		if (o->op == DP_OP_HEARTBEAT && d->hb_unacked_at == 0)
 			d->hb_unacked_at = now ? now : 1;
 		log_debug("gateway: sent op %d", o->op);
-		d->out = o->next;
-		if (d->out == NULL)
-			d->out_tail = NULL;
+		queue_pop(&d->out);
 		free(o->text);
 		free(o);
 	}
@@ -209,8 +158,8 @@ static void
 send_heartbeat(struct discord *d)
 {
 	/* one heartbeat waiting is enough */
-	for (struct gw_out *o = d->out; o; o = o->next)
-		if (o->op == DP_OP_HEARTBEAT)
+	for (struct qlink *l = d->out.head; l; l = l->next)
+		if (queue_entry(l, struct gw_out, link)->op == DP_OP_HEARTBEAT)
 			return;
 	gw_send(d, DP_OP_HEARTBEAT, dp_heartbeat_json(d->seq));
 }
@@ -232,7 +181,7 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 	if (d->session_up_at && now - d->session_up_at >= SESSION_HELD_MS)
 		d->attempts = 0;
 	d->session_up_at = 0;
-	unsigned delay = dp_backoff_ms(d->attempts, rnd(d));
+	unsigned delay = sys_backoff_ms(d->attempts, rnd(d));
 	if (d->attempts < 30)
 		d->attempts++;
 	if (delay < min_ms)
@@ -244,7 +193,7 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 	d->reconnect_at = now + delay;
 	d->hb_next = 0;
 	out_clear(d);
-	bot_status(d->b, "reconnecting in %u s", (delay + 999) / 1000);
+	platform_status(d->p, "reconnecting in %u s", (delay + 999) / 1000);
 }
 
 /* Drop the current connection (ours to close) and come back later. */
@@ -259,6 +208,8 @@ drop_connection(struct discord *d, uint64_t now, int code, const char *why, unsi
 static void
 fetch_gateway(struct discord *d)
 {
+	if (d->gw_inflight)
+		return; /* its answer is on its way */
 	http_req_free(d->gw_req);
 	char *url = xasprintf("%s/gateway/bot", d->api);
 	d->gw_req = http_req_new(0, url);
@@ -267,6 +218,7 @@ fetch_gateway(struct discord *d)
 	http_req_header(d->gw_req, USER_AGENT);
 	d->gw_req->timeout_ms = REST_TIMEOUT_MS;
 	http_submit(d->http, d->gw_req);
+	d->gw_inflight = 1;
 	d->st = GW_FETCH;
 }
 
@@ -326,9 +278,8 @@ on_gateway_bot(struct discord *d, struct http_req *r, uint64_t now)
 {
 	if (r->status == 401 || r->status == 403) {
 		log_error("%s (HTTP %ld on GET /gateway/bot)", dp_token_rejected, r->status);
-		d->exit_code = EXIT_REFUSED;
-		d->stopping = 1;
 		d->st = GW_WAIT;
+		platform_fail(d->p, EXIT_REFUSED, now);
 		return;
 	}
 	if (r->status == 200) {
@@ -397,7 +348,7 @@ session_up(struct discord *d, uint64_t now)
 	d->st = GW_READY;
 	d->state_deadline = 0;
 	d->session_up_at = now;
-	bot_status(d->b, "connected, %zu answers", bot_answers(d->b));
+	platform_status(d->p, "connected, %zu answers", bot_answers(d->p->b));
 }
 
 static void
@@ -415,19 +366,6 @@ on_ready(struct discord *d, struct dp_event *ev, uint64_t now)
 
 /* ---- questions and replies ------------------------------------------------ */
 
-static struct chan *
-chan_get(struct discord *d, const char *id)
-{
-	for (struct chan *c = d->chans; c; c = c->next)
-		if (strcmp(c->id, id) == 0)
-			return c;
-	struct chan *c = xcalloc(1, sizeof *c);
-	snprintf(c->id, sizeof c->id, "%s", id);
-	c->next = d->chans;
-	d->chans = c;
-	return c;
-}
-
 static void
 on_message(struct discord *d, const struct dp_message *m)
 {
@@ -440,229 +378,111 @@ on_message(struct discord *d, const struct dp_message *m)
 		log_debug("message %s already handled (replayed)", m->id);
 		return;
 	}
-	if (d->stopping) {
-		log_warn("shutting down: message %s in channel %s not answered", m->id,
-			 m->channel_id);
-		return;
-	}
-	struct question *q = xcalloc(1, sizeof *q);
-	memcpy(q->id, m->id, sizeof q->id);
-	memcpy(q->channel_id, m->channel_id, sizeof q->channel_id);
-	q->text = dp_question_text(m, d->self_id, &q->len);
-	q->log_text = dp_private_text(q->text, q->len);
-	if (d->qs_tail)
-		d->qs_tail->next = q;
-	else
-		d->qs = q;
-	d->qs_tail = q;
+	size_t len;
+	char *text = dp_question_text(m, d->self_id, &len);
+	char *log_text = dp_private_text(text, len);
+	platform_ask(d->p, m->channel_id, m->id, text, len, log_text);
+	free(text);
+	free(log_text);
 }
 
+/* The reply as POST bodies of at most 2,000 characters each. */
 static void
-enqueue_reply(struct discord *d, const struct question *q, const char *reply)
+discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q, const char *text)
 {
 	size_t n;
-	struct dp_span *sp = dp_split(reply, strlen(reply), DP_MSG_MAX_CP, &n);
-	if (n == 0) {
-		log_warn("message %s: the reply is empty; nothing sent", q->id);
-		free(sp);
-		return;
-	}
+	struct dp_span *sp = dp_split(text, strlen(text), DP_MSG_MAX_CP, &n);
+	if (n == 0)
+		log_warn("message %s: the reply is empty; nothing sent", q->msg_id);
 	if (n > DP_CHUNKS_MAX) {
-		log_warn("message %s: reply cut to %d messages (of %zu)", q->id, DP_CHUNKS_MAX, n);
+		log_warn("message %s: reply cut to %d messages (of %zu)", q->msg_id, DP_CHUNKS_MAX,
+			 n);
 		n = DP_CHUNKS_MAX;
 	}
-	struct chan *c = chan_get(d, q->channel_id);
-	char *url = xasprintf("%s/channels/%s/messages", d->api, q->channel_id);
+	(void)p;
 	for (size_t i = 0; i < n; i++) {
-		char *body = dp_reply_json(reply + sp[i].off, sp[i].len, q->id, (unsigned)i);
+		char *body = dp_reply_json(text + sp[i].off, sp[i].len, q->msg_id, (unsigned)i);
 		if (body == NULL)
 			break; /* cannot happen: ids and chunk counts are bounded */
-		struct job *j = xcalloc(1, sizeof *j);
-		memcpy(j->msg_id, q->id, sizeof j->msg_id);
-		memcpy(j->channel_id, q->channel_id, sizeof j->channel_id);
-		j->chunk = (unsigned)i;
-		j->nchunks = (unsigned)n;
-		j->req = http_req_new(1, url);
-		j->req->body = body;
-		j->req->body_len = strlen(body);
-		j->req->timeout_ms = REST_TIMEOUT_MS;
-		j->req->user = j;
-		http_req_header(j->req, d->auth);
-		http_req_header(j->req, USER_AGENT);
-		http_req_header(j->req, "Content-Type: application/json");
-		if (c->tail)
-			c->tail->next = j;
-		else
-			c->head = j;
-		c->tail = j;
-		if (++d->njobs > d->njobs_peak)
-			d->njobs_peak = d->njobs;
+		outbox_part(ob, q, (unsigned)i, (unsigned)n, body, strlen(body));
 	}
-	free(url);
 	free(sp);
 }
 
-/* Answer queued questions for at most ANSWER_BUDGET_MS. */
 static void
-answer_some(struct discord *d)
+discord_send(struct platform *p, struct ob_item *it)
 {
-	uint64_t start = sys_now_ms();
-	while (d->qs && sys_now_ms() - start < ANSWER_BUDGET_MS) {
-		struct question *q = d->qs;
-		d->qs = q->next;
-		if (d->qs == NULL)
-			d->qs_tail = NULL;
-		char *reply = bot_answer(d->b, &d->b->ac, q->text, q->len, q->log_text);
-		log_debug("message %s in channel %s answered (%zu bytes)", q->id, q->channel_id,
-			  strlen(reply));
-		enqueue_reply(d, q, reply);
-		free(reply);
-		free(q->text);
-		free(q->log_text);
-		free(q);
-	}
+	struct discord *d = p->state;
+	char *url = xasprintf("%s/channels/%s/messages", d->api, it->conv_id);
+	struct http_req *r = http_req_new(1, url);
+	free(url);
+	r->body = xstrndup(it->body, it->len);
+	r->body_len = it->len;
+	r->timeout_ms = REST_TIMEOUT_MS;
+	r->user = it;
+	http_req_header(r, d->auth);
+	http_req_header(r, USER_AGENT);
+	http_req_header(r, "Content-Type: application/json");
+	it->handle = r;
+	http_submit(d->http, r);
 }
 
+/* Given up while in flight: its answer, when it comes, goes nowhere. */
 static void
-job_free(struct discord *d, struct job *j)
+discord_cancel(struct platform *p, struct ob_item *it)
 {
-	http_req_free(j->req);
-	free(j);
-	if (--d->njobs == 0 && d->njobs_peak >= TRIM_AFTER_JOBS) {
-		d->njobs_peak = 0;
-		malloc_trim(0); /* a burst is over: glibc keeps freed pages otherwise */
-	}
+	(void)p;
+	((struct http_req *)it->handle)->user = NULL;
 }
 
-/* Remove the head job of c, and when it failed, the rest of that reply. */
+/* What the answer to a reply POST means for the outbox. */
 static void
-pop_job(struct discord *d, struct chan *c, int failed)
+reply_done(struct discord *d, struct http_req *r, struct ob_item *it, uint64_t now)
 {
-	struct job *j = c->head;
-	c->head = j->next;
-	size_t dropped = 0;
-	while (failed && c->head && strcmp(c->head->msg_id, j->msg_id) == 0) {
-		struct job *k = c->head;
-		c->head = k->next;
-		job_free(d, k);
-		dropped++;
-	}
-	if (c->head == NULL)
-		c->tail = NULL;
-	if (dropped)
-		log_error("message %s: %zu more part%s of the reply not sent", j->msg_id, dropped,
-			  dropped == 1 ? "" : "s");
-	job_free(d, j);
-}
-
-static void
-submit_ready_jobs(struct discord *d, uint64_t now)
-{
-	for (struct chan **pp = &d->chans; *pp;) {
-		struct chan *c = *pp;
-		if (c->head == NULL && now >= c->blocked_until) {
-			/* idle: forget it, so one entry per DM ever seen does not pile up */
-			*pp = c->next;
-			free(c);
-			continue;
-		}
-		pp = &c->next;
-		struct job *j = c->head;
-		if (now < d->global_until || j == NULL || j->inflight || now < j->not_before ||
-		    now < c->blocked_until)
-			continue;
-		http_req_reset(j->req);
-		j->inflight = 1;
-		http_submit(d->http, j->req);
-	}
-}
-
-/* Short, printable excerpt of a response body for the log. */
-static void
-excerpt(const struct strbuf *s, char *out, size_t n)
-{
-	size_t k = 0;
-	for (size_t i = 0; s->s && i < s->len && k + 1 < n; i++)
-		out[k++] = (s->s[i] >= 0x20 && s->s[i] < 0x7f) ? s->s[i] : ' ';
-	out[k] = '\0';
-}
-
-static void
-on_reply_done(struct discord *d, struct job *j, uint64_t now)
-{
-	struct http_req *r = j->req;
-	struct chan *c = chan_get(d, j->channel_id);
-	j->inflight = 0;
+	struct ob_result res = {OB_SENT, 0, 0, 0, NULL};
 	struct dp_ratelimit rl;
 	dp_parse_ratelimit(r->hdrs.s ? r->hdrs.s : "", r->hdrs.len, &rl);
 	if (rl.has_remaining && rl.remaining == 0 && rl.reset_after >= 0) {
-		c->blocked_until = now + (uint64_t)(rl.reset_after * 1000.0);
-		log_debug("channel %s: rate-limit bucket %s empty for %.3f s", c->id, rl.bucket,
-			  rl.reset_after);
+		res.hold_ms = (uint64_t)(rl.reset_after * 1000.0);
+		log_debug("channel %s: rate-limit bucket %s empty for %.3f s", it->conv_id,
+			  rl.bucket, rl.reset_after);
 	}
-	char body[200];
+	char body[200], why[400];
+	log_clean(body, sizeof body, r->resp.s ? r->resp.s : "", r->resp.len);
 	if (r->status >= 200 && r->status < 300) {
-		log_debug("replied to message %s (part %u/%u) in %.3f s", j->msg_id, j->chunk + 1,
-			  j->nchunks, (double)r->ms / 1000.0);
-		pop_job(d, c, 0);
-		return;
-	}
-	if (r->status == 429) {
+		log_debug("reply to message %s (part %u/%u) posted in %.3f s", it->msg_id,
+			  it->part + 1, it->nparts, (double)r->ms / 1000.0);
+	} else if (r->status == 429) {
 		int global = 0;
 		double ra = dp_parse_retry_after(r->resp.s ? r->resp.s : "", r->resp.len, &global);
 		if (ra < 0)
 			ra = rl.retry_after >= 0 ? rl.retry_after : 1.0;
-		global |= rl.global;
-		uint64_t until = now + (uint64_t)(ra * 1000.0) + 1;
-		if (global)
-			d->global_until = until;
+		res.outcome = OB_LIMITED;
+		res.retry_ms = (uint64_t)(ra * 1000.0) + 1;
+		res.global = global || rl.global;
+	} else if (r->status == 0 || r->status >= 500) {
+		res.outcome = OB_RETRY;
+		if (r->status)
+			snprintf(why, sizeof why, "HTTP %ld", r->status);
 		else
-			c->blocked_until = until;
-		if (++j->limited <= REST_MAX_429) {
-			log_warn("rate limited%s on channel %s; retrying message %s in %.3f s",
-				 global ? " (global)" : "", c->id, j->msg_id, ra);
-			return;
-		}
-		log_error("reply to message %s in channel %s failed: still rate limited after %d "
-			  "tries; the question went unanswered",
-			  j->msg_id, c->id, REST_MAX_429);
-		pop_job(d, c, 1);
-		return;
+			snprintf(why, sizeof why, "%s", r->err);
+		res.why = why;
+	} else {
+		res.outcome = OB_REFUSED;
+		if (r->status == 401)
+			snprintf(why, sizeof why,
+				 "refused: HTTP 401, the token was rejected (check DISCORD_TOKEN)");
+		else if (r->status == 403)
+			snprintf(
+			    why, sizeof why,
+			    "refused: HTTP 403, the bot may not post there (check its "
+			    "permissions: View Channel, Send Messages, Read Message History): %s",
+			    body);
+		else
+			snprintf(why, sizeof why, "failed: HTTP %ld: %s", r->status, body);
+		res.why = why;
 	}
-	if (r->status == 0 || r->status >= 500) {
-		if (++j->attempts < REST_MAX_ATTEMPTS) {
-			unsigned delay = dp_backoff_ms(j->attempts - 1, rnd(d)) / 2;
-			if (r->status)
-				log_warn("reply to message %s: HTTP %ld; retry %u in %.1f s",
-					 j->msg_id, r->status, j->attempts, delay / 1000.0);
-			else
-				log_warn("reply to message %s: %s; retry %u in %.1f s", j->msg_id,
-					 r->err, j->attempts, delay / 1000.0);
-			j->not_before = now + delay;
-			return;
-		}
-		log_error("reply to message %s in channel %s failed after %d tries (%s); the "
-			  "question went unanswered",
-			  j->msg_id, c->id, REST_MAX_ATTEMPTS,
-			  r->status ? "server errors" : r->err);
-		pop_job(d, c, 1);
-		return;
-	}
-	excerpt(&r->resp, body, sizeof body);
-	if (r->status == 401)
-		log_error("reply to message %s in channel %s refused: HTTP 401, the token was "
-			  "rejected (check DISCORD_TOKEN); the question went unanswered",
-			  j->msg_id, c->id);
-	else if (r->status == 403)
-		log_error("reply to message %s in channel %s refused: HTTP 403, the bot may not "
-			  "post there (check its permissions: View Channel, Send Messages, Read "
-			  "Message History); the question went unanswered: %s",
-			  j->msg_id, c->id, body);
-	else
-		log_error("reply to message %s in channel %s failed: HTTP %ld: %s; the question "
-			  "went unanswered",
-			  j->msg_id, c->id, r->status, body);
-	pop_job(d, c, 1);
+	platform_done(d->p, it, &res, now);
 }
 
 static void
@@ -671,11 +491,14 @@ drain_http(struct discord *d, uint64_t now)
 	struct http_req *r;
 	while ((r = http_done(d->http)) != NULL) {
 		if (r == d->gw_req) {
+			d->gw_inflight = 0;
 			if (!d->stopping)
 				on_gateway_bot(d, r, now);
 			continue;
 		}
-		on_reply_done(d, r->user, now);
+		if (r->user)
+			reply_done(d, r, r->user, now);
+		http_req_free(r);
 	}
 }
 
@@ -689,10 +512,9 @@ on_close(struct discord *d, const struct ws_event *ev, uint64_t now)
 		connect_failed(d);
 	if (rule->action == DP_CLOSE_FATAL) {
 		log_error("%s (gateway close code %d)", rule->message, ev->code);
-		d->exit_code = EXIT_REFUSED;
-		d->stopping = 1;
 		d->st = GW_WAIT;
 		d->hb_next = 0;
+		platform_fail(d->p, EXIT_REFUSED, now);
 		return;
 	}
 	if (d->st == GW_CONNECTING && !rule->our_bug && ev->code == 1006)
@@ -726,9 +548,6 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 	if (ev.seq > d->seq)
 		d->seq = ev.seq;
 	if (rc < 0) {
-		for (char *p = why; *p; p++) /* the reason may quote the frame */
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
 		log_warn("gateway: dropped a malformed frame (%zu bytes): %s", wev->len, why);
 		dp_event_free(&ev);
 		return;
@@ -844,47 +663,30 @@ run_timers(struct discord *d, uint64_t now)
 	}
 }
 
-static void
-log_unsent(struct discord *d)
+/* ---- the platform ------------------------------------------------------------ */
+
+static int
+discord_check(const struct config *cfg, char **cause)
 {
-	for (struct question *q = d->qs; q; q = q->next)
-		log_warn("shutting down: message %s in channel %s not answered", q->id,
-			 q->channel_id);
-	for (struct chan *c = d->chans; c; c = c->next) {
-		const char *last = "";
-		for (struct job *j = c->head; j; j = j->next) {
-			if (strcmp(j->msg_id, last) != 0)
-				log_warn(
-				    "shutting down: reply to message %s in channel %s not sent%s",
-				    j->msg_id, c->id,
-				    j->inflight ? " (no answer from Discord yet)" : "");
-			last = j->msg_id;
-		}
+	if (cfg_get(cfg, CFG_DISCORD_TOKEN) == NULL) {
+		*cause = xstrdup("DISCORD_TOKEN is not set but BOT_PLATFORM includes discord");
+		return -1;
 	}
+	return 0;
 }
 
 static void
-free_all(struct discord *d)
+discord_free(struct platform *p)
 {
-	while (d->qs) {
-		struct question *q = d->qs;
-		d->qs = q->next;
-		free(q->text);
-		free(q->log_text);
-		free(q);
-	}
-	while (d->chans) {
-		struct chan *c = d->chans;
-		d->chans = c->next;
-		while (c->head) {
-			struct job *j = c->head;
-			c->head = j->next;
-			job_free(d, j);
-		}
-		free(c);
-	}
+	struct discord *d = p->state;
+	if (d == NULL)
+		return;
+	/* the workers first: they wake the loop, and hold requests */
+	http_free(d->http);
+	ws_free(d->ws);
 	out_clear(d);
-	http_req_free(d->gw_req);
+	if (!d->gw_inflight)
+		http_req_free(d->gw_req);
 	free(d->gateway_url);
 	forget_session(d);
 	dp_seen_free(&d->seen);
@@ -893,124 +695,94 @@ free_all(struct discord *d)
 		memset(d->auth, 0, strlen(d->auth));
 		free(d->auth);
 	}
-}
-
-/* The stop sequence: stop reading, let replies go for a while, close 1000. */
-static int
-stop_step(struct discord *d, uint64_t now)
-{
-	if (!d->stop_at) {
-		d->stop_at = now + STOP_GRACE_MS;
-		d->reconnect_at = 0;
-		if (d->st != GW_READY && ws_active(d->ws))
-			ws_close(d->ws, 1000, "shutting down");
-		if (d->exit_code == EXIT_OK)
-			log_info("stopping: %zu reply message%s still to send", d->njobs,
-				 d->njobs == 1 ? "" : "s");
-	}
-	if (!d->closing) {
-		if ((d->njobs > 0 || d->qs) && now < d->stop_at)
-			return 0;
-		log_unsent(d);
-		d->closing = 1;
-		d->close_deadline = now + CLOSE_GRACE_MS;
-		d->hb_next = 0;
-		if (ws_active(d->ws))
-			ws_close(d->ws, 1000, "shutting down");
-	}
-	return ws_idle(d->ws) || now >= d->close_deadline;
+	free(d);
+	p->state = NULL;
 }
 
 static int
-discord_run(struct bot *b)
+discord_start(struct platform *p, char **cause)
 {
-	struct discord dd, *d = &dd;
-	memset(d, 0, sizeof *d);
-	d->b = b;
+	struct discord *d = xcalloc(1, sizeof *d);
+	p->state = d;
+	d->p = p;
 	d->seq = -1;
-	d->token = cfg_get(b->cfg, CFG_DISCORD_TOKEN);
-	d->channels = cfg_get(b->cfg, CFG_DISCORD_CHANNELS);
-	const char *api = cfg_get(b->cfg, CFG_DISCORD_API_BASE);
-	if (d->token == NULL || api == NULL) {
-		log_error(
-		    "DISCORD_TOKEN and DISCORD_API_BASE must be set for the discord platform");
-		return EXIT_CONFIG;
-	}
+	const struct config *cfg = p->b->cfg;
+	d->token = cfg_get(cfg, CFG_DISCORD_TOKEN);
+	d->channels = cfg_get(cfg, CFG_DISCORD_CHANNELS);
+	const char *api = cfg_get(cfg, CFG_DISCORD_API_BASE);
 	size_t al = strlen(api);
 	while (al && api[al - 1] == '/')
 		al--;
 	d->api = xstrndup(api, al);
 	d->auth = xasprintf("Authorization: Bot %s", d->token);
 	sys_random(&d->rng, sizeof d->rng);
-	int rc = EXIT_FAIL;
-	char *cause = NULL;
-	d->ws = ws_new(GW_MAX_MESSAGE, &cause);
-	if (d->ws == NULL)
-		goto fail;
-	d->http = http_new(http_wake, d, &cause);
+	d->ws = ws_new(platform_loop(p), GW_MAX_MESSAGE);
+	d->http = http_new(http_wake, platform_loop(p), cause);
 	if (d->http == NULL)
 		goto fail;
-
-	d->exit_code = EXIT_OK;
 	fetch_gateway(d);
-	bot_ready(b);
-	bot_status(b, "connecting to Discord");
-	for (;;) {
-		uint64_t now = sys_now_ms();
-		if (bot_stop_requested && !d->stopping) {
-			log_info("stop requested");
-			d->stopping = 1;
-		}
-		if (bot_reload_requested || now - d->last_tick >= TICK_MS) {
-			bot_tick(b);
-			d->last_tick = now;
-		}
-		if (d->stopping && stop_step(d, now))
-			break;
-		if (!d->closing)
-			run_timers(d, now);
-		answer_some(d);
-		submit_ready_jobs(d, now);
-		uint64_t out_wait = d->closing ? 0 : out_flush(d, now);
-
-		/* sleep until the next thing to do */
-		uint64_t next = d->last_tick + TICK_MS;
-		next = min_deadline(next, d->closing ? 0 : d->reconnect_at);
-		next = min_deadline(next, d->closing ? 0 : d->hb_next);
-		next = min_deadline(next, d->state_deadline);
-		next = min_deadline(next, out_wait ? now + out_wait : 0);
-		next = min_deadline(next, d->stop_at);
-		next = min_deadline(next, d->close_deadline);
-		if (now < d->global_until) {
-			next = min_deadline(next, d->global_until);
-		} else {
-			for (struct chan *c = d->chans; c; c = c->next) {
-				if (c->head == NULL || c->head->inflight)
-					continue;
-				uint64_t t = c->head->not_before > c->blocked_until
-						 ? c->head->not_before
-						 : c->blocked_until;
-				next = min_deadline(next, t > now ? t : now);
-			}
-		}
-		if (d->qs)
-			next = now;
-		ws_service(d->ws, next > now ? (unsigned)(next - now) : 0);
-		now = sys_now_ms();
-		drain_ws(d, now);
-		drain_http(d, now);
-	}
-	rc = d->exit_code;
-	log_info("stopped (exit status %d)", rc);
+	platform_status(p, "connecting to Discord");
+	return 0;
 fail:
-	if (cause) {
-		log_error("discord: %s", cause);
-		free(cause);
-	}
-	http_free(d->http); /* before ws_free: the worker wakes the ws loop */
-	ws_free(d->ws);
-	free_all(d);
-	return rc;
+	discord_free(p);
+	return -1;
 }
 
-const struct adapter_ops adapter_discord = {"discord", discord_run};
+static uint64_t
+discord_step(struct platform *p, uint64_t now)
+{
+	struct discord *d = p->state;
+	drain_ws(d, now);
+	drain_http(d, now);
+	if (!d->closing)
+		run_timers(d, now);
+	uint64_t out_wait = d->closing ? 0 : out_flush(d, now);
+	uint64_t next = out_wait ? now + out_wait : 0;
+	if (!d->closing) {
+		next = min_deadline(next, d->reconnect_at);
+		next = min_deadline(next, d->hb_next);
+	}
+	return min_deadline(next, d->state_deadline);
+}
+
+static void
+discord_stop(struct platform *p, uint64_t now)
+{
+	(void)now;
+	struct discord *d = p->state;
+	d->stopping = 1;
+	d->reconnect_at = 0;
+	if (d->st != GW_READY && ws_active(d->ws))
+		ws_close(d->ws, 1000, "shutting down");
+}
+
+static int
+discord_close(struct platform *p, uint64_t now)
+{
+	(void)now;
+	struct discord *d = p->state;
+	if (!d->closing) {
+		d->closing = 1;
+		d->hb_next = 0;
+		d->state_deadline = 0;
+		if (ws_active(d->ws))
+			ws_close(d->ws, 1000, "shutting down");
+	}
+	return ws_idle(d->ws);
+}
+
+const struct adapter_ops adapter_discord = {
+    .name = "discord",
+    .where = "channel",
+    .auto_var = CFG_DISCORD_TOKEN,
+    .check = discord_check,
+    .fds = 16,
+    .start = discord_start,
+    .step = discord_step,
+    .reply = discord_reply,
+    .send = discord_send,
+    .cancel = discord_cancel,
+    .stop = discord_stop,
+    .close = discord_close,
+    .free = discord_free,
+};

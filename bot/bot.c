@@ -3,20 +3,12 @@
  */
 #include "bot.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <malloc.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -25,9 +17,9 @@
 #include "sys.h"
 #include "unanswered.h"
 #include "utf8.h"
+#include "watch.h"
 #include "xmem.h"
 
-#define RELOAD_DEBOUNCE_MS 300
 #define LOW_MARGIN_LOG 0.05
 
 volatile sig_atomic_t bot_stop_requested;
@@ -121,6 +113,7 @@ bot_knowledge_put(struct bot *b, const struct knowledge *k)
 void
 bot_publish(struct bot *b, struct knowledge *k)
 {
+	size_t na = k->nentries, nr = k->nrules; /* k may be gone once published */
 	struct kb_hold *h = xcalloc(1, sizeof *h);
 	h->k = k;
 	h->refs = 1;
@@ -131,9 +124,8 @@ bot_publish(struct bot *b, struct knowledge *k)
 	struct knowledge *gone = old ? unhold(b, old) : NULL;
 	pthread_mutex_unlock(&b->lock);
 	free_version(gone);
-	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", k->nentries,
-		 k->nrules);
-	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", k->nentries);
+	log_info("knowledge reloaded: now serving %zu answers, %zu safety rules", na, nr);
+	sd_notifyf(0, "STATUS=knowledge reloaded, %zu answers", na);
 }
 
 size_t
@@ -222,10 +214,8 @@ bot_tick(struct bot *b)
 {
 	if (bot_reload_requested) {
 		bot_reload_requested = 0;
-		if (b->watching) {
-			uint64_t one = 1; /* the watcher rebuilds off the loop */
-			if (write(b->watch_efd, &one, sizeof one) < 0)
-				log_warn("reload: cannot wake the watcher: %s", strerror(errno));
+		if (b->watch) {
+			watch_request(b->watch); /* rebuilds off the loop */
 		} else {
 			bot_reload(b);
 		}
@@ -233,125 +223,19 @@ bot_tick(struct bot *b)
 	sd_notify(0, "WATCHDOG=1");
 }
 
-/* ---- knowledge watcher -------------------------------------------------- */
-
-static int
-relevant_name(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0)
-		return 1; /* the watched folder itself */
-	if (name[0] == '.' || name[n - 1] == '~')
-		return 0; /* editor swap and backup files */
-	return knowledge_file_kind(name) != KBF_IGNORED;
-}
-
+/* The watcher's callback: build a new version on its thread; publish it
+ * if it is good. */
 static void
-add_watches(int fd, const char *dir, int depth)
+rebuild(void *arg, struct text_ctx *t)
 {
-	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-	if (inotify_add_watch(fd, dir, mask) < 0) {
-		log_warn("knowledge watcher: cannot watch %s: %s (SIGHUP still reloads)", dir,
-			 strerror(errno));
-		return;
-	}
-	if (depth >= 8)
-		return;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *sub = xasprintf("%s/%s", dir, de->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			add_watches(fd, sub, depth + 1);
-		free(sub);
-	}
-	closedir(d);
-}
-
-/* Build a new version in this thread; hand it over if it is good. */
-static void
-rebuild(struct bot *b, struct text_ctx *t)
-{
+	struct bot *b = arg;
 	struct knowledge *k = load_checked(b, t);
 	if (k == NULL)
 		return;
+	size_t na = k->nentries, nr = k->nrules;
+	bot_publish(b, k); /* first: a message read after the line below gets it */
 	log_info("knowledge rebuilt: %zu answers, %zu safety rules; in use from the next message",
-		 k->nentries, k->nrules);
-	bot_publish(b, k);
-}
-
-static void *
-watch_main(void *arg)
-{
-	struct bot *b = arg;
-	const char *dir = cfg_get(b->cfg, CFG_KNOWLEDGE_DIR);
-	struct text_ctx *t = text_ctx_new();
-	int ifd = b->watch_ifd; /* watches set up by bot_start, before READY */
-	int dirty = 0, rewatch = 0;
-	uint64_t due = 0;
-	for (;;) {
-		struct pollfd p[2] = {{b->watch_efd, POLLIN, 0}, {ifd, POLLIN, 0}};
-		int timeout = -1;
-		if (dirty) {
-			uint64_t now = sys_now_ms();
-			timeout = due > now ? (int)(due - now) : 0;
-		}
-		int n = poll(p, ifd >= 0 ? 2 : 1, timeout);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (p[0].revents & POLLIN)) {
-			uint64_t v;
-			if (read(b->watch_efd, &v, sizeof v) == sizeof v) {
-				if (v >= 1000000)
-					break; /* stop */
-				dirty = 1;
-				due = sys_now_ms();
-			}
-		}
-		if (n > 0 && ifd >= 0 && (p[1].revents & POLLIN)) {
-			char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t len;
-			while ((len = read(ifd, buf, sizeof buf)) > 0) {
-				for (char *q = buf; q < buf + len;) {
-					struct inotify_event *ev =
-					    (struct inotify_event *)(void *)q;
-					q += sizeof *ev + ev->len;
-					if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED |
-							IN_Q_OVERFLOW) ||
-					    ((ev->mask & IN_ISDIR) &&
-					     (ev->mask & (IN_CREATE | IN_MOVED_TO))))
-						rewatch = 1;
-					if (rewatch || (ev->mask & IN_ISDIR) ||
-					    relevant_name(ev->len ? ev->name : "")) {
-						dirty = 1; /* debounce: wait for a quiet spell */
-						due = sys_now_ms() + RELOAD_DEBOUNCE_MS;
-					}
-				}
-			}
-		}
-		if (dirty && sys_now_ms() >= due) {
-			dirty = 0;
-			if (rewatch && ifd >= 0) {
-				/* folder replaced or new subfolders: watch afresh */
-				close(ifd);
-				ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-				if (ifd >= 0)
-					add_watches(ifd, dir, 0);
-				rewatch = 0;
-			}
-			rebuild(b, t);
-		}
-	}
-	if (ifd >= 0)
-		close(ifd);
-	text_ctx_free(t);
-	return NULL;
+		 na, nr);
 }
 
 int
@@ -370,44 +254,15 @@ bot_start(struct bot *b, char **cause)
 			return -1;
 		log_info("unanswered questions are logged to %s", path);
 	}
-	/* watch before the start-up is reported, so no edit made after READY
-	 * can be missed */
-	b->watch_ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (b->watch_ifd < 0)
-		log_warn("knowledge watcher: inotify unavailable (%s); SIGHUP still reloads",
-			 strerror(errno));
-	else
-		add_watches(b->watch_ifd, cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), 0);
-	b->watch_efd = eventfd(0, EFD_CLOEXEC);
-	if (b->watch_efd < 0) {
-		*cause = xasprintf("eventfd: %s", strerror(errno));
-		if (b->watch_ifd >= 0)
-			close(b->watch_ifd);
-		return -1;
-	}
-	int rc = sys_thread_start(&b->watcher, 0, watch_main, b);
-	if (rc != 0) {
-		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));
-		close(b->watch_efd);
-		if (b->watch_ifd >= 0)
-			close(b->watch_ifd);
-		return -1;
-	}
-	b->watching = 1;
-	return 0;
+	b->watch = watch_start(cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), rebuild, b, cause);
+	return b->watch ? 0 : -1;
 }
 
 void
 bot_stop(struct bot *b)
 {
-	if (b->watching) {
-		uint64_t stop = 1000000;
-		if (write(b->watch_efd, &stop, sizeof stop) < 0)
-			log_warn("cannot stop the knowledge watcher: %s", strerror(errno));
-		pthread_join(b->watcher, NULL);
-		close(b->watch_efd);
-		b->watching = 0;
-	}
+	watch_stop(b->watch);
+	b->watch = NULL;
 	unanswered_close(b->unanswered);
 	b->unanswered = NULL;
 	/* every reader is gone: only the version in use is left */

@@ -20,6 +20,14 @@
 #include "knowledge.h"
 #include "wordset.h"
 
+/* Exit statuses of the process (every subcommand, and the bot). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* problems found / below a minimum / runtime failure */
+	EXIT_CONFIG = 2, /* usage, configuration or unreadable input */
+	EXIT_REFUSED = 3 /* a platform refused us for good */
+};
+
 struct kb_hold;
 
 struct bot {
@@ -37,11 +45,8 @@ struct bot {
 	pthread_mutex_t log_lock;      /* serialises the unanswered log */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
 
-	/* knowledge watcher thread: rebuilds off to the side, then publishes */
-	pthread_t watcher;
-	int watching;
-	int watch_efd; /* eventfd: reload now / stop */
-	int watch_ifd; /* inotify, owned by the watcher once started */
+	/* knowledge watcher (watch.c): rebuilds off to the side, then publishes */
+	struct watch *watch;
 };
 
 /* Signal flags (set by handlers only; the loop acts on them). */

@@ -181,10 +181,10 @@ text_value(struct pctx *p, const yaml_node_t *n, const char *what)
 	return sb_steal(&b);
 }
 
-/* The mapping's pairs, with a check that every key is plain text and none
- * repeats.  Returns the number of pairs, or 0 after an error. */
+/* The mapping's pairs (at most max), with a check that every key is plain
+ * text and none repeats.  Returns the number of pairs, or 0 after an error. */
 static size_t
-pairs_of(struct pctx *p, const yaml_node_t *n, const char *what, yaml_node_pair_t **out)
+pairs_of(struct pctx *p, const yaml_node_t *n, const char *what, size_t max, yaml_node_pair_t **out)
 {
 	if (n == NULL || (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0))
 		return 0; /* missing, or "hours:" with nothing: empty */
@@ -194,6 +194,10 @@ pairs_of(struct pctx *p, const yaml_node_t *n, const char *what, yaml_node_pair_
 	}
 	*out = n->data.mapping.pairs.start;
 	size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (np > max) {
+		error(p, n, "'%s' has too many entries (%zu, limit %zu)", what, np, max);
+		return 0;
+	}
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, (*out)[i].key);
 		if (k == NULL || k->type != YAML_SCALAR_NODE) {
@@ -218,7 +222,7 @@ static void
 parse_hours(struct pctx *p, struct clinic *c, const yaml_node_t *n, unsigned key_line)
 {
 	yaml_node_pair_t *pairs = NULL;
-	size_t np = pairs_of(p, n, "hours", &pairs);
+	size_t np = pairs_of(p, n, "hours", 2 * 7, &pairs); /* room to name a misspelt day */
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pairs[i].key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pairs[i].value);
@@ -290,15 +294,12 @@ static void
 parse_prices(struct pctx *p, struct clinic *c, const yaml_node_t *n, unsigned key_line)
 {
 	yaml_node_pair_t *pairs = NULL;
-	size_t np = pairs_of(p, n, "prices", &pairs);
+	int errors = p->errors;
+	size_t np = pairs_of(p, n, "prices", CLINIC_TREATMENTS_MAX, &pairs);
 	struct strbuf b = STRBUF_INIT;
 	char **lengths = NULL;
 	size_t nl = 0, capl = 0;
-	int complete = np > 0, errors = p->errors;
-	if (np > CLINIC_TREATMENTS_MAX) {
-		error(p, n, "'prices' lists too many treatments (limit %d)", CLINIC_TREATMENTS_MAX);
-		np = 0;
-	}
+	int complete = np > 0;
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pairs[i].key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pairs[i].value);
@@ -325,12 +326,7 @@ parse_prices(struct pctx *p, struct clinic *c, const yaml_node_t *n, unsigned ke
 			continue;
 		}
 		yaml_node_pair_t *lp = NULL;
-		size_t nlp = pairs_of(p, v, treat, &lp);
-		if (nlp > CLINIC_LENGTHS_MAX) {
-			error(p, v, "'%s' lists too many lengths (limit %d)", treat,
-			      CLINIC_LENGTHS_MAX);
-			nlp = 0;
-		}
+		size_t nlp = pairs_of(p, v, treat, CLINIC_LENGTHS_MAX, &lp);
 		for (size_t j = 0; j < nlp; j++) {
 			yaml_node_t *lk = yaml_document_get_node(p->doc, lp[j].key);
 			yaml_node_t *lv = yaml_document_get_node(p->doc, lp[j].value);

@@ -107,9 +107,6 @@ config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 	for (int i = 0; i < CFG_COUNT; i++)
 		if (c->val[i] == NULL && cfg_vars[i].dflt)
 			set_default(c, (enum cfg_id)i, xstrdup(cfg_vars[i].dflt));
-	if (c->val[CFG_BOT_PLATFORM] == NULL)
-		set_default(c, CFG_BOT_PLATFORM,
-			    xstrdup(c->val[CFG_DISCORD_TOKEN] ? "discord" : "console"));
 	const char *state = getenv("STATE_DIRECTORY");
 	if (c->val[CFG_UNANSWERED_LOG] == NULL && state && *state) {
 		/* systemd may pass several directories separated by ':' */
@@ -135,12 +132,6 @@ config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 	for (int i = 0; i < CFG_COUNT; i++)
 		if (cfg_vars[i].secret && c->val[i])
 			log_add_secret(c->val[i]);
-	if (c->val[CFG_BOT_PLATFORM] && strcmp(c->val[CFG_BOT_PLATFORM], "discord") == 0 &&
-	    c->val[CFG_DISCORD_TOKEN] == NULL) {
-		*cause = xasprintf("DISCORD_TOKEN is not set but BOT_PLATFORM (from %s) is discord",
-				   c->origin[CFG_BOT_PLATFORM]);
-		return -1;
-	}
 	return 0;
 }
 

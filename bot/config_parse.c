@@ -16,13 +16,30 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* A comma-separated list of platform names; which names exist is the
+ * adapter registry's business (adapter.c), checked when `run` starts. */
 static int
 check_platform(const char *v, char *err, size_t n)
 {
-	if (strcmp(v, "discord") == 0 || strcmp(v, "console") == 0)
-		return 0;
-	snprintf(err, n, "must be 'discord' or 'console', not '%s'", v);
-	return -1;
+	for (const char *s = v;;) {
+		while (*s == ' ')
+			s++;
+		const char *w = s;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')
+			s++;
+		int named = s > w;
+		while (*s == ' ')
+			s++;
+		if (!named || (*s && *s != ',')) {
+			snprintf(err, n,
+				 "must be platform names separated by commas (such as "
+				 "discord), not '%s'",
+				 v);
+			return -1;
+		}
+		if (*s++ == '\0')
+			return 0;
+	}
 }
 
 static int
@@ -115,8 +132,9 @@ check_unit(const char *v, char *err, size_t n)
 const struct cfg_var cfg_vars[CFG_COUNT] = {
     [CFG_BOT_PLATFORM] =
 	{"BOT_PLATFORM", NULL,
-	 "discord or console; unset: discord if DISCORD_TOKEN is set, else console", check_platform,
-	 0, CMD_RUN},
+	 "platforms to run, comma-separated: console (alone) or discord; unset: discord if "
+	 "DISCORD_TOKEN is set, else console",
+	 check_platform, 0, CMD_RUN},
     [CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
 			   "bot token from the Discord developer portal (secret, never logged)",
 			   check_token, 1, CMD_RUN},

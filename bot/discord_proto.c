@@ -801,17 +801,7 @@ dp_parse_retry_after(const char *body, size_t len, int *global)
 	return r;
 }
 
-/* ---- timing helpers ------------------------------------------------------ */
-
-unsigned
-dp_backoff_ms(unsigned attempt, uint32_t rnd)
-{
-	unsigned base = 60000;
-	if (attempt < 6)
-		base = 1000u << attempt; /* 1, 2, 4, 8, 16, 32 s */
-	unsigned half = base / 2;
-	return half + (unsigned)(rnd % (half + 1));
-}
+/* ---- gateway send window and seen ids ----------------------------------- */
 
 uint64_t
 dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms)

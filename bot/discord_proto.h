@@ -201,13 +201,7 @@ void dp_parse_ratelimit(const char *hdrs, size_t len, struct dp_ratelimit *rl);
 /* retry_after (seconds) from a 429 body, or -1; *global from "global". */
 double dp_parse_retry_after(const char *body, size_t len, int *global);
 
-/* ---- timing helpers (the caller supplies clock and randomness) ----------- */
-
-/*
- * Reconnect delay for the attempt-th consecutive retry (0-based): half of
- * min(60 s, 1 s << attempt) plus a random part of the other half.
- */
-unsigned dp_backoff_ms(unsigned attempt, uint32_t rnd);
+/* ---- gateway send window and seen ids (the caller supplies the clock) ---- */
 
 #define DP_GW_WINDOW_MS 60000u
 #define DP_GW_LIMIT 115 /* Discord allows 120 events per 60 s; keep a margin */

@@ -30,8 +30,8 @@ struct http {
 	struct worker w[HTTP_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct http_req *q, *q_tail;       /* waiting */
-	struct http_req *done, *done_tail; /* finished */
+	struct queue q;    /* waiting */
+	struct queue done; /* finished, not yet taken */
 	atomic_int quit;
 	void (*wake)(void *);
 	void *arg;
@@ -61,7 +61,6 @@ http_req_reset(struct http_req *r)
 	r->ms = 0;
 	sb_reset(&r->resp);
 	sb_reset(&r->hdrs);
-	r->next = NULL;
 }
 
 void
@@ -164,27 +163,19 @@ worker_main(void *arg)
 	struct http *h = w->h;
 	for (;;) {
 		pthread_mutex_lock(&h->mu);
-		while (!atomic_load(&h->quit) && h->q == NULL)
+		while (!atomic_load(&h->quit) && h->q.head == NULL)
 			pthread_cond_wait(&h->cv, &h->mu);
 		if (atomic_load(&h->quit)) {
 			pthread_mutex_unlock(&h->mu);
 			break;
 		}
-		struct http_req *r = h->q;
-		h->q = r->next;
-		if (h->q == NULL)
-			h->q_tail = NULL;
-		r->next = NULL;
+		struct http_req *r = queue_entry(queue_pop(&h->q), struct http_req, link);
 		pthread_mutex_unlock(&h->mu);
 
 		perform(h, w->curl, r);
 
 		pthread_mutex_lock(&h->mu);
-		if (h->done_tail)
-			h->done_tail->next = r;
-		else
-			h->done = r;
-		h->done_tail = r;
+		queue_push(&h->done, &r->link);
 		pthread_mutex_unlock(&h->mu);
 		if (!atomic_load(&h->quit))
 			h->wake(h->arg);
@@ -230,13 +221,8 @@ fail:
 void
 http_submit(struct http *h, struct http_req *r)
 {
-	r->next = NULL;
 	pthread_mutex_lock(&h->mu);
-	if (h->q_tail)
-		h->q_tail->next = r;
-	else
-		h->q = r;
-	h->q_tail = r;
+	queue_push(&h->q, &r->link);
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 }
@@ -245,15 +231,9 @@ struct http_req *
 http_done(struct http *h)
 {
 	pthread_mutex_lock(&h->mu);
-	struct http_req *r = h->done;
-	if (r) {
-		h->done = r->next;
-		if (h->done == NULL)
-			h->done_tail = NULL;
-		r->next = NULL;
-	}
+	struct qlink *l = queue_pop(&h->done);
 	pthread_mutex_unlock(&h->mu);
-	return r;
+	return l ? queue_entry(l, struct http_req, link) : NULL;
 }
 
 void
@@ -270,6 +250,13 @@ http_free(struct http *h)
 			pthread_join(h->w[i].thread, NULL);
 		if (h->w[i].curl)
 			curl_easy_cleanup(h->w[i].curl);
+	}
+	/* every request left is in one of the queues now: they are ours */
+	struct queue *qs[] = {&h->q, &h->done};
+	for (size_t i = 0; i < 2; i++) {
+		struct qlink *l;
+		while ((l = queue_pop(qs[i])) != NULL)
+			http_req_free(queue_entry(l, struct http_req, link));
 	}
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);

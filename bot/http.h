@@ -7,7 +7,8 @@
  * the previous one is done.  A finished request goes to a done queue and
  * the loop is woken through the callback given to http_new().  Knows
  * nothing about Discord: rate limits and retries are the caller's policy.
- * Threading: http_submit/http_done/http_free on the loop thread only.
+ * Threading: http_submit/http_done/http_free on the loop thread only;
+ * the wake callback runs on a worker thread.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "queue.h"
 #include "strbuf.h"
 
 #define HTTP_MAX_HEADERS 8
@@ -31,12 +33,12 @@ struct http_req {
 	long timeout_ms; /* whole transfer; 0 = 15 s */
 	void *user;      /* caller's */
 	/* result: set by the worker */
-	long status;           /* HTTP status; 0 if the transfer failed */
-	char err[256];         /* why it failed (no secrets) */
-	struct strbuf resp;    /* response body (bounded) */
-	struct strbuf hdrs;    /* response header lines (bounded) */
-	uint64_t ms;           /* time taken */
-	struct http_req *next; /* internal */
+	long status;        /* HTTP status; 0 if the transfer failed */
+	char err[256];      /* why it failed (no secrets) */
+	struct strbuf resp; /* response body (bounded) */
+	struct strbuf hdrs; /* response header lines (bounded) */
+	uint64_t ms;        /* time taken */
+	struct qlink link;  /* internal */
 };
 
 /* A new empty request; free with http_req_free(). */
@@ -54,13 +56,13 @@ struct http;
  * request finishes.  NULL with *cause (caller frees) on failure.
  */
 struct http *http_new(void (*wake)(void *), void *arg, char **cause);
-/* Queue r; the worker borrows it until it comes back from http_done(). */
+/* Queue r: it belongs to the module until http_done() hands it back. */
 void http_submit(struct http *h, struct http_req *r);
 /* One finished request (in completion order), or NULL. */
 struct http_req *http_done(struct http *h);
 /*
- * Abort the transfer in flight, stop the worker and free it.  Requests not
- * yet returned by http_done() are not freed: the caller still owns them.
+ * Abort the transfers in flight, stop the workers and free it, with every
+ * request submitted and not yet handed back by http_done().
  */
 void http_free(struct http *h);
 

@@ -5,12 +5,14 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "strbuf.h"
+#include "utf8.h"
 #include "xmem.h"
 
 static enum log_level level = LOG_INFO;
@@ -55,6 +57,51 @@ log_add_secret(const char *secret)
 		}
 }
 
+/* s with every registered secret masked (a new string). */
+static char *
+mask_secrets(const char *s, size_t len)
+{
+	struct strbuf b = STRBUF_INIT;
+	sb_add(&b, s, len);
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0] && secrets[i]; i++) {
+		size_t sl = strlen(secrets[i]), keep = sl < 8 ? sl : 8;
+		char *hit;
+		while ((hit = memmem(b.s, b.len, secrets[i], sl)) != NULL) {
+			memset(hit, '*', keep);
+			memmove(hit + keep, hit + sl, b.len - (size_t)(hit - b.s) - sl + 1);
+			b.len -= sl - keep;
+		}
+	}
+	return sb_steal(&b);
+}
+
+void
+log_clean(char *out, size_t outlen, const char *s, size_t len)
+{
+	if (outlen == 0)
+		return;
+	char *m = mask_secrets(s, len);
+	size_t k = 0;
+	for (size_t i = 0; i < len && m[i];) {
+		uint32_t cp;
+		int bad = 0;
+		size_t n = utf8_decode(m + i, strlen(m + i), &cp, &bad);
+		const char *put = m + i;
+		size_t plen = n;
+		if (bad || (cp >= 0x80 && cp < 0xa0) || cp == 0x7f || cp < 0x20) {
+			put = (cp == '\n' || cp == '\r' || cp == '\t') && !bad ? " " : "?";
+			plen = 1;
+		}
+		if (k + plen >= outlen)
+			break;
+		memcpy(out + k, put, plen);
+		k += plen;
+		i += n;
+	}
+	out[k] = '\0';
+	free(m);
+}
+
 void
 log_msg(enum log_level lvl, const char *fmt, ...)
 {
@@ -64,22 +111,16 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 		return;
 	if (journal < 0)
 		journal = getenv("JOURNAL_STREAM") != NULL;
-	char msg[2048];
+	/* whole first: a message cut before the secrets are masked could keep
+	 * part of one */
+	struct strbuf raw = STRBUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	sb_vaddf(&raw, fmt, ap);
 	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0] && secrets[i]; i++) {
-		char *hit;
-		size_t sl = strlen(secrets[i]);
-		while ((hit = strstr(msg, secrets[i])) != NULL) {
-			memset(hit, '*', sl < 8 ? sl : 8);
-			memmove(hit + (sl < 8 ? sl : 8), hit + sl, strlen(hit + sl) + 1);
-		}
-	}
+	char msg[2048];
+	log_clean(msg, sizeof msg, raw.s ? raw.s : "", raw.len);
+	sb_free(&raw);
 	struct strbuf b = STRBUF_INIT;
 	if (journal) {
 		sb_addf(&b, "<%d>%s\n", prio[lvl], msg);

@@ -28,11 +28,18 @@ para(struct strbuf *b, const char *text)
 	sb_adds(b, text);
 }
 
+/* Does rule a go before rule b?  Emergency first, then urgent, caution,
+ * info, whatever the priorities; within a level by priority, then by file
+ * order. */
 static int
-rule_cmp_key(const struct knowledge *k, int r)
+rule_before(const struct knowledge *k, int a, int b)
 {
-	/* emergency first, then urgent, caution, info; then priority */
-	return (int)k->rules[r].level * 1000000 + k->rules[r].priority;
+	const struct kb_rule *x = &k->rules[a], *y = &k->rules[b];
+	if (x->level != y->level)
+		return x->level < y->level;
+	if (x->priority != y->priority)
+		return x->priority < y->priority;
+	return a < b;
 }
 
 void
@@ -62,9 +69,7 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	for (size_t i = 1; i < n; i++) {
 		int v = order[i];
 		size_t j = i;
-		while (j > 0 && (rule_cmp_key(k, order[j - 1]) > rule_cmp_key(k, v) ||
-				 (rule_cmp_key(k, order[j - 1]) == rule_cmp_key(k, v) &&
-				  order[j - 1] > v))) {
+		while (j > 0 && rule_before(k, v, order[j - 1])) {
 			order[j] = order[j - 1];
 			j--;
 		}

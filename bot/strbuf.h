@@ -24,6 +24,7 @@ void sb_add(struct strbuf *b, const void *p, size_t n);
 void sb_adds(struct strbuf *b, const char *s);
 void sb_addc(struct strbuf *b, char c);
 void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sb_reset(struct strbuf *b);
 /* Returns the string (never NULL); the buffer is left empty. */
 char *sb_steal(struct strbuf *b);

@@ -50,3 +50,23 @@ sys_random(void *buf, size_t n)
 		n -= (size_t)k;
 	}
 }
+
+uint32_t
+sys_jitter(uint32_t *state)
+{
+	uint32_t x = *state ? *state : 0x9e3779b9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}
+
+unsigned
+sys_backoff_ms(unsigned attempt, uint32_t rnd)
+{
+	unsigned base = 60000;
+	if (attempt < 6)
+		base = 1000u << attempt; /* 1, 2, 4, 8, 16, 32 s */
+	unsigned half = base / 2;
+	return half + (unsigned)(rnd % (half + 1));
+}

@@ -23,4 +23,13 @@ int sys_thread_start(pthread_t *t, int detached, void *(*fn)(void *), void *arg)
 /* n bytes from the kernel's random source (getrandom); never fails. */
 void sys_random(void *buf, size_t n);
 
+/* Pure helpers for retries; the caller keeps the state (seed it with sys_random). */
+/* Next value of a xorshift32 generator: jitter only, nothing secret. */
+uint32_t sys_jitter(uint32_t *state);
+/*
+ * Delay before the attempt-th consecutive retry (0-based): half of
+ * min(60 s, 1 s << attempt) plus a random part (rnd) of the other half.
+ */
+unsigned sys_backoff_ms(unsigned attempt, uint32_t rnd);
+
 #endif

@@ -1,11 +1,12 @@
 /*
- * ws: websocket client on libwebsockets 4.1.6 (see ws.h).  Only this file
- * includes libwebsockets.h.  Known lws 4.1.6 traps handled here: DNS blocks
- * the loop (we resolve in a thread and hand lws a numeric address), a
- * failed lws_client_connect_via_info() delivers no callback, a handshake
- * timeout only delivers CLOSED_CLIENT_HTTP, and callbacks run inside
- * lws_context_destroy().  Every connection therefore funnels into gone(),
- * which reports its end exactly once.
+ * ws: the libwebsockets 4.1.6 loop and websocket clients (see ws.h).  Only
+ * this file includes libwebsockets.h.  Known lws 4.1.6 traps handled here:
+ * DNS blocks the loop (we resolve in a thread and hand lws a numeric
+ * address), a failed lws_client_connect_via_info() delivers no callback, a
+ * handshake timeout only delivers CLOSED_CLIENT_HTTP, and callbacks run
+ * inside lws_context_destroy().  Every connection therefore funnels into
+ * gone(), which reports its end exactly once; a connection whose client is
+ * freed first is detached from lws (no user data) and killed.
  */
 #include "ws.h"
 
@@ -19,14 +20,15 @@
 #include <libwebsockets.h>
 
 #include "log.h"
+#include "queue.h"
 #include "strbuf.h"
 #include "sys.h"
 #include "xmem.h"
 
-#define PROTO_NAME "discord-gateway"
+#define PROTO_NAME "client"
 
 struct out_msg {
-	struct out_msg *next;
+	struct qlink link;
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
 };
@@ -65,23 +67,30 @@ struct conn {
 	struct strbuf rx;
 	size_t rx_total;
 	const char *rx_problem;
-	struct out_msg *oq, *oq_tail;
+	struct queue oq; /* of out_msg */
 };
 
 struct ev_node {
-	struct ev_node *next;
+	struct qlink link;
 	unsigned serial;
 	struct ws_event ev;
 };
 
-struct ws {
+struct ws_loop {
 	struct lws_context *ctx;
+	struct lws_vhost *client_vh;
+	struct ws *clients;
+	lws_sorted_usec_list_t sul_wake;
+};
+
+struct ws {
+	struct ws_loop *l;
+	struct ws *next; /* in l->clients */
 	struct conn *cur;
 	struct conn *all;
-	struct ev_node *eq, *eq_tail;
+	struct queue eq; /* of ev_node */
 	size_t max_message;
 	unsigned serial;
-	lws_sorted_usec_list_t sul_wake;
 };
 
 /* ---- events ------------------------------------------------------------- */
@@ -92,41 +101,35 @@ push(struct ws *w, struct conn *c, enum ws_ev_type type)
 	struct ev_node *n = xcalloc(1, sizeof *n);
 	n->serial = c->serial;
 	n->ev.type = type;
-	if (w->eq_tail)
-		w->eq_tail->next = n;
-	else
-		w->eq = n;
-	w->eq_tail = n;
+	queue_push(&w->eq, &n->link);
 	return &n->ev;
 }
 
+/* Drop the events of connection serial. */
 static void
 purge(struct ws *w, unsigned serial)
 {
-	struct ev_node **pp = &w->eq;
-	w->eq_tail = NULL;
-	while (*pp) {
-		struct ev_node *n = *pp;
+	struct queue keep = {0};
+	struct qlink *l;
+	while ((l = queue_pop(&w->eq)) != NULL) {
+		struct ev_node *n = queue_entry(l, struct ev_node, link);
 		if (n->serial == serial) {
-			*pp = n->next;
 			ws_event_free(&n->ev);
 			free(n);
 		} else {
-			w->eq_tail = n;
-			pp = &n->next;
+			queue_push(&keep, l);
 		}
 	}
+	w->eq = keep;
 }
 
 int
 ws_next_event(struct ws *w, struct ws_event *ev)
 {
-	struct ev_node *n = w->eq;
-	if (n == NULL)
+	struct qlink *l = queue_pop(&w->eq);
+	if (l == NULL)
 		return 0;
-	w->eq = n->next;
-	if (w->eq == NULL)
-		w->eq_tail = NULL;
+	struct ev_node *n = queue_entry(l, struct ev_node, link);
 	*ev = n->ev;
 	free(n);
 	return 1;
@@ -158,12 +161,9 @@ dns_release(struct dns_job *j, int abandon)
 static void
 drop_queue(struct conn *c)
 {
-	while (c->oq) {
-		struct out_msg *m = c->oq;
-		c->oq = m->next;
-		free(m);
-	}
-	c->oq_tail = NULL;
+	struct qlink *l;
+	while ((l = queue_pop(&c->oq)) != NULL)
+		free(queue_entry(l, struct out_msg, link));
 }
 
 static void
@@ -251,18 +251,16 @@ on_writeable(struct conn *c, struct lws *wsi)
 	}
 	if (c->detached)
 		return -1;
-	struct out_msg *m = c->oq;
-	if (m == NULL)
+	struct qlink *l = queue_pop(&c->oq);
+	if (l == NULL)
 		return 0;
-	c->oq = m->next;
-	if (c->oq == NULL)
-		c->oq_tail = NULL;
+	struct out_msg *m = queue_entry(l, struct out_msg, link);
 	int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
 	size_t want = m->len;
 	free(m);
 	if (n < 0 || (size_t)n < want)
 		return -1;
-	if (c->oq)
+	if (c->oq.head)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -279,7 +277,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		c->st = C_OPEN;
 		if (!c->detached)
 			push(c->w, c, WS_EV_OPEN);
-		if (c->oq || c->close_pending)
+		if (c->oq.head || c->close_pending)
 			lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -374,7 +372,7 @@ dns_start(struct ws *w, struct conn *c, char **why)
 	struct dns_job *j = xcalloc(1, sizeof *j);
 	pthread_mutex_init(&j->mu, NULL);
 	j->refs = 2;
-	j->ctx = w->ctx;
+	j->ctx = w->l->ctx;
 	snprintf(j->host, sizeof j->host, "%s", c->host);
 	snprintf(j->port, sizeof j->port, "%d", c->port);
 	if (sys_thread_start(NULL, 1, dns_main, j) != 0) {
@@ -406,7 +404,8 @@ start_lws(struct ws *w, struct conn *c)
 	}
 	struct lws_client_connect_info cc;
 	memset(&cc, 0, sizeof cc);
-	cc.context = w->ctx;
+	cc.context = w->l->ctx;
+	cc.vhost = w->l->client_vh;
 	cc.address = addr;
 	cc.port = c->port;
 	cc.path = c->path;
@@ -457,28 +456,87 @@ emit(int level, const char *line)
 		log_debug("lws: %s", buf);
 }
 
-struct ws *
-ws_new(size_t max_message, char **cause)
+struct ws_loop *
+ws_loop_new(unsigned max_fds, char **cause)
 {
 	lws_set_log_level(LLL_ERR | LLL_WARN, emit);
-	struct ws *w = xcalloc(1, sizeof *w);
-	w->max_message = max_message;
+	struct ws_loop *l = xcalloc(1, sizeof *l);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.gid = -1;
 	info.uid = -1;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.timeout_secs = 10;         /* websocket handshake */
-	info.connect_timeout_secs = 10; /* TCP connect */
-	info.fd_limit_per_thread = 64;
-	w->ctx = lws_create_context(&info);
-	if (w->ctx == NULL) {
+	info.fd_limit_per_thread = max_fds + 8; /* lws's own: the cancel pipe, ... */
+	l->ctx = lws_create_context(&info);
+	if (l->ctx == NULL) {
 		*cause = xstrdup("cannot create the libwebsockets context");
-		free(w);
-		return NULL;
+		goto fail;
 	}
+	struct lws_context_creation_info vh;
+	memset(&vh, 0, sizeof vh);
+	vh.vhost_name = "client";
+	vh.port = CONTEXT_PORT_NO_LISTEN;
+	vh.protocols = protocols;
+	vh.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "bio_create failed" */
+	vh.timeout_secs = 10;                              /* websocket handshake */
+	vh.connect_timeout_secs = 10;                      /* TCP connect */
+	l->client_vh = lws_create_vhost(l->ctx, &vh);
+	if (l->client_vh == NULL) {
+		*cause = xstrdup("cannot create the libwebsockets client vhost");
+		goto fail;
+	}
+	return l;
+fail:
+	if (l->ctx)
+		lws_context_destroy(l->ctx);
+	free(l);
+	return NULL;
+}
+
+void
+ws_loop_free(struct ws_loop *l)
+{
+	if (l == NULL)
+		return;
+	lws_sul_cancel(&l->sul_wake);
+	lws_context_destroy(l->ctx); /* callbacks of detached connections find no user */
+	free(l);
+}
+
+static void
+sul_noop(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+}
+
+void
+ws_loop_service(struct ws_loop *l, unsigned timeout_ms)
+{
+	for (struct ws *w = l->clients; w; w = w->next) {
+		check_dns(w);
+		if (w->eq.head)
+			timeout_ms = 0; /* its owner has events to read first */
+	}
+	lws_sul_schedule(l->ctx, 0, &l->sul_wake, sul_noop, (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+	lws_service(l->ctx, 0);
+	for (struct ws *w = l->clients; w; w = w->next)
+		check_dns(w);
+}
+
+void
+ws_loop_wake(struct ws_loop *l)
+{
+	lws_cancel_service(l->ctx);
+}
+
+struct ws *
+ws_new(struct ws_loop *l, size_t max_message)
+{
+	struct ws *w = xcalloc(1, sizeof *w);
+	w->l = l;
+	w->max_message = max_message;
+	w->next = l->clients;
+	l->clients = w;
 	return w;
 }
 
@@ -487,11 +545,20 @@ ws_free(struct ws *w)
 {
 	if (w == NULL)
 		return;
-	/* callbacks run inside destroy and free the connections they know */
-	lws_sul_cancel(&w->sul_wake);
-	lws_context_destroy(w->ctx);
-	while (w->all)
-		conn_free(w->all);
+	for (struct ws **pp = &w->l->clients; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	while (w->all) {
+		struct conn *c = w->all;
+		if (c->wsi) {
+			/* lws keeps the wsi until it is killed: it must not find c */
+			lws_set_opaque_user_data(c->wsi, NULL);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		}
+		conn_free(c);
+	}
 	struct ws_event ev;
 	while (ws_next_event(w, &ev))
 		ws_event_free(&ev);
@@ -529,14 +596,9 @@ ws_send(struct ws *w, const char *data, size_t len)
 	if (c == NULL || c->st != C_OPEN || c->wsi == NULL)
 		return -1;
 	struct out_msg *m = xmalloc(sizeof *m + LWS_PRE + len);
-	m->next = NULL;
 	m->len = len;
 	memcpy(m->buf + LWS_PRE, data, len);
-	if (c->oq_tail)
-		c->oq_tail->next = m;
-	else
-		c->oq = m;
-	c->oq_tail = m;
+	queue_push(&c->oq, &m->link);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -583,27 +645,4 @@ int
 ws_idle(const struct ws *w)
 {
 	return w->all == NULL;
-}
-
-static void
-sul_noop(lws_sorted_usec_list_t *sul)
-{
-	(void)sul;
-}
-
-void
-ws_service(struct ws *w, unsigned timeout_ms)
-{
-	check_dns(w);
-	if (w->eq)
-		timeout_ms = 0;
-	lws_sul_schedule(w->ctx, 0, &w->sul_wake, sul_noop, (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-	lws_service(w->ctx, 0);
-	check_dns(w);
-}
-
-void
-ws_wake(struct ws *w)
-{
-	lws_cancel_service(w->ctx);
 }

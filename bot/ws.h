@@ -1,18 +1,25 @@
 /*
- * ws: one websocket client connection at a time on libwebsockets, and the
- * event loop that drives it.  The only file that includes libwebsockets.h.
- * Host names are resolved in a thread (lws 4.1.6 resolves synchronously and
- * reports nothing when that fails), every way a connection can end becomes
- * exactly one WS_EV_CLOSED event, and messages are reassembled up to a size
- * cap.  Callbacks record events; the caller drains them with ws_next_event()
- * after ws_service() returns, so no caller code runs inside lws.
- * Threading: everything on the loop thread, except ws_wake().
+ * ws: the one event loop of the process (a libwebsockets context) and the
+ * websocket clients on it.  The only file that includes libwebsockets.h.
+ *
+ * The loop (struct ws_loop) is created with explicit vhosts: a client vhost
+ * now, and a server vhost beside it when a platform serves websockets (the
+ * web chat), so every network platform shares one poll and one thread.
+ * A client (struct ws) holds one connection at a time: host names are
+ * resolved in a thread (lws 4.1.6 resolves synchronously and reports nothing
+ * when that fails), every way a connection can end becomes exactly one
+ * WS_EV_CLOSED event, and messages are reassembled up to a size cap.
+ * Callbacks only record events in their client's queue; its owner drains
+ * them with ws_next_event() after ws_loop_service() returns, so no platform
+ * code runs inside lws.
+ * Threading: everything on the loop thread, except ws_loop_wake().
  */
 #ifndef WS_H
 #define WS_H
 
 #include <stddef.h>
 
+struct ws_loop;
 struct ws;
 
 enum ws_ev_type {
@@ -31,11 +38,20 @@ struct ws_event {
 };
 
 /*
- * Create the lws context.  max_message bounds a reassembled message.
- * Returns NULL with *cause (caller frees) on failure.
+ * The loop: max_fds bounds the sockets it may hold (all platforms).
+ * Returns NULL with *cause (caller frees) on failure.  Free it after every
+ * client on it.
  */
-struct ws *ws_new(size_t max_message, char **cause);
-/* Closes everything at once (no close handshake) and frees. */
+struct ws_loop *ws_loop_new(unsigned max_fds, char **cause);
+void ws_loop_free(struct ws_loop *l);
+/* Wait for network activity, ws_loop_wake() or timeout_ms, then return. */
+void ws_loop_service(struct ws_loop *l, unsigned timeout_ms);
+/* Any thread (not a signal handler): make ws_loop_service return soon. */
+void ws_loop_wake(struct ws_loop *l);
+
+/* A websocket client on l; max_message bounds a reassembled message. */
+struct ws *ws_new(struct ws_loop *l, size_t max_message);
+/* Drops its connections at once (no close handshake) and frees it. */
 void ws_free(struct ws *w);
 
 /*
@@ -56,13 +72,8 @@ int ws_active(const struct ws *w);
 /* 1 when no connection, current or closing, is left. */
 int ws_idle(const struct ws *w);
 
-/* Wait for network activity, ws_wake() or timeout_ms, then return. */
-void ws_service(struct ws *w, unsigned timeout_ms);
 /* Next recorded event: 1 and *ev filled (free with ws_event_free), or 0. */
 int ws_next_event(struct ws *w, struct ws_event *ev);
 void ws_event_free(struct ws_event *ev);
-
-/* Any thread (not a signal handler): make ws_service return soon. */
-void ws_wake(struct ws *w);
 
 #endif

@@ -60,18 +60,28 @@ def run(tmp):
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     ns.bind(sock_path)
     ns.settimeout(0.2)
-    notes = []
+    notes, notes_lock, done = [], threading.Lock(), threading.Event()
+
+    def drain():  # like systemd, always read: a full socket blocks the bot
+        while not done.is_set():
+            try:
+                n = ns.recv(4096).decode()
+            except socket.timeout:
+                continue
+            with notes_lock:
+                notes.append(n)
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
 
     def notify_wait(prefix, timeout=15.0):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            for n in notes:
-                if any(l.startswith(prefix) for l in n.split("\n")):
-                    return n
-            try:
-                notes.append(ns.recv(4096).decode())
-            except socket.timeout:
-                pass
+            with notes_lock:
+                for n in notes:
+                    if any(l.startswith(prefix) for l in n.split("\n")):
+                        return n
+            time.sleep(0.02)
         return None
 
     ulog = os.path.join(tmp, "unanswered.jsonl")
@@ -118,10 +128,44 @@ def run(tmp):
     mark = err.size()
     check(err.wait_for("knowledge rebuilt", mark) >= 0, "fixing the file rebuilds")
 
-    # 3. SIGHUP reloads too
+    # 3. SIGHUP reloads what the watcher cannot see: a write through a hard
+    # link outside the folder changes the file without an event in it, so
+    # only the SIGHUP can bring the marker in
+    link = os.path.join(tmp, "swedish-link.md")
+    os.link(path, link)
+    with open(link, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n\nMARKER-HUP.\n")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-ONE", o) >= 0 and "MARKER-HUP" not in out.buf[o:],
+          "a change the watcher cannot see is not loaded by itself")
     mark = err.size()
     p.send_signal(signal.SIGHUP)
+    check(err.wait_for("reload requested", mark) >= 0, "SIGHUP logged")
     check(err.wait_for("knowledge rebuilt", mark) >= 0, "SIGHUP rebuilds")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-HUP", o) >= 0, "the answer after SIGHUP has the change")
+
+    # 3b. the folder moved away and back (a deploy, a checkout of a parent,
+    # a safe-save of a folder): the watcher finds it again, then sees edits
+    mark = err.size()
+    os.rename(kdir, kdir + ".away")
+    check(err.wait_for("was moved away or deleted", mark) >= 0, "moving the folder away is logged")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-HUP", o) >= 0, "answers go on while the folder is away")
+    mark = err.size()
+    os.rename(kdir + ".away", kdir)
+    check(err.wait_for("is there again", mark) >= 0, "the folder is found again")
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "found again: rebuilt")
+    mark = err.size()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n\nMARKER-BACK.\n")
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "an edit after the move is seen")
+    o = out.size()
+    ask("what is swedish massage")
+    check(out.wait_for("MARKER-BACK", o) >= 0, "the answer after the move has the edit")
 
     # 4. unanswered log: fallback questions (mentions are a platform's syntax:
     # tests/fake_discord.py checks that Discord's never reach the log)
@@ -154,6 +198,7 @@ def run(tmp):
     check(rc == 0, f"exit 0 at end of input (got {rc})")
     check("AddressSanitizer" not in err.buf and "runtime error" not in err.buf,
           "no sanitizer reports")
+    done.set()
 
     # 6. report groups similar questions
     with open(ulog, "a") as f:

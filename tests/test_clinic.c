@@ -53,6 +53,14 @@ parse_ok(const char *text, struct clinic *c, struct problems *warn)
 	problems_free(&pr);
 }
 
+static void
+release(struct clinic *c, struct problems *pr, struct problems *warn)
+{
+	clinic_free(c);
+	problems_free(pr);
+	problems_free(warn);
+}
+
 /* The problem or warning at line whose message contains needle. */
 static void
 expect_at(const struct problems *pr, unsigned line, const char *needle)
@@ -174,10 +182,25 @@ test_errors(void **st)
 	struct problems pr = {0}, warn = {0};
 	assert_int_equal(clinic_parse("k/clinic.yaml", big, strlen(big), &c, &pr, &warn), -1);
 	expect_at(&pr, 1, "'name' is too long");
-	clinic_free(&c);
-	problems_free(&pr);
-	problems_free(&warn);
+	release(&c, &pr, &warn);
 	free(big);
+	/* price lists over the limits */
+	struct strbuf t = STRBUF_INIT;
+	sb_adds(&t, "prices:\n");
+	for (int i = 0; i <= CLINIC_TREATMENTS_MAX; i++)
+		sb_addf(&t, "  T%d: \"1\"\n", i);
+	assert_int_equal(clinic_parse("k/clinic.yaml", t.s, t.len, &c, &pr, &warn), -1);
+	expect_at(&pr, 2, "'prices' has too many entries (41, limit 40)");
+	release(&c, &pr, &warn);
+	sb_reset(&t);
+	sb_adds(&t, "prices:\n  Swedish:\n");
+	for (int i = 0; i <= CLINIC_LENGTHS_MAX; i++)
+		sb_addf(&t, "    %d minutes: \"1\"\n", i + 1);
+	assert_int_equal(clinic_parse("k/clinic.yaml", t.s, t.len, &c, &pr, &warn), -1);
+	expect_at(&pr, 3, "'Swedish' has too many entries (11, limit 10)");
+	assert_string_equal(c.v[CV_PRICES], "");
+	release(&c, &pr, &warn);
+	sb_free(&t);
 }
 
 /* Fill body with the PROFILE; expect the text (NULL: a problem). */

@@ -2,6 +2,7 @@
  * .env.example documents every variable of the table. */
 #include <unistd.h>
 
+#include "adapter.h"
 #include "config.h"
 #include "testutil.h"
 
@@ -54,7 +55,9 @@ test_validators(void **st)
 		int ok;
 	} cases[] = {
 	    {CFG_BOT_PLATFORM, "discord", 1},
-	    {CFG_BOT_PLATFORM, "slack", 0},
+	    {CFG_BOT_PLATFORM, "discord, web", 1},
+	    {CFG_BOT_PLATFORM, "discord,,web", 0},
+	    {CFG_BOT_PLATFORM, "Discord!", 0},
 	    {CFG_LOG_LEVEL, "debug", 1},
 	    {CFG_LOG_LEVEL, "loud", 0},
 	    {CFG_MATCH_THRESHOLD, "0.4", 1},
@@ -98,7 +101,7 @@ test_precedence_and_errors(void **st)
 	assert_string_equal(cfg_get(&c, CFG_KNOWLEDGE_DIR), "from-env");
 	assert_string_equal(cfg_get(&c, CFG_LOG_LEVEL), "debug");
 	assert_null(cfg_get(&c, CFG_DISCORD_CHANNELS));
-	assert_string_equal(cfg_get(&c, CFG_BOT_PLATFORM), "console");
+	assert_null(cfg_get(&c, CFG_BOT_PLATFORM)); /* the platforms' default: below */
 	assert_true(strtod(cfg_get(&c, CFG_MATCH_THRESHOLD), NULL) == MATCH_DEFAULT_THRESHOLD);
 	config_free(&c);
 	/* a bad value names the variable and where it came from */
@@ -108,14 +111,52 @@ test_precedence_and_errors(void **st)
 	free(cause);
 	config_free(&c);
 	unsetenv("LOG_LEVEL");
-	setenv("BOT_PLATFORM", "discord", 1);
-	assert_int_equal(config_load(&c, path, CMD_RUN, &cause), -1);
-	assert_non_null(strstr(cause, "DISCORD_TOKEN is not set"));
-	free(cause);
-	config_free(&c);
-	unsetenv("BOT_PLATFORM");
 	unsetenv("KNOWLEDGE_DIR");
 	unlink(path);
+}
+
+/* BOT_PLATFORM: the registry's names, its default, and each platform's
+ * own variables. */
+static void
+test_platforms(void **st)
+{
+	(void)st;
+	for (int i = 0; i < CFG_COUNT; i++)
+		unsetenv(cfg_vars[i].name);
+	struct config c;
+	char *cause = NULL;
+	const struct adapter_ops *ads[ADAPTER_MAX];
+	size_t n;
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_int_equal(adapter_select(&c, NULL, "default", ads, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ads[0]->name, "console");
+	static const struct {
+		const char *spec, *error;
+	} bad[] = {
+	    {"slack", "BOT_PLATFORM (from .env:2) 'slack' is not a platform this bot has "
+		      "(console, discord)"},
+	    {"console, discord", "console runs alone"},
+	    {"discord,discord", "names discord twice"},
+	    {"discord", "DISCORD_TOKEN is not set"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(adapter_select(&c, bad[i].spec, ".env:2", ads, &n, &cause), -1);
+		if (strstr(cause, bad[i].error) == NULL)
+			fail_msg("'%s': %s", bad[i].spec, cause);
+		free(cause);
+	}
+	config_free(&c);
+	/* a token makes discord the default; then it is all the platform needs */
+	setenv("DISCORD_TOKEN", "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.ghijklmnopqrstuvwxyz0123", 1);
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_int_equal(adapter_select(&c, NULL, "default", ads, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ads[0], &adapter_discord);
+	assert_int_equal(adapter_select(&c, " discord ", "environment", ads, &n, &cause), 0);
+	assert_ptr_equal(ads[0], &adapter_discord);
+	config_free(&c);
+	unsetenv("DISCORD_TOKEN");
 }
 
 /* A command validates only the variables it uses: a malformed platform
@@ -134,7 +175,7 @@ test_only_used_variables(void **st)
 	for (int i = 0; i < CFG_COUNT; i++)
 		unsetenv(cfg_vars[i].name);
 	setenv("DISCORD_TOKEN", "Bot short", 1);
-	setenv("BOT_PLATFORM", "telegraph", 1);
+	setenv("BOT_PLATFORM", "discord;web", 1);
 	setenv("DISCORD_API_BASE", "ftp://x", 1);
 	static const unsigned others[] = {CMD_ASK, CMD_CHECK, CMD_EVAL, CMD_REPORT};
 	struct config c;
@@ -217,6 +258,7 @@ main(void)
 	    cmocka_unit_test(test_dotenv_syntax),
 	    cmocka_unit_test(test_validators),
 	    cmocka_unit_test(test_precedence_and_errors),
+	    cmocka_unit_test(test_platforms),
 	    cmocka_unit_test(test_only_used_variables),
 	    cmocka_unit_test(test_suggest),
 	    cmocka_unit_test(test_env_example_lists_every_variable),

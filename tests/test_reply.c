@@ -113,6 +113,23 @@ test_order_and_dedup(void **st)
 			    "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
 }
 
+/* Level order holds whatever the priorities say (a rule's priority is
+ * range-checked when parsed; this is the second line of defence). */
+static void
+test_level_before_priority(void **st)
+{
+	(void)st;
+	int r = knowledge_find_rule(K, "trauma");
+	assert_true(r >= 0);
+	int saved = K->rules[r].priority;
+	K->rules[r].priority = -999999;
+	char *t = ask("chest pain since I fell, is swedish massage ok");
+	assert_string_equal(ids(), "emergency,trauma,disclaimer");
+	assert_true(strstr(t, "emergency text.") < strstr(t, "trauma text."));
+	assert_null(strstr(t, "Swedish answer."));
+	K->rules[r].priority = saved;
+}
+
 static void
 test_emergency_and_crisis(void **st)
 {
@@ -222,6 +239,7 @@ main(void)
 	    cmocka_unit_test(test_small_talk_and_fallback),
 	    cmocka_unit_test(test_no_disclaimer_answer),
 	    cmocka_unit_test(test_order_and_dedup),
+	    cmocka_unit_test(test_level_before_priority),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_truncation),
