@@ -253,10 +253,10 @@ test_concept_rules(void **st)
 		wordset_add(&dict, words[i], strlen(words[i]));
 	struct kb_file f[4];
 	for (size_t i = 0; i < 4; i++)
-		f[i] = (struct kb_file){(char *)(uintptr_t)concept_files[i].rel,
-					(char *)(uintptr_t)concept_files[i].rel,
-					(char *)(uintptr_t)concept_files[i].data,
-					strlen(concept_files[i].data)};
+		f[i] = (struct kb_file){.rel = (char *)(uintptr_t)concept_files[i].rel,
+					.path = (char *)(uintptr_t)concept_files[i].rel,
+					.data = (char *)(uintptr_t)concept_files[i].data,
+					.len = strlen(concept_files[i].data)};
 	struct knowledge *k = knowledge_build(T, f, 4, &dict, &pr);
 	dump_problems(&pr);
 	assert_int_equal(pr.n, 0);
