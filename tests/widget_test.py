@@ -630,27 +630,36 @@ SCENARIOS = [(name[2:], fn) for name, fn in list(globals().items()) if name.star
 
 
 async def main(names):
+    unknown = set(names) - {name for name, _ in SCENARIOS}
+    if unknown:
+        print("widget: no scenario named %s; there are: %s" % (", ".join(sorted(unknown)),
+                                                                ", ".join(name for name, _ in SCENARIOS)))
+        return 2
     bot = FakeBot()
     await bot.start()
     passed, failed = 0, 0
-    async with cdp.Browser() as browser:
-        for name, fn in SCENARIOS:
-            if names and name not in names:
-                continue
-            bot.drain()
-            pages = set(browser.pages)
-            try:
-                await asyncio.wait_for(fn(browser, bot), 90)
-                passed += 1
-            except Exception as e:  # one scenario's failure does not stop the others
-                failed += 1
-                print("FAIL %s: %s" % (name, e))
-                if not isinstance(e, (AssertionError, cdp.Error)):
-                    traceback.print_exc()
-            for session in set(browser.pages) - pages:
-                await browser.pages[session].close()
-            if bot.server is None or not bot.server.is_serving():
-                await bot.start()
+    try:
+        async with cdp.Browser() as browser:
+            for name, fn in SCENARIOS:
+                if names and name not in names:
+                    continue
+                bot.drain()
+                pages = set(browser.pages)
+                try:
+                    await asyncio.wait_for(fn(browser, bot), 90)
+                    passed += 1
+                except Exception as e:  # one scenario's failure does not stop the others
+                    failed += 1
+                    print("FAIL %s: %s" % (name, e))
+                    if not isinstance(e, (AssertionError, cdp.Error)):
+                        traceback.print_exc()
+                for session in set(browser.pages) - pages:
+                    await browser.pages[session].close()
+                if not bot.server.is_serving():
+                    await bot.start()
+    except cdp.Error as e:  # chromium did not start
+        print("FAIL widget: %s" % e)
+        failed += 1
     await bot.stop()
     print("widget: %d scenarios passed, %d failed; screenshots in %s" % (passed, failed, os.path.normpath(SHOTS)))
     return 1 if failed else 0
