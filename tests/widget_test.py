@@ -36,9 +36,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
 STRICT_CSP = CSP.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")
-STRICT_PAGE = (b'<!doctype html><html lang="en"><title>strict</title><link rel="icon" href="data:,">'
-               b'<p>A page with a strict CSP.</p>'
-               b'<script src="../widget.js" defer></script></html>')
+# Bare pages: one under STRICT_CSP, one loading the widget from <head> without defer.
+PAGES = {
+    "/strict/": (STRICT_CSP, b'<!doctype html><html lang="en"><title>strict</title><link rel="icon" href="data:,">'
+                             b'<p>A page with a strict CSP.</p><script src="../widget.js" defer></script></html>'),
+    "/head/": (CSP, b'<!doctype html><html lang="de"><head><title>head</title><link rel="icon" href="data:,">'
+                    b'<script src="../widget.js"></script></head><body><p>Script in the head.</p></body></html>'),
+}
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 # Runs in every page before its scripts: records CSP violations and marks
@@ -87,8 +91,8 @@ class FakeBot:
     """The bot's web side, scripted: files from bot/web/ with the CSP, /healthz,
     and /chat (at any prefix) as a websocket that says hello and queues every
     frame it gets for the scenario to read.  /nocsp/ serves the same files
-    without the CSP (so a payload that slipped through would run), /strict/ a
-    bare page under STRICT_CSP."""
+    without the CSP (so a payload that slipped through would run); PAGES are
+    bare pages for special cases."""
 
     def __init__(self):
         self.port = 0
@@ -126,8 +130,9 @@ class FakeBot:
         csp = CSP
         if path.startswith("/nocsp/"):
             path, csp = path[len("/nocsp"):], None
-        if path == "/strict/":
-            return http.HTTPStatus.OK, [("Content-Type", TYPES[".html"]), ("Content-Security-Policy", STRICT_CSP)], STRICT_PAGE
+        if path in PAGES:
+            return http.HTTPStatus.OK, [("Content-Type", TYPES[".html"]), ("Content-Security-Policy", PAGES[path][0])], \
+                PAGES[path][1]
         name = {"/": "index.html", "/widget.js": "widget.js"}.get(path)
         if not name:
             return http.HTTPStatus.NOT_FOUND, [("Content-Type", "text/plain")], b"not found\n"
@@ -200,20 +205,29 @@ async def open_page(browser, bot, path="", width=1280, height=800, dark=False):
     return page
 
 
-async def open_chat(page, bot):
-    """Clicks the launcher; waits for the panel and the websocket."""
-    n = len(bot.conns)
+# Page-side helpers, also for tests against the real bot (import widget_test).
+
+async def open_chat(page, bot=None):
+    """Clicks the launcher; waits for the panel and for the websocket to be open
+    (the status line is empty only then)."""
+    n = len(bot.conns) if bot else 0
     await page.click(q("R.querySelector('.launch')"))
     await page.wait_for(q("!R.querySelector('.panel').hidden"), what="the panel to open")
-    await bot.wait_connections(n + 1)
-    await page.wait_for(q("R.querySelector('.status').textContent === ''"), what="the status to clear")
+    if bot:
+        await bot.wait_connections(n + 1)
+    await page.wait_for(q("R.querySelector('.status').textContent === ''"), what="the websocket to open")
 
 
-async def ask(page, bot, text):
-    """Types a question, presses Enter, returns the ask frame the bot got."""
+async def type_question(page, text):
+    """Types a question into the widget and presses Enter."""
     await page.eval(q("R.querySelector('textarea').focus()"))
     await page.type(text)
     await page.press("Enter")
+
+
+async def ask(page, bot, text):
+    """Types a question; returns the ask frame the fake bot got."""
+    await type_question(page, text)
     return await bot.ask(text)
 
 
@@ -424,7 +438,11 @@ async def s_errors_and_limits(browser, bot):
     await bot.send(type="error", id=b["id"], error="too_long", message="That message is too long.")
     await page.wait_for(q("[...R.querySelectorAll('.note')].pop().textContent === 'That message is too long.'"),
                         what="the too_long note")
-    await bot.send(type="error", id=None, error="busy", message="Busy.", retry_after_ms=100)
+    for m in ["Busy.", "Busy.", "Still busy."]:  # frames arrive in order: the last one shows the first two were seen
+        await bot.send(type="error", id=None, error="busy", message=m, retry_after_ms=100)
+    await page.wait_for(q("[...R.querySelectorAll('.note')].pop().textContent === 'Still busy.'"), what="the notes")
+    notes = await page.eval(q("[...R.querySelectorAll('.note')].slice(-3).map((n) => n.textContent)"))
+    expect(notes[1:] == ["Busy.", "Still busy."] and notes[0] != "Busy.", "the same note twice is shown once: %r" % notes)
     await bot.send(type="surprise", id=b["id"], text="unknown types are ignored")
     await page.eval(q("R.querySelector('textarea').focus()"))
     for text, ok in [("a" * 5000, False), ("€" * 1400, False), ("€" * 1300, True)]:
@@ -542,6 +560,14 @@ async def s_keyboard(browser, bot):
     await page.wait_for(q("!R.querySelector('.panel').hidden"), what="Space on the launcher opens again")
     await page.click(q("R.querySelector('.x')"))
     await page.wait_for(q("R.activeElement === R.querySelector('.launch')"), what="close button returns focus")
+    await expect_clean(page)
+
+
+async def s_script_in_head(browser, bot):
+    page = await open_page(browser, bot, "head/")
+    expect(await page.eval(q("R.querySelector('.root').lang")) == "de", "lang from the page")
+    await open_chat(page, bot)
+    await ask(page, bot, "from the head")
     await expect_clean(page)
 
 

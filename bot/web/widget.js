@@ -1,14 +1,14 @@
 /* massagebot web widget: <script src="https://bot.example/widget.js" defer></script>
- * adds a chat launcher and panel to a page. Optional: data-endpoint (websocket URL;
+ * adds a chat launcher and panel to a page. Options: data-endpoint (websocket URL,
  * default "chat" beside this script), data-title, data-lang; CSS --mb-accent.
  *   config    from our own <script> tag
  *   CSS       in a shadow root: page CSS cannot reach in, ours cannot leak out
  *   DOM       launcher, panel (header, log, composer, hint), polite live region
  *   markdown  safe subset (paragraphs, lists, **bold**, _em_, http(s)/mailto/tel
- *             links) made of elements and text nodes: text is never parsed as HTML
+ *             links) as elements and text nodes: text is never parsed as HTML
  *   messages  questions, replies (alert, choices, suggestions, thumbs), typing
- *   socket    connects on first open, backoff 1 s doubling to 30 s with jitter,
- *             offline questions wait; frames: README.md "Web chat protocol"
+ *   socket    opens with the panel; backoff 1 s doubling to 30 s, jittered;
+ *             offline questions wait. Frames: README.md "Web chat protocol"
  *   input     4 KiB frame limit in UTF-8 bytes, Enter sends, Escape closes
  */
 (() => {
@@ -45,12 +45,11 @@ svg{width:22px;height:22px;fill:currentColor;flex:none}
 .ic{display:grid;place-items:center;border:0;border-radius:50%;background:none}
 .launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;box-shadow:0 4px 14px #0005}
 .launch,.send{background:var(--a);color:var(--on-a)}
-.launch svg{width:28px;height:28px}
 .panel{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:380px;height:min(620px,calc(100vh - 112px));
 display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--line);border-radius:16px;
 box-shadow:0 10px 40px #0004;overflow:hidden}
 .panel[hidden]{display:none}
-header{display:flex;align-items:center;padding:12px 12px 12px 16px;background:var(--a);color:var(--on-a)}
+header{display:flex;align-items:center;padding:12px 16px;background:var(--a);color:var(--on-a)}
 h2{margin:0;font-size:16px}
 .status{font-size:12px}
 .x{margin-left:auto;width:40px;height:40px}
@@ -66,7 +65,7 @@ h2{margin:0;font-size:16px}
 .alert .msg{background:var(--al-bg);color:var(--al-fg);border:2px solid var(--al);display:flex;gap:10px}
 .alert svg{color:var(--al)}
 .tel{font-weight:700;white-space:nowrap}
-.state,.label,.thumbs{font-size:12px;color:var(--mute)}
+.state,.label,.thumbs,.hint,.note{font-size:12px;color:var(--mute)}
 .opts{display:flex;flex-wrap:wrap;gap:6px}
 .opts button{min-height:38px;padding:6px 14px;border:1.5px solid var(--a);border-radius:19px;background:var(--bg);text-align:left}
 .choices{flex-direction:column}
@@ -77,7 +76,7 @@ h2{margin:0;font-size:16px}
 .thumbs svg{width:18px;height:18px}
 [aria-pressed=true]{color:var(--a);border-color:var(--a)}
 .down svg{transform:rotate(180deg)}
-.note{align-self:center;text-align:center;font-size:13px;color:var(--mute);max-width:90%;margin:0}
+.note{align-self:center;text-align:center;font-size:13px;max-width:90%;margin:0}
 .typing .msg{display:flex;gap:4px;padding:13px 15px}
 .typing i{width:7px;height:7px;border-radius:50%;background:var(--mute);animation:b 1.2s infinite}
 .typing i+i{animation-delay:.2s}.typing i+i+i{animation-delay:.4s}
@@ -88,9 +87,8 @@ textarea{flex:1;resize:none;min-height:44px;max-height:140px;padding:10px 12px;b
 border-radius:12px;background:var(--bg);font-size:16px}
 .send{width:44px;height:44px}
 .send:disabled{opacity:.45}
-.hint{min-height:1.4em;padding:0 14px;font-size:12px;color:var(--mute)}
+.hint{min-height:1.4em;padding:0 14px 6px}
 .err{color:var(--al);font-weight:600}
-.fine{padding:0 14px 10px;font-size:11px;color:var(--mute)}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (max-width:480px){.panel{inset:0;width:auto;height:auto;border:0;border-radius:0}
 .open .launch{display:none}.turn{max-width:94%}}`;
@@ -155,11 +153,11 @@ const composer = el('div', 'composer');
 composer.append(input, send);
 const hint = el('div', 'hint', null, { id: 'mb-hint', 'aria-live': 'polite' });
 const live = el('div', 'sr', null, { 'aria-live': 'polite' }); // replies are read out from here
-const fine = 'Automated general information, not medical advice. Please do not share personal details.';
-panel.append(head, log, composer, hint, el('div', 'fine', fine));
+panel.append(head, log, composer, hint);
 root.append(launch, panel, live);
 shadow.append(root);
-document.body.append(host);
+if (document.body) document.body.append(host); // else: loaded from <head> without defer
+else addEventListener('DOMContentLoaded', () => document.body.append(host));
 
 // ---- markdown: lines make blocks, then inline runs; all text goes into text nodes
 const INLINE = /\*\*(.+?)\*\*|(^|[^\w*])([*_])([^\s*_](?:.*?\S)?)\3(?!\w)|\[([^\]\n]+)\]\(([^()\s]+)\)|https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"]/g;
@@ -244,16 +242,18 @@ function announce(text) {
 	while (live.children.length > 3) live.firstChild.remove();
 }
 
+let lastNote = null;
 function note(text) {
+	if (lastNote && lastNote.textContent === text && [null, typing].includes(lastNote.nextSibling)) return; // no repeats
 	announce(text);
-	add(el('p', 'note', text));
+	lastNote = add(el('p', 'note', text));
 }
 
-// Shows a question; returns the line under it that tells whether it is waiting.
+// Shows a question; returns the line under it that says it waits (emptied once sent).
 function showQuestion(text) {
 	const turn = add(el('div', 'turn me'));
 	turn.append(el('div', 'msg', text));
-	return turn.appendChild(el('div', 'state'));
+	return turn.appendChild(el('div', 'state', WAITING));
 }
 
 // Choices and suggestions: buttons that ask their title.
@@ -349,7 +349,6 @@ function connect() {
 	ws.onmessage = (e) => {
 		let m = null;
 		try { m = JSON.parse(e.data); } catch (x) { /* not JSON: ignored */ }
-		tries = 0; // the server talks: back off from 1 s again next time
 		if (m && typeof m === 'object') receive(m);
 	};
 	ws.onclose = () => {
@@ -410,7 +409,8 @@ function receive(m) {
 		showTyping();
 	} else if (m.type === 'feedback_ok') thanked(m.id);
 	else if (m.type === 'typing') showTyping();
-	// hello, and types this version does not know: nothing to do
+	else if (m.type === 'hello') tries = 0; // back off from 1 s again next time
+	// types this version does not know: nothing to do
 }
 
 // ---- input
@@ -427,7 +427,6 @@ function ask(text) {
 	const id = sid + '-' + ++seq;
 	const frame = { type: 'ask', id, text };
 	pending.set(id, { frame, tries: 0, sent: false, state: showQuestion(text) });
-	pending.get(id).state.textContent = online() ? '' : WAITING;
 	put(frame);
 	return true;
 }
@@ -464,8 +463,8 @@ input.addEventListener('keydown', (e) => {
 	e.preventDefault();
 	submit();
 });
-panel.addEventListener('keydown', (e) => {
-	if (e.key !== 'Escape') return;
+root.addEventListener('keydown', (e) => {
+	if (e.key !== 'Escape' || !isOpen) return;
 	e.preventDefault();
 	close();
 });
@@ -480,7 +479,7 @@ function setOpen(open) {
 	if (!open) return;
 	if (!greeted) {
 		greeted = true;
-		note("Hello! I answer common questions about massage and back pain. I'm an automated assistant, not a clinician.");
+		note("Hello! I answer common questions about massage and back pain. I'm an automated assistant, not a clinician: please don't share personal details.");
 	}
 	connect();
 	input.focus();
