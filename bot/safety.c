@@ -553,6 +553,9 @@ struct safety_set {
 	int32_t *tv_pfx;
 	size_t ntv_pfx, captv_pfx;
 	const struct wordset *dict;
+	/* by word id: a word of a concept or trigger (not only of an unless
+	 * pattern); a message word that is none of them may be a typo */
+	uint8_t *stem_live, *surf_live, *pfx_live;
 	size_t nwords_bits; /* 64-bit words of the presence bit set */
 	size_t w_stem, w_surf, w_pfx, w_con;
 };
@@ -939,11 +942,18 @@ add_typo_word(struct safety_set *s, struct text_ctx *t, const char *w, size_t n)
 		}
 }
 
+/* The words of concepts and triggers: live, and into the typo index. */
 static void
 typo_words_of(struct safety_set *s, struct text_ctx *t, const struct pnode *n)
 {
 	if (n->kind == P_WORD || n->kind == P_EXACT)
 		add_typo_word(s, t, n->typed, strlen(n->typed));
+	if (n->kind == P_WORD)
+		s->stem_live[n->id] = 1;
+	else if (n->kind == P_EXACT)
+		s->surf_live[n->id] = 1;
+	else if (n->kind == P_PREFIX)
+		s->pfx_live[n->id] = 1;
 	for (size_t i = 0; i < n->nkids; i++)
 		typo_words_of(s, t, n->kids[i]);
 }
@@ -952,8 +962,12 @@ static void
 build_typo(struct safety_set *s, struct text_ctx *t)
 {
 	typo_init(&s->typo);
+	s->stem_live = xcalloc(hmap_count(&s->stem_ids) + 1, 1);
+	s->surf_live = xcalloc(hmap_count(&s->surf_ids) + 1, 1);
+	s->pfx_live = xcalloc(s->npfx + 1, 1);
 	for (size_t p = 0; p < s->npats; p++)
-		typo_words_of(s, t, s->pats[p].root);
+		if (s->pats[p].kind != O_UNLESS)
+			typo_words_of(s, t, s->pats[p].root);
 	for (size_t c = 0; c < s->nconcepts; c++)
 		for (size_t i = 0; i < s->concepts[c].nwords; i++)
 			typo_words_of(s, t, s->concepts[c].words[i]);
@@ -1141,6 +1155,9 @@ safety_free(struct safety_set *s)
 	free(s->p3v);
 	free(s->pfx);
 	typo_free(&s->typo);
+	free(s->stem_live);
+	free(s->surf_live);
+	free(s->pfx_live);
 	free(s->tv);
 	free(s->tv_pfx);
 	free(s);
@@ -1727,13 +1744,13 @@ read_token(struct ev *e, struct token *k, size_t i)
 	k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
 	k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
 	int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
-	int any = k->sid >= 0 || k->xid >= 0;
+	int any = (k->sid >= 0 && s->stem_live[k->sid]) || (k->xid >= 0 && s->surf_live[k->xid]);
 	for (int p = p3 >= 0 ? s->p3v[p3].pfx : -1; p >= 0; p = s->pfx[p].next)
 		if (k->surf_len >= s->pfx[p].len &&
 		    memcmp(k->surf, s->pfx[p].p, s->pfx[p].len) == 0) {
 			set_bit(pfx_bits(e), p);
 			follow(e, s->pfx_head[p], i);
-			any = 1;
+			any |= s->pfx_live[p];
 		}
 	if (!any && k->surf_len >= TYPO_MIN && !(k->flags & (TOK_COMMON | TOK_NUMBER)) && s->dict &&
 	    !wordset_has(s->dict, k->surf, k->surf_len)) {
