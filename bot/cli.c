@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -46,7 +47,8 @@ usage(FILE *f)
 	       "  chat                     talk to the bot in this terminal (quit or Ctrl-D ends)\n"
 	       "  ask [--json] [--explain] [QUESTION...]\n"
 	       "                           answer each argument, or each line of standard input\n"
-	       "  check [DIR]              validate the knowledge folder (default KNOWLEDGE_DIR)\n"
+	       "  check [DIR | FILE]       validate the knowledge folder (default KNOWLEDGE_DIR),\n"
+	       "                           or one file of it\n"
 	       "  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
 	       "                           score the matcher on 'question<TAB>expected-id' lines\n"
 	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
@@ -237,30 +239,44 @@ cmd_ask(int argc, char **argv)
 
 /* ---- check -------------------------------------------------------------- */
 
-static int
-cmd_check(int argc, char **argv)
+static void
+print_warnings(const struct knowledge *k)
 {
-	if (argc > 2) {
-		fprintf(stderr, "usage: massagebot check [DIR]\n");
-		return EXIT_CONFIG;
+	for (size_t i = 0; i < k->warnings.n; i++) {
+		const struct problem *w = &k->warnings.v[i];
+		printf("%s:%u:%u: warning: %s\n", w->file, w->line, w->col, w->msg);
 	}
-	struct app a;
-	int rc = app_init(&a, CMD_CHECK);
-	if (rc >= 0)
-		return rc;
-	const char *dir = argc == 2 ? argv[1] : cfg_get(&a.cfg, CFG_KNOWLEDGE_DIR);
+}
+
+static void
+print_counts(const struct knowledge *k)
+{
+	size_t nq = 0, ntrig = 0;
+	for (size_t i = 0; i < k->nentries; i++)
+		nq += k->entries[i].questions.n;
+	for (size_t i = 0; i < k->nrules; i++)
+		ntrig += k->rules[i].triggers.n;
+	printf("%zu answer%s (%zu questions), %zu safety rule%s (%zu triggers), %zu synonym "
+	       "groups",
+	       k->nentries, k->nentries == 1 ? "" : "s", nq, k->nrules, k->nrules == 1 ? "" : "s",
+	       ntrig, k->syns.n);
+}
+
+/* The whole folder: every problem, the missing required rules too. */
+static int
+check_folder(struct app *a, const char *dir)
+{
 	struct problems pr = {0};
 	char *cause = NULL;
-	a.b.kb = kb_load(a.b.ac.text, dir, a.b.dict, &pr, &cause);
-	if (a.b.kb == NULL) {
+	struct knowledge *k = kb_load(a->b.ac.text, dir, a->b.dict, &pr, &cause);
+	if (k == NULL) {
 		fprintf(stderr, "massagebot check: %s\n", cause);
 		free(cause);
 		problems_free(&pr);
-		app_free(&a);
 		return EXIT_CONFIG;
 	}
-	if (a.b.kb->missing[0]) {
-		char *save = xstrdup(a.b.kb->missing);
+	if (k->missing[0]) {
+		char *save = xstrdup(k->missing);
 		for (char *id = strtok(save, " "); id; id = strtok(NULL, " ")) {
 			char *path = xasprintf("%s/safety/%s.md", dir, id);
 			problems_add(&pr, path, 1, 1, "required safety rule '%s' is missing", id);
@@ -270,29 +286,91 @@ cmd_check(int argc, char **argv)
 	}
 	problems_sort(&pr);
 	print_problems(stdout, &pr, (size_t)-1);
-	for (size_t i = 0; i < a.b.kb->warnings.n; i++) {
-		const struct problem *w = &a.b.kb->warnings.v[i];
-		printf("%s:%u:%u: warning: %s\n", w->file, w->line, w->col, w->msg);
-	}
+	print_warnings(k);
+	int rc = EXIT_OK;
 	if (pr.n) {
 		printf("%zu problem%s found in %s\n", pr.n, pr.n == 1 ? "" : "s", dir);
 		rc = EXIT_FAIL;
 	} else {
-		size_t nq = 0, ntrig = 0;
-		for (size_t i = 0; i < a.b.kb->nentries; i++)
-			nq += a.b.kb->entries[i].questions.n;
-		for (size_t i = 0; i < a.b.kb->nrules; i++)
-			ntrig += a.b.kb->rules[i].triggers.n;
-		printf("ok: %zu answers (%zu questions), %zu safety rules (%zu triggers), "
-		       "%zu synonym groups in %s",
-		       a.b.kb->nentries, nq, a.b.kb->nrules, ntrig, a.b.kb->syns.n, dir);
-		if (a.b.kb->warnings.n)
-			printf("; %zu warning%s above", a.b.kb->warnings.n,
-			       a.b.kb->warnings.n == 1 ? "" : "s");
+		printf("ok: ");
+		print_counts(k);
+		printf(" in %s", dir);
+		if (k->warnings.n)
+			printf("; %zu warning%s above", k->warnings.n,
+			       k->warnings.n == 1 ? "" : "s");
 		putchar('\n');
-		rc = EXIT_OK;
 	}
+	knowledge_free(k);
 	problems_free(&pr);
+	return rc;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/*
+ * One file: inside a knowledge folder, that folder is loaded (so duplicates
+ * and related ids are checked against the rest) and the file's own
+ * problems are shown; on its own (a copy being edited), the file alone.
+ */
+static int
+check_file(struct app *a, const char *file)
+{
+	struct problems pr = {0}, mine = {0};
+	char *cause = NULL, *root = kb_find_root(file);
+	struct knowledge *k = root ? kb_load(a->b.ac.text, root, a->b.dict, &pr, &cause)
+				   : kb_load_file(a->b.ac.text, file, a->b.dict, &pr, &cause);
+	int rc = EXIT_OK;
+	if (k == NULL) {
+		fprintf(stderr, "massagebot check: %s\n", cause);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	for (size_t i = 0; i < pr.n; i++)
+		if (strcmp(pr.v[i].file, file) == 0 || same_file(pr.v[i].file, file))
+			problems_add(&mine, file, pr.v[i].line, pr.v[i].col, "%s", pr.v[i].msg);
+	problems_sort(&mine);
+	print_problems(stdout, &mine, (size_t)-1);
+	if (mine.n) {
+		printf("%zu problem%s found in %s\n", mine.n, mine.n == 1 ? "" : "s", file);
+		rc = EXIT_FAIL;
+	} else {
+		printf("ok: %s%s\n", file,
+		       root ? "" : " (on its own: not checked against other files)");
+	}
+	if (root && pr.n > mine.n)
+		printf("(%zu problem%s in other files of %s: massagebot check %s)\n", pr.n - mine.n,
+		       pr.n - mine.n == 1 ? "" : "s", root, root);
+out:
+	free(cause);
+	free(root);
+	knowledge_free(k);
+	problems_free(&mine);
+	problems_free(&pr);
+	return rc;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: massagebot check [DIR | FILE]\n");
+		return EXIT_CONFIG;
+	}
+	struct app a;
+	int rc = app_init(&a, CMD_CHECK);
+	if (rc >= 0)
+		return rc;
+	const char *target = argc == 2 ? argv[1] : cfg_get(&a.cfg, CFG_KNOWLEDGE_DIR);
+	struct stat st;
+	if (stat(target, &st) == 0 && S_ISREG(st.st_mode))
+		rc = check_file(&a, target);
+	else
+		rc = check_folder(&a, target);
 	app_free(&a);
 	return rc;
 }
@@ -659,8 +737,9 @@ cli_main(int argc, char **argv)
 	     "massagebot ask [--json] [--explain] [QUESTION...]: answer each argument, or each "
 	     "line of standard input; --json prints one JSON object per question"},
 	    {"check", cmd_check,
-	     "massagebot check [DIR]: validate answers, safety rules and synonyms; prints "
-	     "file:line:col: message for each problem; exit 1 if any"},
+	     "massagebot check [DIR | FILE]: validate answers, safety rules and synonyms (or "
+	     "one file, against the rest of its folder); prints file:line:col: message for "
+	     "each problem; exit 1 if any"},
 	    {"report", cmd_report,
 	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
 	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 struct scan {
 	char **rel;
 	size_t n, cap;
+	struct problems skipped; /* what is not read, and why (file = rel path) */
 };
 
 static int
@@ -41,26 +43,42 @@ scan_dir(const char *root, const char *rel, int depth, struct scan *s, char **ca
 		char *r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
 		char *full = xasprintf("%s/%s", root, r);
 		struct stat st;
-		int isdir = 0, isreg = 0;
-		if (lstat(full, &st) == 0) {
-			isdir = S_ISDIR(st.st_mode);
-			isreg = S_ISREG(st.st_mode);
-		}
-		free(full);
-		if (isdir && depth < MAX_DEPTH) {
+		mode_t mode = lstat(full, &st) == 0 ? st.st_mode : 0;
+		int wanted = knowledge_file_kind(r) != KBF_IGNORED;
+		if (S_ISLNK(mode)) {
+			/* never followed (a link may lead out of the folder, or in a
+			 * loop); said, so a linked answer is not silently missing */
+			int to_dir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+			if (to_dir || wanted)
+				problems_add(
+				    &s->skipped, r, 1, 1,
+				    "is a symbolic link%s; links are not followed: put the "
+				    "%s itself here",
+				    to_dir ? " to a folder" : "", to_dir ? "folder" : "file");
+		} else if (S_ISDIR(mode) && depth >= MAX_DEPTH) {
+			problems_add(&s->skipped, r, 1, 1,
+				     "folders nested more than %d deep are not read", MAX_DEPTH);
+		} else if (S_ISDIR(mode)) {
 			if (scan_dir(root, r, depth + 1, s, cause) < 0) {
 				free(r);
+				free(full);
 				closedir(d);
 				free(path);
 				return -1;
 			}
-			free(r);
-		} else if (isreg && knowledge_file_kind(r) != KBF_IGNORED && s->n < MAX_FILES) {
+		} else if (S_ISREG(mode) && wanted && s->n >= MAX_FILES) {
+			if (s->n == MAX_FILES)
+				problems_add(
+				    &s->skipped, r, 1, 1,
+				    "more than %d files: this one and the rest are not read",
+				    MAX_FILES);
+		} else if (S_ISREG(mode) && wanted) {
 			s->rel = xgrow(s->rel, &s->cap, s->n + 1, sizeof *s->rel);
 			s->rel[s->n++] = r;
-		} else {
-			free(r);
+			r = NULL;
 		}
+		free(r);
+		free(full);
 	}
 	closedir(d);
 	free(path);
@@ -74,7 +92,7 @@ cmp_str(const void *a, const void *b)
 }
 
 static char *
-read_file(const char *path, size_t limit, size_t *len, char **err)
+read_file(const char *path, size_t limit, size_t *len, long long *mtime, char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -83,10 +101,13 @@ read_file(const char *path, size_t limit, size_t *len, char **err)
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size > limit) {
-		*err = xasprintf("file is too large (limit %zu bytes)", limit);
+		*err = xasprintf("file is too large (%lld bytes, limit %zu): split it",
+				 (long long)st.st_size, limit);
 		close(fd);
 		return NULL;
 	}
+	if (mtime)
+		*mtime = (long long)st.st_mtime;
 	size_t cap = (size_t)st.st_size + 1, n = 0;
 	char *buf = xmalloc(cap + 1);
 	for (;;) {
@@ -104,7 +125,8 @@ read_file(const char *path, size_t limit, size_t *len, char **err)
 		n += (size_t)r;
 		if (n == cap) {
 			if (cap > limit) {
-				*err = xasprintf("file is too large (limit %zu bytes)", limit);
+				*err = xasprintf("file is too large (limit %zu bytes): split it",
+						 limit);
 				free(buf);
 				close(fd);
 				return NULL;
@@ -132,9 +154,16 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		for (size_t i = 0; i < s.n; i++)
 			free(s.rel[i]);
 		free(s.rel);
+		problems_free(&s.skipped);
 		free(root);
 		return NULL;
 	}
+	for (size_t i = 0; i < s.skipped.n; i++) {
+		char *path = xasprintf("%s/%s", root, s.skipped.v[i].file);
+		problems_add(pr, path, 1, 1, "%s", s.skipped.v[i].msg);
+		free(path);
+	}
+	problems_free(&s.skipped);
 	if (s.n > 1)
 		qsort(s.rel, s.n, sizeof *s.rel, cmp_str);
 	struct kb_file *files = xcalloc(s.n ? s.n : 1, sizeof *files);
@@ -143,7 +172,8 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		char *path = xasprintf("%s/%s", root, s.rel[i]);
 		char *err = NULL;
 		size_t len = 0;
-		char *data = read_file(path, KB_FILE_MAX, &len, &err);
+		long long mtime = 0;
+		char *data = read_file(path, KB_FILE_MAX, &len, &mtime, &err);
 		if (data == NULL) {
 			problems_add(pr, path, 1, 1, "%s", err);
 			free(err);
@@ -155,9 +185,16 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		files[nf].rel = s.rel[i];
 		files[nf].data = data;
 		files[nf].len = len;
+		files[nf].mtime = mtime;
 		nf++;
 	}
 	free(s.rel);
+	size_t answers = 0;
+	for (size_t i = 0; i < nf; i++)
+		answers += knowledge_file_kind(files[i].rel) == KBF_ANSWER;
+	if (answers == 0)
+		problems_add(pr, root, 1, 1,
+			     "no answers found (expected .md files with front matter)");
 	struct knowledge *k = knowledge_build(t, files, nf, dict, pr);
 	for (size_t i = 0; i < nf; i++) {
 		free(files[i].path);
@@ -166,6 +203,69 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 	}
 	free(files);
 	free(root);
+	return k;
+}
+
+char *
+kb_find_root(const char *file)
+{
+	char *dir = xstrdup(file);
+	for (int up = 0; up <= MAX_DEPTH + 1; up++) {
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL) {
+			free(dir);
+			dir = xstrdup(".");
+		} else if (slash == dir) {
+			dir[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+		struct stat st;
+		char *safety = xasprintf("%s/safety", dir),
+		     *syn = xasprintf("%s/synonyms.txt", dir);
+		int found = (stat(safety, &st) == 0 && S_ISDIR(st.st_mode)) ||
+			    (stat(syn, &st) == 0 && S_ISREG(st.st_mode));
+		free(safety);
+		free(syn);
+		if (found)
+			return dir;
+		if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
+			break;
+	}
+	free(dir);
+	return NULL;
+}
+
+struct knowledge *
+kb_load_file(struct text_ctx *t, const char *file, const struct wordset *dict, struct problems *pr,
+	     char **cause)
+{
+	struct kb_file f = {0};
+	char *err = NULL;
+	f.data = read_file(file, KB_FILE_MAX, &f.len, &f.mtime, &err);
+	if (f.data == NULL) {
+		*cause = xasprintf("cannot read %s: %s", file, err);
+		free(err);
+		return NULL;
+	}
+	/* its kind from its name and its folder's: safety/x.md is a rule */
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	int in_safety = (base - file >= 7 && strncmp(base - 7, "safety/", 7) == 0 &&
+			 (base - file == 7 || base[-8] == '/'));
+	f.path = (char *)(uintptr_t)file;
+	f.rel = in_safety ? xasprintf("safety/%s", base) : xstrdup(base);
+	struct problems all = {0};
+	struct knowledge *k = knowledge_build(t, &f, 1, dict, &all);
+	/* alone, every related id is missing: not this file's problem */
+	for (size_t i = 0; i < all.n; i++)
+		if (strncmp(all.v[i].msg, KNOWLEDGE_RELATED_MISSING,
+			    strlen(KNOWLEDGE_RELATED_MISSING)) != 0)
+			problems_add(pr, all.v[i].file, all.v[i].line, all.v[i].col, "%s",
+				     all.v[i].msg);
+	problems_free(&all);
+	free(f.rel);
+	free(f.data);
 	return k;
 }
 
@@ -178,7 +278,7 @@ kb_load_dictionary(struct text_ctx *t)
 	struct tokens tk = {0};
 	for (const char *const *p = paths; *p; p++) {
 		size_t len;
-		char *err = NULL, *data = read_file(*p, DICT_FILE_MAX, &len, &err);
+		char *err = NULL, *data = read_file(*p, DICT_FILE_MAX, &len, NULL, &err);
 		if (data == NULL) {
 			free(err);
 			continue;

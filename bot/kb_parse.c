@@ -172,23 +172,84 @@ kb_closest(const char *word, const char *const *names, size_t n)
 	return best;
 }
 
+/*
+ * libyaml takes time quadratic in the nesting of flow collections ('[',
+ * '{'): 240 KB of brackets took 46 s.  Nothing a person writes nests
+ * that deep, so deeper input is refused before it reaches libyaml.
+ * Returns the offset of the first bracket past the limit, or len.
+ */
+static size_t
+flow_too_deep(const char *y, size_t len)
+{
+	int depth = 0;
+	char quote = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = y[i];
+		if (quote) {
+			if (ch == quote || ch == '\n')
+				quote = 0;
+		} else if (ch == '\'' || ch == '"') {
+			quote = ch;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > KB_FLOW_DEPTH_MAX)
+				return i;
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return len;
+}
+
+/* Line and column (1-based, counting characters) of offset off in y. */
+static void
+position(const char *y, size_t off, unsigned first_line, unsigned *line, unsigned *col)
+{
+	*line = first_line;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (y[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)y[i] & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
 int
 kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_line,
 	     yaml_document_t *doc, struct problems *pr)
 {
+	unsigned line, col;
+	size_t deep = flow_too_deep(yaml, len);
+	if (deep < len) {
+		position(yaml, deep, first_line, &line, &col);
+		problems_add(pr, file, line, col,
+			     "brackets nested more than %d deep; write lists as lines starting "
+			     "with '- '",
+			     KB_FLOW_DEPTH_MAX);
+		return -1;
+	}
 	yaml_parser_t p;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
 	if (!yaml_parser_load(&p, doc)) {
-		unsigned line = (unsigned)p.problem_mark.line + first_line;
-		unsigned col = (unsigned)p.problem_mark.column + 1;
-		if (p.context)
+		line = (unsigned)p.problem_mark.line + first_line;
+		col = (unsigned)p.problem_mark.column + 1;
+		size_t at = p.problem_mark.index;
+		if ((at < len && yaml[at] == '\t') || (p.problem && strstr(p.problem, "tab"))) {
+			/* libyaml says "found character that cannot start any
+			 * token": name the real cause */
+			problems_add(pr, file, line, col,
+				     "tab: indent with spaces (YAML does not allow tabs here)");
+		} else if (p.context) {
 			problems_add(pr, file, line, col, "YAML: %s (%s at line %u)",
 				     p.problem ? p.problem : "syntax error", p.context,
 				     (unsigned)p.context_mark.line + first_line);
-		else
+		} else {
 			problems_add(pr, file, line, col, "YAML: %s",
 				     p.problem ? p.problem : "syntax error");
+		}
 		yaml_parser_delete(&p);
 		return -1;
 	}
@@ -264,9 +325,10 @@ take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
 		if (f->type == F_INT) {
 			char *e;
 			long x = strtol(s, &e, 10);
-			if (*s == '\0' || *e != '\0' || x < -1000000 || x > 1000000)
-				YERR(c, yline(v), "'%s' must be a whole number, not '%s'", f->name,
-				     s);
+			if (*s == '\0' || *e != '\0' || x < KB_PRIORITY_MIN || x > KB_PRIORITY_MAX)
+				YERR(c, yline(v),
+				     "'%s' must be a whole number from %d to %d, not '%s'", f->name,
+				     KB_PRIORITY_MIN, KB_PRIORITY_MAX, s);
 			else
 				*out = (int)x;
 		} else {
@@ -287,11 +349,13 @@ take_field(struct yctx *c, const struct field *f, yaml_node_t *v, void *rec)
 	}
 	case F_LIST: {
 		struct kb_list *l = (struct kb_list *)(base + f->off);
-		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
-			return; /* "tags:" with nothing: an empty list */
+		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 &&
+		    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			return; /* "tags:" with nothing: an empty list, as "tags: []" */
 		if (v->type != YAML_SEQUENCE_NODE) {
 			YERR(c, yline(v), "'%s' must be a list (lines starting with '- ')",
 			     f->name);
+			l->bad = 1;
 			return;
 		}
 		size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -480,17 +544,27 @@ int
 kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *out,
 	       struct problems *pr)
 {
-	static const struct field fields[] = {
-	    {"id", F_STR, 1, OFF(struct kb_entry, id)},
-	    {"title", F_STR, 1, OFF(struct kb_entry, title)},
-	    {"questions", F_LIST, 1, OFF(struct kb_entry, questions)},
-	    {"tags", F_LIST, 0, OFF(struct kb_entry, tags)},
-	    {"related", F_LIST, 0, OFF(struct kb_entry, related)},
-	    {"source", F_STR, 1, OFF(struct kb_entry, source)},
-	    {"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
-	    {"disclaimer", F_BOOL, 0, OFF(struct kb_entry, disclaimer)},
+	enum {
+		E_ID,
+		E_TITLE,
+		E_QUESTIONS,
+		E_TAGS,
+		E_RELATED,
+		E_SOURCE,
+		E_REVIEWED,
+		E_DISCLAIMER,
+		NF
 	};
-	enum { NF = sizeof fields / sizeof fields[0] };
+	static const struct field fields[NF] = {
+	    [E_ID] = {"id", F_STR, 1, OFF(struct kb_entry, id)},
+	    [E_TITLE] = {"title", F_STR, 1, OFF(struct kb_entry, title)},
+	    [E_QUESTIONS] = {"questions", F_LIST, 1, OFF(struct kb_entry, questions)},
+	    [E_TAGS] = {"tags", F_LIST, 0, OFF(struct kb_entry, tags)},
+	    [E_RELATED] = {"related", F_LIST, 0, OFF(struct kb_entry, related)},
+	    [E_SOURCE] = {"source", F_STR, 1, OFF(struct kb_entry, source)},
+	    [E_REVIEWED] = {"reviewed", F_STR, 1, OFF(struct kb_entry, reviewed)},
+	    [E_DISCLAIMER] = {"disclaimer", F_BOOL, 0, OFF(struct kb_entry, disclaimer)},
+	};
 	unsigned key_lines[NF] = {0};
 	struct fm fm;
 	int errors = 0;
@@ -501,8 +575,9 @@ kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entry *o
 	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
 	check_id(file, &out->id, pr, &errors);
-	if (out->questions.v && !out->questions.bad && out->questions.n < KB_QUESTIONS_MIN) {
-		problems_add(pr, file, key_lines[2], 1,
+	/* "questions:" with nothing after it is as empty as "questions: []" */
+	if (key_lines[E_QUESTIONS] && !out->questions.bad && out->questions.n < KB_QUESTIONS_MIN) {
+		problems_add(pr, file, key_lines[E_QUESTIONS], 1,
 			     "'questions' needs at least %d phrasings (has %zu)", KB_QUESTIONS_MIN,
 			     out->questions.n);
 		errors++;
@@ -531,14 +606,14 @@ int
 kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out,
 	      struct problems *pr)
 {
-	static const struct field fields[] = {
-	    {"id", F_STR, 1, OFF(struct kb_rule, id)},
-	    {"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
-	    {"priority", F_INT, 1, OFF(struct kb_rule, priority)},
-	    {"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
-	    {"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
+	enum { R_ID, R_LEVEL, R_PRIORITY, R_TRIGGERS, R_UNLESS, NF };
+	static const struct field fields[NF] = {
+	    [R_ID] = {"id", F_STR, 1, OFF(struct kb_rule, id)},
+	    [R_LEVEL] = {"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
+	    [R_PRIORITY] = {"priority", F_INT, 1, OFF(struct kb_rule, priority)},
+	    [R_TRIGGERS] = {"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
+	    [R_UNLESS] = {"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
 	};
-	enum { NF = sizeof fields / sizeof fields[0] };
 	unsigned key_lines[NF] = {0};
 	struct fm fm;
 	int errors = 0;
@@ -548,15 +623,16 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
 	check_id(file, &out->id, pr, &errors);
-	out->has_triggers = key_lines[3] != 0;
+	unsigned tl = key_lines[R_TRIGGERS];
+	out->has_triggers = tl != 0;
 	int is_disclaimer = out->id.s && strcmp(out->id.s, "disclaimer") == 0;
 	if (is_disclaimer && out->has_triggers) {
-		problems_add(pr, file, key_lines[3], 1,
+		problems_add(pr, file, tl, 1,
 			     "'disclaimer' takes no triggers: it is added to every health reply");
 		errors++;
 	} else if (!is_disclaimer && out->id.s && (!out->has_triggers || out->triggers.n == 0)) {
-		problems_add(pr, file, key_lines[3] ? key_lines[3] : 2, 1,
-			     "rule '%s' needs a 'triggers' list", out->id.s);
+		problems_add(pr, file, tl ? tl : 2, 1, "rule '%s' needs a 'triggers' list",
+			     out->id.s);
 		errors++;
 	}
 	if (check_body(file, &fm, &out->body, &out->body_line, pr) < 0)

@@ -15,7 +15,14 @@
 
 #define KB_BODY_MAX 1500 /* Unicode code points per answer body */
 #define KB_QUESTIONS_MIN 3
-#define KB_FILE_MAX (256 * 1024)
+/* One answer or rule file, and how deep brackets may nest in its front
+ * matter: libyaml's time grows with the square of the nesting, so these
+ * keep a reload of a hostile file well under a second. */
+#define KB_FILE_MAX (64 * 1024)
+#define KB_FLOW_DEPTH_MAX 32
+/* A safety rule's priority: lower comes first within its level. */
+#define KB_PRIORITY_MIN 0
+#define KB_PRIORITY_MAX 999
 
 /* A string with the file line it came from. */
 struct kb_str {
@@ -35,8 +42,9 @@ struct kb_entry {
 	struct kb_list questions, tags, related;
 	char *body; /* trimmed Markdown */
 	unsigned body_line;
-	int small_talk; /* tagged small-talk: no disclaimer */
-	int disclaimer; /* 1 unless 'disclaimer: false' (clinic facts, not health advice) */
+	int small_talk;  /* tagged small-talk: no disclaimer */
+	int disclaimer;  /* 1 unless 'disclaimer: false' (clinic facts, not health advice) */
+	long long mtime; /* the file's, set by knowledge_build: who to blame for a duplicate */
 };
 
 enum rule_level { LEVEL_EMERGENCY, LEVEL_URGENT, LEVEL_CAUTION, LEVEL_INFO };

@@ -33,6 +33,8 @@ knowledge_file_kind(const char *rel)
 		return KBF_SYNONYMS;
 	if (strcmp(rel, CLINIC_FILE) == 0)
 		return KBF_CLINIC;
+	if (strcmp(rel, SAFETY_CONCEPTS_FILE) == 0)
+		return KBF_CONCEPTS;
 	/* README.md and SOURCES.md are notes for people, not answers */
 	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
 	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
@@ -60,40 +62,63 @@ knowledge_find_rule(const struct knowledge *k, const char *id)
 	return -1;
 }
 
+/*
+ * Which of two answers that clash (same id, same question) gets the error:
+ * the one saved clearly later (the one just edited), else the later one in
+ * path order.  "Clearly": files written together (a checkout, a copy of the
+ * folder) differ by less than a few seconds and keep the path order.
+ */
+#define BLAME_SLACK_S 3
+
+static int
+blame_first(const struct kb_entry *first, const struct kb_entry *second)
+{
+	return first->mtime > second->mtime + BLAME_SLACK_S;
+}
+
 static void
-check_duplicate_ids(const char *what, char *const *ids, char *const *files, const unsigned *lines,
-		    size_t n, struct problems *pr)
+check_duplicate_rule_ids(const struct knowledge *k, struct problems *pr)
 {
 	struct hmap seen;
 	hmap_init(&seen);
-	for (size_t i = 0; i < n; i++) {
-		if (ids[i] == NULL)
+	for (size_t i = 0; i < k->nrules; i++) {
+		const struct kb_rule *r = &k->rules[i];
+		if (r->id.s == NULL)
 			continue;
 		int ins;
-		int *first = hmap_put(&seen, ids[i], strlen(ids[i]), (int)i, &ins);
+		int *first = hmap_put(&seen, r->id.s, strlen(r->id.s), (int)i, &ins);
 		if (!ins)
-			problems_add(pr, files[i], lines[i], 1,
-				     "%s id '%s' is already used in %s:%u", what, ids[i],
-				     files[*first], lines[*first]);
+			problems_add(pr, r->file, r->id.line, 1,
+				     "rule id '%s' is already used in %s:%u", r->id.s,
+				     k->rules[*first].file, k->rules[*first].id.line);
 	}
 	hmap_free(&seen);
 }
 
 /*
- * The duplicate-question check, fed by match_build with each question as
- * it tokenises it.  Two questions are the same when their words are:
- * lowercased, accent-folded, without punctuation, contractions expanded
- * ("What's Swedish massage?" == "what is swedish massage").
+ * The cross-file checks of answers.  Duplicate questions are found by
+ * match_build's hook, with each question as it tokenises it: two questions
+ * are the same when their words are (lowercased, accent-folded, without
+ * punctuation, contractions expanded: "What's Swedish massage?" == "what is
+ * swedish massage").  A copied file is reported once, by its id, with the
+ * number of questions it repeats; other files list their first few
+ * duplicates and count the rest.
  */
+#define DUP_LISTED_MAX 3
+
 struct dup_check {
 	const struct knowledge *k;
 	struct problems *pr;
-	struct hmap seen; /* key -> index into refs */
+	struct hmap seen; /* question key -> index into refs */
 	struct {
 		size_t e, q;
 	} * refs; /* (entry, question) of each first occurrence */
 	size_t nrefs, caprefs;
 	struct strbuf key;
+	int *copy_of;     /* per entry: the answer whose id it repeats, or -1 */
+	size_t *listed;   /* per entry: duplicate questions reported */
+	size_t *unlisted; /* per entry: duplicate questions counted only */
+	unsigned *unlisted_line;
 };
 
 static void
@@ -121,10 +146,118 @@ check_question(void *ctx, size_t entry, size_t question, const struct tokens *tk
 		d->nrefs++;
 		return;
 	}
-	const struct kb_entry *fe = &d->k->entries[d->refs[*first].e];
+	size_t fi = d->refs[*first].e;
+	const struct kb_entry *fe = &d->k->entries[fi];
 	const struct kb_str *fq = &fe->questions.v[d->refs[*first].q];
-	problems_add(d->pr, e->file, qs->line, 1, "question '%s' duplicates '%s' at %s:%u", qs->s,
-		     fq->s, fe->file, fq->line);
+	/* report at the file to blame, pointing at the other */
+	size_t bi = entry;
+	const struct kb_entry *be = e, *oe = fe;
+	const struct kb_str *bq = qs, *oq = fq;
+	if (fi != entry && blame_first(fe, e)) {
+		bi = fi;
+		be = fe;
+		oe = e;
+		bq = fq;
+		oq = qs;
+	}
+	if (d->copy_of[bi] >= 0 || d->listed[bi] >= DUP_LISTED_MAX) {
+		if (d->unlisted[bi]++ == 0)
+			d->unlisted_line[bi] = bq->line;
+		return;
+	}
+	d->listed[bi]++;
+	problems_add(d->pr, be->file, bq->line, 1, "question '%s' duplicates '%s' at %s:%u", bq->s,
+		     oq->s, oe->file, oq->line);
+}
+
+/* Answer ids used twice: which answer is the copy (see blame_first). */
+static void
+find_copies(const struct knowledge *k, int *copy_of)
+{
+	struct hmap seen;
+	hmap_init(&seen);
+	for (size_t i = 0; i < k->nentries; i++) {
+		const struct kb_entry *e = &k->entries[i];
+		copy_of[i] = -1;
+		if (e->id.s == NULL)
+			continue;
+		int ins;
+		int *first = hmap_put(&seen, e->id.s, strlen(e->id.s), (int)i, &ins);
+		if (ins)
+			continue;
+		if (blame_first(&k->entries[*first], e)) {
+			copy_of[*first] = (int)i;
+			*first = (int)i; /* a third copy is compared with this one */
+		} else {
+			copy_of[i] = *first;
+		}
+	}
+	hmap_free(&seen);
+}
+
+static void
+report_duplicates(const struct dup_check *d)
+{
+	const struct knowledge *k = d->k;
+	for (size_t i = 0; i < k->nentries; i++) {
+		const struct kb_entry *e = &k->entries[i];
+		size_t more = d->unlisted[i];
+		if (d->copy_of[i] >= 0) {
+			const struct kb_entry *o = &k->entries[d->copy_of[i]];
+			if (more)
+				problems_add(d->pr, e->file, e->id.line, 1,
+					     "answer id '%s' is already used in %s:%u (and %zu of "
+					     "this file's questions repeat questions there or "
+					     "elsewhere: a copy?)",
+					     e->id.s, o->file, o->id.line, more);
+			else
+				problems_add(d->pr, e->file, e->id.line, 1,
+					     "answer id '%s' is already used in %s:%u", e->id.s,
+					     o->file, o->id.line);
+		} else if (more) {
+			problems_add(
+			    d->pr, e->file, d->unlisted_line[i], 1,
+			    "and %zu more question%s of this file duplicate%s questions of "
+			    "other answers (only the first %d are listed)",
+			    more, more == 1 ? "" : "s", more == 1 ? "s" : "", DUP_LISTED_MAX);
+		}
+	}
+}
+
+/* The ids of answer files that did not parse, as far as they can be told:
+ * the id if it was read, and the file name without .md (files are named
+ * after their answers). */
+static void
+note_broken(struct hmap *broken, const struct kb_file *f, const struct kb_entry *e)
+{
+	int ins;
+	if (e->id.s)
+		hmap_put(broken, e->id.s, strlen(e->id.s), 1, &ins);
+	const char *base = strrchr(f->rel, '/');
+	base = base ? base + 1 : f->rel;
+	size_t n = strlen(base);
+	if (n > 3)
+		hmap_put(broken, base, n - 3, 1, &ins);
+}
+
+/* related: ids that no answer has; one in a broken file is left out (that
+ * file's own problems say what to fix). */
+static void
+check_related(const struct knowledge *k, struct hmap *broken, size_t nbroken, struct problems *pr)
+{
+	for (size_t i = 0; i < k->nentries; i++) {
+		const struct kb_entry *e = &k->entries[i];
+		for (size_t r = 0; r < e->related.n; r++) {
+			const char *id = e->related.v[r].s;
+			if (knowledge_find(k, id) >= 0 || hmap_get(broken, id, strlen(id)) >= 0)
+				continue;
+			problems_add(pr, e->file, e->related.v[r].line, 1,
+				     KNOWLEDGE_RELATED_MISSING "'%s' does not exist%s", id,
+				     nbroken ? " (if it is in one of the files with problems, fix "
+					       "that file first)"
+					     : "");
+		}
+	}
 }
 
 /* After the index is built from the bodies as written, so that matching
@@ -161,18 +294,23 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	int have_syns = 0;
 
 	clinic_init(&k->clinic);
-	size_t answer_files = 0;
+	size_t nbroken = 0;
+	struct hmap broken; /* ids of answer files that did not parse */
+	hmap_init(&broken);
+	const struct kb_file *concepts = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
 		switch (knowledge_file_kind(f->rel)) {
 		case KBF_ANSWER: {
 			struct kb_entry e;
-			answer_files++;
 			if (kb_parse_entry(f->path, f->data, f->len, &e, pr) < 0) {
+				note_broken(&broken, f, &e);
+				nbroken++;
 				kb_entry_free(&e);
 				break;
 			}
+			e.mtime = f->mtime;
 			k->entries = xgrow(k->entries, &cape, k->nentries + 1, sizeof *k->entries);
 			k->entries[k->nentries++] = e;
 			break;
@@ -198,52 +336,52 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 			clinic_free(&k->clinic);
 			clinic_parse(f->path, f->data, f->len, &k->clinic, pr, &k->warnings);
 			break;
+		case KBF_CONCEPTS:
+			concepts = f;
+			break;
 		case KBF_IGNORED:
 			break;
 		}
 	}
-	if (answer_files == 0)
-		problems_add(pr, n ? files[0].path : "knowledge", 1, 1,
-			     "no answers found (expected .md files with front matter)");
 
-	/* ids */
-	size_t m = k->nentries > k->nrules ? k->nentries : k->nrules;
-	char **ids = xcalloc(m + 1, sizeof *ids), **fl = xcalloc(m + 1, sizeof *fl);
-	unsigned *ln = xcalloc(m + 1, sizeof *ln);
-	for (size_t i = 0; i < k->nentries; i++) {
-		ids[i] = k->entries[i].id.s;
-		fl[i] = k->entries[i].file;
-		ln[i] = k->entries[i].id.line;
-	}
-	check_duplicate_ids("answer", ids, fl, ln, k->nentries, pr);
-	for (size_t i = 0; i < k->nrules; i++) {
-		ids[i] = k->rules[i].id.s;
-		fl[i] = k->rules[i].file;
-		ln[i] = k->rules[i].id.line;
-	}
-	check_duplicate_ids("rule", ids, fl, ln, k->nrules, pr);
-	free(ids);
-	free(fl);
-	free(ln);
+	check_duplicate_rule_ids(k, pr);
+	check_related(k, &broken, nbroken, pr);
+	hmap_free(&broken);
 
-	for (size_t i = 0; i < k->nentries; i++) {
-		const struct kb_entry *e = &k->entries[i];
-		for (size_t r = 0; r < e->related.n; r++)
-			if (knowledge_find(k, e->related.v[r].s) < 0)
-				problems_add(pr, e->file, e->related.v[r].line, 1,
-					     "related id '%s' does not exist", e->related.v[r].s);
-	}
-
-	struct dup_check dc = {k, pr, {0}, NULL, 0, 0, STRBUF_INIT};
+	size_t ne = k->nentries ? k->nentries : 1;
+	struct dup_check dc = {k,
+			       pr,
+			       {0},
+			       NULL,
+			       0,
+			       0,
+			       STRBUF_INIT,
+			       xcalloc(ne, sizeof(int)),
+			       xcalloc(ne, sizeof(size_t)),
+			       xcalloc(ne, sizeof(size_t)),
+			       xcalloc(ne, sizeof(unsigned))};
 	hmap_init(&dc.seen);
+	find_copies(k, dc.copy_of);
 	struct match_question_hook hook = {check_question, &dc};
 	k->match = match_build(t, k->entries, k->nentries, &k->syns, dict, NULL, pr, &hook);
+	report_duplicates(&dc);
 	hmap_free(&dc.seen);
 	free(dc.refs);
 	sb_free(&dc.key);
+	free(dc.copy_of);
+	free(dc.listed);
+	free(dc.unlisted);
+	free(dc.unlisted_line);
 	fill_bodies(k, pr);
+	struct safety_input si = {k->rules,
+				  k->nrules,
+				  concepts ? concepts->path : NULL,
+				  concepts ? concepts->data : NULL,
+				  concepts ? concepts->len : 0,
+				  dict,
+				  &k->warnings};
+	k->safety = safety_build(t, &si, pr);
 	problems_sort(&k->warnings);
-	k->safety = safety_build(t, k->rules, k->nrules, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
 	for (const char *const *r = knowledge_required_rules; *r; r++) {

@@ -21,11 +21,12 @@ struct kb_file {
 	char *rel;  /* relative to the knowledge folder, e.g. massage/x.md */
 	char *data;
 	size_t len;
+	long long mtime; /* last modified, seconds since 1970; 0 if unknown */
 };
 
 struct wordset;
 
-enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_IGNORED };
+enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_CONCEPTS, KBF_IGNORED };
 
 struct knowledge {
 	struct kb_entry *entries;
@@ -41,6 +42,9 @@ struct knowledge {
 	int crisis, disclaimer;     /* rule indices, -1 if absent */
 	char missing[256];          /* required rule ids not present, space separated */
 };
+
+/* How the problem of a related id that no answer has begins. */
+#define KNOWLEDGE_RELATED_MISSING "related id "
 
 /* The nine rule ids the bot needs to start. */
 extern const char *const knowledge_required_rules[];

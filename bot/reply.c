@@ -15,6 +15,8 @@ const char reply_fallback[] =
     "heat, posture and relaxation, plus other treatments like physiotherapy. "
     "Type **help** to see every topic.";
 
+const char reply_in_doubt_rule[] = "see-a-doctor";
+
 const char reply_emergency_line[] =
     "Please get these symptoms checked first; massage is not the right next step for now.";
 
@@ -26,11 +28,18 @@ para(struct strbuf *b, const char *text)
 	sb_adds(b, text);
 }
 
+/* Does rule a go before rule b?  Emergency first, then urgent, caution,
+ * info, whatever the priorities; within a level by priority, then by file
+ * order. */
 static int
-rule_cmp_key(const struct knowledge *k, int r)
+rule_before(const struct knowledge *k, int a, int b)
 {
-	/* emergency first, then urgent, caution, info; then priority */
-	return (int)k->rules[r].level * 1000000 + k->rules[r].priority;
+	const struct kb_rule *x = &k->rules[a], *y = &k->rules[b];
+	if (x->level != y->level)
+		return x->level < y->level;
+	if (x->priority != y->priority)
+		return x->priority < y->priority;
+	return a < b;
 }
 
 void
@@ -41,10 +50,15 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int order[REPLY_MAX_RULES];
 	size_t n = 0;
 
-	int crisis = 0;
+	int crisis = 0, urgent_help = 0;
 	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < nhits; i++)
+		urgent_help |= k->rules[hits[i].rule].level == LEVEL_EMERGENCY;
 	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
 		if (hits[i].rule == k->disclaimer)
+			continue;
+		/* the in-doubt line says less than an emergency text already does */
+		if (urgent_help && strcmp(k->rules[hits[i].rule].id.s, reply_in_doubt_rule) == 0)
 			continue;
 		if (hits[i].rule == k->crisis)
 			crisis = 1;
@@ -55,9 +69,7 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	for (size_t i = 1; i < n; i++) {
 		int v = order[i];
 		size_t j = i;
-		while (j > 0 && (rule_cmp_key(k, order[j - 1]) > rule_cmp_key(k, v) ||
-				 (rule_cmp_key(k, order[j - 1]) == rule_cmp_key(k, v) &&
-				  order[j - 1] > v))) {
+		while (j > 0 && rule_before(k, v, order[j - 1])) {
 			order[j] = order[j - 1];
 			j--;
 		}

@@ -82,6 +82,34 @@ grep -q "^$tmp/k/broken.md:2:1: missing required key 'title'" "$tmp/out" && ok |
 grep -q "^$tmp/k/broken.md:4:1: 'questions' needs at least 3" "$tmp/out" && ok || bad "too few questions"
 grep -q "^$tmp/k/broken.md:6:1: the text after the front matter is empty" "$tmp/out" && ok || bad "empty body"
 KNOWLEDGE_DIR=$tmp/k expect_rc 2 "run refuses broken knowledge" "$MB" chat </dev/null
+# check FILE: that file's problems only (checked against its folder)
+expect_rc 1 "check one broken file" "$MB" check "$tmp/k/broken.md"
+grep -q "^$tmp/k/broken.md:3:1: unknown key 'titel'" "$tmp/out" && ok || bad "check FILE lists its problems"
+! grep -v "^$tmp/k/broken.md:" "$tmp/out" | grep -q ':[0-9]*:[0-9]*: ' && ok || bad "check FILE lists only its own"
+expect_rc 0 "check one good file of a broken folder" "$MB" check "$tmp/k/massage/swedish-massage.md"
+grep -q "^ok: $tmp/k/massage/swedish-massage.md" "$tmp/out" && grep -q "problems* in other files of $tmp/k" "$tmp/out" &&
+	ok || bad "check FILE: ok, and the folder's other problems counted"
+cp knowledge/massage/swedish-massage.md "$tmp/alone.md"
+expect_rc 0 "check a file outside any knowledge folder" "$MB" check "$tmp/alone.md"
+grep -q "on its own" "$tmp/out" && ok || bad "check FILE on its own says so"
+rm "$tmp/k/broken.md"
+# a broken file does not cascade into the answers that name it
+sed -i 's/^title: /titel: /' "$tmp/k/massage/swedish-massage.md"
+expect_rc 1 "check a folder with one broken answer" "$MB" check "$tmp/k"
+grep -q "swedish-massage.md:3:1: unknown key 'titel'" "$tmp/out" &&
+	! grep -q "related id 'swedish-massage'" "$tmp/out" && ok || bad "a broken answer makes related: errors elsewhere"
+cp knowledge/massage/swedish-massage.md "$tmp/k/massage/swedish-massage.md"
+# a tab in the front matter, and symbolic links, are named
+printf -- '---\nid: tabbed\n\ttitle: x\n---\nBody\n' >"$tmp/k/tabbed.md"
+ln -s ../massage/swedish-massage.md "$tmp/k/about/linked.md"
+ln -s .. "$tmp/k/about/loop"
+expect_rc 1 "check tab and links" "$MB" check "$tmp/k"
+grep -q "^$tmp/k/tabbed.md:3:1: tab: indent with spaces" "$tmp/out" && ok || bad "tab in YAML named"
+grep -q "^$tmp/k/about/linked.md:1:1: is a symbolic link; links are not followed" "$tmp/out" && ok ||
+	bad "symlinked answer reported"
+grep -q "^$tmp/k/about/loop:1:1: is a symbolic link to a folder" "$tmp/out" && ok || bad "symlink loop reported"
+rm "$tmp/k/tabbed.md" "$tmp/k/about/linked.md" "$tmp/k/about/loop"
+expect_rc 0 "check after removing them" "$MB" check "$tmp/k"
 rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md 2>/dev/null
 expect_rc 1 "check without safety rules" "$MB" check "$tmp/k"
 grep -q "required safety rule 'crisis' is missing" "$tmp/out" && ok || bad "missing rules reported"

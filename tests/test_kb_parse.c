@@ -76,7 +76,16 @@ test_yaml_errors(void **st)
 	/* bad indentation, tab, unclosed flow list: libyaml marks, file lines */
 	expect_one("---\nid: a\ntitle: A\nquestions:\n  - x\n - y\n---\nB\n", 6, 2,
 		   "did not find expected key");
-	expect_one("---\nid: a\n\ttitle: A\n---\nB\n", 3, 1, "YAML");
+	expect_one("---\nid: a\n\ttitle: A\n---\nB\n", 3, 1, "tab: indent with spaces");
+	expect_one("---\nid: a\ntitle: A\nquestions:\n  - a b\n \t- c d\n---\nB\n", 6, 2,
+		   "tab: indent with spaces");
+	/* brackets nested past the limit never reach libyaml (its time grows
+	 * with the square of the nesting) */
+	char deep[200] = "---\nid: a\ntitle: ";
+	for (int i = 0; i < KB_FLOW_DEPTH_MAX + 1; i++)
+		strcat(deep, "[");
+	strcat(deep, "\n---\nB\n");
+	expect_one(deep, 3, 8 + KB_FLOW_DEPTH_MAX, "nested more than 32 deep");
 	expect_one("---\nid: a\ntags: [a, b\ntitle: x\n---\nB\n", 4, 0,
 		   "while parsing a flow sequence at line 3");
 }
@@ -122,6 +131,21 @@ test_field_errors(void **st)
 	expect_one("---\nid: a\ntitle: A\nquestions: [a b, c d]\nsource: s\nreviewed: "
 		   "2026-01-01\n---\nB\n",
 		   4, 1, "at least 3");
+	/* "questions:" with nothing after it is as empty as "questions: []" */
+	expect_one("---\nid: a\ntitle: A\nquestions:\nsource: s\nreviewed: 2026-01-01\n---\nB\n", 4,
+		   1, "at least 3 phrasings (has 0)");
+	expect_one("---\nid: a\ntitle: A\nquestions: []\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+		   4, 1, "at least 3 phrasings (has 0)");
+	expect_one("---\nid: a\ntitle: A\nquestions: ''\nsource: s\nreviewed: 2026-01-01\n---\nB\n",
+		   4, 1, "'questions' must be a list");
+	/* a file over the size limit is refused before parsing */
+	char *big = malloc(KB_FILE_MAX + 64);
+	size_t fm = strlen(GOOD_FM);
+	memcpy(big, GOOD_FM, fm);
+	memset(big + fm, 'x', KB_FILE_MAX + 1 - fm);
+	big[KB_FILE_MAX + 1] = '\0';
+	expect_one(big, 1, 1, "file is too large");
+	free(big);
 	expect_one("---\nid: Bad_Id\ntitle: A\nquestions: [a b, c d, e f]\nsource: s\n"
 		   "reviewed: 2026-01-01\n---\nB\n",
 		   2, 1, "lowercase letters");
@@ -215,6 +239,98 @@ test_cross_file_checks(void **st)
 	problems_free(&pr);
 }
 
+#define ANSWER(id, rel, qs)                                                                        \
+	"---\nid: " id "\ntitle: T\nquestions: [" qs "]\n" rel                                     \
+	"source: s\nreviewed: 2026-01-01\n---\nB\n"
+
+/* Build from files with modification times (seconds). */
+static struct knowledge *
+build_timed(const struct tfile *files, const long long *mtimes, size_t n, struct problems *pr)
+{
+	struct kb_file f[8];
+	for (size_t i = 0; i < n; i++) {
+		f[i].rel = f[i].path = (char *)(uintptr_t)files[i].rel;
+		f[i].data = (char *)(uintptr_t)files[i].data;
+		f[i].len = strlen(files[i].data);
+		f[i].mtime = mtimes[i];
+	}
+	return knowledge_build(T, f, n, NULL, pr);
+}
+
+/* One broken file does not make errors elsewhere: a related id naming an
+ * answer whose file is broken is left out (the file's own problem says
+ * what to fix); a copied file is one problem, not one per question. */
+static void
+test_no_cascades(void **st)
+{
+	(void)st;
+	const struct tfile files[] = {
+	    {"a.md", ANSWER("one", "related: [two, three, nope]\n", "a b, c d, e f")},
+	    {"b/two.md", "---\nid: two\ntitel: Two\n---\nB\n"},
+	    {"c/three.md", "---\n[broken\n---\nB\n"},
+	};
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, files, 3, &pr);
+	problems_sort(&pr);
+	if (pr.n != 7)
+		dump_problems(&pr);
+	/* a.md: only 'nope', which is in no file */
+	int i = find_problem(&pr, "related id 'nope' does not exist (if it is in one of the files");
+	assert_int_not_equal(i, -1);
+	assert_int_equal(find_problem(&pr, "related id 'two'"), -1);
+	assert_int_equal(find_problem(&pr, "related id 'three'"), -1);
+	assert_int_equal(pr.n, 7); /* a: nope; b: 4 missing + titel; c: YAML */
+	knowledge_free(k);
+	problems_free(&pr);
+
+	/* a copy (same id, same questions): one problem, at the copy */
+	const struct tfile copy[] = {
+	    {"a.md", ANSWER("one", "", "q one, q two, q three, q four, q five")},
+	    {"b.md", ANSWER("one", "", "q one, q two, q three, q four, q five")},
+	};
+	const long long old_new[] = {1000, 5000}, new_old[] = {5000, 1000};
+	k = build_timed(copy, old_new, 2, &pr);
+	if (pr.n != 1)
+		dump_problems(&pr);
+	assert_int_equal(pr.n, 1);
+	assert_string_equal(pr.v[0].file, "b.md");
+	assert_non_null(strstr(pr.v[0].msg, "answer id 'one' is already used in a.md:2 (and 5 of"));
+	knowledge_free(k);
+	problems_free(&pr);
+	/* the copy is the file saved later, wherever it sorts */
+	k = build_timed(copy, new_old, 2, &pr);
+	assert_int_equal(pr.n, 1);
+	assert_string_equal(pr.v[0].file, "a.md");
+	assert_non_null(strstr(pr.v[0].msg, "already used in b.md:2"));
+	knowledge_free(k);
+	problems_free(&pr);
+
+	/* duplicate questions: at the file just edited, at most 3 listed */
+	const struct tfile dups[] = {
+	    {"a.md", ANSWER("one", "", "q one, q two, q three, q four, q five")},
+	    {"b.md", ANSWER("two", "", "q one, q two, q three, q four, q five, q six")},
+	};
+	k = build_timed(dups, new_old, 2, &pr);
+	problems_sort(&pr);
+	if (pr.n != 4)
+		dump_problems(&pr);
+	assert_int_equal(pr.n, 4);
+	for (size_t j = 0; j < 4; j++)
+		assert_string_equal(pr.v[j].file, "a.md");
+	assert_int_not_equal(find_problem(&pr, "question 'q one' duplicates 'q one' at b.md:4"),
+			     -1);
+	assert_int_not_equal(find_problem(&pr, "and 2 more questions of this file duplicate"), -1);
+	knowledge_free(k);
+	problems_free(&pr);
+	/* saved together (a checkout): the later path gets them */
+	const long long same[] = {5000, 5001};
+	k = build_timed(dups, same, 2, &pr);
+	assert_int_equal(pr.n, 4);
+	assert_string_equal(pr.v[0].file, "b.md");
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
 static void
 test_rule_files(void **st)
 {
@@ -230,9 +346,15 @@ test_rule_files(void **st)
 	    {"safety/lvl.md",
 	     "---\nid: lvl\nlevel: severe\npriority: high\ntriggers: [x]\n---\nT\n"},
 	    {"safety/none.md", "---\nid: none\nlevel: info\npriority: 1\n---\nT\n"},
+	    {"safety/low.md",
+	     "---\nid: low\nlevel: caution\npriority: -999999\ntriggers: [x]\n---\nT\n"},
 	};
 	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, files, 5, &pr);
+	struct knowledge *k = build_kb(T, files, 6, &pr);
+	int lo = find_problem(&pr, "not '-999999'");
+	assert_int_not_equal(lo, -1);
+	assert_string_equal(pr.v[lo].file, "safety/low.md");
+	assert_int_equal(pr.v[lo].line, 4);
 	int i = find_problem(&pr, "pattern '(unclosed group': missing ')'");
 	assert_int_not_equal(i, -1);
 	assert_string_equal(pr.v[i].file, "safety/bad.md");
@@ -242,7 +364,8 @@ test_rule_files(void **st)
 	assert_int_equal(pr.v[i].line, 8);
 	assert_int_not_equal(find_problem(&pr, "'disclaimer' takes no triggers"), -1);
 	assert_int_not_equal(find_problem(&pr, "must be emergency, urgent, caution or info"), -1);
-	assert_int_not_equal(find_problem(&pr, "'priority' must be a whole number"), -1);
+	assert_int_not_equal(find_problem(&pr, "'priority' must be a whole number from 0 to 999"),
+			     -1);
 	assert_int_not_equal(find_problem(&pr, "rule 'none' needs a 'triggers' list"), -1);
 	knowledge_free(k);
 	problems_free(&pr);
@@ -256,7 +379,7 @@ main(void)
 	    cmocka_unit_test(test_good_file),        cmocka_unit_test(test_yaml_errors),
 	    cmocka_unit_test(test_structure_errors), cmocka_unit_test(test_field_errors),
 	    cmocka_unit_test(test_disclaimer_key),   cmocka_unit_test(test_cross_file_checks),
-	    cmocka_unit_test(test_rule_files),
+	    cmocka_unit_test(test_rule_files),       cmocka_unit_test(test_no_cascades),
 	};
 	int rc = cmocka_run_group_tests_name("kb_parse", tests, NULL, NULL);
 	text_ctx_free(T);

@@ -29,6 +29,7 @@ static const struct tfile files[] = {
     {"safety/medical-conditions.md", RULE("medical-conditions", "caution", "35", "osteoporosis")},
     {"safety/pregnancy.md", RULE("pregnancy", "caution", "40", "pregnan*")},
     {"safety/medication.md", RULE("medication", "caution", "45", "how many pills")},
+    {"safety/see-a-doctor.md", RULE("see-a-doctor", "urgent", "15", "groin")},
     {"safety/disclaimer.md",
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
 };
@@ -112,6 +113,23 @@ test_order_and_dedup(void **st)
 			    "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
 }
 
+/* Level order holds whatever the priorities say (a rule's priority is
+ * range-checked when parsed; this is the second line of defence). */
+static void
+test_level_before_priority(void **st)
+{
+	(void)st;
+	int r = knowledge_find_rule(K, "trauma");
+	assert_true(r >= 0);
+	int saved = K->rules[r].priority;
+	K->rules[r].priority = -999999;
+	char *t = ask("chest pain since I fell, is swedish massage ok");
+	assert_string_equal(ids(), "emergency,trauma,disclaimer");
+	assert_true(strstr(t, "emergency text.") < strstr(t, "trauma text."));
+	assert_null(strstr(t, "Swedish answer."));
+	K->rules[r].priority = saved;
+}
+
 static void
 test_emergency_and_crisis(void **st)
 {
@@ -127,6 +145,11 @@ test_emergency_and_crisis(void **st)
 	ask("chest pain, I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.\n\nemergency text.");
 	assert_string_equal(ids(), "crisis,emergency");
+	/* the in-doubt line, unless an emergency text already asks for more */
+	ask("my groin feels odd");
+	assert_string_equal(ids(), "see-a-doctor,disclaimer");
+	ask("my groin feels odd and I have chest pain");
+	assert_string_equal(ids(), "emergency,disclaimer");
 	ask("I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.");
 	assert_string_equal(ids(), "crisis");
@@ -216,6 +239,7 @@ main(void)
 	    cmocka_unit_test(test_small_talk_and_fallback),
 	    cmocka_unit_test(test_no_disclaimer_answer),
 	    cmocka_unit_test(test_order_and_dedup),
+	    cmocka_unit_test(test_level_before_priority),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_truncation),
