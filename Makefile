@@ -43,7 +43,7 @@ APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+TESTS      := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
@@ -116,7 +116,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+VG_TESTS   := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
@@ -150,6 +150,23 @@ SLOW_TESTS := tests/minimal-root.sh
 .PHONY: minimal-root
 minimal-root:
 	bash tests/minimal-root.sh
+
+# ThreadSanitizer: a copy built with -fsanitize=thread runs the Discord
+# scenarios (the loop, the REST workers, the resolver threads, the knowledge
+# watcher publishing while questions are answered: reload_storm); any report
+# fails the scenario.  Not part of `make test` (TSan and ASan do not mix).
+TSANFLAGS  := -O1 -fsanitize=thread -fno-omit-frame-pointer
+build/tsan/%.o: bot/%.c bot/*.h build/flags.mk
+	@mkdir -p build/tsan
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/tsan/massagebot: $(ALL_SRC:%=build/tsan/%.o)
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: tsan
+tsan: build/tsan/massagebot
+	TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" MB=build/tsan/massagebot \
+	  DISCORD_TEST_JOBS=2 bash tests/discord.sh
 
 # The pure core must not include I/O-layer headers.
 check-deps:
@@ -191,6 +208,8 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/report.py build/massagebot
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
+	@echo "== a hash flood through ask (keyed hash)"
+	/usr/bin/python3 bench/flood.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
 
 # Soak through the fake Discord with faults (minutes, not part of `make test`):

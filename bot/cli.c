@@ -866,7 +866,7 @@ cli_main(int argc, char **argv)
 		int (*fn)(int, char **);
 		const char *usage;
 	} cmds[] = {
-	    {"run", cmd_run, "massagebot run: start the bot on BOT_PLATFORM (console or discord)"},
+	    {"run", cmd_run, "massagebot run: start the bot on the platforms BOT_PLATFORM lists"},
 	    {"chat", cmd_chat, "massagebot chat: talk to the bot here; quit or Ctrl-D ends"},
 	    {"ask", cmd_ask,
 	     "massagebot ask [--json] [--explain] [QUESTION...]: answer each argument, or each "

@@ -33,6 +33,8 @@ knowledge_file_kind(const char *rel)
 		return KBF_SYNONYMS;
 	if (strcmp(rel, CLINIC_FILE) == 0)
 		return KBF_CLINIC;
+	if (strcmp(rel, SAFETY_CONCEPTS_FILE) == 0)
+		return KBF_CONCEPTS;
 	/* README.md and SOURCES.md are notes for people, not answers */
 	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
 	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
@@ -295,6 +297,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	size_t nbroken = 0;
 	struct hmap broken; /* ids of answer files that did not parse */
 	hmap_init(&broken);
+	const struct kb_file *concepts = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
@@ -333,6 +336,9 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 			clinic_free(&k->clinic);
 			clinic_parse(f->path, f->data, f->len, &k->clinic, pr, &k->warnings);
 			break;
+		case KBF_CONCEPTS:
+			concepts = f;
+			break;
 		case KBF_IGNORED:
 			break;
 		}
@@ -367,8 +373,15 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	free(dc.unlisted);
 	free(dc.unlisted_line);
 	fill_bodies(k, pr);
+	struct safety_input si = {k->rules,
+				  k->nrules,
+				  concepts ? concepts->path : NULL,
+				  concepts ? concepts->data : NULL,
+				  concepts ? concepts->len : 0,
+				  dict,
+				  &k->warnings};
+	k->safety = safety_build(t, &si, pr);
 	problems_sort(&k->warnings);
-	k->safety = safety_build(t, k->rules, k->nrules, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
 	for (const char *const *r = knowledge_required_rules; *r; r++) {

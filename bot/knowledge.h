@@ -26,7 +26,7 @@ struct kb_file {
 
 struct wordset;
 
-enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_IGNORED };
+enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_CONCEPTS, KBF_IGNORED };
 
 struct knowledge {
 	struct kb_entry *entries;

@@ -15,6 +15,8 @@ const char reply_fallback[] =
     "heat, posture and relaxation, plus other treatments like physiotherapy. "
     "Type **help** to see every topic.";
 
+const char reply_in_doubt_rule[] = "see-a-doctor";
+
 const char reply_emergency_line[] =
     "Please get these symptoms checked first; massage is not the right next step for now.";
 
@@ -48,10 +50,15 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int order[REPLY_MAX_RULES];
 	size_t n = 0;
 
-	int crisis = 0;
+	int crisis = 0, urgent_help = 0;
 	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < nhits; i++)
+		urgent_help |= k->rules[hits[i].rule].level == LEVEL_EMERGENCY;
 	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
 		if (hits[i].rule == k->disclaimer)
+			continue;
+		/* the in-doubt line says less than an emergency text already does */
+		if (urgent_help && strcmp(k->rules[hits[i].rule].id.s, reply_in_doubt_rule) == 0)
 			continue;
 		if (hits[i].rule == k->crisis)
 			crisis = 1;

@@ -28,5 +28,9 @@ void reply_build(const struct knowledge *k, const struct match_result *mr,
 
 extern const char reply_fallback[];
 extern const char reply_emergency_line[];
+/* The rule that asks to see a doctor when a message holds both halves of a
+ * red flag but no rule could be sure: left out when a rule of level
+ * emergency fired (its text already asks for more). */
+extern const char reply_in_doubt_rule[];
 
 #endif

@@ -1,7 +1,15 @@
 /*
- * safety: trigger pattern compiler and matcher (see safety.h).  Pure.
- * Patterns are indexed by the words that can start them, so a message only
- * runs the patterns whose first word it contains.
+ * safety: concept and trigger compiler, and the matcher (see safety.h).
+ * Pure.
+ *
+ * At build, every word of every concept and trigger gets an id in one of
+ * three tables (stem, exact surface, prefix); a concept said by single
+ * words is a list on those words, and a longer way of saying it is a small
+ * pattern anchored on the words that can start it.  A message then costs
+ * one pass over its tokens (three lookups each, plus the typo index for the
+ * rare unknown long word) that records where each concept occurs, a few
+ * anchored patterns in dependency order, and the triggers whose concepts and
+ * words are all present in the sentence (bit sets over ids).
  */
 #include "safety.h"
 
@@ -10,20 +18,29 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "problems.h"
+#include "typo.h"
+#include "wordset.h"
 #include "xmem.h"
 
 #define MAX_ENDS 64
 #define PREFIX_MIN 3
 #define MAX_NESTING 8   /* levels of '(' in a pattern: bounds the recursion */
 #define MAX_COST 100000 /* node_cost() of a pattern: bounds the matching time */
+#define MAX_PARTS 16    /* parts of one '&' or '&&' */
+#define MAX_CONCEPTS 4096
+#define TYPO_MIN 6       /* letters of a word the typo index may correct */
+#define TYPO_TWO_EDITS 9 /* letters from which two edits are allowed */
+#define PREFIX_WORDS 64  /* dictionary words taken per prefix into the typo index */
 
-enum pkind { P_WORD, P_PREFIX, P_EXACT, P_SEQ, P_ALT, P_AND };
+enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG };
 
 struct pnode {
 	enum pkind kind;
-	char w[TEXT_WORD_MAX];
+	char w[TEXT_WORD_MAX]; /* stem, surface, prefix, or concept name */
+	char typed[TEXT_WORD_MAX];
 	uint8_t wl;
-	int32_t id; /* WORD/EXACT/PREFIX: id in the set's word tables, -1 if none */
+	int32_t id; /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
@@ -31,49 +48,6 @@ struct pnode {
 
 struct pattern {
 	struct pnode *root;
-};
-
-struct cpat {
-	struct pnode *root;
-	int rule;
-	int is_unless;
-};
-
-struct anchor {
-	uint32_t pat;
-	int32_t pfx; /* a prefix anchor: its id in the set's prefix table */
-	int next;
-};
-
-struct safety_set {
-	struct cpat *pats;
-	size_t npats, cappats;
-	struct {
-		uint32_t *v;
-		size_t n, cap;
-	} * unless;
-	size_t nrules;
-	/* Every pattern word has an id: WORD by stem, EXACT by surface,
-	 * PREFIX by its text, the prefixes also listed by their first 3 bytes
-	 * (p3).  A message token costs three lookups: its stem, its surface
-	 * and its first 3 bytes. */
-	struct hmap stem_ids, surf_ids, pfx_ids, p3;
-	int *stem_head, *surf_head; /* by id: first anchor starting with it, -1 */
-	size_t capstem, capsurf;
-	struct {
-		int anchors; /* first prefix anchor with these 3 bytes, -1 */
-		int pfx;     /* first prefix with them, -1 */
-	} * p3v;
-	size_t np3, capp3;
-	struct {
-		char p[TEXT_WORD_MAX];
-		uint8_t len;
-		int next; /* next prefix with the same 3 bytes */
-	} * pfx;
-	size_t npfx, cappfx;
-	/* anchors: first words -> trigger patterns */
-	struct anchor *an;
-	size_t nan, capan;
 };
 
 /* ---- compiler ------------------------------------------------------------ */
@@ -136,10 +110,36 @@ skip_ws(struct pc *c)
 static int
 word_char(char ch)
 {
-	return ch && !strchr(" \t()|&*=?+[]{}\"!,;:", ch) && ch != '.';
+	return ch && !strchr(" \t()|&*=?+[]{}<>\"!,;:", ch) && ch != '.';
+}
+
+static int
+name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
 }
 
 static struct pnode *parse_alts(struct pc *c);
+
+/* <name>: a concept reference, resolved when the set is built */
+static struct pnode *
+parse_concept(struct pc *c)
+{
+	const char *start = ++c->p;
+	while (name_char(*c->p))
+		c->p++;
+	size_t n = (size_t)(c->p - start);
+	if (*c->p != '>' || n == 0 || n >= TEXT_WORD_MAX || start[0] < 'a' || start[0] > 'z') {
+		pc_fail(c, "a concept is written <name> (lowercase letters, digits and '-')");
+		return NULL;
+	}
+	c->p++;
+	struct pnode *r = node_new(P_CONCEPT);
+	memcpy(r->w, start, n);
+	r->w[n] = '\0';
+	r->wl = (uint8_t)n;
+	return r;
+}
 
 static struct pnode *
 parse_word(struct pc *c)
@@ -190,12 +190,14 @@ parse_word(struct pc *c)
 		const char *w = r->kind == P_WORD ? tk.v[0].stem : tk.v[0].surf;
 		r->wl = (uint8_t)strlen(w);
 		memcpy(r->w, w, (size_t)r->wl + 1);
+		memcpy(r->typed, tk.v[0].surf, (size_t)tk.v[0].surf_len + 1);
 	} else { /* "cant" -> can not */
 		r = node_new(P_SEQ);
 		for (size_t i = 0; i < tk.n; i++) {
 			struct pnode *k = node_new(P_WORD);
 			k->wl = tk.v[i].stem_len;
 			memcpy(k->w, tk.v[i].stem, (size_t)k->wl + 1);
+			memcpy(k->typed, tk.v[i].surf, (size_t)tk.v[i].surf_len + 1);
 			add_kid(r, k, 0);
 		}
 	}
@@ -229,6 +231,8 @@ parse_elem(struct pc *c)
 		c->p++;
 		return n;
 	}
+	if (*c->p == '<')
+		return parse_concept(c);
 	if (*c->p == ')' || *c->p == '|' || *c->p == '&' || *c->p == '\0' || *c->p == '.') {
 		pc_fail(c, *c->p == '\0'  ? "pattern ends where a word was expected"
 			   : *c->p == '.' ? "'..' must stand between two words"
@@ -275,34 +279,53 @@ parse_seq(struct pc *c)
 	return seq;
 }
 
+/* parts joined by `op` ("&" or "&&") into a node of kind k */
 static struct pnode *
-parse_and(struct pc *c)
+parse_join(struct pc *c, struct pnode *(*part)(struct pc *), const char *op, enum pkind k)
 {
-	struct pnode *first = parse_seq(c);
+	size_t ol = strlen(op);
+	struct pnode *first = part(c);
 	if (first == NULL)
 		return NULL;
 	skip_ws(c);
-	if (*c->p != '&')
+	if (strncmp(c->p, op, ol) != 0 || (ol == 1 && c->p[1] == '&'))
 		return first;
-	struct pnode *and = node_new(P_AND);
-	add_kid(and, first, 0);
-	while (*c->p == '&') {
-		c->p++;
-		struct pnode *k = parse_seq(c);
-		if (k == NULL) {
-			node_free(and);
+	struct pnode *j = node_new(k);
+	add_kid(j, first, 0);
+	while (strncmp(c->p, op, ol) == 0 && (ol == 2 || c->p[1] != '&')) {
+		c->p += ol;
+		if (j->nkids == MAX_PARTS) {
+			pc_fail(c, "too many parts joined by '&'");
+			node_free(j);
 			return NULL;
 		}
-		add_kid(and, k, 0);
+		struct pnode *n = part(c);
+		if (n == NULL) {
+			node_free(j);
+			return NULL;
+		}
+		add_kid(j, n, 0);
 		skip_ws(c);
 	}
-	return and;
+	return j;
+}
+
+static struct pnode *
+parse_and(struct pc *c)
+{
+	return parse_join(c, parse_seq, "&", P_AND);
+}
+
+static struct pnode *
+parse_msg(struct pc *c)
+{
+	return parse_join(c, parse_and, "&&", P_MSG);
 }
 
 static struct pnode *
 parse_alts(struct pc *c)
 {
-	struct pnode *first = parse_and(c);
+	struct pnode *first = parse_msg(c);
 	if (first == NULL)
 		return NULL;
 	skip_ws(c);
@@ -312,7 +335,7 @@ parse_alts(struct pc *c)
 	add_kid(alt, first, 0);
 	while (*c->p == '|') {
 		c->p++;
-		struct pnode *k = parse_and(c);
+		struct pnode *k = parse_msg(c);
 		if (k == NULL) {
 			node_free(alt);
 			return NULL;
@@ -323,16 +346,21 @@ parse_alts(struct pc *c)
 	return alt;
 }
 
-/* '&' is only meaningful at the top: the whole pattern, or alternatives of
- * a top-level group. */
+/* '&' and '&&' only join whole parts of a pattern (top level, or the
+ * alternatives of a top-level group); '&' may stand inside '&&'. */
 static int
-and_placement_ok(const struct pnode *n, int top)
+join_placement_ok(const struct pnode *n, int top, int in_msg)
 {
-	if (n->kind == P_AND && !top)
+	if ((n->kind == P_AND && !top && !in_msg) || (n->kind == P_MSG && !top))
 		return 0;
-	for (size_t i = 0; i < n->nkids; i++)
-		if (!and_placement_ok(n->kids[i], n->kind == P_ALT ? top : 0))
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct pnode *k = n->kids[i];
+		int ok = n->kind == P_ALT   ? join_placement_ok(k, top, in_msg)
+			 : n->kind == P_MSG ? join_placement_ok(k, 0, 1)
+					    : join_placement_ok(k, 0, 0);
+		if (!ok)
 			return 0;
+	}
 	return 1;
 }
 
@@ -340,8 +368,7 @@ and_placement_ok(const struct pnode *n, int top)
  * Upper bound on the m_node calls of one try of n at one position, and in
  * *ends on the end positions it returns.  A gapped sequence retries each
  * part from every end of the previous one, so nested gapped sequences
- * multiply: ((a .. b) .. (c .. d)) .. ... grows exponentially.  The shipped
- * rules stay under 40,000.
+ * multiply: ((a .. b) .. (c .. d)) .. ... grows exponentially.
  */
 static double
 node_cost(const struct pnode *n, double *ends)
@@ -351,10 +378,12 @@ node_cost(const struct pnode *n, double *ends)
 	case P_WORD:
 	case P_EXACT:
 	case P_PREFIX:
-		*ends = 1;
+	case P_CONCEPT:
+		*ends = n->kind == P_CONCEPT ? 4 : 1;
 		return 1;
 	case P_ALT:
 	case P_AND:
+	case P_MSG:
 		for (size_t i = 0; i < n->nkids; i++) {
 			c += node_cost(n->kids[i], &ke);
 			e += ke;
@@ -373,8 +402,9 @@ node_cost(const struct pnode *n, double *ends)
 	return c;
 }
 
-struct pattern *
-safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
+/* One pattern; in_concept: a concept's way of saying it ('&' not allowed). */
+static struct pnode *
+compile(struct text_ctx *t, const char *src, int in_concept, char *err, size_t errlen)
 {
 	struct pc c = {t, src, src, err, errlen, 0, 0};
 	if (errlen)
@@ -384,10 +414,15 @@ safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 	skip_ws(&c);
 	if (root && !c.failed && *c.p != '\0')
 		pc_fail(&c, *c.p == ')' ? "unmatched ')'" : "unexpected character");
-	if (!c.failed && !and_placement_ok(root, 1)) {
+	if (!c.failed && !join_placement_ok(root, 1, 0)) {
 		snprintf(err, errlen,
-			 "'&' may only join whole parts of a pattern, "
+			 "'&' and '&&' may only join whole parts of a pattern, "
 			 "not words inside a sequence");
+		c.failed = 1;
+	}
+	if (!c.failed && in_concept && strchr(src, '&')) {
+		snprintf(err, errlen,
+			 "'&' belongs in rules: a concept lists ways of saying one thing");
 		c.failed = 1;
 	}
 	double ends;
@@ -398,6 +433,31 @@ safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 		c.failed = 1;
 	}
 	if (c.failed) {
+		node_free(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int
+has_concept(const struct pnode *n)
+{
+	if (n->kind == P_CONCEPT)
+		return 1;
+	for (size_t i = 0; i < n->nkids; i++)
+		if (has_concept(n->kids[i]))
+			return 1;
+	return 0;
+}
+
+struct pattern *
+safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
+{
+	struct pnode *root = compile(t, src, 0, err, errlen);
+	if (root == NULL)
+		return NULL;
+	if (has_concept(root)) {
+		snprintf(err, errlen, "a concept (<name>) needs the concept file");
 		node_free(root);
 		return NULL;
 	}
@@ -415,20 +475,782 @@ safety_pattern_free(struct pattern *p)
 	free(p);
 }
 
-/* ---- matcher --------------------------------------------------------------- */
+/* ---- the set ---------------------------------------------------------------- */
 
+enum owner { O_CONCEPT, O_TRIGGER, O_UNLESS };
+
+struct cpat {
+	struct pnode *root;
+	int owner; /* concept or rule index */
+	uint8_t kind;
+	const char *file;
+	unsigned line;
+};
+
+struct concept {
+	char name[TEXT_WORD_MAX];
+	unsigned line;
+	struct pnode **roots; /* its ways of saying it, as compiled */
+	unsigned *lines;
+	size_t nroots;
+	struct pnode **words; /* the single-word ways (borrowed from roots) */
+	size_t nwords;
+	int state; /* build: 0 new, 1 on the DFS path, 2 done, 3 in a cycle */
+	int used;
+};
+
+/* a word's entry: a concept it says on its own, or a pattern it can start */
+struct link {
+	int32_t concept; /* -1: an anchor */
+	int32_t pat;
+	int next;
+};
+
+struct safety_set {
+	struct cpat *pats; /* concept patterns first, in dependency order */
+	size_t npats, cappats, nconcept_pats;
+	uint32_t *triggers; /* trigger pattern ids, in rule order */
+	size_t ntriggers, captriggers;
+	struct {
+		uint32_t *v;
+		size_t n, cap;
+	} * unless;
+	uint8_t *rule_emergency; /* per rule: level emergency */
+	size_t nrules;
+	struct concept *concepts;
+	size_t nconcepts, capconcepts;
+	struct hmap concept_ids;
+	int someone_else, for_someone_else; /* engine concepts, -1 if absent */
+	char *concepts_file;
+	/* Every pattern word has an id: WORD by stem, EXACT by surface,
+	 * PREFIX by its text, the prefixes also listed by their first 3 bytes
+	 * (p3).  A message token costs three lookups: its stem, its surface
+	 * and its first 3 bytes. */
+	struct hmap stem_ids, surf_ids, pfx_ids, p3;
+	int *stem_head, *surf_head, *pfx_head; /* by id: first link, -1 */
+	size_t capstem, capsurf, cappfxh;
+	struct {
+		int pfx; /* first prefix with these 3 bytes, -1 */
+	} * p3v;
+	size_t np3, capp3;
+	struct {
+		char p[TEXT_WORD_MAX];
+		uint8_t len;
+		int next; /* next prefix with the same 3 bytes */
+	} * pfx;
+	size_t npfx, cappfx;
+	struct link *links;
+	size_t nlinks, caplinks;
+	/* typo index over the rule words as typed, and the dictionary words
+	 * their prefixes start; per entry the word ids it stands for */
+	struct typo_index typo;
+	struct {
+		int32_t sid, xid;
+		uint32_t pfx_off;
+		uint8_t npfx;
+	} * tv;
+	size_t captv;
+	int32_t *tv_pfx;
+	size_t ntv_pfx, captv_pfx;
+	const struct wordset *dict;
+	/* by word id: a word of a concept or trigger (not only of an unless
+	 * pattern); a message word that is none of them may be a typo */
+	uint8_t *stem_live, *surf_live, *pfx_live;
+	size_t nwords_bits; /* 64-bit words of the presence bit set */
+	size_t w_stem, w_surf, w_pfx, w_con;
+};
+
+/* The p3 entry for the first 3 bytes of w, made if new. */
 static int
-tok_match(const struct pnode *n, const struct token *k)
+p3_slot(struct safety_set *s, const char *w)
 {
-	if (n->id >= 0 && n->kind != P_PREFIX) /* interned: compare ids, not strings */
-		return (n->kind == P_WORD ? k->sid : k->xid) == n->id;
+	int ins;
+	int v = *hmap_put(&s->p3, w, PREFIX_MIN, (int)s->np3, &ins);
+	if (ins) {
+		s->p3v = xgrow(s->p3v, &s->capp3, s->np3 + 1, sizeof *s->p3v);
+		s->p3v[s->np3].pfx = -1;
+		s->np3++;
+	}
+	return v;
+}
+
+/* Give the word node n an id in the set's word tables. */
+static void
+intern_word(struct safety_set *s, struct pnode *n)
+{
+	int ins;
+	if (n->kind == P_WORD || n->kind == P_EXACT) {
+		int word = n->kind == P_WORD;
+		struct hmap *h = word ? &s->stem_ids : &s->surf_ids;
+		n->id = *hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
+		if (ins) {
+			int **head = word ? &s->stem_head : &s->surf_head;
+			*head = xgrow(*head, word ? &s->capstem : &s->capsurf, (size_t)n->id + 1,
+				      sizeof **head);
+			(*head)[n->id] = -1;
+		}
+	} else if (n->kind == P_PREFIX) {
+		n->id = *hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
+		if (ins) {
+			int slot = p3_slot(s, n->w);
+			s->pfx = xgrow(s->pfx, &s->cappfx, s->npfx + 1, sizeof *s->pfx);
+			memcpy(s->pfx[s->npfx].p, n->w, (size_t)n->wl + 1);
+			s->pfx[s->npfx].len = n->wl;
+			s->pfx[s->npfx].next = s->p3v[slot].pfx;
+			s->p3v[slot].pfx = (int)s->npfx;
+			s->pfx_head =
+			    xgrow(s->pfx_head, &s->cappfxh, s->npfx + 1, sizeof *s->pfx_head);
+			s->pfx_head[s->npfx] = -1;
+			s->npfx++;
+		}
+	}
+}
+
+static void
+intern_all(struct safety_set *s, struct pnode *n)
+{
+	intern_word(s, n);
+	for (size_t i = 0; i < n->nkids; i++)
+		intern_all(s, n->kids[i]);
+}
+
+static int *
+head_of(struct safety_set *s, const struct pnode *n)
+{
+	return n->kind == P_WORD    ? &s->stem_head[n->id]
+	       : n->kind == P_EXACT ? &s->surf_head[n->id]
+				    : &s->pfx_head[n->id];
+}
+
+static void
+add_link(struct safety_set *s, const struct pnode *word, int32_t concept, int32_t pat)
+{
+	int *head = head_of(s, word);
+	for (int l = *head; l >= 0; l = s->links[l].next)
+		if (s->links[l].concept == concept && s->links[l].pat == pat)
+			return;
+	s->links = xgrow(s->links, &s->caplinks, s->nlinks + 1, sizeof *s->links);
+	s->links[s->nlinks] = (struct link){concept, pat, *head};
+	*head = (int)s->nlinks++;
+}
+
+/* Register the words that can start node n as anchors of pattern pid
+ * (through concepts: the words that can start any way of saying them). */
+static void
+add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid, int depth)
+{
+	if (depth > MAX_NESTING * 4)
+		return;
 	switch (n->kind) {
 	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+		add_link(s, n, -1, (int32_t)pid);
+		return;
+	case P_CONCEPT: {
+		const struct concept *c = &s->concepts[n->id];
+		if (c->state == 3)
+			return;
+		for (size_t i = 0; i < c->nroots; i++)
+			add_anchors(s, c->roots[i], pid, depth + 1);
+		return;
+	}
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			add_anchors(s, n->kids[i], pid, depth + 1);
+		return;
+	case P_SEQ:
+	case P_AND:
+	case P_MSG:
+		add_anchors(s, n->kids[0], pid, depth + 1);
+		return;
+	}
+}
+
+static uint32_t
+add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind, const char *file,
+	unsigned line)
+{
+	s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
+	s->pats[s->npats] = (struct cpat){root, owner, (uint8_t)kind, file, line};
+	return (uint32_t)s->npats++;
+}
+
+/* ---- the concept file ------------------------------------------------------ */
+
+static int
+valid_name(const char *p, size_t n)
+{
+	if (n == 0 || n >= TEXT_WORD_MAX || p[0] < 'a' || p[0] > 'z')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(p[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The concept file: "name:" at the start of a line opens a concept; each
+ * indented line below it is one way of saying it (a pattern); '#' starts a
+ * comment line, and a comment after two spaces.  Problems go to pr.
+ */
+static void
+parse_concepts(struct safety_set *s, struct text_ctx *t, const char *file, const char *data,
+	       size_t len, struct problems *pr)
+{
+	char err[200];
+	struct concept *cur = NULL;
+	unsigned ln = 0;
+	for (size_t i = 0; i < len;) {
+		size_t e = i;
+		while (e < len && data[e] != '\n')
+			e++;
+		ln++;
+		char *line = xmalloc(e - i + 1);
+		memcpy(line, data + i, e - i);
+		line[e - i] = '\0';
+		i = e + 1;
+		size_t n = strlen(line);
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		char *hash = strstr(line, "  #");
+		if (hash) {
+			*hash = '\0';
+			n = (size_t)(hash - line);
+			while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+				line[--n] = '\0';
+		}
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#') {
+			free(line);
+			continue;
+		}
+		if (p == line) { /* a concept name */
+			size_t nl = n && line[n - 1] == ':' ? n - 1 : 0;
+			int ins = 0;
+			if (!valid_name(line, nl)) {
+				problems_add(pr, file, ln, 1,
+					     "expected a concept name and ':' (lowercase letters, "
+					     "digits and '-'), or an indented pattern under one");
+				cur = NULL;
+			} else if (s->nconcepts >= MAX_CONCEPTS) {
+				problems_add(pr, file, ln, 1, "more than %d concepts",
+					     MAX_CONCEPTS);
+				cur = NULL;
+			} else {
+				int *v =
+				    hmap_put(&s->concept_ids, line, nl, (int)s->nconcepts, &ins);
+				if (!ins) {
+					problems_add(pr, file, ln, 1,
+						     "concept '%.*s' is already defined at line %u",
+						     (int)nl, line, s->concepts[*v].line);
+					cur = NULL;
+				} else {
+					s->concepts = xgrow(s->concepts, &s->capconcepts,
+							    s->nconcepts + 1, sizeof *s->concepts);
+					cur = &s->concepts[s->nconcepts++];
+					memset(cur, 0, sizeof *cur);
+					memcpy(cur->name, line, nl);
+					cur->line = ln;
+				}
+			}
+			free(line);
+			continue;
+		}
+		if (cur == NULL) {
+			if (s->nconcepts == 0)
+				problems_add(pr, file, ln, 1,
+					     "an indented pattern before any concept name");
+			free(line);
+			continue;
+		}
+		struct pnode *root = compile(t, p, 1, err, sizeof err);
+		if (root == NULL) {
+			problems_add(pr, file, ln, (unsigned)(p - line) + 1, "pattern '%s': %s", p,
+				     err);
+		} else {
+			cur->roots = xrealloc(cur->roots, (cur->nroots + 1) * sizeof *cur->roots);
+			cur->lines = xrealloc(cur->lines, (cur->nroots + 1) * sizeof *cur->lines);
+			cur->roots[cur->nroots] = root;
+			cur->lines[cur->nroots++] = ln;
+		}
+		free(line);
+	}
+	for (size_t c = 0; c < s->nconcepts; c++)
+		if (s->concepts[c].nroots == 0)
+			problems_add(pr, file, s->concepts[c].line, 1,
+				     "concept '%s' has no patterns (indent them under its name)",
+				     s->concepts[c].name);
+}
+
+/* Resolve <name> references in n; 0 if one is unknown (reported). */
+static int
+resolve(struct safety_set *s, struct pnode *n, const char *file, unsigned line, struct problems *pr)
+{
+	int ok = 1;
+	if (n->kind == P_CONCEPT) {
+		n->id = hmap_get(&s->concept_ids, n->w, n->wl);
+		if (n->id < 0) {
+			const char *best = NULL;
+			int bd = 3;
+			for (size_t c = 0; c < s->nconcepts; c++) {
+				const char *nm = s->concepts[c].name;
+				int d = text_distance(n->w, n->wl, nm, strlen(nm), 2);
+				if (d < bd) {
+					bd = d;
+					best = nm;
+				}
+			}
+			if (best)
+				problems_add(pr, file, line, 1,
+					     "unknown concept <%s> (did you mean <%s>?)", n->w,
+					     best);
+			else
+				problems_add(pr, file, line, 1, "unknown concept <%s>%s", n->w,
+					     s->concepts_file ? ""
+							      : " (no " SAFETY_CONCEPTS_FILE ")");
+			ok = 0;
+		}
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		ok &= resolve(s, n->kids[i], file, line, pr);
+	return ok;
+}
+
+static void
+mark_used(struct safety_set *s, const struct pnode *n)
+{
+	if (n->kind == P_CONCEPT && n->id >= 0) {
+		struct concept *c = &s->concepts[n->id];
+		if (c->used)
+			return;
+		c->used = 1;
+		for (size_t i = 0; i < c->nroots; i++)
+			mark_used(s, c->roots[i]);
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		mark_used(s, n->kids[i]);
+}
+
+/* Depth-first over concept references: reports each cycle once, at the
+ * line of the reference that closes it; emits the concepts' patterns in
+ * dependency order (a concept after those it refers to). */
+struct dfs {
+	struct safety_set *s;
+	struct problems *pr;
+	int path[MAX_CONCEPTS];
+	int npath;
+};
+
+static void visit(struct dfs *d, int c);
+
+static void
+visit_refs(struct dfs *d, const struct pnode *n, int from, unsigned line)
+{
+	if (n->kind == P_CONCEPT && n->id >= 0) {
+		struct concept *to = &d->s->concepts[n->id];
+		if (to->state == 1) {
+			char chain[512] = "";
+			int k = d->npath - 1;
+			while (k > 0 && d->path[k] != n->id)
+				k--;
+			for (int j = k; j < d->npath; j++) {
+				size_t l = strlen(chain);
+				snprintf(chain + l, sizeof chain - l, "%s -> ",
+					 d->s->concepts[d->path[j]].name);
+			}
+			size_t l = strlen(chain);
+			snprintf(chain + l, sizeof chain - l, "%s", to->name);
+			problems_add(d->pr, d->s->concepts_file, line, 1,
+				     "concept '%s' refers to itself: %s", d->s->concepts[from].name,
+				     chain);
+			for (int j = k; j < d->npath; j++)
+				d->s->concepts[d->path[j]].state = 3;
+		} else if (to->state == 0) {
+			visit(d, n->id);
+		}
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		visit_refs(d, n->kids[i], from, line);
+}
+
+static int
+single_word(const struct pnode *n)
+{
+	return n->kind == P_WORD || n->kind == P_EXACT || n->kind == P_PREFIX;
+}
+
+static void
+visit(struct dfs *d, int c)
+{
+	struct concept *k = &d->s->concepts[c];
+	k->state = 1;
+	d->path[d->npath++] = c;
+	for (size_t i = 0; i < k->nroots; i++)
+		visit_refs(d, k->roots[i], c, k->lines[i]);
+	d->npath--;
+	if (k->state == 3)
+		return;
+	k->state = 2;
+	/* single words (also alternatives of single words) say the concept
+	 * directly; anything longer becomes a pattern */
+	for (size_t i = 0; i < k->nroots; i++) {
+		struct pnode *r = k->roots[i];
+		int words = single_word(r);
+		if (r->kind == P_ALT) {
+			words = 1;
+			for (size_t j = 0; j < r->nkids; j++)
+				words &= single_word(r->kids[j]);
+		}
+		if (words) {
+			size_t nw = r->kind == P_ALT ? r->nkids : 1;
+			k->words = xrealloc(k->words, (k->nwords + nw) * sizeof *k->words);
+			for (size_t j = 0; j < nw; j++)
+				k->words[k->nwords++] = r->kind == P_ALT ? r->kids[j] : r;
+		} else {
+			add_pat(d->s, r, c, O_CONCEPT, d->s->concepts_file, k->lines[i]);
+		}
+	}
+}
+
+/* The typo index: rule words as typed, and dictionary words that a prefix
+ * of the rules starts (suicid* -> suicidal, suicide), each with the word
+ * ids it stands for. */
+static void
+add_typo_word(struct safety_set *s, struct text_ctx *t, const char *w, size_t n)
+{
+	if (n < TYPO_MIN - 1 || n >= TEXT_WORD_MAX || typo_find(&s->typo, w, n) >= 0)
+		return;
+	char stem[TEXT_WORD_MAX];
+	size_t sl = text_stem(t, w, n, stem);
+	int id = typo_add(&s->typo, w, n);
+	s->tv = xgrow(s->tv, &s->captv, (size_t)id + 1, sizeof *s->tv);
+	s->tv[id].sid = hmap_get(&s->stem_ids, stem, sl);
+	s->tv[id].xid = hmap_get(&s->surf_ids, w, n);
+	s->tv[id].pfx_off = (uint32_t)s->ntv_pfx;
+	s->tv[id].npfx = 0;
+	int p3 = hmap_get(&s->p3, w, PREFIX_MIN);
+	for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0 && s->tv[id].npfx < 255;
+	     i = s->pfx[i].next)
+		if (n >= s->pfx[i].len && memcmp(w, s->pfx[i].p, s->pfx[i].len) == 0) {
+			s->tv_pfx =
+			    xgrow(s->tv_pfx, &s->captv_pfx, s->ntv_pfx + 1, sizeof *s->tv_pfx);
+			s->tv_pfx[s->ntv_pfx++] = i;
+			s->tv[id].npfx++;
+		}
+}
+
+/* The words of concepts and triggers: live, and into the typo index. */
+static void
+typo_words_of(struct safety_set *s, struct text_ctx *t, const struct pnode *n)
+{
+	if (n->kind == P_WORD || n->kind == P_EXACT)
+		add_typo_word(s, t, n->typed, strlen(n->typed));
+	if (n->kind == P_WORD)
+		s->stem_live[n->id] = 1;
+	else if (n->kind == P_EXACT)
+		s->surf_live[n->id] = 1;
+	else if (n->kind == P_PREFIX)
+		s->pfx_live[n->id] = 1;
+	for (size_t i = 0; i < n->nkids; i++)
+		typo_words_of(s, t, n->kids[i]);
+}
+
+static void
+build_typo(struct safety_set *s, struct text_ctx *t)
+{
+	typo_init(&s->typo);
+	s->stem_live = xcalloc(hmap_count(&s->stem_ids) + 1, 1);
+	s->surf_live = xcalloc(hmap_count(&s->surf_ids) + 1, 1);
+	s->pfx_live = xcalloc(s->npfx + 1, 1);
+	for (size_t p = 0; p < s->npats; p++)
+		if (s->pats[p].kind != O_UNLESS)
+			typo_words_of(s, t, s->pats[p].root);
+	for (size_t c = 0; c < s->nconcepts; c++)
+		for (size_t i = 0; i < s->concepts[c].nwords; i++)
+			typo_words_of(s, t, s->concepts[c].words[i]);
+	if (s->dict && s->npfx) {
+		size_t *taken = xcalloc(s->npfx, sizeof *taken);
+		const struct wordset *d = s->dict;
+		for (size_t off = 0; off < d->len;) {
+			size_t n = (unsigned char)d->arena[off];
+			const char *w = d->arena + off + 1;
+			off += 1 + n;
+			int p3 = n >= PREFIX_MIN ? hmap_get(&s->p3, w, PREFIX_MIN) : -1;
+			for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
+				if (n > s->pfx[i].len &&
+				    memcmp(w, s->pfx[i].p, s->pfx[i].len) == 0 &&
+				    taken[i]++ < PREFIX_WORDS) {
+					add_typo_word(s, t, w, n);
+					break;
+				}
+		}
+		free(taken);
+	}
+	typo_seal(&s->typo);
+}
+
+struct safety_set *
+safety_build(struct text_ctx *t, const struct safety_input *in, struct problems *pr)
+{
+	struct safety_set *s = xcalloc(1, sizeof *s);
+	char err[200];
+	hmap_init(&s->stem_ids);
+	hmap_init(&s->surf_ids);
+	hmap_init(&s->pfx_ids);
+	hmap_init(&s->p3);
+	hmap_init(&s->concept_ids);
+	s->dict = in->dict;
+	s->nrules = in->nrules;
+	s->unless = xcalloc(in->nrules ? in->nrules : 1, sizeof *s->unless);
+	s->rule_emergency = xcalloc(in->nrules ? in->nrules : 1, 1);
+	s->someone_else = s->for_someone_else = -1;
+	if (in->concepts_file) {
+		s->concepts_file = xstrdup(in->concepts_file);
+		parse_concepts(s, t, s->concepts_file, in->concepts, in->concepts_len, pr);
+	}
+	/* concept references in the concepts themselves */
+	for (size_t c = 0; c < s->nconcepts; c++) {
+		struct concept *k = &s->concepts[c];
+		size_t w = 0;
+		for (size_t i = 0; i < k->nroots; i++) {
+			if (resolve(s, k->roots[i], s->concepts_file, k->lines[i], pr)) {
+				k->lines[w] = k->lines[i];
+				k->roots[w++] = k->roots[i];
+			} else {
+				node_free(k->roots[i]);
+			}
+		}
+		k->nroots = w;
+	}
+	/* the rules' patterns, resolved; kept aside until the concepts are
+	 * numbered in dependency order */
+	struct rp {
+		struct pnode *root;
+		int rule, unless;
+		unsigned line;
+	} *rps = NULL;
+	size_t nrps = 0, caprps = 0;
+	for (size_t r = 0; r < in->nrules; r++) {
+		const struct kb_rule *rule = &in->rules[r];
+		s->rule_emergency[r] = rule->level == LEVEL_EMERGENCY;
+		for (int u = 0; u < 2; u++) {
+			const struct kb_list *l = u ? &rule->unless : &rule->triggers;
+			for (size_t i = 0; i < l->n; i++) {
+				struct pnode *root = compile(t, l->v[i].s, 0, err, sizeof err);
+				if (root == NULL) {
+					problems_add(pr, rule->file, l->v[i].line, 1,
+						     "pattern '%s': %s", l->v[i].s, err);
+					continue;
+				}
+				if (!resolve(s, root, rule->file, l->v[i].line, pr)) {
+					node_free(root);
+					continue;
+				}
+				rps = xgrow(rps, &caprps, nrps + 1, sizeof *rps);
+				rps[nrps++] = (struct rp){root, (int)r, u, l->v[i].line};
+			}
+		}
+	}
+	/* cycles, dependency order */
+	struct dfs *d = xcalloc(1, sizeof *d);
+	d->s = s;
+	d->pr = pr;
+	for (size_t c = 0; c < s->nconcepts; c++)
+		if (s->concepts[c].state == 0)
+			visit(d, (int)c);
+	free(d);
+	s->nconcept_pats = s->npats;
+	/* engine concepts, then unused ones */
+	s->someone_else = hmap_get(&s->concept_ids, "someone-else", 12);
+	s->for_someone_else = hmap_get(&s->concept_ids, "for-someone-else", 16);
+	for (size_t i = 0; i < nrps; i++)
+		mark_used(s, rps[i].root);
+	for (int e = 0; e < 2; e++) {
+		int c = e ? s->for_someone_else : s->someone_else;
+		if (c >= 0 && !s->concepts[c].used) {
+			struct pnode ref = {.kind = P_CONCEPT, .id = c};
+			mark_used(s, &ref);
+		}
+	}
+	for (size_t c = 0; c < s->nconcepts; c++)
+		if (!s->concepts[c].used)
+			problems_add(in->warnings ? in->warnings : pr, s->concepts_file,
+				     s->concepts[c].line, 1, "concept '%s' is not used by any rule",
+				     s->concepts[c].name);
+	for (size_t i = 0; i < nrps; i++) {
+		uint32_t pid =
+		    add_pat(s, rps[i].root, rps[i].rule, rps[i].unless ? O_UNLESS : O_TRIGGER,
+			    in->rules[rps[i].rule].file, rps[i].line);
+		if (rps[i].unless) {
+			struct safety_set *ss = s;
+			int r = rps[i].rule;
+			ss->unless[r].v = xgrow(ss->unless[r].v, &ss->unless[r].cap,
+						ss->unless[r].n + 1, sizeof(uint32_t));
+			ss->unless[r].v[ss->unless[r].n++] = pid;
+		} else {
+			s->triggers = xgrow(s->triggers, &s->captriggers, s->ntriggers + 1,
+					    sizeof *s->triggers);
+			s->triggers[s->ntriggers++] = pid;
+		}
+	}
+	free(rps);
+	/* word ids, then the words' links: concepts said by one word, and
+	 * the anchors of the concepts' longer patterns */
+	for (size_t p = 0; p < s->npats; p++)
+		intern_all(s, s->pats[p].root);
+	for (size_t c = 0; c < s->nconcepts; c++) {
+		struct concept *k = &s->concepts[c];
+		if (k->state == 3)
+			continue;
+		for (size_t i = 0; i < k->nwords; i++) {
+			intern_word(s, k->words[i]);
+			add_link(s, k->words[i], (int32_t)c, -1);
+		}
+	}
+	for (size_t p = 0; p < s->nconcept_pats; p++)
+		add_anchors(s, s->pats[p].root, (uint32_t)p, 0);
+	s->w_stem = hmap_count(&s->stem_ids) / 64 + 1;
+	s->w_surf = hmap_count(&s->surf_ids) / 64 + 1;
+	s->w_pfx = s->npfx / 64 + 1;
+	s->w_con = s->nconcepts / 64 + 1;
+	s->nwords_bits = s->w_stem + s->w_surf + s->w_pfx + s->w_con;
+	build_typo(s, t);
+	return s;
+}
+
+void
+safety_free(struct safety_set *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = s->nconcept_pats; i < s->npats; i++)
+		node_free(s->pats[i].root);
+	for (size_t c = 0; c < s->nconcepts; c++) {
+		for (size_t i = 0; i < s->concepts[c].nroots; i++)
+			node_free(s->concepts[c].roots[i]);
+		free(s->concepts[c].roots);
+		free(s->concepts[c].lines);
+		free(s->concepts[c].words);
+	}
+	free(s->concepts);
+	for (size_t r = 0; r < s->nrules; r++)
+		free(s->unless[r].v);
+	free(s->unless);
+	free(s->rule_emergency);
+	free(s->pats);
+	free(s->triggers);
+	free(s->links);
+	free(s->concepts_file);
+	hmap_free(&s->stem_ids);
+	hmap_free(&s->surf_ids);
+	hmap_free(&s->pfx_ids);
+	hmap_free(&s->p3);
+	hmap_free(&s->concept_ids);
+	free(s->stem_head);
+	free(s->surf_head);
+	free(s->pfx_head);
+	free(s->p3v);
+	free(s->pfx);
+	typo_free(&s->typo);
+	free(s->stem_live);
+	free(s->surf_live);
+	free(s->pfx_live);
+	free(s->tv);
+	free(s->tv_pfx);
+	free(s);
+}
+
+/* ---- matcher --------------------------------------------------------------- */
+
+struct occ {
+	uint16_t a, b; /* token span */
+	int next;
+};
+
+#define MAX_STARTS 8
+
+/* Where a pattern may start: the tokens its first word matched, or (when
+ * there were more than MAX_STARTS) every token from the first one on. */
+struct starts {
+	uint16_t pos[MAX_STARTS];
+	uint8_t n, all;
+};
+
+struct span {
+	size_t a, b;
+};
+
+/* per message */
+struct ev {
+	const struct safety_set *s; /* NULL: a lone pattern (tests) */
+	const struct tokens *q;
+	int *head; /* per concept: its occurrences, latest first */
+	struct occ *occ;
+	size_t nocc, capocc;
+	uint64_t *bits; /* per sentence: words and concepts present */
+	struct starts *cand;
+	uint32_t *touched;
+	size_t ntouched;
+	int32_t *pfx_hit; /* per token: first matched prefix id, then tv list */
+};
+
+static int
+bit(const uint64_t *b, int32_t i)
+{
+	return i >= 0 && (b[(uint32_t)i / 64] >> ((uint32_t)i % 64) & 1);
+}
+
+static void
+set_bit(uint64_t *b, int32_t i)
+{
+	if (i >= 0)
+		b[(uint32_t)i / 64] |= (uint64_t)1 << ((uint32_t)i % 64);
+}
+
+static uint64_t *
+stem_bits(const struct ev *e)
+{
+	return e->bits;
+}
+
+static uint64_t *
+surf_bits(const struct ev *e)
+{
+	return e->bits + e->s->w_stem;
+}
+
+static uint64_t *
+pfx_bits(const struct ev *e)
+{
+	return e->bits + e->s->w_stem + e->s->w_surf;
+}
+
+static uint64_t *
+con_bits(const struct ev *e)
+{
+	return e->bits + e->s->w_stem + e->s->w_surf + e->s->w_pfx;
+}
+
+static int typo_prefix(const struct ev *e, const struct token *k, int32_t pfx);
+
+static int
+tok_match(const struct ev *e, const struct pnode *n, const struct token *k)
+{
+	switch (n->kind) {
+	case P_WORD:
+		if (n->id >= 0 && e->s)
+			return k->sid == n->id;
 		return k->stem_len == n->wl && memcmp(k->stem, n->w, n->wl) == 0;
 	case P_EXACT:
+		if (n->id >= 0 && e->s)
+			return k->xid == n->id;
 		return k->surf_len == n->wl && memcmp(k->surf, n->w, n->wl) == 0;
 	case P_PREFIX:
-		return k->surf_len >= n->wl && memcmp(k->surf, n->w, n->wl) == 0;
+		return (k->surf_len >= n->wl && memcmp(k->surf, n->w, n->wl) == 0) ||
+		       (e->s && typo_prefix(e, k, n->id));
 	default:
 		return 0;
 	}
@@ -447,26 +1269,34 @@ add_end(uint16_t *ends, size_t n, size_t e)
 
 /* All end positions (exclusive) of n matched starting exactly at pos. */
 static size_t
-m_node(const struct pnode *n, const struct tokens *q, size_t pos, size_t end, uint16_t *out)
+m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16_t *out)
 {
 	size_t no = 0;
+	const struct tokens *q = e->q;
 	switch (n->kind) {
 	case P_WORD:
 	case P_EXACT:
 	case P_PREFIX:
-		if (pos < end && tok_match(n, &q->v[pos]))
+		if (pos < end && tok_match(e, n, &q->v[pos]))
 			out[no++] = (uint16_t)(pos + 1);
+		return no;
+	case P_CONCEPT:
+		if (e->head == NULL)
+			return 0;
+		for (int o = e->head[n->id]; o >= 0; o = e->occ[o].next)
+			if (e->occ[o].a == pos && e->occ[o].b <= end)
+				no = add_end(out, no, e->occ[o].b);
 		return no;
 	case P_ALT:
 		for (size_t i = 0; i < n->nkids; i++) {
 			const struct pnode *k = n->kids[i];
 			if (k->kind <= P_EXACT) { /* a single word: no recursion */
-				if (pos < end && tok_match(k, &q->v[pos]))
+				if (pos < end && tok_match(e, k, &q->v[pos]))
 					no = add_end(out, no, pos + 1);
 				continue;
 			}
 			uint16_t tmp[MAX_ENDS];
-			size_t nt = m_node(k, q, pos, end, tmp);
+			size_t nt = m_node(e, k, pos, end, tmp);
 			for (size_t j = 0; j < nt; j++)
 				no = add_end(out, no, tmp[j]);
 		}
@@ -479,7 +1309,11 @@ m_node(const struct pnode *n, const struct tokens *q, size_t pos, size_t end, ui
 			nn = 0;
 			for (size_t c = 0; c < nc; c++)
 				for (size_t g = 0; g <= n->gap[i] && cur[c] + g < end; g++) {
-					size_t nt = m_node(n->kids[i], q, cur[c] + g, end, tmp);
+					/* a gap never passes over a negation ("legs are
+					 * not numb" is no "legs .. numb") */
+					if (g > 0 && (q->v[cur[c] + g - 1].flags & TOK_NEGATOR))
+						break;
+					size_t nt = m_node(e, n->kids[i], cur[c] + g, end, tmp);
 					for (size_t j = 0; j < nt; j++)
 						nn = add_end(next, nn, tmp[j]);
 				}
@@ -492,6 +1326,7 @@ m_node(const struct pnode *n, const struct tokens *q, size_t pos, size_t end, ui
 		return nc;
 	}
 	case P_AND:
+	case P_MSG:
 		return 0; /* only at top level, handled by find_top */
 	}
 	return 0;
@@ -506,10 +1341,6 @@ in_list(const char *const *l, const struct token *k)
 	return 0;
 }
 
-struct span {
-	size_t a, b;
-};
-
 static int
 inside(const struct span *sp, size_t nsp, size_t j)
 {
@@ -519,14 +1350,16 @@ inside(const struct span *sp, size_t nsp, size_t j)
 	return 0;
 }
 
+/* words that end the scope of a negation or of a subject */
+static const char *const breakers[] = {"but",  "however", "although", "though", "except",
+				       "yet",  "because", "since",    "now",    "still",
+				       "then", "whereas", "while",    NULL};
+
 /* Is the part starting at `start` negated?  sent0: first token of the
  * sentence; sp: the match's own spans (negators inside them don't count). */
 static int
 negated(const struct tokens *q, size_t sent0, size_t start, const struct span *sp, size_t nsp)
 {
-	static const char *const breakers[] = {"but",    "however", "although", "though",
-					       "except", "yet",     "because",  "since",
-					       "now",    "still",   NULL};
 	/* words that open a new clause after "and" or a comma */
 	static const char *const new_clause[] = {
 	    "i",    "my",    "it",   "the", "now", "also", "we", "he",   "she",   "they",
@@ -568,364 +1401,331 @@ overlaps(const struct span *a, const struct span *u, size_t nu)
 
 /* Longest occurrence spans of a SEQ-like node in [s0, s1). */
 static size_t
-all_spans(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1, struct span *out,
+all_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struct span *out,
 	  size_t max)
 {
 	size_t no = 0;
 	uint16_t ends[MAX_ENDS];
 	for (size_t i = s0; i < s1 && no < max; i++) {
-		size_t ne = m_node(n, q, i, s1, ends);
+		size_t ne = m_node(e, n, i, s1, ends);
 		if (ne == 0)
 			continue;
-		size_t e = ends[0];
+		size_t b = ends[0];
 		for (size_t j = 1; j < ne; j++)
-			if (ends[j] > e)
-				e = ends[j];
+			if (ends[j] > b)
+				b = ends[j];
 		out[no].a = i;
-		out[no].b = e;
+		out[no].b = b;
 		no++;
 	}
 	return no;
 }
 
-#define MAX_UNLESS_SPANS 64
+#define MAX_SPANS 64
 
 /* The unless spans of one rule in one sentence, computed on first need. */
 struct unless_ctx {
-	const struct safety_set *set; /* NULL: no unless patterns */
-	int rule;
+	int rule; /* -1: no unless patterns */
 	int ready;
-	struct span v[MAX_UNLESS_SPANS];
+	struct span v[MAX_SPANS];
 	size_t n;
 };
 
-static int cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1,
-		     const struct span *sp);
+/* Spans of a whole pattern in [s0, s1): an '&' gives one span from its
+ * first part to its last, when all parts are there. */
+static size_t
+top_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struct span *out,
+	  size_t max)
+{
+	if (n->kind == P_ALT) {
+		size_t no = 0;
+		for (size_t i = 0; i < n->nkids && no < max; i++)
+			no += top_spans(e, n->kids[i], s0, s1, out + no, max - no);
+		return no;
+	}
+	if (n->kind != P_AND)
+		return all_spans(e, n, s0, s1, out, max);
+	if (max == 0)
+		return 0;
+	struct span all = {s1, s0}, part[MAX_SPANS];
+	for (size_t k = 0; k < n->nkids; k++) {
+		size_t np = all_spans(e, n->kids[k], s0, s1, part, MAX_SPANS);
+		if (np == 0)
+			return 0;
+		for (size_t j = 0; j < np; j++) {
+			if (part[j].a < all.a)
+				all.a = part[j].a;
+			if (part[j].b > all.b)
+				all.b = part[j].b;
+		}
+	}
+	out[0] = all;
+	return 1;
+}
 
-/*
- * Find the first valid occurrence of a top-level node in sentence [s0,s1),
- * trying start positions from `from` on (the first token that can begin
- * the pattern).
- */
-#define MAX_STARTS 8
+static int
+cancelled(const struct ev *e, struct unless_ctx *u, size_t s0, size_t s1, const struct span *sp)
+{
+	if (u->rule < 0 || e->s == NULL)
+		return 0;
+	if (!u->ready) {
+		u->ready = 1;
+		u->n = 0;
+		const struct safety_set *s = e->s;
+		for (size_t k = 0; k < s->unless[u->rule].n; k++)
+			u->n += top_spans(e, s->pats[s->unless[u->rule].v[k]].root, s0, s1,
+					  u->v + u->n, MAX_SPANS - u->n);
+	}
+	return overlaps(sp, u->v, u->n);
+}
 
-/* Where a pattern may start: the tokens its first word matched, or (when
- * there were more than MAX_STARTS) every token from the first one on. */
-struct starts {
-	uint16_t pos[MAX_STARTS];
-	uint8_t n, all;
+enum { V_NONE, V_OTHER, V_SELF };
+
+static const char *const first_person[] = {"i",  "me", "my",  "myself", "mine",
+					   "we", "us", "our", NULL};
+
+/* Does an occurrence of concept c end at token j (exclusive end j + 1)? */
+static int
+concept_ends_at(const struct ev *e, int c, size_t j)
+{
+	for (int o = c >= 0 && e->head ? e->head[c] : -1; o >= 0; o = e->occ[o].next)
+		if (e->occ[o].b == j + 1)
+			return 1;
+	return 0;
+}
+
+static int
+concept_starts_at(const struct ev *e, int c, size_t j)
+{
+	for (int o = c >= 0 && e->head ? e->head[c] : -1; o >= 0; o = e->occ[o].next)
+		if (e->occ[o].a == j)
+			return 1;
+	return 0;
+}
+
+/* Who a part starting at `start` is about: the nearest person named before
+ * it in its clause ("my friend broke her leg": someone else). */
+static int
+subject(const struct ev *e, size_t s0, size_t start)
+{
+	int c = e->s ? e->s->someone_else : -1;
+	if (c < 0)
+		return V_SELF;
+	for (size_t j = start; j-- > s0;) {
+		const struct token *k = &e->q->v[j];
+		if (concept_ends_at(e, c, j))
+			return V_OTHER;
+		if (in_list(breakers, k))
+			return V_SELF;
+		if (in_list(first_person, k) && !concept_starts_at(e, c, j + 1))
+			return V_SELF;
+	}
+	return V_SELF;
+}
+
+/* a rule being tried in one sentence */
+struct trial {
+	struct ev *e;
+	size_t s0, s1;
+	struct unless_ctx u;
+	int about; /* check who a part is about (below level emergency) */
 };
 
 static int
-find_top(const struct pnode *n, const struct tokens *q, size_t s0, size_t s1,
-	 const struct starts *st, struct unless_ctx *u, struct span *hit)
+part_valid(struct trial *tr, const struct span *sp, const struct span *own, size_t nown)
 {
+	if (negated(tr->e->q, tr->s0, sp->a, own, nown) ||
+	    cancelled(tr->e, &tr->u, tr->s0, tr->s1, sp))
+		return V_NONE;
+	return tr->about ? subject(tr->e, tr->s0, sp->a) : V_SELF;
+}
+
+/*
+ * The best occurrence of a top-level node in the trial's sentence: V_SELF
+ * for a valid one about the writer, V_OTHER if the valid ones are all about
+ * someone else, else V_NONE.  st: where it may start (NULL: anywhere).
+ */
+static int
+find_top(struct trial *tr, const struct pnode *n, const struct starts *st, struct span *hit)
+{
+	const struct ev *e = tr->e;
+	int best = V_NONE;
 	if (n->kind == P_ALT) {
-		for (size_t i = 0; i < n->nkids; i++)
-			if (find_top(n->kids[i], q, s0, s1, st, u, hit))
-				return 1;
-		return 0;
+		for (size_t i = 0; i < n->nkids && best < V_SELF; i++) {
+			struct span h;
+			int v = find_top(tr, n->kids[i], st, &h);
+			if (v > best) {
+				best = v;
+				*hit = h;
+			}
+		}
+		return best;
 	}
 	if (n->kind != P_AND) {
 		uint16_t ends[MAX_ENDS];
-		size_t count = st->all ? s1 - st->pos[0] : st->n;
-		for (size_t x = 0; x < count; x++) {
-			size_t i = st->all ? st->pos[0] + x : st->pos[x];
-			size_t ne = m_node(n, q, i, s1, ends);
-			for (size_t j = 0; j < ne; j++) {
+		size_t count = st == NULL ? tr->s1 - tr->s0 : st->all ? tr->s1 - st->pos[0] : st->n;
+		for (size_t x = 0; x < count && best < V_SELF; x++) {
+			size_t i = st == NULL ? tr->s0 + x : st->all ? st->pos[0] + x : st->pos[x];
+			size_t ne = m_node(e, n, i, tr->s1, ends);
+			for (size_t j = 0; j < ne && best < V_SELF; j++) {
 				struct span sp = {i, ends[j]};
-				if (negated(q, s0, i, &sp, 1) || cancelled(u, q, s0, s1, &sp))
-					continue;
-				*hit = sp;
-				return 1;
+				int v = part_valid(tr, &sp, &sp, 1);
+				if (v > best) {
+					best = v;
+					*hit = sp;
+				}
 			}
 		}
-		return 0;
+		return best;
 	}
-	/* AND: every part somewhere in the sentence; pick per part the first
-	 * occurrence that is not cancelled */
-	struct span parts[16] = {{0, 0}};
-	size_t np = n->nkids < 16 ? n->nkids : 16;
-	struct span occ[MAX_UNLESS_SPANS];
+	/* AND: every part somewhere in the sentence.  The words of any part
+	 * belong to the pattern: a negator among them is no negation ("can
+	 * not feel" & legs). */
+	struct span occ[MAX_PARTS][MAX_SPANS / 4], all[MAX_SPANS];
+	size_t nocc[MAX_PARTS], nall = 0;
+	size_t np = n->nkids < MAX_PARTS ? n->nkids : MAX_PARTS;
 	for (size_t k = 0; k < np; k++) {
-		size_t no = all_spans(n->kids[k], q, s0, s1, occ, MAX_UNLESS_SPANS);
-		int ok = 0;
-		for (size_t j = 0; j < no && !ok; j++) {
-			if (cancelled(u, q, s0, s1, &occ[j]))
-				continue;
-			parts[k] = occ[j];
-			ok = 1;
+		nocc[k] = all_spans(e, n->kids[k], tr->s0, tr->s1, occ[k], MAX_SPANS / 4);
+		if (nocc[k] == 0)
+			return V_NONE;
+		for (size_t j = 0; j < nocc[k] && nall < MAX_SPANS; j++)
+			all[nall++] = occ[k][j];
+	}
+	int worst = V_SELF;
+	struct span h = {tr->s1, tr->s0};
+	for (size_t k = 0; k < np; k++) {
+		int pbest = V_NONE;
+		struct span pick = {0, 0};
+		for (size_t j = 0; j < nocc[k] && pbest < V_SELF; j++) {
+			int v = part_valid(tr, &occ[k][j], all, nall);
+			if (v > pbest) {
+				pbest = v;
+				pick = occ[k][j];
+			}
 		}
-		if (!ok)
-			return 0;
+		if (pbest < worst)
+			worst = pbest;
+		if (worst == V_NONE)
+			return V_NONE;
+		if (pick.a < h.a)
+			h.a = pick.a;
+		if (pick.b > h.b)
+			h.b = pick.b;
 	}
-	for (size_t k = 0; k < np; k++)
-		if (negated(q, s0, parts[k].a, parts, np))
-			return 0;
-	hit->a = parts[0].a;
-	hit->b = parts[0].b;
-	for (size_t k = 1; k < np; k++) {
-		if (parts[k].a < hit->a)
-			hit->a = parts[k].a;
-		if (parts[k].b > hit->b)
-			hit->b = parts[k].b;
-	}
-	return 1;
+	*hit = h;
+	return worst;
 }
 
 int
 safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 {
+	struct ev e = {0};
+	e.q = q;
 	size_t s0 = 0;
 	while (s0 < q->n) {
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
 		struct span hit;
-		struct unless_ctx u = {NULL, 0, 1, {{0, 0}}, 0};
-		struct starts st = {{(uint16_t)s0}, 1, 1};
-		if (find_top(p->root, q, s0, s1, &st, &u, &hit))
+		struct trial tr = {&e, s0, s1, {-1, 1, {{0, 0}}, 0}, 0};
+		const struct pnode *r = p->root;
+		if (r->kind == P_MSG) {
+			/* every part in some sentence */
+			int all = 1;
+			for (size_t k = 0; k < r->nkids && all; k++) {
+				int found = 0;
+				for (size_t a = 0; a < q->n && !found;) {
+					size_t b = a;
+					while (b < q->n && q->v[b].sent == q->v[a].sent)
+						b++;
+					struct trial t2 = {&e, a, b, {-1, 1, {{0, 0}}, 0}, 0};
+					found = find_top(&t2, r->kids[k], NULL, &hit) != V_NONE;
+					a = b;
+				}
+				all = found;
+			}
+			return all;
+		}
+		if (find_top(&tr, r, NULL, &hit) != V_NONE)
 			return 1;
 		s0 = s1;
 	}
 	return 0;
 }
 
-/* ---- rule set ------------------------------------------------------------- */
+/* ---- evaluation of a rule set --------------------------------------------- */
 
-/* The p3 entry for the first 3 bytes of w, made if new. */
-static int
-p3_slot(struct safety_set *s, const char *w)
-{
-	int ins;
-	int v = *hmap_put(&s->p3, w, PREFIX_MIN, (int)s->np3, &ins);
-	if (ins) {
-		s->p3v = xgrow(s->p3v, &s->capp3, s->np3 + 1, sizeof *s->p3v);
-		s->p3v[s->np3].anchors = -1;
-		s->p3v[s->np3].pfx = -1;
-		s->np3++;
-	}
-	return v;
-}
-
-/* Register the words that can start node n as anchors of pattern pid. */
 static void
-add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid)
+add_occ(struct ev *e, int c, size_t a, size_t b)
 {
-	switch (n->kind) {
-	case P_WORD:
-	case P_EXACT:
-	case P_PREFIX: { /* interned already: n->id is set */
-		int *head;
-		if (n->kind == P_WORD)
-			head = &s->stem_head[n->id];
-		else if (n->kind == P_EXACT)
-			head = &s->surf_head[n->id];
-		else
-			head = &s->p3v[p3_slot(s, n->w)].anchors;
-		s->an = xgrow(s->an, &s->capan, s->nan + 1, sizeof *s->an);
-		s->an[s->nan].pat = pid;
-		s->an[s->nan].pfx = n->kind == P_PREFIX ? n->id : -1;
-		s->an[s->nan].next = *head;
-		*head = (int)s->nan++;
-		return;
-	}
-	case P_ALT:
-		for (size_t i = 0; i < n->nkids; i++)
-			add_anchors(s, n->kids[i], pid);
-		return;
-	case P_SEQ:
-	case P_AND:
-		add_anchors(s, n->kids[0], pid);
-		return;
-	}
-}
-
-/* Give every word node of n an id in the set's word tables. */
-static void
-intern(struct safety_set *s, struct pnode *n)
-{
-	int ins;
-	if (n->kind == P_WORD || n->kind == P_EXACT) {
-		int word = n->kind == P_WORD;
-		struct hmap *h = word ? &s->stem_ids : &s->surf_ids;
-		n->id = *hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
-		if (ins) {
-			int **head = word ? &s->stem_head : &s->surf_head;
-			*head = xgrow(*head, word ? &s->capstem : &s->capsurf, (size_t)n->id + 1,
-				      sizeof **head);
-			(*head)[n->id] = -1;
-		}
-	} else if (n->kind == P_PREFIX) {
-		n->id = *hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
-		if (ins) {
-			int slot = p3_slot(s, n->w);
-			s->pfx = xgrow(s->pfx, &s->cappfx, s->npfx + 1, sizeof *s->pfx);
-			memcpy(s->pfx[s->npfx].p, n->w, (size_t)n->wl + 1);
-			s->pfx[s->npfx].len = n->wl;
-			s->pfx[s->npfx].next = s->p3v[slot].pfx;
-			s->p3v[slot].pfx = (int)s->npfx++;
-		}
-	}
-	for (size_t i = 0; i < n->nkids; i++)
-		intern(s, n->kids[i]);
-}
-
-struct safety_set *
-safety_build(struct text_ctx *t, const struct kb_rule *rules, size_t n, struct problems *pr)
-{
-	struct safety_set *s = xcalloc(1, sizeof *s);
-	hmap_init(&s->stem_ids);
-	hmap_init(&s->surf_ids);
-	hmap_init(&s->pfx_ids);
-	hmap_init(&s->p3);
-	s->nrules = n;
-	s->unless = xcalloc(n ? n : 1, sizeof *s->unless);
-	char err[200];
-	for (size_t r = 0; r < n; r++) {
-		for (int u = 0; u < 2; u++) {
-			const struct kb_list *l = u ? &rules[r].unless : &rules[r].triggers;
-			for (size_t i = 0; i < l->n; i++) {
-				struct pattern *p = safety_compile(t, l->v[i].s, err, sizeof err);
-				if (p == NULL) {
-					problems_add(pr, rules[r].file, l->v[i].line, 1,
-						     "pattern '%s': %s", l->v[i].s, err);
-					continue;
-				}
-				s->pats =
-				    xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
-				uint32_t pid = (uint32_t)s->npats++;
-				s->pats[pid].root = p->root;
-				s->pats[pid].rule = (int)r;
-				s->pats[pid].is_unless = u;
-				intern(s, s->pats[pid].root);
-				free(p);
-				if (u) {
-					s->unless[r].v =
-					    xgrow(s->unless[r].v, &s->unless[r].cap,
-						  s->unless[r].n + 1, sizeof(uint32_t));
-					s->unless[r].v[s->unless[r].n++] = pid;
-				} else {
-					add_anchors(s, s->pats[pid].root, pid);
-				}
-			}
-		}
-	}
-	return s;
-}
-
-void
-safety_free(struct safety_set *s)
-{
-	if (s == NULL)
-		return;
-	for (size_t i = 0; i < s->npats; i++)
-		node_free(s->pats[i].root);
-	for (size_t r = 0; r < s->nrules; r++)
-		free(s->unless[r].v);
-	free(s->unless);
-	free(s->pats);
-	free(s->an);
-	hmap_free(&s->stem_ids);
-	hmap_free(&s->surf_ids);
-	hmap_free(&s->pfx_ids);
-	hmap_free(&s->p3);
-	free(s->stem_head);
-	free(s->surf_head);
-	free(s->p3v);
-	free(s->pfx);
-	free(s);
+	for (int o = e->head[c]; o >= 0; o = e->occ[o].next)
+		if (e->occ[o].a == a && e->occ[o].b == b)
+			return;
+	e->occ = xgrow(e->occ, &e->capocc, e->nocc + 1, sizeof *e->occ);
+	e->occ[e->nocc] = (struct occ){(uint16_t)a, (uint16_t)b, e->head[c]};
+	e->head[c] = (int)e->nocc++;
+	set_bit(con_bits(e), c);
 }
 
 static int
-cancelled(struct unless_ctx *u, const struct tokens *q, size_t s0, size_t s1, const struct span *sp)
+typo_prefix(const struct ev *e, const struct token *k, int32_t pfx)
 {
-	if (u->set == NULL)
+	if (k->xid > -2)
 		return 0;
-	if (!u->ready) {
-		u->ready = 1;
-		u->n = 0;
-		const struct safety_set *s = u->set;
-		for (size_t k = 0; k < s->unless[u->rule].n; k++)
-			u->n += all_spans(s->pats[s->unless[u->rule].v[k]].root, q, s0, s1,
-					  u->v + u->n, MAX_UNLESS_SPANS - u->n);
-	}
-	return overlaps(sp, u->v, u->n);
-}
-
-/* The pattern words present in one sentence, as bit sets over their ids. */
-struct present {
-	uint64_t *stem, *surf, *pfx;
-};
-
-static int
-bit(const uint64_t *b, int32_t i)
-{
-	return i >= 0 && (b[(uint32_t)i / 64] >> ((uint32_t)i % 64) & 1);
-}
-
-static void
-set_bit(uint64_t *b, int32_t i)
-{
-	if (i >= 0)
-		b[(uint32_t)i / 64] |= (uint64_t)1 << ((uint32_t)i % 64);
+	int v = -2 - k->xid;
+	const struct safety_set *s = e->s;
+	for (uint8_t i = 0; i < s->tv[v].npfx; i++)
+		if (s->tv_pfx[s->tv[v].pfx_off + i] == pfx)
+			return 1;
+	return 0;
 }
 
 /*
- * Could n match in a sentence with these words, ignoring order and
- * adjacency?  A necessary condition, cheap next to m_node: a pattern
- * anchored on a common word ("pain") is only tried when its other parts
- * are in the sentence too.
+ * Could n match in a sentence with these words and concepts, ignoring
+ * order and adjacency?  A necessary condition, cheap next to m_node.
  */
 static int
-possible(const struct pnode *n, const struct present *pr)
+possible(const struct ev *e, const struct pnode *n)
 {
 	switch (n->kind) {
 	case P_WORD:
-		return bit(pr->stem, n->id);
+		return bit(stem_bits(e), n->id);
 	case P_EXACT:
-		return bit(pr->surf, n->id);
+		return bit(surf_bits(e), n->id);
 	case P_PREFIX:
-		return bit(pr->pfx, n->id);
+		return bit(pfx_bits(e), n->id);
+	case P_CONCEPT:
+		return bit(con_bits(e), n->id);
 	case P_ALT:
 		for (size_t i = 0; i < n->nkids; i++)
-			if (possible(n->kids[i], pr))
+			if (possible(e, n->kids[i]))
 				return 1;
 		return 0;
 	case P_SEQ:
 	case P_AND: /* last part first: the first is usually the anchor, present */
 		for (size_t i = n->nkids; i-- > 0;)
-			if (!possible(n->kids[i], pr))
+			if (!possible(e, n->kids[i]))
 				return 0;
 		return 1;
+	case P_MSG:
+		return 1; /* parts are tried one by one */
 	}
 	return 0;
 }
 
-/* Mark the pattern words token k matches; p3: its p3 entry or -1. */
+/* Follow the links of one word id: concepts said by it, anchors. */
 static void
-mark_present(const struct safety_set *s, const struct token *k, int p3, struct present *pr)
+follow(struct ev *e, int head, size_t i)
 {
-	set_bit(pr->stem, k->sid);
-	set_bit(pr->surf, k->xid);
-	for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
-		if (k->surf_len >= s->pfx[i].len &&
-		    memcmp(k->surf, s->pfx[i].p, s->pfx[i].len) == 0)
-			set_bit(pr->pfx, i);
-}
-
-/* Record token i as a possible start of the patterns anchored there. */
-static void
-collect(const struct safety_set *s, int head, const struct token *k, int prefix,
-	struct starts *cand, size_t i)
-{
-	for (int a = head; a >= 0; a = s->an[a].next) {
-		if (prefix) {
-			uint8_t pl = s->pfx[s->an[a].pfx].len;
-			if (k->surf_len < pl || memcmp(k->surf, s->pfx[s->an[a].pfx].p, pl) != 0)
-				continue;
+	const struct safety_set *s = e->s;
+	for (int l = head; l >= 0; l = s->links[l].next) {
+		if (s->links[l].concept >= 0) {
+			add_occ(e, s->links[l].concept, i, i + 1);
+			continue;
 		}
-		struct starts *c = &cand[s->an[a].pat];
+		struct starts *c = &e->cand[s->links[l].pat];
+		if (c->n == 0 && !c->all)
+			e->touched[e->ntouched++] = (uint32_t)s->links[l].pat;
 		if (c->all || (c->n && c->pos[c->n - 1] == i))
 			continue;
 		if (c->n == MAX_STARTS)
@@ -935,80 +1735,188 @@ collect(const struct safety_set *s, int head, const struct token *k, int prefix,
 	}
 }
 
+/* Read token i: its word ids (through the typo index when it is an unknown
+ * long word), presence bits, concepts and anchors. */
+static void
+read_token(struct ev *e, struct token *k, size_t i)
+{
+	const struct safety_set *s = e->s;
+	k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
+	k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
+	int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
+	int any = (k->sid >= 0 && s->stem_live[k->sid]) || (k->xid >= 0 && s->surf_live[k->xid]);
+	for (int p = p3 >= 0 ? s->p3v[p3].pfx : -1; p >= 0; p = s->pfx[p].next)
+		if (k->surf_len >= s->pfx[p].len &&
+		    memcmp(k->surf, s->pfx[p].p, s->pfx[p].len) == 0) {
+			set_bit(pfx_bits(e), p);
+			follow(e, s->pfx_head[p], i);
+			any |= s->pfx_live[p];
+		}
+	if (!any && k->surf_len >= TYPO_MIN && !(k->flags & (TOK_COMMON | TOK_NUMBER)) && s->dict &&
+	    !wordset_has(s->dict, k->surf, k->surf_len)) {
+		int d, v = typo_correct(&s->typo, k->surf, k->surf_len, &d);
+		if (v >= 0 && (d == 1 || (d == 2 && k->surf_len >= TYPO_TWO_EDITS))) {
+			k->sid = s->tv[v].sid;
+			k->xid = s->tv[v].xid >= 0 ? s->tv[v].xid : -2 - v;
+			for (uint8_t j = 0; j < s->tv[v].npfx; j++) {
+				int p = s->tv_pfx[s->tv[v].pfx_off + j];
+				set_bit(pfx_bits(e), p);
+				follow(e, s->pfx_head[p], i);
+			}
+		}
+	}
+	if (k->sid >= 0) {
+		set_bit(stem_bits(e), k->sid);
+		follow(e, s->stem_head[k->sid], i);
+	}
+	if (k->xid >= 0) {
+		set_bit(surf_bits(e), k->xid);
+		follow(e, s->surf_head[k->xid], i);
+	}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The concepts' longer patterns anchored in this sentence, in dependency
+ * order (pattern ids are), each occurrence recorded. */
+static void
+run_concepts(struct ev *e, size_t s0, size_t s1)
+{
+	const struct safety_set *s = e->s;
+	qsort(e->touched, e->ntouched, sizeof *e->touched, cmp_u32);
+	for (size_t t = 0; t < e->ntouched; t++) {
+		uint32_t pid = e->touched[t];
+		const struct cpat *cp = &s->pats[pid];
+		struct starts *st = &e->cand[pid];
+		if (possible(e, cp->root)) {
+			uint16_t ends[MAX_ENDS];
+			size_t count = st->all ? s1 - st->pos[0] : st->n;
+			for (size_t x = 0; x < count; x++) {
+				size_t i = st->all ? st->pos[0] + x : st->pos[x];
+				size_t ne = m_node(e, cp->root, i, s1, ends);
+				for (size_t j = 0; j < ne; j++)
+					add_occ(e, cp->owner, i, ends[j]);
+			}
+		}
+		memset(st, 0, sizeof *st);
+	}
+	e->ntouched = 0;
+	(void)s0;
+}
+
+/* per rule, over the message */
+struct rstate {
+	int self, other; /* found a match about the writer / someone else */
+	struct span hit, other_hit;
+};
+
+/* per '&&' trigger, over the message */
+struct mstate {
+	uint32_t found;  /* parts found */
+	struct span hit; /* of the first part */
+};
+
 size_t
 safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out, size_t max)
 {
-	size_t nout = 0;
-	if (s->npats == 0 || q->n == 0)
+	if (q->n == 0 || (s->ntriggers == 0))
 		return 0;
-	struct starts stack_cand[512];
-	uint8_t stack_fired[64];
-	struct starts *cand = s->npats <= 512 ? stack_cand : xmalloc(s->npats * sizeof *cand);
-	uint8_t *fired = s->nrules <= sizeof stack_fired ? stack_fired : xmalloc(s->nrules);
-	struct safety_hit *hits = xcalloc(s->nrules ? s->nrules : 1, sizeof *hits);
-	memset(fired, 0, s->nrules);
-	size_t w_stem = hmap_count(&s->stem_ids) / 64 + 1,
-	       w_surf = hmap_count(&s->surf_ids) / 64 + 1, w_pfx = s->npfx / 64 + 1,
-	       nw = w_stem + w_surf + w_pfx;
-	uint64_t stack_bits[128];
-	uint64_t *bits = nw <= 128 ? stack_bits : xmalloc(nw * sizeof *bits);
-	struct present pres = {bits, bits + w_stem, bits + w_stem + w_surf};
+	struct ev e = {0};
+	e.s = s;
+	e.q = q;
+	e.head = xmalloc((s->nconcepts ? s->nconcepts : 1) * sizeof *e.head);
+	memset(e.head, 0xff, (s->nconcepts ? s->nconcepts : 1) * sizeof *e.head);
+	e.bits = xmalloc(s->nwords_bits * sizeof *e.bits);
+	e.cand = xcalloc(s->nconcept_pats ? s->nconcept_pats : 1, sizeof *e.cand);
+	e.touched = xmalloc((s->nconcept_pats ? s->nconcept_pats : 1) * sizeof *e.touched);
+	struct rstate *rs = xcalloc(s->nrules ? s->nrules : 1, sizeof *rs);
+	struct mstate *ms = xcalloc(s->ntriggers ? s->ntriggers : 1, sizeof *ms);
 
-	size_t s0 = 0;
-	while (s0 < q->n) {
+	for (size_t s0 = 0; s0 < q->n;) {
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
-		memset(cand, 0, s->npats * sizeof *cand);
-		memset(bits, 0, nw * sizeof *bits);
-		int any = 0;
-		for (size_t i = s0; i < s1; i++) {
-			struct token *k = &q->v[i];
-			k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
-			k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
-			int p3 =
-			    k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
-			mark_present(s, k, p3, &pres);
-			int heads[3] = {k->sid >= 0 ? s->stem_head[k->sid] : -1,
-					k->xid >= 0 ? s->surf_head[k->xid] : -1,
-					p3 >= 0 ? s->p3v[p3].anchors : -1};
-			for (int h = 0; h < 3; h++)
-				if (heads[h] >= 0)
-					collect(s, heads[h], k, h == 2, cand, i), any = 1;
-		}
-		struct unless_ctx u = {NULL, 0, 0, {{0, 0}}, 0};
+		memset(e.bits, 0, s->nwords_bits * sizeof *e.bits);
+		for (size_t i = s0; i < s1; i++)
+			read_token(&e, &q->v[i], i);
+		run_concepts(&e, s0, s1);
 		int last_rule = -1;
-		for (size_t pid = 0; any && pid < s->npats; pid++) {
-			if (cand[pid].n == 0)
-				continue;
-			int r = s->pats[pid].rule;
-			if (fired[r] || !possible(s->pats[pid].root, &pres))
+		struct trial tr = {&e, s0, s1, {-1, 0, {{0, 0}}, 0}, 0};
+		for (size_t t = 0; t < s->ntriggers; t++) {
+			const struct cpat *cp = &s->pats[s->triggers[t]];
+			int r = cp->owner;
+			if (rs[r].self)
 				continue;
 			if (r != last_rule) {
 				last_rule = r;
-				u.set = s;
-				u.rule = r;
-				u.ready = 0;
+				tr.u.rule = s->unless[r].n ? r : -1;
+				tr.u.ready = 0;
+				tr.about = !s->rule_emergency[r];
 			}
+			const struct pnode *root = cp->root;
 			struct span hit;
-			if (!find_top(s->pats[pid].root, q, s0, s1, &cand[pid], &u, &hit))
+			if (root->kind == P_MSG) {
+				size_t np = root->nkids; /* at most MAX_PARTS */
+				for (size_t k = 0; k < np; k++) {
+					if (ms[t].found >> k & 1 || !possible(&e, root->kids[k]))
+						continue;
+					if (find_top(&tr, root->kids[k], NULL, &hit) == V_NONE)
+						continue;
+					ms[t].found |= (uint32_t)1 << k;
+					if (k == 0)
+						ms[t].hit = hit;
+				}
+				if (ms[t].found == (1u << np) - 1) {
+					rs[r].self = 1;
+					rs[r].hit = ms[t].hit;
+				}
 				continue;
-			fired[r] = 1;
-			hits[r].rule = r;
-			hits[r].off = q->v[hit.a].off;
-			hits[r].len = q->v[hit.b - 1].off + q->v[hit.b - 1].len - q->v[hit.a].off;
+			}
+			if (!possible(&e, root))
+				continue;
+			int v = find_top(&tr, root, NULL, &hit);
+			if (v == V_SELF) {
+				rs[r].self = 1;
+				rs[r].hit = hit;
+			} else if (v == V_OTHER && !rs[r].other) {
+				rs[r].other = 1;
+				rs[r].other_hit = hit;
+			}
 		}
 		s0 = s1;
 	}
-	for (size_t r = 0; r < s->nrules && nout < max; r++)
-		if (fired[r])
-			out[nout++] = hits[r];
-	if (cand != stack_cand)
-		free(cand);
-	if (fired != stack_fired)
-		free(fired);
-	if (bits != stack_bits)
-		free(bits);
-	free(hits);
+	/* a match about someone else still fires when the message is all
+	 * about them, or asks about their care */
+	int mine = 0;
+	for (size_t j = 0; j < q->n && !mine; j++)
+		mine = in_list(first_person, &q->v[j]) &&
+		       !concept_starts_at(&e, s->someone_else, j + 1);
+	int for_other = s->for_someone_else >= 0 && e.head[s->for_someone_else] >= 0;
+	size_t nout = 0;
+	for (size_t r = 0; r < s->nrules && nout < max; r++) {
+		const struct span *h = NULL;
+		if (rs[r].self)
+			h = &rs[r].hit;
+		else if (rs[r].other && (for_other || !mine))
+			h = &rs[r].other_hit;
+		if (h == NULL)
+			continue;
+		out[nout].rule = (int)r;
+		out[nout].off = q->v[h->a].off;
+		out[nout].len = q->v[h->b - 1].off + q->v[h->b - 1].len - q->v[h->a].off;
+		nout++;
+	}
+	free(e.head);
+	free(e.bits);
+	free(e.cand);
+	free(e.touched);
+	free(e.occ);
+	free(rs);
+	free(ms);
 	return nout;
 }

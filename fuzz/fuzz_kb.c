@@ -103,7 +103,8 @@ fuzz_rule(const char *buf, size_t len)
 		check_list(&r.triggers);
 		check_list(&r.unless);
 		/* compile the patterns as knowledge_build would */
-		struct safety_set *s = safety_build(T, &r, 1, &pr);
+		struct safety_input si = {&r, 1, NULL, NULL, 0, NULL, NULL};
+		struct safety_set *s = safety_build(T, &si, &pr);
 		check_problems(&pr, 0);
 		safety_free(s);
 	}

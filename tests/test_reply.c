@@ -29,6 +29,7 @@ static const struct tfile files[] = {
     {"safety/medical-conditions.md", RULE("medical-conditions", "caution", "35", "osteoporosis")},
     {"safety/pregnancy.md", RULE("pregnancy", "caution", "40", "pregnan*")},
     {"safety/medication.md", RULE("medication", "caution", "45", "how many pills")},
+    {"safety/see-a-doctor.md", RULE("see-a-doctor", "urgent", "15", "groin")},
     {"safety/disclaimer.md",
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
 };
@@ -144,6 +145,11 @@ test_emergency_and_crisis(void **st)
 	ask("chest pain, I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.\n\nemergency text.");
 	assert_string_equal(ids(), "crisis,emergency");
+	/* the in-doubt line, unless an emergency text already asks for more */
+	ask("my groin feels odd");
+	assert_string_equal(ids(), "see-a-doctor,disclaimer");
+	ask("my groin feels odd and I have chest pain");
+	assert_string_equal(ids(), "emergency,disclaimer");
 	ask("I fell, and I feel suicidal; what is swedish massage");
 	assert_string_equal(A.reply.text, "crisis text.");
 	assert_string_equal(ids(), "crisis");

@@ -4,6 +4,7 @@
 #include "kb.h"
 #include "safety.h"
 #include "testutil.h"
+#include "wordset.h"
 
 static struct text_ctx *T;
 
@@ -98,8 +99,10 @@ static void
 test_compile_errors(void **st)
 {
 	(void)st;
-	const char *bad[] = {"(a|b", "a)",  "a .. .. b",   "a ... b", "..a", "a|", "(|a)",
-			     "=a*",  "ab*", "a (b & c) d", "",        "   ", "&a"};
+	const char *bad[] = {"(a|b",       "a)",   "a .. .. b", "a ... b",    "..a",
+			     "a|",         "(|a)", "=a*",       "ab*",        "a (b & c) d",
+			     "",           "   ",  "&a",        "<numbness>", "<Bad>",
+			     "a (b && c)", "a &&", "(a && b) c"};
 	char err[200];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pattern *p = safety_compile(T, bad[i], err, sizeof err);
@@ -147,6 +150,156 @@ test_unless_overlap(void **st)
 	problems_free(&pr);
 }
 
+/* The concept file's problems, each at its file:line: an unknown concept
+ * (in the file and in a rule), a cycle, an unused concept, bad lines. */
+static const struct tfile broken_concepts[] = {
+    {"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+	     "reviewed: 2026-01-01\n---\nB\n"},
+    {"safety/concepts.txt", "# comment\n"
+			    "numbness:\n"
+			    "  numb\n"
+			    "  <tingles>\n" /* 4: unknown */
+			    "loop-a:\n"
+			    "  x .. <loop-b>\n" /* 6 */
+			    "loop-b:\n"
+			    "  <loop-a> y\n" /* 8: closes the cycle */
+			    "spare:\n"       /* 9: unused */
+			    "  orphan\n"
+			    "Bad Name:\n" /* 11 */
+			    "  groin\n"
+			    "empty:\n" /* 13: no patterns */
+			    "saddle:\n"
+			    "  groin  # trailing comment\n"
+			    "  (a & b)\n"}, /* 16: '&' in a concept */
+    {"safety/emergency.md", "---\nid: emergency\nlevel: emergency\npriority: 10\n"
+			    "triggers:\n  - '<numbness> & <saddle>'\n  - '<loop-a>'\n"
+			    "  - '<sadle> & <numbness>'\n---\nE\n"}, /* 8: unknown, did you mean */
+};
+
+static void
+test_concept_problems(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, broken_concepts, 3, &pr);
+	dump_problems(&pr);
+	struct {
+		const char *file;
+		unsigned line;
+		const char *msg;
+	} want[] = {
+	    {"safety/concepts.txt", 4, "unknown concept <tingles>"},
+	    {"safety/concepts.txt", 8,
+	     "concept 'loop-b' refers to itself: loop-a -> loop-b -> loop-a"},
+	    {"safety/concepts.txt", 9, "concept 'spare' is not used by any rule"},
+	    {"safety/concepts.txt", 11, "expected a concept name"},
+	    {"safety/concepts.txt", 13, "concept 'empty' has no patterns"},
+	    {"safety/concepts.txt", 16, "'&' belongs in rules"},
+	    {"safety/emergency.md", 8, "unknown concept <sadle> (did you mean <saddle>?)"},
+	};
+	dump_problems(&k->warnings);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		int hit = 0;
+		for (size_t j = 0; j < pr.n + k->warnings.n; j++) {
+			const struct problem *p = j < pr.n ? &pr.v[j] : &k->warnings.v[j - pr.n];
+			hit |= strcmp(p->file, want[i].file) == 0 && p->line == want[i].line &&
+			       strstr(p->msg, want[i].msg);
+		}
+		if (!hit)
+			fail_msg("no problem '%s' at %s:%u", want[i].msg, want[i].file,
+				 want[i].line);
+	}
+	/* the good parts still work */
+	struct tokens tk = {0};
+	struct safety_hit h[4];
+	const char *q = "my groin is numb";
+	text_tokenize(T, q, strlen(q), &tk);
+	assert_int_equal(safety_eval(k->safety, &tk, h, 4), 1);
+	tokens_free(&tk);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+/* Rules written on concepts: order-free '&', '&&' across sentences,
+ * negation (also inside a gap), someone else, the typo index. */
+static const struct tfile concept_files[] = {
+    {"a.md", "---\nid: one\ntitle: One\nquestions: [a b, c d, e f]\nsource: s\n"
+	     "reviewed: 2026-01-01\n---\nB\n"},
+    {"safety/concepts.txt", "numbness:\n  numb\n  (can not | barely | hardly) feel\n"
+			    "  pins and needles\n"
+			    "saddle:\n  (groin | bum | buttock*)\n  down there\n"
+			    "legs:\n  =legs\n"
+			    "back:\n  back .. (pain | hurt* | sore)\n"
+			    "incontinence:\n  (leaking | incontinence)\n"
+			    "injury:\n  (fell | broke .. leg)\n"
+			    "someone-else:\n  (friend | mum | he | she | her)\n"
+			    "for-someone-else:\n  can (she | he) .. have\n"},
+    {"safety/emergency.md", "---\nid: emergency\nlevel: emergency\npriority: 10\n"
+			    "triggers:\n  - '<numbness> & <saddle>'\n"
+			    "  - '<incontinence> && <back>'\n  - '<legs> .. <numbness>'\n"
+			    "---\nE\n"},
+    {"safety/trauma.md", "---\nid: trauma\nlevel: urgent\npriority: 20\n"
+			 "triggers:\n  - '<injury>'\n---\nT\n"},
+};
+
+static void
+test_concept_rules(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct wordset dict = {0}; /* English words are never typo-corrected */
+	const char *words[] = {"leaning", "tingle", "groan", "bump"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		wordset_add(&dict, words[i], strlen(words[i]));
+	struct kb_file f[4];
+	for (size_t i = 0; i < 4; i++)
+		f[i] = (struct kb_file){.rel = (char *)(uintptr_t)concept_files[i].rel,
+					.path = (char *)(uintptr_t)concept_files[i].rel,
+					.data = (char *)(uintptr_t)concept_files[i].data,
+					.len = strlen(concept_files[i].data)};
+	struct knowledge *k = knowledge_build(T, f, 4, &dict, &pr);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	struct {
+		const char *msg;
+		const char *fired;
+	} cases[] = {
+	    {"my groin is numb", "emergency"},
+	    {"numb around the groin", "emergency"}, /* either order */
+	    {"I can barely feel my bum", "emergency"},
+	    {"my groin hurts. my foot is numb", ""},                   /* not in one sentence */
+	    {"no numbness in my groin", ""},                           /* negated */
+	    {"my groin aches but no numbness", ""},                    /* negated part */
+	    {"I can't feel my groin", "emergency"},                    /* the pattern's own "not" */
+	    {"I have been leaking. My back is so sore.", "emergency"}, /* && */
+	    {"I have been leaking.", ""},
+	    {"my legs are numb", "emergency"},
+	    {"my legs are not numb", ""}, /* a gap never passes over a negation */
+	    {"I have been leeking. My back is sore.", "emergency"}, /* a typo */
+	    {"I have been leaning. My back is sore.", ""},          /* a real word: left alone */
+	    {"I fell off my bike", "trauma"},
+	    {"my friend fell, can massage help my back pain", ""}, /* someone else */
+	    {"my mum fell, can she have a massage", "trauma"},     /* asks for her */
+	    {"my mum fell last week", "trauma"},                   /* all about her */
+	    {"my friend broke her leg and I fell too", "trauma"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tokens tk = {0};
+		struct safety_hit h[4];
+		text_tokenize(T, cases[i].msg, strlen(cases[i].msg), &tk);
+		size_t n = safety_eval(k->safety, &tk, h, 4);
+		char got[64] = "";
+		for (size_t j = 0; j < n; j++)
+			strcat(got, k->rules[h[j].rule].id.s);
+		if (strcmp(got, cases[i].fired) != 0)
+			fail_msg("'%s': fired '%s', want '%s'", cases[i].msg, got, cases[i].fired);
+		tokens_free(&tk);
+	}
+	knowledge_free(k);
+	wordset_free(&dict);
+	problems_free(&pr);
+}
+
 /* Every row of tests/data/safety.tsv against the shipped rules. */
 static void
 test_shipped_rules_table(void **st)
@@ -162,7 +315,8 @@ test_shipped_rules_table(void **st)
 	struct problems pr = {0};
 	struct knowledge *k = NULL;
 	char *cause = NULL;
-	k = kb_load(ac.text, "knowledge", NULL, &pr, &cause);
+	struct wordset *dict = kb_load_dictionary(ac.text); /* as `ask` reads */
+	k = kb_load(ac.text, "knowledge", dict, &pr, &cause);
 	free(cause);
 	assert_non_null(k);
 	dump_problems(&pr);
@@ -223,6 +377,10 @@ test_shipped_rules_table(void **st)
 	assert_true(rows >= 120);
 	assert_int_equal(bad, 0);
 	knowledge_free(k);
+	if (dict) {
+		wordset_free(dict);
+		free(dict);
+	}
 	problems_free(&pr);
 	answer_ctx_free(&ac);
 }
@@ -238,6 +396,8 @@ main(void)
 	    cmocka_unit_test(test_negation),
 	    cmocka_unit_test(test_compile_errors),
 	    cmocka_unit_test(test_unless_overlap),
+	    cmocka_unit_test(test_concept_problems),
+	    cmocka_unit_test(test_concept_rules),
 	    cmocka_unit_test(test_shipped_rules_table),
 	};
 	int rc = cmocka_run_group_tests_name("safety", tests, NULL, NULL);
