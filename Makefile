@@ -24,22 +24,27 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Werror
-BASEFLAGS  := -std=c17 -D_GNU_SOURCE -DMB_VERSION='"$(VERSION)"' -g $(WARN)
+# The installed layout (deploy/README.md); the binary knows it, so that its
+# commands find the installed answers and log by default.
+KB_DIR     := /srv/massagebot/knowledge
+STATE_DIR  := /var/lib/massagebot
+BASEFLAGS  := -std=c17 -D_GNU_SOURCE -DMB_VERSION='"$(VERSION)"' -DMB_KB_DIR='"$(KB_DIR)"' \
+              -DMB_STATE_DIR='"$(STATE_DIR)"' -g $(WARN)
 OPT        := -O2
 SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf problems hmap wordset utf8 term text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein runtime
+EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein tty runtime
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
 TESTS      := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
-              test_discord_proto test_regress
+              test_discord_proto test_regress test_unanswered test_term test_report
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
 -include build/flags.mk
@@ -112,7 +117,7 @@ run: build/massagebot
 
 # The pure core's tests once more without sanitizers, under valgrind.
 VG_TESTS   := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
-              test_discord_proto test_regress
+              test_discord_proto test_regress test_unanswered test_term test_report
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) -lcmocka
@@ -199,6 +204,8 @@ bench: build/bench build/massagebot | deps-bench
 	./build/bench knowledge tests/data/questions.tsv tests/data/holdout.tsv tests/data/safety.tsv
 	@echo "== memory of massagebot run (console)"
 	/usr/bin/python3 bench/rss.py build/massagebot
+	@echo "== report on the largest unanswered log (20,000 distinct questions)"
+	/usr/bin/python3 bench/report.py build/massagebot
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
 	@echo "== a hash flood through ask (keyed hash)"
@@ -232,7 +239,6 @@ PREFIX      ?= /usr/local
 BINDIR      := $(PREFIX)/bin
 UNITDIR     := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
-KB_DIR      := /srv/massagebot/knowledge
 ENV_FILE    := /etc/massagebot/massagebot.env
 
 .PHONY: install uninstall

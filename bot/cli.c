@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,10 +26,20 @@
 #include "report.h"
 #include "runtime.h"
 #include "strbuf.h"
+#include "term.h"
+#include "tty.h"
 #include "xmem.h"
 
 #ifndef MB_VERSION
 #define MB_VERSION "0.0.0"
+#endif
+/* Where `make install` puts the answers and the service keeps its state
+ * (the Makefile's KB_DIR and STATE_DIR). */
+#ifndef MB_KB_DIR
+#define MB_KB_DIR "/srv/massagebot/knowledge"
+#endif
+#ifndef MB_STATE_DIR
+#define MB_STATE_DIR "/var/lib/massagebot"
 #endif
 
 struct app {
@@ -168,8 +179,76 @@ app_load(struct app *a, int strict_rules)
 
 /* ---- ask ---------------------------------------------------------------- */
 
+/* Text from a question, as it can safely go to a terminal. */
 static void
-ask_one(struct app *a, const char *q, size_t len, int json, int explain)
+print_escaped(const char *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	sb_add(&b, "", 0);
+	term_escape(&b, s, strlen(s));
+	fputs(b.s, stdout);
+	sb_free(&b);
+}
+
+/* --explain for a person: how the question was read, the candidates with
+ * the words that matched, the rules that fired and why.  Made from the
+ * --json form, so both always say the same. */
+static void
+print_explain(const json_t *o)
+{
+	printf("question:   ");
+	print_escaped(json_string_value(json_object_get(o, "question")));
+	putchar('\n');
+	const char *read_as = json_string_value(json_object_get(o, "read_as"));
+	if (read_as) {
+		printf("read as:    ");
+		print_escaped(read_as);
+		putchar('\n');
+	}
+	const char *intent = json_string_value(json_object_get(o, "intent"));
+	double score = json_number_value(json_object_get(o, "score"));
+	if (intent)
+		printf("answer:     %s (score %.2f)\n", intent, score);
+	else
+		printf("answer:     none: the bot falls back (best score %.2f)\n", score);
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(o, "candidates"), i, c)
+	{
+		printf(i ? "            " : "candidates: ");
+		printf("%-26s %.2f", json_string_value(json_object_get(c, "intent")),
+		       json_number_value(json_object_get(c, "score")));
+		size_t j;
+		json_t *t;
+		json_array_foreach(json_object_get(c, "terms"), j, t)
+		{
+			printf(j ? ", " : "  matched: ");
+			print_escaped(json_string_value(t));
+		}
+		putchar('\n');
+	}
+	json_t *safety = json_object_get(o, "safety"), *triggers = json_object_get(o, "triggers");
+	printf("safety:     %s", json_array_size(safety) ? "" : "no rule fired");
+	json_array_foreach(safety, i, c)
+	{
+		const char *id = json_string_value(c);
+		const char *why = json_string_value(json_object_get(triggers, id));
+		printf("%s%s", i ? ", " : "", id);
+		if (why) {
+			printf(" (\"");
+			print_escaped(why);
+			printf("\")");
+		}
+	}
+	putchar('\n');
+	if (json_object_get(o, "error"))
+		printf("note:       the question was cut to %d bytes for matching\n",
+		       ANSWER_INPUT_MAX);
+	printf("reply:\n");
+}
+
+static void
+ask_one(struct app *a, const struct tty_out *out, const char *q, size_t len, int json, int explain)
 {
 	struct answer ans;
 	answer_question(a->b.kb, &a->b.ac, &a->b.mp, q, len, &ans);
@@ -178,12 +257,14 @@ ask_one(struct app *a, const char *q, size_t len, int json, int explain)
 		puts(s);
 		free(s);
 	} else {
-		printf("%s\n", ans.reply.text);
 		if (explain) {
 			char *s = answer_json(a->b.kb, &ans, 1);
-			printf("# %s\n", s);
+			json_t *o = json_loads(s, 0, NULL);
+			print_explain(o);
+			json_decref(o);
 			free(s);
 		}
+		tty_print(stdout, out, explain ? "  " : "", ans.reply.text);
 		putchar('\n');
 	}
 	answer_free(&ans);
@@ -217,16 +298,18 @@ cmd_ask(int argc, char **argv)
 		app_free(&a);
 		return rc;
 	}
+	struct tty_out out;
+	tty_detect(STDOUT_FILENO, &out);
 	if (first < argc) {
 		for (int i = first; i < argc; i++)
-			ask_one(&a, argv[i], strlen(argv[i]), json, explain);
+			ask_one(&a, &out, argv[i], strlen(argv[i]), json, explain);
 	} else {
 		struct linein in = LINEIN_INIT(STDIN_FILENO);
 		char *line;
 		size_t len;
 		while ((line = linein_next(&in, &len)) != NULL || errno == EINTR)
 			if (line)
-				ask_one(&a, line, len, json, explain);
+				ask_one(&a, &out, line, len, json, explain);
 		if (in.err)
 			fprintf(stderr, "massagebot ask: reading standard input: %s\n",
 				strerror(in.err));
@@ -556,6 +639,119 @@ cmd_eval(int argc, char **argv)
 
 /* ---- report ----------------------------------------------------------- */
 
+#define REPORT_PHRASINGS_SHOWN 10
+
+static void
+print_cluster(const struct report_cluster *c, const struct report_item *items)
+{
+	size_t shown =
+	    c->nphrasings < REPORT_PHRASINGS_SHOWN ? c->nphrasings : REPORT_PHRASINGS_SHOWN;
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_phrasing *p = &c->phrasings[i];
+		if (i == 0)
+			printf("\n%3zu x  ", c->count);
+		else
+			printf("        ");
+		putchar('"');
+		print_escaped(items[p->example].question);
+		putchar('"');
+		if (c->nphrasings > 1)
+			printf(p->count == 1 ? "  (once)" : "  (%zu times)", p->count);
+		putchar('\n');
+	}
+	if (c->nphrasings > shown) {
+		size_t rest = 0;
+		for (size_t i = shown; i < c->nphrasings; i++)
+			rest += c->phrasings[i].count;
+		printf("        ... and %zu more phrasings (%zu questions)\n",
+		       c->nphrasings - shown, rest);
+	}
+	if (c->closest)
+		printf("      closest answer: %s (best score %.2f): add these phrasings to its "
+		       "questions if it fits, or write a new answer\n",
+		       c->closest, c->closest_score);
+	else
+		printf("      closest answer: none: consider a new answer\n");
+}
+
+/* The log the report reads by default: UNANSWERED_LOG, else the installed
+ * service's (when it is there and readable). */
+static const char *
+default_log(const struct app *a)
+{
+	const char *file = cfg_get(&a->cfg, CFG_UNANSWERED_LOG);
+	if (file == NULL && access(MB_STATE_DIR "/unanswered.jsonl", R_OK) == 0)
+		file = MB_STATE_DIR "/unanswered.jsonl";
+	return file;
+}
+
+static int
+report_file(struct app *a, const char *file, size_t top)
+{
+	if (file == NULL)
+		file = default_log(a);
+	if (file == NULL) {
+		fprintf(stderr,
+			"massagebot report: no file given, UNANSWERED_LOG is not set and "
+			"there is no %s/unanswered.jsonl\n",
+			MB_STATE_DIR);
+		return EXIT_CONFIG;
+	}
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "massagebot report: cannot read %s: %s\n", file, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	json_t **rows = NULL;
+	struct report_item *items = NULL;
+	size_t n = 0, cap = 0, bad = 0;
+	struct linein in = LINEIN_INIT(fd);
+	char *line;
+	size_t len;
+	while ((line = linein_next(&in, &len)) != NULL || errno == EINTR) {
+		if (line == NULL)
+			continue;
+		json_t *o = json_loadb(line, len, 0, NULL);
+		const char *q = o ? json_string_value(json_object_get(o, "question")) : NULL;
+		if (q == NULL) {
+			bad += len > 0;
+			json_decref(o);
+			continue;
+		}
+		items = xgrow(items, &cap, n + 1, sizeof *items);
+		rows = xrealloc(rows, cap * sizeof *rows);
+		rows[n] = o;
+		items[n].question = q;
+		json_t *c0 = json_array_get(json_object_get(o, "candidates"), 0);
+		items[n].candidate = json_string_value(json_object_get(c0, "intent"));
+		items[n].score = json_number_value(json_object_get(c0, "score"));
+		n++;
+	}
+	int rc = EXIT_OK;
+	if (in.err) {
+		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
+		rc = EXIT_CONFIG;
+	}
+	linein_free(&in);
+	close(fd);
+	size_t nc = 0;
+	struct report_cluster *c = report_cluster(a->b.ac.text, items, n, &nc);
+	printf("%zu unanswered question%s in %zu group%s (%s)\n", n, n == 1 ? "" : "s", nc,
+	       nc == 1 ? "" : "s", file);
+	if (bad)
+		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
+	for (size_t k = 0; k < nc && k < top; k++)
+		print_cluster(&c[k], items);
+	if (nc > top)
+		printf("\n... and %zu smaller groups (--top N shows more)\n", nc - top);
+	report_free(c, nc);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rows[i]);
+	free(rows);
+	free(items);
+	return rc;
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
@@ -584,70 +780,9 @@ cmd_report(int argc, char **argv)
 	int rc = app_init(&a, CMD_REPORT);
 	if (rc >= 0)
 		return rc;
-	if (file == NULL)
-		file = cfg_get(&a.cfg, CFG_UNANSWERED_LOG);
-	if (file == NULL) {
-		fprintf(stderr, "massagebot report: no file given and UNANSWERED_LOG is not set\n");
-		app_free(&a);
-		return EXIT_CONFIG;
-	}
-	FILE *f = fopen(file, "r");
-	if (f == NULL) {
-		fprintf(stderr, "massagebot report: cannot read %s: %s\n", file, strerror(errno));
-		app_free(&a);
-		return EXIT_CONFIG;
-	}
-	json_t **rows = NULL;
-	struct report_item *items = NULL;
-	size_t n = 0, cap = 0, bad = 0;
-	char *line = NULL;
-	size_t lcap = 0;
-	while (getline(&line, &lcap, f) > 0) {
-		json_t *o = json_loads(line, 0, NULL);
-		const char *q = o ? json_string_value(json_object_get(o, "question")) : NULL;
-		if (q == NULL) {
-			bad++;
-			json_decref(o);
-			continue;
-		}
-		items = xgrow(items, &cap, n + 1, sizeof *items);
-		rows = xrealloc(rows, cap * sizeof *rows);
-		rows[n] = o;
-		items[n].question = q;
-		json_t *c0 = json_array_get(json_object_get(o, "candidates"), 0);
-		items[n].candidate = json_string_value(json_object_get(c0, "intent"));
-		items[n].score = json_number_value(json_object_get(c0, "score"));
-		n++;
-	}
-	free(line);
-	fclose(f);
-	size_t nc = 0;
-	struct report_cluster *c = report_cluster(a.b.ac.text, items, n, &nc);
-	printf("%zu unanswered question%s in %zu group%s (%s)\n", n, n == 1 ? "" : "s", nc,
-	       nc == 1 ? "" : "s", file);
-	if (bad)
-		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
-	for (size_t k = 0; k < nc && (int)k < top; k++) {
-		printf("\n%3zu x  \"%s\"\n", c[k].count, items[c[k].example].question);
-		for (size_t m = 1; m < c[k].count && m < 4; m++)
-			printf("        \"%s\"\n", items[c[k].members[m]].question);
-		if (c[k].count > 4)
-			printf("        ... and %zu more\n", c[k].count - 4);
-		if (c[k].closest)
-			printf("      closest answer: %s (best score %.2f): add these phrasings to "
-			       "its "
-			       "questions if it fits, or write a new answer\n",
-			       c[k].closest, c[k].closest_score);
-		else
-			printf("      closest answer: none: consider a new answer\n");
-	}
-	report_free(c, nc);
-	for (size_t i = 0; i < n; i++)
-		json_decref(rows[i]);
-	free(rows);
-	free(items);
+	rc = report_file(&a, file, (size_t)top);
 	app_free(&a);
-	return EXIT_OK;
+	return rc;
 }
 
 /* ---- chat / run ---------------------------------------------------------- */

@@ -202,6 +202,12 @@ done
 [ "$(wc -l <"$tmp/out")" -eq 2 ] && ok || bad "ask with two arguments gives two lines"
 "$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
 grep -q '"candidates":\[{"intent":"deep-tissue-massage"' "$tmp/out" && ok || bad "explain lists candidates"
+# --explain without --json is for a person: labelled lines, no JSON
+"$MB" ask --explain "is deep tisue massge painful" >"$tmp/out" 2>&1
+grep -q "^read as: *tisue->tissue" "$tmp/out" && grep -q "^answer: *deep-tissue-massage (score" "$tmp/out" &&
+	grep -q "^candidates: deep-tissue-massage .*matched: deep, tisue, massge, painful" "$tmp/out" &&
+	grep -q "^safety: .*disclaimer" "$tmp/out" && ! grep -q '[{}]' "$tmp/out" && ok ||
+	{ bad "ask --explain is readable"; sed 's/^/  | /' "$tmp/out" | head -12; }
 
 # --- eval: the matcher on questions people really write: at least 0.95
 # in-scope accuracy and out-of-scope rejection on questions.tsv; holdout.tsv
