@@ -85,38 +85,36 @@ static char (*flood_words(void))[9]
 	return out;
 }
 
-/* Probe lengths of every entry of m: the longest and the sum. */
+/* How far each occupied slot is from where its key's hash put it: the
+ * longest and the sum.  home(ctx, slot) is that place. */
 static void
-hmap_probes(const struct hmap *m, size_t *max, size_t *sum)
+probes(const uint32_t *slots, size_t nslots, size_t (*home)(const void *, uint32_t),
+       const void *ctx, size_t *max, size_t *sum)
 {
 	*max = *sum = 0;
-	size_t mask = m->nslots - 1;
-	for (size_t j = 0; j < m->nslots; j++) {
-		if (m->slots[j] == 0)
+	for (size_t j = 0; j < nslots; j++) {
+		if (slots[j] == 0)
 			continue;
-		size_t home = (size_t)m->ents[m->slots[j] - 1].hash & mask;
-		size_t d = (j - home) & mask;
+		size_t d = (j - home(ctx, slots[j])) & (nslots - 1);
 		*sum += d;
 		if (d > *max)
 			*max = d;
 	}
 }
 
-static void
-wordset_probes(const struct wordset *w, size_t *max, size_t *sum)
+static size_t
+hmap_home(const void *ctx, uint32_t slot)
 {
-	*max = *sum = 0;
-	size_t mask = w->nslots - 1;
-	for (size_t j = 0; j < w->nslots; j++) {
-		if (w->slots[j] == 0)
-			continue;
-		const unsigned char *k = (const unsigned char *)w->arena + w->slots[j] - 1;
-		size_t home = (size_t)hmap_hash((const char *)k + 1, k[0]) & mask;
-		size_t d = (j - home) & mask;
-		*sum += d;
-		if (d > *max)
-			*max = d;
-	}
+	const struct hmap *m = ctx;
+	return (size_t)m->ents[slot - 1].hash & (m->nslots - 1);
+}
+
+static size_t
+wordset_home(const void *ctx, uint32_t slot)
+{
+	const struct wordset *w = ctx;
+	const unsigned char *k = (const unsigned char *)w->arena + slot - 1;
+	return (size_t)hmap_hash((const char *)k + 1, k[0]) & (w->nslots - 1);
 }
 
 static void
@@ -142,12 +140,12 @@ test_flood_is_spread(void **st)
 	 * one slot and a longest one of a few dozen; the flood under FNV-1a
 	 * gives NWORDS / 2 and NWORDS - 1 */
 	size_t max, sum;
-	hmap_probes(&m, &max, &sum);
+	probes(m.slots, m.nslots, hmap_home, &m, &max, &sum);
 	print_message("hmap: %zu slots, longest probe %zu, average %.2f\n", m.nslots, max,
 		      (double)sum / NWORDS);
 	assert_true(max <= 64);
 	assert_true(sum <= NWORDS);
-	wordset_probes(&ws, &max, &sum);
+	probes(ws.slots, ws.nslots, wordset_home, &ws, &max, &sum);
 	print_message("wordset: %zu slots, longest probe %zu, average %.2f\n", ws.nslots, max,
 		      (double)sum / NWORDS);
 	assert_true(max <= 64);
