@@ -24,22 +24,27 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Werror
-BASEFLAGS  := -std=c17 -D_GNU_SOURCE -DMB_VERSION='"$(VERSION)"' -g $(WARN)
+# The installed layout (deploy/README.md); the binary knows it, so that its
+# commands find the installed answers and log by default.
+KB_DIR     := /srv/massagebot/knowledge
+STATE_DIR  := /var/lib/massagebot
+BASEFLAGS  := -std=c17 -D_GNU_SOURCE -DMB_VERSION='"$(VERSION)"' -DMB_KB_DIR='"$(KB_DIR)"' \
+              -DMB_STATE_DIR='"$(STATE_DIR)"' -g $(WARN)
 OPT        := -O2
 SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf problems hmap wordset utf8 text typo kb_parse clinic match safety knowledge reply answer report \
+CORE_SRC   := xmem strbuf problems hmap wordset utf8 term text typo kb_parse clinic match safety knowledge reply answer report \
               config_parse discord_proto
-EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein runtime
+EDGE_SRC   := sys log config kb unanswered watch outbox bot adapter adapter_console linein tty runtime
 ADAPTER_SRC := ws http adapter_discord
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
-              test_discord_proto test_regress
+TESTS      := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+              test_discord_proto test_regress test_unanswered test_term test_report
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
 -include build/flags.mk
@@ -111,8 +116,8 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
-              test_discord_proto test_regress
+VG_TESTS   := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+              test_discord_proto test_regress test_unanswered test_term test_report
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS) -lcmocka
@@ -145,6 +150,23 @@ SLOW_TESTS := tests/minimal-root.sh
 .PHONY: minimal-root
 minimal-root:
 	bash tests/minimal-root.sh
+
+# ThreadSanitizer: a copy built with -fsanitize=thread runs the Discord
+# scenarios (the loop, the REST workers, the resolver threads, the knowledge
+# watcher publishing while questions are answered: reload_storm); any report
+# fails the scenario.  Not part of `make test` (TSan and ASan do not mix).
+TSANFLAGS  := -O1 -fsanitize=thread -fno-omit-frame-pointer
+build/tsan/%.o: bot/%.c bot/*.h build/flags.mk
+	@mkdir -p build/tsan
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/tsan/massagebot: $(ALL_SRC:%=build/tsan/%.o)
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: tsan
+tsan: build/tsan/massagebot
+	TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1" MB=build/tsan/massagebot \
+	  DISCORD_TEST_JOBS=2 bash tests/discord.sh
 
 # The pure core must not include I/O-layer headers.
 check-deps:
@@ -182,8 +204,12 @@ bench: build/bench build/massagebot | deps-bench
 	./build/bench knowledge tests/data/questions.tsv tests/data/holdout.tsv tests/data/safety.tsv
 	@echo "== memory of massagebot run (console)"
 	/usr/bin/python3 bench/rss.py build/massagebot
+	@echo "== report on the largest unanswered log (20,000 distinct questions)"
+	/usr/bin/python3 bench/report.py build/massagebot
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
+	@echo "== a hash flood through ask (keyed hash)"
+	/usr/bin/python3 bench/flood.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
 
 # Soak through the fake Discord with faults (minutes, not part of `make test`):
@@ -213,7 +239,6 @@ PREFIX      ?= /usr/local
 BINDIR      := $(PREFIX)/bin
 UNITDIR     := $(PREFIX)/lib/systemd/system
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
-KB_DIR      := /srv/massagebot/knowledge
 ENV_FILE    := /etc/massagebot/massagebot.env
 
 .PHONY: install uninstall

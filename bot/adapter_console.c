@@ -1,7 +1,8 @@
 /*
  * adapter_console: the bot in a terminal.  Reads one question per line from
- * standard input and prints the reply; reloads the knowledge on SIGHUP and
- * when asked with "/reload".
+ * standard input and prints the reply (on a terminal wrapped to its width,
+ * with bold and emphasis; piped, as plain text: see tty.h); reloads the
+ * knowledge on SIGHUP and when asked with "/reload".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +13,14 @@
 #include "adapter.h"
 #include "linein.h"
 #include "log.h"
+#include "tty.h"
 
 static int
 console_run(struct bot *b)
 {
 	int tty = isatty(STDIN_FILENO);
+	struct tty_out out;
+	tty_detect(STDOUT_FILENO, &out);
 	if (tty)
 		printf(
 		    "massagebot %s: ask me about massage for back pain (type quit to leave).\n\n",
@@ -52,7 +56,8 @@ console_run(struct bot *b)
 			continue;
 		bot_tick(b);
 		char *r = bot_answer(b, &b->ac, line, len, NULL);
-		printf("%s%s\n\n", tty ? "bot> " : "", r);
+		tty_print(stdout, &out, tty ? "bot> " : "", r);
+		putchar('\n');
 		fflush(stdout);
 		free(r);
 	}

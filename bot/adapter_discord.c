@@ -13,7 +13,6 @@
  * token or a payload that carries it (IDENTIFY, RESUME, the Authorization
  * header).
  */
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,6 @@
 #include "log.h"
 #include "queue.h"
 #include "runtime.h"
-#include "strbuf.h"
 #include "sys.h"
 #include "ws.h"
 #include "xmem.h"
@@ -193,7 +191,7 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 	d->reconnect_at = now + delay;
 	d->hb_next = 0;
 	out_clear(d);
-	platform_status(d->p, "reconnecting in %u s", (delay + 999) / 1000);
+	platform_status(d->p, "reconnecting in %.1f s", delay / 1000.0);
 }
 
 /* Drop the current connection (ours to close) and come back later. */
@@ -624,16 +622,6 @@ drain_ws(struct discord *d, uint64_t now)
 
 /* ---- timers -------------------------------------------------------------- */
 
-static uint64_t
-min_deadline(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static void
 run_timers(struct discord *d, uint64_t now)
 {
@@ -739,10 +727,10 @@ discord_step(struct platform *p, uint64_t now)
 	uint64_t out_wait = d->closing ? 0 : out_flush(d, now);
 	uint64_t next = out_wait ? now + out_wait : 0;
 	if (!d->closing) {
-		next = min_deadline(next, d->reconnect_at);
-		next = min_deadline(next, d->hb_next);
+		next = sys_sooner(next, d->reconnect_at);
+		next = sys_sooner(next, d->hb_next);
 	}
-	return min_deadline(next, d->state_deadline);
+	return sys_sooner(next, d->state_deadline);
 }
 
 static void

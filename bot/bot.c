@@ -249,7 +249,9 @@ bot_start(struct bot *b, char **cause)
 	b->kb = NULL;
 	const char *path = cfg_get(b->cfg, CFG_UNANSWERED_LOG);
 	if (path) {
-		b->unanswered = unanswered_open(path, UNANSWERED_MAX_BYTES, cause);
+		b->unanswered =
+		    unanswered_open(path, UNANSWERED_MAX_BYTES,
+				    atoi(cfg_get(b->cfg, CFG_UNANSWERED_DAYS)), time(NULL), cause);
 		if (b->unanswered == NULL)
 			return -1;
 		log_info("unanswered questions are logged to %s", path);

@@ -119,6 +119,17 @@ check_level(const char *v, char *err, size_t n)
 }
 
 static int
+check_days(const char *v, char *err, size_t n)
+{
+	char *e;
+	long d = strtol(v, &e, 10);
+	if (*v && *e == '\0' && d >= 1 && d <= 3650)
+		return 0;
+	snprintf(err, n, "must be a whole number of days from 1 to 3650, not '%s'", v);
+	return -1;
+}
+
+static int
 check_unit(const char *v, char *err, size_t n)
 {
 	char *e;
@@ -152,6 +163,10 @@ const struct cfg_var cfg_vars[CFG_COUNT] = {
 			    "JSON-lines log of questions the bot could not answer (run only); "
 			    "default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",
 			    check_nonempty, 0, CMD_RUN | CMD_REPORT},
+    [CFG_UNANSWERED_DAYS] = {"UNANSWERED_DAYS", "30",
+			     "days an entry of the unanswered log is kept (1-3650); older ones "
+			     "are deleted",
+			     check_days, 0, CMD_RUN},
     [CFG_MATCH_THRESHOLD] = {"MATCH_THRESHOLD", STR(MATCH_DEFAULT_THRESHOLD),
 			     "minimum confidence (0-1) to answer; below it the bot falls back",
 			     check_unit, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_EVAL},

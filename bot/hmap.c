@@ -3,21 +3,77 @@
  */
 #include "hmap.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xmem.h"
 
+/* The process key; a fixed one until hmap_seed() (tests, fuzzers). */
+static uint64_t key0 = 0xa0761d6478bd642fULL, key1 = 0xe7037ed1a0b428dbULL;
+
+void
+hmap_seed(const unsigned char key[16])
+{
+	memcpy(&key0, key, 8);
+	memcpy(&key1, key + 8, 8);
+	key1 |= 1; /* never zero */
+}
+
+/* The 64x64 -> 128-bit product folded to 64 bits. */
+static inline uint64_t
+mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t
+read64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static inline uint64_t
+read32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+/*
+ * The multiply-fold construction of wyhash (final version 3): every input
+ * byte is mixed with both halves of the key through full 128-bit products,
+ * so without the key one cannot tell which inputs collide.  Keys of up to
+ * 16 bytes (every word) are read as two overlapping 64-bit values.
+ */
 uint64_t
 hmap_hash(const char *key, size_t len)
 {
-	/* FNV-1a, 64 bit: small keys, deterministic across runs. */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 1099511628211ULL;
+	const unsigned char *p = (const unsigned char *)key;
+	uint64_t a, b, seed = key0;
+	if (len <= 16) {
+		if (len >= 4) {
+			size_t off = (len >> 3) << 2;
+			a = (read32(p) << 32) | read32(p + off);
+			b = (read32(p + len - 4) << 32) | read32(p + len - 4 - off);
+		} else if (len > 0) {
+			a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+			b = 0;
+		} else {
+			a = b = 0;
+		}
+	} else {
+		size_t i = len;
+		for (; i > 16; i -= 16, p += 16)
+			seed = mix(read64(p) ^ key1, read64(p + 8) ^ seed);
+		a = read64(p + i - 16);
+		b = read64(p + i - 8);
 	}
-	return h;
+	return mix(key1 ^ len, mix(a ^ key1, b ^ seed));
 }
 
 void

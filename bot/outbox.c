@@ -233,16 +233,6 @@ later(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static uint64_t
-sooner(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 /* 1 and when the head part of c may go in *t, or 0 if none waits to go. */
 static int
 ready_at(const struct ob_conv *c, uint64_t *t)
@@ -270,7 +260,7 @@ outbox_pump(struct outbox *ob, uint64_t now)
 		if (!ready_at(c, &t))
 			continue;
 		if (t > now) {
-			next = sooner(next, t);
+			next = sys_sooner(next, t);
 			continue;
 		}
 		struct ob_item *it = head(c);
@@ -278,7 +268,7 @@ outbox_pump(struct outbox *ob, uint64_t now)
 		c->s->send(c->s->arg, it);
 		/* a sender that finished at once may have more for this conversation */
 		if (ready_at(c, &t))
-			next = sooner(next, later(t, now));
+			next = sys_sooner(next, later(t, now));
 	}
 	return next;
 }

@@ -1,10 +1,16 @@
 /*
  * report: groups similar unanswered questions so staff can see which
  * `questions:` to add.  Pure: takes questions and their logged best
- * candidate, returns clusters; the CLI reads the log and prints.
+ * candidate, returns groups; the CLI reads the log and prints.
  * Similarity is the Jaccard overlap of content-word stems (stop words
- * dropped, Snowball stems); a question joins the most similar cluster at or
- * above REPORT_SIMILARITY, else starts its own.  Deterministic.
+ * dropped, Snowball stems); a question joins the group whose first question
+ * is the most similar, at or above REPORT_SIMILARITY, else starts its own.
+ * Within a group, questions written the same way (the same words, whatever
+ * the case and punctuation) are one phrasing, counted.  Deterministic.
+ * Cost: near-linear in the number of questions (groups are found through
+ * an index of their rarest words, and a new phrasing looks at no more than
+ * REPORT_SCAN_MAX entries of that index, rarest words first), so the
+ * largest log is grouped in well under a second.
  */
 #ifndef REPORT_H
 #define REPORT_H
@@ -14,6 +20,7 @@
 #include "text.h"
 
 #define REPORT_SIMILARITY 0.5
+#define REPORT_SCAN_MAX 500
 
 struct report_item {
 	const char *question;  /* borrowed */
@@ -21,10 +28,16 @@ struct report_item {
 	double score;
 };
 
-struct report_cluster {
+struct report_phrasing {
+	size_t example; /* index of its first question */
 	size_t count;
-	size_t example;       /* index of the first question in the cluster */
-	size_t *members;      /* item indices, in input order */
+};
+
+struct report_cluster {
+	size_t count;                      /* questions */
+	size_t example;                    /* index of the first question */
+	struct report_phrasing *phrasings; /* most frequent first, then first seen */
+	size_t nphrasings;
 	const char *closest;  /* most frequent best candidate, or NULL */
 	double closest_score; /* its best score in the cluster */
 };

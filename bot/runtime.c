@@ -108,16 +108,6 @@ snd_cancel(void *arg, struct ob_item *it)
 
 /* ---- the loop -------------------------------------------------------------- */
 
-static uint64_t
-sooner(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 /* Answer questions in arrival order for at most ANSWER_BUDGET_MS. */
 static void
 answer_some(struct runtime *rt)
@@ -173,15 +163,15 @@ loop(struct runtime *rt)
 			break;
 		uint64_t next = rt->last_tick + TICK_MS;
 		for (size_t i = 0; i < rt->np; i++)
-			next = sooner(next, rt->p[i].ops->step(&rt->p[i], now));
+			next = sys_sooner(next, rt->p[i].ops->step(&rt->p[i], now));
 		if (!rt->closing) {
 			answer_some(rt);
-			next = sooner(next, outbox_pump(rt->ob, now));
+			next = sys_sooner(next, outbox_pump(rt->ob, now));
 			if (outbox_questions(rt->ob))
 				next = now;
 		}
-		next = sooner(next, rt->stop_at);
-		next = sooner(next, rt->close_deadline);
+		next = sys_sooner(next, rt->stop_at);
+		next = sys_sooner(next, rt->close_deadline);
 		ws_loop_service(rt->loop, next > now ? (unsigned)(next - now) : 0);
 	}
 }

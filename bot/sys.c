@@ -51,6 +51,16 @@ sys_random(void *buf, size_t n)
 	}
 }
 
+uint64_t
+sys_sooner(uint64_t a, uint64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
 uint32_t
 sys_jitter(uint32_t *state)
 {

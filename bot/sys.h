@@ -23,7 +23,9 @@ int sys_thread_start(pthread_t *t, int detached, void *(*fn)(void *), void *arg)
 /* n bytes from the kernel's random source (getrandom); never fails. */
 void sys_random(void *buf, size_t n);
 
-/* Pure helpers for retries; the caller keeps the state (seed it with sys_random). */
+/* Pure helpers for timers and retries (the caller keeps any state). */
+/* The earlier of two deadlines, where 0 means none. */
+uint64_t sys_sooner(uint64_t a, uint64_t b);
 /* Next value of a xorshift32 generator: jitter only, nothing secret. */
 uint32_t sys_jitter(uint32_t *state);
 /*

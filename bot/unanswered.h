@@ -1,11 +1,15 @@
 /*
  * unanswered: the JSON-lines log of questions the bot could not answer (or
  * answered with a small lead), for staff to review with `massagebot report`.
- * One line per question: {"time","question","reason","candidates"}.  No user
- * ids, names or channel ids are ever passed in: the question is the copy the
- * platform made for the log, with its own syntax that names people (Discord
- * mentions) removed.  The file is size-capped: past the cap it is renamed to
- * FILE.1 (replacing the previous one) and a new file is started.
+ * One line per question: {"time","question","reason","candidates"}.  It
+ * keeps what staff need and no more: no user ids, names or channel ids are
+ * ever passed in (the question is the copy the platform made for the log,
+ * with its syntax that names people removed); phone numbers, e-mail
+ * addresses and long runs of digits are replaced before writing; "time" is
+ * the day (YYYY-MM-DD), not the second; entries older than keep_days are
+ * deleted when the log is opened and every day after.  The file is also
+ * size-capped: past the cap it is renamed to FILE.1 (replacing the previous
+ * one) and a new file is started.
  */
 #ifndef UNANSWERED_H
 #define UNANSWERED_H
@@ -19,9 +23,24 @@
 
 struct unanswered;
 
-/* Returns NULL with *cause (caller frees) if the file cannot be opened. */
-struct unanswered *unanswered_open(const char *path, long max_bytes, char **cause);
+/*
+ * Open (and prune: see above) the log.  Returns NULL with *cause (caller
+ * frees) if the file cannot be opened.
+ */
+struct unanswered *unanswered_open(const char *path, long max_bytes, int keep_days, time_t now,
+				   char **cause);
 void unanswered_close(struct unanswered *u);
+
+/*
+ * Pure parts, for tests.  unanswered_scrub: the text with phone numbers,
+ * e-mail addresses and runs of 5 or more digits replaced by [phone],
+ * [email] and [number] (caller frees).  unanswered_prune_line: a log line
+ * (without its newline) rewritten as it would be written today (scrubbed,
+ * day only), or NULL if it is older than the day `cutoff` (YYYY-MM-DD) or
+ * is not a log entry; caller frees.
+ */
+char *unanswered_scrub(const char *text);
+char *unanswered_prune_line(const char *line, const char *cutoff);
 
 /*
  * Log the question (the platform's copy for the log, see above) if its

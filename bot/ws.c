@@ -184,16 +184,6 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* Print only plain ASCII from a peer or library string. */
-static void
-clean_copy(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < len && k + 1 < n; i++)
-		dst[k++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[k] = '\0';
-}
-
 /* The connection ended: report it once, unless we closed it ourselves. */
 static void
 gone(struct conn *c, int code, const char *why)
@@ -208,7 +198,7 @@ gone(struct conn *c, int code, const char *why)
 	struct ws_event *ev = push(w, c, WS_EV_CLOSED);
 	ev->code = code;
 	if (why)
-		clean_copy(ev->reason, sizeof ev->reason, why, strlen(why));
+		log_clean(ev->reason, sizeof ev->reason, why, strlen(why));
 }
 
 static void
@@ -290,8 +280,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		if (len >= 2) {
 			const unsigned char *p = in;
 			c->peer_code = p[0] << 8 | p[1];
-			clean_copy(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
-				   len - 2);
+			log_clean(c->peer_reason, sizeof c->peer_reason, (const char *)p + 2,
+				  len - 2);
 		}
 		return 0; /* lws echoes the close */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -367,7 +357,7 @@ dns_main(void *arg)
 }
 
 static int
-dns_start(struct ws *w, struct conn *c, char **why)
+dns_start(struct ws *w, struct conn *c)
 {
 	struct dns_job *j = xcalloc(1, sizeof *j);
 	pthread_mutex_init(&j->mu, NULL);
@@ -378,7 +368,6 @@ dns_start(struct ws *w, struct conn *c, char **why)
 	if (sys_thread_start(NULL, 1, dns_main, j) != 0) {
 		pthread_mutex_destroy(&j->mu);
 		free(j);
-		*why = "cannot start the resolver thread";
 		return -1;
 	}
 	c->dns = j;
@@ -445,15 +434,13 @@ check_dns(struct ws *w)
 static void
 emit(int level, const char *line)
 {
-	char buf[512];
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	clean_copy(buf, sizeof buf, line, n);
 	if (level & LLL_ERR)
-		log_warn("lws: %s", buf);
+		log_warn("lws: %.*s", (int)n, line);
 	else
-		log_debug("lws: %s", buf);
+		log_debug("lws: %.*s", (int)n, line);
 }
 
 struct ws_loop *
@@ -581,9 +568,8 @@ ws_connect(struct ws *w, int tls, const char *host, int port, const char *path)
 	c->next = w->all;
 	w->all = c;
 	w->cur = c;
-	char *why = NULL;
-	if (dns_start(w, c, &why) < 0) {
-		gone(c, 1006, why);
+	if (dns_start(w, c) < 0) {
+		gone(c, 1006, "cannot start the resolver thread");
 		conn_free(c);
 	}
 	return 0;

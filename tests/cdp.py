@@ -18,6 +18,7 @@ Every wait has a deadline and raises cdp.Timeout naming what it waited for.
 
 import asyncio
 import base64
+import ctypes
 import json
 import os
 import shutil
@@ -46,6 +47,7 @@ KEYS = {
     " ": {"code": "Space", "windowsVirtualKeyCode": 32, "text": " "},
 }
 SHIFT = 8  # Input.dispatchKeyEvent modifiers bit
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2)
 
 
 class Error(Exception):
@@ -71,7 +73,11 @@ class Browser:
         self.pages = {}  # session id -> Page
 
     async def __aenter__(self):
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc):
@@ -80,9 +86,15 @@ class Browser:
     async def start(self):
         self.profile = tempfile.mkdtemp(prefix="cdp-profile-")
         self.log = open(os.path.join(self.profile, "chromium.log"), "wb")
+        # Debian's chromium always starts crashpad handlers, detached from it
+        # and outside its process group; as a child subreaper this process
+        # inherits them, so close() can reap them rather than leave zombies.
+        # Their crash database goes into the profile through XDG_CONFIG_HOME.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        env = dict(os.environ, XDG_CONFIG_HOME=self.profile, XDG_CACHE_HOME=self.profile)
         self.proc = subprocess.Popen(
             [self.binary, *FLAGS, "--user-data-dir=" + self.profile, "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=env, start_new_session=True)
         # chromium writes "port\n/devtools/browser/<id>" once it listens.
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.monotonic() + self.start_timeout
@@ -102,6 +114,27 @@ class Browser:
         url = "ws://127.0.0.1:%s%s" % (lines[0], lines[1])
         self.ws = await websockets.connect(url, max_size=None, ping_interval=None)
         self.reader = asyncio.create_task(self._read())
+
+    async def _reap_orphans(self, timeout=10.0):
+        """Waits for the helpers chromium left to us (see start); kills any
+        still there after timeout (they are ours: started by our browser)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            kids = [pid for pid in _children() if pid != self.proc.pid]
+            for pid in kids:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            kids = [pid for pid in _children() if pid != self.proc.pid]
+            if not kids:
+                return
+            if time.monotonic() > deadline:
+                for pid in kids:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                return
+            await asyncio.sleep(0.05)
 
     def chromium_log(self, tail=2000):
         try:
@@ -156,20 +189,45 @@ class Browser:
         return page
 
     async def close(self):
+        # Browser.close lets chromium end its helper processes itself (killed
+        # from outside they would outlive it as zombies); the process group
+        # we started is killed only if that does not work.
         if self.ws:
+            try:
+                await self.send("Browser.close", timeout=5)
+            except Error:
+                pass  # it may close the connection before it answers
             await self.ws.close()
-        if self.reader:
             await self.reader
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # the group we started: browser and its helpers
+        elif self.proc and self.proc.poll() is None:  # it never got as far as DevTools
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        if self.proc:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+            await self._reap_orphans()
         if self.profile:
             self.log.close()
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _children():
+    """Process ids whose parent is this process, from /proc, with a chromium name."""
+    me = str(os.getpid())
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except (OSError, ValueError):
+            continue
+        # pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'
+        name = stat[stat.find("(") + 1:stat.rfind(")")]
+        if stat[stat.rfind(")") + 2:].split()[1] == me and "chrom" in name:
+            out.append(int(pid))
+    return out
 
 
 class Page:

@@ -202,6 +202,12 @@ done
 [ "$(wc -l <"$tmp/out")" -eq 2 ] && ok || bad "ask with two arguments gives two lines"
 "$MB" ask --json --explain "what is deep tisue massge" >"$tmp/out" 2>&1
 grep -q '"candidates":\[{"intent":"deep-tissue-massage"' "$tmp/out" && ok || bad "explain lists candidates"
+# --explain without --json is for a person: labelled lines, no JSON
+"$MB" ask --explain "is deep tisue massge painful" >"$tmp/out" 2>&1
+grep -q "^read as: *tisue->tissue" "$tmp/out" && grep -q "^answer: *deep-tissue-massage (score" "$tmp/out" &&
+	grep -q "^candidates: deep-tissue-massage .*matched: deep, tisue, massge, painful" "$tmp/out" &&
+	grep -q "^safety: .*disclaimer" "$tmp/out" && ! grep -q '[{}]' "$tmp/out" && ok ||
+	{ bad "ask --explain is readable"; sed 's/^/  | /' "$tmp/out" | head -12; }
 
 # --- eval: the matcher on questions people really write: at least 0.95
 # in-scope accuracy and out-of-scope rejection on questions.tsv; holdout.tsv
@@ -219,5 +225,21 @@ expect_rc 2 "eval malformed tsv" "$MB" eval "$tmp/bad.tsv"
 printf 'hello\tno-such-id\n' >"$tmp/bad.tsv"
 expect_rc 2 "eval unknown id" "$MB" eval "$tmp/bad.tsv"
 expect_rc 2 "eval bad minimum" "$MB" eval tests/data/questions.tsv --min-accuracy 2
+# eval re-tests the safety table (message, rules that must fire, rules that must not)
+expect_rc 0 "eval the shipped safety table" "$MB" eval tests/data/safety.tsv
+grep -qE '^emergency +1\.00 ' "$tmp/out" && grep -q '^recall: 1.000' "$tmp/out" &&
+	grep -q '^false alarms: 0.000' "$tmp/out" && ok || bad "eval safety.tsv: per-rule recall and totals"
+printf '# a miss and a false alarm\nmy groin is numb and my back hurts\tpregnancy\tcrisis\n' >"$tmp/s.tsv"
+printf 'i am pregnant, is massage ok\tpregnancy\temergency\n' >>"$tmp/s.tsv"
+printf 'chest pain when I lie down\ttrauma\temergency\n' >>"$tmp/s.tsv"
+expect_rc 1 "eval a safety table with misses and false alarms" "$MB" eval "$tmp/s.tsv"
+grep -q "^  $tmp/s.tsv:2  pregnancy  my groin is numb" "$tmp/out" && ok || bad "eval lists the miss"
+grep -q "^  $tmp/s.tsv:4  emergency  chest pain when I lie down" "$tmp/out" && ok || bad "eval lists the false alarm"
+grep -qE '^pregnancy +0\.50 +1/2 ' "$tmp/out" && ok || bad "eval: per-rule recall of pregnancy"
+expect_rc 0 "eval with limits it meets" "$MB" eval "$tmp/s.tsv" --min-recall 0.3 --max-false-alarms 0.5
+expect_rc 1 "eval with a limit it misses" "$MB" eval "$tmp/s.tsv" --min-recall 0.9
+printf 'hello\tno-such-rule\t\n' >"$tmp/s.tsv"
+expect_rc 2 "eval safety table with an unknown rule" "$MB" eval "$tmp/s.tsv"
+grep -q "s.tsv:1: unknown rule id 'no-such-rule'" "$tmp/err" && ok || bad "unknown rule id named"
 
 summary cli

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -341,6 +342,7 @@ class Bot:
             "LOG_LEVEL": "debug",
             "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "detect_leaks=1"),
             "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "print_stacktrace=1"),
+            "TSAN_OPTIONS": os.environ.get("TSAN_OPTIONS", ""),
         }
         self.env.update(env or {})
         self.proc = None
@@ -376,9 +378,7 @@ class Bot:
 
     def cleanup(self):
         self.logf.close()
-        for n in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, n))
-        os.rmdir(self.dir)
+        shutil.rmtree(self.dir)
 
 
 ASK_CACHE = {}
@@ -929,6 +929,35 @@ async def sc_unanswered_log(args, fake, bot, t):
     t.ok(not re.search(r"<[@#]|5555|7777|8888|%s" % BOT_ID, raw), "no ids in the log: %r" % raw)
 
 
+async def sc_reload_storm(args, fake, bot, t):
+    """Questions answered while the knowledge is rebuilt and swapped again and again
+    (edits and SIGHUPs): each answered once, in order, none from a half-swapped version."""
+    await ready(fake)
+    kdir = bot.env["KNOWLEDGE_DIR"]
+    path = os.path.join(kdir, "synonyms.txt")  # new, comments only: the answers stay
+
+    def reloads():
+        return len(re.findall(r"knowledge reloaded", bot.log()))
+    sent = []
+    for i in range(60):
+        m = message("what is swedish massage" if i % 2 else "what is deep tissue massage",
+                    channel=CH_DM, guild=None)
+        sent.append(m["id"])
+        await fake.dispatch("MESSAGE_CREATE", m)
+        if i % 10 == 0:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("# edit %d\n" % i)
+        if i % 20 == 5:
+            bot.proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(0.07)
+    await fake.wait(lambda: len(fake.created_order) >= len(sent), 20, "every reply")
+    await fake.wait(lambda: reloads() >= 3, 10, "three reloads")
+    t.eq([ref for _, ref, _, _ in fake.created_order], sent, "every question answered once, in order")
+    want = await ask_many(args, ["what is deep tissue massage", "what is swedish massage"])
+    t.ok(all(c == want[i % 2] for i, (_, _, _, c) in enumerate(fake.created_order)),
+         "every reply is the `ask` reply")
+
+
 async def sc_sighup_reload(args, fake, bot, t):
     """SIGHUP reloads the knowledge from the loop; the session goes on."""
     c = await ready(fake)
@@ -1077,6 +1106,7 @@ SCENARIOS = [
     ("send_limit_op1_spam", sc_send_limit, {}),
     ("unanswered_log", sc_unanswered_log, {"env": {"UNANSWERED_LOG": "unanswered.jsonl"}}),
     ("sighup_reload", sc_sighup_reload, {}),
+    ("reload_storm", sc_reload_storm, {"copy_knowledge": True}),
     ("slow_rest", sc_slow_rest, {"channels": CH_LISTED}),
     ("sigterm_drains", sc_sigterm, {"exits": 0}),
     ("sigterm_stuck_reply", sc_sigterm_stuck, {"exits": 0}),
@@ -1087,7 +1117,8 @@ SCENARIOS = [
 def sanitizer_reports(log):
     return [l for l in log.splitlines()
             if "ERROR: AddressSanitizer" in l or "ERROR: LeakSanitizer" in l
-            or "runtime error:" in l or "SUMMARY: UndefinedBehavior" in l]
+            or "runtime error:" in l or "SUMMARY: UndefinedBehavior" in l
+            or "WARNING: ThreadSanitizer" in l or "SUMMARY: ThreadSanitizer" in l]
 
 
 async def run_one(args, name, fn, opts):
@@ -1100,6 +1131,9 @@ async def run_one(args, name, fn, opts):
             return st, {}, {"message": "401: Unauthorized", "code": 0}
         fake.rest_hook = refuse
     bot = Bot(args, fake, channels=opts.get("channels", ""), env=opts.get("env"))
+    if opts.get("copy_knowledge"):  # a scenario that edits the knowledge gets its own copy
+        shutil.copytree(args.knowledge, os.path.join(bot.dir, "knowledge"))
+        bot.env["KNOWLEDGE_DIR"] = os.path.join(bot.dir, "knowledge")
     await bot.start()
     t = T()
     t0 = now()

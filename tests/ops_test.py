@@ -85,6 +85,14 @@ def run(tmp):
         return None
 
     ulog = os.path.join(tmp, "unanswered.jsonl")
+    # what an older bot left: one entry past its age (deleted at start), one
+    # of today with the second and a phone number (kept: day only, scrubbed)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    with open(ulog, "w") as f:
+        for t, q in (("2001-02-03T04:05:06Z", "ancient question"),
+                     (today + "T10:11:12Z", "call me on 07700 900123")):
+            f.write(json.dumps({"time": t, "question": q, "reason": "fallback",
+                                "candidates": []}) + "\n")
     env = dict(os.environ, KNOWLEDGE_DIR=kdir, UNANSWERED_LOG=ulog, NOTIFY_SOCKET=sock_path,
                BOT_PLATFORM="console", LOG_LEVEL="info")
     env.pop("DISCORD_TOKEN", None)
@@ -168,25 +176,32 @@ def run(tmp):
     check(out.wait_for("MARKER-BACK", o) >= 0, "the answer after the move has the edit")
 
     # 4. unanswered log: fallback questions (mentions are a platform's syntax:
-    # tests/fake_discord.py checks that Discord's never reach the log)
-    ask("write me a poem about cars please")
-    ask("what is the weather in Paris")
+    # tests/fake_discord.py checks that Discord's never reach the log);
+    # phone numbers, e-mail addresses and long numbers never reach it either
+    ask("write me a poem about cars please, mail me at jo.smith@example.com")
+    ask("what is the weather in Paris, my number is 0161 496 0000, ref 88812345")
     ask("what is swedish massage")
     end = time.monotonic() + 10
     rows = []
-    while time.monotonic() < end and len(rows) < 2:
+    while time.monotonic() < end and len(rows) < 3:
         try:
             rows = [json.loads(l) for l in open(ulog, encoding="utf-8")]
         except (FileNotFoundError, json.JSONDecodeError):
             pass
         time.sleep(0.05)
-    check(len(rows) == 2, f"two unanswered entries logged (got {len(rows)})")
-    if rows:
+    check(len(rows) == 3, f"one old entry kept and two new ones logged (got {len(rows)})")
+    if len(rows) == 3:
         check(all(list(r) == ["time", "question", "reason", "candidates"] for r in rows),
               "log keys")
-        check(rows[0]["question"] == "write me a poem about cars please", rows[0]["question"])
-        check(rows[0]["reason"] == "fallback", "reason fallback")
-        check(rows[0]["time"].endswith("Z") and "T" in rows[0]["time"], "ISO 8601 UTC time")
+        check([r["question"] for r in rows] ==
+              ["call me on [phone]", "write me a poem about cars please, mail me at [email]",
+               "what is the weather in Paris, my number is [phone], ref [number]"],
+              "questions scrubbed: %r" % [r["question"] for r in rows])
+        check(rows[1]["reason"] == "fallback", "reason fallback")
+        check(all(r["time"] == today for r in rows), "the day only, no time of day")
+        check("ancient" not in open(ulog).read(), "the entry past its age is deleted")
+        check(err.wait_for("1 entry older than 30 days deleted", 0, 1) >= 0,
+              "the deletion is logged")
 
     # 5. clean stop on end of input
     p.stdin.close()
@@ -200,21 +215,35 @@ def run(tmp):
           "no sanitizer reports")
     done.set()
 
-    # 6. report groups similar questions
+    # 6. report groups similar questions and counts each phrasing; what
+    # people typed is shown escaped, never as terminal control codes
     with open(ulog, "a") as f:
         for q in ["is cupping good for back pain", "does cupping help back pain",
-                  "cupping for back pain?", "what about a foam roller", "foam roller for back"]:
-            f.write(json.dumps({"time": "2026-01-01T00:00:00Z", "question": q,
-                                "reason": "fallback",
+                  "Is cupping good for back pain?", "cupping for back pain?",
+                  "what about a foam roller", "foam roller for back",
+                  "foam roller \x1b[2J\x1b]0;pwned\x07 for my back"]:
+            f.write(json.dumps({"time": today, "question": q, "reason": "fallback",
                                 "candidates": [{"intent": "complementary-treatments",
                                                 "score": 0.3}]}) + "\n")
         f.write("not json\n")
     r = subprocess.run([MB, "report", ulog], capture_output=True, text=True, env=env, cwd=tmp)
     check(r.returncode == 0, "report exits 0")
-    check("7 unanswered questions" in r.stdout, "report counts questions")
-    check("  3 x  \"is cupping good for back pain\"" in r.stdout, "cupping questions grouped")
+    check("10 unanswered questions" in r.stdout, "report counts questions")
+    check('  4 x  "is cupping good for back pain"  (2 times)\n'
+          '        "does cupping help back pain"  (once)\n'
+          '        "cupping for back pain?"  (once)\n' in r.stdout,
+          "distinct phrasings with counts:\n" + r.stdout)
     check("closest answer: complementary-treatments" in r.stdout, "closest answer shown")
     check("1 line that are not log entries skipped" in r.stdout, "bad lines counted")
+    check("\x1b" not in r.stdout and "\x07" not in r.stdout and
+          '"foam roller \\x1b[2J\\x1b]0;pwned\\x07 for my back"' in r.stdout,
+          "control characters shown escaped")
 
+    # 7. `chat` never writes the log, whatever UNANSWERED_LOG says
+    clog = os.path.join(tmp, "chat.jsonl")
+    r = subprocess.run([MB, "chat"], input="write me a poem about cars\n", capture_output=True,
+                       text=True, env=dict(env, UNANSWERED_LOG=clog), cwd=tmp, timeout=60)
+    check(r.returncode == 0 and "Sorry" in r.stdout, "chat answers with the fallback")
+    check(not os.path.exists(clog), "chat does not write the unanswered log")
 
 main()

@@ -45,8 +45,7 @@ PAGES = {
 }
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
-# Runs in every page before its scripts: records CSP violations and marks
-# that a payload would set if any of it ran as code.
+# Runs in every page before its scripts: records CSP violations.
 INIT = """window.__csp = [];
 document.addEventListener('securitypolicyviolation',
   (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI), true);"""
@@ -192,20 +191,21 @@ class FakeBot:
             self.frames.get_nowait()
 
 
+# Page-side helpers, also for tests against the real bot (import widget_test).
+
 def expect(cond, what):
     if not cond:
         raise AssertionError(what)
 
 
-async def open_page(browser, bot, path="", width=1280, height=800, dark=False):
+async def open_page(browser, url, width=1280, height=800, dark=False):
+    """A new tab on url, recording CSP violations, once the widget is on the page."""
     page = await browser.new_page(width, height, dark)
     await page.add_init_script(INIT)
-    await page.goto(bot.url + path)
+    await page.goto(url)
     await page.wait_for("!!document.querySelector('massagebot-chat')", what="the widget's host element")
     return page
 
-
-# Page-side helpers, also for tests against the real bot (import widget_test).
 
 async def open_chat(page, bot=None):
     """Clicks the launcher; waits for the panel and for the websocket to be open
@@ -242,7 +242,7 @@ async def expect_clean(page):
 async def s_loads(browser, bot):
     size = os.path.getsize(os.path.join(WEB, "widget.js"))
     expect(size < MAX_WIDGET_BYTES, "widget.js is %d bytes, limit %d" % (size, MAX_WIDGET_BYTES))
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     served = await page.eval("fetch('widget.js').then((r) => r.text()).then((t) => t.length)")
     expect(served and served <= size, "widget.js served: %r characters" % served)
     expect(await page.eval(q("R.querySelector('.panel').hidden")), "the panel starts closed")
@@ -260,7 +260,7 @@ async def s_loads(browser, bot):
 
 
 async def s_reply_formatting(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     a = await ask(page, bot, "is deep tissue massage painful?")
     expect(await page.eval(q("R.querySelector('textarea').value")) == "", "input cleared after sending")
@@ -299,7 +299,7 @@ async def s_reply_formatting(browser, bot):
 
 
 async def s_suggestions_and_choices(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     a = await ask(page, bot, "swedish?")
     await bot.reply(a, "Swedish massage uses long, gentle strokes.", intent="swedish-massage",
@@ -324,7 +324,7 @@ async def s_suggestions_and_choices(browser, bot):
 
 
 async def s_thumbs(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     first = await ask(page, bot, "how often should I get a massage?")
     await bot.reply(first, "Every week or two at first.", intent="session-frequency")
@@ -350,7 +350,7 @@ async def s_thumbs(browser, bot):
 
 
 async def s_emergency(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     for text, level, safety, numbers in [
             (EMERGENCY, "emergency", ["emergency", "disclaimer"], ["tel:911", "tel:999", "tel:112"]),
@@ -379,7 +379,7 @@ async def s_emergency(browser, bot):
 
 
 async def injection(browser, bot, path):
-    page = await open_page(browser, bot, path)
+    page = await open_page(browser, bot.url + path)
     await open_chat(page, bot)
     question = "<img src=x onerror=\"window.__pwned = 'question'\"> and <script>window.__pwned='q2'</script>"
     a = await ask(page, bot, question)
@@ -424,7 +424,7 @@ async def s_injection_without_csp(browser, bot):
 
 
 async def s_errors_and_limits(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     a = await ask(page, bot, "first")
     await bot.send(type="error", id=a["id"], error="rate_limited", message="Slow down a little, please.",
@@ -466,7 +466,7 @@ async def s_errors_and_limits(browser, bot):
 
 
 async def s_reconnect(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     lost = await ask(page, bot, "asked just before the restart")
     await bot.stop()
@@ -505,7 +505,7 @@ async def s_reconnect(browser, bot):
 
 
 async def s_give_up(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await open_chat(page, bot)
     first = await ask(page, bot, "unlucky question")
     for attempt in (2, 3):  # the bot dies before answering, every time
@@ -526,7 +526,7 @@ async def s_give_up(browser, bot):
 
 
 async def s_keyboard(browser, bot):
-    page = await open_page(browser, bot)
+    page = await open_page(browser, bot.url)
     await page.eval(q("R.querySelector('.launch').focus()"))
     await page.press("Enter")
     await page.wait_for(q("R.activeElement === R.querySelector('textarea')"), what="Enter on the launcher opens")
@@ -564,7 +564,7 @@ async def s_keyboard(browser, bot):
 
 
 async def s_script_in_head(browser, bot):
-    page = await open_page(browser, bot, "head/")
+    page = await open_page(browser, bot.url + "head/")
     expect(await page.eval(q("R.querySelector('.root').lang")) == "de", "lang from the page")
     await open_chat(page, bot)
     await ask(page, bot, "from the head")
@@ -572,7 +572,7 @@ async def s_script_in_head(browser, bot):
 
 
 async def s_strict_csp(browser, bot):
-    page = await open_page(browser, bot, "strict/")
+    page = await open_page(browser, bot.url + "strict/")
     await open_chat(page, bot)
     a = await ask(page, bot, "strict?")
     await bot.reply(a, "**Yes.**", intent="greeting")
@@ -584,7 +584,7 @@ async def s_strict_csp(browser, bot):
 
 async def s_screens(browser, bot):
     """A short, realistic conversation, photographed on a desktop and a phone."""
-    page = await open_page(browser, bot, width=1280, height=800)
+    page = await open_page(browser, bot.url, width=1280, height=800)
     await page.screenshot(os.path.join(SHOTS, "desktop-closed-light.png"))
     await open_chat(page, bot)
     a = await ask(page, bot, "Is deep tissue massage painful?")
@@ -630,27 +630,36 @@ SCENARIOS = [(name[2:], fn) for name, fn in list(globals().items()) if name.star
 
 
 async def main(names):
+    unknown = set(names) - {name for name, _ in SCENARIOS}
+    if unknown:
+        print("widget: no scenario named %s; there are: %s" % (", ".join(sorted(unknown)),
+                                                                ", ".join(name for name, _ in SCENARIOS)))
+        return 2
     bot = FakeBot()
     await bot.start()
     passed, failed = 0, 0
-    async with cdp.Browser() as browser:
-        for name, fn in SCENARIOS:
-            if names and name not in names:
-                continue
-            bot.drain()
-            pages = set(browser.pages)
-            try:
-                await asyncio.wait_for(fn(browser, bot), 90)
-                passed += 1
-            except Exception as e:  # one scenario's failure does not stop the others
-                failed += 1
-                print("FAIL %s: %s" % (name, e))
-                if not isinstance(e, (AssertionError, cdp.Error)):
-                    traceback.print_exc()
-            for session in set(browser.pages) - pages:
-                await browser.pages[session].close()
-            if bot.server is None or not bot.server.is_serving():
-                await bot.start()
+    try:
+        async with cdp.Browser() as browser:
+            for name, fn in SCENARIOS:
+                if names and name not in names:
+                    continue
+                bot.drain()
+                pages = set(browser.pages)
+                try:
+                    await asyncio.wait_for(fn(browser, bot), 90)
+                    passed += 1
+                except Exception as e:  # one scenario's failure does not stop the others
+                    failed += 1
+                    print("FAIL %s: %s" % (name, e))
+                    if not isinstance(e, (AssertionError, cdp.Error)):
+                        traceback.print_exc()
+                for session in set(browser.pages) - pages:
+                    await browser.pages[session].close()
+                if not bot.server.is_serving():
+                    await bot.start()
+    except cdp.Error as e:  # chromium did not start
+        print("FAIL widget: %s" % e)
+        failed += 1
     await bot.stop()
     print("widget: %d scenarios passed, %d failed; screenshots in %s" % (passed, failed, os.path.normpath(SHOTS)))
     return 1 if failed else 0
