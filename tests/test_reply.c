@@ -1,6 +1,8 @@
 /* test_reply: reply order, de-duplication, crisis (with an emergency's text only), emergency
  * replacing the answer, small talk with rules, disclaimer placement; plus the JSON form of an
  * answer (key order, truncation, repaired UTF-8). */
+#include <jansson.h>
+
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -192,6 +194,41 @@ test_json(void **st)
 	free(j);
 }
 
+/* The JSON writer writes what jansson would: each line parses, holds the
+ * answer's strings unchanged, and jansson writes it back byte for byte. */
+static void
+test_json_as_jansson_writes_it(void **st)
+{
+	(void)st;
+	const char *qs[] = {"what is swedish massage",
+			    "tab\there \"quoted\" back\\slash / slash \x01\x1f end",
+			    "caf\xc3\xa9 \xf0\x9f\x98\x80 \xff bad byte",
+			    "I fell; is swedish massage gentle",
+			    "chest pain and sciatica",
+			    "",
+			    "line\r\nbreak"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		for (int explain = 0; explain < 2; explain++) {
+			ask(qs[i]);
+			char *j = answer_json(K, &A, explain);
+			json_error_t err;
+			json_t *o = json_loads(j, 0, &err);
+			if (o == NULL)
+				fail_msg("'%s' does not parse: %s", j, err.text);
+			assert_string_equal(json_string_value(json_object_get(o, "question")),
+					    A.question);
+			assert_string_equal(json_string_value(json_object_get(o, "reply")),
+					    A.reply.text);
+			char *back = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4) |
+						       JSON_PRESERVE_ORDER);
+			assert_string_equal(back, j);
+			free(back);
+			json_decref(o);
+			free(j);
+		}
+	}
+}
+
 static void
 test_truncation(void **st)
 {
@@ -248,6 +285,7 @@ main(void)
 	    cmocka_unit_test(test_level_before_priority),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_as_jansson_writes_it),
 	    cmocka_unit_test(test_truncation),
 	};
 	int rc = cmocka_run_group_tests_name("reply", tests, NULL, NULL);
