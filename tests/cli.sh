@@ -110,6 +110,20 @@ grep -q "^$tmp/k/about/linked.md:1:1: is a symbolic link; links are not followed
 grep -q "^$tmp/k/about/loop:1:1: is a symbolic link to a folder" "$tmp/out" && ok || bad "symlink loop reported"
 rm "$tmp/k/tabbed.md" "$tmp/k/about/linked.md" "$tmp/k/about/loop"
 expect_rc 0 "check after removing them" "$MB" check "$tmp/k"
+# the bot's own lines are knowledge files too: staff change them, check checks them
+printf -- '---\nid: fallback\n---\nNo idea, sorry: ask at reception.\n' >"$tmp/k/messages/fallback.md"
+KNOWLEDGE_DIR=$tmp/k "$MB" ask "write me a poem about cars" >"$tmp/out" 2>/dev/null
+grep -qx "No idea, sorry: ask at reception." "$tmp/out" && ok || bad "the fallback comes from messages/fallback.md"
+mv "$tmp/k/messages/get-checked-first.md" "$tmp/gcf.md"
+printf -- '---\nid: falback\n---\nx\n' >"$tmp/k/messages/other.md"
+expect_rc 1 "check with a message missing and one misnamed" "$MB" check "$tmp/k"
+grep -q "required message 'get-checked-first' is missing: add $tmp/k/messages/get-checked-first.md" "$tmp/out" &&
+	ok || bad "a missing message is a problem"
+grep -q "^$tmp/k/messages/other.md:2:1: unknown message id 'falback'.*did you mean 'fallback'" "$tmp/out" &&
+	ok || bad "an unknown message id is a problem"
+KNOWLEDGE_DIR=$tmp/k expect_rc 2 "chat refuses a folder without a message" "$MB" chat </dev/null
+rm "$tmp/k/messages/other.md"
+mv "$tmp/gcf.md" "$tmp/k/messages/get-checked-first.md"
 rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md 2>/dev/null
 expect_rc 1 "check without safety rules" "$MB" check "$tmp/k"
 grep -q "required safety rule 'crisis' is missing" "$tmp/out" && ok || bad "missing rules reported"

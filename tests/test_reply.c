@@ -13,6 +13,10 @@ static struct answer_ctx AC;
 	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig             \
 	"'\n---\n" id " text.\n"
 
+/* the bot's own lines come from the knowledge too */
+#define FALLBACK "Fallback text."
+#define CHECKED_FIRST "Get checked first text."
+
 static const struct tfile files[] = {
     {"a.md",
      "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
@@ -34,6 +38,8 @@ static const struct tfile files[] = {
     {"safety/see-a-doctor.md", RULE("see-a-doctor", "urgent", "15", "groin")},
     {"safety/disclaimer.md",
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+    {"messages/fallback.md", "---\nid: fallback\n---\n" FALLBACK "\n"},
+    {"messages/get-checked-first.md", "---\nid: get-checked-first\n---\n" CHECKED_FIRST "\n"},
 };
 
 static struct answer A;
@@ -74,7 +80,7 @@ test_small_talk_and_fallback(void **st)
 	(void)st;
 	assert_string_equal(ask("hello"), "Hello answer.");
 	assert_string_equal(ids(), "");
-	assert_string_equal(ask("write a poem about cars"), reply_fallback);
+	assert_string_equal(ask("write a poem about cars"), FALLBACK);
 	assert_null(A.intent_id);
 	/* small talk or nothing matched, but a rule fired: rule text + disclaimer */
 	assert_string_equal(ask("hello, I have sciatica"),
@@ -98,7 +104,7 @@ test_no_disclaimer_answer(void **st)
 	/* an emergency replaces it with the get-checked line */
 	ask("chest pain, how do i book");
 	assert_string_equal(ids(), "emergency,disclaimer");
-	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_non_null(strstr(A.reply.text, CHECKED_FIRST));
 	assert_null(strstr(A.reply.text, "Booking answer."));
 }
 
@@ -140,7 +146,7 @@ test_emergency_and_crisis(void **st)
 	ask("chest pain and sciatica, is swedish massage gentle?");
 	assert_string_equal(ids(), "emergency,nerve-symptoms,disclaimer");
 	assert_true(strncmp(A.reply.text, "emergency text.\n\n", 17) == 0);
-	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_non_null(strstr(A.reply.text, CHECKED_FIRST));
 	assert_null(strstr(A.reply.text, "Swedish answer."));
 	assert_string_equal(A.intent_id, "swedish-massage"); /* still reported */
 	/* crisis: its text, then an emergency red flag's, nothing else */
@@ -258,7 +264,7 @@ test_truncation(void **st)
 	free(big);
 	ask("");
 	assert_false(A.truncated);
-	assert_string_equal(A.reply.text, reply_fallback);
+	assert_string_equal(A.reply.text, FALLBACK);
 }
 
 int
