@@ -209,6 +209,8 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/rss.py build/massagebot
 	@echo "== report on the largest unanswered log (20,000 distinct questions)"
 	/usr/bin/python3 bench/report.py build/massagebot
+	@echo "== against the code before issue 12, side by side (bench/speed.sh)"
+	bash bench/speed.sh
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
 	@echo "== a hash flood through ask (keyed hash)"
