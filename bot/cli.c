@@ -34,14 +34,8 @@
 #ifndef MB_VERSION
 #define MB_VERSION "0.0.0"
 #endif
-/* Where `make install` puts the answers and the service keeps its state
- * (the Makefile's KB_DIR and STATE_DIR). */
-#ifndef MB_KB_DIR
-#define MB_KB_DIR "/srv/massagebot/knowledge"
-#endif
-#ifndef MB_STATE_DIR
-#define MB_STATE_DIR "/var/lib/massagebot"
-#endif
+/* MB_STATE_DIR: where the installed service keeps its state (the
+ * Makefile's STATE_DIR). */
 
 struct app {
 	struct config cfg;

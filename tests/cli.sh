@@ -4,6 +4,7 @@
 # binary in $MB (the sanitized build under `make test`).
 set -u
 MB=${MB:-build/san/massagebot}
+absmb=$(realpath "$MB")
 . "$(dirname "$0")/lib.bash"
 export KNOWLEDGE_DIR=knowledge LOG_LEVEL=warn
 unset BOT_PLATFORM DISCORD_TOKEN
@@ -58,10 +59,20 @@ for cmd in "ask hi" "check" "eval $tmp/one.tsv" "report $tmp/u.jsonl"; do
 done
 BOT_PLATFORM=telegraph expect_rc 2 "run with a bad BOT_PLATFORM" "$MB" run </dev/null
 grep -q "BOT_PLATFORM (from environment)" "$tmp/err" && ok || bad "run names BOT_PLATFORM"
+# a .env that holds the token and that other users can read is named, once
+# per start; chmod 600 quiets it
+mkdir "$tmp/permdir"
+printf 'DISCORD_TOKEN=%s\nBOT_PLATFORM=console\n' "$secret" >"$tmp/permdir/.env"
+chmod 644 "$tmp/permdir/.env"
+(cd "$tmp/permdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" run </dev/null >/dev/null 2>"$tmp/err")
+grep -q "\.env holds the bot token and other users can read it (mode 0644): chmod 600 .env" "$tmp/err" &&
+	! grep -q SECRET "$tmp/err" && ok || bad "a world-readable .env with the token is warned about"
+chmod 600 "$tmp/permdir/.env"
+(cd "$tmp/permdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" run </dev/null >/dev/null 2>"$tmp/err")
+! grep -q "other users can read" "$tmp/err" && ok || bad "a 0600 .env is not warned about"
 # unknown .env keys: "did you mean"; a broken platform line stops only run
 mkdir "$tmp/envdir"
 printf 'DISCORD_TOKN=x\nDISCORD_CHANNELS="12\n' >"$tmp/envdir/.env"
-absmb=$(realpath "$MB")
 (cd "$tmp/envdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" ask hi >"$tmp/out" 2>"$tmp/err")
 rc=$?
 [ $rc -eq 0 ] && ok || bad "ask with a broken platform line in .env: exit $rc"
