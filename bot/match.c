@@ -1041,9 +1041,13 @@ decide(const struct match_index *m, const struct match_params *p, struct match_r
 		return;
 	if (out->score - second < p->margin) {
 		out->ambiguous = 1;
+		out->nchoices = out->ncand < MATCH_CHOICES ? out->ncand : MATCH_CHOICES;
+		for (size_t k = 0; k < out->nchoices; k++)
+			out->choices[k] = out->cand[k].intent;
 		return;
 	}
 	out->intent = out->cand[0].intent;
+	out->answers[out->nanswers++] = out->intent;
 }
 
 void
@@ -1071,6 +1075,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	if (ex >= 0) {
 		out->score = 1.0;
 		out->intent = ex;
+		out->answers[out->nanswers++] = ex;
 		return;
 	}
 	decide(m, p, out);

@@ -64,10 +64,18 @@ struct match_cand {
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
 
+#define MATCH_ANSWERS_MAX 2 /* answers given to one message (two questions) */
+#define MATCH_CHOICES 2     /* answers offered by "did you mean ...?" */
+
 struct match_result {
-	int intent;    /* -1: no answer */
-	int ambiguous; /* fell back because the top two were too close */
-	double score;  /* top candidate's score, 0..1 */
+	int intent; /* the (first) answer given, -1: none */
+	size_t nanswers;
+	int answers[MATCH_ANSWERS_MAX]; /* every answer given, in the message's order */
+	int ambiguous;                  /* no answer, but the closest are offered: */
+	size_t nchoices;
+	int choices[MATCH_CHOICES]; /* "did you mean 1. ... 2. ...?", in this order */
+	int hello;                  /* a greeting opens the message before its question */
+	double score;               /* the first answer's (else the top candidate's) score, 0..1 */
 	size_t ncand;
 	struct match_cand cand[MATCH_TOP];
 };
