@@ -45,6 +45,18 @@ struct match_tuning {
 	double stop_weight;               /* idf factor for function words (how, who, not, ...) */
 	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
 	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
+	double context_weight;            /* statements around a question weigh this much */
+	double other_weight;              /* the rest of the message, reading one of two questions */
+	double two_margin;                /* each of two answers scores this much over threshold */
+	double evidence_prior;            /* mass (in mean idfs) added to every question */
+	double offer_band;                /* below threshold by less: offer the closest answers */
+	double offer_gap;                 /* an offered second answer within this of the band */
+	double body_df;                   /* an answer text holding a word counts this much in its idf */
+	double domain_weight;             /* added to every known word's idf */
+	/* confidence = logistic(conf . (1, raw, fit, cover, log(evidence + 0.1),
+	 * log(1 + unknown), gap)): see match_cand */
+#define MATCH_CONF_FEATURES 7
+	double conf[MATCH_CONF_FEATURES];
 };
 
 extern const struct match_tuning match_default_tuning;
@@ -54,12 +66,17 @@ struct match_params {
 	double margin;    /* top1 - top2 below this: ask to clarify */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.40
-#define MATCH_DEFAULT_MARGIN 0.0
+#define MATCH_DEFAULT_THRESHOLD 0.70
+#define MATCH_DEFAULT_MARGIN 0.02
 
 struct match_cand {
-	int intent; /* index into the entries passed to match_build */
-	double score;
+	int intent;      /* index into the entries passed to match_build */
+	double score;    /* confidence that it is the right answer, 0..1 */
+	double raw;      /* the ranking score, 0..1 (1: written exactly as a phrasing) */
+	double fit;      /* how well its best phrasing fits the question, 0..1 */
+	double cover;    /* the share of the question's weight its words explain */
+	double evidence; /* the weight they explain, in mean word weights */
+	double unknown;  /* the question's words no answer knows, the same */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
@@ -74,7 +91,7 @@ struct match_result {
 	int ambiguous;                  /* no answer, but the closest are offered: */
 	size_t nchoices;
 	int choices[MATCH_CHOICES]; /* "did you mean 1. ... 2. ...?", in this order */
-	int hello;                  /* a greeting opens the message before its question */
+	int greeting; /* small talk the message opens with before a question, or -1 */
 	double score;               /* the first answer's (else the top candidate's) score, 0..1 */
 	size_t ncand;
 	struct match_cand cand[MATCH_TOP];
@@ -108,9 +125,15 @@ void match_free(struct match_index *m);
 struct match_scratch *match_scratch_new(void);
 void match_scratch_free(struct match_scratch *s);
 
-/* Rank intents for a tokenised question. */
+/*
+ * Answer a tokenised message: its clauses found (text: the string q was
+ * made from, for its punctuation; may be NULL), the intents ranked for
+ * the message with its questions first, and the decision: one answer, two
+ * for two questions, the closest offered ("did you mean"), or none.
+ */
 void match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-		 const struct match_params *p, struct match_result *out);
+		 const char *text, size_t len, const struct match_params *p,
+		 struct match_result *out);
 
 /*
  * If the query token at index i was understood through a typo fix or a

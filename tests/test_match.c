@@ -47,7 +47,7 @@ q(const char *s, double th, double mg)
 	struct match_params p = {th, mg};
 	struct match_result r;
 	text_tokenize(T, s, strlen(s), &tk);
-	match_query(K->match, S, &tk, &p, &r);
+	match_query(K->match, S, &tk, s, strlen(s), &p, &r);
 	tokens_free(&tk);
 	return r;
 }
