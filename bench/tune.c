@@ -100,7 +100,8 @@ score_set(const struct knowledge *k, struct answer_ctx *ac, const struct match_p
 		}
 		answer_free(&a);
 	}
-	struct figures f = {in ? (double)right / (double)in : 1, in ? (double)wrong / (double)in : 0,
+	struct figures f = {in ? (double)right / (double)in : 1,
+			    in ? (double)wrong / (double)in : 0,
 			    oos ? (double)answered / (double)oos : 0, 0};
 	f.goal = f.acc - 3 * f.wrong - 1.5 * f.oos_answered;
 	return f;
@@ -199,7 +200,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: tune KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] [CHECK.tsv...]\n");
+		fprintf(stderr,
+			"usage: tune KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] [CHECK.tsv...]\n");
 		return 2;
 	}
 	struct answer_ctx ac;
@@ -253,7 +255,8 @@ main(int argc, char **argv)
 				k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
 						       dict, &tu, &p2, NULL);
 				problems_free(&p2);
-				for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0]; t++) {
+				for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0];
+				     t++) {
 					mp.threshold = thresholds[t];
 					double goal = 0;
 					for (size_t s = 0; s < ntune; s++)
@@ -265,16 +268,17 @@ main(int argc, char **argv)
 					keep_tu = tu;
 					keep_th = mp.threshold;
 					changed = 1;
-					printf("%s=%.2f threshold=%.2f goal %.3f |", knobs[kn].name, *v,
-					       mp.threshold, goal);
+					printf("%s=%.2f threshold=%.2f goal %.3f |", knobs[kn].name,
+					       *v, mp.threshold, goal);
 					for (size_t s = 0; s < nsets; s++) {
 						struct figures f = score_set(k, &ac, &mp, &sets[s]);
-						printf(" %s%s acc %.3f wrong %.3f oos-answered %.3f",
-						       s == ntune ? "| check: " : "",
-						       strrchr(sets[s].file, '/')
-							   ? strrchr(sets[s].file, '/') + 1
-							   : sets[s].file,
-						       f.acc, f.wrong, f.oos_answered);
+						printf(
+						    " %s%s acc %.3f wrong %.3f oos-answered %.3f",
+						    s == ntune ? "| check: " : "",
+						    strrchr(sets[s].file, '/')
+							? strrchr(sets[s].file, '/') + 1
+							: sets[s].file,
+						    f.acc, f.wrong, f.oos_answered);
 					}
 					putchar('\n');
 					fflush(stdout);

@@ -244,6 +244,15 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 		json_str(&b, a->intent_id, strlen(a->intent_id));
 	else
 		sb_adds(&b, "null");
+	if (a->mr.nanswers > 1) { /* every answer given, when more than one */
+		json_key(&b, "intents", 0);
+		for (size_t i = 0; i < a->mr.nanswers; i++) {
+			const char *id = k->entries[a->mr.answers[i]].id.s;
+			sb_addc(&b, i ? ',' : '[');
+			json_str(&b, id, strlen(id));
+		}
+		sb_addc(&b, ']');
+	}
 	json_key(&b, "score", 0);
 	json_score(&b, a->mr.score);
 	json_key(&b, "safety", 0);

@@ -206,7 +206,15 @@ print_explain(const json_t *o)
 	}
 	const char *intent = json_string_value(json_object_get(o, "intent"));
 	double score = json_number_value(json_object_get(o, "score"));
-	if (intent)
+	json_t *intents = json_object_get(o, "intents");
+	if (intents) {
+		printf("answers:    ");
+		size_t n;
+		json_t *id;
+		json_array_foreach(intents, n, id)
+		    printf("%s%s", n ? " and " : "", json_string_value(id));
+		printf(" (two questions; the first scored %.2f)\n", score);
+	} else if (intent)
 		printf("answer:     %s (score %.2f)\n", intent, score);
 	else
 		printf("answer:     none: the bot falls back (best score %.2f)\n", score);
@@ -531,8 +539,9 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 		}
 	}
 	if (o->file == NULL) {
-		fprintf(stderr, "usage: massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] "
-				"[--min-oos Z] [--min-recall X] [--max-false-alarms Y]\n");
+		fprintf(stderr,
+			"usage: massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] "
+			"[--min-oos Z] [--min-recall X] [--max-false-alarms Y]\n");
 		return -1;
 	}
 	return 0;
@@ -624,8 +633,10 @@ parse_want(const struct knowledge *k, const char *file, const struct eval_row *r
 		size_t l = strcspn(p, "+");
 		char id[128];
 		if (l == 0 || l >= sizeof id || w->n == MATCH_ANSWERS_MAX) {
-			fprintf(stderr, "%s:%u: expected '-', an answer id or two joined by '+', not '%s'\n",
-				file, r->line, r->a);
+			fprintf(
+			    stderr,
+			    "%s:%u: expected '-', an answer id or two joined by '+', not '%s'\n",
+			    file, r->line, r->a);
 			return -1;
 		}
 		memcpy(id, p, l);
@@ -755,8 +766,9 @@ eval_questions(struct app *a, const struct eval_opts *o, const struct eval_row *
 				kind = "no answer";
 				if (mr->nchoices) {
 					t.offered++;
-					t.offered_right += wanted(w, mr->choices[0]) ||
-							   (mr->nchoices > 1 && wanted(w, mr->choices[1]));
+					t.offered_right +=
+					    wanted(w, mr->choices[0]) ||
+					    (mr->nchoices > 1 && wanted(w, mr->choices[1]));
 				}
 			}
 		}
@@ -1179,7 +1191,8 @@ cli_main(int argc, char **argv)
 	     "massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z] "
 	     "[--min-recall X] [--max-false-alarms Y]: a question table (question<TAB>expected-id, "
 	     "'-' for none, 'a+b' for two answers in order): per-intent precision and recall, the "
-	     "rows not answered right, in-scope accuracy, wrong answers and no answers, out-of-scope "
+	     "rows not answered right, in-scope accuracy, wrong answers and no answers, "
+	     "out-of-scope "
 	     "rejection and answers, exit 1 past a limit; a safety table "
 	     "(message<TAB>must-fire<TAB>must-not-fire): per-rule recall and false alarms, each "
 	     "miss and false alarm, exit 1 on any (or past --min-recall / --max-false-alarms)"},

@@ -117,9 +117,9 @@ struct qtok {
 enum { UNK_NONE, UNK_WORD, UNK_COMMON, UNK_OTHER, UNK_KINDS };
 
 struct qterm {
-	int term; /* -1: unknown */
-	double c; /* credit: 1 as typed, less through a fix */
-	double w; /* weight in the view being scored */
+	int term;         /* -1: unknown */
+	double c;         /* credit: 1 as typed, less through a fix */
+	double w;         /* weight in the view being scored */
 	uint32_t clauses; /* bit per clause it is in */
 	uint16_t tok;
 	uint8_t unknown; /* UNK_* */
@@ -837,21 +837,20 @@ word_is(const struct token *k, const char *const *list)
 }
 
 static const char *const question_words[] = {
-    "how",   "what",  "whats", "where", "wheres", "when",   "which", "who",  "whos",
-    "why",   "is",    "are",   "am",    "was",    "were",   "do",    "does", "did",
-    "can",   "could", "should", "would", "will",  "shall",  "may",   "might", "any",
-    "has",   "have",  "isnt",  "arent", "hows",   "whens",  NULL};
+    "how", "what",  "whats",  "where", "wheres", "when",  "which", "who",   "whos",
+    "why", "is",    "are",    "am",    "was",    "were",  "do",    "does",  "did",
+    "can", "could", "should", "would", "will",   "shall", "may",   "might", "any",
+    "has", "have",  "isnt",   "arent", "hows",   "whens", NULL};
 /* words that join a second question ("... and can I pay by card"); "or"
  * and "but" mostly join two ways of asking one ("... or is it a myth") */
 static const char *const joining_words[] = {"and", "also", "plus", "anyway", "btw", "then", NULL};
 /* words a question may open with before its question word */
-static const char *const opening_words[] = {"and",  "also", "plus", "anyway", "btw", "then", "so",
-					   "ok",   "okay", "well", "oh",     "but", "or",   NULL};
-static const char *const request_words[] = {"want",      "wanna",     "need",    "wonder",
-					   "wondering", "tell",      "explain", "recommend",
-					   "suggest",   "advice",    "advise",  "please",
-					   "pls",       "plz",       "curious", "looking",
-					   "tips",      "know",      NULL};
+static const char *const opening_words[] = {"and", "also", "plus", "anyway", "btw", "then", "so",
+					    "ok",  "okay", "well", "oh",     "but", "or",   NULL};
+static const char *const request_words[] = {
+    "want",      "wanna",   "need",   "wonder", "wondering", "tell", "explain",
+    "recommend", "suggest", "advice", "advise", "please",    "pls",  "plz",
+    "curious",   "looking", "tips",   "know",   NULL};
 
 /* The punctuation between token i and the next one (or the end). */
 static int
@@ -928,9 +927,10 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 	size_t first = from;
 	while (first + 1 < tail_from && word_is(&q->v[first], opening_words))
 		first++;
-	int kind = gap_has(q, text, len, tail_from - 1, "?") || word_is(&q->v[first], question_words)
-		       ? CL_QUESTION
-		       : CL_STATEMENT;
+	int kind =
+	    gap_has(q, text, len, tail_from - 1, "?") || word_is(&q->v[first], question_words)
+		? CL_QUESTION
+		: CL_STATEMENT;
 	for (size_t i = from; i < tail_from && kind == CL_STATEMENT; i++)
 		if (word_is(&q->v[i], request_words) ||
 		    (i > from && q->v[i].surf_len == 4 && memcmp(q->v[i].surf, "like", 4) == 0 &&
@@ -1000,26 +1000,31 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
  * answers, they count against a question as little as a common word.
  */
 static const char *const chat_words[] = {
-    "friend", "friends", "mate", "mates", "wife", "husband", "partner", "boyfriend", "girlfriend",
-    "mum", "mom", "dad", "mother", "father", "sister", "brother", "son", "daughter", "gran",
-    "granny", "grandma", "grandad", "grandpa", "aunt", "auntie", "uncle", "cousin", "colleague",
-    "colleagues", "boss", "neighbour", "neighbor", "family", "kids", "kid", "guy", "guys", "lady",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend",
-    "today", "tonight", "tomorrow", "yesterday", "lately", "recently", "ages", "forever",
-    "january", "february", "march", "april", "june", "july", "august", "september", "october",
-    "november", "december", "christmas", "holiday", "holidays", "vacation", "summer", "winter",
-    "thinking", "thought", "reckon", "guess", "suppose", "supposed", "wondered", "heard", "hear",
-    "read", "told", "tell", "says", "said", "saying", "mentioned", "recommended", "swears",
-    "swear", "reckons", "keeps", "tried", "trying", "honest", "honestly", "seriously",
-    "literally", "totally", "pretty", "quite", "super", "loads", "load", "tons", "stuff", "bunch",
-    "whatever", "anyway", "anyhow", "thing", "sort", "kinda", "sorta", "basically", "genuinely",
-    "curious", "confused", "sceptical", "skeptical", "unsure", "opinion", "advice", "info",
-    "information", "question", "quick", "random", "silly", "dumb", "stupid", "sorry", "cheers",
-    "lol", "haha", "omg", "btw", "fyi", "tbh", "idk", "imo", "ngl", "pls", "thx", "ty",
-    "killing", "wrecked", "knackered", "shattered", "grief", "niggly", "niggling", "grumbly",
-    "playing", "acting", "bugging", "bothering", "annoying", "driving", "crazy", "mad", "nuts",
-    "lent", "borrowed", "bought", "buying", "gave", "given", "got", "getting", "wanted",
-    NULL,
+    "friend",     "friends",    "mate",      "mates",       "wife",     "husband",     "partner",
+    "boyfriend",  "girlfriend", "mum",       "mom",         "dad",      "mother",      "father",
+    "sister",     "brother",    "son",       "daughter",    "gran",     "granny",      "grandma",
+    "grandad",    "grandpa",    "aunt",      "auntie",      "uncle",    "cousin",      "colleague",
+    "colleagues", "boss",       "neighbour", "neighbor",    "family",   "kids",        "kid",
+    "guy",        "guys",       "lady",      "monday",      "tuesday",  "wednesday",   "thursday",
+    "friday",     "saturday",   "sunday",    "weekend",     "today",    "tonight",     "tomorrow",
+    "yesterday",  "lately",     "recently",  "ages",        "forever",  "january",     "february",
+    "march",      "april",      "june",      "july",        "august",   "september",   "october",
+    "november",   "december",   "christmas", "holiday",     "holidays", "vacation",    "summer",
+    "winter",     "thinking",   "thought",   "reckon",      "guess",    "suppose",     "supposed",
+    "wondered",   "heard",      "hear",      "read",        "told",     "tell",        "says",
+    "said",       "saying",     "mentioned", "recommended", "swears",   "swear",       "reckons",
+    "keeps",      "tried",      "trying",    "honest",      "honestly", "seriously",   "literally",
+    "totally",    "pretty",     "quite",     "super",       "loads",    "load",        "tons",
+    "stuff",      "bunch",      "whatever",  "anyway",      "anyhow",   "thing",       "sort",
+    "kinda",      "sorta",      "basically", "genuinely",   "curious",  "confused",    "sceptical",
+    "skeptical",  "unsure",     "opinion",   "advice",      "info",     "information", "question",
+    "quick",      "random",     "silly",     "dumb",        "stupid",   "sorry",       "cheers",
+    "lol",        "haha",       "omg",       "btw",         "fyi",      "tbh",         "idk",
+    "imo",        "ngl",        "pls",       "thx",         "ty",       "killing",     "wrecked",
+    "knackered",  "shattered",  "grief",     "niggly",      "niggling", "grumbly",     "playing",
+    "acting",     "bugging",    "bothering", "annoying",    "driving",  "crazy",       "mad",
+    "nuts",       "lent",       "borrowed",  "bought",      "buying",   "gave",        "given",
+    "got",        "getting",    "wanted",    NULL,
 };
 
 /* Token i is written with a capital inside its sentence ("Netflix",
@@ -1216,8 +1221,9 @@ static void
 insert_cand(struct match_result *out, const struct match_cand *c)
 {
 	size_t pos = out->ncand;
-	while (pos > 0 && (out->cand[pos - 1].raw < c->raw ||
-			   (out->cand[pos - 1].raw == c->raw && out->cand[pos - 1].intent > c->intent)))
+	while (pos > 0 &&
+	       (out->cand[pos - 1].raw < c->raw ||
+		(out->cand[pos - 1].raw == c->raw && out->cand[pos - 1].intent > c->intent)))
 		pos--;
 	if (pos >= MATCH_TOP)
 		return;
@@ -1345,7 +1351,8 @@ decide(const struct match_index *m, const struct match_params *p, int question,
 			second = out->cand[k].raw;
 	if (out->score < p->threshold - m->tu.offer_band)
 		return;
-	if (out->score < p->threshold || (out->score < 1.0 && out->cand[0].raw - second < p->margin)) {
+	if (out->score < p->threshold ||
+	    (out->score < 1.0 && out->cand[0].raw - second < p->margin)) {
 		/* close, but not sure: offer the closest answers */
 		out->ambiguous = 1;
 		for (size_t k = 0; k < out->ncand && out->nchoices < MATCH_CHOICES; k++)
@@ -1413,7 +1420,7 @@ two_answers(const struct match_index *m, struct match_scratch *s, const struct m
 		if (s->clause[c].kind != CL_QUESTION)
 			continue;
 		for (size_t x = 0; x < s->nclause; x++)
-			cw[x] = x == c				    ? 1.0
+			cw[x] = x == c                               ? 1.0
 				: s->clause[x].kind == CL_SMALL_TALK ? 0.0
 								     : m->tu.other_weight;
 		int ex = s->clause[c].exact;
@@ -1445,8 +1452,7 @@ two_answers(const struct match_index *m, struct match_scratch *s, const struct m
 /* How many known content words the question clauses have: "are they
  * worth it?" leaves its topic to the sentence before. */
 static size_t
-question_content(const struct match_index *m, const struct match_scratch *s,
-		 const struct tokens *q)
+question_content(const struct match_index *m, const struct match_scratch *s, const struct tokens *q)
 {
 	uint32_t qmask = 0;
 	for (size_t c = 0; c < s->nclause; c++)
@@ -1465,9 +1471,12 @@ exact_message(const struct match_index *m, const struct match_scratch *s, const 
 	      size_t nq, size_t nst)
 {
 	int ex = exact_span(m, q, 0, q->n);
-	for (size_t c = 0; c < s->nclause && ex < 0; c++)
-		if (nq + nst == 1 ? s->clause[c].kind != CL_SMALL_TALK : s->nclause == 1)
+	for (size_t c = 0; c < s->nclause && ex < 0 && nq + nst == 1; c++)
+		if (s->clause[c].kind != CL_SMALL_TALK)
 			ex = s->clause[c].exact;
+	/* only small talk: what it ends with ("hi! what can you do?") */
+	for (size_t c = s->nclause; c > 0 && ex < 0 && nq + nst == 0; c--)
+		ex = s->clause[c - 1].exact;
 	return ex;
 }
 
@@ -1509,21 +1518,21 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	out->greeting = s->clause[0].kind == CL_SMALL_TALK && nq + nst ? s->clause[0].exact : -1;
 	for (size_t k = 0; k < out->ncand; k++)
 		add_terms(m, s, q, &out->cand[k]);
-	if (out->ncand == 0)
-		return;
 	if (ex >= 0) {
 		out->intent = ex;
 		out->answers[out->nanswers++] = ex;
 		return;
 	}
-	if (nq >= 2 && two_answers(m, s, p, out))
+	if (out->ncand && nq >= 2 && two_answers(m, s, p, out))
 		return;
-	decide(m, p, nq + nst > 0, out);
+	if (out->ncand)
+		decide(m, p, nq + nst > 0, out);
 	if (out->intent >= 0 || nq > 0)
 		return;
 	/* "thanks, that was helpful": what the statements say is no question */
 	for (size_t c = 0; c < s->nclause; c++)
 		if (s->clause[c].kind == CL_SMALL_TALK && s->clause[c].exact >= 0) {
+			out->score = 1.0;
 			out->intent = s->clause[c].exact;
 			out->answers[0] = out->intent;
 			out->nanswers = 1;

@@ -46,13 +46,13 @@ struct match_tuning {
 	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
 	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
 	double context_weight;            /* statements around a question weigh this much */
-	double other_weight;              /* the rest of the message, reading one of two questions */
-	double two_margin;                /* each of two answers scores this much over threshold */
-	double evidence_prior;            /* mass (in mean idfs) added to every question */
-	double offer_band;                /* below threshold by less: offer the closest answers */
-	double offer_gap;                 /* an offered second answer within this of the band */
-	double body_df;                   /* an answer text holding a word counts this much in its idf */
-	double domain_weight;             /* added to every known word's idf */
+	double other_weight;   /* the rest of the message, reading one of two questions */
+	double two_margin;     /* each of two answers scores this much over threshold */
+	double evidence_prior; /* mass (in mean idfs) added to every question */
+	double offer_band;     /* below threshold by less: offer the closest answers */
+	double offer_gap;      /* an offered second answer within this of the band */
+	double body_df;        /* an answer text holding a word counts this much in its idf */
+	double domain_weight;  /* added to every known word's idf */
 	/* confidence = logistic(conf . (1, raw, fit, cover, log(evidence + 0.1),
 	 * log(1 + unknown), gap)): see match_cand */
 #define MATCH_CONF_FEATURES 7
@@ -91,7 +91,7 @@ struct match_result {
 	int ambiguous;                  /* no answer, but the closest are offered: */
 	size_t nchoices;
 	int choices[MATCH_CHOICES]; /* "did you mean 1. ... 2. ...?", in this order */
-	int greeting; /* small talk the message opens with before a question, or -1 */
+	int greeting;               /* small talk the message opens with before a question, or -1 */
 	double score;               /* the first answer's (else the top candidate's) score, 0..1 */
 	size_t ncand;
 	struct match_cand cand[MATCH_TOP];
