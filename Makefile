@@ -28,8 +28,11 @@ WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # commands find the installed answers and log by default.
 KB_DIR     := /srv/massagebot/knowledge
 STATE_DIR  := /var/lib/massagebot
+ENV_FILE   := /etc/massagebot/massagebot.env
+TOKEN_FILE := /etc/massagebot/discord-token
 BASEFLAGS  := -std=c17 -D_GNU_SOURCE -DMB_VERSION='"$(VERSION)"' -DMB_KB_DIR='"$(KB_DIR)"' \
-              -DMB_STATE_DIR='"$(STATE_DIR)"' -g $(WARN)
+              -DMB_STATE_DIR='"$(STATE_DIR)"' -DMB_ENV_FILE='"$(ENV_FILE)"' \
+              -DMB_TOKEN_FILE='"$(TOKEN_FILE)"' -g $(WARN)
 OPT        := -O2
 SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
@@ -211,6 +214,8 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/rss.py build/massagebot
 	@echo "== report on the largest unanswered log (20,000 distinct questions)"
 	/usr/bin/python3 bench/report.py build/massagebot
+	@echo "== against the code before issue 12, side by side (bench/speed.sh)"
+	bash bench/speed.sh
 	@echo "== end-to-end through the fake Discord"
 	/usr/bin/python3 bench/e2e.py build/massagebot
 	@echo "== a hash flood through ask (keyed hash)"
@@ -233,8 +238,10 @@ tune: build/tune
 # --- Install (see deploy/README.md) -----------------------------------------
 # `make install` puts the binary (stripped), the systemd unit and the
 # sysusers.d file under $(PREFIX), the shipped answers into $(KB_DIR) (only files that are
-# missing: a file staff have edited is never overwritten) and, if there is
-# none yet, the secrets file $(ENV_FILE) (0600) made from .env.example.
+# missing: a file staff have edited is never overwritten), the staff guide
+# beside them ($(STAFF_GUIDE)) and, if there are none yet, the settings
+# file $(ENV_FILE) (0600) made from .env.example and the empty token file
+# $(TOKEN_FILE) (0600).
 # Everything honours DESTDIR.  Only with an empty DESTDIR and as root does it
 # touch the running system: the Debian packages the service needs
 # (BUILD_PKGS, like a package's Depends), systemd-sysusers (users and
@@ -243,8 +250,8 @@ tune: build/tune
 PREFIX      ?= /usr/local
 BINDIR      := $(PREFIX)/bin
 UNITDIR     := $(PREFIX)/lib/systemd/system
+STAFF_GUIDE := $(dir $(KB_DIR))STAFF-GUIDE.md
 SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
-ENV_FILE    := /etc/massagebot/massagebot.env
 
 .PHONY: install uninstall
 install: build/massagebot
@@ -283,22 +290,31 @@ install: build/massagebot
 	if [ -e "$$e" ] || [ -L "$$e" ]; then echo "install: kept $$e"; else \
 	  ( umask 077; \
 	    { echo "# massagebot service settings, read by systemd (EnvironmentFile=) as root"; \
-	      echo "# before the bot starts: plain KEY=value lines.  Keep this file 0600, it"; \
-	      echo "# holds the bot token.  After editing: systemctl restart massagebot."; \
-	      echo "# Never overwritten by make install."; \
+	      echo "# before the bot starts: plain KEY=value lines.  Keep this file 0600."; \
+	      echo "# The bot token goes in $(TOKEN_FILE) (the unit hands it over as a"; \
+	      echo "# credential, out of the environment); DISCORD_TOKEN= here works too."; \
+	      echo "# After editing: systemctl restart massagebot.  Never overwritten by"; \
+	      echo "# make install."; \
 	      echo; \
 	      sed -e 's|^BOT_PLATFORM=.*|BOT_PLATFORM=discord|' \
 	          -e 's|^KNOWLEDGE_DIR=.*|KNOWLEDGE_DIR=$(KB_DIR)|' .env.example; \
 	    } > "$$e.tmp" ); \
 	  chmod 0600 "$$e.tmp"; mv -f "$$e.tmp" "$$e"; \
-	  echo "install: $$e (0600): put the bot token in DISCORD_TOKEN="; \
+	  echo "install: $$e (0600)"; \
 	fi; \
+	t="$$d$(TOKEN_FILE)"; \
+	if [ -e "$$t" ] || [ -L "$$t" ]; then echo "install: kept $$t"; else \
+	  ( umask 077; : > "$$t.tmp" ); chmod 0600 "$$t.tmp"; mv -f "$$t.tmp" "$$t"; \
+	  echo "install: $$t (0600, empty): put the bot token in it"; \
+	fi; \
+	install -m 0644 deploy/STAFF-GUIDE.md "$$d$(STAFF_GUIDE)"; \
+	echo "install: $$d$(STAFF_GUIDE) (the guide for staff who edit the answers)"; \
 	if [ -n "$$real" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then \
 	  systemctl daemon-reload || echo "install: systemctl daemon-reload failed" >&2; fi
 
 # Removes the binary, the unit and the sysusers.d file.  Leaves the answers
-# ($(KB_DIR)), the secrets ($(ENV_FILE)), the state (/var/lib/massagebot)
-# and the users alone.
+# ($(KB_DIR)) and the staff guide, the secrets ($(ENV_FILE), $(TOKEN_FILE)),
+# the state (/var/lib/massagebot) and the users alone.
 uninstall:
 	@set -e; d="$(DESTDIR)"; sd=; \
 	if [ -z "$$d" ] && [ "$$(id -u)" = 0 ] && [ -d /run/systemd/system ] && \
@@ -308,7 +324,7 @@ uninstall:
 	      "$$d$(SYSUSERSDIR)/massagebot.conf"; \
 	if [ -n "$$sd" ]; then systemctl daemon-reload || true; fi; \
 	echo "uninstall: removed $$d$(BINDIR)/massagebot, $$d$(UNITDIR)/massagebot.service, $$d$(SYSUSERSDIR)/massagebot.conf"; \
-	echo "uninstall: kept $$d$(KB_DIR), $$d$(ENV_FILE), /var/lib/massagebot and the users"
+	echo "uninstall: kept $$d$(KB_DIR), $$d$(ENV_FILE), $$d$(TOKEN_FILE), /var/lib/massagebot and the users"
 
 # --- Fuzzing (see fuzz/README.md) -------------------------------------------
 # libFuzzer harnesses, built with clang and ASan+UBSan from the same bot/*.c

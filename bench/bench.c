@@ -92,16 +92,16 @@ word(unsigned i, char *out)
 	}
 }
 
-/* Write a knowledge folder of n answers (plus the shipped safety rules and
- * synonyms) and a question list drawn from it. */
+/* Write a knowledge folder of n answers (plus the shipped safety rules,
+ * messages and synonyms) and a question list drawn from it. */
 static int
 generate(const char *shipped, const char *dir, size_t n, struct qs *questions)
 {
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd,
-		 "rm -rf '%s' && mkdir -p '%s/answers' && cp -r '%s/safety' '%s/' && "
+		 "rm -rf '%s' && mkdir -p '%s/answers' && cp -r '%s/safety' '%s/messages' '%s/' && "
 		 "cp '%s/synonyms.txt' '%s/'",
-		 dir, dir, shipped, dir, shipped, dir);
+		 dir, dir, shipped, shipped, dir, shipped, dir);
 	if (system(cmd) != 0)
 		return -1;
 	const char *shared[] = {"massage", "back", "pain",    "how",       "what",

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "strbuf.h"
 #include "utf8.h"
 #include "xmem.h"
@@ -21,6 +19,7 @@ answer_ctx_init(struct answer_ctx *c)
 	if (c->text == NULL)
 		return -1;
 	c->ms = match_scratch_new();
+	c->ss = safety_scratch_new();
 	return 0;
 }
 
@@ -29,6 +28,7 @@ answer_ctx_free(struct answer_ctx *c)
 {
 	text_ctx_free(c->text);
 	match_scratch_free(c->ms);
+	safety_scratch_free(c->ss);
 	tokens_free(&c->tk);
 	tokens_free(&c->stk);
 	memset(c, 0, sizeof *c);
@@ -118,7 +118,7 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 		int overlap;
 		size_t end = window_end(s, len, start, &overlap);
 		text_tokenize(c->text, s + start, end - start, &c->stk);
-		add_hits(out, h, safety_eval(k->safety, &c->stk, h, REPLY_MAX_RULES),
+		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
 		if (end >= len)
 			break;
@@ -161,7 +161,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		safety_whole(k, c, rep, rl, out);
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 	} else {
-		out->nhits = safety_eval(k->safety, &c->tk, out->hits, REPLY_MAX_RULES);
+		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)
@@ -190,54 +190,145 @@ answer_free(struct answer *a)
 	memset(a, 0, sizeof *a);
 }
 
-static json_t *
-score_value(double s)
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* s as a JSON string (quotes included), as jansson writes it: '"', '\\'
+ * and control characters escaped, UTF-8 as it is (valid: repaired on the
+ * way in, or checked knowledge text).  Runs of plain bytes go in one copy. */
+static void
+json_str(struct strbuf *b, const char *s, size_t n)
 {
-	return json_real(round(s * 1000.0) / 1000.0);
+	static const char hex[] = "0123456789ABCDEF";
+	sb_addc(b, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sb_add(b, s + run, i - run);
+		run = i + 1;
+		char e[7] = {'\\', (char)c, 0};
+		size_t el = 2;
+		switch (c) {
+		case '"':
+		case '\\':
+			break;
+		case '\n':
+			e[1] = 'n';
+			break;
+		case '\t':
+			e[1] = 't';
+			break;
+		case '\r':
+			e[1] = 'r';
+			break;
+		case '\b':
+			e[1] = 'b';
+			break;
+		case '\f':
+			e[1] = 'f';
+			break;
+		default:
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			el = 6;
+		}
+		sb_add(b, e, el);
+	}
+	sb_add(b, s + run, n - run);
+	sb_addc(b, '"');
 }
 
+static void
+json_key(struct strbuf *b, const char *key, int first)
+{
+	if (!first)
+		sb_addc(b, ',');
+	json_str(b, key, strlen(key));
+	sb_addc(b, ':');
+}
+
+/* A score rounded to 3 decimals, written as jansson writes a real with 4
+ * significant digits ("0.83", "1.0"). */
+static void
+json_score(struct strbuf *b, double v)
+{
+	char num[32];
+	int n = snprintf(num, sizeof num, "%.4g", round(v * 1000.0) / 1000.0);
+	sb_add(b, num, (size_t)n);
+	if (!strpbrk(num, ".eE"))
+		sb_adds(b, ".0");
+}
+
+/*
+ * Written straight into a buffer, key by key, with no document tree: the
+ * writing of long replies used to cost as much as answering them.
+ */
 char *
 answer_json(const struct knowledge *k, const struct answer *a, int explain)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "question", json_string(a->question));
-	json_object_set_new(o, "intent", a->intent_id ? json_string(a->intent_id) : json_null());
-	json_object_set_new(o, "score", score_value(a->mr.score));
-	json_t *saf = json_array();
-	for (size_t i = 0; i < a->reply.nshown; i++)
-		json_array_append_new(saf, json_string(k->rules[a->reply.shown[i]].id.s));
-	json_object_set_new(o, "safety", saf);
-	json_object_set_new(o, "reply", json_string(a->reply.text));
-	if (a->truncated)
-		json_object_set_new(o, "error", json_string("truncated"));
+	struct strbuf b = STRBUF_INIT;
+	sb_addc(&b, '{');
+	json_key(&b, "question", 1);
+	json_str(&b, a->question, strlen(a->question));
+	json_key(&b, "intent", 0);
+	if (a->intent_id)
+		json_str(&b, a->intent_id, strlen(a->intent_id));
+	else
+		sb_adds(&b, "null");
+	json_key(&b, "score", 0);
+	json_score(&b, a->mr.score);
+	json_key(&b, "safety", 0);
+	sb_addc(&b, '[');
+	for (size_t i = 0; i < a->reply.nshown; i++) {
+		const char *id = k->rules[a->reply.shown[i]].id.s;
+		if (i)
+			sb_addc(&b, ',');
+		json_str(&b, id, strlen(id));
+	}
+	sb_addc(&b, ']');
+	json_key(&b, "reply", 0);
+	json_str(&b, a->reply.text, strlen(a->reply.text));
+	if (a->truncated) {
+		json_key(&b, "error", 0);
+		json_str(&b, "truncated", 9);
+	}
 	if (explain) {
-		json_t *cands = json_array();
+		json_key(&b, "candidates", 0);
+		sb_addc(&b, '[');
 		for (size_t i = 0; i < a->mr.ncand; i++) {
 			const struct match_cand *c = &a->mr.cand[i];
-			json_t *co = json_object();
-			json_object_set_new(co, "intent", json_string(k->entries[c->intent].id.s));
-			json_object_set_new(co, "score", score_value(c->score));
-			json_t *terms = json_array();
-			for (size_t t = 0; t < c->nterms; t++)
-				json_array_append_new(terms,
-						      json_stringn(a->question + a->term_off[i][t],
-								   a->term_len[i][t]));
-			json_object_set_new(co, "terms", terms);
-			json_array_append_new(cands, co);
+			const char *id = k->entries[c->intent].id.s;
+			sb_adds(&b, i ? ",{" : "{");
+			json_key(&b, "intent", 1);
+			json_str(&b, id, strlen(id));
+			json_key(&b, "score", 0);
+			json_score(&b, c->score);
+			json_key(&b, "terms", 0);
+			sb_addc(&b, '[');
+			for (size_t t = 0; t < c->nterms; t++) {
+				if (t)
+					sb_addc(&b, ',');
+				json_str(&b, a->question + a->term_off[i][t], a->term_len[i][t]);
+			}
+			sb_adds(&b, "]}");
 		}
-		json_object_set_new(o, "candidates", cands);
-		json_t *trig = json_object();
+		sb_addc(&b, ']');
+		/* one key per rule: a rule fires once per message */
+		json_key(&b, "triggers", 0);
+		sb_addc(&b, '{');
 		const char *src = a->full ? a->full : a->question;
-		for (size_t i = 0; i < a->nhits; i++)
-			json_object_set_new(trig, k->rules[a->hits[i].rule].id.s,
-					    json_stringn(src + a->hits[i].off, a->hits[i].len));
-		json_object_set_new(o, "triggers", trig);
-		if (a->readings)
-			json_object_set_new(o, "read_as", json_string(a->readings));
+		for (size_t i = 0; i < a->nhits; i++) {
+			json_key(&b, k->rules[a->hits[i].rule].id.s, i == 0);
+			json_str(&b, src + a->hits[i].off, a->hits[i].len);
+		}
+		sb_addc(&b, '}');
+		if (a->readings) {
+			json_key(&b, "read_as", 0);
+			json_str(&b, a->readings, strlen(a->readings));
+		}
 	}
-	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
-	json_decref(o);
-	char *r = xstrdup(s ? s : "{}");
-	free(s);
-	return r;
+	sb_addc(&b, '}');
+	return sb_steal(&b);
 }

@@ -24,6 +24,7 @@ struct answer_ctx {
 	struct match_scratch *ms;
 	struct tokens tk;
 	struct tokens stk; /* safety's windows of an over-long message */
+	struct safety_scratch *ss;
 };
 
 struct answer {

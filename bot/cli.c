@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,8 @@
 #ifndef MB_VERSION
 #define MB_VERSION "0.0.0"
 #endif
-/* Where `make install` puts the answers and the service keeps its state
- * (the Makefile's KB_DIR and STATE_DIR). */
-#ifndef MB_KB_DIR
-#define MB_KB_DIR "/srv/massagebot/knowledge"
-#endif
-#ifndef MB_STATE_DIR
-#define MB_STATE_DIR "/var/lib/massagebot"
-#endif
+/* MB_STATE_DIR: where the installed service keeps its state (the
+ * Makefile's STATE_DIR). */
 
 struct app {
 	struct config cfg;
@@ -60,8 +55,11 @@ usage(FILE *f)
 	       "                           answer each argument, or each line of standard input\n"
 	       "  check [DIR | FILE]       validate the knowledge folder (default KNOWLEDGE_DIR),\n"
 	       "                           or one file of it\n"
-	       "  eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n"
-	       "                           score the matcher on 'question<TAB>expected-id' lines\n"
+	       "  eval FILE.tsv [--min-accuracy X] [--min-oos Y] [--min-recall X]\n"
+	       "       [--max-false-alarms Y]\n"
+	       "                           score the matcher on 'question<TAB>expected-id' lines,\n"
+	       "                           or the safety rules on 'message<TAB>must-fire<TAB>\n"
+	       "                           must-not-fire' lines (tests/data/safety.tsv)\n"
 	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
 	       "\n"
 	       "options: --help, --version\n\n");
@@ -460,10 +458,22 @@ cmd_check(int argc, char **argv)
 
 /* ---- eval --------------------------------------------------------------- */
 
+/*
+ * Two kinds of table.  Questions: question<TAB>expected-id ('-' for out of
+ * scope): precision and recall per answer.  Safety rules (the format of
+ * tests/data/safety.tsv): message<TAB>rules that must fire<TAB>rules that
+ * must not, comma-separated: recall and false alarms per rule.  The number
+ * of columns tells which.
+ */
 struct eval_row {
-	char *q;
-	int expect; /* intent index, -1 = out of scope */
+	char *q, *a, *b; /* the columns (b: NULL in a question table) */
 	unsigned line;
+};
+
+struct eval_opts {
+	const char *file;
+	double min_acc, min_oos, min_recall, max_false;
+	int limits; /* a safety minimum was given: judge by it, not by "any" */
 };
 
 static int
@@ -483,122 +493,153 @@ parse_unit(const char *opt, const char *v, double *out)
 }
 
 static int
-cmd_eval(int argc, char **argv)
+parse_eval_args(int argc, char **argv, struct eval_opts *o)
 {
-	const char *file = NULL;
-	double min_acc = 0, min_oos = 0;
+	static const struct {
+		const char *name;
+		size_t off;
+		int limit;
+	} opts[] = {
+	    {"--min-accuracy", offsetof(struct eval_opts, min_acc), 0},
+	    {"--min-oos", offsetof(struct eval_opts, min_oos), 0},
+	    {"--min-recall", offsetof(struct eval_opts, min_recall), 1},
+	    {"--max-false-alarms", offsetof(struct eval_opts, max_false), 1},
+	};
+	memset(o, 0, sizeof *o);
+	o->max_false = 1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--min-accuracy") == 0) {
-			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &min_acc) < 0)
-				return EXIT_CONFIG;
-			i++;
-		} else if (strcmp(argv[i], "--min-oos") == 0) {
-			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &min_oos) < 0)
-				return EXIT_CONFIG;
+		size_t k = 0;
+		while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].name) != 0)
+			k++;
+		if (k < sizeof opts / sizeof opts[0]) {
+			double *v = (double *)(void *)((char *)o + opts[k].off);
+			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, v) < 0)
+				return -1;
+			o->limits |= opts[k].limit;
 			i++;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "massagebot eval: unknown option %s\n", argv[i]);
-			return EXIT_CONFIG;
-		} else if (file == NULL) {
-			file = argv[i];
+			return -1;
+		} else if (o->file == NULL) {
+			o->file = argv[i];
 		} else {
 			fprintf(stderr, "massagebot eval: one file only\n");
-			return EXIT_CONFIG;
+			return -1;
 		}
 	}
-	if (file == NULL) {
-		fprintf(stderr,
-			"usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]\n");
-		return EXIT_CONFIG;
+	if (o->file == NULL) {
+		fprintf(stderr, "usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y] "
+				"[--min-recall X] [--max-false-alarms Y]\n");
+		return -1;
 	}
+	return 0;
+}
+
+static void
+free_rows(struct eval_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].q);
+	free(rows);
+}
+
+/* The table's rows (columns split in place); *cols: 2 or 3.  -1 after
+ * naming the line that does not fit. */
+static int
+read_rows(const char *file, struct eval_row **out, size_t *nrows, int *cols)
+{
 	FILE *f = fopen(file, "r");
 	if (f == NULL) {
 		fprintf(stderr, "massagebot eval: cannot read %s: %s\n", file, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	struct app a;
-	int rc = app_init(&a, CMD_EVAL);
-	if (rc < 0)
-		rc = app_load(&a, 0);
-	if (rc >= 0) {
-		fclose(f);
-		app_free(&a);
-		return rc;
+		return -1;
 	}
 	struct eval_row *rows = NULL;
-	size_t nrows = 0, cap = 0;
+	size_t n = 0, cap = 0, lcap = 0;
 	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t n;
+	ssize_t got;
 	unsigned ln = 0;
-	while ((n = getline(&line, &lcap, f)) >= 0) {
+	int rc = 0;
+	*cols = 0;
+	while ((got = getline(&line, &lcap, f)) >= 0) {
 		ln++;
-		size_t len = (size_t)n;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
 			continue;
-		char *tab = strchr(line, '\t');
-		if (tab == NULL || strchr(tab + 1, '\t')) {
-			fprintf(stderr, "%s:%u: expected 'question<TAB>expected-id'\n", file, ln);
-			rc = EXIT_CONFIG;
+		int c = 1;
+		for (char *p = line; (p = strchr(p, '\t')); p++)
+			c++;
+		if (*cols == 0 && (c == 2 || c == 3))
+			*cols = c;
+		if (c != *cols) {
+			fprintf(stderr, "%s:%u: expected %s\n", file, ln,
+				*cols == 3 ? "'message<TAB>must-fire<TAB>must-not-fire' (rule ids)"
+					   : "'question<TAB>expected-id'");
+			rc = -1;
 			break;
 		}
-		*tab = '\0';
-		const char *id = tab + 1;
-		int expect = -1;
-		if (strcmp(id, "-") != 0 && (expect = knowledge_find(a.b.kb, id)) < 0) {
-			fprintf(stderr, "%s:%u: unknown answer id '%s'\n", file, ln, id);
-			rc = EXIT_CONFIG;
-			break;
-		}
-		rows = xgrow(rows, &cap, nrows + 1, sizeof *rows);
-		rows[nrows].q = xstrdup(line);
-		rows[nrows].expect = expect;
-		rows[nrows].line = ln;
-		nrows++;
+		rows = xgrow(rows, &cap, n + 1, sizeof *rows);
+		struct eval_row *r = &rows[n++];
+		r->q = xstrdup(line);
+		r->line = ln;
+		r->a = strchr(r->q, '\t');
+		*r->a++ = '\0';
+		r->b = c == 3 ? strchr(r->a, '\t') : NULL;
+		if (r->b)
+			*r->b++ = '\0';
 	}
 	free(line);
 	fclose(f);
-	if (rc < 0 && nrows == 0) {
+	if (rc == 0 && n == 0) {
 		fprintf(stderr, "massagebot eval: %s has no cases\n", file);
-		rc = EXIT_CONFIG;
+		rc = -1;
 	}
-	if (rc >= 0) {
-		for (size_t i = 0; i < nrows; i++)
-			free(rows[i].q);
-		free(rows);
-		app_free(&a);
-		return rc;
+	if (rc < 0) {
+		free_rows(rows, n);
+		return -1;
 	}
+	*out = rows;
+	*nrows = n;
+	return 0;
+}
 
-	size_t ni = a.b.kb->nentries;
-	size_t *tp = xcalloc(ni, sizeof *tp), *fp = xcalloc(ni, sizeof *fp),
-	       *fn = xcalloc(ni, sizeof *fn);
+static int
+eval_questions(struct app *a, const struct eval_opts *o, const struct eval_row *rows, size_t n)
+{
+	const struct knowledge *k = a->b.kb;
+	size_t ni = k->nentries;
+	int *want = xcalloc(n, sizeof *want);
+	size_t *tp = xcalloc(ni + 1, sizeof *tp), *fp = xcalloc(ni + 1, sizeof *fp),
+	       *fn = xcalloc(ni + 1, sizeof *fn);
 	size_t in_total = 0, in_ok = 0, oos_total = 0, oos_ok = 0;
 	struct strbuf conf = STRBUF_INIT;
-	for (size_t i = 0; i < nrows; i++) {
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < n; i++) {
+		want[i] = -1;
+		if (strcmp(rows[i].a, "-") != 0 && (want[i] = knowledge_find(k, rows[i].a)) < 0) {
+			fprintf(stderr, "%s:%u: unknown answer id '%s'\n", o->file, rows[i].line,
+				rows[i].a);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct answer ans;
-		answer_question(a.b.kb, &a.b.ac, &a.b.mp, rows[i].q, strlen(rows[i].q), &ans);
-		int got = ans.mr.intent, want = rows[i].expect;
-		if (want >= 0) {
+		answer_question(k, &a->b.ac, &a->b.mp, rows[i].q, strlen(rows[i].q), &ans);
+		int got = ans.mr.intent, w = want[i];
+		if (w >= 0) {
 			in_total++;
-			if (got == want) {
-				in_ok++;
-				tp[want]++;
-			} else {
-				fn[want]++;
-			}
+			in_ok += got == w;
+			(got == w ? tp : fn)[w]++;
 		} else {
 			oos_total++;
 			oos_ok += got < 0;
 		}
-		if (got >= 0 && got != want)
+		if (got >= 0 && got != w)
 			fp[got]++;
-		if (got != want)
-			sb_addf(&conf, "  %s:%u  %s -> %s (%.2f%s)  %s\n", file, rows[i].line,
-				want >= 0 ? a.b.kb->entries[want].id.s : "-",
-				got >= 0 ? a.b.kb->entries[got].id.s : "-", ans.mr.score,
+		if (got != w)
+			sb_addf(&conf, "  %s:%u  %s -> %s (%.2f%s)  %s\n", o->file, rows[i].line,
+				w >= 0 ? k->entries[w].id.s : "-",
+				got >= 0 ? k->entries[got].id.s : "-", ans.mr.score,
 				ans.mr.ambiguous ? ", ambiguous" : "", rows[i].q);
 		answer_free(&ans);
 	}
@@ -607,33 +648,162 @@ cmd_eval(int argc, char **argv)
 		size_t cases = tp[i] + fn[i];
 		double p = tp[i] + fp[i] ? (double)tp[i] / (double)(tp[i] + fp[i]) : 1.0;
 		double r = cases ? (double)tp[i] / (double)cases : 1.0;
-		printf("%-28s %9.2f %7.2f %7zu\n", a.b.kb->entries[i].id.s, p, r, cases);
+		printf("%-28s %9.2f %7.2f %7zu\n", k->entries[i].id.s, p, r, cases);
 	}
 	if (conf.len)
 		printf("\nconfusions (expected -> got):\n%s", conf.s);
 	double acc = in_total ? (double)in_ok / (double)in_total : 1.0;
 	double oos = oos_total ? (double)oos_ok / (double)oos_total : 1.0;
-	double all = nrows ? (double)(in_ok + oos_ok) / (double)nrows : 1.0;
 	printf("\nin-scope accuracy: %.3f (%zu/%zu)\n", acc, in_ok, in_total);
 	printf("out-of-scope rejection: %.3f (%zu/%zu)\n", oos, oos_ok, oos_total);
-	printf("overall accuracy: %.3f (%zu/%zu)\n", all, in_ok + oos_ok, nrows);
-	rc = EXIT_OK;
-	if (acc < min_acc) {
-		printf("FAIL: in-scope accuracy %.3f is below %.3f\n", acc, min_acc);
+	printf("overall accuracy: %.3f (%zu/%zu)\n", (double)(in_ok + oos_ok) / (double)n,
+	       in_ok + oos_ok, n);
+	if (acc < o->min_acc) {
+		printf("FAIL: in-scope accuracy %.3f is below %.3f\n", acc, o->min_acc);
 		rc = EXIT_FAIL;
 	}
-	if (oos < min_oos) {
-		printf("FAIL: out-of-scope rejection %.3f is below %.3f\n", oos, min_oos);
+	if (oos < o->min_oos) {
+		printf("FAIL: out-of-scope rejection %.3f is below %.3f\n", oos, o->min_oos);
 		rc = EXIT_FAIL;
 	}
+out:
 	sb_free(&conf);
 	free(tp);
 	free(fp);
 	free(fn);
-	for (size_t i = 0; i < nrows; i++)
-		free(rows[i].q);
-	free(rows);
+	free(want);
+	return rc;
+}
+
+/* Is rule r named in the comma-separated list ids?  An unknown id: -1. */
+static int
+listed(const struct knowledge *k, const char *ids, int r, const char **unknown)
+{
+	int found = 0;
+	char *copy = xstrdup(ids), *save = NULL;
+	for (char *id = strtok_r(copy, ", ", &save); id; id = strtok_r(NULL, ", ", &save)) {
+		int x = knowledge_find_rule(k, id);
+		if (x < 0) {
+			*unknown = ids + (id - copy);
+			found = -1;
+			break;
+		}
+		found |= x == r;
+	}
+	free(copy);
+	return found;
+}
+
+/* The safety table: every rule's recall (fired where it must) and false
+ * alarms (fired where it must not), each miss and false alarm listed. */
+static int
+eval_safety(struct app *a, const struct eval_opts *o, const struct eval_row *rows, size_t n)
+{
+	const struct knowledge *k = a->b.kb;
+	size_t nr = k->nrules;
+	size_t *must = xcalloc(nr + 1, sizeof *must), *hit = xcalloc(nr + 1, sizeof *hit),
+	       *mustnot = xcalloc(nr + 1, sizeof *mustnot),
+	       *falses = xcalloc(nr + 1, sizeof *falses);
+	size_t tmust = 0, thit = 0, tmustnot = 0, tfalse = 0;
+	struct strbuf misses = STRBUF_INIT, alarms = STRBUF_INIT;
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < n; i++) {
+		const char *unknown = NULL;
+		if (listed(k, rows[i].a, -1, &unknown) < 0 ||
+		    listed(k, rows[i].b, -1, &unknown) < 0) {
+			fprintf(stderr, "%s:%u: unknown rule id '%.*s'\n", o->file, rows[i].line,
+				(int)strcspn(unknown, ", "), unknown);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct answer ans;
+		answer_question(k, &a->b.ac, &a->b.mp, rows[i].q, strlen(rows[i].q), &ans);
+		struct strbuf fired = STRBUF_INIT;
+		sb_add(&fired, "", 0);
+		for (size_t h = 0; h < ans.nhits; h++)
+			sb_addf(&fired, "%s%s", h ? "," : "", k->rules[ans.hits[h].rule].id.s);
+		for (size_t r = 0; r < nr; r++) {
+			const char *unknown = NULL;
+			int fires = 0;
+			for (size_t h = 0; h < ans.nhits; h++)
+				fires |= ans.hits[h].rule == (int)r;
+			if (listed(k, rows[i].a, (int)r, &unknown) > 0) {
+				must[r]++;
+				hit[r] += fires;
+				if (!fires)
+					sb_addf(&misses, "  %s:%u  %s  %s  (fired: %s)\n", o->file,
+						rows[i].line, k->rules[r].id.s, rows[i].q,
+						fired.len ? fired.s : "none");
+			}
+			if (listed(k, rows[i].b, (int)r, &unknown) > 0) {
+				mustnot[r]++;
+				falses[r] += fires;
+				if (fires)
+					sb_addf(&alarms, "  %s:%u  %s  %s  (fired: %s)\n", o->file,
+						rows[i].line, k->rules[r].id.s, rows[i].q, fired.s);
+			}
+		}
+		sb_free(&fired);
+		answer_free(&ans);
+	}
+	printf("%-22s %7s %11s %13s\n", "rule", "recall", "must fire", "false alarms");
+	for (size_t r = 0; r < nr; r++) {
+		printf("%-22s %7.2f %5zu/%-5zu %6zu/%-6zu\n", k->rules[r].id.s,
+		       must[r] ? (double)hit[r] / (double)must[r] : 1.0, hit[r], must[r], falses[r],
+		       mustnot[r]);
+		tmust += must[r];
+		thit += hit[r];
+		tmustnot += mustnot[r];
+		tfalse += falses[r];
+	}
+	if (misses.len)
+		printf("\nmisses (the rule did not fire):\n%s", misses.s);
+	if (alarms.len)
+		printf("\nfalse alarms (the rule fired where it must not):\n%s", alarms.s);
+	double recall = tmust ? (double)thit / (double)tmust : 1.0;
+	double false_rate = tmustnot ? (double)tfalse / (double)tmustnot : 0.0;
+	printf("\nrecall: %.3f (%zu/%zu)\n", recall, thit, tmust);
+	printf("false alarms: %.3f (%zu/%zu)\n", false_rate, tfalse, tmustnot);
+	if (o->limits ? recall < o->min_recall : thit < tmust) {
+		printf("FAIL: recall %.3f%s\n", recall,
+		       o->limits ? " is below the minimum" : ": some rules missed");
+		rc = EXIT_FAIL;
+	}
+	if (o->limits ? false_rate > o->max_false : tfalse > 0) {
+		printf("FAIL: false alarms %.3f%s\n", false_rate,
+		       o->limits ? " are above the maximum"
+				 : ": some rules fired where they must not");
+		rc = EXIT_FAIL;
+	}
+out:
+	sb_free(&misses);
+	sb_free(&alarms);
+	free(must);
+	free(hit);
+	free(mustnot);
+	free(falses);
+	return rc;
+}
+
+static int
+cmd_eval(int argc, char **argv)
+{
+	struct eval_opts o;
+	struct eval_row *rows = NULL;
+	size_t n = 0;
+	int cols = 0;
+	if (parse_eval_args(argc, argv, &o) < 0 || read_rows(o.file, &rows, &n, &cols) < 0)
+		return EXIT_CONFIG;
+	struct app a;
+	int rc = app_init(&a, CMD_EVAL);
+	if (rc < 0)
+		rc = app_load(&a, 0);
+	if (rc < 0)
+		rc = cols == 3 ? eval_safety(&a, &o, rows, n) : eval_questions(&a, &o, rows, n);
 	app_free(&a);
+	free_rows(rows, n);
 	return rc;
 }
 
@@ -879,8 +1049,11 @@ cli_main(int argc, char **argv)
 	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
 	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
 	    {"eval", cmd_eval,
-	     "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y]: per-intent precision "
-	     "and recall, confusions, totals; exit 1 below a minimum"},
+	     "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y] [--min-recall X] "
+	     "[--max-false-alarms Y]: a question table (question<TAB>expected-id): per-intent "
+	     "precision and recall, confusions, totals, exit 1 below a minimum; a safety table "
+	     "(message<TAB>must-fire<TAB>must-not-fire): per-rule recall and false alarms, each "
+	     "miss and false alarm, exit 1 on any (or past --min-recall / --max-false-alarms)"},
 	};
 	if (argc < 2) {
 		usage(stderr);

@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "xmem.h"
+
+/* MB_KB_DIR, MB_ENV_FILE, MB_TOKEN_FILE: the installed service's folder
+ * and files, from the Makefile (KB_DIR, ENV_FILE, TOKEN_FILE). */
 
 static char *
 slurp_small(const char *path, size_t *len, int *err)
@@ -84,6 +88,87 @@ out:
 	return rc;
 }
 
+/*
+ * DISCORD_TOKEN from a systemd credential (LoadCredential=discord-token:...
+ * in the unit): a file in $CREDENTIALS_DIRECTORY that only this service can
+ * read, and never in the environment, where child processes and
+ * /proc/PID/environ would see it.
+ */
+static int
+load_credential(struct config *c, char **cause)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	if (c->val[CFG_DISCORD_TOKEN] || dir == NULL || *dir == '\0')
+		return 0;
+	char *path = xasprintf("%s/%s", dir, CONFIG_TOKEN_CREDENTIAL);
+	size_t len = 0;
+	int err = 0;
+	char *buf = slurp_small(path, &len, &err);
+	int rc = 0;
+	if (buf == NULL && err != ENOENT) {
+		*cause = xasprintf("cannot read the credential %s: %s", path, strerror(err));
+		rc = -1;
+	} else if (buf) {
+		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+			buf[--len] = '\0';
+		if (len) {
+			c->val[CFG_DISCORD_TOKEN] = buf;
+			buf = NULL;
+			snprintf(c->origin[CFG_DISCORD_TOKEN], sizeof c->origin[0], "credential %s",
+				 CONFIG_TOKEN_CREDENTIAL);
+		}
+	}
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+config_file_exposes_token(const char *path, int must_name_token)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_IRGRP | S_IROTH)) ||
+	    st.st_size == 0)
+		return 0;
+	if (!must_name_token)
+		return 1;
+	size_t len = 0;
+	int err = 0, found = 0;
+	char *buf = slurp_small(path, &len, &err);
+	if (buf == NULL)
+		return 0; /* we cannot read it: neither can most others */
+	struct env_list l = {0};
+	struct problems pr = {0};
+	cfg_parse_dotenv(path, buf, len, &l, &pr);
+	for (size_t i = 0; i < l.n; i++)
+		found |=
+		    strcmp(l.v[i].key, cfg_vars[CFG_DISCORD_TOKEN].name) == 0 && l.v[i].value[0];
+	env_list_free(&l);
+	problems_free(&pr);
+	free(buf);
+	return found;
+}
+
+/* A token other users can read is no secret: say so (the files it may be
+ * in: .env here, the installed service's settings and credential). */
+static void
+warn_exposed_token(const char *dotenv)
+{
+	const struct {
+		const char *path;
+		int must_name_token;
+	} files[] = {{dotenv, 1}, {MB_ENV_FILE, 1}, {MB_TOKEN_FILE, 0}};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		struct stat st;
+		if (files[i].path &&
+		    config_file_exposes_token(files[i].path, files[i].must_name_token) &&
+		    stat(files[i].path, &st) == 0)
+			log_warn("%s holds the bot token and other users can read it (mode %04o): "
+				 "chmod 600 %s",
+				 files[i].path, (unsigned)(st.st_mode & 07777), files[i].path);
+	}
+}
+
 static void
 set_default(struct config *c, enum cfg_id id, char *value)
 {
@@ -104,9 +189,15 @@ config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 	}
 	if (dotenv && load_dotenv(c, dotenv, cmd, cause) < 0)
 		return -1;
+	if (cfg_used_by(CFG_DISCORD_TOKEN, cmd) && load_credential(c, cause) < 0)
+		return -1;
 	for (int i = 0; i < CFG_COUNT; i++)
 		if (c->val[i] == NULL && cfg_vars[i].dflt)
 			set_default(c, (enum cfg_id)i, xstrdup(cfg_vars[i].dflt));
+	if (strcmp(c->origin[CFG_KNOWLEDGE_DIR], "default") == 0) {
+		free(c->val[CFG_KNOWLEDGE_DIR]);
+		c->val[CFG_KNOWLEDGE_DIR] = xstrdup(config_default_knowledge(MB_KB_DIR));
+	}
 	const char *state = getenv("STATE_DIRECTORY");
 	if (c->val[CFG_UNANSWERED_LOG] == NULL && state && *state) {
 		/* systemd may pass several directories separated by ':' */
@@ -132,7 +223,19 @@ config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 	for (int i = 0; i < CFG_COUNT; i++)
 		if (cfg_vars[i].secret && c->val[i])
 			log_add_secret(c->val[i]);
+	if (c->val[CFG_DISCORD_TOKEN])
+		warn_exposed_token(dotenv);
 	return 0;
+}
+
+const char *
+config_default_knowledge(const char *installed)
+{
+	struct stat st;
+	const char *here = cfg_vars[CFG_KNOWLEDGE_DIR].dflt;
+	if (stat(here, &st) < 0 && installed && stat(installed, &st) == 0 && S_ISDIR(st.st_mode))
+		return installed;
+	return here;
 }
 
 void

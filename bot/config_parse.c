@@ -156,7 +156,8 @@ const struct cfg_var cfg_vars[CFG_COUNT] = {
 			      "comma-separated channel ids where every message is a question",
 			      check_channels, 0, CMD_RUN},
     [CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
-			   "folder with the answers, safety/ rules and synonyms.txt",
+			   "folder with the answers, safety/ rules and synonyms.txt (unset and "
+			   "no ./knowledge: the installed one)",
 			   check_nonempty, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_CHECK | CMD_EVAL},
     [CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
     [CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,

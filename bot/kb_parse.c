@@ -640,6 +640,53 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 	return errors ? -1 : 0;
 }
 
+const char *const kb_message_ids[KB_MSG_COUNT] = {
+    [KB_MSG_FALLBACK] = "fallback",
+    [KB_MSG_CHECKED_FIRST] = "get-checked-first",
+};
+
+int
+kb_parse_message(const char *file, const char *buf, size_t len, struct kb_message *out,
+		 struct problems *pr)
+{
+	enum { M_ID, NF };
+	static const struct field fields[NF] = {
+	    [M_ID] = {"id", F_STR, 1, OFF(struct kb_message, id)},
+	};
+	unsigned key_lines[NF] = {0};
+	struct fm fm;
+	int errors = 0;
+
+	memset(out, 0, sizeof *out);
+	out->file = xstrdup(file);
+	out->which = -1;
+	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
+		return -1;
+	for (int i = 0; out->id.s && i < KB_MSG_COUNT; i++)
+		if (strcmp(out->id.s, kb_message_ids[i]) == 0)
+			out->which = i;
+	if (out->id.s && out->which < 0) {
+		const char *near = kb_closest(out->id.s, kb_message_ids, KB_MSG_COUNT);
+		problems_add(pr, file, out->id.line, 1,
+			     "unknown message id '%s' (the messages are %s and %s)%s%s%s",
+			     out->id.s, kb_message_ids[0], kb_message_ids[1],
+			     near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		errors++;
+	}
+	if (check_body(file, &fm, &out->body, &out->body_line, pr) < 0)
+		errors++;
+	return errors ? -1 : 0;
+}
+
+void
+kb_message_free(struct kb_message *m)
+{
+	free(m->file);
+	free(m->id.s);
+	free(m->body);
+	memset(m, 0, sizeof *m);
+}
+
 int
 kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
 		  struct problems *pr)

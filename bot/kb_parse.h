@@ -60,6 +60,21 @@ struct kb_rule {
 	unsigned body_line;
 };
 
+/* The bot's own lines that are not answers, in knowledge/messages/ (one
+ * file each, named after its id): staff edit them like answers. */
+enum kb_message_id { KB_MSG_FALLBACK, KB_MSG_CHECKED_FIRST, KB_MSG_COUNT };
+
+struct kb_message {
+	char *file;
+	struct kb_str id;
+	int which; /* enum kb_message_id, -1 if the id is not one of them */
+	char *body;
+	unsigned body_line;
+};
+
+/* The ids of enum kb_message_id, in order: "fallback", "get-checked-first". */
+extern const char *const kb_message_ids[KB_MSG_COUNT];
+
 /* A synonym group: terms[0] is the canonical term. */
 struct kb_syn {
 	struct kb_str *terms;
@@ -78,6 +93,11 @@ int kb_parse_entry(const char *file, const char *buf, size_t len, struct kb_entr
 /* Parse a safety rule file.  Returns 0, or -1 after adding problems. */
 int kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out,
 		  struct problems *pr);
+/* Parse a message file (front matter: id; the body is the text).  Returns
+ * 0, or -1 after adding problems. */
+int kb_parse_message(const char *file, const char *buf, size_t len, struct kb_message *out,
+		     struct problems *pr);
+void kb_message_free(struct kb_message *m);
 /* Parse synonyms text ("a = b = c" lines, # comments).  Returns 0 or -1. */
 int kb_parse_synonyms(const char *file, const char *buf, size_t len, struct kb_syns *out,
 		      struct problems *pr);

@@ -41,7 +41,15 @@ knowledge_file_kind(const char *rel)
 		return KBF_IGNORED;
 	if (strncmp(rel, "safety/", 7) == 0)
 		return KBF_RULE;
+	if (strncmp(rel, KNOWLEDGE_MESSAGES_DIR, strlen(KNOWLEDGE_MESSAGES_DIR)) == 0)
+		return KBF_MESSAGE;
 	return KBF_ANSWER;
+}
+
+const char *
+knowledge_message(const struct knowledge *k, enum kb_message_id m)
+{
+	return k->messages[m].body ? k->messages[m].body : "";
 }
 
 int
@@ -277,6 +285,17 @@ fill_bodies(struct knowledge *k, struct problems *pr)
 		if (used && first_user == NULL)
 			first_user = e;
 	}
+	for (int m = 0; m < KB_MSG_COUNT; m++) {
+		struct kb_message *msg = &k->messages[m];
+		int used = 0;
+		char *filled = msg->body ? clinic_fill(&k->clinic, msg->file, msg->body_line,
+						       msg->body, &used, pr)
+					 : NULL;
+		if (filled) {
+			free(msg->body);
+			msg->body = filled;
+		}
+	}
 	if (first_user && k->clinic.file == NULL)
 		problems_add(&k->warnings, first_user->file, first_user->body_line, 1,
 			     "this answer quotes the clinic profile, but the knowledge folder has "
@@ -332,6 +351,23 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 			/* bad lines are reported; the good groups still load */
 			kb_parse_synonyms(f->path, f->data, f->len, &k->syns, pr);
 			break;
+		case KBF_MESSAGE: {
+			struct kb_message m;
+			if (kb_parse_message(f->path, f->data, f->len, &m, pr) < 0) {
+				kb_message_free(&m);
+				break;
+			}
+			struct kb_message *slot = &k->messages[m.which];
+			if (slot->body) {
+				problems_add(pr, m.file, m.id.line, 1,
+					     "message id '%s' is already used in %s:%u", m.id.s,
+					     slot->file, slot->id.line);
+				kb_message_free(&m);
+				break;
+			}
+			*slot = m;
+			break;
+		}
 		case KBF_CLINIC:
 			clinic_free(&k->clinic);
 			clinic_parse(f->path, f->data, f->len, &k->clinic, pr, &k->warnings);
@@ -405,6 +441,8 @@ knowledge_free(struct knowledge *k)
 	free(k->entries);
 	free(k->rules);
 	kb_syns_free(&k->syns);
+	for (int m = 0; m < KB_MSG_COUNT; m++)
+		kb_message_free(&k->messages[m]);
 	clinic_free(&k->clinic);
 	problems_free(&k->warnings);
 	match_free(k->match);

@@ -26,7 +26,15 @@ struct kb_file {
 
 struct wordset;
 
-enum kb_file_kind { KBF_ANSWER, KBF_RULE, KBF_SYNONYMS, KBF_CLINIC, KBF_CONCEPTS, KBF_IGNORED };
+enum kb_file_kind {
+	KBF_ANSWER,
+	KBF_RULE,
+	KBF_SYNONYMS,
+	KBF_CLINIC,
+	KBF_CONCEPTS,
+	KBF_MESSAGE,
+	KBF_IGNORED
+};
 
 struct knowledge {
 	struct kb_entry *entries;
@@ -34,7 +42,8 @@ struct knowledge {
 	struct kb_rule *rules;
 	size_t nrules;
 	struct kb_syns syns;
-	struct clinic clinic;     /* the profile (all empty without clinic.yaml) */
+	struct clinic clinic;                     /* the profile (all empty without clinic.yaml) */
+	struct kb_message messages[KB_MSG_COUNT]; /* body NULL if its file is missing */
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
@@ -45,6 +54,13 @@ struct knowledge {
 
 /* How the problem of a related id that no answer has begins. */
 #define KNOWLEDGE_RELATED_MISSING "related id "
+
+/* Where the message files live, relative to the knowledge folder. */
+#define KNOWLEDGE_MESSAGES_DIR "messages/"
+
+/* The text of message m (with the clinic profile filled in), or "" in a
+ * knowledge without it (kb_load reports a folder without it). */
+const char *knowledge_message(const struct knowledge *k, enum kb_message_id m);
 
 /* The nine rule ids the bot needs to start. */
 extern const char *const knowledge_required_rules[];

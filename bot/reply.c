@@ -8,17 +8,7 @@
 
 #include "strbuf.h"
 
-const char reply_fallback[] =
-    "Sorry, I don't have a good answer for that one. I can help with questions about "
-    "massage for back pain: whether it helps, the different types (Swedish, deep tissue, "
-    "trigger point), how often to go, when to avoid it, and self-care such as stretching, "
-    "heat, posture and relaxation, plus other treatments like physiotherapy. "
-    "Type **help** to see every topic.";
-
 const char reply_in_doubt_rule[] = "see-a-doctor";
-
-const char reply_emergency_line[] =
-    "Please get these symptoms checked first; massage is not the right next step for now.";
 
 static void
 para(struct strbuf *b, const char *text)
@@ -97,7 +87,7 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int health = kept && e->disclaimer;
 	if (emergency) {
 		if (kept)
-			para(&b, reply_emergency_line);
+			para(&b, knowledge_message(k, KB_MSG_CHECKED_FIRST));
 	} else if (e && (kept || n == 0)) {
 		para(&b, e->body);
 	} else if (!e && n == 0) {
@@ -110,7 +100,7 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 			sb_adds(&b, c->title.s);
 			sb_adds(&b, "**? Could you ask again with a little more detail?");
 		} else {
-			para(&b, reply_fallback);
+			para(&b, knowledge_message(k, KB_MSG_FALLBACK));
 		}
 	}
 	for (; i < n; i++) {

@@ -26,8 +26,6 @@ struct reply {
 void reply_build(const struct knowledge *k, const struct match_result *mr,
 		 const struct safety_hit *hits, size_t nhits, struct reply *out);
 
-extern const char reply_fallback[];
-extern const char reply_emergency_line[];
 /* The rule that asks to see a doctor when a message holds both halves of a
  * red flag but no rule could be sure: left out when a rule of level
  * emergency fired (its text already asks for more). */

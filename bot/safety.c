@@ -2,14 +2,16 @@
  * safety: concept and trigger compiler, and the matcher (see safety.h).
  * Pure.
  *
- * At build, every word of every concept and trigger gets an id in one of
- * three tables (stem, exact surface, prefix); a concept said by single
- * words is a list on those words, and a longer way of saying it is a small
- * pattern anchored on the words that can start it.  A message then costs
- * one pass over its tokens (three lookups each, plus the typo index for the
- * rare unknown long word) that records where each concept occurs, a few
- * anchored patterns in dependency order, and the triggers whose concepts and
- * words are all present in the sentence (bit sets over ids).
+ * At build, each part of a rule's pattern (what '&' and '&&' join) becomes
+ * a concept of its own, and every word of every concept gets an id in one
+ * of three tables (stem, exact surface, prefix).  A concept said by single
+ * words is a list on those words; a longer way of saying it is a small
+ * pattern, listed (like each trigger) under the rarest word or concept it
+ * needs.  A message then costs one pass over its tokens (one memoised
+ * lookup each; the typo index for the rare unknown long word) that records
+ * where each concept occurs, the few patterns whose rare word came up, in
+ * dependency order, and the few triggers named by the words and concepts
+ * present in the sentence (bit sets over ids).
  */
 #include "safety.h"
 
@@ -41,6 +43,7 @@ struct pnode {
 	char typed[TEXT_WORD_MAX];
 	uint8_t wl;
 	int32_t id; /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
+	uint32_t req_off, req_n; /* pattern roots and '&&' parts: see possible() */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
@@ -481,10 +484,9 @@ enum owner { O_CONCEPT, O_TRIGGER, O_UNLESS };
 
 struct cpat {
 	struct pnode *root;
-	int owner; /* concept or rule index */
+	uint32_t req_off, req_n; /* copies of the root's, next to each other */
+	int owner;               /* concept or rule index */
 	uint8_t kind;
-	const char *file;
-	unsigned line;
 };
 
 struct concept {
@@ -497,12 +499,12 @@ struct concept {
 	size_t nwords;
 	int state; /* build: 0 new, 1 on the DFS path, 2 done, 3 in a cycle */
 	int used;
+	int part; /* 1: a part of a trigger, 2: of an unless pattern (no name) */
 };
 
-/* a word's entry: a concept it says on its own, or a pattern it can start */
+/* a word's entry: a concept it says on its own */
 struct link {
-	int32_t concept; /* -1: an anchor */
-	int32_t pat;
+	int32_t concept;
 	int next;
 };
 
@@ -556,8 +558,23 @@ struct safety_set {
 	/* by word id: a word of a concept or trigger (not only of an unless
 	 * pattern); a message word that is none of them may be a typo */
 	uint8_t *stem_live, *surf_live, *pfx_live;
-	size_t nwords_bits; /* 64-bit words of the presence bit set */
-	size_t w_stem, w_surf, w_pfx, w_con;
+	/* The presence bit set of a sentence: stem ids, then surface ids,
+	 * prefix ids and concepts, from these 64-bit word offsets. */
+	size_t nwords_bits, w_surf_off, w_pfx_off, w_con_off;
+	/* what a pattern needs in a sentence: clauses of bits (any one of a
+	 * clause's bits), all clauses */
+	struct {
+		uint32_t off, n;
+	} * clauses;
+	size_t nclauses, capclauses;
+	uint32_t *atoms;
+	size_t natoms, capatoms;
+	struct hmap classes; /* word -> TF_* bits */
+	/* bit -> the triggers that need it (their most selective clause): a
+	 * sentence tries only the triggers one of its bits names; the same for
+	 * the concepts' longer patterns */
+	uint32_t *tix_off, *tix, *cix_off, *cix;
+	uint64_t gen; /* tells one set from another (scratch memos) */
 };
 
 /* The p3 entry for the first 3 bytes of w, made if new. */
@@ -623,56 +640,22 @@ head_of(struct safety_set *s, const struct pnode *n)
 }
 
 static void
-add_link(struct safety_set *s, const struct pnode *word, int32_t concept, int32_t pat)
+add_link(struct safety_set *s, const struct pnode *word, int32_t concept)
 {
 	int *head = head_of(s, word);
 	for (int l = *head; l >= 0; l = s->links[l].next)
-		if (s->links[l].concept == concept && s->links[l].pat == pat)
+		if (s->links[l].concept == concept)
 			return;
 	s->links = xgrow(s->links, &s->caplinks, s->nlinks + 1, sizeof *s->links);
-	s->links[s->nlinks] = (struct link){concept, pat, *head};
+	s->links[s->nlinks] = (struct link){concept, *head};
 	*head = (int)s->nlinks++;
 }
 
-/* Register the words that can start node n as anchors of pattern pid
- * (through concepts: the words that can start any way of saying them). */
-static void
-add_anchors(struct safety_set *s, const struct pnode *n, uint32_t pid, int depth)
-{
-	if (depth > MAX_NESTING * 4)
-		return;
-	switch (n->kind) {
-	case P_WORD:
-	case P_EXACT:
-	case P_PREFIX:
-		add_link(s, n, -1, (int32_t)pid);
-		return;
-	case P_CONCEPT: {
-		const struct concept *c = &s->concepts[n->id];
-		if (c->state == 3)
-			return;
-		for (size_t i = 0; i < c->nroots; i++)
-			add_anchors(s, c->roots[i], pid, depth + 1);
-		return;
-	}
-	case P_ALT:
-		for (size_t i = 0; i < n->nkids; i++)
-			add_anchors(s, n->kids[i], pid, depth + 1);
-		return;
-	case P_SEQ:
-	case P_AND:
-	case P_MSG:
-		add_anchors(s, n->kids[0], pid, depth + 1);
-		return;
-	}
-}
-
 static uint32_t
-add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind, const char *file,
-	unsigned line)
+add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind)
 {
 	s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
-	s->pats[s->npats] = (struct cpat){root, owner, (uint8_t)kind, file, line};
+	s->pats[s->npats] = (struct cpat){root, 0, 0, owner, (uint8_t)kind};
 	return (uint32_t)s->npats++;
 }
 
@@ -840,7 +823,7 @@ mark_used(struct safety_set *s, const struct pnode *n)
 struct dfs {
 	struct safety_set *s;
 	struct problems *pr;
-	int path[MAX_CONCEPTS];
+	int *path; /* the concepts being visited, outermost first */
 	int npath;
 };
 
@@ -894,23 +877,20 @@ visit(struct dfs *d, int c)
 	if (k->state == 3)
 		return;
 	k->state = 2;
-	/* single words (also alternatives of single words) say the concept
-	 * directly; anything longer becomes a pattern */
+	/* single words say the concept directly; anything longer becomes a
+	 * pattern, each alternative of a line its own (anchored on its own
+	 * first words, and tried only when its own words are there) */
 	for (size_t i = 0; i < k->nroots; i++) {
 		struct pnode *r = k->roots[i];
-		int words = single_word(r);
-		if (r->kind == P_ALT) {
-			words = 1;
-			for (size_t j = 0; j < r->nkids; j++)
-				words &= single_word(r->kids[j]);
-		}
-		if (words) {
-			size_t nw = r->kind == P_ALT ? r->nkids : 1;
-			k->words = xrealloc(k->words, (k->nwords + nw) * sizeof *k->words);
-			for (size_t j = 0; j < nw; j++)
-				k->words[k->nwords++] = r->kind == P_ALT ? r->kids[j] : r;
-		} else {
-			add_pat(d->s, r, c, O_CONCEPT, d->s->concepts_file, k->lines[i]);
+		size_t nalt = r->kind == P_ALT ? r->nkids : 1;
+		for (size_t j = 0; j < nalt; j++) {
+			struct pnode *a = r->kind == P_ALT ? r->kids[j] : r;
+			if (single_word(a)) {
+				k->words = xrealloc(k->words, (k->nwords + 1) * sizeof *k->words);
+				k->words[k->nwords++] = a;
+			} else {
+				add_pat(d->s, a, c, O_CONCEPT);
+			}
 		}
 	}
 }
@@ -966,10 +946,11 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 	s->surf_live = xcalloc(hmap_count(&s->surf_ids) + 1, 1);
 	s->pfx_live = xcalloc(s->npfx + 1, 1);
 	for (size_t p = 0; p < s->npats; p++)
-		if (s->pats[p].kind != O_UNLESS)
+		if (s->pats[p].kind != O_UNLESS &&
+		    (s->pats[p].kind != O_CONCEPT || s->concepts[s->pats[p].owner].part != 2))
 			typo_words_of(s, t, s->pats[p].root);
 	for (size_t c = 0; c < s->nconcepts; c++)
-		for (size_t i = 0; i < s->concepts[c].nwords; i++)
+		for (size_t i = 0; i < s->concepts[c].nwords && s->concepts[c].part != 2; i++)
 			typo_words_of(s, t, s->concepts[c].words[i]);
 	if (s->dict && s->npfx) {
 		size_t *taken = xcalloc(s->npfx, sizeof *taken);
@@ -990,6 +971,234 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 		free(taken);
 	}
 	typo_seal(&s->typo);
+}
+
+/* The bit of a word or concept node in the presence bit set. */
+static uint32_t
+atom_bit(const struct safety_set *s, const struct pnode *n)
+{
+	size_t w = n->kind == P_WORD     ? 0
+		   : n->kind == P_EXACT  ? s->w_surf_off
+		   : n->kind == P_PREFIX ? s->w_pfx_off
+					 : s->w_con_off;
+	return (uint32_t)(w * 64 + (uint32_t)n->id);
+}
+
+static void
+push_clause(struct safety_set *s, const uint32_t *a, size_t n)
+{
+	s->clauses = xgrow(s->clauses, &s->capclauses, s->nclauses + 1, sizeof *s->clauses);
+	s->atoms = xgrow(s->atoms, &s->capatoms, s->natoms + n + 1, sizeof *s->atoms);
+	s->clauses[s->nclauses].off = (uint32_t)s->natoms;
+	s->clauses[s->nclauses++].n = (uint32_t)n;
+	memcpy(s->atoms + s->natoms, a, n * sizeof *a);
+	s->natoms += n;
+}
+
+/*
+ * What n needs in a sentence, as clauses appended to the set: a word or
+ * concept is one clause of one bit; a sequence or '&' needs all its parts'
+ * clauses; alternatives need one bit of the first clause of any of them (a
+ * necessary condition, not a sufficient one); '&&' needs nothing in any
+ * one sentence.  *off, *n: the clauses of n.
+ */
+static void
+req_of(struct safety_set *s, const struct pnode *n, uint32_t *off, uint32_t *cnt)
+{
+	size_t start = s->nclauses;
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+	case P_CONCEPT: {
+		uint32_t b = atom_bit(s, n);
+		if (n->id >= 0)
+			push_clause(s, &b, 1);
+		break;
+	}
+	case P_SEQ:
+	case P_AND:
+		for (size_t i = 0; i < n->nkids; i++) {
+			uint32_t o, c;
+			req_of(s, n->kids[i], &o, &c);
+		}
+		break;
+	case P_MSG:
+		break;
+	case P_ALT: {
+		size_t save_a = s->natoms, nu = 0, capu = 0;
+		uint32_t *u = NULL;
+		int ok = 1;
+		for (size_t i = 0; i < n->nkids && ok; i++) {
+			uint32_t o, c;
+			req_of(s, n->kids[i], &o, &c);
+			if (c == 0) {
+				ok = 0;
+				break;
+			}
+			for (uint32_t j = 0; j < s->clauses[o].n; j++) {
+				uint32_t b = s->atoms[s->clauses[o].off + j];
+				size_t x = 0;
+				while (x < nu && u[x] != b)
+					x++;
+				if (x == nu) {
+					u = xgrow(u, &capu, nu + 1, sizeof *u);
+					u[nu++] = b;
+				}
+			}
+			s->nclauses = start; /* the alternative's own clauses are dropped */
+			s->natoms = save_a;
+		}
+		s->nclauses = start;
+		s->natoms = save_a;
+		if (ok && nu)
+			push_clause(s, u, nu);
+		free(u);
+		break;
+	}
+	}
+	*off = (uint32_t)start;
+	*cnt = (uint32_t)(s->nclauses - start);
+}
+
+static void build_classes(struct safety_set *s);
+
+/* n's clauses with the fewest bits first: the rarest need fails soonest. */
+static void
+sort_clauses(struct safety_set *s, const struct pnode *n)
+{
+	for (uint32_t i = n->req_off + 1; i < n->req_off + n->req_n; i++)
+		for (uint32_t j = i; j > n->req_off && s->clauses[j - 1].n > s->clauses[j].n; j--) {
+			__typeof__(*s->clauses) t = s->clauses[j];
+			s->clauses[j] = s->clauses[j - 1];
+			s->clauses[j - 1] = t;
+		}
+}
+
+/* The clause of n with the fewest bits, or -1 when n needs none. */
+static int64_t
+key_clause(const struct safety_set *s, const struct pnode *n)
+{
+	int64_t best = -1;
+	for (uint32_t c = n->req_off; c < n->req_off + n->req_n; c++)
+		if (best < 0 || s->clauses[c].n < s->clauses[best].n)
+			best = c;
+	return best;
+}
+
+/* Lists from bits to items (CSR): each item (each part of it) listed
+ * under the bits of its key clause. */
+struct keyed {
+	size_t n;
+	size_t (*nparts)(const struct safety_set *s, size_t i);
+	const struct pnode *(*part)(const struct safety_set *s, size_t i, size_t k);
+};
+
+static void
+index_keys(const struct safety_set *s, const struct keyed *kd, uint32_t **off_out,
+	   uint32_t **ix_out)
+{
+	size_t nb = s->nwords_bits * 64;
+	uint32_t *off = xcalloc(nb + 2, sizeof *off), *ix = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t t = 0; t < kd->n; t++) {
+			for (size_t k = 0; k < kd->nparts(s, t); k++) {
+				int64_t c = key_clause(s, kd->part(s, t, k));
+				for (uint32_t j = 0; c >= 0 && j < s->clauses[c].n; j++) {
+					uint32_t b = s->atoms[s->clauses[c].off + j];
+					if (pass == 0)
+						off[b + 2]++;
+					else
+						ix[off[b + 1]++] = (uint32_t)t;
+				}
+			}
+		}
+		if (pass == 0) {
+			for (size_t b = 2; b < nb + 2; b++)
+				off[b] += off[b - 1];
+			ix = xmalloc((off[nb + 1] + 1) * sizeof *ix);
+		}
+	}
+	*off_out = off;
+	*ix_out = ix;
+}
+
+static size_t
+trigger_parts(const struct safety_set *s, size_t t)
+{
+	const struct pnode *r = s->pats[s->triggers[t]].root;
+	return r->kind == P_MSG ? r->nkids : 1;
+}
+
+static const struct pnode *
+trigger_part(const struct safety_set *s, size_t t, size_t k)
+{
+	const struct pnode *r = s->pats[s->triggers[t]].root;
+	return r->kind == P_MSG ? r->kids[k] : r;
+}
+
+static size_t
+one_part(const struct safety_set *s, size_t t)
+{
+	(void)s;
+	(void)t;
+	return 1;
+}
+
+static const struct pnode *
+concept_pat(const struct safety_set *s, size_t p, size_t k)
+{
+	(void)k;
+	return s->pats[p].root;
+}
+
+/* Each trigger (each part of an '&&' one) and each longer way of saying a
+ * concept, under the bits of its key clause: a sentence tries only those
+ * one of its words or concepts names.  Every pattern needs some word. */
+static void
+index_triggers(struct safety_set *s)
+{
+	struct keyed t = {s->ntriggers, trigger_parts, trigger_part};
+	struct keyed c = {s->nconcept_pats, one_part, concept_pat};
+	index_keys(s, &t, &s->tix_off, &s->tix);
+	index_keys(s, &c, &s->cix_off, &s->cix);
+}
+
+/* A new concept with no name that says n (owned by it); returns a node
+ * that refers to it. */
+static struct pnode *
+part_concept(struct safety_set *s, struct pnode *n, int part, unsigned line)
+{
+	s->concepts = xgrow(s->concepts, &s->capconcepts, s->nconcepts + 1, sizeof *s->concepts);
+	struct concept *c = &s->concepts[s->nconcepts];
+	memset(c, 0, sizeof *c);
+	c->line = line;
+	c->part = part;
+	c->roots = xmalloc(sizeof *c->roots);
+	c->lines = xmalloc(sizeof *c->lines);
+	c->roots[0] = n;
+	c->lines[0] = line;
+	c->nroots = 1;
+	struct pnode *ref = node_new(P_CONCEPT);
+	ref->id = (int32_t)s->nconcepts++;
+	return ref;
+}
+
+/* Replace the parts of a rule's pattern (the whole of it, or what '&',
+ * '&&' and top-level alternatives join) by concepts. */
+static struct pnode *
+as_parts(struct safety_set *s, struct pnode *n, int part, unsigned line)
+{
+	if (n->kind == P_CONCEPT)
+		return n;
+	int joins = n->kind == P_AND || n->kind == P_MSG;
+	for (size_t i = 0; n->kind == P_ALT && i < n->nkids; i++)
+		joins |= n->kids[i]->kind == P_AND || n->kids[i]->kind == P_MSG;
+	if (!joins)
+		return part_concept(s, n, part, line);
+	for (size_t i = 0; i < n->nkids; i++)
+		n->kids[i] = as_parts(s, n->kids[i], part, line);
+	return n;
 }
 
 struct safety_set *
@@ -1054,13 +1263,19 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 			}
 		}
 	}
+	/* each part of a rule's pattern becomes a concept of its own, so a
+	 * message finds it in the one pass over its tokens */
+	for (size_t i = 0; i < nrps; i++)
+		rps[i].root = as_parts(s, rps[i].root, rps[i].unless ? 2 : 1, rps[i].line);
 	/* cycles, dependency order */
 	struct dfs *d = xcalloc(1, sizeof *d);
 	d->s = s;
 	d->pr = pr;
+	d->path = xcalloc(s->nconcepts + 1, sizeof *d->path);
 	for (size_t c = 0; c < s->nconcepts; c++)
 		if (s->concepts[c].state == 0)
 			visit(d, (int)c);
+	free(d->path);
 	free(d);
 	s->nconcept_pats = s->npats;
 	/* engine concepts, then unused ones */
@@ -1076,14 +1291,13 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 		}
 	}
 	for (size_t c = 0; c < s->nconcepts; c++)
-		if (!s->concepts[c].used)
+		if (!s->concepts[c].used && !s->concepts[c].part)
 			problems_add(in->warnings ? in->warnings : pr, s->concepts_file,
 				     s->concepts[c].line, 1, "concept '%s' is not used by any rule",
 				     s->concepts[c].name);
 	for (size_t i = 0; i < nrps; i++) {
 		uint32_t pid =
-		    add_pat(s, rps[i].root, rps[i].rule, rps[i].unless ? O_UNLESS : O_TRIGGER,
-			    in->rules[rps[i].rule].file, rps[i].line);
+		    add_pat(s, rps[i].root, rps[i].rule, rps[i].unless ? O_UNLESS : O_TRIGGER);
 		if (rps[i].unless) {
 			struct safety_set *ss = s;
 			int r = rps[i].rule;
@@ -1107,17 +1321,32 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 			continue;
 		for (size_t i = 0; i < k->nwords; i++) {
 			intern_word(s, k->words[i]);
-			add_link(s, k->words[i], (int32_t)c, -1);
+			add_link(s, k->words[i], (int32_t)c);
 		}
 	}
-	for (size_t p = 0; p < s->nconcept_pats; p++)
-		add_anchors(s, s->pats[p].root, (uint32_t)p, 0);
-	s->w_stem = hmap_count(&s->stem_ids) / 64 + 1;
-	s->w_surf = hmap_count(&s->surf_ids) / 64 + 1;
-	s->w_pfx = s->npfx / 64 + 1;
-	s->w_con = s->nconcepts / 64 + 1;
-	s->nwords_bits = s->w_stem + s->w_surf + s->w_pfx + s->w_con;
+	s->w_surf_off = hmap_count(&s->stem_ids) / 64 + 1;
+	s->w_pfx_off = s->w_surf_off + hmap_count(&s->surf_ids) / 64 + 1;
+	s->w_con_off = s->w_pfx_off + s->npfx / 64 + 1;
+	s->nwords_bits = s->w_con_off + s->nconcepts / 64 + 1;
 	build_typo(s, t);
+	for (size_t p = 0; p < s->npats; p++) {
+		struct pnode *r = s->pats[p].root;
+		req_of(s, r, &r->req_off, &r->req_n);
+		sort_clauses(s, r);
+		s->pats[p].req_off = r->req_off;
+		s->pats[p].req_n = r->req_n;
+		for (size_t k = 0; r->kind == P_MSG && k < r->nkids; k++) {
+			req_of(s, r->kids[k], &r->kids[k]->req_off, &r->kids[k]->req_n);
+			sort_clauses(s, r->kids[k]);
+		}
+	}
+	build_classes(s);
+	index_triggers(s);
+	/* a set's identity for scratch memos: its words and its size (a new
+	 * set at a freed one's address must not reuse its memo) */
+	s->gen = s->typo.hash ^ (uint64_t)(uintptr_t)s ^ (uint64_t)s->npats << 20 ^
+		 (uint64_t)s->nconcepts << 40 ^ (uint64_t)s->natoms << 50 ^
+		 hmap_count(&s->stem_ids) ^ (uint64_t)hmap_count(&s->surf_ids) << 32;
 	return s;
 }
 
@@ -1149,6 +1378,13 @@ safety_free(struct safety_set *s)
 	hmap_free(&s->pfx_ids);
 	hmap_free(&s->p3);
 	hmap_free(&s->concept_ids);
+	hmap_free(&s->classes);
+	free(s->tix_off);
+	free(s->tix);
+	free(s->cix_off);
+	free(s->cix);
+	free(s->clauses);
+	free(s->atoms);
 	free(s->stem_head);
 	free(s->surf_head);
 	free(s->pfx_head);
@@ -1167,71 +1403,113 @@ safety_free(struct safety_set *s)
 
 struct occ {
 	uint16_t a, b; /* token span */
-	int next;
-};
-
-#define MAX_STARTS 8
-
-/* Where a pattern may start: the tokens its first word matched, or (when
- * there were more than MAX_STARTS) every token from the first one on. */
-struct starts {
-	uint16_t pos[MAX_STARTS];
-	uint8_t n, all;
+	int32_t concept;
+	int next;   /* next occurrence starting at the same token */
+	int next_c; /* next occurrence of the same concept (earlier ones) */
 };
 
 struct span {
 	size_t a, b;
 };
 
+/* per token, computed once: what the scopes of negation and of a subject
+ * need to know */
+enum {
+	TF_BREAKER = 1,     /* but, however, because, ...: ends a scope */
+	TF_NEW_CLAUSE = 2,  /* i, my, it, ...: opens a clause after "and" or a comma */
+	TF_HEDGE = 4,       /* sure, idea, know, ...: "not sure" is no negation */
+	TF_FIRST = 8,       /* i, me, my, ...: the writer */
+	TF_AND = 16,        /* "and" */
+	TF_OTHER_END = 32,  /* an occurrence of someone-else ends here */
+	TF_OTHER_START = 64 /* ... starts here */
+};
+
+/* per rule, over the message */
+struct rstate {
+	int self, other; /* found a match about the writer / someone else */
+	struct span hit, other_hit;
+};
+
+/* per '&&' trigger, over the message */
+struct mstate {
+	uint32_t found;  /* parts found */
+	struct span hit; /* of the first part */
+};
+
+struct safety_scratch {
+	struct hmap memo; /* surface -> index in memov: how the set reads it */
+	struct tinfo *memov;
+	size_t nmemo, capmemo;
+	uint64_t memo_gen; /* the set the memo is for */
+	int *chead;        /* per concept: its latest occurrence, -1 */
+	size_t capchead, captcand;
+	uint32_t *present; /* bits newly set in this sentence */
+	size_t npresent, cappresent;
+	uint64_t *tcand; /* bit set over triggers to try in this sentence */
+	int *at;         /* per token: first occurrence starting there, -1 */
+	uint8_t *tf;     /* per token: TF_* */
+	size_t captok;
+	struct occ *occ;
+	size_t nocc, capocc;
+	uint64_t *bits; /* per sentence: words and concepts present */
+	size_t capbits;
+	uint64_t *pcand; /* bit set over concept patterns to try in this sentence */
+	size_t capcand;
+	struct rstate *rs;
+	size_t caprs;
+	struct mstate *ms;
+	size_t capms;
+};
+
 /* per message */
 struct ev {
 	const struct safety_set *s; /* NULL: a lone pattern (tests) */
 	const struct tokens *q;
-	int *head; /* per concept: its occurrences, latest first */
-	struct occ *occ;
-	size_t nocc, capocc;
-	uint64_t *bits; /* per sentence: words and concepts present */
-	struct starts *cand;
-	uint32_t *touched;
-	size_t ntouched;
-	int32_t *pfx_hit; /* per token: first matched prefix id, then tv list */
+	struct safety_scratch *sc;
+	int for_other; /* an occurrence of for-someone-else */
 };
 
-static int
-bit(const uint64_t *b, int32_t i)
+struct safety_scratch *
+safety_scratch_new(void)
 {
-	return i >= 0 && (b[(uint32_t)i / 64] >> ((uint32_t)i % 64) & 1);
+	struct safety_scratch *sc = xcalloc(1, sizeof *sc);
+	hmap_init(&sc->memo);
+	return sc;
 }
 
+void
+safety_scratch_free(struct safety_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	hmap_free(&sc->memo);
+	free(sc->memov);
+	free(sc->chead);
+	free(sc->present);
+	free(sc->tcand);
+	free(sc->at);
+	free(sc->tf);
+	free(sc->occ);
+	free(sc->bits);
+	free(sc->pcand);
+	free(sc->rs);
+	free(sc->ms);
+	free(sc);
+}
+
+/* Mark bit i of the presence bit set; when it is new, remember it (for
+ * the triggers) and list the concept patterns keyed on it. */
 static void
-set_bit(uint64_t *b, int32_t i)
+mark(const struct safety_set *s, struct safety_scratch *sc, uint32_t i)
 {
-	if (i >= 0)
-		b[(uint32_t)i / 64] |= (uint64_t)1 << ((uint32_t)i % 64);
-}
-
-static uint64_t *
-stem_bits(const struct ev *e)
-{
-	return e->bits;
-}
-
-static uint64_t *
-surf_bits(const struct ev *e)
-{
-	return e->bits + e->s->w_stem;
-}
-
-static uint64_t *
-pfx_bits(const struct ev *e)
-{
-	return e->bits + e->s->w_stem + e->s->w_surf;
-}
-
-static uint64_t *
-con_bits(const struct ev *e)
-{
-	return e->bits + e->s->w_stem + e->s->w_surf + e->s->w_pfx;
+	uint64_t m = (uint64_t)1 << (i % 64);
+	if (sc->bits[i / 64] & m)
+		return;
+	sc->bits[i / 64] |= m;
+	sc->present = xgrow(sc->present, &sc->cappresent, sc->npresent + 1, sizeof *sc->present);
+	sc->present[sc->npresent++] = i;
+	for (uint32_t x = s->cix_off[i]; x < s->cix_off[i + 1]; x++)
+		sc->pcand[s->cix[x] / 64] |= (uint64_t)1 << (s->cix[x] % 64);
 }
 
 static int typo_prefix(const struct ev *e, const struct token *k, int32_t pfx);
@@ -1267,6 +1545,34 @@ add_end(uint16_t *ends, size_t n, size_t e)
 	return n;
 }
 
+/* Can n start at pos?  A quick look at its first word only. */
+static int
+may_start(const struct ev *e, const struct pnode *n, size_t pos)
+{
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+		return tok_match(e, n, &e->q->v[pos]);
+	case P_CONCEPT:
+		if (e->sc == NULL)
+			return 1;
+		for (int o = e->sc->at[pos]; o >= 0; o = e->sc->occ[o].next)
+			if (e->sc->occ[o].concept == n->id)
+				return 1;
+		return 0;
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (may_start(e, n->kids[i], pos))
+				return 1;
+		return 0;
+	case P_SEQ:
+		return may_start(e, n->kids[0], pos);
+	default:
+		return 1;
+	}
+}
+
 /* All end positions (exclusive) of n matched starting exactly at pos. */
 static size_t
 m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16_t *out)
@@ -1281,11 +1587,11 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 			out[no++] = (uint16_t)(pos + 1);
 		return no;
 	case P_CONCEPT:
-		if (e->head == NULL)
+		if (e->sc == NULL || pos >= end)
 			return 0;
-		for (int o = e->head[n->id]; o >= 0; o = e->occ[o].next)
-			if (e->occ[o].a == pos && e->occ[o].b <= end)
-				no = add_end(out, no, e->occ[o].b);
+		for (int o = e->sc->at[pos]; o >= 0; o = e->sc->occ[o].next)
+			if (e->sc->occ[o].concept == n->id && e->sc->occ[o].b <= end)
+				no = add_end(out, no, e->sc->occ[o].b);
 		return no;
 	case P_ALT:
 		for (size_t i = 0; i < n->nkids; i++) {
@@ -1333,15 +1639,6 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 }
 
 static int
-in_list(const char *const *l, const struct token *k)
-{
-	for (; *l; l++)
-		if (strcmp(*l, k->surf) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 inside(const struct span *sp, size_t nsp, size_t j)
 {
 	for (size_t i = 0; i < nsp; i++)
@@ -1350,31 +1647,61 @@ inside(const struct span *sp, size_t nsp, size_t j)
 	return 0;
 }
 
-/* words that end the scope of a negation or of a subject */
+/* word classes for the scopes (see TF_*) */
 static const char *const breakers[] = {"but",  "however", "although", "though", "except",
 				       "yet",  "because", "since",    "now",    "still",
 				       "then", "whereas", "while",    NULL};
+static const char *const new_clause[] = {"i",   "my",  "it",   "the",  "now",   "also", "we",
+					 "he",  "she", "they", "this", "there", "have", "has",
+					 "had", "got", "am",   "feel", "feels", NULL};
+static const char *const hedges[] = {"sure", "idea", "certain", "know", "just", "only", NULL};
+static const char *const first_person[] = {"i",  "me", "my",  "myself", "mine",
+					   "we", "us", "our", NULL};
+
+static uint8_t
+word_class(const char *w)
+{
+	static const struct {
+		const char *const *l;
+		uint8_t f;
+	} lists[] = {{breakers, TF_BREAKER},
+		     {new_clause, TF_NEW_CLAUSE},
+		     {hedges, TF_HEDGE},
+		     {first_person, TF_FIRST}};
+	uint8_t f = strcmp(w, "and") == 0 ? TF_AND : 0;
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		for (const char *const *l = lists[i].l; *l; l++)
+			if (strcmp(*l, w) == 0)
+				f |= lists[i].f;
+	return f;
+}
+
+/* The class of token k (through the set's table, or directly for a lone
+ * pattern). */
+static uint8_t
+tok_class(const struct ev *e, size_t j)
+{
+	if (e->sc)
+		return e->sc->tf[j];
+	return word_class(e->q->v[j].surf);
+}
 
 /* Is the part starting at `start` negated?  sent0: first token of the
  * sentence; sp: the match's own spans (negators inside them don't count). */
 static int
-negated(const struct tokens *q, size_t sent0, size_t start, const struct span *sp, size_t nsp)
+negated(const struct ev *e, size_t sent0, size_t start, const struct span *sp, size_t nsp)
 {
-	/* words that open a new clause after "and" or a comma */
-	static const char *const new_clause[] = {
-	    "i",    "my",    "it",   "the", "now", "also", "we", "he",   "she",   "they",
-	    "this", "there", "have", "has", "had", "got",  "am", "feel", "feels", NULL};
-	static const char *const hedges[] = {"sure", "idea", "certain", "know",
-					     "just", "only", NULL};
+	const struct tokens *q = e->q;
 	size_t lo = start > sent0 + SAFETY_NEG_WINDOW ? start - SAFETY_NEG_WINDOW : sent0;
 	for (size_t j = start; j-- > lo;) {
 		const struct token *k = &q->v[j];
 		if (inside(sp, nsp, j))
 			continue;
-		if (in_list(breakers, k))
+		uint8_t c = tok_class(e, j);
+		if (c & TF_BREAKER)
 			return 0;
-		if (j + 1 < q->n && in_list(new_clause, &q->v[j + 1]) &&
-		    (strcmp(k->surf, "and") == 0 || (k->flags & TOK_PUNCT_AFTER)))
+		if (j + 1 < q->n && (tok_class(e, j + 1) & TF_NEW_CLAUSE) &&
+		    ((c & TF_AND) || (k->flags & TOK_PUNCT_AFTER)))
 			return 0; /* "..., I fell" / "and have a fever": a new clause */
 		int neg =
 		    (k->flags & TOK_NEGATOR) || (strcmp(k->surf, "free") == 0 && j + 1 < q->n &&
@@ -1383,7 +1710,7 @@ negated(const struct tokens *q, size_t sent0, size_t start, const struct span *s
 			continue;
 		if (k->flags & TOK_PUNCT_AFTER)
 			continue; /* "No, my groin is numb" */
-		if (j + 1 < q->n && in_list(hedges, &q->v[j + 1]))
+		if (j + 1 < q->n && (tok_class(e, j + 1) & TF_HEDGE))
 			continue;
 		return 1;
 	}
@@ -1399,11 +1726,45 @@ overlaps(const struct span *a, const struct span *u, size_t nu)
 	return 0;
 }
 
+/* Occurrences of concept c in [s0, s1), by start (longest only, when
+ * asked), at most max. */
+static size_t
+concept_spans(const struct ev *e, int c, size_t s0, size_t s1, int longest, struct span *out,
+	      size_t max)
+{
+	size_t no = 0;
+	const struct occ *v = e->sc->occ;
+	for (int o = e->sc->chead[c]; o >= 0; o = v[o].next_c) {
+		if (v[o].a < s0 || v[o].a >= s1 || v[o].b > s1)
+			continue;
+		size_t j = 0;
+		while (longest && j < no && out[j].a != v[o].a)
+			j++;
+		if (longest && j < no) {
+			if (v[o].b > out[j].b)
+				out[j].b = v[o].b;
+			continue;
+		}
+		if (no == max)
+			break;
+		/* keep them in token order: insertion sort */
+		for (j = no++; j > 0 && (out[j - 1].a > v[o].a ||
+					 (out[j - 1].a == v[o].a && out[j - 1].b > v[o].b));
+		     j--)
+			out[j] = out[j - 1];
+		out[j].a = v[o].a;
+		out[j].b = v[o].b;
+	}
+	return no;
+}
+
 /* Longest occurrence spans of a SEQ-like node in [s0, s1). */
 static size_t
 all_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struct span *out,
 	  size_t max)
 {
+	if (n->kind == P_CONCEPT && e->sc)
+		return concept_spans(e, n->id, s0, s1, 1, out, max);
 	size_t no = 0;
 	uint16_t ends[MAX_ENDS];
 	for (size_t i = s0; i < s1 && no < max; i++) {
@@ -1422,14 +1783,6 @@ all_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struc
 }
 
 #define MAX_SPANS 64
-
-/* The unless spans of one rule in one sentence, computed on first need. */
-struct unless_ctx {
-	int rule; /* -1: no unless patterns */
-	int ready;
-	struct span v[MAX_SPANS];
-	size_t n;
-};
 
 /* Spans of a whole pattern in [s0, s1): an '&' gives one span from its
  * first part to its last, when all parts are there. */
@@ -1463,6 +1816,14 @@ top_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struc
 	return 1;
 }
 
+/* The unless spans of one rule in one sentence, computed on first need. */
+struct unless_ctx {
+	int rule; /* -1: no unless patterns */
+	int ready;
+	struct span v[MAX_SPANS];
+	size_t n;
+};
+
 static int
 cancelled(const struct ev *e, struct unless_ctx *u, size_t s0, size_t s1, const struct span *sp)
 {
@@ -1481,43 +1842,18 @@ cancelled(const struct ev *e, struct unless_ctx *u, size_t s0, size_t s1, const 
 
 enum { V_NONE, V_OTHER, V_SELF };
 
-static const char *const first_person[] = {"i",  "me", "my",  "myself", "mine",
-					   "we", "us", "our", NULL};
-
-/* Does an occurrence of concept c end at token j (exclusive end j + 1)? */
-static int
-concept_ends_at(const struct ev *e, int c, size_t j)
-{
-	for (int o = c >= 0 && e->head ? e->head[c] : -1; o >= 0; o = e->occ[o].next)
-		if (e->occ[o].b == j + 1)
-			return 1;
-	return 0;
-}
-
-static int
-concept_starts_at(const struct ev *e, int c, size_t j)
-{
-	for (int o = c >= 0 && e->head ? e->head[c] : -1; o >= 0; o = e->occ[o].next)
-		if (e->occ[o].a == j)
-			return 1;
-	return 0;
-}
-
 /* Who a part starting at `start` is about: the nearest person named before
  * it in its clause ("my friend broke her leg": someone else). */
 static int
 subject(const struct ev *e, size_t s0, size_t start)
 {
-	int c = e->s ? e->s->someone_else : -1;
-	if (c < 0)
-		return V_SELF;
 	for (size_t j = start; j-- > s0;) {
-		const struct token *k = &e->q->v[j];
-		if (concept_ends_at(e, c, j))
+		uint8_t c = tok_class(e, j);
+		if (c & TF_OTHER_END)
 			return V_OTHER;
-		if (in_list(breakers, k))
+		if (c & TF_BREAKER)
 			return V_SELF;
-		if (in_list(first_person, k) && !concept_starts_at(e, c, j + 1))
+		if ((c & TF_FIRST) && !(j + 1 < e->q->n && (tok_class(e, j + 1) & TF_OTHER_START)))
 			return V_SELF;
 	}
 	return V_SELF;
@@ -1534,7 +1870,7 @@ struct trial {
 static int
 part_valid(struct trial *tr, const struct span *sp, const struct span *own, size_t nown)
 {
-	if (negated(tr->e->q, tr->s0, sp->a, own, nown) ||
+	if (negated(tr->e, tr->s0, sp->a, own, nown) ||
 	    cancelled(tr->e, &tr->u, tr->s0, tr->s1, sp))
 		return V_NONE;
 	return tr->about ? subject(tr->e, tr->s0, sp->a) : V_SELF;
@@ -1543,17 +1879,17 @@ part_valid(struct trial *tr, const struct span *sp, const struct span *own, size
 /*
  * The best occurrence of a top-level node in the trial's sentence: V_SELF
  * for a valid one about the writer, V_OTHER if the valid ones are all about
- * someone else, else V_NONE.  st: where it may start (NULL: anywhere).
+ * someone else, else V_NONE.
  */
 static int
-find_top(struct trial *tr, const struct pnode *n, const struct starts *st, struct span *hit)
+find_top(struct trial *tr, const struct pnode *n, struct span *hit)
 {
 	const struct ev *e = tr->e;
 	int best = V_NONE;
 	if (n->kind == P_ALT) {
 		for (size_t i = 0; i < n->nkids && best < V_SELF; i++) {
 			struct span h;
-			int v = find_top(tr, n->kids[i], st, &h);
+			int v = find_top(tr, n->kids[i], &h);
 			if (v > best) {
 				best = v;
 				*hit = h;
@@ -1561,11 +1897,21 @@ find_top(struct trial *tr, const struct pnode *n, const struct starts *st, struc
 		}
 		return best;
 	}
+	if (n->kind == P_CONCEPT && e->sc) {
+		struct span sp[MAX_SPANS];
+		size_t ns = concept_spans(e, n->id, tr->s0, tr->s1, 0, sp, MAX_SPANS);
+		for (size_t j = 0; j < ns && best < V_SELF; j++) {
+			int v = part_valid(tr, &sp[j], &sp[j], 1);
+			if (v > best) {
+				best = v;
+				*hit = sp[j];
+			}
+		}
+		return best;
+	}
 	if (n->kind != P_AND) {
 		uint16_t ends[MAX_ENDS];
-		size_t count = st == NULL ? tr->s1 - tr->s0 : st->all ? tr->s1 - st->pos[0] : st->n;
-		for (size_t x = 0; x < count && best < V_SELF; x++) {
-			size_t i = st == NULL ? tr->s0 + x : st->all ? st->pos[0] + x : st->pos[x];
+		for (size_t i = tr->s0; i < tr->s1 && best < V_SELF; i++) {
 			size_t ne = m_node(e, n, i, tr->s1, ends);
 			for (size_t j = 0; j < ne && best < V_SELF; j++) {
 				struct span sp = {i, ends[j]};
@@ -1619,52 +1965,54 @@ find_top(struct trial *tr, const struct pnode *n, const struct starts *st, struc
 int
 safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 {
-	struct ev e = {0};
-	e.q = q;
-	size_t s0 = 0;
-	while (s0 < q->n) {
+	struct ev e = {NULL, q, NULL, 0};
+	const struct pnode *r = p->root;
+	size_t nparts = r->kind == P_MSG ? r->nkids : 1;
+	uint32_t found = 0;
+	for (size_t s0 = 0; s0 < q->n;) {
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
 		struct span hit;
 		struct trial tr = {&e, s0, s1, {-1, 1, {{0, 0}}, 0}, 0};
-		const struct pnode *r = p->root;
-		if (r->kind == P_MSG) {
-			/* every part in some sentence */
-			int all = 1;
-			for (size_t k = 0; k < r->nkids && all; k++) {
-				int found = 0;
-				for (size_t a = 0; a < q->n && !found;) {
-					size_t b = a;
-					while (b < q->n && q->v[b].sent == q->v[a].sent)
-						b++;
-					struct trial t2 = {&e, a, b, {-1, 1, {{0, 0}}, 0}, 0};
-					found = find_top(&t2, r->kids[k], NULL, &hit) != V_NONE;
-					a = b;
-				}
-				all = found;
-			}
-			return all;
-		}
-		if (find_top(&tr, r, NULL, &hit) != V_NONE)
-			return 1;
+		for (size_t k = 0; k < nparts; k++)
+			if (find_top(&tr, r->kind == P_MSG ? r->kids[k] : r, &hit) != V_NONE)
+				found |= (uint32_t)1 << k;
 		s0 = s1;
 	}
-	return 0;
+	return found == (1u << nparts) - 1;
 }
 
 /* ---- evaluation of a rule set --------------------------------------------- */
 
 static void
+build_classes(struct safety_set *s)
+{
+	static const char *const *const lists[] = {breakers, new_clause, hedges, first_person};
+	hmap_init(&s->classes);
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		for (const char *const *l = lists[i]; *l; l++)
+			*hmap_put(&s->classes, *l, strlen(*l), 0, NULL) = word_class(*l);
+	*hmap_put(&s->classes, "and", 3, 0, NULL) = word_class("and");
+}
+
+static void
 add_occ(struct ev *e, int c, size_t a, size_t b)
 {
-	for (int o = e->head[c]; o >= 0; o = e->occ[o].next)
-		if (e->occ[o].a == a && e->occ[o].b == b)
+	struct safety_scratch *sc = e->sc;
+	for (int o = sc->at[a]; o >= 0; o = sc->occ[o].next)
+		if (sc->occ[o].concept == c && sc->occ[o].b == b)
 			return;
-	e->occ = xgrow(e->occ, &e->capocc, e->nocc + 1, sizeof *e->occ);
-	e->occ[e->nocc] = (struct occ){(uint16_t)a, (uint16_t)b, e->head[c]};
-	e->head[c] = (int)e->nocc++;
-	set_bit(con_bits(e), c);
+	sc->occ = xgrow(sc->occ, &sc->capocc, sc->nocc + 1, sizeof *sc->occ);
+	sc->occ[sc->nocc] = (struct occ){(uint16_t)a, (uint16_t)b, c, sc->at[a], sc->chead[c]};
+	sc->at[a] = sc->chead[c] = (int)sc->nocc++;
+	mark(e->s, sc, (uint32_t)(e->s->w_con_off * 64 + (size_t)c));
+	if (c == e->s->someone_else) {
+		sc->tf[a] |= TF_OTHER_START;
+		sc->tf[b - 1] |= TF_OTHER_END;
+	}
+	if (c == e->s->for_someone_else)
+		e->for_other = 1;
 }
 
 static int
@@ -1682,227 +2030,265 @@ typo_prefix(const struct ev *e, const struct token *k, int32_t pfx)
 
 /*
  * Could n match in a sentence with these words and concepts, ignoring
- * order and adjacency?  A necessary condition, cheap next to m_node.
+ * order and adjacency?  A necessary condition, cheap next to m_node: every
+ * clause of n's requirement (compiled at build) has a word or concept
+ * present.
  */
+static int
+possible_req(const struct ev *e, uint32_t off, uint32_t n)
+{
+	const struct safety_set *s = e->s;
+	const uint64_t *b = e->sc->bits;
+	for (uint32_t c = off; c < off + n; c++) {
+		const uint32_t *a = s->atoms + s->clauses[c].off;
+		uint32_t na = s->clauses[c].n, i = 0;
+		while (i < na && !(b[a[i] / 64] >> (a[i] % 64) & 1))
+			i++;
+		if (i == na)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 possible(const struct ev *e, const struct pnode *n)
 {
-	switch (n->kind) {
-	case P_WORD:
-		return bit(stem_bits(e), n->id);
-	case P_EXACT:
-		return bit(surf_bits(e), n->id);
-	case P_PREFIX:
-		return bit(pfx_bits(e), n->id);
-	case P_CONCEPT:
-		return bit(con_bits(e), n->id);
-	case P_ALT:
-		for (size_t i = 0; i < n->nkids; i++)
-			if (possible(e, n->kids[i]))
-				return 1;
-		return 0;
-	case P_SEQ:
-	case P_AND: /* last part first: the first is usually the anchor, present */
-		for (size_t i = n->nkids; i-- > 0;)
-			if (!possible(e, n->kids[i]))
-				return 0;
-		return 1;
-	case P_MSG:
-		return 1; /* parts are tried one by one */
-	}
-	return 0;
+	return possible_req(e, n->req_off, n->req_n);
 }
 
-/* Follow the links of one word id: concepts said by it, anchors. */
+/* Follow the links of one word id: the concepts it says on its own. */
 static void
 follow(struct ev *e, int head, size_t i)
 {
-	const struct safety_set *s = e->s;
-	for (int l = head; l >= 0; l = s->links[l].next) {
-		if (s->links[l].concept >= 0) {
-			add_occ(e, s->links[l].concept, i, i + 1);
-			continue;
+	for (int l = head; l >= 0; l = e->s->links[l].next)
+		add_occ(e, e->s->links[l].concept, i, i + 1);
+}
+
+#define MEMO_PFX 6     /* prefixes one memoised word may match */
+#define MEMO_MAX 16384 /* memoised words per scratch before it starts over */
+
+/* How the set reads one word: its ids, class and prefixes (memoised per
+ * scratch, keyed by the surface: the stem is a function of it). */
+struct tinfo {
+	int32_t sid, xid; /* xid < -1: a typo fix, -2 - typo index entry */
+	uint8_t tf, npfx;
+	int32_t pfx[MEMO_PFX];
+};
+
+static void
+word_info(const struct safety_set *s, const struct token *k, struct tinfo *ti)
+{
+	ti->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
+	ti->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
+	int wc = hmap_get(&s->classes, k->surf, k->surf_len);
+	ti->tf = wc > 0 ? (uint8_t)wc : 0;
+	ti->npfx = 0;
+	int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
+	int any =
+	    (ti->sid >= 0 && s->stem_live[ti->sid]) || (ti->xid >= 0 && s->surf_live[ti->xid]);
+	for (int p = p3 >= 0 ? s->p3v[p3].pfx : -1; p >= 0; p = s->pfx[p].next)
+		if (k->surf_len >= s->pfx[p].len &&
+		    memcmp(k->surf, s->pfx[p].p, s->pfx[p].len) == 0 && ti->npfx < MEMO_PFX) {
+			ti->pfx[ti->npfx++] = p;
+			any |= s->pfx_live[p];
 		}
-		struct starts *c = &e->cand[s->links[l].pat];
-		if (c->n == 0 && !c->all)
-			e->touched[e->ntouched++] = (uint32_t)s->links[l].pat;
-		if (c->all || (c->n && c->pos[c->n - 1] == i))
-			continue;
-		if (c->n == MAX_STARTS)
-			c->all = 1; /* scan from the first start on */
-		else
-			c->pos[c->n++] = (uint16_t)i;
-	}
+	if (any || k->surf_len < TYPO_MIN || (k->flags & (TOK_COMMON | TOK_NUMBER)) ||
+	    s->dict == NULL || wordset_has(s->dict, k->surf, k->surf_len))
+		return;
+	int d, v = typo_correct(&s->typo, k->surf, k->surf_len, &d);
+	if (v < 0 || !(d == 1 || (d == 2 && k->surf_len >= TYPO_TWO_EDITS)))
+		return;
+	ti->sid = s->tv[v].sid;
+	ti->xid = s->tv[v].xid >= 0 ? s->tv[v].xid : -2 - v;
+	for (uint8_t j = 0; j < s->tv[v].npfx && ti->npfx < MEMO_PFX; j++)
+		ti->pfx[ti->npfx++] = s->tv_pfx[s->tv[v].pfx_off + j];
 }
 
 /* Read token i: its word ids (through the typo index when it is an unknown
- * long word), presence bits, concepts and anchors. */
+ * long word), class, presence bits, concepts and anchors. */
 static void
 read_token(struct ev *e, struct token *k, size_t i)
 {
 	const struct safety_set *s = e->s;
-	k->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
-	k->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
-	int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
-	int any = (k->sid >= 0 && s->stem_live[k->sid]) || (k->xid >= 0 && s->surf_live[k->xid]);
-	for (int p = p3 >= 0 ? s->p3v[p3].pfx : -1; p >= 0; p = s->pfx[p].next)
-		if (k->surf_len >= s->pfx[p].len &&
-		    memcmp(k->surf, s->pfx[p].p, s->pfx[p].len) == 0) {
-			set_bit(pfx_bits(e), p);
-			follow(e, s->pfx_head[p], i);
-			any |= s->pfx_live[p];
-		}
-	if (!any && k->surf_len >= TYPO_MIN && !(k->flags & (TOK_COMMON | TOK_NUMBER)) && s->dict &&
-	    !wordset_has(s->dict, k->surf, k->surf_len)) {
-		int d, v = typo_correct(&s->typo, k->surf, k->surf_len, &d);
-		if (v >= 0 && (d == 1 || (d == 2 && k->surf_len >= TYPO_TWO_EDITS))) {
-			k->sid = s->tv[v].sid;
-			k->xid = s->tv[v].xid >= 0 ? s->tv[v].xid : -2 - v;
-			for (uint8_t j = 0; j < s->tv[v].npfx; j++) {
-				int p = s->tv_pfx[s->tv[v].pfx_off + j];
-				set_bit(pfx_bits(e), p);
-				follow(e, s->pfx_head[p], i);
-			}
-		}
+	struct safety_scratch *sc = e->sc;
+	if (sc->memo_gen != s->gen || hmap_count(&sc->memo) >= MEMO_MAX) {
+		hmap_clear(&sc->memo);
+		sc->nmemo = 0;
+		sc->memo_gen = s->gen;
+	}
+	int ins;
+	int *m = hmap_put(&sc->memo, k->surf, k->surf_len, (int)sc->nmemo, &ins);
+	if (ins) {
+		sc->memov = xgrow(sc->memov, &sc->capmemo, sc->nmemo + 1, sizeof *sc->memov);
+		word_info(s, k, &sc->memov[sc->nmemo++]);
+	}
+	const struct tinfo *ti = &sc->memov[*m];
+	k->sid = ti->sid;
+	k->xid = ti->xid;
+	sc->tf[i] = ti->tf;
+	for (uint8_t j = 0; j < ti->npfx; j++) {
+		mark(s, sc, (uint32_t)(s->w_pfx_off * 64 + (size_t)ti->pfx[j]));
+		follow(e, s->pfx_head[ti->pfx[j]], i);
 	}
 	if (k->sid >= 0) {
-		set_bit(stem_bits(e), k->sid);
+		mark(s, sc, (uint32_t)k->sid);
 		follow(e, s->stem_head[k->sid], i);
 	}
 	if (k->xid >= 0) {
-		set_bit(surf_bits(e), k->xid);
+		mark(s, sc, (uint32_t)(s->w_surf_off * 64 + (size_t)k->xid));
 		follow(e, s->surf_head[k->xid], i);
 	}
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* The concepts' longer patterns anchored in this sentence, in dependency
- * order (pattern ids are), each occurrence recorded. */
+/* The concepts' longer patterns whose key word is in this sentence, in
+ * dependency order (pattern ids are; an occurrence found here can only
+ * list patterns further on), each occurrence recorded. */
 static void
 run_concepts(struct ev *e, size_t s0, size_t s1)
 {
 	const struct safety_set *s = e->s;
-	qsort(e->touched, e->ntouched, sizeof *e->touched, cmp_u32);
-	for (size_t t = 0; t < e->ntouched; t++) {
-		uint32_t pid = e->touched[t];
-		const struct cpat *cp = &s->pats[pid];
-		struct starts *st = &e->cand[pid];
-		if (possible(e, cp->root)) {
+	struct safety_scratch *sc = e->sc;
+	size_t nw = s->nconcept_pats / 64 + 1;
+	for (size_t w = 0; w < nw; w++) {
+		while (sc->pcand[w]) {
+			uint32_t pid = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(sc->pcand[w]));
+			sc->pcand[w] &= sc->pcand[w] - 1;
+			const struct cpat *cp = &s->pats[pid];
+			if (!possible_req(e, cp->req_off, cp->req_n))
+				continue;
 			uint16_t ends[MAX_ENDS];
-			size_t count = st->all ? s1 - st->pos[0] : st->n;
-			for (size_t x = 0; x < count; x++) {
-				size_t i = st->all ? st->pos[0] + x : st->pos[x];
+			for (size_t i = s0; i < s1; i++) {
+				if (!may_start(e, cp->root, i))
+					continue;
 				size_t ne = m_node(e, cp->root, i, s1, ends);
 				for (size_t j = 0; j < ne; j++)
 					add_occ(e, cp->owner, i, ends[j]);
 			}
 		}
-		memset(st, 0, sizeof *st);
 	}
-	e->ntouched = 0;
-	(void)s0;
 }
 
-/* per rule, over the message */
-struct rstate {
-	int self, other; /* found a match about the writer / someone else */
-	struct span hit, other_hit;
-};
-
-/* per '&&' trigger, over the message */
-struct mstate {
-	uint32_t found;  /* parts found */
-	struct span hit; /* of the first part */
-};
+/* Size the scratch for this set and message; reset what a message uses. */
+static void
+prepare(const struct safety_set *s, struct safety_scratch *sc, size_t ntok)
+{
+	if (sc->captok < ntok) {
+		sc->captok = ntok;
+		sc->at = xrealloc(sc->at, ntok * sizeof *sc->at);
+		sc->tf = xrealloc(sc->tf, ntok);
+	}
+	memset(sc->at, 0xff, ntok * sizeof *sc->at);
+	sc->nocc = 0;
+	sc->chead = xgrow(sc->chead, &sc->capchead, s->nconcepts + 1, sizeof *sc->chead);
+	memset(sc->chead, 0xff, (s->nconcepts + 1) * sizeof *sc->chead);
+	if (sc->captcand < s->ntriggers / 64 + 1) { /* all zero between sentences */
+		free(sc->tcand);
+		sc->captcand = s->ntriggers / 64 + 1;
+		sc->tcand = xcalloc(sc->captcand, sizeof *sc->tcand);
+	}
+	if (sc->capbits < s->nwords_bits) {
+		sc->capbits = s->nwords_bits;
+		sc->bits = xrealloc(sc->bits, s->nwords_bits * sizeof *sc->bits);
+	}
+	size_t np = s->nconcept_pats / 64 + 1;
+	if (sc->capcand < np) { /* all zero between sentences otherwise */
+		free(sc->pcand);
+		sc->capcand = np;
+		sc->pcand = xcalloc(np, sizeof *sc->pcand);
+	}
+	sc->rs = xgrow(sc->rs, &sc->caprs, s->nrules + 1, sizeof *sc->rs);
+	memset(sc->rs, 0, (s->nrules + 1) * sizeof *sc->rs);
+	sc->ms = xgrow(sc->ms, &sc->capms, s->ntriggers + 1, sizeof *sc->ms);
+	memset(sc->ms, 0, (s->ntriggers + 1) * sizeof *sc->ms);
+}
 
 size_t
-safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out, size_t max)
+safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct tokens *q,
+	    struct safety_hit *out, size_t max)
 {
-	if (q->n == 0 || (s->ntriggers == 0))
+	if (q->n == 0 || s->ntriggers == 0)
 		return 0;
-	struct ev e = {0};
-	e.s = s;
-	e.q = q;
-	e.head = xmalloc((s->nconcepts ? s->nconcepts : 1) * sizeof *e.head);
-	memset(e.head, 0xff, (s->nconcepts ? s->nconcepts : 1) * sizeof *e.head);
-	e.bits = xmalloc(s->nwords_bits * sizeof *e.bits);
-	e.cand = xcalloc(s->nconcept_pats ? s->nconcept_pats : 1, sizeof *e.cand);
-	e.touched = xmalloc((s->nconcept_pats ? s->nconcept_pats : 1) * sizeof *e.touched);
-	struct rstate *rs = xcalloc(s->nrules ? s->nrules : 1, sizeof *rs);
-	struct mstate *ms = xcalloc(s->ntriggers ? s->ntriggers : 1, sizeof *ms);
+	struct safety_scratch *sc = scratch ? scratch : safety_scratch_new();
+	prepare(s, sc, q->n);
+	struct ev e = {s, q, sc, 0};
+	struct rstate *rs = sc->rs;
+	struct mstate *ms = sc->ms;
 
 	for (size_t s0 = 0; s0 < q->n;) {
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
-		memset(e.bits, 0, s->nwords_bits * sizeof *e.bits);
+		memset(sc->bits, 0, s->nwords_bits * sizeof *sc->bits);
+		sc->npresent = 0;
 		for (size_t i = s0; i < s1; i++)
 			read_token(&e, &q->v[i], i);
 		run_concepts(&e, s0, s1);
+		for (size_t i = 0; i < sc->npresent; i++)
+			for (uint32_t x = s->tix_off[sc->present[i]];
+			     x < s->tix_off[sc->present[i] + 1]; x++)
+				sc->tcand[s->tix[x] / 64] |= (uint64_t)1 << (s->tix[x] % 64);
 		int last_rule = -1;
 		struct trial tr = {&e, s0, s1, {-1, 0, {{0, 0}}, 0}, 0};
-		for (size_t t = 0; t < s->ntriggers; t++) {
-			const struct cpat *cp = &s->pats[s->triggers[t]];
-			int r = cp->owner;
-			if (rs[r].self)
-				continue;
-			if (r != last_rule) {
-				last_rule = r;
-				tr.u.rule = s->unless[r].n ? r : -1;
-				tr.u.ready = 0;
-				tr.about = !s->rule_emergency[r];
-			}
-			const struct pnode *root = cp->root;
-			struct span hit;
-			if (root->kind == P_MSG) {
-				size_t np = root->nkids; /* at most MAX_PARTS */
+		for (size_t w = 0; w < s->ntriggers / 64 + 1; w++)
+			while (sc->tcand[w]) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(sc->tcand[w]);
+				sc->tcand[w] &= sc->tcand[w] - 1;
+				const struct cpat *cp = &s->pats[s->triggers[t]];
+				int r = cp->owner;
+				if (rs[r].self)
+					continue;
+				const struct pnode *root = cp->root;
+				size_t np =
+				    root->kind == P_MSG ? root->nkids : 1; /* at most MAX_PARTS */
 				for (size_t k = 0; k < np; k++) {
-					if (ms[t].found >> k & 1 || !possible(&e, root->kids[k]))
+					const struct pnode *part =
+					    root->kind == P_MSG ? root->kids[k] : root;
+					if ((ms[t].found >> k & 1) || !possible(&e, part))
 						continue;
-					if (find_top(&tr, root->kids[k], NULL, &hit) == V_NONE)
+					if (r != last_rule) {
+						last_rule = r;
+						tr.u.rule = s->unless[r].n ? r : -1;
+						tr.u.ready = 0;
+						tr.about = !s->rule_emergency[r];
+					}
+					struct span hit;
+					int v = find_top(&tr, part, &hit);
+					if (v == V_NONE)
 						continue;
+					if (root->kind != P_MSG) {
+						if (v == V_SELF) {
+							rs[r].self = 1;
+							rs[r].hit = hit;
+						} else if (!rs[r].other) {
+							rs[r].other = 1;
+							rs[r].other_hit = hit;
+						}
+						continue;
+					}
 					ms[t].found |= (uint32_t)1 << k;
 					if (k == 0)
 						ms[t].hit = hit;
 				}
-				if (ms[t].found == (1u << np) - 1) {
+				if (root->kind == P_MSG && ms[t].found == (1u << np) - 1 &&
+				    !rs[r].self) {
 					rs[r].self = 1;
 					rs[r].hit = ms[t].hit;
 				}
-				continue;
 			}
-			if (!possible(&e, root))
-				continue;
-			int v = find_top(&tr, root, NULL, &hit);
-			if (v == V_SELF) {
-				rs[r].self = 1;
-				rs[r].hit = hit;
-			} else if (v == V_OTHER && !rs[r].other) {
-				rs[r].other = 1;
-				rs[r].other_hit = hit;
-			}
-		}
 		s0 = s1;
 	}
 	/* a match about someone else still fires when the message is all
 	 * about them, or asks about their care */
 	int mine = 0;
 	for (size_t j = 0; j < q->n && !mine; j++)
-		mine = in_list(first_person, &q->v[j]) &&
-		       !concept_starts_at(&e, s->someone_else, j + 1);
-	int for_other = s->for_someone_else >= 0 && e.head[s->for_someone_else] >= 0;
+		mine =
+		    (sc->tf[j] & TF_FIRST) && !(j + 1 < q->n && (sc->tf[j + 1] & TF_OTHER_START));
 	size_t nout = 0;
 	for (size_t r = 0; r < s->nrules && nout < max; r++) {
 		const struct span *h = NULL;
 		if (rs[r].self)
 			h = &rs[r].hit;
-		else if (rs[r].other && (for_other || !mine))
+		else if (rs[r].other && (e.for_other || !mine))
 			h = &rs[r].other_hit;
 		if (h == NULL)
 			continue;
@@ -1911,12 +2297,7 @@ safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out
 		out[nout].len = q->v[h->b - 1].off + q->v[h->b - 1].len - q->v[h->a].off;
 		nout++;
 	}
-	free(e.head);
-	free(e.bits);
-	free(e.cand);
-	free(e.touched);
-	free(e.occ);
-	free(rs);
-	free(ms);
+	if (scratch == NULL)
+		safety_scratch_free(sc);
 	return nout;
 }

@@ -65,13 +65,19 @@ struct safety_set *safety_build(struct text_ctx *t, const struct safety_input *i
 				struct problems *pr);
 void safety_free(struct safety_set *s);
 
+/* Per-thread buffers for safety_eval, reused from message to message. */
+struct safety_scratch;
+struct safety_scratch *safety_scratch_new(void);
+void safety_scratch_free(struct safety_scratch *sc);
+
 /*
  * Rules whose triggers fire on q, in rule index order, at most max.
  * Returns the number written.  Rules without triggers never fire.  Writes
- * the set's word ids into q's tokens (sid, xid) as a by-product.
+ * the set's word ids into q's tokens (sid, xid) as a by-product.  sc:
+ * scratch of the calling thread (NULL: a temporary one).
  */
-size_t safety_eval(const struct safety_set *s, struct tokens *q, struct safety_hit *out,
-		   size_t max);
+size_t safety_eval(const struct safety_set *s, struct safety_scratch *sc, struct tokens *q,
+		   struct safety_hit *out, size_t max);
 
 /* Compile one pattern without concepts (for tests and `check`).  On error
  * returns NULL and writes a message to err. */

@@ -4,6 +4,7 @@
 # binary in $MB (the sanitized build under `make test`).
 set -u
 MB=${MB:-build/san/massagebot}
+absmb=$(realpath "$MB")
 . "$(dirname "$0")/lib.bash"
 export KNOWLEDGE_DIR=knowledge LOG_LEVEL=warn
 unset BOT_PLATFORM DISCORD_TOKEN
@@ -58,10 +59,20 @@ for cmd in "ask hi" "check" "eval $tmp/one.tsv" "report $tmp/u.jsonl"; do
 done
 BOT_PLATFORM=telegraph expect_rc 2 "run with a bad BOT_PLATFORM" "$MB" run </dev/null
 grep -q "BOT_PLATFORM (from environment)" "$tmp/err" && ok || bad "run names BOT_PLATFORM"
+# a .env that holds the token and that other users can read is named, once
+# per start; chmod 600 quiets it
+mkdir "$tmp/permdir"
+printf 'DISCORD_TOKEN=%s\nBOT_PLATFORM=console\n' "$secret" >"$tmp/permdir/.env"
+chmod 644 "$tmp/permdir/.env"
+(cd "$tmp/permdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" run </dev/null >/dev/null 2>"$tmp/err")
+grep -q "\.env holds the bot token and other users can read it (mode 0644): chmod 600 .env" "$tmp/err" &&
+	! grep -q SECRET "$tmp/err" && ok || bad "a world-readable .env with the token is warned about"
+chmod 600 "$tmp/permdir/.env"
+(cd "$tmp/permdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" run </dev/null >/dev/null 2>"$tmp/err")
+! grep -q "other users can read" "$tmp/err" && ok || bad "a 0600 .env is not warned about"
 # unknown .env keys: "did you mean"; a broken platform line stops only run
 mkdir "$tmp/envdir"
 printf 'DISCORD_TOKN=x\nDISCORD_CHANNELS="12\n' >"$tmp/envdir/.env"
-absmb=$(realpath "$MB")
 (cd "$tmp/envdir" && KNOWLEDGE_DIR=$OLDPWD/knowledge "$absmb" ask hi >"$tmp/out" 2>"$tmp/err")
 rc=$?
 [ $rc -eq 0 ] && ok || bad "ask with a broken platform line in .env: exit $rc"
@@ -110,6 +121,20 @@ grep -q "^$tmp/k/about/linked.md:1:1: is a symbolic link; links are not followed
 grep -q "^$tmp/k/about/loop:1:1: is a symbolic link to a folder" "$tmp/out" && ok || bad "symlink loop reported"
 rm "$tmp/k/tabbed.md" "$tmp/k/about/linked.md" "$tmp/k/about/loop"
 expect_rc 0 "check after removing them" "$MB" check "$tmp/k"
+# the bot's own lines are knowledge files too: staff change them, check checks them
+printf -- '---\nid: fallback\n---\nNo idea, sorry: ask at reception.\n' >"$tmp/k/messages/fallback.md"
+KNOWLEDGE_DIR=$tmp/k "$MB" ask "write me a poem about cars" >"$tmp/out" 2>/dev/null
+grep -qx "No idea, sorry: ask at reception." "$tmp/out" && ok || bad "the fallback comes from messages/fallback.md"
+mv "$tmp/k/messages/get-checked-first.md" "$tmp/gcf.md"
+printf -- '---\nid: falback\n---\nx\n' >"$tmp/k/messages/other.md"
+expect_rc 1 "check with a message missing and one misnamed" "$MB" check "$tmp/k"
+grep -q "required message 'get-checked-first' is missing: add $tmp/k/messages/get-checked-first.md" "$tmp/out" &&
+	ok || bad "a missing message is a problem"
+grep -q "^$tmp/k/messages/other.md:2:1: unknown message id 'falback'.*did you mean 'fallback'" "$tmp/out" &&
+	ok || bad "an unknown message id is a problem"
+KNOWLEDGE_DIR=$tmp/k expect_rc 2 "chat refuses a folder without a message" "$MB" chat </dev/null
+rm "$tmp/k/messages/other.md"
+mv "$tmp/gcf.md" "$tmp/k/messages/get-checked-first.md"
 rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md 2>/dev/null
 expect_rc 1 "check without safety rules" "$MB" check "$tmp/k"
 grep -q "required safety rule 'crisis' is missing" "$tmp/out" && ok || bad "missing rules reported"
@@ -225,5 +250,21 @@ expect_rc 2 "eval malformed tsv" "$MB" eval "$tmp/bad.tsv"
 printf 'hello\tno-such-id\n' >"$tmp/bad.tsv"
 expect_rc 2 "eval unknown id" "$MB" eval "$tmp/bad.tsv"
 expect_rc 2 "eval bad minimum" "$MB" eval tests/data/questions.tsv --min-accuracy 2
+# eval re-tests the safety table (message, rules that must fire, rules that must not)
+expect_rc 0 "eval the shipped safety table" "$MB" eval tests/data/safety.tsv
+grep -qE '^emergency +1\.00 ' "$tmp/out" && grep -q '^recall: 1.000' "$tmp/out" &&
+	grep -q '^false alarms: 0.000' "$tmp/out" && ok || bad "eval safety.tsv: per-rule recall and totals"
+printf '# a miss and a false alarm\nmy groin is numb and my back hurts\tpregnancy\tcrisis\n' >"$tmp/s.tsv"
+printf 'i am pregnant, is massage ok\tpregnancy\temergency\n' >>"$tmp/s.tsv"
+printf 'chest pain when I lie down\ttrauma\temergency\n' >>"$tmp/s.tsv"
+expect_rc 1 "eval a safety table with misses and false alarms" "$MB" eval "$tmp/s.tsv"
+grep -q "^  $tmp/s.tsv:2  pregnancy  my groin is numb" "$tmp/out" && ok || bad "eval lists the miss"
+grep -q "^  $tmp/s.tsv:4  emergency  chest pain when I lie down" "$tmp/out" && ok || bad "eval lists the false alarm"
+grep -qE '^pregnancy +0\.50 +1/2 ' "$tmp/out" && ok || bad "eval: per-rule recall of pregnancy"
+expect_rc 0 "eval with limits it meets" "$MB" eval "$tmp/s.tsv" --min-recall 0.3 --max-false-alarms 0.5
+expect_rc 1 "eval with a limit it misses" "$MB" eval "$tmp/s.tsv" --min-recall 0.9
+printf 'hello\tno-such-rule\t\n' >"$tmp/s.tsv"
+expect_rc 2 "eval safety table with an unknown rule" "$MB" eval "$tmp/s.tsv"
+grep -q "s.tsv:1: unknown rule id 'no-such-rule'" "$tmp/err" && ok || bad "unknown rule id named"
 
 summary cli

@@ -752,6 +752,23 @@ async def sc_network_drop(args, fake, bot, t):
     t.ok(c3.resume is not None, "unknown close code resumes")
 
 
+async def sc_reconnect_delay(args, fake, bot, t):
+    """The reconnect log says the delay the bot really waits (it once said 2 s and
+    retried after 1 s); three closes in a row, the backoff growing."""
+    c = await ready(fake)
+    for i in range(3):
+        mark = len(bot.log())
+        t0 = now()
+        await c.close(4000, "unknown error")
+        c = await resumed(fake, i + 1)
+        waited = c.t - t0
+        said = re.findall(r"reconnecting in ([0-9.]+) s", bot.log()[mark:])
+        t.ok(said, "reconnect %d logged with its delay" % (i + 1))
+        if said:
+            t.ok(float(said[-1]) - 0.15 <= waited <= float(said[-1]) + 0.6,
+                 "reconnect %d: said %s s, waited %.2f s" % (i + 1, said[-1], waited))
+
+
 async def sc_reconnect_op7(args, fake, bot, t):
     """op 7 -> the bot closes (not 1000/1001) and resumes."""
     c = await ready(fake)
@@ -1093,6 +1110,7 @@ SCENARIOS = [
     ("malformed_frames", sc_malformed, {"hb_ms": 5000}),
     ("close_4000_resume", sc_resume_4000, {}),
     ("network_drop_resume", sc_network_drop, {}),
+    ("reconnect_delay", sc_reconnect_delay, {}),
     ("op7_reconnect", sc_reconnect_op7, {}),
     ("op9_invalid_session", sc_invalid_session, {}),
     ("zombie", sc_zombie, {}),

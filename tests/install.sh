@@ -82,6 +82,24 @@ rc=$?
 check "bot with the installed env file and no token exits 2 (got $rc)" test "$rc" -eq 2
 check "... naming DISCORD_TOKEN" grep -q DISCORD_TOKEN "$tmp/run.out"
 
+# the token file for LoadCredential=: 0600 and empty; the staff guide beside the answers
+TOK=$D/etc/massagebot/discord-token
+check "token file exists" test -f "$TOK"
+check "token file mode 600" test "$(mode "$TOK")" = 600
+check "token file is empty" test ! -s "$TOK"
+check "unit loads the token file as a credential" \
+	grep -qx "LoadCredential=discord-token:/etc/massagebot/discord-token" "$D$P/lib/systemd/system/massagebot.service"
+GUIDE=$D/srv/massagebot/STAFF-GUIDE.md
+check "staff guide installed next to the answers" test -f "$GUIDE"
+check "staff guide mode 644" test "$(mode "$GUIDE")" = 644
+for topic in "## Change an answer" "## Add an answer" "massagebot check" "massagebot report" \
+	"## What the bot will never say"; do
+	check "staff guide covers '$topic'" grep -qF "$topic" "$GUIDE"
+done
+# installed, the commands find the installed answers by default: the binary
+# knows the folder (KB_DIR) it was built for
+check "the binary knows the installed answers folder" grep -qa "/srv/massagebot/knowledge" "$D$P/bin/massagebot"
+
 # --- staff edit an answer and the secrets, delete a shipped file; reinstall
 edited=$(cd "$KB" && find . -type f -name '*.md' | sort | head -1)
 deleted=$(cd "$KB" && find . -type f -name '*.md' | sort | tail -1)
@@ -91,6 +109,7 @@ chmod 0640 "$KB/$edited"
 echo "staff note" >"$KB/about/staff-added.md"
 sed -i 's/^DISCORD_TOKEN=$/DISCORD_TOKEN=secret-test-value/' "$ENVF"
 cp "$ENVF" "$tmp/env.copy"
+echo "token-test-value" >"$TOK"
 rm "$KB/$deleted"
 mk "second make install" install DESTDIR="$D" PREFIX=$P
 check "edited knowledge file kept" cmp -s "$tmp/edited.copy" "$KB/$edited"
@@ -99,7 +118,8 @@ check "staff-added file kept" test -f "$KB/about/staff-added.md"
 check "deleted shipped file restored" cmp -s "knowledge/$deleted" "$KB/$deleted"
 check "env file kept" cmp -s "$tmp/env.copy" "$ENVF"
 check "env file still 600" test "$(mode "$ENVF")" = 600
-check "install does not print the token" test -z "$(grep secret-test-value "$tmp/make.out")"
+check "token file kept" grep -qx "token-test-value" "$TOK"
+check "install does not print the token" test -z "$(grep -e secret-test-value -e token-test-value "$tmp/make.out")"
 check "no temporary files left" test -z "$(find "$D" -name '*.tmp')"
 
 # --- PREFIX is honoured
@@ -117,6 +137,7 @@ check "uninstall removes sysusers" test ! -e "$D$P/lib/sysusers.d/massagebot.con
 check "uninstall keeps knowledge" cmp -s "$tmp/edited.copy" "$KB/$edited"
 check "uninstall keeps all knowledge" test "$(find "$KB" -type f | wc -l)" -eq $((nshipped + 1))
 check "uninstall keeps the env file" cmp -s "$tmp/env.copy" "$ENVF"
+check "uninstall keeps the token file" grep -qx "token-test-value" "$TOK"
 mk "second make uninstall is harmless" uninstall DESTDIR="$D" PREFIX=$P
 
 summary install

@@ -1,5 +1,7 @@
 /* test_config: the .env syntax, validators, precedence, and that
  * .env.example documents every variable of the table. */
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adapter.h"
@@ -221,6 +223,101 @@ test_only_used_variables(void **st)
 	unsetenv("DISCORD_API_BASE");
 }
 
+/* The token from a systemd credential: out of the environment, read only
+ * by the commands that use it; the environment still wins. */
+static void
+test_credential(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/mb-credXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/" CONFIG_TOKEN_CREDENTIAL, dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("MTIzNDU2Nzg5MDEyMzQ1Njc4.from-credential.abcdefghijk\n", f);
+	fclose(f);
+	for (int i = 0; i < CFG_COUNT; i++)
+		unsetenv(cfg_vars[i].name);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	struct config c;
+	char *cause = NULL;
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_string_equal(cfg_get(&c, CFG_DISCORD_TOKEN),
+			    "MTIzNDU2Nzg5MDEyMzQ1Njc4.from-credential.abcdefghijk");
+	assert_string_equal(c.origin[CFG_DISCORD_TOKEN], "credential discord-token");
+	config_free(&c);
+	assert_int_equal(config_load(&c, NULL, CMD_ASK, &cause), 0);
+	assert_null(cfg_get(&c, CFG_DISCORD_TOKEN));
+	config_free(&c);
+	setenv("DISCORD_TOKEN", "MTIzNDU2Nzg5MDEyMzQ1Njc4.from-environment.abcd", 1);
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_string_equal(c.origin[CFG_DISCORD_TOKEN], "environment");
+	config_free(&c);
+	unsetenv("DISCORD_TOKEN");
+	/* an empty credential (the unit's fallback) counts as unset */
+	f = fopen(path, "w");
+	fputs(" \n", f);
+	fclose(f);
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_null(cfg_get(&c, CFG_DISCORD_TOKEN));
+	config_free(&c);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A file that holds the token and that others can read is reported. */
+static void
+test_exposed_token(void **st)
+{
+	(void)st;
+	char path[] = "/tmp/mb-envXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "LOG_LEVEL=info\nDISCORD_TOKEN=abc\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	chmod(path, 0600);
+	assert_false(config_file_exposes_token(path, 1));
+	chmod(path, 0644);
+	assert_true(config_file_exposes_token(path, 1));
+	chmod(path, 0640);
+	assert_true(config_file_exposes_token(path, 1));
+	/* a settings file without a token is no secret */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "DISCORD_TOKEN=\n", 15), 15);
+	close(fd);
+	assert_false(config_file_exposes_token(path, 1));
+	/* a credential file is the token itself */
+	assert_true(config_file_exposes_token(path, 0));
+	assert_false(config_file_exposes_token("/nonexistent/file", 0));
+	unlink(path);
+}
+
+/* KNOWLEDGE_DIR unset: ./knowledge, else the installed folder. */
+static void
+test_default_knowledge(void **st)
+{
+	(void)st;
+	char here[4096], dir[] = "/tmp/mb-kbXXXXXX";
+	assert_non_null(getcwd(here, sizeof here));
+	assert_non_null(mkdtemp(dir));
+	char installed[64];
+	snprintf(installed, sizeof installed, "%s/installed", dir);
+	assert_string_equal(config_default_knowledge(installed), "knowledge"); /* the repo's */
+	assert_int_equal(chdir(dir), 0);
+	assert_string_equal(config_default_knowledge(installed), "knowledge"); /* none anywhere */
+	assert_int_equal(mkdir(installed, 0755), 0);
+	assert_string_equal(config_default_knowledge(installed), installed);
+	assert_int_equal(mkdir("knowledge", 0755), 0);
+	assert_string_equal(config_default_knowledge(installed), "knowledge");
+	rmdir("knowledge");
+	rmdir(installed);
+	assert_int_equal(chdir(here), 0);
+	rmdir(dir);
+}
+
 static void
 test_suggest(void **st)
 {
@@ -261,6 +358,9 @@ main(void)
 	    cmocka_unit_test(test_platforms),
 	    cmocka_unit_test(test_only_used_variables),
 	    cmocka_unit_test(test_suggest),
+	    cmocka_unit_test(test_credential),
+	    cmocka_unit_test(test_exposed_token),
+	    cmocka_unit_test(test_default_knowledge),
 	    cmocka_unit_test(test_env_example_lists_every_variable),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /* test_reply: reply order, de-duplication, crisis (with an emergency's text only), emergency
  * replacing the answer, small talk with rules, disclaimer placement; plus the JSON form of an
  * answer (key order, truncation, repaired UTF-8). */
+#include <jansson.h>
+
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -10,6 +12,10 @@ static struct answer_ctx AC;
 #define RULE(id, level, prio, trig)                                                                \
 	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig             \
 	"'\n---\n" id " text.\n"
+
+/* the bot's own lines come from the knowledge too */
+#define FALLBACK "Fallback text."
+#define CHECKED_FIRST "Get checked first text."
 
 static const struct tfile files[] = {
     {"a.md",
@@ -32,6 +38,8 @@ static const struct tfile files[] = {
     {"safety/see-a-doctor.md", RULE("see-a-doctor", "urgent", "15", "groin")},
     {"safety/disclaimer.md",
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+    {"messages/fallback.md", "---\nid: fallback\n---\n" FALLBACK "\n"},
+    {"messages/get-checked-first.md", "---\nid: get-checked-first\n---\n" CHECKED_FIRST "\n"},
 };
 
 static struct answer A;
@@ -72,7 +80,7 @@ test_small_talk_and_fallback(void **st)
 	(void)st;
 	assert_string_equal(ask("hello"), "Hello answer.");
 	assert_string_equal(ids(), "");
-	assert_string_equal(ask("write a poem about cars"), reply_fallback);
+	assert_string_equal(ask("write a poem about cars"), FALLBACK);
 	assert_null(A.intent_id);
 	/* small talk or nothing matched, but a rule fired: rule text + disclaimer */
 	assert_string_equal(ask("hello, I have sciatica"),
@@ -96,7 +104,7 @@ test_no_disclaimer_answer(void **st)
 	/* an emergency replaces it with the get-checked line */
 	ask("chest pain, how do i book");
 	assert_string_equal(ids(), "emergency,disclaimer");
-	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_non_null(strstr(A.reply.text, CHECKED_FIRST));
 	assert_null(strstr(A.reply.text, "Booking answer."));
 }
 
@@ -138,7 +146,7 @@ test_emergency_and_crisis(void **st)
 	ask("chest pain and sciatica, is swedish massage gentle?");
 	assert_string_equal(ids(), "emergency,nerve-symptoms,disclaimer");
 	assert_true(strncmp(A.reply.text, "emergency text.\n\n", 17) == 0);
-	assert_non_null(strstr(A.reply.text, reply_emergency_line));
+	assert_non_null(strstr(A.reply.text, CHECKED_FIRST));
 	assert_null(strstr(A.reply.text, "Swedish answer."));
 	assert_string_equal(A.intent_id, "swedish-massage"); /* still reported */
 	/* crisis: its text, then an emergency red flag's, nothing else */
@@ -186,6 +194,41 @@ test_json(void **st)
 	free(j);
 }
 
+/* The JSON writer writes what jansson would: each line parses, holds the
+ * answer's strings unchanged, and jansson writes it back byte for byte. */
+static void
+test_json_as_jansson_writes_it(void **st)
+{
+	(void)st;
+	const char *qs[] = {"what is swedish massage",
+			    "tab\there \"quoted\" back\\slash / slash \x01\x1f end",
+			    "caf\xc3\xa9 \xf0\x9f\x98\x80 \xff bad byte",
+			    "I fell; is swedish massage gentle",
+			    "chest pain and sciatica",
+			    "",
+			    "line\r\nbreak"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		for (int explain = 0; explain < 2; explain++) {
+			ask(qs[i]);
+			char *j = answer_json(K, &A, explain);
+			json_error_t err;
+			json_t *o = json_loads(j, 0, &err);
+			if (o == NULL)
+				fail_msg("'%s' does not parse: %s", j, err.text);
+			assert_string_equal(json_string_value(json_object_get(o, "question")),
+					    A.question);
+			assert_string_equal(json_string_value(json_object_get(o, "reply")),
+					    A.reply.text);
+			char *back = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4) |
+						       JSON_PRESERVE_ORDER);
+			assert_string_equal(back, j);
+			free(back);
+			json_decref(o);
+			free(j);
+		}
+	}
+}
+
 static void
 test_truncation(void **st)
 {
@@ -221,7 +264,7 @@ test_truncation(void **st)
 	free(big);
 	ask("");
 	assert_false(A.truncated);
-	assert_string_equal(A.reply.text, reply_fallback);
+	assert_string_equal(A.reply.text, FALLBACK);
 }
 
 int
@@ -242,6 +285,7 @@ main(void)
 	    cmocka_unit_test(test_level_before_priority),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_as_jansson_writes_it),
 	    cmocka_unit_test(test_truncation),
 	};
 	int rc = cmocka_run_group_tests_name("reply", tests, NULL, NULL);

@@ -141,7 +141,7 @@ test_unless_overlap(void **st)
 		struct tokens tk = {0};
 		struct safety_hit h[4];
 		text_tokenize(T, cases[i].msg, strlen(cases[i].msg), &tk);
-		size_t n = safety_eval(k->safety, &tk, h, 4);
+		size_t n = safety_eval(k->safety, NULL, &tk, h, 4);
 		if ((int)n != cases[i].fire)
 			fail_msg("'%s': fired %zu", cases[i].msg, n);
 		tokens_free(&tk);
@@ -214,7 +214,7 @@ test_concept_problems(void **st)
 	struct safety_hit h[4];
 	const char *q = "my groin is numb";
 	text_tokenize(T, q, strlen(q), &tk);
-	assert_int_equal(safety_eval(k->safety, &tk, h, 4), 1);
+	assert_int_equal(safety_eval(k->safety, NULL, &tk, h, 4), 1);
 	tokens_free(&tk);
 	knowledge_free(k);
 	problems_free(&pr);
@@ -287,7 +287,7 @@ test_concept_rules(void **st)
 		struct tokens tk = {0};
 		struct safety_hit h[4];
 		text_tokenize(T, cases[i].msg, strlen(cases[i].msg), &tk);
-		size_t n = safety_eval(k->safety, &tk, h, 4);
+		size_t n = safety_eval(k->safety, NULL, &tk, h, 4);
 		char got[64] = "";
 		for (size_t j = 0; j < n; j++)
 			strcat(got, k->rules[h[j].rule].id.s);
