@@ -45,7 +45,7 @@ struct term {
 	double idf;          /* already scaled down for common English words */
 	uint32_t p_off, p_n; /* phrasing postings */
 	uint32_t i_off, i_n; /* intent postings */
-	int32_t bm;          /* intent bitmaps (phrasing, body) or -1 */
+	int32_t bitmap;      /* intent bitmaps (phrasing, body) or -1 */
 	int last_intent;     /* build only */
 	int last_phr;
 	int last_body;
@@ -65,35 +65,34 @@ struct syn_var {
 
 struct match_index {
 	size_t nintent;
-	struct hmap terms;
-	struct term *tv;
+	struct hmap term_ids; /* stem -> term id */
+	struct term *term;
 	size_t nterms, capterms;
-	uint32_t *post, *ipost;
-	float *iw;         /* weight of each intent posting: 1, or body_weight */
-	uint32_t *fwd;     /* forward index: each phrasing's term ids */
-	uint32_t *fwd_off; /* per phrasing, into fwd; nph + 1 entries */
-	double avg_fwd;    /* terms per phrasing, on average */
-	uint64_t *bitmaps; /* per long term: 2 x words_per_bm */
+	uint32_t *ppost, *ipost;
+	float *ipost_weight;     /* weight of each intent posting: 1, or body_weight */
+	uint32_t *phr_terms;     /* forward index: each phrasing's term ids */
+	uint32_t *phr_terms_off; /* per phrasing, into fwd; nph + 1 entries */
+	double avg_phr_terms;    /* terms per phrasing, on average */
+	uint64_t *bitmaps;       /* per long term: 2 x words_per_bm */
 	size_t words_per_bm;
-	struct phr *ph;
-	size_t nph, capph;
-	double unk_weight;
+	struct phr *phr;
+	size_t nphr, capphr;
+	double unknown_weight;
 
 	struct typo_index surf; /* surface words, with the typo index */
 	char (*surf_stem)[TEXT_WORD_MAX];
 	size_t capsurf;
 
 	struct hmap syn_first; /* first stem -> first variant */
-	struct syn_var *sv;
-	size_t nsv, capsv;
+	struct syn_var *syn_vars;
+	size_t nsyn_vars, capsyn_vars;
 	char (*syn_stems)[TEXT_WORD_MAX];
-	size_t nss, capss;
+	size_t nsyn_stems, capsyn_stems;
 	struct hmap known; /* stems the matcher understands */
 	struct hmap exact; /* whole phrasing, folded -> intent */
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
-	uint8_t *term_common;       /* build only */
 };
 
 /* a word of the query as the matcher reads it */
@@ -133,13 +132,13 @@ static int
 term_id(struct match_index *m, const char *stem, size_t n)
 {
 	int ins;
-	int *v = hmap_put(&m->terms, stem, n, (int)m->nterms, &ins);
+	int *v = hmap_put(&m->term_ids, stem, n, (int)m->nterms, &ins);
 	if (ins) {
-		m->tv = xgrow(m->tv, &m->capterms, m->nterms + 1, sizeof *m->tv);
-		memset(&m->tv[m->nterms], 0, sizeof *m->tv);
-		m->tv[m->nterms].last_intent = -1;
-		m->tv[m->nterms].last_phr = -1;
-		m->tv[m->nterms].last_body = -1;
+		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
+		memset(&m->term[m->nterms], 0, sizeof *m->term);
+		m->term[m->nterms].last_intent = -1;
+		m->term[m->nterms].last_phr = -1;
+		m->term[m->nterms].last_body = -1;
 		m->nterms++;
 	}
 	return *v;
@@ -196,10 +195,11 @@ content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok 
 static uint32_t
 pool_stems(struct match_index *m, const struct qtok *seq, size_t n)
 {
-	uint32_t off = (uint32_t)m->nss;
-	m->syn_stems = xgrow(m->syn_stems, &m->capss, m->nss + n, sizeof *m->syn_stems);
+	uint32_t off = (uint32_t)m->nsyn_stems;
+	m->syn_stems =
+	    xgrow(m->syn_stems, &m->capsyn_stems, m->nsyn_stems + n, sizeof *m->syn_stems);
 	for (size_t i = 0; i < n; i++)
-		memcpy(m->syn_stems[m->nss++], seq[i].stem, TEXT_WORD_MAX);
+		memcpy(m->syn_stems[m->nsyn_stems++], seq[i].stem, TEXT_WORD_MAX);
 	return off;
 }
 
@@ -248,8 +248,9 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 				add_surface(m, &tk.v[i]);
 			if (k == 0)
 				continue;
-			m->sv = xgrow(m->sv, &m->capsv, m->nsv + 1, sizeof *m->sv);
-			struct syn_var *v = &m->sv[m->nsv];
+			m->syn_vars = xgrow(m->syn_vars, &m->capsyn_vars, m->nsyn_vars + 1,
+					    sizeof *m->syn_vars);
+			struct syn_var *v = &m->syn_vars[m->nsyn_vars];
 			v->off = pool_stems(m, seq, n);
 			v->n = (uint32_t)n;
 			v->c_off = c_off;
@@ -257,7 +258,7 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 			int *head =
 			    hmap_put(&m->syn_first, seq[0].stem, strlen(seq[0].stem), -1, NULL);
 			v->next = *head;
-			*head = (int)m->nsv++;
+			*head = (int)m->nsyn_vars++;
 			for (size_t i = 0; i < n; i++)
 				*hmap_put(&m->known, seq[i].stem, strlen(seq[i].stem), 1, NULL) = 1;
 		}
@@ -277,8 +278,8 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 		int best = -1;
 		uint32_t best_n = 0;
 		int v = hmap_get(&m->syn_first, in[i].stem, strlen(in[i].stem));
-		for (; v >= 0; v = m->sv[v].next) {
-			const struct syn_var *sv = &m->sv[v];
+		for (; v >= 0; v = m->syn_vars[v].next) {
+			const struct syn_var *sv = &m->syn_vars[v];
 			if (sv->n <= best_n || i + sv->n > n)
 				continue;
 			uint32_t j = 0;
@@ -294,7 +295,7 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 			(*out)[(*on)++] = in[i++];
 			continue;
 		}
-		const struct syn_var *sv = &m->sv[best];
+		const struct syn_var *sv = &m->syn_vars[best];
 		double c = 1.0;
 		for (uint32_t j = 0; j < sv->n; j++)
 			if (in[i + j].c < c)
@@ -312,129 +313,125 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 
 /* ---- build ------------------------------------------------------------- */
 
-struct match_index *
-match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
-	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
-	    struct problems *pr, const struct match_question_hook *hook)
-{
-	struct match_index *m = xcalloc(1, sizeof *m);
+/* Build-time state shared by the steps of match_build. */
+struct builder {
+	struct text_ctx *t;
+	struct tokens tk;
+	struct qtok *seq, *seq2;
+	size_t nseq, capseq, nseq2, capseq2;
+	uint32_t *pterms; /* per phrasing: term ids, UINT32_MAX after each */
+	size_t npt, cappt;
+	uint32_t *bpairs; /* (term, intent) found only in answer text */
+	size_t nbp, capbp;
 	struct hmap common; /* stems of common English words seen */
 	struct hmap stops;  /* stems of stop words seen */
-	hmap_init(&common);
-	hmap_init(&stops);
-	m->tu = tu ? *tu : match_default_tuning;
-	m->dict = dict;
-	m->small_talk = xcalloc(n ? n : 1, 1);
-	for (size_t i = 0; i < n; i++)
-		m->small_talk[i] = (uint8_t)entries[i].small_talk;
-	struct tokens tk = {0};
-	struct qtok *seq = NULL, *seq2 = NULL;
-	size_t nseq = 0, capseq = 0, nseq2 = 0, capseq2 = 0;
-	uint32_t *pterms = NULL; /* per phrasing: term ids, -1 separated */
-	size_t npt = 0, cappt = 0;
-	uint32_t *bpairs = NULL; /* (term, intent) found only in answer text */
-	size_t nbp = 0, capbp = 0;
+};
 
-	hmap_init(&m->terms);
-	typo_init(&m->surf);
-	hmap_init(&m->syn_first);
-	hmap_init(&m->known);
-	hmap_init(&m->exact);
-	m->nintent = n;
-	if (syns)
-		build_synonyms(m, t, syns, pr);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct kb_entry *e = &entries[i];
-		for (size_t q = 0; q <= e->questions.n; q++) {
-			const char *text = q == 0 ? e->title.s : e->questions.v[q - 1].s;
-			if (text == NULL)
-				continue;
-			content_stems(t, text, &tk, &seq, &nseq, &capseq);
-			if (q > 0 && hook)
-				hook->fn(hook->ctx, i, q - 1, &tk);
-			for (size_t k = 0; k < tk.n; k++) {
-				add_surface(m, &tk.v[k]);
-				if (tk.v[k].flags & TOK_COMMON)
-					hmap_put(&common, tk.v[k].stem, tk.v[k].stem_len, 1, NULL);
-			}
-			char key[512];
-			size_t kl = surface_key(&tk, key, sizeof key);
-			if (kl)
-				hmap_put(&m->exact, key, kl, (int)i, NULL);
-			apply_synonyms(m, seq, nseq, &seq2, &nseq2, &capseq2);
-			/* function words join as weak terms: "who should not", "how" */
-			for (size_t k = 0; m->tu.stop_weight > 0 && k < tk.n; k++) {
-				if (!(tk.v[k].flags & TOK_STOP))
-					continue;
-				hmap_put(&stops, tk.v[k].stem, tk.v[k].stem_len, 1, NULL);
-				seq2 = xgrow(seq2, &capseq2, nseq2 + 1, sizeof *seq2);
-				memcpy(seq2[nseq2].stem, tk.v[k].stem,
-				       (size_t)tk.v[k].stem_len + 1);
-				seq2[nseq2].c = 1.0;
-				seq2[nseq2].tok = (uint16_t)k;
-				nseq2++;
-			}
-			if (nseq2 == 0)
-				continue;
-			int pid = (int)m->nph;
-			m->ph = xgrow(m->ph, &m->capph, m->nph + 1, sizeof *m->ph);
-			m->ph[m->nph].intent = (uint32_t)i;
-			m->ph[m->nph].w = 0;
-			m->nph++;
-			for (size_t k = 0; k < nseq2; k++) {
-				int id = term_id(m, seq2[k].stem, strlen(seq2[k].stem));
-				*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) =
-				    1;
-				struct term *tm = &m->tv[id];
-				if (tm->last_phr == pid)
-					continue;
-				tm->last_phr = pid;
-				tm->p_n++;
-				if (tm->last_intent != (int)i) {
-					tm->last_intent = (int)i;
-					tm->i_n++;
-				}
-				pterms = xgrow(pterms, &cappt, npt + 1, sizeof *pterms);
-				pterms[npt++] = (uint32_t)id;
-			}
-			pterms = xgrow(pterms, &cappt, npt + 1, sizeof *pterms);
-			pterms[npt++] = UINT32_MAX;
-		}
-		/* the answer text: weaker evidence for the intent, and words a
-		 * person may use that the phrasings do not */
-		if (e->body == NULL || m->tu.body_weight <= 0)
+/* Append the function words of b->tk to b->seq2 as weak terms ("who
+ * should not", "how"). */
+static void
+add_stop_terms(const struct match_index *m, struct builder *b)
+{
+	for (size_t k = 0; m->tu.stop_weight > 0 && k < b->tk.n; k++) {
+		const struct token *w = &b->tk.v[k];
+		if (!(w->flags & TOK_STOP))
 			continue;
-		content_stems(t, e->body, &tk, &seq, &nseq, &capseq);
-		for (size_t k = 0; k < tk.n; k++)
-			add_surface(m, &tk.v[k]);
-		apply_synonyms(m, seq, nseq, &seq2, &nseq2, &capseq2);
-		for (size_t k = 0; k < nseq2; k++) {
-			int id = term_id(m, seq2[k].stem, strlen(seq2[k].stem));
-			*hmap_put(&m->known, seq2[k].stem, strlen(seq2[k].stem), 1, NULL) = 1;
-			struct term *tm = &m->tv[id];
-			if (tm->last_intent == (int)i || tm->last_body == (int)i)
-				continue;
-			tm->last_body = (int)i;
-			tm->i_n++;
-			bpairs = xgrow(bpairs, &capbp, nbp + 2, sizeof *bpairs);
-			bpairs[nbp++] = (uint32_t)id;
-			bpairs[nbp++] = (uint32_t)i;
-		}
+		hmap_put(&b->stops, w->stem, w->stem_len, 1, NULL);
+		b->seq2 = xgrow(b->seq2, &b->capseq2, b->nseq2 + 1, sizeof *b->seq2);
+		memcpy(b->seq2[b->nseq2].stem, w->stem, (size_t)w->stem_len + 1);
+		b->seq2[b->nseq2].c = 1.0;
+		b->seq2[b->nseq2].tok = (uint16_t)k;
+		b->nseq2++;
 	}
+}
 
-	/* idf over intents, postings by counting sort */
-	double sum_idf = 0;
+/* One phrasing (a question or the title) of intent i: its terms counted
+ * (postings filled later), the whole text kept for exact matches. */
+static void
+index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char *text,
+	       const struct match_question_hook *hook, size_t question)
+{
+	content_stems(b->t, text, &b->tk, &b->seq, &b->nseq, &b->capseq);
+	if (hook)
+		hook->fn(hook->ctx, i, question, &b->tk);
+	for (size_t k = 0; k < b->tk.n; k++) {
+		add_surface(m, &b->tk.v[k]);
+		if (b->tk.v[k].flags & TOK_COMMON)
+			hmap_put(&b->common, b->tk.v[k].stem, b->tk.v[k].stem_len, 1, NULL);
+	}
+	char key[512];
+	size_t kl = surface_key(&b->tk, key, sizeof key);
+	if (kl)
+		hmap_put(&m->exact, key, kl, (int)i, NULL);
+	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
+	add_stop_terms(m, b);
+	if (b->nseq2 == 0)
+		return;
+	int pid = (int)m->nphr;
+	m->phr = xgrow(m->phr, &m->capphr, m->nphr + 1, sizeof *m->phr);
+	m->phr[m->nphr].intent = i;
+	m->phr[m->nphr].w = 0;
+	m->nphr++;
+	for (size_t k = 0; k < b->nseq2; k++) {
+		const char *stem = b->seq2[k].stem;
+		int id = term_id(m, stem, strlen(stem));
+		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
+		struct term *tm = &m->term[id];
+		if (tm->last_phr == pid)
+			continue;
+		tm->last_phr = pid;
+		tm->p_n++;
+		if (tm->last_intent != (int)i) {
+			tm->last_intent = (int)i;
+			tm->i_n++;
+		}
+		b->pterms = xgrow(b->pterms, &b->cappt, b->npt + 1, sizeof *b->pterms);
+		b->pterms[b->npt++] = (uint32_t)id;
+	}
+	b->pterms = xgrow(b->pterms, &b->cappt, b->npt + 1, sizeof *b->pterms);
+	b->pterms[b->npt++] = UINT32_MAX;
+}
+
+/* The answer text of intent i: weaker evidence for it, and words a person
+ * may use that the phrasings do not. */
+static void
+index_body(struct match_index *m, struct builder *b, uint32_t i, const char *body)
+{
+	content_stems(b->t, body, &b->tk, &b->seq, &b->nseq, &b->capseq);
+	for (size_t k = 0; k < b->tk.n; k++)
+		add_surface(m, &b->tk.v[k]);
+	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
+	for (size_t k = 0; k < b->nseq2; k++) {
+		const char *stem = b->seq2[k].stem;
+		int id = term_id(m, stem, strlen(stem));
+		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
+		struct term *tm = &m->term[id];
+		if (tm->last_intent == (int)i || tm->last_body == (int)i)
+			continue;
+		tm->last_body = (int)i;
+		tm->i_n++;
+		b->bpairs = xgrow(b->bpairs, &b->capbp, b->nbp + 2, sizeof *b->bpairs);
+		b->bpairs[b->nbp++] = (uint32_t)id;
+		b->bpairs[b->nbp++] = i;
+	}
+}
+
+/* Each term's idf over intents (function and common words weigh less), its
+ * postings' offsets (counting sort), and the weight of an unknown word. */
+static void
+weigh_terms(struct match_index *m, const struct builder *b)
+{
+	double sum_idf = 0, n = (double)m->nintent;
 	uint32_t poff = 0, ioff = 0;
 	for (size_t k = 0; k < m->nterms; k++) {
-		struct term *tm = &m->tv[k];
+		struct term *tm = &m->term[k];
 		double df = tm->i_n;
 		size_t sl;
-		const char *stem = hmap_key(&m->terms, k, &sl);
-		tm->idf = log(1.0 + ((double)n - df + 0.5) / (df + 0.5));
-		if (hmap_get(&stops, stem, sl) >= 0)
+		const char *stem = hmap_key(&m->term_ids, k, &sl);
+		tm->idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
+		if (hmap_get(&b->stops, stem, sl) >= 0)
 			tm->idf *= m->tu.stop_weight;
-		else if (hmap_get(&common, stem, sl) >= 0)
+		else if (hmap_get(&b->common, stem, sl) >= 0)
 			tm->idf *= m->tu.common_weight;
 		sum_idf += tm->idf;
 		tm->p_off = poff;
@@ -444,69 +441,119 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		tm->p_n = tm->i_n = 0;
 		tm->last_intent = -1;
 	}
-	m->unk_weight = m->tu.unknown_frac * (m->nterms ? sum_idf / (double)m->nterms : 1.0);
-	m->post = xcalloc(poff ? poff : 1, sizeof *m->post);
+	m->unknown_weight = m->tu.unknown_frac * (m->nterms ? sum_idf / (double)m->nterms : 1.0);
+	m->ppost = xcalloc(poff ? poff : 1, sizeof *m->ppost);
 	m->ipost = xcalloc(ioff ? ioff : 1, sizeof *m->ipost);
-	m->iw = xcalloc(ioff ? ioff : 1, sizeof *m->iw);
+	m->ipost_weight = xcalloc(ioff ? ioff : 1, sizeof *m->ipost_weight);
+}
+
+/* Phrasing and intent postings, each phrasing's weight, the forward index
+ * (each phrasing's terms), then the body-only intent postings. */
+static void
+fill_postings(struct match_index *m, const struct builder *b)
+{
 	uint32_t pid = 0;
-	for (size_t k = 0; k < npt; k++) {
-		if (pterms[k] == UINT32_MAX) {
+	for (size_t k = 0; k < b->npt; k++) {
+		if (b->pterms[k] == UINT32_MAX) {
 			pid++;
 			continue;
 		}
-		struct term *tm = &m->tv[pterms[k]];
-		uint32_t intent = m->ph[pid].intent;
-		m->post[tm->p_off + tm->p_n++] = pid;
-		m->ph[pid].w += tm->idf;
+		struct term *tm = &m->term[b->pterms[k]];
+		uint32_t intent = m->phr[pid].intent;
+		m->ppost[tm->p_off + tm->p_n++] = pid;
+		m->phr[pid].w += tm->idf;
 		if (tm->last_intent != (int)intent) {
 			tm->last_intent = (int)intent;
-			m->iw[tm->i_off + tm->i_n] = 1.0f;
+			m->ipost_weight[tm->i_off + tm->i_n] = 1.0f;
 			m->ipost[tm->i_off + tm->i_n++] = intent;
 		}
 	}
-	for (size_t k = 0; k < m->nph; k++)
-		m->ph[k].log_w = log(m->ph[k].w > 0 ? m->ph[k].w : 1e-9);
-	/* forward index from the per-phrasing term lists */
-	m->fwd = xcalloc(npt ? npt : 1, sizeof *m->fwd);
-	m->fwd_off = xcalloc(m->nph + 1, sizeof *m->fwd_off);
+	for (size_t k = 0; k < m->nphr; k++)
+		m->phr[k].log_w = log(m->phr[k].w > 0 ? m->phr[k].w : 1e-9);
+	m->phr_terms = xcalloc(b->npt ? b->npt : 1, sizeof *m->phr_terms);
+	m->phr_terms_off = xcalloc(m->nphr + 1, sizeof *m->phr_terms_off);
 	size_t nf = 0, pi = 0;
-	for (size_t k = 0; k < npt; k++) {
-		if (pterms[k] == UINT32_MAX)
-			m->fwd_off[++pi] = (uint32_t)nf;
+	for (size_t k = 0; k < b->npt; k++) {
+		if (b->pterms[k] == UINT32_MAX)
+			m->phr_terms_off[++pi] = (uint32_t)nf;
 		else
-			m->fwd[nf++] = pterms[k];
+			m->phr_terms[nf++] = b->pterms[k];
 	}
-	m->avg_fwd = m->nph ? (double)nf / (double)m->nph : 0;
-	for (size_t k = 0; k < nbp; k += 2) {
-		struct term *tm = &m->tv[bpairs[k]];
-		m->iw[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
-		m->ipost[tm->i_off + tm->i_n++] = bpairs[k + 1];
+	m->avg_phr_terms = m->nphr ? (double)nf / (double)m->nphr : 0;
+	for (size_t k = 0; k < b->nbp; k += 2) {
+		struct term *tm = &m->term[b->bpairs[k]];
+		m->ipost_weight[tm->i_off + tm->i_n] = (float)m->tu.body_weight;
+		m->ipost[tm->i_off + tm->i_n++] = b->bpairs[k + 1];
 	}
-	free(bpairs);
-	/* membership bitmaps for terms found in very many intents */
-	m->words_per_bm = (n + 63) / 64;
+}
+
+/* Membership bitmaps (phrasing, body) for terms found in very many
+ * intents. */
+static void
+build_bitmaps(struct match_index *m)
+{
+	m->words_per_bm = (m->nintent + 63) / 64;
 	size_t nbm = 0;
 	for (size_t k = 0; k < m->nterms; k++)
-		m->tv[k].bm = m->tv[k].i_n > LONG_INTENTS ? (int32_t)nbm++ : -1;
+		m->term[k].bitmap = m->term[k].i_n > LONG_INTENTS ? (int32_t)nbm++ : -1;
 	m->bitmaps = xcalloc(nbm * 2 * m->words_per_bm + 1, sizeof *m->bitmaps);
 	for (size_t k = 0; k < m->nterms; k++) {
-		const struct term *tm = &m->tv[k];
-		if (tm->bm < 0)
+		const struct term *tm = &m->term[k];
+		if (tm->bitmap < 0)
 			continue;
-		uint64_t *b = m->bitmaps + (size_t)tm->bm * 2 * m->words_per_bm;
+		uint64_t *bits = m->bitmaps + (size_t)tm->bitmap * 2 * m->words_per_bm;
 		for (uint32_t x = 0; x < tm->i_n; x++) {
 			uint32_t in = m->ipost[tm->i_off + x];
-			uint64_t *w = b + (m->iw[tm->i_off + x] >= 1.0f ? 0 : m->words_per_bm);
+			uint64_t *w =
+			    bits + (m->ipost_weight[tm->i_off + x] >= 1.0f ? 0 : m->words_per_bm);
 			w[in / 64] |= 1ULL << (in % 64);
 		}
 	}
+}
+
+struct match_index *
+match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
+	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
+	    struct problems *pr, const struct match_question_hook *hook)
+{
+	struct match_index *m = xcalloc(1, sizeof *m);
+	struct builder b = {.t = t};
+	hmap_init(&b.common);
+	hmap_init(&b.stops);
+	m->tu = tu ? *tu : match_default_tuning;
+	m->dict = dict;
+	m->small_talk = xcalloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		m->small_talk[i] = (uint8_t)entries[i].small_talk;
+	hmap_init(&m->term_ids);
+	typo_init(&m->surf);
+	hmap_init(&m->syn_first);
+	hmap_init(&m->known);
+	hmap_init(&m->exact);
+	m->nintent = n;
+	if (syns)
+		build_synonyms(m, t, syns, pr);
+	for (size_t i = 0; i < n; i++) {
+		const struct kb_entry *e = &entries[i];
+		if (e->title.s)
+			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
+		for (size_t q = 0; q < e->questions.n; q++)
+			if (e->questions.v[q].s)
+				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
+		if (e->body && m->tu.body_weight > 0)
+			index_body(m, &b, (uint32_t)i, e->body);
+	}
+	weigh_terms(m, &b);
+	fill_postings(m, &b);
+	build_bitmaps(m);
 	typo_seal(&m->surf);
-	hmap_free(&common);
-	hmap_free(&stops);
-	free(pterms);
-	free(seq);
-	free(seq2);
-	tokens_free(&tk);
+	hmap_free(&b.common);
+	hmap_free(&b.stops);
+	free(b.pterms);
+	free(b.bpairs);
+	free(b.seq);
+	free(b.seq2);
+	tokens_free(&b.tk);
 	return m;
 }
 
@@ -515,22 +562,22 @@ match_free(struct match_index *m)
 {
 	if (m == NULL)
 		return;
-	hmap_free(&m->terms);
+	hmap_free(&m->term_ids);
 	typo_free(&m->surf);
 	hmap_free(&m->syn_first);
 	hmap_free(&m->known);
 	hmap_free(&m->exact);
 	free(m->small_talk);
-	free(m->tv);
-	free(m->post);
+	free(m->term);
+	free(m->ppost);
 	free(m->ipost);
-	free(m->iw);
-	free(m->fwd);
-	free(m->fwd_off);
+	free(m->ipost_weight);
+	free(m->phr_terms);
+	free(m->phr_terms_off);
 	free(m->bitmaps);
-	free(m->ph);
+	free(m->phr);
 	free(m->surf_stem);
-	free(m->sv);
+	free(m->syn_vars);
 	free(m->syn_stems);
 	free(m);
 }
@@ -627,12 +674,12 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 static void
 ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok)
 {
-	if (s->capph < m->nph) {
-		s->capph = m->nph;
+	if (s->capph < m->nphr) {
+		s->capph = m->nphr;
 		free(s->acc);
 		free(s->touched);
-		s->acc = xcalloc(m->nph, sizeof *s->acc);
-		s->touched = xcalloc(m->nph, sizeof *s->touched);
+		s->acc = xcalloc(m->nphr, sizeof *s->acc);
+		s->touched = xcalloc(m->nphr, sizeof *s->touched);
 	}
 	if (s->capin < m->nintent) {
 		s->capin = m->nintent;
@@ -656,34 +703,34 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 static void
 add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t term, double w)
 {
-	const struct term *tm = &m->tv[term];
+	const struct term *tm = &m->term[term];
 	/* walk whichever is shorter: the term's postings (acc != 0 marks a
 	 * phrasing found already), or the found phrasings' own terms */
-	if ((double)tm->p_n <= (double)s->ntouched * m->avg_fwd) {
+	if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
 		for (uint32_t k = 0; k < tm->p_n; k++) {
-			uint32_t ph = m->post[tm->p_off + k];
+			uint32_t ph = m->ppost[tm->p_off + k];
 			if (s->acc[ph] != 0)
 				s->acc[ph] += w;
 		}
 	} else {
 		for (size_t k = 0; k < s->ntouched; k++) {
 			uint32_t ph = s->touched[k];
-			for (uint32_t x = m->fwd_off[ph]; x < m->fwd_off[ph + 1]; x++)
-				if (m->fwd[x] == term) {
+			for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++)
+				if (m->phr_terms[x] == term) {
 					s->acc[ph] += w;
 					break;
 				}
 		}
 	}
-	if (tm->bm < 0) {
+	if (tm->bitmap < 0) {
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			uint32_t in = m->ipost[tm->i_off + k];
 			if (s->iseen[in])
-				s->bag[in] += w * m->iw[tm->i_off + k];
+				s->bag[in] += w * m->ipost_weight[tm->i_off + k];
 		}
 		return;
 	}
-	const uint64_t *b = m->bitmaps + (size_t)tm->bm * 2 * m->words_per_bm;
+	const uint64_t *b = m->bitmaps + (size_t)tm->bitmap * 2 * m->words_per_bm;
 	for (size_t k = 0; k < s->nitouched; k++) {
 		uint32_t in = s->itouched[k];
 		if (b[in / 64] >> (in % 64) & 1)
@@ -712,7 +759,7 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
 	for (size_t j = 0; j < s->nqt && c->nterms < MATCH_TERMS_MAX; j++) {
 		if (s->qt[j].term < 0 || (q->v[s->qt[j].tok].flags & TOK_STOP))
 			continue; /* explanations list the content words */
-		const struct term *tm = &m->tv[s->qt[j].term];
+		const struct term *tm = &m->term[s->qt[j].term];
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			if (m->ipost[tm->i_off + k] == (uint32_t)c->intent) {
 				int dup = 0;
@@ -726,47 +773,47 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
 	}
 }
 
-void
-match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	    const struct match_params *p, struct match_result *out)
+/* The intent whose phrasing the question is written as exactly (also
+ * after a leading greeting: "hi, what can you do"), or -1. */
+static int
+exact_intent(const struct match_index *m, const struct tokens *q)
 {
-	memset(out, 0, sizeof *out);
-	out->intent = -1;
-	ensure_scratch(m, s, q->n);
-
-	/* a question written exactly as one of the phrasings */
+	static const char *const lead[] = {"hi ",
+					   "hello ",
+					   "hey ",
+					   "hiya ",
+					   "yo ",
+					   "thanks ",
+					   "ok ",
+					   "okay ",
+					   "so ",
+					   "good morning ",
+					   "good afternoon ",
+					   "good evening ",
+					   NULL};
 	char key[512];
 	size_t kl = surface_key(q, key, sizeof key);
-	int ex = kl ? hmap_get(&m->exact, key, kl) : -1;
-	if (ex < 0 && kl) {
-		/* "hi, what can you do": try again without a leading greeting */
-		static const char *const lead[] = {"hi ",
-						   "hello ",
-						   "hey ",
-						   "hiya ",
-						   "yo ",
-						   "thanks ",
-						   "ok ",
-						   "okay ",
-						   "so ",
-						   "good morning ",
-						   "good afternoon ",
-						   "good evening ",
-						   NULL};
-		for (const char *const *l = lead; *l && ex < 0; l++) {
-			size_t ll = strlen(*l);
-			if (kl > ll && memcmp(key, *l, ll) == 0)
-				ex = hmap_get(&m->exact, key + ll, kl - ll);
-		}
+	if (kl == 0)
+		return -1;
+	int ex = hmap_get(&m->exact, key, kl);
+	for (const char *const *l = lead; *l && ex < 0; l++) {
+		size_t ll = strlen(*l);
+		if (kl > ll && memcmp(key, *l, ll) == 0)
+			ex = hmap_get(&m->exact, key + ll, kl - ll);
 	}
+	return ex;
+}
 
-	/* 1. read each content word: as typed, split, or typo-fixed */
+/* 1. Each content word as typed, split or typo-fixed, into s->seq. */
+static void
+read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q)
+{
 	s->nseq = 0;
 	for (size_t i = 0; i < q->n; i++) {
 		const struct token *k = &q->v[i];
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
-			continue; /* weak terms, added after synonyms below */
+			continue; /* weak terms, added after synonyms */
 		if (hmap_get(&m->known, k->stem, k->stem_len) >= 0 || (k->flags & TOK_NUMBER)) {
 			push_seq(s, k->stem, 1.0, i);
 			continue;
@@ -776,11 +823,20 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		if (s->nseq == before)
 			push_seq(s, k->stem, 1.0, i); /* stays unknown */
 	}
-	/* 2. synonyms, 3. unique terms */
+}
+
+/*
+ * 2. Synonyms, then function words the knowledge uses, into s->seq2;
+ * 3. each distinct term once into s->qt.  Returns the question's weight:
+ * its known terms' idf plus the penalty of its unknown words.
+ */
+static double
+read_terms(const struct match_index *m, struct match_scratch *s, const struct tokens *q)
+{
 	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
 	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
 		const struct token *k = &q->v[i];
-		if (!(k->flags & TOK_STOP) || hmap_get(&m->terms, k->stem, k->stem_len) < 0)
+		if (!(k->flags & TOK_STOP) || hmap_get(&m->term_ids, k->stem, k->stem_len) < 0)
 			continue;
 		s->seq2 = xgrow(s->seq2, &s->capseq2, s->nseq2 + 1, sizeof *s->seq2);
 		memcpy(s->seq2[s->nseq2].stem, k->stem, (size_t)k->stem_len + 1);
@@ -793,7 +849,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	size_t n_unk = 0, n_unk_common = 0, n_unk_other = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
-		int id = hmap_get(&m->terms, t->stem, strlen(t->stem));
+		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
 		int known = id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0;
 		size_t j;
 		for (j = 0; j < s->nqt; j++)
@@ -812,7 +868,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		s->qt[s->nqt].tok = (uint16_t)i; /* index into seq2 for now */
 		s->nqt++;
 		if (id >= 0)
-			qden += m->tv[id].idf;
+			qden += m->term[id].idf;
 		else if (!known) {
 			const struct token *k = &q->v[t->tok];
 			if (k->flags & TOK_COMMON)
@@ -828,31 +884,36 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	/* unknown words count against the question, each one less than the
 	 * last: one strange noun sinks a short question, a long ramble keeps
 	 * its chance */
-	qden += m->unk_weight * (pow((double)n_unk, m->tu.unknown_exp) +
-				 m->tu.unknown_common_frac / m->tu.unknown_frac *
-				     pow((double)n_unk_common, m->tu.unknown_exp) +
-				 m->tu.unknown_other_frac / m->tu.unknown_frac *
-				     pow((double)n_unk_other, m->tu.unknown_exp));
-	/* 4. accumulate over postings */
+	return qden + m->unknown_weight * (pow((double)n_unk, m->tu.unknown_exp) +
+					   m->tu.unknown_common_frac / m->tu.unknown_frac *
+					       pow((double)n_unk_common, m->tu.unknown_exp) +
+					   m->tu.unknown_other_frac / m->tu.unknown_frac *
+					       pow((double)n_unk_other, m->tu.unknown_exp));
+}
+
+/* 4. Add each known term's weight to the phrasings (s->acc) and intents
+ * (s->bag) that hold it, rarest terms first: they find the candidates. */
+static void
+accumulate(const struct match_index *m, struct match_scratch *s)
+{
 	s->ntouched = 0;
 	s->nitouched = 0;
-	/* rarest terms first: they find the candidates */
 	size_t order[256], nord = 0;
 	for (size_t j = 0; j < s->nqt && nord < 256; j++) {
 		if (s->qt[j].term < 0)
 			continue;
-		uint32_t pn = m->tv[s->qt[j].term].p_n;
+		uint32_t pn = m->term[s->qt[j].term].p_n;
 		size_t x = nord++;
-		while (x > 0 && m->tv[s->qt[order[x - 1]].term].p_n > pn) {
+		while (x > 0 && m->term[s->qt[order[x - 1]].term].p_n > pn) {
 			order[x] = order[x - 1];
 			x--;
 		}
 		order[x] = j;
 	}
 	int found = 0;
-	for (size_t o = 0; o < nord && qden > 0; o++) {
+	for (size_t o = 0; o < nord; o++) {
 		size_t j = order[o];
-		const struct term *tm = &m->tv[s->qt[j].term];
+		const struct term *tm = &m->term[s->qt[j].term];
 		double w = tm->idf * s->qt[j].c;
 		if (found && tm->p_n > LONG_POSTINGS) {
 			add_late_term(m, s, (uint32_t)s->qt[j].term, w);
@@ -860,7 +921,7 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		}
 		found |= tm->p_n > 0;
 		for (uint32_t k = 0; k < tm->p_n; k++) {
-			uint32_t ph = m->post[tm->p_off + k];
+			uint32_t ph = m->ppost[tm->p_off + k];
 			if (s->acc[ph] == 0)
 				s->touched[s->ntouched++] = ph;
 			s->acc[ph] += w;
@@ -868,10 +929,16 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			uint32_t in = m->ipost[tm->i_off + k];
 			touch_intent(s, in);
-			s->bag[in] += w * m->iw[tm->i_off + k];
+			s->bag[in] += w * m->ipost_weight[tm->i_off + k];
 		}
 	}
-	/* qc^e * pc^(1-e) in logs: one log per phrasing, one exp per intent */
+}
+
+/* Each touched intent's best phrasing: qc^e * pc^(1-e) in logs (one log
+ * per phrasing, one exp per intent), into s->best; clears s->acc. */
+static void
+score_phrasings(const struct match_index *m, struct match_scratch *s, double qden)
+{
 	double log_qden = qden > 0 ? log(qden) : 0;
 	for (size_t k = 0; k < s->nitouched; k++)
 		s->best[s->itouched[k]] = -HUGE_VAL;
@@ -879,12 +946,12 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		uint32_t ph = s->touched[k];
 		double ls = log(s->acc[ph]);
 		s->acc[ph] = 0;
-		double lq = ls - log_qden, lp = ls - m->ph[ph].log_w;
+		double lq = ls - log_qden, lp = ls - m->phr[ph].log_w;
 		if (lq > 0)
 			lq = 0;
 		if (lp > 0)
 			lp = 0;
-		uint32_t in = m->ph[ph].intent;
+		uint32_t in = m->phr[ph].intent;
 		double qe = m->small_talk[in] ? m->tu.q_exp_small : m->tu.q_exp;
 		double v = qe * lq + (1.0 - qe) * lp;
 		if (v > s->best[in])
@@ -894,7 +961,32 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		uint32_t in = s->itouched[k];
 		s->best[in] = s->best[in] == -HUGE_VAL ? 0 : exp(s->best[in]);
 	}
-	/* 5. rank */
+}
+
+/* Insert c into the top MATCH_TOP of out (score descending, then intent
+ * ascending). */
+static void
+insert_cand(struct match_result *out, const struct match_cand *c)
+{
+	size_t pos = out->ncand;
+	while (pos > 0 &&
+	       (out->cand[pos - 1].score < c->score ||
+		(out->cand[pos - 1].score == c->score && out->cand[pos - 1].intent > c->intent)))
+		pos--;
+	if (pos >= MATCH_TOP)
+		return;
+	size_t last = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
+	for (size_t x = last; x > pos; x--)
+		out->cand[x] = out->cand[x - 1];
+	out->cand[pos] = *c;
+	if (out->ncand < MATCH_TOP)
+		out->ncand++;
+}
+
+/* 5. Rank: each intent's best phrasing blended with its bag of words. */
+static void
+rank(const struct match_index *m, struct match_scratch *s, double qden, struct match_result *out)
+{
 	for (size_t k = 0; k < s->nitouched; k++) {
 		uint32_t in = s->itouched[k];
 		s->iseen[in] = 0;
@@ -902,44 +994,31 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		if (bag > 1)
 			bag = 1;
 		double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
-		double v = (1.0 - bw) * s->best[in] + bw * bag;
-		struct match_cand c = {(int)in, v, 0, {0}};
-		size_t pos = out->ncand;
-		while (pos > 0 &&
-		       (out->cand[pos - 1].score < v ||
-			(out->cand[pos - 1].score == v && out->cand[pos - 1].intent > c.intent)))
-			pos--;
-		if (pos >= MATCH_TOP)
-			continue;
-		size_t last = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
-		for (size_t x = last; x > pos; x--)
-			out->cand[x] = out->cand[x - 1];
-		out->cand[pos] = c;
-		if (out->ncand < MATCH_TOP)
-			out->ncand++;
+		struct match_cand c = {(int)in, (1.0 - bw) * s->best[in] + bw * bag, 0, {0}};
+		insert_cand(out, &c);
 	}
-	if (ex >= 0) {
-		/* written exactly as a phrasing: that intent, full confidence */
-		size_t at = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
-		for (size_t k = 0; k < out->ncand; k++)
-			if (out->cand[k].intent == ex)
-				at = k;
-		if (at == out->ncand)
-			out->ncand++;
-		for (size_t k = at; k > 0; k--)
-			out->cand[k] = out->cand[k - 1];
-		out->cand[0].intent = ex;
-		out->cand[0].score = 1.0;
-	}
+}
+
+/* Written exactly as a phrasing of ex: that intent first, full confidence. */
+static void
+put_exact(struct match_result *out, int ex)
+{
+	size_t at = out->ncand < MATCH_TOP ? out->ncand : MATCH_TOP - 1;
 	for (size_t k = 0; k < out->ncand; k++)
-		add_terms(m, s, q, &out->cand[k]);
-	if (out->ncand == 0)
-		return;
-	if (ex >= 0) {
-		out->score = 1.0;
-		out->intent = ex;
-		return;
-	}
+		if (out->cand[k].intent == ex)
+			at = k;
+	if (at == out->ncand)
+		out->ncand++;
+	for (size_t k = at; k > 0; k--)
+		out->cand[k] = out->cand[k - 1];
+	out->cand[0].intent = ex;
+	out->cand[0].score = 1.0;
+}
+
+/* Answer, ask which was meant, or fall back, from the ranked candidates. */
+static void
+decide(const struct match_index *m, const struct match_params *p, struct match_result *out)
+{
 	/* a greeting in front of a question does not hide the question */
 	if (m->small_talk[out->cand[0].intent]) {
 		for (size_t k = 1; k < out->ncand; k++) {
@@ -965,6 +1044,36 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 		return;
 	}
 	out->intent = out->cand[0].intent;
+}
+
+void
+match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const struct match_params *p, struct match_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->intent = -1;
+	ensure_scratch(m, s, q->n);
+	int ex = exact_intent(m, q);
+	read_words(m, s, q);
+	double qden = read_terms(m, s, q);
+	if (qden > 0)
+		accumulate(m, s);
+	else
+		s->ntouched = s->nitouched = 0;
+	score_phrasings(m, s, qden);
+	rank(m, s, qden, out);
+	if (ex >= 0)
+		put_exact(out, ex);
+	for (size_t k = 0; k < out->ncand; k++)
+		add_terms(m, s, q, &out->cand[k]);
+	if (out->ncand == 0)
+		return;
+	if (ex >= 0) {
+		out->score = 1.0;
+		out->intent = ex;
+		return;
+	}
+	decide(m, p, out);
 }
 
 int

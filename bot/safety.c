@@ -2,14 +2,16 @@
  * safety: concept and trigger compiler, and the matcher (see safety.h).
  * Pure.
  *
- * At build, every word of every concept and trigger gets an id in one of
- * three tables (stem, exact surface, prefix); a concept said by single
- * words is a list on those words, and a longer way of saying it is a small
- * pattern anchored on the words that can start it.  A message then costs
- * one pass over its tokens (three lookups each, plus the typo index for the
- * rare unknown long word) that records where each concept occurs, a few
- * anchored patterns in dependency order, and the triggers whose concepts and
- * words are all present in the sentence (bit sets over ids).
+ * At build, each part of a rule's pattern (what '&' and '&&' join) becomes
+ * a concept of its own, and every word of every concept gets an id in one
+ * of three tables (stem, exact surface, prefix).  A concept said by single
+ * words is a list on those words; a longer way of saying it is a small
+ * pattern, listed (like each trigger) under the rarest word or concept it
+ * needs.  A message then costs one pass over its tokens (one memoised
+ * lookup each; the typo index for the rare unknown long word) that records
+ * where each concept occurs, the few patterns whose rare word came up, in
+ * dependency order, and the few triggers named by the words and concepts
+ * present in the sentence (bit sets over ids).
  */
 #include "safety.h"
 
@@ -485,8 +487,6 @@ struct cpat {
 	uint32_t req_off, req_n; /* copies of the root's, next to each other */
 	int owner;               /* concept or rule index */
 	uint8_t kind;
-	const char *file;
-	unsigned line;
 };
 
 struct concept {
@@ -652,11 +652,10 @@ add_link(struct safety_set *s, const struct pnode *word, int32_t concept)
 }
 
 static uint32_t
-add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind, const char *file,
-	unsigned line)
+add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind)
 {
 	s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
-	s->pats[s->npats] = (struct cpat){root, 0, 0, owner, (uint8_t)kind, file, line};
+	s->pats[s->npats] = (struct cpat){root, 0, 0, owner, (uint8_t)kind};
 	return (uint32_t)s->npats++;
 }
 
@@ -824,7 +823,7 @@ mark_used(struct safety_set *s, const struct pnode *n)
 struct dfs {
 	struct safety_set *s;
 	struct problems *pr;
-	int path[MAX_CONCEPTS];
+	int *path; /* the concepts being visited, outermost first */
 	int npath;
 };
 
@@ -890,7 +889,7 @@ visit(struct dfs *d, int c)
 				k->words = xrealloc(k->words, (k->nwords + 1) * sizeof *k->words);
 				k->words[k->nwords++] = a;
 			} else {
-				add_pat(d->s, a, c, O_CONCEPT, d->s->concepts_file, k->lines[i]);
+				add_pat(d->s, a, c, O_CONCEPT);
 			}
 		}
 	}
@@ -1272,9 +1271,11 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	struct dfs *d = xcalloc(1, sizeof *d);
 	d->s = s;
 	d->pr = pr;
+	d->path = xcalloc(s->nconcepts + 1, sizeof *d->path);
 	for (size_t c = 0; c < s->nconcepts; c++)
 		if (s->concepts[c].state == 0)
 			visit(d, (int)c);
+	free(d->path);
 	free(d);
 	s->nconcept_pats = s->npats;
 	/* engine concepts, then unused ones */
@@ -1296,8 +1297,7 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 				     s->concepts[c].name);
 	for (size_t i = 0; i < nrps; i++) {
 		uint32_t pid =
-		    add_pat(s, rps[i].root, rps[i].rule, rps[i].unless ? O_UNLESS : O_TRIGGER,
-			    in->rules[rps[i].rule].file, rps[i].line);
+		    add_pat(s, rps[i].root, rps[i].rule, rps[i].unless ? O_UNLESS : O_TRIGGER);
 		if (rps[i].unless) {
 			struct safety_set *ss = s;
 			int r = rps[i].rule;
