@@ -222,7 +222,8 @@ watch_start(const char *dir, watch_rebuild_fn rebuild, void *arg, char **cause)
 	}
 	/* watch before start-up is reported, so no edit made after READY can
 	 * be missed */
-	watch_afresh(w);
+	if (watch_afresh(w) == 0)
+		log_info("knowledge watcher: watching %s", dir);
 	int rc = sys_thread_start(&w->thread, 0, watch_main, w);
 	if (rc != 0) {
 		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));
