@@ -173,8 +173,13 @@ tsan: build/tsan/massagebot
 
 # The pure core must not include I/O-layer headers.
 check-deps:
-	@! grep -lE '#include "(log|config|kb|cli)\.h"|libwebsockets|curl/' \
-	  $(CORE_SRC:%=bot/%.c) || { echo "core module includes an edge header"; exit 1; }
+	@! grep -lE '#include "(log|config|kb|cli|sys|bot|watch|unanswered|outbox|runtime|adapter|ws|http)\.h"|libwebsockets|curl/' \
+	  $(CORE_SRC:%=bot/%.c) $(CORE_SRC:%=bot/%.h) || { echo "core module includes an edge header"; exit 1; }
+	@! grep -lE '#include "cli\.h"' bot/*.c bot/*.h | grep -vE '^bot/(cli|main)\.c$$' \
+	  || { echo "only cli.c and main.c include cli.h (exit statuses live in bot.h)"; exit 1; }
+	@! grep -lE '#include "(adapter|runtime|ws|http)\.h"' bot/*.c bot/*.h | \
+	  grep -vE '^bot/(adapter|adapter_[a-z]+|runtime|ws|http|cli)\.[ch]$$' \
+	  || { echo "only the platform layer includes adapter.h, runtime.h, ws.h, http.h"; exit 1; }
 	@! grep -lE '#include *<libwebsockets' bot/*.c bot/*.h | grep -v '^bot/ws\.c$$' \
 	  || { echo "only bot/ws.c may include libwebsockets.h"; exit 1; }
 	@! grep -lE '#include *<curl/' bot/*.c bot/*.h | grep -v '^bot/http\.c$$' \

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """report: `massagebot report` on the unanswered log at its largest: 20,000
-distinct questions (about 2.7 MB, under the 5 MB rotation cap), made from
+distinct questions (about 3.7 MB, under the 5 MB rotation cap), made from
 the evaluation questions with a few words changed, so groups form as they
 would in a real log.  Prints the time and the peak memory of three runs."""
 import json, os, random, resource, subprocess, sys, tempfile, time

@@ -446,7 +446,6 @@ reply_done(struct discord *d, struct http_req *r, struct ob_item *it, uint64_t n
 			  rl.bucket, rl.reset_after);
 	}
 	char body[200], why[400];
-	log_clean(body, sizeof body, r->resp.s ? r->resp.s : "", r->resp.len);
 	if (r->status >= 200 && r->status < 300) {
 		log_debug("reply to message %s (part %u/%u) posted in %.3f s", it->msg_id,
 			  it->part + 1, it->nparts, (double)r->ms / 1000.0);
@@ -467,6 +466,8 @@ reply_done(struct discord *d, struct http_req *r, struct ob_item *it, uint64_t n
 		res.why = why;
 	} else {
 		res.outcome = OB_REFUSED;
+		/* an excerpt of what Discord said, fit for the log */
+		log_clean(body, sizeof body, r->resp.s ? r->resp.s : "", r->resp.len);
 		if (r->status == 401)
 			snprintf(why, sizeof why,
 				 "refused: HTTP 401, the token was rejected (check DISCORD_TOKEN)");

@@ -2,9 +2,8 @@
  * answer: the one pipeline from a raw question to a reply, used by every
  * front end (ask, chat, eval, the chat platforms): repair UTF-8, cut at
  * 4 KB for matching, tokenise, match, run the safety rules over the whole
- * message, build the reply.  Also the
- * `ask --json` encoding.  Pure: no I/O, no globals.  An answer_ctx holds
- * per-thread scratch (stemmer, buffers); a knowledge is shared read-only.
+ * message, build the reply.  Also the `ask --json` encoding.  Pure: no I/O, no globals.  An
+ * answer_ctx holds per-thread scratch (stemmer, buffers); a knowledge is shared read-only.
  */
 #ifndef ANSWER_H
 #define ANSWER_H

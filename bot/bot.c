@@ -4,8 +4,6 @@
 #include "bot.h"
 
 #include <malloc.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +12,6 @@
 
 #include "kb.h"
 #include "log.h"
-#include "sys.h"
 #include "unanswered.h"
 #include "utf8.h"
 #include "watch.h"
@@ -284,17 +281,4 @@ bot_ready(struct bot *b)
 		return;
 	b->ready_sent = 1;
 	sd_notifyf(0, "READY=1\nSTATUS=starting, %zu answers", bot_answers(b));
-}
-
-void
-bot_status(struct bot *b, const char *fmt, ...)
-{
-	(void)b;
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	sd_notifyf(0, "STATUS=%s", msg);
-	log_info("%s", msg);
 }

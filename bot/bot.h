@@ -107,8 +107,4 @@ void bot_tick(struct bot *b);
  */
 void bot_ready(struct bot *b);
 
-/* One-line state for systemd's STATUS= and the info log, e.g.
- * "connected, 26 answers" or "reconnecting in 8 s". */
-void bot_status(struct bot *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif

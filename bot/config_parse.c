@@ -159,7 +159,7 @@ const struct cfg_var cfg_vars[CFG_COUNT] = {
 			   "folder with the answers, safety/ rules and synonyms.txt (unset and "
 			   "no ./knowledge: the installed one)",
 			   check_nonempty, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_CHECK | CMD_EVAL},
-    [CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0},
+    [CFG_LOG_LEVEL] = {"LOG_LEVEL", "info", "error, warn, info or debug", check_level, 0, 0},
     [CFG_UNANSWERED_LOG] = {"UNANSWERED_LOG", NULL,
 			    "JSON-lines log of questions the bot could not answer (run only); "
 			    "default $STATE_DIRECTORY/unanswered.jsonl under systemd, else off",

@@ -54,16 +54,6 @@ http_req_header(struct http_req *r, const char *line)
 }
 
 void
-http_req_reset(struct http_req *r)
-{
-	r->status = 0;
-	r->err[0] = '\0';
-	r->ms = 0;
-	sb_reset(&r->resp);
-	sb_reset(&r->hdrs);
-}
-
-void
 http_req_free(struct http_req *r)
 {
 	if (r == NULL)

@@ -45,8 +45,6 @@ struct http_req {
 struct http_req *http_req_new(int post, const char *url);
 /* Add a header line (copied). */
 void http_req_header(struct http_req *r, const char *line);
-/* Clear the result so the same request can be submitted again. */
-void http_req_reset(struct http_req *r);
 void http_req_free(struct http_req *r);
 
 struct http;

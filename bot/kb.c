@@ -141,20 +141,6 @@ read_file(const char *path, size_t limit, size_t *len, long long *mtime, char **
 	return buf;
 }
 
-/* Is there a file dir/id.md among files (even one that does not parse:
- * then its own problems say what is wrong)? */
-static int
-has_file(const struct kb_file *files, size_t n, const char *dir, const char *id)
-{
-	size_t dl = strlen(dir), il = strlen(id);
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(files[i].rel, dir, dl) == 0 &&
-		    strncmp(files[i].rel + dl, id, il) == 0 &&
-		    strcmp(files[i].rel + dl + il, ".md") == 0)
-			return 1;
-	return 0;
-}
-
 struct knowledge *
 kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct problems *pr,
 	char **cause)
@@ -203,23 +189,8 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		nf++;
 	}
 	free(s.rel);
-	size_t answers = 0;
-	for (size_t i = 0; i < nf; i++)
-		answers += knowledge_file_kind(files[i].rel) == KBF_ANSWER;
-	if (answers == 0)
-		problems_add(pr, root, 1, 1,
-			     "no answers found (expected .md files with front matter)");
 	struct knowledge *k = knowledge_build(t, files, nf, dict, pr);
-	/* the bot's own lines: a folder must have them (one file may be
-	 * checked alone, without them) */
-	for (int m = 0; m < KB_MSG_COUNT; m++)
-		if (k->messages[m].body == NULL &&
-		    !has_file(files, nf, KNOWLEDGE_MESSAGES_DIR, kb_message_ids[m]))
-			problems_add(
-			    pr, root, 1, 1,
-			    "required message '%s' is missing: add %s/" KNOWLEDGE_MESSAGES_DIR
-			    "%s.md",
-			    kb_message_ids[m], root, kb_message_ids[m]);
+	knowledge_check_folder(k, files, nf, root, pr);
 	for (size_t i = 0; i < nf; i++) {
 		free(files[i].path);
 		free(files[i].rel);

@@ -429,6 +429,40 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	return k;
 }
 
+/* Is there a file dir/id.md among files (even one that does not parse:
+ * then its own problems say what is wrong)? */
+static int
+has_file(const struct kb_file *files, size_t n, const char *dir, const char *id)
+{
+	size_t dl = strlen(dir), il = strlen(id);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(files[i].rel, dir, dl) == 0 &&
+		    strncmp(files[i].rel + dl, id, il) == 0 &&
+		    strcmp(files[i].rel + dl + il, ".md") == 0)
+			return 1;
+	return 0;
+}
+
+void
+knowledge_check_folder(const struct knowledge *k, const struct kb_file *files, size_t n,
+		       const char *root, struct problems *pr)
+{
+	size_t answers = 0;
+	for (size_t i = 0; i < n; i++)
+		answers += knowledge_file_kind(files[i].rel) == KBF_ANSWER;
+	if (answers == 0)
+		problems_add(pr, root, 1, 1,
+			     "no answers found (expected .md files with front matter)");
+	for (int m = 0; m < KB_MSG_COUNT; m++)
+		if (k->messages[m].body == NULL &&
+		    !has_file(files, n, KNOWLEDGE_MESSAGES_DIR, kb_message_ids[m]))
+			problems_add(
+			    pr, root, 1, 1,
+			    "required message '%s' is missing: add %s/" KNOWLEDGE_MESSAGES_DIR
+			    "%s.md",
+			    kb_message_ids[m], root, kb_message_ids[m]);
+}
+
 void
 knowledge_free(struct knowledge *k)
 {

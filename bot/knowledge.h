@@ -79,6 +79,14 @@ struct knowledge *knowledge_build(struct text_ctx *t, const struct kb_file *file
 				  const struct wordset *dict, struct problems *pr);
 void knowledge_free(struct knowledge *k);
 
+/*
+ * What a whole knowledge folder (root, as shown in messages) must have
+ * beyond its files each being right: at least one answer, and every
+ * message of messages/.  Not checked for one file on its own.
+ */
+void knowledge_check_folder(const struct knowledge *k, const struct kb_file *files, size_t n,
+			    const char *root, struct problems *pr);
+
 int knowledge_find(const struct knowledge *k, const char *id);
 int knowledge_find_rule(const struct knowledge *k, const char *id);
 

@@ -57,9 +57,9 @@ log_add_secret(const char *secret)
 		}
 }
 
-/* s with every registered secret masked (a new string). */
+/* s with every registered secret masked: a new string, *n its length. */
 static char *
-mask_secrets(const char *s, size_t len)
+mask_secrets(const char *s, size_t len, size_t *n)
 {
 	struct strbuf b = STRBUF_INIT;
 	sb_add(&b, s, len);
@@ -72,6 +72,7 @@ mask_secrets(const char *s, size_t len)
 			b.len -= sl - keep;
 		}
 	}
+	*n = b.len;
 	return sb_steal(&b);
 }
 
@@ -80,23 +81,24 @@ log_clean(char *out, size_t outlen, const char *s, size_t len)
 {
 	if (outlen == 0)
 		return;
-	char *m = mask_secrets(s, len);
+	size_t n;
+	char *m = mask_secrets(s, len, &n);
 	size_t k = 0;
-	for (size_t i = 0; i < len && m[i];) {
+	for (size_t i = 0; i < n;) {
 		uint32_t cp;
 		int bad = 0;
-		size_t n = utf8_decode(m + i, strlen(m + i), &cp, &bad);
+		size_t step = utf8_decode(m + i, n - i, &cp, &bad);
 		const char *put = m + i;
-		size_t plen = n;
-		if (bad || (cp >= 0x80 && cp < 0xa0) || cp == 0x7f || cp < 0x20) {
-			put = (cp == '\n' || cp == '\r' || cp == '\t') && !bad ? " " : "?";
+		size_t plen = step;
+		if (bad || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			put = !bad && (cp == '\n' || cp == '\r' || cp == '\t') ? " " : "?";
 			plen = 1;
 		}
 		if (k + plen >= outlen)
 			break;
 		memcpy(out + k, put, plen);
 		k += plen;
-		i += n;
+		i += step;
 	}
 	out[k] = '\0';
 	free(m);

@@ -71,15 +71,16 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 	int order[REPLY_MAX_RULES];
 	size_t n = 0;
 
-	int crisis = 0, urgent_help = 0;
+	int crisis = 0, emergency_fired = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < nhits; i++)
-		urgent_help |= k->rules[hits[i].rule].level == LEVEL_EMERGENCY;
+		emergency_fired |= k->rules[hits[i].rule].level == LEVEL_EMERGENCY;
 	for (size_t i = 0; i < nhits && n < REPLY_MAX_RULES; i++) {
 		if (hits[i].rule == k->disclaimer)
 			continue;
 		/* the in-doubt line says less than an emergency text already does */
-		if (urgent_help && strcmp(k->rules[hits[i].rule].id.s, reply_in_doubt_rule) == 0)
+		if (emergency_fired &&
+		    strcmp(k->rules[hits[i].rule].id.s, reply_in_doubt_rule) == 0)
 			continue;
 		if (hits[i].rule == k->crisis)
 			crisis = 1;

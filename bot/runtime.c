@@ -210,6 +210,10 @@ runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n)
 	bot_ready(b);
 	loop(rt);
 	rc = rt->exit_code;
+	if (outbox_shed(rt->ob))
+		log_warn("%zu questions were shed because the outbox was full (each logged with "
+			 "its message id)",
+			 outbox_shed(rt->ob));
 	log_info("stopped (exit status %d)", rc);
 out:
 	if (cause) {

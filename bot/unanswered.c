@@ -345,6 +345,19 @@ unanswered_line(const struct knowledge *k, const struct answer *a, const char *q
 	return r;
 }
 
+/* Open the log again after it was closed to be rewritten or rotated; -1
+ * (logged) if it cannot be. */
+static int
+reopen(struct unanswered *u)
+{
+	char *cause = NULL;
+	if (open_log(u, &cause) == 0)
+		return 0;
+	log_error("%s", cause);
+	free(cause);
+	return -1;
+}
+
 int
 unanswered_note(struct unanswered *u, const struct knowledge *k, const struct answer *a,
 		const char *question, double low_margin, time_t now)
@@ -353,43 +366,37 @@ unanswered_note(struct unanswered *u, const struct knowledge *k, const struct an
 	if (line == NULL)
 		return 0;
 	size_t n = strlen(line);
+	ssize_t w = -1;
 	char today[11];
 	day_of(now, today);
 	if (strcmp(today, u->day) != 0) {
-		/* a new day: drop what is now too old (the file is rewritten, so
-		 * it is reopened) */
-		close(u->fd);
+		/* a new day: drop what is now too old (rewritten: reopened) */
+		if (u->fd >= 0)
+			close(u->fd);
+		u->fd = -1;
 		prune(u, now);
-		char *cause = NULL;
-		if (open_log(u, &cause) < 0) {
-			log_error("%s", cause);
-			free(cause);
-			free(line);
-			return 0;
-		}
+		if (reopen(u) < 0)
+			goto out;
 	}
 	if (u->size > 0 && u->size + (long)n > u->max) {
 		char *old = xasprintf("%s.1", u->path);
-		close(u->fd);
+		if (u->fd >= 0)
+			close(u->fd);
 		u->fd = -1;
 		if (rename(u->path, old) < 0)
 			log_warn("unanswered log: cannot rotate %s: %s", u->path, strerror(errno));
 		free(old);
-		char *cause = NULL;
-		if (open_log(u, &cause) < 0) {
-			log_error("%s", cause);
-			free(cause);
-			free(line);
-			return 0;
-		}
+		if (reopen(u) < 0)
+			goto out;
 		log_info("unanswered log rotated: %s.1", u->path);
 	}
-	ssize_t w = u->fd >= 0 ? write(u->fd, line, n) : -1;
+	w = u->fd >= 0 ? write(u->fd, line, n) : -1;
 	if (w != (ssize_t)n)
 		log_warn("unanswered log: write to %s failed: %s", u->path,
 			 w < 0 ? strerror(errno) : "short write");
 	else
 		u->size += (long)n;
+out:
 	free(line);
 	return w == (ssize_t)n;
 }

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "knowledge.h"
 #include "log.h"
 #include "sys.h"
 #include "xmem.h"
@@ -41,15 +40,24 @@ struct watch {
 	int64_t due;
 };
 
+/* Could a file of this name (inotify gives the name, not the folder) be
+ * part of the knowledge: an answer, a rule or message (.md), synonyms.txt,
+ * safety/concepts.txt, clinic.yaml?  Editors' swap and backup files are not. */
 static int
 relevant_name(const char *name)
 {
+	static const char *const ext[] = {".md", ".txt", ".yaml"};
 	size_t n = strlen(name);
 	if (n == 0)
 		return 1; /* the watched folder itself */
 	if (name[0] == '.' || name[n - 1] == '~')
-		return 0; /* editor swap and backup files */
-	return knowledge_file_kind(name) != KBF_IGNORED;
+		return 0;
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && strcmp(name + n - e, ext[i]) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Watch dir and the folders in it (symbolic links are not followed, as
@@ -222,7 +230,8 @@ watch_start(const char *dir, watch_rebuild_fn rebuild, void *arg, char **cause)
 	}
 	/* watch before start-up is reported, so no edit made after READY can
 	 * be missed */
-	watch_afresh(w);
+	if (watch_afresh(w) == 0)
+		log_info("knowledge watcher: watching %s", dir);
 	int rc = sys_thread_start(&w->thread, 0, watch_main, w);
 	if (rc != 0) {
 		*cause = xasprintf("cannot start the knowledge watcher: %s", strerror(rc));

@@ -170,7 +170,7 @@ static const char *const questions[] = {
 static void
 fuzz_folder(const char *buf, size_t len)
 {
-	struct kb_file f[MAX_PIECES];
+	struct kb_file f[MAX_PIECES + 2];
 	char rel[MAX_PIECES][32];
 	const char *ask[MAX_PIECES];
 	size_t asklen[MAX_PIECES];
@@ -200,6 +200,7 @@ fuzz_folder(const char *buf, size_t len)
 				f[nf].rel = rel[nf];
 				f[nf].data = copy;
 				f[nf].len = dl;
+				f[nf].mtime = i; /* who gets a duplicate: the later piece */
 				nf++;
 			}
 		}
@@ -207,10 +208,24 @@ fuzz_folder(const char *buf, size_t len)
 			break;
 		p = sep + 4;
 	}
+	/* the bot's own lines, which every folder has */
+	static const char *const msgs[][2] = {
+	    {"messages/fallback.md", "---\nid: fallback\n---\nNo answer.\n"},
+	    {"messages/get-checked-first.md", "---\nid: get-checked-first\n---\nCheck first.\n"},
+	};
+	for (size_t m = 0; m < 2; m++) {
+		size_t dl = strlen(msgs[m][1]);
+		f[nf].path = f[nf].rel = (char *)(uintptr_t)msgs[m][0];
+		f[nf].data = memcpy(malloc(dl), msgs[m][1], dl);
+		f[nf].len = dl;
+		f[nf].mtime = 0;
+		nf++;
+	}
 	struct problems pr = {0};
 	struct knowledge *k = knowledge_build(T, f, nf, NULL, &pr);
 	check_problems(&pr, 0);
 	CHECK(k != NULL && k->match != NULL && k->safety != NULL);
+	knowledge_check_folder(k, f, nf, "fuzz", &pr); /* as kb_load does */
 	if (pr.n == 0) {
 		/* a knowledge that built cleanly may be served: ask it things */
 		struct match_params mp = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};

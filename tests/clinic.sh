@@ -79,7 +79,8 @@ def wait_for(stream, needle, deadline):
                 return True
     return False
 try:
-    assert wait_for(p.stderr, b"starting on console", time.monotonic() + 20)
+    # the watcher is in place once it says so (start-up is logged before)
+    assert wait_for(p.stderr, b"knowledge watcher: watching", time.monotonic() + 20)
     path = os.path.join(k, "clinic.yaml")
     text = open(path).read().replace("020 7946 0321", "020 7946 0999")
     with open(path, "w") as f:

@@ -122,6 +122,14 @@ def run(tmp):
     check(out.wait_for("MARKER-ONE", o) >= 0, "the next answer uses the edited file")
     check(notify_wait("STATUS=knowledge reloaded") is not None, "STATUS after reload")
 
+    # 1b. every kind of knowledge file is watched, safety/concepts.txt too
+    concepts = os.path.join(kdir, "safety", "concepts.txt")
+    if os.path.exists(concepts):
+        mark = err.size()
+        with open(concepts, "a", encoding="utf-8") as f:
+            f.write("\n# edited\n")
+        check(err.wait_for("knowledge rebuilt", mark) >= 0, "an edit of concepts.txt rebuilds")
+
     # 2. a broken file is reported with file:line and the old version keeps serving
     mark = err.size()
     with open(os.path.join(kdir, "massage", "broken.md"), "w") as f:

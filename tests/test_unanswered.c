@@ -107,6 +107,53 @@ test_retention(void **st)
 	rmdir(dir);
 }
 
+/* A bot that runs for weeks: once a day the entries past their age go. */
+static void
+test_daily_pruning(void **st)
+{
+	(void)st;
+	static const struct tfile files[] = {
+	    {"a.md",
+	     "---\nid: swedish\ntitle: Swedish\nquestions: [what is swedish massage, "
+	     "swedish massage, is swedish gentle]\nsource: s\nreviewed: 2026-01-01\n---\nB\n"},
+	    {"messages/fallback.md", "---\nid: fallback\n---\nNo answer.\n"},
+	    {"messages/get-checked-first.md", "---\nid: get-checked-first\n---\nCheck.\n"},
+	};
+	struct text_ctx *t = text_ctx_new();
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(t, files, 3, &pr);
+	assert_int_equal(pr.n, 0);
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	struct match_params mp = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	struct answer a;
+	answer_question(k, &ac, &mp, "write a poem", 12, &a);
+	char dir[] = "/tmp/mb-unansweredXXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/u.jsonl", dir);
+	time_t day1 = 1775001600; /* 2026-04-01 */
+	char *cause = NULL;
+	struct unanswered *u = unanswered_open(path, 1 << 20, 30, day1, &cause);
+	assert_non_null(u);
+	assert_int_equal(unanswered_note(u, k, &a, "first, call 0161 496 0000", 0.05, day1), 1);
+	assert_int_equal(unanswered_note(u, k, &a, "later that day", 0.05, day1 + 3600), 1);
+	assert_non_null(
+	    strstr(read_all(path), "\"time\":\"2026-04-01\",\"question\":\"first, call [phone]\""));
+	/* 31 days on: the first two are past 30 days, the new one stays */
+	assert_int_equal(unanswered_note(u, k, &a, "a month later", 0.05, day1 + 31 * 86400), 1);
+	const char *now = read_all(path);
+	assert_null(strstr(now, "first"));
+	assert_null(strstr(now, "later that day"));
+	assert_non_null(strstr(now, "\"time\":\"2026-05-02\",\"question\":\"a month later\""));
+	unanswered_close(u);
+	unlink(path);
+	rmdir(dir);
+	answer_free(&a);
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+	text_ctx_free(t);
+}
+
 int
 main(void)
 {
@@ -114,6 +161,7 @@ main(void)
 	    cmocka_unit_test(test_scrub),
 	    cmocka_unit_test(test_line),
 	    cmocka_unit_test(test_retention),
+	    cmocka_unit_test(test_daily_pruning),
 	};
 	return cmocka_run_group_tests_name("unanswered", tests, NULL, NULL);
 }
