@@ -186,7 +186,6 @@ static const struct knob knobs[] = {
     {"two_margin", TU(two_margin), {0.02, 0.05, 0.1, 0.15, 0.2, 0}},
     {"evidence_prior", TU(evidence_prior), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 0}},
     {"offer_band", TU(offer_band), {0.01, 0.05, 0.1, 0.15, 0}},
-    {"body_df", TU(body_df), {0.1, 0.25, 0.5, 0.75, 1.0, 0}},
     {"domain_weight", TU(domain_weight), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 0}},
 };
 

@@ -45,7 +45,6 @@ const struct match_tuning match_default_tuning = {
     .evidence_prior = 2.00,
     .offer_band = 0.25,
     .offer_gap = 0.1,
-    .body_df = 1.00,
     .domain_weight = 1.50,
     .conf = {-3.89, 2.68, 4.20, 1.14, 1.15, -0.73, 2.75},
 };
@@ -59,7 +58,6 @@ struct term {
 	int last_intent;     /* build only */
 	int last_phr;
 	int last_body;
-	uint32_t body_n; /* build only: intents with the term in their text only */
 };
 
 struct phr {
@@ -540,7 +538,6 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 			continue;
 		tm->last_body = (int)i;
 		tm->i_n++;
-		tm->body_n++;
 		b->bpairs = xgrow(b->bpairs, &b->capbp, b->nbp + 2, sizeof *b->bpairs);
 		b->bpairs[b->nbp++] = (uint32_t)id;
 		b->bpairs[b->nbp++] = i;
@@ -556,7 +553,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 	uint32_t poff = 0, ioff = 0;
 	for (size_t k = 0; k < m->nterms; k++) {
 		struct term *tm = &m->term[k];
-		double df = tm->i_n - tm->body_n + m->tu.body_df * tm->body_n;
+		double df = tm->i_n;
 		size_t sl;
 		const char *stem = hmap_key(&m->term_ids, k, &sl);
 		/* every word the answers use says the question is in their

@@ -7,12 +7,19 @@
  * against the query q by how much of the query's weight it explains (query
  * coverage) and how much of its own weight the query covers (phrasing
  * coverage), combined as a weighted geometric mean; an intent-level bag of
- * all its terms adds recall for long, rambling questions.  Unknown query
- * words count against coverage, so off-topic questions score low.  Typos are
- * resolved through a symmetric-delete index over the vocabulary and
- * compounds ("backpain") are split, both only for words the index does not
- * know.  Postings lists keep the cost proportional to the query, not the
- * knowledge size.
+ * all its terms (its answer text's too, weaker) adds recall for long,
+ * rambling questions.  Unknown query words count against coverage by kind
+ * (real words and names most, chat words little), so off-topic questions
+ * score low.  Typos are resolved through a symmetric-delete index over the
+ * vocabulary and compounds ("backpain") are split, both only for words the
+ * index does not know.  Postings lists keep the cost proportional to the
+ * query, not the knowledge size.
+ *
+ * A message is read as clauses (questions, statements, small talk): as a
+ * whole and with its statements as context, each question alone when there
+ * are several (two answers for two questions).  A candidate's score is the
+ * confidence that it is right: a logistic function of its fit, the share
+ * and weight explained, the unknown words and its lead (see match_cand).
  *
  * Pure: no I/O, no globals.  The index is immutable after match_build and
  * may be shared; a match_scratch holds per-caller buffers (one per thread).
@@ -51,7 +58,6 @@ struct match_tuning {
 	double evidence_prior; /* mass (in mean idfs) added to every question */
 	double offer_band;     /* below threshold by less: offer the closest answers */
 	double offer_gap;      /* an offered second answer within this of the band */
-	double body_df;        /* an answer text holding a word counts this much in its idf */
 	double domain_weight;  /* added to every known word's idf */
 	/* confidence = logistic(conf . (1, raw, fit, cover, log(evidence + 0.1),
 	 * log(1 + unknown), gap)): see match_cand */
@@ -63,7 +69,7 @@ extern const struct match_tuning match_default_tuning;
 
 struct match_params {
 	double threshold; /* below: fallback */
-	double margin;    /* top1 - top2 below this: ask to clarify */
+	double margin;    /* raw top1 - top2 below this: ask which was meant */
 };
 
 #define MATCH_DEFAULT_THRESHOLD 0.70
