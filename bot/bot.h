@@ -65,6 +65,14 @@ void bot_install_signals(void);
  */
 char *bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
 		 const char *log_text);
+/*
+ * The same in a conversation: mem (the caller's, from convo_get) is what
+ * the bot remembers of it, and is updated for the next message
+ * (followup.h: choices, follow-ups; safety reads the message alone).
+ */
+struct convo_memory;
+char *bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem,
+		    const char *text, size_t len, const char *log_text);
 
 /*
  * Any thread, once bot_start() has run: the knowledge in use, held for the
