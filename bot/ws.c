@@ -1213,6 +1213,7 @@ ws_server_new(struct ws_loop *l, const struct ws_server_config *c, char **cause)
 	vh.retry_and_idle_policy = &s->retry;
 	vh.keepalive_timeout = 5;
 	vh.timeout_secs = (int)c->handshake_s;
+	vh.timeout_secs_ah_idle = c->handshake_s; /* lws's own clock on a request's headers */
 	s->ref = xcalloc(1, sizeof *s->ref);
 	s->ref->s = s;
 	s->ref->next = l->refs; /* freed with the loop, whatever happens */
