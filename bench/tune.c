@@ -127,13 +127,7 @@ collect(const struct knowledge *k, struct answer_ctx *ac, const struct set *s, s
 			const struct match_cand *c = &mr->cand[0];
 			double gap = c->raw - (mr->ncand > 1 ? mr->cand[1].raw : 0);
 			struct sample *x = &out[n++];
-			x->x[0] = 1.0;
-			x->x[1] = c->raw;
-			x->x[2] = c->fit;
-			x->x[3] = c->cover;
-			x->x[4] = log(c->evidence + 0.1);
-			x->x[5] = log(1.0 + c->unknown);
-			x->x[6] = gap;
+			match_features(c, gap, x->x);
 			x->y = s->rows[i].nwant > 0 && c->intent == s->rows[i].want[0];
 		}
 		answer_free(&a);

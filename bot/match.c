@@ -26,10 +26,10 @@
 #define LONG_INTENTS 512
 
 const struct match_tuning match_default_tuning = {
-    .q_exp = 0.25,
-    .bag_weight = 0.50,
-    .unknown_frac = 7.00,
-    .unknown_common_frac = 0.80,
+    .q_exp = 0.30,
+    .bag_weight = 0.30,
+    .unknown_frac = 2.00,
+    .unknown_common_frac = 0.20,
     .common_weight = 1.00,
     .c_typo1 = 0.85,
     .c_typo2 = 0.7,
@@ -39,14 +39,13 @@ const struct match_tuning match_default_tuning = {
     .stop_weight = 0.30,
     .unknown_exp = 0.70,
     .unknown_other_frac = 0.10,
-    .context_weight = 0.30,
+    .context_weight = 0.50,
     .other_weight = 0.05,
     .two_margin = 0.00,
     .evidence_prior = 2.00,
     .offer_band = 0.25,
-    .offer_gap = 0.1,
     .domain_weight = 1.50,
-    .conf = {-3.89, 2.68, 4.20, 1.14, 1.15, -0.73, 2.75},
+    .conf = {-3.46, 2.40, 3.37, 0.16, 2.26, -2.10, 2.48, -0.98},
 };
 
 struct term {
@@ -125,6 +124,7 @@ struct qterm {
 	uint32_t clauses; /* bit per clause it is in */
 	uint16_t tok;
 	uint8_t unknown; /* UNK_* */
+	uint8_t content; /* not a function word */
 };
 
 #define MATCH_CLAUSES_MAX 16
@@ -694,6 +694,13 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		const struct kb_entry *e = &entries[i];
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
+		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
+			char name[128];
+			snprintf(name, sizeof name, "%s", e->id.s);
+			for (char *c = name; *c; c++)
+				*c = *c == '-' ? ' ' : *c;
+			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
+		}
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -1165,6 +1172,7 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		qt->tok = (uint16_t)i; /* index into seq2 for now */
 		qt->clauses = in;
 		qt->unknown = UNK_NONE;
+		qt->content = !(q->v[t->tok].flags & TOK_STOP);
 		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
 			continue;
 		const struct token *k = &q->v[t->tok];
@@ -1336,21 +1344,51 @@ cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
 	return c;
 }
 
-/*
- * The confidence that c is the right answer: a logistic function of how
- * well it fits (raw score, best phrasing, share of the question
- * explained), how much evidence that is, how much of the question no
- * answer knows, and its lead (gap: its raw score minus the next best's).
- */
+void
+match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES])
+{
+	x[0] = 1.0;
+	x[1] = c->raw;
+	x[2] = c->fit;
+	x[3] = c->cover;
+	x[4] = log(c->evidence + 0.1);
+	x[5] = log(1.0 + c->unknown);
+	x[6] = gap;
+	x[7] = c->missing;
+}
+
+/* The confidence that c is the right answer (see match_features). */
 static double
 confidence(const struct match_tuning *tu, const struct match_cand *c, double gap)
 {
-	const double x[MATCH_CONF_FEATURES] = {
-	    1.0, c->raw, c->fit, c->cover, log(c->evidence + 0.1), log(1.0 + c->unknown), gap};
-	double z = 0;
+	double x[MATCH_CONF_FEATURES], z = 0;
+	match_features(c, gap, x);
 	for (size_t i = 0; i < MATCH_CONF_FEATURES; i++)
 		z += tu->conf[i] * x[i];
 	return 1.0 / (1.0 + exp(-z));
+}
+
+/* The weightiest content word of the question that intent in does not
+ * know at all, in mean word weights: "chiropractic" for massage. */
+static double
+missing_word(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+{
+	double worst = 0;
+	for (size_t j = 0; j < s->nqt; j++) {
+		const struct qterm *qt = &s->qt[j];
+		if (qt->term < 0 || !qt->content || qt->w <= 0)
+			continue;
+		const struct term *tm = &m->term[qt->term];
+		double v = tm->idf * qt->w;
+		if (v <= worst)
+			continue;
+		uint32_t k = 0;
+		while (k < tm->i_n && m->ipost[tm->i_off + k] != in)
+			k++;
+		if (k == tm->i_n)
+			worst = v;
+	}
+	return worst / m->mean_idf;
 }
 
 /* 5. Rank: each intent's best phrasing blended with its bag of words;
@@ -1368,6 +1406,7 @@ rank(const struct match_index *m, struct match_scratch *s, struct match_result *
 		struct match_cand *c = &out->cand[k];
 		double gap = k == 0 ? c->raw - (out->ncand > 1 ? out->cand[1].raw : 0)
 				    : c->raw - out->cand[0].raw;
+		c->missing = missing_word(m, s, (uint32_t)c->intent);
 		c->score = confidence(&m->tu, c, gap);
 	}
 }
@@ -1440,8 +1479,7 @@ decide(const struct match_index *m, const struct match_params *p, int question,
 		/* close, but not sure: offer the closest answers */
 		out->ambiguous = 1;
 		for (size_t k = 0; k < out->ncand && out->nchoices < MATCH_CHOICES; k++)
-			if (!m->small_talk[out->cand[k].intent] &&
-			    out->cand[k].score >= p->threshold - m->tu.offer_band - m->tu.offer_gap)
+			if (!m->small_talk[out->cand[k].intent])
 				out->choices[out->nchoices++] = out->cand[k].intent;
 		out->ambiguous = out->nchoices > 0;
 		return;
@@ -1458,6 +1496,7 @@ view_score(const struct match_index *m, const struct match_scratch *s, int in, d
 	for (size_t k = 0; k < s->nitouched; k++)
 		if (s->itouched[k] == (uint32_t)in) {
 			struct match_cand c = cand_of(m, s, (uint32_t)in);
+			c.missing = missing_word(m, s, (uint32_t)in);
 			return confidence(&m->tu, &c, c.raw - top);
 		}
 	return 0;

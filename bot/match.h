@@ -57,11 +57,9 @@ struct match_tuning {
 	double two_margin;     /* each of two answers scores this much over threshold */
 	double evidence_prior; /* mass (in mean idfs) added to every question */
 	double offer_band;     /* below threshold by less: offer the closest answers */
-	double offer_gap;      /* an offered second answer within this of the band */
 	double domain_weight;  /* added to every known word's idf */
-	/* confidence = logistic(conf . (1, raw, fit, cover, log(evidence + 0.1),
-	 * log(1 + unknown), gap)): see match_cand */
-#define MATCH_CONF_FEATURES 7
+			       /* confidence = logistic(conf . match_features()) */
+#define MATCH_CONF_FEATURES 8
 	double conf[MATCH_CONF_FEATURES];
 };
 
@@ -72,7 +70,7 @@ struct match_params {
 	double margin;    /* raw top1 - top2 below this: ask which was meant */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.70
+#define MATCH_DEFAULT_THRESHOLD 0.65
 #define MATCH_DEFAULT_MARGIN 0.02
 
 struct match_cand {
@@ -83,6 +81,7 @@ struct match_cand {
 	double cover;    /* the share of the question's weight its words explain */
 	double evidence; /* the weight they explain, in mean word weights */
 	double unknown;  /* the question's words no answer knows, the same */
+	double missing;  /* its weightiest word this answer does not know, the same */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
@@ -140,6 +139,11 @@ void match_scratch_free(struct match_scratch *s);
 void match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
 		 const char *text, size_t len, const struct match_params *p,
 		 struct match_result *out);
+
+/* What a candidate's confidence is made of: 1, raw, fit, cover,
+ * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
+ * best's; for the others, minus the best's), missing. */
+void match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES]);
 
 /*
  * If the query token at index i was understood through a typo fix or a
