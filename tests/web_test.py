@@ -224,6 +224,24 @@ def front_matter(path):
     return title, related
 
 
+def did_you_mean(knowledge=KNOWLEDGE):
+    """The first line of the bot's "did you mean" message (messages/did-you-mean.md)."""
+    with open(os.path.join(knowledge, "messages", "did-you-mean.md"), encoding="utf-8") as f:
+        return f.read().split("\n---\n", 1)[1].strip().splitlines()[0]
+
+
+def check_choices(r, dym):
+    """choices exactly when the text asks "did you mean": the numbered titles after it."""
+    if dym not in r["text"]:
+        expect("choices" not in r, "no choices without a did-you-mean: %r" % r.get("choices"))
+        return
+    after = r["text"].split(dym, 1)[1]
+    titles = re.findall(r"^(\d+)\. (.+)$", after, re.M)
+    expect([(str(c["n"]), c["title"]) for c in r.get("choices", [])] == titles,
+           "choices %r are the numbered titles %r" % (r.get("choices"), titles))
+    expect(r["intent"] is None, "a did-you-mean gives no answer")
+
+
 def answer_files(knowledge=KNOWLEDGE):
     out = {}
     for d, _, files in os.walk(knowledge):
@@ -283,6 +301,7 @@ async def sc_replies_like_ask(args, bot):
                  "I want to end my life", "<script>alert(1)</script> massage?"]
     want = ask_json(args.mb, questions)
     files = answer_files()
+    dym = did_you_mean()
     ws = await bot.connect()
     for i, (q, w) in enumerate(zip(questions, want)):
         r = await ask(ws, q, "q-%d" % i)
@@ -292,7 +311,7 @@ async def sc_replies_like_ask(args, bot):
         level = ("crisis" if "crisis" in w["safety"] else "emergency" if "emergency" in w["safety"]
                  else r["level"])
         expect(r["level"] == level, "%r: level %r, want %r" % (q, r["level"], level))
-        expect("choices" not in r, "%r: no choices on an answer" % q)
+        check_choices(r, dym)
         if r["level"] in ("crisis", "emergency") or not r["intent"]:
             expect(r["suggestions"] == [], "%r: no suggestions here: %r" % (q, r["suggestions"]))
             continue
@@ -309,9 +328,8 @@ async def sc_replies_like_ask(args, bot):
     w = unsure[0]
     r = await ask(ws, w["question"], "dym")
     expect(r["text"] == w["reply"], "did-you-mean text as ask gives it")
-    titles = re.findall(r"^(\d)\. (.+)$", r["text"], re.M)
-    expect([(str(c["n"]), c["title"]) for c in r.get("choices", [])] == titles,
-           "choices %r match the numbered titles %r" % (r.get("choices"), titles))
+    expect(r.get("choices"), "a did-you-mean has choices: %r" % r)
+    check_choices(r, dym)
     await ws.close()
 
 
