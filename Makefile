@@ -228,12 +228,13 @@ bench: build/bench build/massagebot | deps-bench
 soak: build/san/massagebot build/massagebot | deps-bench
 	/usr/bin/python3 bench/soak.py --san build/san/massagebot --opt build/massagebot
 
-# Development: search the matcher constants on the eval set (see bench/tune.c).
+# Development: search the matcher constants on the tuning sets, the check sets
+# beside (see bench/tune.c).
 build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 tune: build/tune
-	./build/tune knowledge tests/data/questions.tsv
+	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv
 
 # --- Install (see deploy/README.md) -----------------------------------------
 # `make install` puts the binary (stripped), the systemd unit and the

@@ -1,8 +1,16 @@
 /*
- * tune: grid search over the matcher's model constants on an eval file.
- * Development tool (make tune): prints the best settings by
- * min(in-scope accuracy, out-of-scope rejection), then their sum.
+ * tune: searches the matcher's model constants and its threshold by
+ * coordinate descent (each constant in turn over its listed values, the
+ * others held, until a round changes nothing) on the tuning sets, and
+ * prints, for every improvement, the figures on the check sets beside
+ * them: those are never used to choose.
+ *   tune KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] [CHECK.tsv...]
+ * The goal, per tuning set: in-scope accuracy - 3 x wrong answers -
+ * 1.5 x out-of-scope answered (a wrong answer is worse than none).
+ * Development tool (make tune); eval files as `massagebot eval` reads them.
  */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,183 +21,274 @@
 
 struct row {
 	char *q;
-	int want;
+	size_t nwant;
+	int want[MATCH_ANSWERS_MAX];
 };
+
+struct set {
+	const char *file;
+	struct row *rows;
+	size_t n;
+};
+
+static int
+load_set(const struct knowledge *k, const char *file, struct set *s)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "tune: cannot read %s\n", file);
+		return -1;
+	}
+	char *line = NULL;
+	size_t lc = 0, cap = 0;
+	s->file = file;
+	while (getline(&line, &lc, f) > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		char *tab = strchr(line, '\t');
+		if (line[0] == '#' || !tab)
+			continue;
+		*tab++ = 0;
+		s->rows = xgrow(s->rows, &cap, s->n + 1, sizeof *s->rows);
+		struct row *r = &s->rows[s->n++];
+		r->q = xstrdup(line);
+		r->nwant = 0;
+		char *save = NULL;
+		for (char *id = strtok_r(tab, "+", &save);
+		     id && strcmp(id, "-") != 0 && r->nwant < MATCH_ANSWERS_MAX;
+		     id = strtok_r(NULL, "+", &save))
+			if ((r->want[r->nwant++] = knowledge_find(k, id)) < 0) {
+				fprintf(stderr, "tune: %s: unknown id %s\n", file, id);
+				free(line);
+				fclose(f);
+				return -1;
+			}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+struct figures {
+	double acc, wrong, oos_answered, goal;
+};
+
+static struct figures
+score_set(const struct knowledge *k, struct answer_ctx *ac, const struct match_params *mp,
+	  const struct set *s)
+{
+	size_t in = 0, right = 0, wrong = 0, oos = 0, answered = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct row *r = &s->rows[i];
+		struct answer a;
+		answer_question(k, ac, mp, r->q, strlen(r->q), &a);
+		const struct match_result *mr = &a.mr;
+		if (r->nwant == 0) {
+			oos++;
+			answered += mr->nanswers > 0;
+		} else {
+			in++;
+			int ok = mr->nanswers == r->nwant, bad = 0;
+			for (size_t g = 0; g < mr->nanswers; g++) {
+				int found = 0;
+				for (size_t w = 0; w < r->nwant; w++)
+					found |= mr->answers[g] == r->want[w];
+				bad |= !found;
+				ok &= g < r->nwant && mr->answers[g] == r->want[g];
+			}
+			right += ok;
+			wrong += bad;
+		}
+		answer_free(&a);
+	}
+	struct figures f = {in ? (double)right / (double)in : 1,
+			    in ? (double)wrong / (double)in : 0,
+			    oos ? (double)answered / (double)oos : 0, 0};
+	f.goal = f.acc - 3 * f.wrong - 1.5 * f.oos_answered;
+	return f;
+}
+
+/* The top candidate's confidence features for every in-scope and
+ * out-of-scope row (label: it is the first answer expected). */
+struct sample {
+	double x[MATCH_CONF_FEATURES];
+	int y;
+};
+
+static size_t
+collect(const struct knowledge *k, struct answer_ctx *ac, const struct set *s, struct sample *out)
+{
+	struct match_params mp = {2.0, 0}; /* never answer: the ranking alone */
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct answer a;
+		answer_question(k, ac, &mp, s->rows[i].q, strlen(s->rows[i].q), &a);
+		const struct match_result *mr = &a.mr;
+		if (mr->ncand > 0 && mr->cand[0].raw < 1.0) {
+			const struct match_cand *c = &mr->cand[0];
+			double gap = c->raw - (mr->ncand > 1 ? mr->cand[1].raw : 0);
+			struct sample *x = &out[n++];
+			match_features(c, gap, x->x);
+			x->y = s->rows[i].nwant > 0 && c->intent == s->rows[i].want[0];
+		}
+		answer_free(&a);
+	}
+	return n;
+}
+
+/* Logistic regression by gradient descent (a little L2). */
+static void
+fit_confidence(const struct sample *x, size_t n, double *w)
+{
+	for (int it = 0; it < 3000; it++) {
+		double g[MATCH_CONF_FEATURES] = {0};
+		for (size_t i = 0; i < n; i++) {
+			double z = 0;
+			for (size_t f = 0; f < MATCH_CONF_FEATURES; f++)
+				z += w[f] * x[i].x[f];
+			double d = 1.0 / (1.0 + exp(-z)) - x[i].y;
+			for (size_t f = 0; f < MATCH_CONF_FEATURES; f++)
+				g[f] += d * x[i].x[f];
+		}
+		for (size_t f = 0; f < MATCH_CONF_FEATURES; f++)
+			w[f] -= 0.2 * (g[f] / (double)n + 0.001 * w[f]);
+	}
+}
+
+/* The constants searched: where each lives and the values tried. */
+struct knob {
+	const char *name;
+	int in_params; /* 1: struct match_params, 0: struct match_tuning */
+	size_t off;
+	double v[8];
+};
+
+#define TU(f) 0, offsetof(struct match_tuning, f)
+#define MP(f) 1, offsetof(struct match_params, f)
+static const struct knob knobs[] = {
+    {"margin", MP(margin), {0.0, 0.02, 0.04, 0.06, 0}},
+    {"q_exp", TU(q_exp), {0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0}},
+    {"bag_weight", TU(bag_weight), {0.3, 0.4, 0.45, 0.5, 0.55, 0.65, 0}},
+    {"unknown_frac", TU(unknown_frac), {1.0, 2.0, 3.0, 4.0, 5.5, 7.0, 0}},
+    {"unknown_common_frac", TU(unknown_common_frac), {0.2, 0.4, 0.8, 1.2, 2.0, 0}},
+    {"unknown_other_frac", TU(unknown_other_frac), {0.1, 0.2, 0.3, 0.5, 0.8, 0}},
+    {"unknown_exp", TU(unknown_exp), {0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 0}},
+    {"body_weight", TU(body_weight), {0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0}},
+    {"stop_weight", TU(stop_weight), {0.1, 0.2, 0.3, 0.4, 0}},
+    {"common_weight", TU(common_weight), {0.3, 0.5, 0.7, 1.0, 0}},
+    {"context_weight", TU(context_weight), {0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 0}},
+    {"other_weight", TU(other_weight), {0.05, 0.1, 0.15, 0.25, 0.4, 0}},
+    {"two_margin", TU(two_margin), {0.02, 0.05, 0.1, 0.15, 0.2, 0}},
+    {"evidence_prior", TU(evidence_prior), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 0}},
+    {"offer_band", TU(offer_band), {0.01, 0.05, 0.1, 0.15, 0}},
+    {"domain_weight", TU(domain_weight), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 0}},
+};
+
+static double *
+knob_at(const struct knob *kn, struct match_tuning *tu, struct match_params *mp)
+{
+	return (double *)(void *)((char *)(kn->in_params ? (void *)mp : (void *)tu) + kn->off);
+}
 
 int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: tune KNOWLEDGE_DIR FILE.tsv [FILE2.tsv]\n");
+		fprintf(stderr,
+			"usage: tune KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] [CHECK.tsv...]\n");
 		return 2;
 	}
 	struct answer_ctx ac;
-	answer_ctx_init(&ac);
+	if (answer_ctx_init(&ac) < 0)
+		return 2;
 	struct problems pr = {0};
 	char *cause = NULL;
 	struct wordset *dict = kb_load_dictionary(ac.text);
 	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
 	if (!k) {
-		fprintf(stderr, "knowledge has problems\n");
+		fprintf(stderr, "tune: the knowledge has problems (massagebot check)\n");
 		return 2;
 	}
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
-	for (int fi = 2; fi < argc; fi++) {
-		FILE *f = fopen(argv[fi], "r");
-		char *line = NULL;
-		size_t lc = 0;
-		while (f && getline(&line, &lc, f) > 0) {
-			line[strcspn(line, "\r\n")] = 0;
-			char *tab = strchr(line, '\t');
-			if (line[0] == '#' || !tab)
-				continue;
-			*tab = 0;
-			rows = xgrow(rows, &cap, n + 1, sizeof *rows);
-			rows[n].q = xstrdup(line);
-			rows[n].want = strcmp(tab + 1, "-") ? knowledge_find(k, tab + 1) : -1;
-			n++;
+	struct set sets[16] = {{0}};
+	size_t ntune = 0, nsets = 0;
+	char *list = xstrdup(argv[2]), *save = NULL;
+	for (char *f = strtok_r(list, ",", &save); f && nsets < 16; f = strtok_r(NULL, ",", &save))
+		if (load_set(k, f, &sets[nsets++]) < 0)
+			return 2;
+	ntune = nsets;
+	for (int i = 3; i < argc && nsets < 16; i++)
+		if (load_set(k, argv[i], &sets[nsets++]) < 0)
+			return 2;
+	struct match_tuning tu = match_default_tuning;
+	struct match_params mp = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	size_t nrows = 0;
+	for (size_t s = 0; s < ntune; s++)
+		nrows += sets[s].n;
+	struct sample *samples = xcalloc(nrows + 1, sizeof *samples);
+	static const double thresholds[] = {0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8};
+	double best = -1e9;
+	for (int round = 0, changed = 1; changed && round < 4; round++) {
+		changed = 0;
+		for (size_t kn = 0; kn < sizeof knobs / sizeof knobs[0]; kn++) {
+			double *v = knob_at(&knobs[kn], &tu, &mp), keep = *v;
+			struct match_tuning keep_tu = tu;
+			double keep_th = mp.threshold;
+			for (size_t x = 0; x < 8 && (x == 0 || knobs[kn].v[x] != 0); x++) {
+				*v = knobs[kn].v[x];
+				/* rank with these constants, fit the confidence to
+				 * that ranking, then choose the threshold */
+				struct problems p2 = {0};
+				match_free(k->match);
+				k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
+						       dict, &tu, &p2, NULL);
+				size_t ns = 0;
+				for (size_t s = 0; s < ntune; s++)
+					ns += collect(k, &ac, &sets[s], samples + ns);
+				fit_confidence(samples, ns, tu.conf);
+				match_free(k->match);
+				k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
+						       dict, &tu, &p2, NULL);
+				problems_free(&p2);
+				for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0];
+				     t++) {
+					mp.threshold = thresholds[t];
+					double goal = 0;
+					for (size_t s = 0; s < ntune; s++)
+						goal += score_set(k, &ac, &mp, &sets[s]).goal;
+					if (goal <= best + 1e-9)
+						continue;
+					best = goal;
+					keep = *v;
+					keep_tu = tu;
+					keep_th = mp.threshold;
+					changed = 1;
+					printf("%s=%.2f threshold=%.2f goal %.3f |", knobs[kn].name,
+					       *v, mp.threshold, goal);
+					for (size_t s = 0; s < nsets; s++) {
+						struct figures f = score_set(k, &ac, &mp, &sets[s]);
+						printf(
+						    " %s%s acc %.3f wrong %.3f oos-answered %.3f",
+						    s == ntune ? "| check: " : "",
+						    strrchr(sets[s].file, '/')
+							? strrchr(sets[s].file, '/') + 1
+							: sets[s].file,
+						    f.acc, f.wrong, f.oos_answered);
+					}
+					putchar('\n');
+					fflush(stdout);
+				}
+			}
+			tu = keep_tu;
+			mp.threshold = keep_th;
+			*knob_at(&knobs[kn], &tu, &mp) = keep;
 		}
-		free(line);
-		if (f)
-			fclose(f);
 	}
-	static const double qe[] = {0.25, 0.3, 0.35};
-	static const double bw[] = {0.45, 0.55, 0.65};
-	static const double uf[] = {4.0, 5.5, 7.0};
-	static const double cw[] = {0.5, 0.7, 0.9};
-	static const double ucf[] = {0.2, 0.3, 0.45};
-	static const double cmw[] = {0.2, 0.3, 0.4};
-	static const double stw[] = {0.2, 0.3, 0.4};
-	static const double th[] = {0.34, 0.36, 0.38, 0.40, 0.42, 0.44, 0.46, 0.5};
-	static const double mg[] = {0.0, 0.02};
-	double best = -1;
-	int *got = xcalloc(n, sizeof *got);
-	double *sc = xcalloc(n, sizeof *sc), *sc2 = xcalloc(n, sizeof *sc2);
-	for (size_t a = 0; a < 3; a++)
-		for (size_t b = 0; b < 3; b++)
-			for (size_t c = 0; c < 3; c++)
-				for (size_t d = 0; d < 3; d++)
-					for (size_t e = 0; e < 3; e++)
-						for (size_t f2 = 0; f2 < 3; f2++)
-							for (size_t g2 = 0; g2 < 3; g2++) {
-								struct match_tuning tu =
-								    match_default_tuning;
-								tu.q_exp = qe[a];
-								tu.bag_weight = bw[b];
-								tu.unknown_frac = uf[c];
-								tu.common_weight = 0.5;
-								tu.body_weight = cw[d];
-								tu.unknown_other_frac = ucf[e];
-								tu.stop_weight = stw[g2];
-								tu.unknown_exp = cmw[f2];
-								struct problems p2 = {0};
-								match_free(k->match);
-								k->match = match_build(
-								    ac.text, k->entries,
-								    k->nentries, &k->syns, dict,
-								    &tu, &p2, NULL);
-								problems_free(&p2);
-								struct match_params mp = {0, 0};
-								for (size_t i = 0; i < n; i++) {
-									struct answer an;
-									answer_question(
-									    k, &ac, &mp, rows[i].q,
-									    strlen(rows[i].q), &an);
-									got[i] = an.mr.ncand
-										     ? an.mr.cand[0]
-											   .intent
-										     : -1;
-									sc[i] = an.mr.score;
-									sc2[i] = an.mr.ncand > 1
-										     ? an.mr.cand[1]
-											   .score
-										     : 0;
-									answer_free(&an);
-								}
-								for (size_t t = 0; t < 8; t++)
-									for (size_t g = 0; g < 2;
-									     g++) {
-										size_t in = 0,
-										       ok = 0,
-										       oo = 0,
-										       ook = 0;
-										for (size_t i = 0;
-										     i < n; i++) {
-											int dec =
-											    sc[i] >= th[t] &&
-												    sc[i] - sc2[i] >=
-													mg[g]
-												? got[i]
-												: -1;
-											if (rows[i]
-												.want >=
-											    0) {
-												in++;
-												ok +=
-												    dec ==
-												    rows[i]
-													.want;
-											} else {
-												oo++;
-												ook +=
-												    dec <
-												    0;
-											}
-										}
-										double
-										    acc =
-											(double)ok /
-											(double)in,
-										    oos =
-											(double)
-											    ook /
-											(double)oo;
-										double v =
-										    (acc < oos
-											 ? acc
-											 : oos) *
-											10 +
-										    acc + oos;
-										if (v > best) {
-											best = v;
-											printf(
-											    "q_exp="
-											    "%.2f "
-											    "bag=%."
-											    "2f "
-											    "unk=%."
-											    "2f "
-											    "body=%"
-											    ".2f "
-											    "other="
-											    "%.2f "
-											    "uexp=%"
-											    ".2f "
-											    "stop=%"
-											    ".2f "
-											    "th=%."
-											    "2f "
-											    "margin"
-											    "=%.2f:"
-											    " acc "
-											    "%.3f "
-											    "oos "
-											    "%."
-											    "3f\n",
-											    qe[a],
-											    bw[b],
-											    uf[c],
-											    cw[d],
-											    ucf[e],
-											    cmw[f2],
-											    stw[g2],
-											    th[t],
-											    mg[g],
-											    acc,
-											    oos);
-										}
-									}
-							}
+	printf("\nbest: threshold=%.2f", mp.threshold);
+	for (size_t kn = 0; kn < sizeof knobs / sizeof knobs[0]; kn++)
+		printf(" %s=%.2f", knobs[kn].name, *knob_at(&knobs[kn], &tu, &mp));
+	printf("\nconf = {");
+	for (size_t f = 0; f < MATCH_CONF_FEATURES; f++)
+		printf("%s%.2f", f ? ", " : "", tu.conf[f]);
+	printf("}\n");
+	free(samples);
 	return 0;
 }

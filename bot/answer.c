@@ -34,39 +34,6 @@ answer_ctx_free(struct answer_ctx *c)
 	memset(c, 0, sizeof *c);
 }
 
-/*
- * Match the whole message; when that falls back and the message has several
- * sentences, each sentence on its own ("Good afternoon. Is massage
- * recommended for ...?"): the best scoring reading wins.  Candidate word positions are mapped back
- * to the whole message.
- */
-static void
-match_sentences(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
-		struct match_result *out)
-{
-	match_query(k->match, c->ms, &c->tk, p, out);
-	if (out->intent >= 0 || c->tk.n == 0 || c->tk.v[c->tk.n - 1].sent == 0)
-		return;
-	struct tokens sub = {0};
-	for (size_t s0 = 0; s0 < c->tk.n;) {
-		size_t s1 = s0;
-		while (s1 < c->tk.n && c->tk.v[s1].sent == c->tk.v[s0].sent)
-			s1++;
-		sub.v = c->tk.v + s0;
-		sub.n = s1 - s0;
-		struct match_result r;
-		match_query(k->match, c->ms, &sub, p, &r);
-		if (r.score > out->score + 1e-9) {
-			for (size_t i = 0; i < r.ncand; i++)
-				for (size_t t = 0; t < r.cand[i].nterms; t++)
-					r.cand[i].terms[t] =
-					    (unsigned short)(r.cand[i].terms[t] + s0);
-			*out = r;
-		}
-		s0 = s1;
-	}
-}
-
 #define SAFETY_OVERLAP 256 /* bytes read twice where a window ends mid-sentence */
 
 /* End of the safety window that starts at `start`: a sentence end in its
@@ -155,7 +122,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	text_set_lexicon(c->text, k->dict);
 	text_tokenize(c->text, out->question, cut, &c->tk);
-	match_sentences(k, c, p, &out->mr);
+	match_query(k->match, c->ms, &c->tk, out->question, cut, p, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;
 	if (out->truncated) {
 		safety_whole(k, c, rep, rl, out);
@@ -277,6 +244,15 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 		json_str(&b, a->intent_id, strlen(a->intent_id));
 	else
 		sb_adds(&b, "null");
+	if (a->mr.nanswers > 1) { /* every answer given, when more than one */
+		json_key(&b, "intents", 0);
+		for (size_t i = 0; i < a->mr.nanswers; i++) {
+			const char *id = k->entries[a->mr.answers[i]].id.s;
+			sb_addc(&b, i ? ',' : '[');
+			json_str(&b, id, strlen(id));
+		}
+		sb_addc(&b, ']');
+	}
 	json_key(&b, "score", 0);
 	json_score(&b, a->mr.score);
 	json_key(&b, "safety", 0);

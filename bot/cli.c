@@ -55,9 +55,10 @@ usage(FILE *f)
 	       "                           answer each argument, or each line of standard input\n"
 	       "  check [DIR | FILE]       validate the knowledge folder (default KNOWLEDGE_DIR),\n"
 	       "                           or one file of it\n"
-	       "  eval FILE.tsv [--min-accuracy X] [--min-oos Y] [--min-recall X]\n"
-	       "       [--max-false-alarms Y]\n"
-	       "                           score the matcher on 'question<TAB>expected-id' lines,\n"
+	       "  eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z]\n"
+	       "       [--min-recall X] [--max-false-alarms Y]\n"
+	       "                           score the matcher on 'question<TAB>expected-id' lines\n"
+	       "                           ('-': no answer; 'a+b': both, in order),\n"
 	       "                           or the safety rules on 'message<TAB>must-fire<TAB>\n"
 	       "                           must-not-fire' lines (tests/data/safety.tsv)\n"
 	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
@@ -205,7 +206,15 @@ print_explain(const json_t *o)
 	}
 	const char *intent = json_string_value(json_object_get(o, "intent"));
 	double score = json_number_value(json_object_get(o, "score"));
-	if (intent)
+	json_t *intents = json_object_get(o, "intents");
+	if (intents) {
+		printf("answers:    ");
+		size_t n;
+		json_t *id;
+		json_array_foreach(intents, n, id)
+		    printf("%s%s", n ? " and " : "", json_string_value(id));
+		printf(" (two questions; the first scored %.2f)\n", score);
+	} else if (intent)
 		printf("answer:     %s (score %.2f)\n", intent, score);
 	else
 		printf("answer:     none: the bot falls back (best score %.2f)\n", score);
@@ -472,7 +481,7 @@ struct eval_row {
 
 struct eval_opts {
 	const char *file;
-	double min_acc, min_oos, min_recall, max_false;
+	double min_acc, min_oos, max_wrong, min_recall, max_false;
 	int limits; /* a safety minimum was given: judge by it, not by "any" */
 };
 
@@ -502,11 +511,13 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 	} opts[] = {
 	    {"--min-accuracy", offsetof(struct eval_opts, min_acc), 0},
 	    {"--min-oos", offsetof(struct eval_opts, min_oos), 0},
+	    {"--max-wrong", offsetof(struct eval_opts, max_wrong), 0},
 	    {"--min-recall", offsetof(struct eval_opts, min_recall), 1},
 	    {"--max-false-alarms", offsetof(struct eval_opts, max_false), 1},
 	};
 	memset(o, 0, sizeof *o);
 	o->max_false = 1;
+	o->max_wrong = 1;
 	for (int i = 1; i < argc; i++) {
 		size_t k = 0;
 		while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].name) != 0)
@@ -528,8 +539,9 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 		}
 	}
 	if (o->file == NULL) {
-		fprintf(stderr, "usage: massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y] "
-				"[--min-recall X] [--max-false-alarms Y]\n");
+		fprintf(stderr,
+			"usage: massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] "
+			"[--min-oos Z] [--min-recall X] [--max-false-alarms Y]\n");
 		return -1;
 	}
 	return 0;
@@ -602,45 +614,169 @@ read_rows(const char *file, struct eval_row **out, size_t *nrows, int *cols)
 	return 0;
 }
 
+/* What a question row expects: no answer ('-'), one answer, or two
+ * ('a+b': both, in that order). */
+struct eval_want {
+	size_t n;
+	int id[MATCH_ANSWERS_MAX];
+};
+
+/* -1 after naming the unknown id or the malformed column. */
+static int
+parse_want(const struct knowledge *k, const char *file, const struct eval_row *r,
+	   struct eval_want *w)
+{
+	w->n = 0;
+	if (strcmp(r->a, "-") == 0)
+		return 0;
+	for (const char *p = r->a;;) {
+		size_t l = strcspn(p, "+");
+		char id[128];
+		if (l == 0 || l >= sizeof id || w->n == MATCH_ANSWERS_MAX) {
+			fprintf(
+			    stderr,
+			    "%s:%u: expected '-', an answer id or two joined by '+', not '%s'\n",
+			    file, r->line, r->a);
+			return -1;
+		}
+		memcpy(id, p, l);
+		id[l] = '\0';
+		if ((w->id[w->n++] = knowledge_find(k, id)) < 0) {
+			fprintf(stderr, "%s:%u: unknown answer id '%s'\n", file, r->line, id);
+			return -1;
+		}
+		if (p[l] == '\0')
+			return 0;
+		p += l + 1;
+	}
+}
+
+static int
+wanted(const struct eval_want *w, int id)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->id[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The answers as 'a+b', '-', or the offered choices as '? a | b'. */
+static void
+add_answers(struct strbuf *b, const struct knowledge *k, const struct match_result *mr)
+{
+	if (mr->nanswers == 0 && mr->nchoices == 0)
+		sb_adds(b, "-");
+	for (size_t i = 0; i < mr->nanswers; i++)
+		sb_addf(b, "%s%s", i ? "+" : "", k->entries[mr->answers[i]].id.s);
+	for (size_t i = 0; i < mr->nchoices; i++)
+		sb_addf(b, "%s%s", i ? " | " : "did you mean ", k->entries[mr->choices[i]].id.s);
+}
+
+/* Tallies of a question table: in-scope rows are right (exactly the
+ * answers expected, in order), wrong (an answer shown that was not
+ * expected), partly right (some of two expected, nothing else) or
+ * unanswered; out-of-scope rows are rejected or answered. */
+struct eval_tally {
+	size_t in, right, wrong, partly, none, offered, offered_right, two, two_right;
+	size_t oos, oos_answered;
+};
+
+static void
+print_share(const char *what, size_t n, size_t of, const char *more)
+{
+	printf("%s: %.3f (%zu/%zu%s)\n", what, of ? (double)n / (double)of : 0.0, n, of, more);
+}
+
+static void
+print_tally(const struct eval_tally *t, size_t rows)
+{
+	char more[96];
+	print_share("in-scope accuracy", t->right, t->in, "");
+	print_share("in-scope wrong answer", t->wrong, t->in, "");
+	snprintf(more, sizeof more, "; 'did you mean' %zu, the right answer offered in %zu",
+		 t->offered, t->offered_right);
+	print_share("in-scope no answer", t->none, t->in, t->offered ? more : "");
+	if (t->partly)
+		print_share("in-scope partly answered", t->partly, t->in, "");
+	if (t->two)
+		printf("two-question rows: %zu/%zu with both answers in order\n", t->two_right,
+		       t->two);
+	print_share("out-of-scope rejection", t->oos - t->oos_answered, t->oos, "");
+	print_share("out-of-scope answered", t->oos_answered, t->oos, "");
+	print_share("overall accuracy", t->right + t->oos - t->oos_answered, rows, "");
+}
+
 static int
 eval_questions(struct app *a, const struct eval_opts *o, const struct eval_row *rows, size_t n)
 {
 	const struct knowledge *k = a->b.kb;
 	size_t ni = k->nentries;
-	int *want = xcalloc(n, sizeof *want);
+	struct eval_want *want = xcalloc(n, sizeof *want);
 	size_t *tp = xcalloc(ni + 1, sizeof *tp), *fp = xcalloc(ni + 1, sizeof *fp),
 	       *fn = xcalloc(ni + 1, sizeof *fn);
-	size_t in_total = 0, in_ok = 0, oos_total = 0, oos_ok = 0;
+	struct eval_tally t = {0};
 	struct strbuf conf = STRBUF_INIT;
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < n; i++) {
-		want[i] = -1;
-		if (strcmp(rows[i].a, "-") != 0 && (want[i] = knowledge_find(k, rows[i].a)) < 0) {
-			fprintf(stderr, "%s:%u: unknown answer id '%s'\n", o->file, rows[i].line,
-				rows[i].a);
+	for (size_t i = 0; i < n; i++)
+		if (parse_want(k, o->file, &rows[i], &want[i]) < 0) {
 			rc = EXIT_CONFIG;
 			goto out;
 		}
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct answer ans;
 		answer_question(k, &a->b.ac, &a->b.mp, rows[i].q, strlen(rows[i].q), &ans);
-		int got = ans.mr.intent, w = want[i];
-		if (w >= 0) {
-			in_total++;
-			in_ok += got == w;
-			(got == w ? tp : fn)[w]++;
+		const struct match_result *mr = &ans.mr;
+		const struct eval_want *w = &want[i];
+		size_t shown_wrong = 0;
+		for (size_t g = 0; g < mr->nanswers; g++)
+			if (!wanted(w, mr->answers[g])) {
+				fp[mr->answers[g]]++;
+				shown_wrong++;
+			}
+		int right = mr->nanswers == w->n;
+		for (size_t g = 0; right && g < w->n; g++)
+			right = mr->answers[g] == w->id[g];
+		const char *kind = NULL;
+		if (w->n == 0) {
+			t.oos++;
+			if (mr->nanswers) {
+				t.oos_answered++;
+				kind = "answered";
+			}
 		} else {
-			oos_total++;
-			oos_ok += got < 0;
+			t.in++;
+			t.two += w->n > 1;
+			for (size_t g = 0; g < w->n; g++) {
+				int found = 0;
+				for (size_t x = 0; x < mr->nanswers; x++)
+					found |= mr->answers[x] == w->id[g];
+				(found ? tp : fn)[w->id[g]]++;
+			}
+			if (right) {
+				t.right++;
+				t.two_right += w->n > 1;
+			} else if (shown_wrong) {
+				t.wrong++;
+				kind = "wrong";
+			} else if (mr->nanswers) {
+				t.partly++;
+				kind = "partly";
+			} else {
+				t.none++;
+				kind = "no answer";
+				if (mr->nchoices) {
+					t.offered++;
+					t.offered_right +=
+					    wanted(w, mr->choices[0]) ||
+					    (mr->nchoices > 1 && wanted(w, mr->choices[1]));
+				}
+			}
 		}
-		if (got >= 0 && got != w)
-			fp[got]++;
-		if (got != w)
-			sb_addf(&conf, "  %s:%u  %s -> %s (%.2f%s)  %s\n", o->file, rows[i].line,
-				w >= 0 ? k->entries[w].id.s : "-",
-				got >= 0 ? k->entries[got].id.s : "-", ans.mr.score,
-				ans.mr.ambiguous ? ", ambiguous" : "", rows[i].q);
+		if (kind) {
+			sb_addf(&conf, "  %s:%u  %s -> ", o->file, rows[i].line, rows[i].a);
+			add_answers(&conf, k, mr);
+			sb_addf(&conf, " (%.2f, %s)  %s\n", mr->score, kind, rows[i].q);
+		}
 		answer_free(&ans);
 	}
 	printf("%-28s %9s %7s %7s\n", "intent", "precision", "recall", "cases");
@@ -651,15 +787,18 @@ eval_questions(struct app *a, const struct eval_opts *o, const struct eval_row *
 		printf("%-28s %9.2f %7.2f %7zu\n", k->entries[i].id.s, p, r, cases);
 	}
 	if (conf.len)
-		printf("\nconfusions (expected -> got):\n%s", conf.s);
-	double acc = in_total ? (double)in_ok / (double)in_total : 1.0;
-	double oos = oos_total ? (double)oos_ok / (double)oos_total : 1.0;
-	printf("\nin-scope accuracy: %.3f (%zu/%zu)\n", acc, in_ok, in_total);
-	printf("out-of-scope rejection: %.3f (%zu/%zu)\n", oos, oos_ok, oos_total);
-	printf("overall accuracy: %.3f (%zu/%zu)\n", (double)(in_ok + oos_ok) / (double)n,
-	       in_ok + oos_ok, n);
+		printf("\nnot right (expected -> got):\n%s", conf.s);
+	putchar('\n');
+	print_tally(&t, n);
+	double acc = t.in ? (double)t.right / (double)t.in : 1.0;
+	double wrong = t.in ? (double)t.wrong / (double)t.in : 0.0;
+	double oos = t.oos ? (double)(t.oos - t.oos_answered) / (double)t.oos : 1.0;
 	if (acc < o->min_acc) {
 		printf("FAIL: in-scope accuracy %.3f is below %.3f\n", acc, o->min_acc);
+		rc = EXIT_FAIL;
+	}
+	if (wrong > o->max_wrong) {
+		printf("FAIL: in-scope wrong answers %.3f are above %.3f\n", wrong, o->max_wrong);
 		rc = EXIT_FAIL;
 	}
 	if (oos < o->min_oos) {
@@ -1049,9 +1188,12 @@ cli_main(int argc, char **argv)
 	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
 	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
 	    {"eval", cmd_eval,
-	     "massagebot eval FILE.tsv [--min-accuracy X] [--min-oos Y] [--min-recall X] "
-	     "[--max-false-alarms Y]: a question table (question<TAB>expected-id): per-intent "
-	     "precision and recall, confusions, totals, exit 1 below a minimum; a safety table "
+	     "massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z] "
+	     "[--min-recall X] [--max-false-alarms Y]: a question table (question<TAB>expected-id, "
+	     "'-' for none, 'a+b' for two answers in order): per-intent precision and recall, the "
+	     "rows not answered right, in-scope accuracy, wrong answers and no answers, "
+	     "out-of-scope "
+	     "rejection and answers, exit 1 past a limit; a safety table "
 	     "(message<TAB>must-fire<TAB>must-not-fire): per-rule recall and false alarms, each "
 	     "miss and false alarm, exit 1 on any (or past --min-recall / --max-false-alarms)"},
 	};

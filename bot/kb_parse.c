@@ -643,6 +643,8 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 const char *const kb_message_ids[KB_MSG_COUNT] = {
     [KB_MSG_FALLBACK] = "fallback",
     [KB_MSG_CHECKED_FIRST] = "get-checked-first",
+    [KB_MSG_HELLO] = "hello",
+    [KB_MSG_DID_YOU_MEAN] = "did-you-mean",
 };
 
 int
@@ -667,9 +669,15 @@ kb_parse_message(const char *file, const char *buf, size_t len, struct kb_messag
 			out->which = i;
 	if (out->id.s && out->which < 0) {
 		const char *near = kb_closest(out->id.s, kb_message_ids, KB_MSG_COUNT);
+		char ids[128] = "";
+		for (int i = 0; i < KB_MSG_COUNT; i++)
+			snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s",
+				 i == 0                 ? ""
+				 : i + 1 < KB_MSG_COUNT ? ", "
+							: " and ",
+				 kb_message_ids[i]);
 		problems_add(pr, file, out->id.line, 1,
-			     "unknown message id '%s' (the messages are %s and %s)%s%s%s",
-			     out->id.s, kb_message_ids[0], kb_message_ids[1],
+			     "unknown message id '%s' (the messages are %s)%s%s%s", out->id.s, ids,
 			     near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 		errors++;
 	}

@@ -62,7 +62,13 @@ struct kb_rule {
 
 /* The bot's own lines that are not answers, in knowledge/messages/ (one
  * file each, named after its id): staff edit them like answers. */
-enum kb_message_id { KB_MSG_FALLBACK, KB_MSG_CHECKED_FIRST, KB_MSG_COUNT };
+enum kb_message_id {
+	KB_MSG_FALLBACK,
+	KB_MSG_CHECKED_FIRST,
+	KB_MSG_HELLO,
+	KB_MSG_DID_YOU_MEAN,
+	KB_MSG_COUNT
+};
 
 struct kb_message {
 	char *file;
@@ -72,7 +78,8 @@ struct kb_message {
 	unsigned body_line;
 };
 
-/* The ids of enum kb_message_id, in order: "fallback", "get-checked-first". */
+/* The ids of enum kb_message_id, in order: "fallback", "get-checked-first",
+ * "hello", "did-you-mean". */
 extern const char *const kb_message_ids[KB_MSG_COUNT];
 
 /* A synonym group: terms[0] is the canonical term. */

@@ -27,18 +27,25 @@
 
 const struct match_tuning match_default_tuning = {
     .q_exp = 0.30,
-    .bag_weight = 0.45,
-    .unknown_frac = 5.5,
-    .unknown_common_frac = 0.8,
-    .common_weight = 0.5,
+    .bag_weight = 0.30,
+    .unknown_frac = 2.00,
+    .unknown_common_frac = 0.20,
+    .common_weight = 1.00,
     .c_typo1 = 0.85,
     .c_typo2 = 0.7,
     .c_split = 0.9,
     .q_exp_small = 0.8,
-    .body_weight = 0.7,
-    .stop_weight = 0.3,
-    .unknown_exp = 0.3,
-    .unknown_other_frac = 0.3,
+    .body_weight = 0.80,
+    .stop_weight = 0.30,
+    .unknown_exp = 0.70,
+    .unknown_other_frac = 0.10,
+    .context_weight = 0.50,
+    .other_weight = 0.05,
+    .two_margin = 0.00,
+    .evidence_prior = 2.00,
+    .offer_band = 0.25,
+    .domain_weight = 1.50,
+    .conf = {-3.46, 2.40, 3.37, 0.16, 2.26, -2.10, 2.48, -0.98},
 };
 
 struct term {
@@ -46,6 +53,7 @@ struct term {
 	uint32_t p_off, p_n; /* phrasing postings */
 	uint32_t i_off, i_n; /* intent postings */
 	int32_t bitmap;      /* intent bitmaps (phrasing, body) or -1 */
+	int32_t phr_bitmap;  /* phrasing bitmap or -1 */
 	int last_intent;     /* build only */
 	int last_phr;
 	int last_body;
@@ -53,8 +61,8 @@ struct term {
 
 struct phr {
 	uint32_t intent;
-	double w; /* sum of idf of its terms */
-	double log_w;
+	double w;     /* sum of idf of its terms */
+	double w_pow; /* w^(1 - q_exp): see score_phrasings */
 };
 
 struct syn_var {
@@ -74,10 +82,14 @@ struct match_index {
 	uint32_t *phr_terms_off; /* per phrasing, into fwd; nph + 1 entries */
 	double avg_phr_terms;    /* terms per phrasing, on average */
 	uint64_t *bitmaps;       /* per long term: 2 x words_per_bm */
+	uint64_t *phr_bitmaps;   /* per very common term: the phrasings holding it */
+	size_t words_per_pbm;
 	size_t words_per_bm;
 	struct phr *phr;
 	size_t nphr, capphr;
-	double unknown_weight;
+	double unknown_weight; /* of an unknown word */
+	double evidence_prior; /* added to every question's weight */
+	double mean_idf;
 
 	struct typo_index surf; /* surface words, with the typo index */
 	char (*surf_stem)[TEXT_WORD_MAX];
@@ -88,8 +100,9 @@ struct match_index {
 	size_t nsyn_vars, capsyn_vars;
 	char (*syn_stems)[TEXT_WORD_MAX];
 	size_t nsyn_stems, capsyn_stems;
-	struct hmap known; /* stems the matcher understands */
-	struct hmap exact; /* whole phrasing, folded -> intent */
+	struct hmap known;      /* stems the matcher understands */
+	struct hmap exact;      /* whole phrasing, folded -> intent */
+	struct hmap word_class; /* surface word -> W_* bits */
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
@@ -102,10 +115,24 @@ struct qtok {
 	uint16_t tok;
 };
 
+enum { UNK_NONE, UNK_WORD, UNK_COMMON, UNK_OTHER, UNK_KINDS };
+
 struct qterm {
-	int term;
-	double c;
+	int term;         /* -1: unknown */
+	double c;         /* credit: 1 as typed, less through a fix */
+	double w;         /* weight in the view being scored */
+	uint32_t clauses; /* bit per clause it is in */
 	uint16_t tok;
+	uint8_t unknown; /* UNK_* */
+	uint8_t content; /* not a function word */
+};
+
+#define MATCH_CLAUSES_MAX 16
+
+struct clause {
+	uint16_t from, to; /* token span */
+	uint8_t kind;      /* CL_* */
+	int exact;         /* intent it is written exactly as, or -1 */
 };
 
 struct match_scratch {
@@ -123,8 +150,104 @@ struct match_scratch {
 	struct hmap cache; /* query word -> surf id, or -2 */
 	uint64_t cache_vocab;
 	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
+	uint8_t *tok_clause; /* per query token: its clause */
+	uint8_t *tok_class;  /* per query token: W_* bits */
 	size_t capreading;
+	struct clause clause[MATCH_CLAUSES_MAX];
+	size_t nclause;
+	double view_weight;  /* of the view last scored */
+	double view_unknown; /* of its unknown words */
 };
+
+/* ---- word classes --------------------------------------------------------- */
+
+static const char *const question_words[] = {
+    "how", "what",  "whats",  "where", "wheres", "when",  "which", "who",   "whos",
+    "why", "is",    "are",    "am",    "was",    "were",  "do",    "does",  "did",
+    "can", "could", "should", "would", "will",   "shall", "may",   "might", "any",
+    "has", "have",  "isnt",   "arent", "hows",   "whens", NULL};
+/* words that join a second question ("... and can I pay by card"); "or"
+ * and "but" mostly join two ways of asking one ("... or is it a myth") */
+static const char *const joining_words[] = {"and", "also", "plus", "anyway", "btw", "then", NULL};
+/* words a question may open with before its question word */
+static const char *const opening_words[] = {"and", "also", "plus", "anyway", "btw", "then", "so",
+					    "ok",  "okay", "well", "oh",     "but", "or",   NULL};
+static const char *const request_words[] = {
+    "want",      "wanna",   "need",   "wonder", "wondering", "tell", "explain",
+    "recommend", "suggest", "advice", "advise", "please",    "pls",  "plz",
+    "curious",   "looking", "tips",   "know",   NULL};
+
+/*
+ * Words of chat that say nothing about what is asked: people, times,
+ * saying and thinking, feelings about the asking, fillers.  Unknown to the
+ * answers, they count against a question as little as a common word.
+ */
+static const char *const chat_words[] = {
+    "friend",     "friends",    "mate",      "mates",       "wife",     "husband",     "partner",
+    "boyfriend",  "girlfriend", "mum",       "mom",         "dad",      "mother",      "father",
+    "sister",     "brother",    "son",       "daughter",    "gran",     "granny",      "grandma",
+    "grandad",    "grandpa",    "aunt",      "auntie",      "uncle",    "cousin",      "colleague",
+    "colleagues", "boss",       "neighbour", "neighbor",    "family",   "kids",        "kid",
+    "guy",        "guys",       "lady",      "monday",      "tuesday",  "wednesday",   "thursday",
+    "friday",     "saturday",   "sunday",    "weekend",     "today",    "tonight",     "tomorrow",
+    "yesterday",  "lately",     "recently",  "ages",        "forever",  "january",     "february",
+    "march",      "april",      "june",      "july",        "august",   "september",   "october",
+    "november",   "december",   "christmas", "holiday",     "holidays", "vacation",    "summer",
+    "winter",     "thinking",   "thought",   "reckon",      "guess",    "suppose",     "supposed",
+    "wondered",   "heard",      "hear",      "read",        "told",     "tell",        "says",
+    "said",       "saying",     "mentioned", "recommended", "swears",   "swear",       "reckons",
+    "keeps",      "tried",      "trying",    "honest",      "honestly", "seriously",   "literally",
+    "totally",    "pretty",     "quite",     "super",       "loads",    "load",        "tons",
+    "stuff",      "bunch",      "whatever",  "anyway",      "anyhow",   "thing",       "sort",
+    "kinda",      "sorta",      "basically", "genuinely",   "curious",  "confused",    "sceptical",
+    "skeptical",  "unsure",     "opinion",   "advice",      "info",     "information", "question",
+    "quick",      "random",     "silly",     "dumb",        "stupid",   "sorry",       "cheers",
+    "lol",        "haha",       "omg",       "btw",         "fyi",      "tbh",         "idk",
+    "imo",        "ngl",        "pls",       "thx",         "ty",       "killing",     "wrecked",
+    "knackered",  "shattered",  "grief",     "niggly",      "niggling", "grumbly",     "playing",
+    "acting",     "bugging",    "bothering", "annoying",    "driving",  "crazy",       "mad",
+    "nuts",       "lent",       "borrowed",  "bought",      "buying",   "gave",        "given",
+    "got",        "getting",    "wanted",    NULL,
+};
+
+enum {
+	W_QUESTION = 1 << 0,   /* a question may start with it */
+	W_JOINING = 1 << 1,    /* joins a second question */
+	W_OPENING = 1 << 2,    /* may come before the question word */
+	W_REQUEST = 1 << 3,    /* asks without a question word */
+	W_CHAT = 1 << 4,       /* chat that says nothing about what is asked */
+	W_TALK_FIRST = 1 << 5, /* the first word of a small-talk phrasing */
+	W_TALK_LAST = 1 << 6,  /* the last word of one */
+};
+
+static void
+add_word_class(struct match_index *m, const char *w, size_t n, int cls)
+{
+	*hmap_put(&m->word_class, w, n, 0, NULL) |= cls;
+}
+
+static void
+build_word_classes(struct match_index *m)
+{
+	static const struct {
+		const char *const *words;
+		int cls;
+	} lists[] = {{question_words, W_QUESTION},
+		     {joining_words, W_JOINING},
+		     {opening_words, W_OPENING},
+		     {request_words, W_REQUEST},
+		     {chat_words, W_CHAT}};
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		for (const char *const *w = lists[l].words; *w; w++)
+			add_word_class(m, *w, strlen(*w), lists[l].cls);
+}
+
+static int
+word_class(const struct match_index *m, const struct token *k)
+{
+	int c = hmap_get(&m->word_class, k->surf, k->surf_len);
+	return c < 0 ? 0 : c;
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -363,6 +486,11 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 	size_t kl = surface_key(&b->tk, key, sizeof key);
 	if (kl)
 		hmap_put(&m->exact, key, kl, (int)i, NULL);
+	if (m->small_talk[i] && b->tk.n) {
+		const struct token *f = &b->tk.v[0], *l = &b->tk.v[b->tk.n - 1];
+		add_word_class(m, f->surf, f->surf_len, W_TALK_FIRST);
+		add_word_class(m, l->surf, l->surf_len, W_TALK_LAST);
+	}
 	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
 	add_stop_terms(m, b);
 	if (b->nseq2 == 0)
@@ -428,7 +556,9 @@ weigh_terms(struct match_index *m, const struct builder *b)
 		double df = tm->i_n;
 		size_t sl;
 		const char *stem = hmap_key(&m->term_ids, k, &sl);
-		tm->idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
+		/* every word the answers use says the question is in their
+		 * domain, however many answers use it ("massage") */
+		tm->idf = log(1.0 + (n - df + 0.5) / (df + 0.5)) + m->tu.domain_weight;
 		if (hmap_get(&b->stops, stem, sl) >= 0)
 			tm->idf *= m->tu.stop_weight;
 		else if (hmap_get(&b->common, stem, sl) >= 0)
@@ -441,7 +571,10 @@ weigh_terms(struct match_index *m, const struct builder *b)
 		tm->p_n = tm->i_n = 0;
 		tm->last_intent = -1;
 	}
-	m->unknown_weight = m->tu.unknown_frac * (m->nterms ? sum_idf / (double)m->nterms : 1.0);
+	double mean_idf = m->nterms ? sum_idf / (double)m->nterms : 1.0;
+	m->mean_idf = mean_idf;
+	m->unknown_weight = m->tu.unknown_frac * mean_idf;
+	m->evidence_prior = m->tu.evidence_prior * mean_idf;
 	m->ppost = xcalloc(poff ? poff : 1, sizeof *m->ppost);
 	m->ipost = xcalloc(ioff ? ioff : 1, sizeof *m->ipost);
 	m->ipost_weight = xcalloc(ioff ? ioff : 1, sizeof *m->ipost_weight);
@@ -469,7 +602,9 @@ fill_postings(struct match_index *m, const struct builder *b)
 		}
 	}
 	for (size_t k = 0; k < m->nphr; k++)
-		m->phr[k].log_w = log(m->phr[k].w > 0 ? m->phr[k].w : 1e-9);
+		m->phr[k].w_pow =
+		    pow(m->phr[k].w > 0 ? m->phr[k].w : 1e-9,
+			1.0 - (m->small_talk[m->phr[k].intent] ? m->tu.q_exp_small : m->tu.q_exp));
 	m->phr_terms = xcalloc(b->npt ? b->npt : 1, sizeof *m->phr_terms);
 	m->phr_terms_off = xcalloc(m->nphr + 1, sizeof *m->phr_terms_off);
 	size_t nf = 0, pi = 0;
@@ -487,11 +622,31 @@ fill_postings(struct match_index *m, const struct builder *b)
 	}
 }
 
-/* Membership bitmaps (phrasing, body) for terms found in very many
- * intents. */
+/* Membership bitmaps: intents (phrasing, body) for terms found in very
+ * many intents; phrasings for terms in one phrasing of 32 or more (where a
+ * bitmap takes no more room than their postings). */
 static void
 build_bitmaps(struct match_index *m)
 {
+	m->words_per_pbm = (m->nphr + 63) / 64;
+	size_t npbm = 0;
+	for (size_t k = 0; k < m->nterms; k++) {
+		const struct term *tm = &m->term[k];
+		m->term[k].phr_bitmap = tm->p_n > LONG_POSTINGS && (size_t)tm->p_n * 32 >= m->nphr
+					    ? (int32_t)npbm++
+					    : -1;
+	}
+	m->phr_bitmaps = xcalloc(npbm * m->words_per_pbm + 1, sizeof *m->phr_bitmaps);
+	for (size_t k = 0; k < m->nterms; k++) {
+		const struct term *tm = &m->term[k];
+		if (tm->phr_bitmap < 0)
+			continue;
+		uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
+		for (uint32_t x = 0; x < tm->p_n; x++) {
+			uint32_t ph = m->ppost[tm->p_off + x];
+			bits[ph / 64] |= 1ULL << (ph % 64);
+		}
+	}
 	m->words_per_bm = (m->nintent + 63) / 64;
 	size_t nbm = 0;
 	for (size_t k = 0; k < m->nterms; k++)
@@ -530,6 +685,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	hmap_init(&m->syn_first);
 	hmap_init(&m->known);
 	hmap_init(&m->exact);
+	hmap_init(&m->word_class);
+	build_word_classes(m);
 	m->nintent = n;
 	if (syns)
 		build_synonyms(m, t, syns, pr);
@@ -537,6 +694,13 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		const struct kb_entry *e = &entries[i];
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
+		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
+			char name[128];
+			snprintf(name, sizeof name, "%s", e->id.s);
+			for (char *c = name; *c; c++)
+				*c = *c == '-' ? ' ' : *c;
+			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
+		}
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -567,6 +731,7 @@ match_free(struct match_index *m)
 	hmap_free(&m->syn_first);
 	hmap_free(&m->known);
 	hmap_free(&m->exact);
+	hmap_free(&m->word_class);
 	free(m->small_talk);
 	free(m->term);
 	free(m->ppost);
@@ -575,6 +740,7 @@ match_free(struct match_index *m)
 	free(m->phr_terms);
 	free(m->phr_terms_off);
 	free(m->bitmaps);
+	free(m->phr_bitmaps);
 	free(m->phr);
 	free(m->surf_stem);
 	free(m->syn_vars);
@@ -605,6 +771,8 @@ match_scratch_free(struct match_scratch *s)
 	free(s->seq2);
 	free(s->qt);
 	free(s->reading);
+	free(s->tok_clause);
+	free(s->tok_class);
 	hmap_free(&s->cache);
 	free(s);
 }
@@ -694,8 +862,12 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 	}
 	if (s->capreading < ntok + 1) {
 		free(s->reading);
+		free(s->tok_clause);
+		free(s->tok_class);
 		s->capreading = ntok + 1;
 		s->reading = xcalloc(s->capreading, sizeof *s->reading);
+		s->tok_clause = xcalloc(s->capreading, 1);
+		s->tok_class = xcalloc(s->capreading, 1);
 	}
 }
 
@@ -706,7 +878,14 @@ add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t ter
 	const struct term *tm = &m->term[term];
 	/* walk whichever is shorter: the term's postings (acc != 0 marks a
 	 * phrasing found already), or the found phrasings' own terms */
-	if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
+	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: one test a phrasing found */
+		const uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
+		for (size_t k = 0; k < s->ntouched; k++) {
+			uint32_t ph = s->touched[k];
+			if (bits[ph / 64] >> (ph % 64) & 1)
+				s->acc[ph] += w;
+		}
+	} else if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
 			if (s->acc[ph] != 0)
@@ -751,6 +930,8 @@ touch_intent(struct match_scratch *s, uint32_t in)
 	}
 }
 
+/* The content words of the query (token indices) that intent c->intent
+ * knows, for explanations. */
 static void
 add_terms(const struct match_index *m, const struct match_scratch *s, const struct tokens *q,
 	  struct match_cand *c)
@@ -758,7 +939,7 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
 	c->nterms = 0;
 	for (size_t j = 0; j < s->nqt && c->nterms < MATCH_TERMS_MAX; j++) {
 		if (s->qt[j].term < 0 || (q->v[s->qt[j].tok].flags & TOK_STOP))
-			continue; /* explanations list the content words */
+			continue;
 		const struct term *tm = &m->term[s->qt[j].term];
 		for (uint32_t k = 0; k < tm->i_n; k++) {
 			if (m->ipost[tm->i_off + k] == (uint32_t)c->intent) {
@@ -773,36 +954,146 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
 	}
 }
 
-/* The intent whose phrasing the question is written as exactly (also
- * after a leading greeting: "hi, what can you do"), or -1. */
+/* ---- clauses ------------------------------------------------------------ */
+
+/*
+ * A message is cut into clauses: its sentences, and inside a sentence
+ * before a question word that follows a comma ("..., where is it") or a
+ * joining word ("... and can I pay by card").  A greeting or thanks at the
+ * start or end of a clause, written as a small-talk phrasing, is a clause
+ * of its own.  Each clause is a question (a '?', a question word first, or
+ * a request: "I'd like to ...", "tell me ..."), a statement (context), or
+ * small talk.
+ */
+enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK };
+
+/* The punctuation between token i and the next one (or the end). */
 static int
-exact_intent(const struct match_index *m, const struct tokens *q)
+gap_has(const struct tokens *q, const char *text, size_t len, size_t i, const char *chars)
 {
-	static const char *const lead[] = {"hi ",
-					   "hello ",
-					   "hey ",
-					   "hiya ",
-					   "yo ",
-					   "thanks ",
-					   "ok ",
-					   "okay ",
-					   "so ",
-					   "good morning ",
-					   "good afternoon ",
-					   "good evening ",
-					   NULL};
-	char key[512];
-	size_t kl = surface_key(q, key, sizeof key);
-	if (kl == 0)
-		return -1;
-	int ex = hmap_get(&m->exact, key, kl);
-	for (const char *const *l = lead; *l && ex < 0; l++) {
-		size_t ll = strlen(*l);
-		if (kl > ll && memcmp(key, *l, ll) == 0)
-			ex = hmap_get(&m->exact, key + ll, kl - ll);
-	}
-	return ex;
+	if (text == NULL)
+		return 0;
+	size_t a = q->v[i].off + q->v[i].len, b = i + 1 < q->n ? q->v[i + 1].off : len;
+	for (size_t x = a; x < b && x < len; x++)
+		if (strchr(chars, text[x]))
+			return 1;
+	return 0;
 }
+
+/* The intent written exactly as tokens [from, to), or -1. */
+static int
+exact_span(const struct match_index *m, const struct tokens *q, size_t from, size_t to)
+{
+	struct tokens sub = {q->v + from, to - from, 0};
+	char key[512];
+	size_t kl = surface_key(&sub, key, sizeof key);
+	return kl ? hmap_get(&m->exact, key, kl) : -1;
+}
+
+static int
+small_talk_span(const struct match_index *m, const struct tokens *q, size_t from, size_t to)
+{
+	int ex = exact_span(m, q, from, to);
+	return ex >= 0 && m->small_talk[ex] ? ex : -1;
+}
+
+static void
+add_clause(struct match_scratch *s, size_t from, size_t to, int kind, int intent)
+{
+	if (from >= to)
+		return;
+	if (s->nclause == MATCH_CLAUSES_MAX) {
+		s->clause[s->nclause - 1].to = (uint16_t)to; /* the rest joins the last */
+		return;
+	}
+	struct clause *c = &s->clause[s->nclause++];
+	c->from = (uint16_t)from;
+	c->to = (uint16_t)to;
+	c->kind = (uint8_t)kind;
+	c->exact = intent;
+}
+
+/* One piece of a sentence: small talk around it split off, then typed. */
+static void
+type_clause(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const char *text, size_t len, size_t from, size_t to)
+{
+	int st = (s->tok_class[from] & W_TALK_FIRST) && (s->tok_class[to - 1] & W_TALK_LAST)
+		     ? small_talk_span(m, q, from, to)
+		     : -1;
+	if (st >= 0) {
+		add_clause(s, from, to, CL_SMALL_TALK, st);
+		return;
+	}
+	for (size_t l = 4; l >= 1 && (s->tok_class[from] & W_TALK_FIRST); l--) {
+		/* "hey 👋 is massage ...", "hi, ..." */
+		if (from + l >= to || !(s->tok_class[from + l - 1] & W_TALK_LAST) ||
+		    (st = small_talk_span(m, q, from, from + l)) < 0)
+			continue;
+		add_clause(s, from, from + l, CL_SMALL_TALK, st);
+		from += l;
+		break;
+	}
+	int tail = -1;
+	size_t tail_from = to;
+	for (size_t l = 3; l >= 1 && (s->tok_class[to - 1] & W_TALK_LAST); l--) {
+		/* "..., thanks!" */
+		if (from + l >= to || !(s->tok_class[to - l] & W_TALK_FIRST) ||
+		    (st = small_talk_span(m, q, to - l, to)) < 0)
+			continue;
+		tail = st;
+		tail_from = to - l;
+		break;
+	}
+	size_t first = from;
+	while (first + 1 < tail_from && (s->tok_class[first] & W_OPENING))
+		first++;
+	int kind = gap_has(q, text, len, tail_from - 1, "?") || (s->tok_class[first] & W_QUESTION)
+		       ? CL_QUESTION
+		       : CL_STATEMENT;
+	for (size_t i = from; i < tail_from && kind == CL_STATEMENT; i++)
+		if ((s->tok_class[i] & W_REQUEST) ||
+		    (i > from && q->v[i].surf_len == 4 && memcmp(q->v[i].surf, "like", 4) == 0 &&
+		     q->v[i - 1].surf_len == 5 && memcmp(q->v[i - 1].surf, "would", 5) == 0))
+			kind = CL_QUESTION;
+	int content = 0;
+	for (size_t i = from; i < tail_from; i++)
+		content |= !(q->v[i].flags & TOK_STOP);
+	if (!content) /* "hi, anyone there?" */
+		kind = CL_SMALL_TALK;
+	int ex = exact_span(m, q, from, tail_from);
+	add_clause(s, from, tail_from, kind, ex);
+	if (tail >= 0)
+		add_clause(s, tail_from, to, CL_SMALL_TALK, tail);
+}
+
+static void
+split_clauses(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	      const char *text, size_t len)
+{
+	s->nclause = 0;
+	for (size_t i = 0; i < q->n; i++)
+		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
+	size_t start = 0;
+	for (size_t i = 1; i <= q->n; i++) {
+		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent;
+		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
+		    gap_has(q, text, len, i - 1, ",:;-("))
+			cut = 1; /* "..., where is it" */
+		if (!cut && i - start >= 2 && i + 1 < q->n && q->v[i + 1].sent == q->v[i].sent &&
+		    (s->tok_class[i] & W_JOINING) && (s->tok_class[i + 1] & W_QUESTION))
+			cut = 1; /* "... and can I pay by card" */
+		if (!cut)
+			continue;
+		type_clause(m, s, q, text, len, start, i);
+		start = i;
+	}
+	for (size_t c = 0; c < s->nclause; c++)
+		for (size_t i = s->clause[c].from; i < s->clause[c].to; i++)
+			s->tok_clause[i] = (uint8_t)c;
+}
+
+/* ---- reading the query -------------------------------------------------- */
 
 /* 1. Each content word as typed, split or typo-fixed, into s->seq. */
 static void
@@ -825,13 +1116,26 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 	}
 }
 
+/* Token i is written with a capital inside its sentence ("Netflix",
+ * "Lisbon"): a name, not slang or a typo. */
+static int
+proper_name(const struct tokens *q, const char *text, size_t len, size_t i)
+{
+	if (text == NULL || i == 0 || q->v[i - 1].sent != q->v[i].sent || q->v[i].off >= len)
+		return 0;
+	unsigned char c = (unsigned char)text[q->v[i].off];
+	return c >= 'A' && c <= 'Z';
+}
+
 /*
  * 2. Synonyms, then function words the knowledge uses, into s->seq2;
- * 3. each distinct term once into s->qt.  Returns the question's weight:
- * its known terms' idf plus the penalty of its unknown words.
+ * 3. each distinct term once into s->qt, with the clauses it is in; an
+ * unknown word with its kind (a real word from another topic, a common
+ * English word, or slang, names and typos we could not fix).
  */
-static double
-read_terms(const struct match_index *m, struct match_scratch *s, const struct tokens *q)
+static void
+read_terms(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	   const char *text, size_t len)
 {
 	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
 	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
@@ -845,12 +1149,10 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		s->nseq2++;
 	}
 	s->nqt = 0;
-	double qden = 0;
-	size_t n_unk = 0, n_unk_common = 0, n_unk_other = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
 		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
-		int known = id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0;
+		uint32_t in = 1u << s->tok_clause[t->tok];
 		size_t j;
 		for (j = 0; j < s->nqt; j++)
 			if ((id >= 0 && s->qt[j].term == id) ||
@@ -860,36 +1162,76 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		if (j < s->nqt) {
 			if (id >= 0 && t->c > s->qt[j].c)
 				s->qt[j].c = t->c;
+			s->qt[j].clauses |= in;
 			continue;
 		}
 		s->qt = xgrow(s->qt, &s->capqt, s->nqt + 1, sizeof *s->qt);
-		s->qt[s->nqt].term = id;
-		s->qt[s->nqt].c = t->c;
-		s->qt[s->nqt].tok = (uint16_t)i; /* index into seq2 for now */
-		s->nqt++;
-		if (id >= 0)
-			qden += m->term[id].idf;
-		else if (!known) {
-			const struct token *k = &q->v[t->tok];
-			if (k->flags & TOK_COMMON)
-				n_unk_common++;
-			else if (!m->dict || wordset_has(m->dict, k->surf, k->surf_len))
-				n_unk++; /* a real word from another topic */
-			else
-				n_unk_other++; /* slang, names, typos we could not fix */
-		}
+		struct qterm *qt = &s->qt[s->nqt++];
+		qt->term = id;
+		qt->c = t->c;
+		qt->tok = (uint16_t)i; /* index into seq2 for now */
+		qt->clauses = in;
+		qt->unknown = UNK_NONE;
+		qt->content = !(q->v[t->tok].flags & TOK_STOP);
+		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
+			continue;
+		const struct token *k = &q->v[t->tok];
+		if ((k->flags & TOK_COMMON) || (s->tok_class[t->tok] & W_CHAT))
+			qt->unknown = UNK_COMMON;
+		else if (!m->dict || wordset_has(m->dict, k->surf, k->surf_len) ||
+			 proper_name(q, text, len, t->tok))
+			qt->unknown = UNK_WORD; /* a real word, or a name: from another topic */
+		else
+			qt->unknown = UNK_OTHER;
 	}
 	for (size_t j = 0; j < s->nqt; j++)
 		s->qt[j].tok = s->seq2[s->qt[j].tok].tok; /* now a query token index */
-	/* unknown words count against the question, each one less than the
-	 * last: one strange noun sinks a short question, a long ramble keeps
-	 * its chance */
-	return qden + m->unknown_weight * (pow((double)n_unk, m->tu.unknown_exp) +
-					   m->tu.unknown_common_frac / m->tu.unknown_frac *
-					       pow((double)n_unk_common, m->tu.unknown_exp) +
-					   m->tu.unknown_other_frac / m->tu.unknown_frac *
-					       pow((double)n_unk_other, m->tu.unknown_exp));
 }
+
+/*
+ * A view of the message: each term weighted by the clauses it is in
+ * (cw: per clause).  Returns the view's weight: its known terms' idf plus
+ * the penalty of its unknown words.  Unknown words count against the
+ * question, each one less than the last: one strange noun sinks a short
+ * question, a long ramble keeps its chance.
+ */
+static double
+weigh_view(const struct match_index *m, struct match_scratch *s, const double *cw)
+{
+	double qden = 0, unk[UNK_KINDS] = {0}, nunk[UNK_KINDS] = {0};
+	for (size_t j = 0; j < s->nqt; j++) {
+		struct qterm *qt = &s->qt[j];
+		double w = 0;
+		for (uint32_t b = qt->clauses; b; b &= b - 1) {
+			double x = cw[__builtin_ctz(b)];
+			if (x > w)
+				w = x;
+		}
+		qt->w = w;
+		if (qt->term >= 0) {
+			qden += m->term[qt->term].idf * w;
+		} else if (w > 0) {
+			unk[qt->unknown] += w;
+			nunk[qt->unknown]++;
+		}
+	}
+	/* n unknown words of mean weight w weigh n^unknown_exp * w each kind */
+	static const size_t kinds[] = {UNK_WORD, UNK_COMMON, UNK_OTHER};
+	const struct match_tuning *tu = &m->tu;
+	const double frac[] = {1.0, tu->unknown_common_frac / tu->unknown_frac,
+			       tu->unknown_other_frac / tu->unknown_frac};
+	double known = qden;
+	for (size_t k = 0; k < 3; k++)
+		if (nunk[kinds[k]] > 0)
+			qden += m->unknown_weight * frac[k] * pow(nunk[kinds[k]], tu->unknown_exp) *
+				unk[kinds[k]] / nunk[kinds[k]];
+	s->view_unknown = qden - known;
+	/* a little evidence is not enough: one matched word does not
+	 * explain a question as well as several */
+	return qden + m->evidence_prior;
+}
+
+/* ---- scoring -------------------------------------------------------------- */
 
 /* 4. Add each known term's weight to the phrasings (s->acc) and intents
  * (s->bag) that hold it, rarest terms first: they find the candidates. */
@@ -900,7 +1242,7 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 	s->nitouched = 0;
 	size_t order[256], nord = 0;
 	for (size_t j = 0; j < s->nqt && nord < 256; j++) {
-		if (s->qt[j].term < 0)
+		if (s->qt[j].term < 0 || s->qt[j].w <= 0)
 			continue;
 		uint32_t pn = m->term[s->qt[j].term].p_n;
 		size_t x = nord++;
@@ -914,7 +1256,7 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 	for (size_t o = 0; o < nord; o++) {
 		size_t j = order[o];
 		const struct term *tm = &m->term[s->qt[j].term];
-		double w = tm->idf * s->qt[j].c;
+		double w = tm->idf * s->qt[j].c * s->qt[j].w;
 		if (found && tm->p_n > LONG_POSTINGS) {
 			add_late_term(m, s, (uint32_t)s->qt[j].term, w);
 			continue;
@@ -934,44 +1276,46 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 	}
 }
 
-/* Each touched intent's best phrasing: qc^e * pc^(1-e) in logs (one log
- * per phrasing, one exp per intent), into s->best; clears s->acc. */
+/*
+ * Each touched intent's best phrasing: query coverage qc = acc / qden and
+ * phrasing coverage pc = acc / w combined as qc^e * pc^(1-e), which is
+ * acc / (qden^e * w^(1-e)) (neither exceeds 1: a phrasing holds each of
+ * its terms once, the question's weight holds every matched term); with
+ * w^(1-e) kept per phrasing that is one division a phrasing.  Into
+ * s->best; clears s->acc.
+ */
 static void
 score_phrasings(const struct match_index *m, struct match_scratch *s, double qden)
 {
-	double log_qden = qden > 0 ? log(qden) : 0;
 	for (size_t k = 0; k < s->nitouched; k++)
-		s->best[s->itouched[k]] = -HUGE_VAL;
+		s->best[s->itouched[k]] = 0;
 	for (size_t k = 0; k < s->ntouched; k++) {
 		uint32_t ph = s->touched[k];
-		double ls = log(s->acc[ph]);
+		double r = s->acc[ph] / m->phr[ph].w_pow;
 		s->acc[ph] = 0;
-		double lq = ls - log_qden, lp = ls - m->phr[ph].log_w;
-		if (lq > 0)
-			lq = 0;
-		if (lp > 0)
-			lp = 0;
 		uint32_t in = m->phr[ph].intent;
-		double qe = m->small_talk[in] ? m->tu.q_exp_small : m->tu.q_exp;
-		double v = qe * lq + (1.0 - qe) * lp;
-		if (v > s->best[in])
-			s->best[in] = v;
+		if (r > s->best[in])
+			s->best[in] = r;
 	}
+	if (qden <= 0)
+		return;
+	double q = pow(qden, m->tu.q_exp), q_small = pow(qden, m->tu.q_exp_small);
 	for (size_t k = 0; k < s->nitouched; k++) {
 		uint32_t in = s->itouched[k];
-		s->best[in] = s->best[in] == -HUGE_VAL ? 0 : exp(s->best[in]);
+		double v = s->best[in] / (m->small_talk[in] ? q_small : q);
+		s->best[in] = v > 1 ? 1 : v;
 	}
 }
 
-/* Insert c into the top MATCH_TOP of out (score descending, then intent
- * ascending). */
+/* Insert c into the top MATCH_TOP of out (raw score descending, then
+ * intent ascending). */
 static void
 insert_cand(struct match_result *out, const struct match_cand *c)
 {
 	size_t pos = out->ncand;
 	while (pos > 0 &&
-	       (out->cand[pos - 1].score < c->score ||
-		(out->cand[pos - 1].score == c->score && out->cand[pos - 1].intent > c->intent)))
+	       (out->cand[pos - 1].raw < c->raw ||
+		(out->cand[pos - 1].raw == c->raw && out->cand[pos - 1].intent > c->intent)))
 		pos--;
 	if (pos >= MATCH_TOP)
 		return;
@@ -983,19 +1327,87 @@ insert_cand(struct match_result *out, const struct match_cand *c)
 		out->ncand++;
 }
 
-/* 5. Rank: each intent's best phrasing blended with its bag of words. */
+/* Intent in's candidate in the view last scored. */
+static struct match_cand
+cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+{
+	double bag = s->view_weight > 0 ? s->bag[in] / s->view_weight : 0;
+	if (bag > 1)
+		bag = 1;
+	double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
+	struct match_cand c = {.intent = (int)in,
+			       .raw = (1.0 - bw) * s->best[in] + bw * bag,
+			       .fit = s->best[in],
+			       .cover = bag,
+			       .evidence = s->bag[in] / m->mean_idf,
+			       .unknown = s->view_unknown / m->mean_idf};
+	return c;
+}
+
+void
+match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES])
+{
+	x[0] = 1.0;
+	x[1] = c->raw;
+	x[2] = c->fit;
+	x[3] = c->cover;
+	x[4] = log(c->evidence + 0.1);
+	x[5] = log(1.0 + c->unknown);
+	x[6] = gap;
+	x[7] = c->missing;
+}
+
+/* The confidence that c is the right answer (see match_features). */
+static double
+confidence(const struct match_tuning *tu, const struct match_cand *c, double gap)
+{
+	double x[MATCH_CONF_FEATURES], z = 0;
+	match_features(c, gap, x);
+	for (size_t i = 0; i < MATCH_CONF_FEATURES; i++)
+		z += tu->conf[i] * x[i];
+	return 1.0 / (1.0 + exp(-z));
+}
+
+/* The weightiest content word of the question that intent in does not
+ * know at all, in mean word weights: "chiropractic" for massage. */
+static double
+missing_word(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+{
+	double worst = 0;
+	for (size_t j = 0; j < s->nqt; j++) {
+		const struct qterm *qt = &s->qt[j];
+		if (qt->term < 0 || !qt->content || qt->w <= 0)
+			continue;
+		const struct term *tm = &m->term[qt->term];
+		double v = tm->idf * qt->w;
+		if (v <= worst)
+			continue;
+		uint32_t k = 0;
+		while (k < tm->i_n && m->ipost[tm->i_off + k] != in)
+			k++;
+		if (k == tm->i_n)
+			worst = v;
+	}
+	return worst / m->mean_idf;
+}
+
+/* 5. Rank: each intent's best phrasing blended with its bag of words;
+ * the top candidates' confidence. */
 static void
-rank(const struct match_index *m, struct match_scratch *s, double qden, struct match_result *out)
+rank(const struct match_index *m, struct match_scratch *s, struct match_result *out)
 {
 	for (size_t k = 0; k < s->nitouched; k++) {
 		uint32_t in = s->itouched[k];
 		s->iseen[in] = 0;
-		double bag = s->bag[in] / qden;
-		if (bag > 1)
-			bag = 1;
-		double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
-		struct match_cand c = {(int)in, (1.0 - bw) * s->best[in] + bw * bag, 0, {0}};
+		struct match_cand c = cand_of(m, s, in);
 		insert_cand(out, &c);
+	}
+	for (size_t k = 0; k < out->ncand; k++) {
+		struct match_cand *c = &out->cand[k];
+		double gap = k == 0 ? c->raw - (out->ncand > 1 ? out->cand[1].raw : 0)
+				    : c->raw - out->cand[0].raw;
+		c->missing = missing_word(m, s, (uint32_t)c->intent);
+		c->score = confidence(&m->tu, c, gap);
 	}
 }
 
@@ -1012,15 +1424,38 @@ put_exact(struct match_result *out, int ex)
 	for (size_t k = at; k > 0; k--)
 		out->cand[k] = out->cand[k - 1];
 	out->cand[0].intent = ex;
-	out->cand[0].score = 1.0;
+	out->cand[0].score = out->cand[0].raw = 1.0;
 }
+
+/* Rank the intents for one view of the message (cw: weight per clause;
+ * ex: an intent written exactly, or -1). */
+static void
+score_view(const struct match_index *m, struct match_scratch *s, const double *cw, int ex,
+	   struct match_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->intent = -1;
+	double qden = weigh_view(m, s, cw);
+	s->view_weight = qden;
+	s->ntouched = s->nitouched = 0;
+	if (qden > 0)
+		accumulate(m, s);
+	score_phrasings(m, s, qden);
+	rank(m, s, out);
+	if (ex >= 0)
+		put_exact(out, ex);
+	out->score = out->ncand ? out->cand[0].score : 0;
+}
+
+/* ---- deciding ------------------------------------------------------------- */
 
 /* Answer, ask which was meant, or fall back, from the ranked candidates. */
 static void
-decide(const struct match_index *m, const struct match_params *p, struct match_result *out)
+decide(const struct match_index *m, const struct match_params *p, int question,
+       struct match_result *out)
 {
-	/* a greeting in front of a question does not hide the question */
-	if (m->small_talk[out->cand[0].intent]) {
+	/* small talk does not hide a question */
+	if (question && m->small_talk[out->cand[0].intent]) {
 		for (size_t k = 1; k < out->ncand; k++) {
 			if (m->small_talk[out->cand[k].intent] || out->cand[k].score < p->threshold)
 				continue;
@@ -1032,48 +1467,204 @@ decide(const struct match_index *m, const struct match_params *p, struct match_r
 		}
 	}
 	out->score = out->cand[0].score;
-	double second = 0;
+	double second = 0; /* the runner-up's raw score */
 	for (size_t k = 1; k < out->ncand; k++)
-		if (out->cand[k].score > second &&
+		if (out->cand[k].raw > second &&
 		    (m->small_talk[out->cand[0].intent] || !m->small_talk[out->cand[k].intent]))
-			second = out->cand[k].score;
-	if (out->score < p->threshold)
+			second = out->cand[k].raw;
+	if (out->score < p->threshold - m->tu.offer_band)
 		return;
-	if (out->score - second < p->margin) {
+	if (out->score < p->threshold ||
+	    (out->score < 1.0 && out->cand[0].raw - second < p->margin)) {
+		/* close, but not sure: offer the closest answers */
 		out->ambiguous = 1;
+		for (size_t k = 0; k < out->ncand && out->nchoices < MATCH_CHOICES; k++)
+			if (!m->small_talk[out->cand[k].intent])
+				out->choices[out->nchoices++] = out->cand[k].intent;
+		out->ambiguous = out->nchoices > 0;
 		return;
 	}
 	out->intent = out->cand[0].intent;
+	out->answers[out->nanswers++] = out->intent;
+}
+
+/* The confidence in intent in for the view last scored (0 if it was not
+ * found); top: that view's best raw score. */
+static double
+view_score(const struct match_index *m, const struct match_scratch *s, int in, double top)
+{
+	for (size_t k = 0; k < s->nitouched; k++)
+		if (s->itouched[k] == (uint32_t)in) {
+			struct match_cand c = cand_of(m, s, (uint32_t)in);
+			c.missing = missing_word(m, s, (uint32_t)in);
+			return confidence(&m->tu, &c, c.raw - top);
+		}
+	return 0;
+}
+
+/* Merge the candidates of r into out, each intent with its better score. */
+static void
+merge_cands(struct match_result *out, const struct match_result *r)
+{
+	for (size_t k = 0; k < r->ncand; k++) {
+		size_t x = 0;
+		while (x < out->ncand && out->cand[x].intent != r->cand[k].intent)
+			x++;
+		if (x == out->ncand) {
+			insert_cand(out, &r->cand[k]);
+			continue;
+		}
+		if (out->cand[x].raw >= r->cand[k].raw)
+			continue;
+		for (; x + 1 < out->ncand; x++) /* take it out, then in at its place */
+			out->cand[x] = out->cand[x + 1];
+		out->ncand--;
+		insert_cand(out, &r->cand[k]);
+	}
+}
+
+/*
+ * Two questions in one message that two answers cover: each question
+ * clause read on its own (the rest of the message as faint context); the
+ * first two clauses whose best answers differ, are each sure enough, and
+ * where the first answer does not already answer the second clause, get
+ * both, in the message's order.  Returns 1 when it answered.
+ */
+static int
+two_answers(const struct match_index *m, struct match_scratch *s, const struct match_params *p,
+	    struct match_result *out)
+{
+	double cw[MATCH_CLAUSES_MAX];
+	struct match_result r;
+	int got[MATCH_ANSWERS_MAX];
+	double score[MATCH_ANSWERS_MAX];
+	size_t n = 0;
+	for (size_t c = 0; c < s->nclause && n < MATCH_ANSWERS_MAX; c++) {
+		if (s->clause[c].kind != CL_QUESTION)
+			continue;
+		for (size_t x = 0; x < s->nclause; x++)
+			cw[x] = x == c                               ? 1.0
+				: s->clause[x].kind == CL_SMALL_TALK ? 0.0
+								     : m->tu.other_weight;
+		int ex = s->clause[c].exact;
+		score_view(m, s, cw, ex >= 0 && !m->small_talk[ex] ? ex : -1, &r);
+		const struct match_cand *top = NULL;
+		for (size_t k = 0; k < r.ncand && top == NULL; k++)
+			if (!m->small_talk[r.cand[k].intent])
+				top = &r.cand[k];
+		if (top == NULL || top->score < p->threshold + m->tu.two_margin)
+			continue;
+		if (n > 0 && (got[n - 1] == top->intent ||
+			      view_score(m, s, got[n - 1], r.cand[0].raw) >= p->threshold))
+			continue; /* the first answer covers this question too */
+		got[n] = top->intent;
+		score[n++] = top->score;
+	}
+	if (n < 2)
+		return 0;
+	out->nanswers = n;
+	for (size_t i = 0; i < n; i++)
+		out->answers[i] = got[i];
+	out->intent = got[0];
+	out->score = score[0];
+	out->ambiguous = 0;
+	out->nchoices = 0;
+	return 1;
+}
+
+/* How many known content words the question clauses have: "are they
+ * worth it?" leaves its topic to the sentence before. */
+static size_t
+question_content(const struct match_index *m, const struct match_scratch *s, const struct tokens *q)
+{
+	uint32_t qmask = 0;
+	for (size_t c = 0; c < s->nclause; c++)
+		if (s->clause[c].kind == CL_QUESTION)
+			qmask |= 1u << c;
+	size_t n = 0;
+	for (size_t j = 0; j < s->nqt; j++)
+		n += s->qt[j].term >= 0 && (s->qt[j].clauses & qmask) &&
+		     !(q->v[s->qt[j].tok].flags & TOK_STOP) && m->term[s->qt[j].term].idf > 0;
+	return n;
+}
+
+/* The intent the message (or its only clause) is written exactly as. */
+static int
+exact_message(const struct match_index *m, const struct match_scratch *s, const struct tokens *q,
+	      size_t nq, size_t nst)
+{
+	int ex = s->nclause == 1 && s->clause[0].from == 0 && s->clause[0].to == q->n
+		     ? s->clause[0].exact
+		     : exact_span(m, q, 0, q->n);
+	for (size_t c = 0; c < s->nclause && ex < 0 && nq + nst == 1; c++)
+		if (s->clause[c].kind != CL_SMALL_TALK)
+			ex = s->clause[c].exact;
+	/* only small talk: what it ends with ("hi! what can you do?") */
+	for (size_t c = s->nclause; c > 0 && ex < 0 && nq + nst == 0; c--)
+		ex = s->clause[c - 1].exact;
+	return ex;
 }
 
 void
 match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	    const struct match_params *p, struct match_result *out)
+	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
+	out->greeting = -1;
 	ensure_scratch(m, s, q->n);
-	int ex = exact_intent(m, q);
+	if (q->n == 0)
+		return;
+	split_clauses(m, s, q, text, len);
 	read_words(m, s, q);
-	double qden = read_terms(m, s, q);
-	if (qden > 0)
-		accumulate(m, s);
-	else
-		s->ntouched = s->nitouched = 0;
-	score_phrasings(m, s, qden);
-	rank(m, s, qden, out);
-	if (ex >= 0)
-		put_exact(out, ex);
+	read_terms(m, s, q, text, len);
+	size_t nq = 0, nst = 0;
+	for (size_t c = 0; c < s->nclause; c++) {
+		nq += s->clause[c].kind == CL_QUESTION;
+		nst += s->clause[c].kind == CL_STATEMENT;
+	}
+	int ex = exact_message(m, s, q, nq, nst);
+	/* the whole message (small talk only when there is nothing else),
+	 * and with its questions first, the statements around them as
+	 * context: each intent keeps the better of the two readings */
+	double cw[MATCH_CLAUSES_MAX];
+	for (size_t c = 0; c < s->nclause; c++)
+		cw[c] = s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
+	score_view(m, s, cw, ex, out);
+	if (nq && nst && question_content(m, s, q) >= 2) {
+		struct match_result focus;
+		for (size_t c = 0; c < s->nclause; c++)
+			if (s->clause[c].kind == CL_STATEMENT)
+				cw[c] = m->tu.context_weight;
+		score_view(m, s, cw, ex, &focus);
+		merge_cands(out, &focus);
+	}
+	out->score = out->ncand ? out->cand[0].score : 0;
+	out->greeting = s->clause[0].kind == CL_SMALL_TALK && nq + nst ? s->clause[0].exact : -1;
 	for (size_t k = 0; k < out->ncand; k++)
 		add_terms(m, s, q, &out->cand[k]);
-	if (out->ncand == 0)
-		return;
 	if (ex >= 0) {
-		out->score = 1.0;
 		out->intent = ex;
+		out->answers[out->nanswers++] = ex;
 		return;
 	}
-	decide(m, p, out);
+	if (out->ncand && nq >= 2 && two_answers(m, s, p, out))
+		return;
+	if (out->ncand)
+		decide(m, p, nq + nst > 0, out);
+	if (out->intent >= 0 || nq > 0)
+		return;
+	/* "thanks, that was helpful": what the statements say is no question */
+	for (size_t c = 0; c < s->nclause; c++)
+		if (s->clause[c].kind == CL_SMALL_TALK && s->clause[c].exact >= 0) {
+			out->score = 1.0;
+			out->intent = s->clause[c].exact;
+			out->answers[0] = out->intent;
+			out->nanswers = 1;
+			out->ambiguous = 0;
+			out->nchoices = 0;
+			return;
+		}
 }
 
 int

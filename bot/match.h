@@ -7,12 +7,19 @@
  * against the query q by how much of the query's weight it explains (query
  * coverage) and how much of its own weight the query covers (phrasing
  * coverage), combined as a weighted geometric mean; an intent-level bag of
- * all its terms adds recall for long, rambling questions.  Unknown query
- * words count against coverage, so off-topic questions score low.  Typos are
- * resolved through a symmetric-delete index over the vocabulary and
- * compounds ("backpain") are split, both only for words the index does not
- * know.  Postings lists keep the cost proportional to the query, not the
- * knowledge size.
+ * all its terms (its answer text's too, weaker) adds recall for long,
+ * rambling questions.  Unknown query words count against coverage by kind
+ * (real words and names most, chat words little), so off-topic questions
+ * score low.  Typos are resolved through a symmetric-delete index over the
+ * vocabulary and compounds ("backpain") are split, both only for words the
+ * index does not know.  Postings lists keep the cost proportional to the
+ * query, not the knowledge size.
+ *
+ * A message is read as clauses (questions, statements, small talk): as a
+ * whole and with its statements as context, each question alone when there
+ * are several (two answers for two questions).  A candidate's score is the
+ * confidence that it is right: a logistic function of its fit, the share
+ * and weight explained, the unknown words and its lead (see match_cand).
  *
  * Pure: no I/O, no globals.  The index is immutable after match_build and
  * may be shared; a match_scratch holds per-caller buffers (one per thread).
@@ -45,29 +52,52 @@ struct match_tuning {
 	double stop_weight;               /* idf factor for function words (how, who, not, ...) */
 	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
 	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
+	double context_weight;            /* statements around a question weigh this much */
+	double other_weight;   /* the rest of the message, reading one of two questions */
+	double two_margin;     /* each of two answers scores this much over threshold */
+	double evidence_prior; /* mass (in mean idfs) added to every question */
+	double offer_band;     /* below threshold by less: offer the closest answers */
+	double domain_weight;  /* added to every known word's idf */
+			       /* confidence = logistic(conf . match_features()) */
+#define MATCH_CONF_FEATURES 8
+	double conf[MATCH_CONF_FEATURES];
 };
 
 extern const struct match_tuning match_default_tuning;
 
 struct match_params {
 	double threshold; /* below: fallback */
-	double margin;    /* top1 - top2 below this: ask to clarify */
+	double margin;    /* raw top1 - top2 below this: ask which was meant */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.40
-#define MATCH_DEFAULT_MARGIN 0.0
+#define MATCH_DEFAULT_THRESHOLD 0.65
+#define MATCH_DEFAULT_MARGIN 0.02
 
 struct match_cand {
-	int intent; /* index into the entries passed to match_build */
-	double score;
+	int intent;      /* index into the entries passed to match_build */
+	double score;    /* confidence that it is the right answer, 0..1 */
+	double raw;      /* the ranking score, 0..1 (1: written exactly as a phrasing) */
+	double fit;      /* how well its best phrasing fits the question, 0..1 */
+	double cover;    /* the share of the question's weight its words explain */
+	double evidence; /* the weight they explain, in mean word weights */
+	double unknown;  /* the question's words no answer knows, the same */
+	double missing;  /* its weightiest word this answer does not know, the same */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
 
+#define MATCH_ANSWERS_MAX 2 /* answers given to one message (two questions) */
+#define MATCH_CHOICES 2     /* answers offered by "did you mean ...?" */
+
 struct match_result {
-	int intent;    /* -1: no answer */
-	int ambiguous; /* fell back because the top two were too close */
-	double score;  /* top candidate's score, 0..1 */
+	int intent; /* the (first) answer given, -1: none */
+	size_t nanswers;
+	int answers[MATCH_ANSWERS_MAX]; /* every answer given, in the message's order */
+	int ambiguous;                  /* no answer, but the closest are offered: */
+	size_t nchoices;
+	int choices[MATCH_CHOICES]; /* "did you mean 1. ... 2. ...?", in this order */
+	int greeting;               /* small talk the message opens with before a question, or -1 */
+	double score;               /* the first answer's (else the top candidate's) score, 0..1 */
 	size_t ncand;
 	struct match_cand cand[MATCH_TOP];
 };
@@ -100,9 +130,20 @@ void match_free(struct match_index *m);
 struct match_scratch *match_scratch_new(void);
 void match_scratch_free(struct match_scratch *s);
 
-/* Rank intents for a tokenised question. */
+/*
+ * Answer a tokenised message: its clauses found (text: the string q was
+ * made from, for its punctuation; may be NULL), the intents ranked for
+ * the message with its questions first, and the decision: one answer, two
+ * for two questions, the closest offered ("did you mean"), or none.
+ */
 void match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-		 const struct match_params *p, struct match_result *out);
+		 const char *text, size_t len, const struct match_params *p,
+		 struct match_result *out);
+
+/* What a candidate's confidence is made of: 1, raw, fit, cover,
+ * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
+ * best's; for the others, minus the best's), missing. */
+void match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES]);
 
 /*
  * If the query token at index i was understood through a typo fix or a

@@ -18,6 +18,37 @@ para(struct strbuf *b, const char *text)
 	sb_adds(b, text);
 }
 
+/* The answers: after a short hello when the message opened with a
+ * greeting; two answers each under its title. */
+static void
+add_answers(struct strbuf *b, const struct knowledge *k, const struct match_result *mr, int kept)
+{
+	if (kept && mr->greeting >= 0 && strcmp(k->entries[mr->greeting].id.s, "greeting") == 0)
+		para(b, knowledge_message(k, KB_MSG_HELLO));
+	for (size_t a = 0; a < mr->nanswers; a++) {
+		const struct kb_entry *e = &k->entries[mr->answers[a]];
+		if (mr->nanswers > 1) {
+			para(b, "**");
+			sb_adds(b, e->title.s);
+			sb_adds(b, "**");
+		}
+		para(b, e->body);
+	}
+}
+
+/* "Did you mean ...?" with the closest answers' titles, numbered. */
+static void
+add_choices(struct strbuf *b, const struct knowledge *k, const struct match_result *mr,
+	    struct reply *out)
+{
+	para(b, knowledge_message(k, KB_MSG_DID_YOU_MEAN));
+	sb_adds(b, "\n");
+	for (size_t c = 0; c < mr->nchoices; c++) {
+		sb_addf(b, "\n%zu. %s", c + 1, k->entries[mr->choices[c]].title.s);
+		out->offered[out->noffered++] = mr->choices[c];
+	}
+}
+
 /* Does rule a go before rule b?  Emergency first, then urgent, caution,
  * info, whatever the priorities; within a level by priority, then by file
  * order. */
@@ -81,28 +112,23 @@ reply_build(const struct knowledge *k, const struct match_result *mr, const stru
 		out->text = sb_steal(&b);
 		return;
 	}
-	const struct kb_entry *e = mr->intent >= 0 ? &k->entries[mr->intent] : NULL;
 	/* an answer (not small talk) is kept when rules fire; only a health
 	 * answer brings the disclaimer by itself (not 'disclaimer: false') */
-	int kept = e && !e->small_talk;
-	int health = kept && e->disclaimer;
+	int kept = 0, health = 0;
+	for (size_t a = 0; a < mr->nanswers; a++) {
+		const struct kb_entry *e = &k->entries[mr->answers[a]];
+		kept |= !e->small_talk;
+		health |= !e->small_talk && e->disclaimer;
+	}
 	if (emergency) {
 		if (kept)
 			para(&b, knowledge_message(k, KB_MSG_CHECKED_FIRST));
-	} else if (e && (kept || n == 0)) {
-		para(&b, e->body);
-	} else if (!e && n == 0) {
-		if (mr->ambiguous && mr->ncand >= 2) {
-			const struct kb_entry *a = &k->entries[mr->cand[0].intent];
-			const struct kb_entry *c = &k->entries[mr->cand[1].intent];
-			para(&b, "I'm not sure which of these you mean: **");
-			sb_adds(&b, a->title.s);
-			sb_adds(&b, "** or **");
-			sb_adds(&b, c->title.s);
-			sb_adds(&b, "**? Could you ask again with a little more detail?");
-		} else {
-			para(&b, knowledge_message(k, KB_MSG_FALLBACK));
-		}
+	} else if (mr->nanswers && (kept || n == 0)) {
+		add_answers(&b, k, mr, kept);
+	} else if (n == 0 && mr->nchoices) {
+		add_choices(&b, k, mr, out);
+	} else if (n == 0) {
+		para(&b, knowledge_message(k, KB_MSG_FALLBACK));
 	}
 	for (; i < n; i++) {
 		para(&b, k->rules[order[i]].body);

@@ -234,17 +234,38 @@ grep -q "^read as: *tisue->tissue" "$tmp/out" && grep -q "^answer: *deep-tissue-
 	grep -q "^safety: .*disclaimer" "$tmp/out" && ! grep -q '[{}]' "$tmp/out" && ok ||
 	{ bad "ask --explain is readable"; sed 's/^/  | /' "$tmp/out" | head -12; }
 
-# --- eval: the matcher on questions people really write: at least 0.95
-# in-scope accuracy and out-of-scope rejection on questions.tsv; holdout.tsv
-# (written by someone who never saw the answers, never used for tuning) must
-# not drop below what it reaches today.
-for set in "questions:0.95:0.95" "holdout:0.93:0.95"; do
-	IFS=: read -r name acc oos <<<"$set"
-	"$MB" eval "tests/data/$name.tsv" --min-accuracy "$acc" --min-oos "$oos" >"$tmp/out" 2>"$tmp/err"
+# --- eval: the matcher on questions people really write, each set with its
+# floor for in-scope accuracy, its ceiling for wrong answers and its floor
+# for out-of-scope rejection (the figures of the round that set them, a
+# little below): questions.tsv and chat.tsv were used to tune the matcher;
+# holdout.tsv and chat-holdout.tsv never were.
+for set in "questions:0.90:0.02:0.95" "holdout:0.90:0.03:0.95" "chat:0.87:0.06:0.95" \
+	"chat-holdout:0.85:0.02:0.90"; do
+	IFS=: read -r name acc wrong oos <<<"$set"
+	"$MB" eval "tests/data/$name.tsv" --min-accuracy "$acc" --max-wrong "$wrong" --min-oos "$oos" \
+		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	echo "$name.tsv: $(grep -E '^(in-scope|out-of-scope)' "$tmp/out" | tr '\n' ' ')"
-	[ $rc -eq 0 ] && ok || bad "eval $name.tsv below $acc / $oos (see: $MB eval tests/data/$name.tsv)"
+	echo "$name.tsv: $(grep -E '^(in-scope (accuracy|wrong)|out-of-scope rejection)' "$tmp/out" |
+		cut -d'(' -f1 | tr -s ' \n' ' ')"
+	[ $rc -eq 0 ] && ok || bad "eval $name.tsv past $acc / $wrong / $oos (see: $MB eval tests/data/$name.tsv)"
 done
+# rows expecting two answers, wrong answers and out-of-scope answers counted apart
+printf 'where are you and is there parking?\tlocation+parking-and-access\n' >"$tmp/two.tsv"
+printf 'is there parking?\tlocation\n' >>"$tmp/two.tsv"
+printf 'where are you?\tlocation+parking-and-access\n' >>"$tmp/two.tsv"
+printf 'what are your opening hours\t-\n' >>"$tmp/two.tsv"
+expect_rc 1 "eval with a wrong answer past --max-wrong" "$MB" eval "$tmp/two.tsv" --max-wrong 0.1
+grep -q '^in-scope accuracy: 0.333 (1/3)' "$tmp/out" && grep -q '^in-scope wrong answer: 0.333 (1/3)' "$tmp/out" &&
+	grep -q '^in-scope partly answered: 0.333 (1/3)' "$tmp/out" &&
+	grep -q '^two-question rows: 1/2 with both answers in order' "$tmp/out" &&
+	grep -q '^out-of-scope answered: 1.000 (1/1)' "$tmp/out" &&
+	grep -q "two.tsv:2  location -> parking-and-access (1.00, wrong)" "$tmp/out" && ok ||
+	{ bad "eval counts right, wrong, partly answered and two-question rows"; cat "$tmp/out"; }
+printf 'hello\tgreeting+thanks+help\n' >"$tmp/bad.tsv"
+expect_rc 2 "eval: three expected answers" "$MB" eval "$tmp/bad.tsv"
+"$MB" ask --json "where are you and is there parking?" "where are you?" >"$tmp/out"
+head -1 "$tmp/out" | grep -q '"intent":"location","intents":\["location","parking-and-access"\],"score":' &&
+	! sed -n 2p "$tmp/out" | grep -q intents && ok || bad "ask --json lists intents when it gives two answers"
 printf 'no tab here\n' >"$tmp/bad.tsv"
 expect_rc 2 "eval malformed tsv" "$MB" eval "$tmp/bad.tsv"
 printf 'hello\tno-such-id\n' >"$tmp/bad.tsv"

@@ -47,7 +47,7 @@ q(const char *s, double th, double mg)
 	struct match_params p = {th, mg};
 	struct match_result r;
 	text_tokenize(T, s, strlen(s), &tk);
-	match_query(K->match, S, &tk, &p, &r);
+	match_query(K->match, S, &tk, s, strlen(s), &p, &r);
 	tokens_free(&tk);
 	return r;
 }
@@ -123,17 +123,26 @@ test_threshold_and_margin(void **st)
 	struct match_result r = q("tell me about swedish massage", 0.0, 0.0);
 	assert_int_not_equal(r.intent, -1);
 	double s = r.score;
-	r = q("tell me about swedish massage", s + 0.01, 0.0); /* threshold above the score */
+	/* a threshold just above the score: no answer, the closest offered */
+	r = q("tell me about swedish massage", s + 0.01, 0.0);
 	assert_int_equal(r.intent, -1);
+	assert_int_equal(r.nanswers, 0);
+	assert_true(r.ambiguous);
+	assert_true(r.nchoices >= 1);
+	assert_int_equal(r.choices[0], r.cand[0].intent);
+	assert_true(r.score == s); /* still the best candidate's score */
+	/* far above it: nothing offered either */
+	r = q("tell me about swedish massage", s + 0.5, 0.0);
 	assert_false(r.ambiguous);
-	assert_true(r.score == s); /* fallback still reports the best score */
-	/* a lead smaller than the margin means "ask to clarify" */
+	assert_int_equal(r.nchoices, 0);
+	/* a lead (raw scores) smaller than the margin: ask which was meant */
 	r = q("massage", 0.0, 0.0);
 	assert_true(r.ncand >= 2);
-	double gap = r.cand[0].score - r.cand[1].score;
+	double gap = r.cand[0].raw - r.cand[1].raw;
 	r = q("massage", 0.0, gap + 0.01);
 	assert_int_equal(r.intent, -1);
 	assert_true(r.ambiguous);
+	assert_int_equal(r.nchoices, 2);
 	r = q("massage", 0.0, gap > 0.01 ? gap - 0.01 : 0.0);
 	assert_int_not_equal(r.intent, -1);
 	assert_false(r.ambiguous);
@@ -146,6 +155,67 @@ test_small_talk(void **st)
 	assert_string_equal(top("hello"), "greeting");
 	assert_string_equal(top("hi, why does my back hurt"), "back-pain-causes");
 	assert_string_equal(top("Hi! What can you do?"), "help");
+	assert_string_equal(top("thanks, bye"), "-"); /* no thanks intent in this fixture */
+	assert_string_equal(top("hello, bye"), "greeting");
+}
+
+/* A greeting, thanks or a story around the question does not drown it. */
+static void
+test_question_inside_message(void **st)
+{
+	(void)st;
+	struct match_result r = q("hi 👋 is swedish massage gentle?", MATCH_DEFAULT_THRESHOLD, 0.0);
+	assert_int_not_equal(r.intent, -1);
+	assert_string_equal(K->entries[r.intent].id.s, "swedish-massage");
+	assert_int_not_equal(r.greeting, -1); /* the reply says hello first */
+	assert_string_equal(K->entries[r.greeting].id.s, "greeting");
+	r = q("is swedish massage gentle?", MATCH_DEFAULT_THRESHOLD, 0.0);
+	assert_int_equal(r.greeting, -1);
+	assert_string_equal(top("my physiotherapist is away this week. anyway, is a heating pad "
+				"good after a massage?"),
+			    "heat-therapy");
+	assert_string_equal(top("Good morning. Why does my back hurt so much?"),
+			    "back-pain-causes");
+	assert_string_equal(top("why does my back hurt? thanks in advance"), "back-pain-causes");
+}
+
+/* Two questions that two answers cover get both, in the message's order;
+ * a second sentence about the same thing does not add a second answer. */
+static void
+test_two_questions(void **st)
+{
+	(void)st;
+	struct match_result r = q("what is swedish massage? and should i use heat or ice?",
+				  MATCH_DEFAULT_THRESHOLD, 0.0);
+	assert_int_equal(r.nanswers, 2);
+	assert_string_equal(K->entries[r.answers[0]].id.s, "swedish-massage");
+	assert_string_equal(K->entries[r.answers[1]].id.s, "heat-therapy");
+	assert_int_equal(r.intent, r.answers[0]);
+	r = q("should i use heat or ice, and what is swedish massage", MATCH_DEFAULT_THRESHOLD,
+	      0.0);
+	assert_int_equal(r.nanswers, 2);
+	assert_string_equal(K->entries[r.answers[0]].id.s, "heat-therapy");
+	r = q("what is deep tissue massage? is deep tissue massage painful?",
+	      MATCH_DEFAULT_THRESHOLD, 0.0);
+	assert_int_equal(r.nanswers, 1);
+	assert_string_equal(K->entries[r.intent].id.s, "deep-tissue-massage");
+}
+
+/* One known word is not a whole question: it does not reach the
+ * confidence of a question the answers explain. */
+static void
+test_little_evidence(void **st)
+{
+	(void)st;
+	struct match_result one = q("any tips for massage?", 0.0, 0.0);
+	struct match_result full = q("is deep tissue massage painful for a sore back", 0.0, 0.0);
+	assert_true(one.cand[0].score < full.cand[0].score);
+	assert_int_equal(q("any tips for massage?", MATCH_DEFAULT_THRESHOLD, 0.0).nanswers, 0);
+	/* words no answer knows count against the question, names too */
+	struct match_result known = q("is swedish massage gentle", 0.0, 0.0);
+	struct match_result names =
+	    q("is swedish massage gentle in Stockholm with Astrid", 0.0, 0.0);
+	assert_true(names.cand[0].score < known.cand[0].score);
 }
 
 static void
@@ -180,6 +250,9 @@ main(void)
 	    cmocka_unit_test(test_out_of_scope),
 	    cmocka_unit_test(test_threshold_and_margin),
 	    cmocka_unit_test(test_small_talk),
+	    cmocka_unit_test(test_question_inside_message),
+	    cmocka_unit_test(test_two_questions),
+	    cmocka_unit_test(test_little_evidence),
 	    cmocka_unit_test(test_deterministic),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);

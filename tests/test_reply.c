@@ -16,6 +16,8 @@ static struct answer_ctx AC;
 /* the bot's own lines come from the knowledge too */
 #define FALLBACK "Fallback text."
 #define CHECKED_FIRST "Get checked first text."
+#define HELLO "Hello line."
+#define DID_YOU_MEAN "Did you mean text."
 
 static const struct tfile files[] = {
     {"a.md",
@@ -40,6 +42,8 @@ static const struct tfile files[] = {
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
     {"messages/fallback.md", "---\nid: fallback\n---\n" FALLBACK "\n"},
     {"messages/get-checked-first.md", "---\nid: get-checked-first\n---\n" CHECKED_FIRST "\n"},
+    {"messages/hello.md", "---\nid: hello\n---\n" HELLO "\n"},
+    {"messages/did-you-mean.md", "---\nid: did-you-mean\n---\n" DID_YOU_MEAN "\n"},
 };
 
 static struct answer A;
@@ -119,6 +123,46 @@ test_order_and_dedup(void **st)
 	assert_string_equal(A.reply.text,
 			    "Swedish answer.\n\ntrauma text.\n\nsystemic text.\n\n"
 			    "medical-conditions text.\n\npregnancy text.\n\nDisclaimer text.");
+}
+
+/* A greeting in front adds a short hello; two answers go under their
+ * titles, in the message's order; "did you mean" numbers the closest
+ * answers' titles and keeps them in the reply. */
+static void
+test_answer_parts(void **st)
+{
+	(void)st;
+	assert_string_equal(ask("hello, is swedish massage gentle?"),
+			    HELLO "\n\nSwedish answer.\n\nDisclaimer text.");
+	assert_string_equal(ask("hello"), "Hello answer."); /* small talk: no extra hello */
+	assert_string_equal(ask("what is swedish massage? and how do i book?"),
+			    "**Swedish massage**\n\nSwedish answer.\n\n**Booking**\n\nBooking "
+			    "answer.\n\nDisclaimer text.");
+	assert_int_equal(A.mr.nanswers, 2);
+	char *j = answer_json(K, &A, 0);
+	assert_non_null(strstr(j, "\"intent\":\"swedish-massage\",\"intents\":[\"swedish-massage\","
+				  "\"booking\"],\"score\":"));
+	free(j);
+	j = answer_json(K, (ask("what is swedish massage"), &A), 0);
+	assert_null(strstr(j, "intents")); /* only when more than one */
+	free(j);
+
+	struct match_result mr = {.intent = -1, .greeting = -1, .ambiguous = 1, .nchoices = 2};
+	mr.choices[0] = knowledge_find(K, "booking");
+	mr.choices[1] = knowledge_find(K, "swedish-massage");
+	struct reply r;
+	reply_build(K, &mr, NULL, 0, &r);
+	assert_string_equal(r.text, DID_YOU_MEAN "\n\n1. Booking\n2. Swedish massage");
+	assert_int_equal(r.noffered, 2);
+	assert_int_equal(r.offered[0], mr.choices[0]);
+	assert_int_equal(r.offered[1], mr.choices[1]);
+	free(r.text);
+	/* a rule fired: its text, not the offer */
+	struct safety_hit h = {.rule = knowledge_find_rule(K, "pregnancy")};
+	reply_build(K, &mr, &h, 1, &r);
+	assert_null(strstr(r.text, DID_YOU_MEAN));
+	assert_int_equal(r.noffered, 0);
+	free(r.text);
 }
 
 /* Level order holds whatever the priorities say (a rule's priority is
@@ -283,6 +327,7 @@ main(void)
 	    cmocka_unit_test(test_no_disclaimer_answer),
 	    cmocka_unit_test(test_order_and_dedup),
 	    cmocka_unit_test(test_level_before_priority),
+	    cmocka_unit_test(test_answer_parts),
 	    cmocka_unit_test(test_emergency_and_crisis),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_as_jansson_writes_it),

@@ -40,7 +40,8 @@ const RUNS = Math.max(1, parseInt(opt.runs || '3', 10) || 3);
 
 /* ---- knowledge: the same files and phrasings massagebot uses ------------------------------ */
 
-// bot/knowledge.c knowledge_file_kind(): *.md except README.md and dotfiles; safety/ = rules.
+// bot/knowledge.c knowledge_file_kind(): *.md except README.md, SOURCES.md and dotfiles;
+// safety/ = rules, messages/ = the bot's own fixed lines.
 function answerFiles(dir) {
 	const out = [];
 	const walk = (d) => {
@@ -53,9 +54,10 @@ function answerFiles(dir) {
 				continue;
 			}
 			const rel = relative(dir, p).split(sep).join('/');
-			if (!name.endsWith('.md') || name.toLowerCase() === 'readme.md')
+			const lower = name.toLowerCase();
+			if (!name.endsWith('.md') || lower === 'readme.md' || lower === 'sources.md')
 				continue;
-			if (rel.startsWith('safety/'))
+			if (rel.startsWith('safety/') || rel.startsWith('messages/'))
 				continue;
 			out.push(p);
 		}
