@@ -64,12 +64,13 @@ console_run(struct bot *b)
 		struct convo_memory mem;
 		uint64_t now = sys_now_ms();
 		convo_get(conv, key, sizeof key - 1, now, &mem);
-		char *r = bot_answer_in(b, &b->ac, &mem, line, len, NULL);
+		struct chat_reply r;
+		bot_answer_in(b, &b->ac, &mem, line, len, NULL, &r);
 		convo_put(conv, key, sizeof key - 1, &mem, now);
-		tty_print(stdout, &out, tty ? "bot> " : "", r);
+		tty_print(stdout, &out, tty ? "bot> " : "", r.text);
 		putchar('\n');
 		fflush(stdout);
-		free(r);
+		chat_reply_free(&r);
 	}
 	linein_free(&in);
 	convo_free(conv);
