@@ -386,8 +386,10 @@ on_message(struct discord *d, const struct dp_message *m)
 
 /* The reply as POST bodies of at most 2,000 characters each. */
 static void
-discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q, const char *text)
+discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q,
+	      const struct chat_reply *r)
 {
+	const char *text = r->text;
 	size_t n;
 	struct dp_span *sp = dp_split(text, strlen(text), DP_MSG_MAX_CP, &n);
 	if (n == 0)
@@ -654,6 +656,13 @@ run_timers(struct discord *d, uint64_t now)
 
 /* ---- the platform ------------------------------------------------------------ */
 
+static unsigned
+discord_fds(const struct config *cfg)
+{
+	(void)cfg;
+	return 16; /* the gateway, its resolver, the REST workers' connections */
+}
+
 static int
 discord_check(const struct config *cfg, char **cause)
 {
@@ -765,7 +774,7 @@ const struct adapter_ops adapter_discord = {
     .where = "channel",
     .auto_var = CFG_DISCORD_TOKEN,
     .check = discord_check,
-    .fds = 16,
+    .fds = discord_fds,
     .start = discord_start,
     .step = discord_step,
     .reply = discord_reply,

@@ -20,6 +20,7 @@
 #include "adapter.h"
 #include "answer.h"
 #include "config.h"
+#include "feedback.h"
 #include "hmap.h"
 #include "kb.h"
 #include "linein.h"
@@ -61,7 +62,10 @@ usage(FILE *f)
 	       "                           ('-': no answer; 'a+b': both, in order),\n"
 	       "                           or the safety rules on 'message<TAB>must-fire<TAB>\n"
 	       "                           must-not-fire' lines (tests/data/safety.tsv)\n"
-	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
+	       "  report [FILE] [--top N] [--feedback FILE]\n"
+	       "                           group unanswered questions (default UNANSWERED_LOG)\n"
+	       "                           and list the answers with the most thumbs down\n"
+	       "                           (default FEEDBACK_LOG)\n"
 	       "\n"
 	       "options: --help, --version\n\n");
 	if (f == stdout)
@@ -983,22 +987,85 @@ print_cluster(const struct report_cluster *c, const struct report_item *items)
 		printf("      closest answer: none: consider a new answer\n");
 }
 
-/* The log the report reads by default: UNANSWERED_LOG, else the installed
- * service's (when it is there and readable). */
+/* The log the report reads by default: the variable (UNANSWERED_LOG,
+ * FEEDBACK_LOG), else the installed service's (when it is there and
+ * readable). */
 static const char *
-default_log(const struct app *a)
+default_log(const struct app *a, enum cfg_id var, const char *installed)
 {
-	const char *file = cfg_get(&a->cfg, CFG_UNANSWERED_LOG);
-	if (file == NULL && access(MB_STATE_DIR "/unanswered.jsonl", R_OK) == 0)
-		file = MB_STATE_DIR "/unanswered.jsonl";
+	const char *file = cfg_get(&a->cfg, var);
+	if (file == NULL && access(installed, R_OK) == 0)
+		file = installed;
 	return file;
 }
 
+/* The answers with the most thumbs down, from the feedback log (if any). */
 static int
-report_file(struct app *a, const char *file, size_t top)
+report_thumbs(const char *file, size_t top)
 {
 	if (file == NULL)
-		file = default_log(a);
+		return EXIT_OK;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			printf("\nNo thumbs up or down yet (%s does not exist).\n", file);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "massagebot report: cannot read %s: %s\n", file, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	struct report_vote *v = NULL;
+	size_t n = 0, cap = 0, bad = 0, len;
+	struct linein in = LINEIN_INIT(fd);
+	char *line, id[FEEDBACK_ID_MAX];
+	int helpful;
+	while ((line = linein_next(&in, &len)) != NULL || errno == EINTR) {
+		if (line == NULL)
+			continue;
+		if (feedback_parse(line, len, id, sizeof id, &helpful) < 0) {
+			bad += len > 0;
+			continue;
+		}
+		v = xgrow(v, &cap, n + 1, sizeof *v);
+		v[n].answer = xstrdup(id);
+		v[n++].helpful = helpful;
+	}
+	int rc = EXIT_OK;
+	if (in.err) {
+		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
+		rc = EXIT_CONFIG;
+	}
+	linein_free(&in);
+	close(fd);
+	size_t nt, down = 0;
+	struct report_thumbs *t = report_tally(v, n, &nt);
+	for (size_t i = 0; i < n; i++)
+		down += !v[i].helpful;
+	printf("\n%zu thumb%s (%zu down, %zu up) on %zu answer%s (%s)\n", n, n == 1 ? "" : "s",
+	       down, n - down, nt, nt == 1 ? "" : "s", file);
+	if (bad)
+		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
+	if (nt && t[0].down)
+		printf("the answers with the most thumbs down (rewrite or extend them):\n");
+	size_t shown = 0;
+	for (; shown < nt && t[shown].down && shown < top; shown++)
+		printf("%5zu down %5zu up  %s\n", t[shown].down, t[shown].up, t[shown].answer);
+	if (shown < nt && t[shown].down)
+		printf("... and more (--top N shows more)\n");
+	free(t);
+	for (size_t i = 0; i < n; i++)
+		free((char *)(uintptr_t)v[i].answer);
+	free(v);
+	return rc;
+}
+
+static int
+report_file(struct app *a, const char *file, const char *feedback, size_t top)
+{
+	if (file == NULL)
+		file = default_log(a, CFG_UNANSWERED_LOG, MB_STATE_DIR "/unanswered.jsonl");
+	if (feedback == NULL)
+		feedback = default_log(a, CFG_FEEDBACK_LOG, MB_STATE_DIR "/feedback.jsonl");
 	if (file == NULL) {
 		fprintf(stderr,
 			"massagebot report: no file given, UNANSWERED_LOG is not set and "
@@ -1058,14 +1125,15 @@ report_file(struct app *a, const char *file, size_t top)
 		json_decref(rows[i]);
 	free(rows);
 	free(items);
-	return rc;
+	int frc = report_thumbs(feedback, top);
+	return rc != EXIT_OK ? rc : frc;
 }
 
 static int
 cmd_report(int argc, char **argv)
 {
 	int top = 15;
-	const char *file = NULL;
+	const char *file = NULL, *feedback = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
 			char *e;
@@ -1075,13 +1143,16 @@ cmd_report(int argc, char **argv)
 				return EXIT_CONFIG;
 			}
 			top = (int)v;
+		} else if (strcmp(argv[i], "--feedback") == 0 && i + 1 < argc) {
+			feedback = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "massagebot report: unknown option %s\n", argv[i]);
 			return EXIT_CONFIG;
 		} else if (file == NULL) {
 			file = argv[i];
 		} else {
-			fprintf(stderr, "usage: massagebot report [FILE] [--top N]\n");
+			fprintf(stderr,
+				"usage: massagebot report [FILE] [--top N] [--feedback FILE]\n");
 			return EXIT_CONFIG;
 		}
 	}
@@ -1089,7 +1160,7 @@ cmd_report(int argc, char **argv)
 	int rc = app_init(&a, CMD_REPORT);
 	if (rc >= 0)
 		return rc;
-	rc = report_file(&a, file, (size_t)top);
+	rc = report_file(&a, file, feedback, (size_t)top);
 	app_free(&a);
 	return rc;
 }
@@ -1185,8 +1256,10 @@ cli_main(int argc, char **argv)
 	     "one file, against the rest of its folder); prints file:line:col: message for "
 	     "each problem; exit 1 if any"},
 	    {"report", cmd_report,
-	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
-	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
+	     "massagebot report [FILE] [--top N] [--feedback FILE]: group the unanswered "
+	     "questions in FILE (default UNANSWERED_LOG) and show the closest existing answer for "
+	     "each group; then the answers with the most thumbs down in the feedback log "
+	     "(--feedback, default FEEDBACK_LOG)"},
 	    {"eval", cmd_eval,
 	     "massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z] "
 	     "[--min-recall X] [--max-false-alarms Y]: a question table (question<TAB>expected-id, "

@@ -347,6 +347,11 @@ outbox_done(struct outbox *ob, struct ob_item *it, const struct ob_result *r, ui
 	case OB_REFUSED:
 		give_up(ob, it, r->why ? r->why : "refused");
 		return;
+	case OB_GONE:
+		log_info("reply to message %s in %s %s not delivered: %s", it->msg_id, c->s->where,
+			 c->id, r->why ? r->why : "the conversation is gone");
+		pop_head(ob, c, 1);
+		return;
 	}
 }
 

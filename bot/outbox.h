@@ -25,7 +25,7 @@
 
 #include "queue.h"
 
-#define OB_ID_MAX 32             /* bytes of a conversation or message id, NUL included */
+#define OB_ID_MAX 40             /* bytes of a conversation or message id, NUL included */
 #define OB_MAX_ATTEMPTS 5        /* tries of one part on transport and server errors */
 #define OB_MAX_LIMITED 10        /* rate-limit retries of one part */
 #define OB_MAX_ITEMS 20000       /* questions and reply parts waiting, in all */
@@ -80,7 +80,8 @@ enum ob_outcome {
 	OB_SENT,    /* delivered */
 	OB_RETRY,   /* failed for now (transport, server error): retry with backoff */
 	OB_LIMITED, /* rate limited: retry after retry_ms */
-	OB_REFUSED  /* refused for good: the reply is given up */
+	OB_REFUSED, /* refused for good: the reply is given up */
+	OB_GONE     /* nobody to deliver it to (a web visitor left): given up, logged at info */
 };
 
 struct ob_result {
@@ -88,7 +89,8 @@ struct ob_result {
 	uint64_t retry_ms; /* OB_LIMITED: wait this long */
 	int global;        /* OB_LIMITED: the whole platform waits, not just the conversation */
 	uint64_t hold_ms;  /* any outcome: the conversation waits this long (empty bucket) */
-	const char *why;   /* OB_RETRY: "HTTP 502"; OB_REFUSED: "refused: HTTP 403, ..." */
+	const char *why;   /* OB_RETRY: "HTTP 502"; OB_REFUSED: "refused: HTTP 403, ...";
+			      OB_GONE: "the visitor left" */
 };
 
 struct outbox *outbox_new(size_t max_items, size_t max_bytes);

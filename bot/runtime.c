@@ -116,11 +116,12 @@ answer_some(struct runtime *rt)
 	struct ob_question *q;
 	while (sys_now_ms() - start < ANSWER_BUDGET_MS && (q = outbox_take(rt->ob)) != NULL) {
 		struct platform *p = q->s->arg;
-		char *reply = bot_answer(rt->b, &rt->b->ac, q->text, q->len, q->log_text);
+		struct chat_reply r;
+		bot_answer_chat(rt->b, &rt->b->ac, q->text, q->len, q->log_text, &r);
 		log_debug("message %s in %s %s answered (%zu bytes)", q->msg_id, q->s->where,
-			  q->conv, strlen(reply));
-		p->ops->reply(p, rt->ob, q, reply);
-		free(reply);
+			  q->conv, strlen(r.text));
+		p->ops->reply(p, rt->ob, q, &r);
+		chat_reply_free(&r);
 		outbox_answered(rt->ob, q);
 	}
 }
@@ -188,7 +189,7 @@ runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n)
 	char *cause = NULL;
 	unsigned fds = 0;
 	for (size_t i = 0; i < n; i++)
-		fds += ops[i]->fds;
+		fds += ops[i]->fds(b->cfg);
 	rt->loop = ws_loop_new(fds, &cause);
 	if (rt->loop == NULL)
 		goto out;
@@ -203,8 +204,11 @@ runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n)
 		p->snd.send = snd_send;
 		p->snd.cancel = snd_cancel;
 		p->snd.arg = p;
-		if (ops[i]->start(p, &cause) < 0)
+		if (ops[i]->start(p, &cause) < 0) {
+			if (p->start_status)
+				rc = p->start_status;
 			goto out;
+		}
 		p->started = 1;
 	}
 	bot_ready(b);

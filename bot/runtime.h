@@ -36,6 +36,7 @@ struct platform {
 	struct ob_sender snd;
 	char status[128];
 	int started, closed;
+	int start_status; /* set by a start that fails: the exit status (else EXIT_FAIL) */
 };
 
 /*
