@@ -379,7 +379,9 @@ on_message(struct discord *d, const struct dp_message *m)
 	size_t len;
 	char *text = dp_question_text(m, d->self_id, &len);
 	char *log_text = dp_private_text(text, len);
-	platform_ask(d->p, m->channel_id, m->id, text, len, log_text);
+	char key[DP_KEY_MAX];
+	dp_memory_key(m, key);
+	platform_ask_in(d->p, m->channel_id, key, m->id, text, len, log_text);
 	free(text);
 	free(log_text);
 }

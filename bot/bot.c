@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "feedback.h"
+#include "followup.h"
 #include "kb.h"
 #include "log.h"
 #include "unanswered.h"
@@ -139,11 +140,21 @@ void
 bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
 		const char *log_text, struct chat_reply *out)
 {
+	bot_answer_in(b, ac, NULL, text, len, log_text, out);
+}
+
+void
+bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+	      size_t len, const char *log_text, struct chat_reply *out)
+{
 	const struct knowledge *k = bot_knowledge(b);
 	struct answer a;
-	answer_question(k, ac, &b->mp, text, len, &a);
-	log_debug("answered: intent=%s score=%.2f safety=%zu", a.intent_id ? a.intent_id : "-",
-		  a.mr.score, a.reply.nshown);
+	enum followup_how how = followup_answer(k, ac, &b->mp, mem, text, len, &a);
+	if (mem)
+		followup_remember(k, &a, mem);
+	log_debug("answered: intent=%s score=%.2f safety=%zu read=%s",
+		  a.intent_id ? a.intent_id : "-", a.mr.score, a.reply.nshown,
+		  followup_how_name(how));
 	if (b->unanswered) {
 		/* the platform's copy for the log, repaired and cut like the question */
 		char *q = NULL;

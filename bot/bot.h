@@ -76,6 +76,14 @@ void bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, siz
  * from platform ("web"), into the feedback log if there is one.
  */
 void bot_feedback(struct bot *b, const char *answer_id, int helpful, const char *platform);
+/*
+ * The same in a conversation: mem (the caller's, from convo_get) is what
+ * the bot remembers of it, and is updated for the next message
+ * (followup.h: choices, follow-ups; safety reads the message alone).
+ */
+struct convo_memory;
+void bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+		   size_t len, const char *log_text, struct chat_reply *out);
 
 /*
  * Any thread, once bot_start() has run: the knowledge in use, held for the

@@ -965,7 +965,7 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
  * a request: "I'd like to ...", "tell me ..."), a statement (context), or
  * small talk.
  */
-enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK };
+enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK, CL_TOPIC /* an earlier answer's */ };
 
 /* The punctuation between token i and the next one (or the end). */
 static int
@@ -1069,14 +1069,14 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 
 static void
 split_clauses(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	      const char *text, size_t len)
+	      const char *text, size_t len, size_t topic_from)
 {
 	s->nclause = 0;
 	for (size_t i = 0; i < q->n; i++)
 		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
 	size_t start = 0;
 	for (size_t i = 1; i <= q->n; i++) {
-		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent;
+		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || i == topic_from;
 		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
 		    gap_has(q, text, len, i - 1, ",:;-("))
 			cut = 1; /* "..., where is it" */
@@ -1085,7 +1085,10 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 			cut = 1; /* "... and can I pay by card" */
 		if (!cut)
 			continue;
-		type_clause(m, s, q, text, len, start, i);
+		if (start >= topic_from)
+			add_clause(s, start, i, CL_TOPIC, -1);
+		else
+			type_clause(m, s, q, text, len, start, i);
 		start = i;
 	}
 	for (size_t c = 0; c < s->nclause; c++)
@@ -1605,17 +1608,18 @@ exact_message(const struct match_index *m, const struct match_scratch *s, const 
 	return ex;
 }
 
-void
-match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+static void
+query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+      const char *text, size_t len, size_t topic_from, double topic_weight,
+      const struct match_params *p, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
 	out->greeting = -1;
 	ensure_scratch(m, s, q->n);
-	if (q->n == 0)
+	if (q->n == 0 || topic_from == 0)
 		return;
-	split_clauses(m, s, q, text, len);
+	split_clauses(m, s, q, text, len, topic_from);
 	read_words(m, s, q);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0;
@@ -1629,7 +1633,9 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	 * context: each intent keeps the better of the two readings */
 	double cw[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
-		cw[c] = s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
+		cw[c] = s->clause[c].kind == CL_TOPIC
+			    ? topic_weight
+			    : s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
 	score_view(m, s, cw, ex, out);
 	if (nq && nst && question_content(m, s, q) >= 2) {
 		struct match_result focus;
@@ -1665,6 +1671,21 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 			out->nchoices = 0;
 			return;
 		}
+}
+
+void
+match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, q->n, 0, p, out);
+}
+
+void
+match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		  const char *text, size_t len, size_t topic_from, double topic_weight,
+		  const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, topic_from < q->n ? topic_from : q->n, topic_weight, p, out);
 }
 
 int

@@ -140,6 +140,16 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 const char *text, size_t len, const struct match_params *p,
 		 struct match_result *out);
 
+/*
+ * The same for a message that may lean on an earlier answer: tokens
+ * [topic_from, q->n) of q are that answer's topic (its title), read beside
+ * the message's own words as context of weight topic_weight (0..1): never
+ * a question, never small talk, never written exactly as a phrasing.
+ */
+void match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		       const char *text, size_t len, size_t topic_from, double topic_weight,
+		       const struct match_params *p, struct match_result *out);
+
 /* What a candidate's confidence is made of: 1, raw, fit, cover,
  * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
  * best's; for the others, minus the best's), missing. */

@@ -1964,6 +1964,10 @@ negated(const struct ev *e, size_t sent0, size_t start, const struct span *sp, s
 			continue;
 		if (k->flags & TOK_PUNCT_AFTER)
 			continue; /* "No, my groin is numb" */
+		if (j + 1 < start && (q->v[j + 1].flags & TOK_PUNCT_AFTER) &&
+		    (strcmp(q->v[j + 1].surf, "there") == 0 ||
+		     strcmp(q->v[j + 1].surf, "here") == 0))
+			continue; /* "a cushion that isn't there, all numb" */
 		if (j + 1 < q->n && (tok_class(e, j + 1) & TF_HEDGE))
 			continue;
 		return 1;

@@ -85,6 +85,9 @@ test_negation(void **st)
 	/* a part that says a negation itself is not negated again */
 	assert_true(fires("hope (i | to) .. not wake up", "do not care, hoping i do not wake up"));
 	assert_true(fires("can not feel & groin", "no idea, can't feel my groin"));
+	/* "not there," says nothing of what follows */
+	assert_true(fires("numb", "a cushion that isn't there, all numb round my bum"));
+	assert_false(fires("numb", "it is not numb, just sore"));
 	/* a comma and a question or a modal start a new clause */
 	assert_true(fires("take two", "my codeine isn't working, can I take two?"));
 	/* scope ends at but/however..., and at "and my" */
