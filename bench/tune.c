@@ -183,7 +183,7 @@ static const struct knob knobs[] = {
     {"domain_weight", TU(domain_weight), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 0}},
     {"context_unknown", TU(context_unknown), {0.1, 0.25, 0.5, 0.75, 1.0, 0}},
     {"focus_min", TU(focus_min), {1, 2, 3, 0}},
-    {"topic_weight", TU(topic_weight), {0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0}},
+    {"title_weight", TU(title_weight), {0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0}},
 };
 
 static double *

@@ -27,7 +27,7 @@
 
 const struct match_tuning match_default_tuning = {
     .q_exp = 0.30,
-    .bag_weight = 0.50,
+    .bag_weight = 0.30,
     .unknown_frac = 1.00,
     .unknown_common_frac = 0.20,
     .common_weight = 1.00,
@@ -47,7 +47,7 @@ const struct match_tuning match_default_tuning = {
     .domain_weight = 1.50,
     .context_unknown = 0.25,
     .focus_min = 1,
-    .topic_weight = 0.10,
+    .title_weight = 0.10,
     .conf = {-2.10, 1.37, 1.91, 0.73, 1.47, -3.83, 2.86, -1.00, 1.51},
 };
 
@@ -109,7 +109,7 @@ struct match_index {
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
-	int32_t (*topic_phr)[2];    /* per intent: its title's and its id's phrasing, or -1 */
+	int32_t (*title_phr)[2];    /* per intent: its title's and its id's phrasing, or -1 */
 };
 
 /* a word of the query as the matcher reads it */
@@ -162,6 +162,7 @@ struct match_scratch {
 	size_t nclause;
 	double *term_c; /* per term: its credit in the view being scored, 0 if absent */
 	size_t capterm;
+	int with_topic;      /* the message is read with an earlier answer's topic */
 	double view_weight;  /* of the view last scored */
 	double view_unknown; /* of its unknown words */
 };
@@ -731,7 +732,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	m->tu = tu ? *tu : match_default_tuning;
 	m->dict = dict;
 	m->small_talk = xcalloc(n ? n : 1, 1);
-	m->topic_phr = xcalloc(n ? n : 1, sizeof *m->topic_phr);
+	m->title_phr = xcalloc(n ? n : 1, sizeof *m->title_phr);
 	for (size_t i = 0; i < n; i++)
 		m->small_talk[i] = (uint8_t)entries[i].small_talk;
 	hmap_init(&m->term_ids);
@@ -747,11 +748,11 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_entry *e = &entries[i];
 		size_t before = m->nphr;
-		m->topic_phr[i][0] = m->topic_phr[i][1] = -1;
+		m->title_phr[i][0] = m->title_phr[i][1] = -1;
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
 		if (m->nphr > before)
-			m->topic_phr[i][0] = (int32_t)before;
+			m->title_phr[i][0] = (int32_t)before;
 		before = m->nphr;
 		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
 			char name[128];
@@ -761,7 +762,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
 		}
 		if (m->nphr > before)
-			m->topic_phr[i][1] = (int32_t)before;
+			m->title_phr[i][1] = (int32_t)before;
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -794,7 +795,7 @@ match_free(struct match_index *m)
 	hmap_free(&m->exact);
 	hmap_free(&m->word_class);
 	free(m->small_talk);
-	free(m->topic_phr);
+	free(m->title_phr);
 	free(m->term);
 	free(m->ppost);
 	free(m->ipost);
@@ -1033,7 +1034,7 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
  * a request: "I'd like to ...", "tell me ..."), a statement (context), or
  * small talk.
  */
-enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK };
+enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK, CL_TOPIC /* an earlier answer's */ };
 
 /* The punctuation between token i and the next one (or the end). */
 static int
@@ -1158,14 +1159,15 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 
 static void
 split_clauses(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	      const char *text, size_t len)
+	      const char *text, size_t len, size_t topic_from)
 {
 	s->nclause = 0;
+	s->with_topic = topic_from < q->n;
 	for (size_t i = 0; i < q->n; i++)
 		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
 	size_t start = 0;
 	for (size_t i = 1; i <= q->n; i++) {
-		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent;
+		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || i == topic_from;
 		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
 		    gap_has(q, text, len, i - 1, ",:;-("))
 			cut = 1; /* "..., where is it" */
@@ -1174,7 +1176,10 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 			cut = 1; /* "... and can I pay by card" */
 		if (!cut)
 			continue;
-		type_clause(m, s, q, text, len, start, i);
+		if (start >= topic_from)
+			add_clause(s, start, i, CL_TOPIC, 0, -1);
+		else
+			type_clause(m, s, q, text, len, start, i);
 		start = i;
 	}
 	for (size_t c = 0; c < s->nclause; c++)
@@ -1423,15 +1428,15 @@ insert_cand(struct match_result *out, const struct match_cand *c)
 /*
  * How much of what intent in is about the question says: the share of its
  * title's weight (or of its id's, the better) found in the view last
- * scored.  "how do I get rid of a headache" says nothing of "Neck and
- * shoulder pain", though a phrasing of it mentions headaches.
+ * scored (s->term_c).  "how do I get rid of a headache" says nothing of
+ * "Neck and shoulder pain", though a phrasing of it mentions headaches.
  */
 static double
-topic_share(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+title_share(const struct match_index *m, const struct match_scratch *s, uint32_t in)
 {
 	double best = 0;
 	for (int t = 0; t < 2; t++) {
-		int32_t ph = m->topic_phr[in][t];
+		int32_t ph = m->title_phr[in][t];
 		if (ph < 0 || m->phr[ph].w <= 0)
 			continue;
 		double got = 0;
@@ -1451,15 +1456,17 @@ cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
 	if (bag > 1)
 		bag = 1;
 	double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
-	double tw = m->small_talk[in] ? 0 : m->tu.topic_weight;
-	double topic = topic_share(m, s, in);
+	/* not in the ranking when an earlier answer's title is read beside a
+	 * follow-up: that title would pull every reading back to itself */
+	double tw = m->small_talk[in] || s->with_topic ? 0 : m->tu.title_weight;
+	double title = title_share(m, s, in);
 	struct match_cand c = {.intent = (int)in,
-			       .raw = (1.0 - bw - tw) * s->best[in] + bw * bag + tw * topic,
+			       .raw = (1.0 - bw - tw) * s->best[in] + bw * bag + tw * title,
 			       .fit = s->best[in],
 			       .cover = bag,
 			       .evidence = s->bag[in] / m->mean_idf,
 			       .unknown = s->view_unknown / m->mean_idf,
-			       .topic = topic};
+			       .title = title};
 	return c;
 }
 
@@ -1474,7 +1481,7 @@ match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATU
 	x[5] = log(1.0 + c->unknown);
 	x[6] = gap;
 	x[7] = c->missing;
-	x[8] = c->topic;
+	x[8] = c->title;
 }
 
 /* The confidence that c is the right answer (see match_features). */
@@ -1557,9 +1564,16 @@ score_view(const struct match_index *m, struct match_scratch *s, const double *c
 	out->intent = -1;
 	double qden = weigh_view(m, s, cw, cu);
 	s->view_weight = qden;
-	for (size_t j = 0; j < s->nqt; j++) /* until the next view is scored */
+	/* each term's credit for the title share, until the next view: the
+	 * message's words as weighed in this view, an earlier answer's title
+	 * in full (what the follow-up is about) */
+	uint32_t own = 0;
+	for (size_t c = 0; c < s->nclause; c++)
+		own |= (uint32_t)(s->clause[c].kind != CL_TOPIC) << c;
+	for (size_t j = 0; j < s->nqt; j++)
 		if (s->qt[j].term >= 0)
-			s->term_c[s->qt[j].term] = s->qt[j].w > 0 ? s->qt[j].c : 0;
+			s->term_c[s->qt[j].term] =
+			    s->qt[j].clauses & own ? s->qt[j].c * s->qt[j].w : s->qt[j].c;
 	s->ntouched = s->nitouched = 0;
 	if (qden > 0)
 		accumulate(m, s);
@@ -1727,17 +1741,18 @@ exact_message(const struct match_index *m, const struct match_scratch *s, const 
 	return ex;
 }
 
-void
-match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+static void
+query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+      const char *text, size_t len, size_t topic_from, double topic_weight,
+      const struct match_params *p, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
 	out->greeting = -1;
 	ensure_scratch(m, s, q->n);
-	if (q->n == 0)
+	if (q->n == 0 || topic_from == 0)
 		return;
-	split_clauses(m, s, q, text, len);
+	split_clauses(m, s, q, text, len, topic_from);
 	read_words(m, s, q);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0, nasks = 0;
@@ -1752,7 +1767,9 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	 * context: each intent keeps the better of the two readings */
 	double cw[MATCH_CLAUSES_MAX], cu[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
-		cw[c] = s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
+		cw[c] = s->clause[c].kind == CL_TOPIC
+			    ? topic_weight
+			    : s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
 	score_view(m, s, cw, cw, ex, out);
 	if (nq && nst && (double)question_content(m, s, q) >= m->tu.focus_min) {
 		/* the words of a story around the question are mostly not
@@ -1794,6 +1811,21 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 			out->nchoices = 0;
 			return;
 		}
+}
+
+void
+match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, q->n, 0, p, out);
+}
+
+void
+match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		  const char *text, size_t len, size_t topic_from, double topic_weight,
+		  const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, topic_from < q->n ? topic_from : q->n, topic_weight, p, out);
 }
 
 int

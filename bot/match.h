@@ -62,7 +62,7 @@ struct match_tuning {
 				   of context_weight */
 	double focus_min;       /* known words a question needs to be read with its statements as
 				   context */
-	double topic_weight;    /* share of the ranking score for saying the answer's title */
+	double title_weight;    /* share of the ranking score for saying the answer's title */
 				/* confidence = logistic(conf . match_features()) */
 #define MATCH_CONF_FEATURES 9
 	double conf[MATCH_CONF_FEATURES];
@@ -87,7 +87,7 @@ struct match_cand {
 	double evidence; /* the weight they explain, in mean word weights */
 	double unknown;  /* the question's words no answer knows, the same */
 	double missing;  /* its weightiest word this answer does not know, the same */
-	double topic;    /* the share of its title (or id) the question says, 0..1 */
+	double title;    /* the share of its title (or id) the question says, 0..1 */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
@@ -146,9 +146,19 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 const char *text, size_t len, const struct match_params *p,
 		 struct match_result *out);
 
+/*
+ * The same for a message that may lean on an earlier answer: tokens
+ * [topic_from, q->n) of q are that answer's topic (its title), read beside
+ * the message's own words as context of weight topic_weight (0..1): never
+ * a question, never small talk, never written exactly as a phrasing.
+ */
+void match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		       const char *text, size_t len, size_t topic_from, double topic_weight,
+		       const struct match_params *p, struct match_result *out);
+
 /* What a candidate's confidence is made of: 1, raw, fit, cover,
  * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
- * best's; for the others, minus the best's), missing, topic. */
+ * best's; for the others, minus the best's), missing, title. */
 void match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES]);
 
 /*

@@ -227,16 +227,16 @@ test_context_words(void **st)
 /* An answer's title says what it is about: a question that says none of
  * it is less sure to be meant, though a phrasing shares a word with it. */
 static void
-test_topic(void **st)
+test_title(void **st)
 {
 	(void)st;
 	struct match_result on = q("is deep tissue painful", 0.0, 0.0);
 	struct match_result off = q("is a tattoo painful", 0.0, 0.0);
 	assert_string_equal(K->entries[on.cand[0].intent].id.s, "deep-tissue-massage");
-	assert_true(on.cand[0].topic > 0.5);
+	assert_true(on.cand[0].title > 0.5);
 	for (size_t k = 0; k < off.ncand; k++)
 		if (strcmp(K->entries[off.cand[k].intent].id.s, "deep-tissue-massage") == 0)
-			assert_true(off.cand[k].topic == 0.0);
+			assert_true(off.cand[k].title == 0.0);
 	assert_string_equal(top("is a tattoo painful"), "-");
 }
 
@@ -309,7 +309,7 @@ main(void)
 	    cmocka_unit_test(test_synonyms),      cmocka_unit_test(test_synonym_check),
 	    cmocka_unit_test(test_out_of_scope),  cmocka_unit_test(test_threshold_and_margin),
 	    cmocka_unit_test(test_small_talk),    cmocka_unit_test(test_question_inside_message),
-	    cmocka_unit_test(test_context_words), cmocka_unit_test(test_topic),
+	    cmocka_unit_test(test_context_words), cmocka_unit_test(test_title),
 	    cmocka_unit_test(test_two_questions), cmocka_unit_test(test_little_evidence),
 	    cmocka_unit_test(test_deterministic),
 	};
