@@ -249,10 +249,13 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/e2e.py build/massagebot
 	@echo "== a hash flood through ask (keyed hash)"
 	/usr/bin/python3 bench/flood.py build/massagebot
+	@echo "== the web chat: 1,000 concurrent chats x 10 questions, then with hostile clients"
+	/usr/bin/python3 bench/web_load.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
 
-# Soak through the fake Discord with faults (minutes, not part of `make test`):
-# see bench/soak.py; figures in bench/RESULTS.md, bot logs in build/soak/.
+# Soak through the fake Discord with faults, the web chat beside it (minutes,
+# not part of `make test`): see bench/soak.py; figures in bench/RESULTS.md,
+# bot logs in build/soak/.
 .PHONY: soak
 soak: build/san/massagebot build/massagebot | deps-bench
 	/usr/bin/python3 bench/soak.py --san build/san/massagebot --opt build/massagebot
