@@ -367,17 +367,18 @@ uninstall:
 # log is build/fuzz/<target>.log, the reproducer build/fuzz/artifacts/<target>-*.
 # New inputs go to build/fuzz/corpus/<target>; the seeds in fuzz/corpus/ stay.
 FUZZ_CC      := clang
-FUZZ_TARGETS := kb gateway answer dotenv
+FUZZ_TARGETS := kb gateway answer dotenv web
 FUZZ_SECONDS ?= 600
 FUZZ_SRC     := $(CORE_SRC) kb
 FUZZ_CFLAGS  := $(BASEFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer $(PKG_CFLAGS)
 # bytes per input: a knowledge folder, a frame with 16 KB content, a
-# question past the 4 KB cut, a .env file
+# question past the 4 KB cut, a .env file, a web chat frame past the 4 KiB limit
 FUZZ_MAXLEN_kb      := 16384
 FUZZ_MAXLEN_gateway := 24576
 FUZZ_MAXLEN_answer  := 6000
 FUZZ_MAXLEN_dotenv  := 4096
+FUZZ_MAXLEN_web     := 8192
 
 .PHONY: fuzz fuzz-smoke fuzz-build
 .SECONDARY: $(FUZZ_SRC:%=build/fuzz/%.o) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
