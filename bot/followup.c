@@ -460,6 +460,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			choices[nch++] = e;
 	}
 	int topic = mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
+	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	if (nch == 0 && topic < 0)
 		return FOLLOWUP_ALONE;
 
@@ -476,6 +477,12 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			how = FOLLOWUP_CHOICE;
 			goto done;
 		}
+	}
+	if (nch) {
+		/* not a choice, but after "did you mean X or Y?" what was asked
+		 * was most likely X: its topic, and the one before */
+		before = topic;
+		topic = choices[0];
 	}
 	if (topic < 0)
 		goto done;
@@ -499,7 +506,6 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		goto done;
 	}
 	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
-	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	size_t from = reread(k, c, p, topic, before, w, out, &mr, &tk);
 	if (!take_reading(k, &mr, &tk, from, topic, &cu, out))
 		goto done;

@@ -133,6 +133,11 @@ test_follow_ups(void **st)
 	struct convo_memory two = memory("session-frequency", NULL, NULL);
 	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
 	assert_string_equal(ask(&two, "and is it painful?", NULL), "deep-tissue-massage");
+	/* after "did you mean", a follow-up that is no choice leans on the first */
+	struct convo_memory offered =
+	    memory("booking", "trigger-point-therapy", "neck-and-shoulders");
+	assert_string_equal(ask(&offered, "how do I get rid of it?", NULL),
+			    "trigger-point-therapy");
 	/* without the topic, the short ones have no answer */
 	struct convo_memory none = memory(NULL, NULL, NULL);
 	assert_string_equal(ask(&none, "and how often?", NULL), "-");
