@@ -121,6 +121,12 @@ test_follow_ups(void **st)
 	    {"opening-hours", "and on saturdays?", "opening-hours"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
+	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
+	    /* what "it" is decides, not a reading that only echoes its words */
+	    {"deep-tissue-massage", "is it safe?", "deep-tissue-massage"},
+	    /* a title of function words says nothing: no answer is better */
+	    {"location", "does it hurt?", "-"},
+	    {"location", "and how often?", "-"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
