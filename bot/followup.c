@@ -10,13 +10,16 @@
 
 /*
  * The reading with the topic, as measured on tests/data/dialogues.tsv
- * (README, "Conversations"): the topic's title weighs TOPIC_WEIGHT of the
- * message's own words (all of them in a comparison); its best candidate
+ * (README, "Conversations"): the last answer's title weighs TOPIC_WEIGHT
+ * of the message's own words (all of them in a comparison), the answer
+ * before it BEFORE_WEIGHT of that ("how often should I book one?" then
+ * "and is it painful?": "it" is still the deep tissue); its best candidate
  * is taken with a confidence of MIN_SCORE, or a ranking score of MIN_RAW
  * (the confidence was fitted on messages read alone, and a short
  * follow-up read with its topic is surer than it says).
  */
 #define TOPIC_WEIGHT 0.5
+#define BEFORE_WEIGHT 0.5 /* the answer before it: half as much again */
 #define MIN_SCORE 0.5
 #define MIN_RAW 0.38
 #define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
@@ -264,25 +267,34 @@ read_cues(const struct tokens *tk, struct cues *c)
 	}
 }
 
-/* Read the message again with the topic's title after it, as context of
- * the weight given; mr gets the reading, tk its tokens.  Returns the index
- * of the topic's first token. */
+/* Read the message again with the topic's title after it (and the title
+ * of the answer before, if any), as context of the weight given; mr gets
+ * the reading, tk its tokens.  Returns the index of the topic's first
+ * token. */
 static size_t
 reread(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p, int topic,
-       double weight, const struct answer *a, struct match_result *mr, struct tokens *tk)
+       int before, double weight, const struct answer *a, struct match_result *mr,
+       struct tokens *tk)
 {
 	struct strbuf b = STRBUF_INIT;
-	size_t len = strlen(a->question);
+	size_t len = strlen(a->question), tlen;
 	sb_add(&b, a->question, len);
 	sb_adds(&b, "\n");
 	sb_adds(&b, k->entries[topic].title.s);
+	tlen = b.len;
+	if (before >= 0) {
+		sb_adds(&b, "\n");
+		sb_adds(&b, k->entries[before].title.s);
+	}
 	text_tokenize(c->text, b.s, b.len, tk);
-	size_t from = 0;
-	while (from < tk->n && tk->v[from].off < len)
-		from++;
-	match_query_topic(k->match, c->ms, tk, b.s, b.len, from, weight, p, mr);
+	struct match_topic t[2] = {{0, weight}, {0, weight * BEFORE_WEIGHT}};
+	while (t[0].from < tk->n && tk->v[t[0].from].off < len)
+		t[0].from++;
+	for (t[1].from = t[0].from; t[1].from < tk->n && tk->v[t[1].from].off < tlen;)
+		t[1].from++;
+	match_query_topic(k->match, c->ms, tk, b.s, b.len, t, before >= 0 ? 2 : 1, p, mr);
 	sb_free(&b);
-	return from;
+	return t[0].from;
 }
 
 /* A content word of the message: not a function word nor a bare question
@@ -487,7 +499,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		goto done;
 	}
 	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
-	size_t from = reread(k, c, p, topic, w, out, &mr, &tk);
+	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
+	size_t from = reread(k, c, p, topic, before, w, out, &mr, &tk);
 	if (!take_reading(k, &mr, &tk, from, topic, &cu, out))
 		goto done;
 	take(k, &mr, &tk, out);
@@ -515,6 +528,9 @@ followup_remember(const struct knowledge *k, const struct answer *a, struct conv
 		const struct kb_entry *e = &k->entries[a->mr.answers[i - 1]];
 		if (e->small_talk)
 			continue;
+		if (strcmp(e->id.s, mem->answer) == 0)
+			return;
+		memcpy(mem->before, mem->answer, sizeof mem->before);
 		if (strlen(e->id.s) < CONVO_ID_MAX)
 			strcpy(mem->answer, e->id.s);
 		else

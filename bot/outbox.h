@@ -70,7 +70,9 @@ struct ob_item {
 	const char *conv_id; /* its conversation's id, valid while the item is */
 	char msg_id[OB_ID_MAX];
 	unsigned part, nparts;
-	char *body; /* what the platform sends, as it made it (outbox_part) */
+	char *body; /* what the platform sends, as it made it (outbox_part); before
+		     * reporting OB_RETRY it may put a new one in its place (a form
+		     * the server will take: a reply without its buttons) */
 	size_t len;
 	void *handle; /* the sender's, while the part is being sent */
 	unsigned attempts, limited;

@@ -129,6 +129,10 @@ test_follow_ups(void **st)
 			fail_msg("after %s, '%s' -> %s, expected %s", cases[i].topic, cases[i].text,
 				 got, cases[i].want);
 	}
+	/* "it" may still be the answer before the last one */
+	struct convo_memory two = memory("session-frequency", NULL, NULL);
+	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
+	assert_string_equal(ask(&two, "and is it painful?", NULL), "deep-tissue-massage");
 	/* without the topic, the short ones have no answer */
 	struct convo_memory none = memory(NULL, NULL, NULL);
 	assert_string_equal(ask(&none, "and how often?", NULL), "-");
@@ -240,6 +244,7 @@ test_remember(void **st)
 	followup_remember(K, &a, &m);
 	answer_free(&a);
 	assert_string_equal(m.answer, "deep-tissue-massage");
+	assert_string_equal(m.before, "");
 	assert_int_equal(m.nchoices, 0);
 	/* small talk keeps the topic */
 	q = "thanks!";
@@ -266,6 +271,7 @@ test_remember(void **st)
 	answer_free(&a);
 	assert_int_equal(m.nchoices, 0);
 	assert_string_equal(m.answer, K->entries[knowledge_find(K, m.answer)].id.s);
+	assert_string_equal(m.before, "deep-tissue-massage"); /* the one before it */
 	/* an emergency reply does not give the answer: the topic stays */
 	struct convo_memory before = m;
 	q = "how much is a massage? I can't feel my legs and I've wet myself";
