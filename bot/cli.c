@@ -1320,6 +1320,21 @@ default_log(const struct app *a, enum cfg_id var, const char *installed)
 	return file;
 }
 
+/* A log read to its end: close it; EXIT_OK, or EXIT_CONFIG (said) if a
+ * read failed. */
+static int
+end_reading(struct linein *in, int fd, const char *file)
+{
+	int rc = EXIT_OK;
+	if (in->err) {
+		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in->err));
+		rc = EXIT_CONFIG;
+	}
+	linein_free(in);
+	close(fd);
+	return rc;
+}
+
 /* Beside an answer with thumbs down: the unanswered questions whose
  * closest answer it was (they may be what it lacks). */
 static void
@@ -1375,13 +1390,7 @@ report_thumbs(const char *file, size_t top, const struct report_item *items, siz
 		v[n].answer = xstrdup(id);
 		v[n++].helpful = helpful;
 	}
-	int rc = EXIT_OK;
-	if (in.err) {
-		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
-		rc = EXIT_CONFIG;
-	}
-	linein_free(&in);
-	close(fd);
+	int rc = end_reading(&in, fd, file);
 	size_t nt, down = 0;
 	struct report_thumbs *t = report_tally(v, n, &nt);
 	for (size_t i = 0; i < n; i++)
@@ -1452,13 +1461,7 @@ report_file(struct app *a, const char *file, const char *feedback, size_t top)
 		items[n].score = json_number_value(json_object_get(c0, "score"));
 		n++;
 	}
-	int rc = EXIT_OK;
-	if (in.err) {
-		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
-		rc = EXIT_CONFIG;
-	}
-	linein_free(&in);
-	close(fd);
+	int rc = end_reading(&in, fd, file);
 	size_t nc = 0;
 	struct report_cluster *c = report_cluster(a->b.ac.text, items, n, &nc);
 	printf("%zu unanswered question%s in %zu group%s (%s)\n", n, n == 1 ? "" : "s", nc,

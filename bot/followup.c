@@ -25,6 +25,8 @@
 #define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
 #define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
 #define WEAK_LEAD 0.03
+#define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
+#define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
 
 const char *
 followup_how_name(enum followup_how how)
@@ -177,6 +179,8 @@ static const char *const anaphora[] = {
     "there", "one", "ones",   "such", "same", "he",    "she",   "him",  NULL,
 };
 
+static const char *const persons[] = {"he", "she", "him", NULL};
+
 /* Interjections a follow-up may open with before its real first word. */
 static const char *const interjections[] = {
     "ok",    "okay", "oh",  "right", "great",   "cool", "thanks",
@@ -238,6 +242,7 @@ static int content_word(const struct tokens *tk, size_t i);
 
 struct cues {
 	int back;    /* a word points back */
+	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
 	int opener;  /* "and ...", "what about ..." */
 	int compare; /* "is that the same as ...", "is it better than ..." */
 	int asks;    /* a question word: "why?", "how?", "tell me more" */
@@ -261,6 +266,7 @@ read_cues(const struct tokens *tk, struct cues *c)
 	}
 	for (size_t i = 0; i < tk->n; i++) {
 		c->back |= points_back(tk, i);
+		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
 		c->compare |= in_list(&tk->v[i], comparing);
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
@@ -297,9 +303,9 @@ reread(const struct knowledge *k, struct answer_ctx *c, const struct match_param
 	return t[0].from;
 }
 
-/* A content word of the message: not a function word nor a bare question
- * word; "how" counts when a word of its own follows ("how much", "how
- * often": the matcher reads such phrases at their first word). */
+/* A content word of the message: not a function word nor a question word;
+ * "how" counts before "much" (the matcher reads "how much is" as "price",
+ * at its first word). */
 static int
 content_word(const struct tokens *tk, size_t i)
 {
@@ -308,8 +314,7 @@ content_word(const struct tokens *tk, size_t i)
 		return 0;
 	if (!in_list(t, question_words))
 		return 1;
-	return i + 1 < tk->n && !(tk->v[i + 1].flags & TOK_STOP) &&
-	       !in_list(&tk->v[i + 1], question_words);
+	return is_word(t, "how") && i + 1 < tk->n && is_word(&tk->v[i + 1], "much");
 }
 
 /* The message's own content words (tokens before from) that intent's
@@ -377,11 +382,22 @@ topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, 
  */
 static int
 take_reading(const struct knowledge *k, struct match_result *mr, const struct tokens *tk,
-	     size_t from, int topic, const struct cues *cu, const struct answer *a)
+	     size_t from, int topic, int before, const struct cues *cu, const struct answer *a)
 {
 	if (mr->ncand == 0)
 		return 0;
 	const struct match_cand *top = &mr->cand[0];
+	/* "is it safe?" alone points at no answer: what "it" is decides
+	 * between readings about as close (not a pregnancy answer because
+	 * its text says "deep" when "it" is deep tissue) */
+	if (cu->it && !cu->compare && a->mr.score < OFFER_MIN && top->intent != topic &&
+	    top->intent != before)
+		for (size_t i = 1; i < mr->ncand; i++)
+			if ((mr->cand[i].intent == topic || mr->cand[i].intent == before) &&
+			    mr->cand[i].raw >= top->raw - SUBJECT_CLOSE) {
+				top = &mr->cand[i];
+				break;
+			}
 	if (cu->compare) {
 		/* a comparison is answered by what speaks of both: of the
 		 * candidates that know words of the message and of the topic,
@@ -410,12 +426,15 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (cu->weak && top->intent != topic &&
 	    (mr->ncand > 1 && top->raw - mr->cand[1].raw < WEAK_LEAD))
 		return 0;
-	if (top->intent == topic && cu->own > 0 && own_terms(mr, tk, topic, from) == 0 &&
-	    !cu->back) {
-		int known = 0;
+	if (top->intent == topic && cu->own > 0 && own_terms(mr, tk, topic, from) == 0) {
+		/* the topic answers none of the message's words: only when the
+		 * message points back at it, or other answers know those words
+		 * (not "the weather"), and its title says something ("where we
+		 * are and how to get here" is all function words) */
+		int known = cu->back;
 		for (size_t i = 1; i < mr->ncand; i++)
 			known |= own_terms(mr, tk, mr->cand[i].intent, from) > 0;
-		if (!known)
+		if (!known || topic_terms(mr, tk, topic, from) == 0)
 			return 0;
 	}
 	int in = top->intent;
@@ -460,6 +479,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			choices[nch++] = e;
 	}
 	int topic = mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
+	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	if (nch == 0 && topic < 0)
 		return FOLLOWUP_ALONE;
 
@@ -476,6 +496,12 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			how = FOLLOWUP_CHOICE;
 			goto done;
 		}
+	}
+	if (nch) {
+		/* not a choice, but after "did you mean X or Y?" what was asked
+		 * was most likely X: its topic, and the one before */
+		before = topic;
+		topic = choices[0];
 	}
 	if (topic < 0)
 		goto done;
@@ -499,9 +525,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		goto done;
 	}
 	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
-	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	size_t from = reread(k, c, p, topic, before, w, out, &mr, &tk);
-	if (!take_reading(k, &mr, &tk, from, topic, &cu, out))
+	if (!take_reading(k, &mr, &tk, from, topic, before, &cu, out))
 		goto done;
 	take(k, &mr, &tk, out);
 	rebuild_reply(k, out);

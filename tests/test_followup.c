@@ -121,6 +121,12 @@ test_follow_ups(void **st)
 	    {"opening-hours", "and on saturdays?", "opening-hours"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
+	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
+	    /* what "it" is decides, not a reading that only echoes its words */
+	    {"deep-tissue-massage", "is it safe?", "deep-tissue-massage"},
+	    /* a title of function words says nothing: no answer is better */
+	    {"location", "does it hurt?", "-"},
+	    {"location", "and how often?", "-"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
@@ -133,6 +139,11 @@ test_follow_ups(void **st)
 	struct convo_memory two = memory("session-frequency", NULL, NULL);
 	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
 	assert_string_equal(ask(&two, "and is it painful?", NULL), "deep-tissue-massage");
+	/* after "did you mean", a follow-up that is no choice leans on the first */
+	struct convo_memory offered =
+	    memory("booking", "trigger-point-therapy", "neck-and-shoulders");
+	assert_string_equal(ask(&offered, "how do I get rid of it?", NULL),
+			    "trigger-point-therapy");
 	/* without the topic, the short ones have no answer */
 	struct convo_memory none = memory(NULL, NULL, NULL);
 	assert_string_equal(ask(&none, "and how often?", NULL), "-");
