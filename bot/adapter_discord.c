@@ -13,10 +13,12 @@
  * token or a payload that carries it (IDENTIFY, RESUME, the Authorization
  * header).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "discord_proto.h"
@@ -25,6 +27,7 @@
 #include "queue.h"
 #include "runtime.h"
 #include "sys.h"
+#include "tls.h"
 #include "ws.h"
 #include "xmem.h"
 
@@ -40,6 +43,9 @@
 #define REST_TIMEOUT_MS 15000
 #define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
 #define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
+/* Discord counts REST requests per second as they arrive: our window is a
+ * tenth of a second longer, for the network's jitter */
+#define REST_WINDOW_MS 1100
 
 enum gw_state {
 	GW_WAIT,       /* nothing in progress; reconnect_at may be set */
@@ -60,7 +66,9 @@ struct discord {
 	struct platform *p;
 	struct ws *ws;
 	struct http *http;
-	const char *token, *channels;
+	struct tls_trust *trust; /* the CAs of both clients, once loaded */
+	int tls_ready;           /* and the gateway's TLS vhost made */
+	const char *token, *channels, *ca_file;
 	char *api;  /* DISCORD_API_BASE without a trailing slash */
 	char *auth; /* "Authorization: Bot <token>" */
 
@@ -173,17 +181,19 @@ forget_session(struct discord *d)
 	d->seq = -1;
 }
 
+/* The session (if any) is over: one held long enough resets the backoff. */
 static void
-schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
+session_ended(struct discord *d, uint64_t now)
 {
 	if (d->session_up_at && now - d->session_up_at >= SESSION_HELD_MS)
 		d->attempts = 0;
 	d->session_up_at = 0;
-	unsigned delay = sys_backoff_ms(d->attempts, rnd(d));
-	if (d->attempts < 30)
-		d->attempts++;
-	if (delay < min_ms)
-		delay = min_ms;
+}
+
+/* Connect again in delay ms (later if IDENTIFYs would come too close). */
+static void
+reconnect_in(struct discord *d, uint64_t now, unsigned delay)
+{
 	if (d->session_id == NULL && d->last_identify_at &&
 	    now + delay < d->last_identify_at + IDENTIFY_SPACING_MS)
 		delay = (unsigned)(d->last_identify_at + IDENTIFY_SPACING_MS - now);
@@ -194,6 +204,17 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 	platform_status(d->p, "reconnecting in %.1f s", delay / 1000.0);
 }
 
+/* Connect again after the backoff (at least min_ms). */
+static void
+schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
+{
+	session_ended(d, now);
+	unsigned delay = sys_backoff_ms(d->attempts, rnd(d));
+	if (d->attempts < 30)
+		d->attempts++;
+	reconnect_in(d, now, delay < min_ms ? min_ms : delay);
+}
+
 /* Drop the current connection (ours to close) and come back later. */
 static void
 drop_connection(struct discord *d, uint64_t now, int code, const char *why, unsigned min_ms)
@@ -201,6 +222,29 @@ drop_connection(struct discord *d, uint64_t now, int code, const char *why, unsi
 	if (ws_active(d->ws))
 		ws_close(d->ws, code, why);
 	schedule_reconnect(d, now, min_ms);
+}
+
+/*
+ * Load the trusted CAs (SSL_CERT_FILE, else the system's) for both clients,
+ * once; the gateway's TLS vhost shares them.  0, or -1 with *cause.
+ */
+static int
+need_tls(struct discord *d, char **cause)
+{
+	if (d->tls_ready)
+		return 0;
+	if (d->trust == NULL) {
+		d->trust = tls_trust_new(d->ca_file, cause);
+		if (d->trust == NULL)
+			return -1;
+		log_info("TLS: trusting the %zu certificate authorities in %s%s",
+			 tls_trust_count(d->trust), tls_trust_file(d->trust),
+			 d->ca_file ? " (SSL_CERT_FILE)" : "");
+	}
+	if (ws_loop_tls(platform_loop(d->p), d->trust, cause) < 0)
+		return -1;
+	d->tls_ready = 1;
+	return 0;
 }
 
 static void
@@ -243,6 +287,13 @@ connect_gateway(struct discord *d, uint64_t now)
 			d->gateway_url = NULL;
 		}
 		schedule_reconnect(d, now, 0);
+		return;
+	}
+	char *cause = NULL;
+	if (u.tls && need_tls(d, &cause) < 0) {
+		log_error("gateway: %s", cause);
+		free(cause);
+		platform_fail(d->p, EXIT_FAIL, now);
 		return;
 	}
 	log_info("gateway: connecting to %s://%s:%d (%s)", u.tls ? "wss" : "ws", u.host, u.port,
@@ -577,7 +628,11 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 		} else {
 			log_warn("gateway: invalid session; starting a new one");
 			forget_session(d);
-			drop_connection(d, now, 1000, "new session", 1000 + rnd(d) % 4001);
+			if (ws_active(d->ws))
+				ws_close(d->ws, 1000, "new session");
+			session_ended(d, now);
+			/* Discord's 1-5 s, however many reconnects came before */
+			reconnect_in(d, now, 1000 + rnd(d) % 4001);
 		}
 		break;
 	case DP_EV_READY:
@@ -655,10 +710,27 @@ run_timers(struct discord *d, uint64_t now)
 /* ---- the platform ------------------------------------------------------------ */
 
 static int
+is_https(const char *url)
+{
+	return strncmp(url, "https://", 8) == 0;
+}
+
+static int
 discord_check(const struct config *cfg, char **cause)
 {
 	if (cfg_get(cfg, CFG_DISCORD_TOKEN) == NULL) {
 		*cause = xstrdup("DISCORD_TOKEN is not set but BOT_PLATFORM includes discord");
+		return -1;
+	}
+	/* the trusted CAs must be readable; loading them waits for the start */
+	const char *ca = cfg_get(cfg, CFG_SSL_CERT_FILE);
+	if (is_https(cfg_get(cfg, CFG_DISCORD_API_BASE)) &&
+	    access(ca ? ca : tls_default_file(), R_OK) < 0) {
+		*cause = ca ? xasprintf("SSL_CERT_FILE (from %s) %s: %s",
+					cfg->origin[CFG_SSL_CERT_FILE], ca, strerror(errno))
+			    : xasprintf("the system's trusted certificates %s: %s (install "
+					"ca-certificates, or set SSL_CERT_FILE)",
+					tls_default_file(), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -672,6 +744,7 @@ discord_free(struct platform *p)
 		return;
 	/* the workers first: they wake the loop, and hold requests */
 	http_free(d->http);
+	tls_trust_free(d->trust);
 	ws_free(d->ws);
 	out_clear(d);
 	if (!d->gw_inflight)
@@ -698,6 +771,7 @@ discord_start(struct platform *p, char **cause)
 	const struct config *cfg = p->b->cfg;
 	d->token = cfg_get(cfg, CFG_DISCORD_TOKEN);
 	d->channels = cfg_get(cfg, CFG_DISCORD_CHANNELS);
+	d->ca_file = cfg_get(cfg, CFG_SSL_CERT_FILE);
 	const char *api = cfg_get(cfg, CFG_DISCORD_API_BASE);
 	size_t al = strlen(api);
 	while (al && api[al - 1] == '/')
@@ -706,7 +780,11 @@ discord_start(struct platform *p, char **cause)
 	d->auth = xasprintf("Authorization: Bot %s", d->token);
 	sys_random(&d->rng, sizeof d->rng);
 	d->ws = ws_new(platform_loop(p), GW_MAX_MESSAGE);
-	d->http = http_new(http_wake, platform_loop(p), cause);
+	if (is_https(d->api) && need_tls(d, cause) < 0)
+		goto fail;
+	struct http_opts ho = {d->trust, HTTP_PARALLEL,
+			       (unsigned)atoi(cfg_get(cfg, CFG_DISCORD_REST_RATE)), REST_WINDOW_MS};
+	d->http = http_new(&ho, http_wake, platform_loop(p), cause);
 	if (d->http == NULL)
 		goto fail;
 	fetch_gateway(d);

@@ -16,6 +16,8 @@
  * Edge module: logs; the caller supplies the clock.  One thread (the loop).
  * Ownership: the outbox copies what it is given and owns every question
  * and item until it hands a question out (outbox_take) or frees an item.
+ * Questions and parts live in slabs of their own, given back to the system
+ * as soon as a burst has drained.
  */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -126,6 +128,8 @@ size_t outbox_waiting(const struct outbox *ob);
 size_t outbox_questions(const struct outbox *ob);
 /* Questions shed because the outbox was full, since it was made. */
 size_t outbox_shed(const struct outbox *ob);
+/* The 64 KB slabs holding questions and parts now (see outbox.c). */
+size_t outbox_slabs(const struct outbox *ob);
 /*
  * Shutdown: log every question not answered and every reply not sent at
  * warn with its message id, cancel the parts in flight, and empty the

@@ -954,11 +954,9 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 			typo_words_of(s, t, s->concepts[c].words[i]);
 	if (s->dict && s->npfx) {
 		size_t *taken = xcalloc(s->npfx, sizeof *taken);
-		const struct wordset *d = s->dict;
-		for (size_t off = 0; off < d->len;) {
-			size_t n = (unsigned char)d->arena[off];
-			const char *w = d->arena + off + 1;
-			off += 1 + n;
+		char w[255];
+		size_t n, pos = 0;
+		while (wordset_next(s->dict, &pos, w, &n)) {
 			int p3 = n >= PREFIX_MIN ? hmap_get(&s->p3, w, PREFIX_MIN) : -1;
 			for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
 				if (n > s->pfx[i].len &&
