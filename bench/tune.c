@@ -127,13 +127,7 @@ collect(const struct knowledge *k, struct answer_ctx *ac, const struct set *s, s
 			const struct match_cand *c = &mr->cand[0];
 			double gap = c->raw - (mr->ncand > 1 ? mr->cand[1].raw : 0);
 			struct sample *x = &out[n++];
-			x->x[0] = 1.0;
-			x->x[1] = c->raw;
-			x->x[2] = c->fit;
-			x->x[3] = c->cover;
-			x->x[4] = log(c->evidence + 0.1);
-			x->x[5] = log(1.0 + c->unknown);
-			x->x[6] = gap;
+			match_features(c, gap, x->x);
 			x->y = s->rows[i].nwant > 0 && c->intent == s->rows[i].want[0];
 		}
 		answer_free(&a);
@@ -186,7 +180,6 @@ static const struct knob knobs[] = {
     {"two_margin", TU(two_margin), {0.02, 0.05, 0.1, 0.15, 0.2, 0}},
     {"evidence_prior", TU(evidence_prior), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 0}},
     {"offer_band", TU(offer_band), {0.01, 0.05, 0.1, 0.15, 0}},
-    {"body_df", TU(body_df), {0.1, 0.25, 0.5, 0.75, 1.0, 0}},
     {"domain_weight", TU(domain_weight), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 0}},
 };
 

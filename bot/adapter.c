@@ -14,6 +14,7 @@
 static const struct adapter_ops *const registry[] = {
     &adapter_console,
     &adapter_discord,
+    &adapter_web,
 };
 #define NREG (sizeof registry / sizeof registry[0])
 

@@ -3,7 +3,7 @@
  * one file defining one const struct adapter_ops, listed once in the
  * registry (adapter.c); BOT_PLATFORM names the platforms to run.
  *
- * Network platforms (Discord, next the web chat) all run together on the
+ * Network platforms (Discord, the web chat) all run together on the
  * one loop of runtime.h and share its outbox: an adapter turns its
  * platform's events into questions (platform_ask), a reply into parts
  * (reply), and sends one part when the outbox asks (send).  A terminal
@@ -35,7 +35,8 @@ struct adapter_ops {
 	int (*run)(struct bot *b);
 
 	/* A network platform on the shared loop (runtime.h): */
-	unsigned fds; /* sockets it may hold at once */
+	/* the sockets it may hold at once with this configuration */
+	unsigned (*fds)(const struct config *cfg);
 	/* Set up p->state and start connecting: 0, or -1 with *cause. */
 	int (*start)(struct platform *p, char **cause);
 	/* Act on what happened on the loop and on its timers; returns the next
@@ -43,7 +44,7 @@ struct adapter_ops {
 	uint64_t (*step)(struct platform *p, uint64_t now);
 	/* Turn the reply to q into parts: outbox_part() for each, in order. */
 	void (*reply)(struct platform *p, struct outbox *ob, const struct ob_question *q,
-		      const char *text);
+		      const struct chat_reply *r);
 	/* Start sending one part; report with platform_done() (see outbox.h). */
 	void (*send)(struct platform *p, struct ob_item *it);
 	/* A part in flight was given up: forget it (no platform_done for it). */
@@ -58,6 +59,7 @@ struct adapter_ops {
 
 extern const struct adapter_ops adapter_console;
 extern const struct adapter_ops adapter_discord;
+extern const struct adapter_ops adapter_web;
 
 #define ADAPTER_MAX 8 /* platforms in one process */
 

@@ -2,7 +2,9 @@
  * adapter_console: the bot in a terminal.  Reads one question per line from
  * standard input and prints the reply (on a terminal wrapped to its width,
  * with bold and emphasis; piped, as plain text: see tty.h); reloads the
- * knowledge on SIGHUP and when asked with "/reload".
+ * knowledge on SIGHUP and when asked with "/reload".  The terminal is one
+ * conversation: follow-ups and "did you mean" choices work as on the
+ * chat platforms (the same ten minutes of memory).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +13,10 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "convo.h"
 #include "linein.h"
 #include "log.h"
+#include "sys.h"
 #include "tty.h"
 
 static int
@@ -26,6 +30,8 @@ console_run(struct bot *b)
 		    "massagebot %s: ask me about massage for back pain (type quit to leave).\n\n",
 		    MB_VERSION);
 	struct linein in = LINEIN_INIT(STDIN_FILENO);
+	struct convo *conv = convo_new(1, CONVO_TTL_MS);
+	static const char key[] = "console";
 	bot_ready(b);
 	while (!bot_stop_requested) {
 		if (tty) {
@@ -55,13 +61,19 @@ console_run(struct bot *b)
 		if (*s == '\0')
 			continue;
 		bot_tick(b);
-		char *r = bot_answer(b, &b->ac, line, len, NULL);
-		tty_print(stdout, &out, tty ? "bot> " : "", r);
+		struct convo_memory mem;
+		uint64_t now = sys_now_ms();
+		convo_get(conv, key, sizeof key - 1, now, &mem);
+		struct chat_reply r;
+		bot_answer_in(b, &b->ac, &mem, line, len, NULL, &r);
+		convo_put(conv, key, sizeof key - 1, &mem, now);
+		tty_print(stdout, &out, tty ? "bot> " : "", r.text);
 		putchar('\n');
 		fflush(stdout);
-		free(r);
+		chat_reply_free(&r);
 	}
 	linein_free(&in);
+	convo_free(conv);
 	if (tty)
 		printf("\nbye!\n");
 	return 0;

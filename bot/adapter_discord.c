@@ -430,15 +430,19 @@ on_message(struct discord *d, const struct dp_message *m)
 	size_t len;
 	char *text = dp_question_text(m, d->self_id, &len);
 	char *log_text = dp_private_text(text, len);
-	platform_ask(d->p, m->channel_id, m->id, text, len, log_text);
+	char key[DP_KEY_MAX];
+	dp_memory_key(m, key);
+	platform_ask_in(d->p, m->channel_id, key, m->id, text, len, log_text);
 	free(text);
 	free(log_text);
 }
 
 /* The reply as POST bodies of at most 2,000 characters each. */
 static void
-discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q, const char *text)
+discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q,
+	      const struct chat_reply *r)
 {
+	const char *text = r->text;
 	size_t n;
 	struct dp_span *sp = dp_split(text, strlen(text), DP_MSG_MAX_CP, &n);
 	if (n == 0)
@@ -709,6 +713,13 @@ run_timers(struct discord *d, uint64_t now)
 
 /* ---- the platform ------------------------------------------------------------ */
 
+static unsigned
+discord_fds(const struct config *cfg)
+{
+	(void)cfg;
+	return 16; /* the gateway, its resolver, the REST workers' connections */
+}
+
 static int
 is_https(const char *url)
 {
@@ -843,7 +854,7 @@ const struct adapter_ops adapter_discord = {
     .where = "channel",
     .auto_var = CFG_DISCORD_TOKEN,
     .check = discord_check,
-    .fds = 16,
+    .fds = discord_fds,
     .start = discord_start,
     .step = discord_step,
     .reply = discord_reply,

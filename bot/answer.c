@@ -308,3 +308,77 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 	sb_addc(&b, '}');
 	return sb_steal(&b);
 }
+
+/* ---- for chat platforms ------------------------------------------------------ */
+
+static void
+item(struct chat_item *it, const struct kb_entry *e)
+{
+	it->id = xstrdup(e->id.s);
+	it->title = xstrdup(e->title.s);
+}
+
+/* The related answers of the answers given, each once, none of them given. */
+static void
+add_related(const struct knowledge *k, const struct match_result *mr, struct chat_reply *out)
+{
+	for (size_t a = 0; a < mr->nanswers; a++) {
+		const struct kb_list *rel = &k->entries[mr->answers[a]].related;
+		for (size_t r = 0; r < rel->n && out->nrelated < CHAT_RELATED_MAX; r++) {
+			int e = knowledge_find(k, rel->v[r].s);
+			int seen = e < 0;
+			for (size_t g = 0; g < mr->nanswers; g++)
+				seen |= mr->answers[g] == e;
+			for (size_t j = 0; j < out->nrelated && !seen; j++)
+				seen = strcmp(out->related[j].id, rel->v[r].s) == 0;
+			if (!seen)
+				item(&out->related[out->nrelated++], &k->entries[e]);
+		}
+	}
+}
+
+void
+answer_chat(const struct knowledge *k, struct answer *a, struct chat_reply *out)
+{
+	memset(out, 0, sizeof *out);
+	out->text = a->reply.text;
+	a->reply.text = NULL;
+	if (a->intent_id) {
+		out->intent = xstrdup(a->intent_id);
+		out->small_talk = k->entries[a->mr.intent].small_talk;
+	}
+	int worst = LEVEL_INFO + 1;
+	for (size_t i = 0; i < a->reply.nshown; i++) {
+		const struct kb_rule *r = &k->rules[a->reply.shown[i]];
+		out->safety[out->nsafety++] = xstrdup(r->id.s);
+		if (a->reply.shown[i] == k->crisis)
+			out->level = "crisis";
+		else if ((int)r->level < worst)
+			worst = (int)r->level;
+	}
+	if (out->level == NULL && worst < LEVEL_INFO)
+		out->level = kb_level_name((enum rule_level)worst);
+	if (out->level == NULL || strcmp(out->level, "urgent") == 0 ||
+	    strcmp(out->level, "caution") == 0)
+		add_related(k, &a->mr, out);
+	for (size_t i = 0; i < a->reply.noffered && i < MATCH_CHOICES; i++)
+		item(&out->choices[out->nchoices++], &k->entries[a->reply.offered[i]]);
+}
+
+void
+chat_reply_free(struct chat_reply *r)
+{
+	free(r->text);
+	free(r->intent);
+	for (size_t i = 0; i < r->nsafety; i++)
+		free(r->safety[i]);
+	for (size_t i = 0; i < r->nrelated; i++) {
+		free(r->related[i].id);
+		free(r->related[i].title);
+	}
+	for (size_t i = 0; i < r->nchoices; i++) {
+		free(r->choices[i].id);
+		free(r->choices[i].title);
+	}
+	memset(r, 0, sizeof *r);
+}

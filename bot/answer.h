@@ -52,4 +52,36 @@ void answer_free(struct answer *a);
 /* One-line JSON as specified for `ask --json`; caller frees. */
 char *answer_json(const struct knowledge *k, const struct answer *a, int explain);
 
+/*
+ * A reply as a chat platform shows it: the text and what goes with it,
+ * copied out of the knowledge so that it outlives the version it came
+ * from.  Owned; free with chat_reply_free().
+ */
+#define CHAT_RELATED_MAX 4
+
+struct chat_item {
+	char *id, *title;
+};
+
+struct chat_reply {
+	char *text;
+	char *intent;                  /* the (first) answer given, or NULL */
+	int small_talk;                /* ... and it is greeting, thanks or help */
+	char *safety[REPLY_MAX_RULES]; /* ids of the rules in the text, in its order */
+	size_t nsafety;
+	/* the most serious of them: "crisis", "emergency", "urgent", "caution",
+	 * or NULL (none, or only info rules such as the disclaimer); static */
+	const char *level;
+	/* the related answers of the answers given, in order, without those
+	 * given; none under a crisis or emergency reply */
+	struct chat_item related[CHAT_RELATED_MAX];
+	size_t nrelated;
+	struct chat_item choices[MATCH_CHOICES]; /* "did you mean", numbered from 1 */
+	size_t nchoices;
+};
+
+/* a's reply for a chat platform; takes a->reply.text over. */
+void answer_chat(const struct knowledge *k, struct answer *a, struct chat_reply *out);
+void chat_reply_free(struct chat_reply *r);
+
 #endif

@@ -10,6 +10,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "feedback.h"
+#include "followup.h"
 #include "kb.h"
 #include "log.h"
 #include "unanswered.h"
@@ -134,14 +136,25 @@ bot_answers(struct bot *b)
 	return n;
 }
 
-char *
-bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, const char *log_text)
+void
+bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
+		const char *log_text, struct chat_reply *out)
+{
+	bot_answer_in(b, ac, NULL, text, len, log_text, out);
+}
+
+void
+bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+	      size_t len, const char *log_text, struct chat_reply *out)
 {
 	const struct knowledge *k = bot_knowledge(b);
 	struct answer a;
-	answer_question(k, ac, &b->mp, text, len, &a);
-	log_debug("answered: intent=%s score=%.2f safety=%zu", a.intent_id ? a.intent_id : "-",
-		  a.mr.score, a.reply.nshown);
+	enum followup_how how = followup_answer(k, ac, &b->mp, mem, text, len, &a);
+	if (mem)
+		followup_remember(k, &a, mem);
+	log_debug("answered: intent=%s score=%.2f safety=%zu read=%s",
+		  a.intent_id ? a.intent_id : "-", a.mr.score, a.reply.nshown,
+		  followup_how_name(how));
 	if (b->unanswered) {
 		/* the platform's copy for the log, repaired and cut like the question */
 		char *q = NULL;
@@ -156,11 +169,32 @@ bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, c
 		pthread_mutex_unlock(&b->log_lock);
 		free(q);
 	}
-	char *r = a.reply.text;
-	a.reply.text = NULL;
+	answer_chat(k, &a, out);
 	answer_free(&a);
 	bot_knowledge_put(b, k);
-	return r;
+}
+
+char *
+bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, const char *log_text)
+{
+	struct chat_reply r;
+	bot_answer_chat(b, ac, text, len, log_text, &r);
+	char *t = r.text;
+	r.text = NULL;
+	chat_reply_free(&r);
+	return t;
+}
+
+void
+bot_feedback(struct bot *b, const char *answer_id, int helpful, const char *platform)
+{
+	log_debug("feedback: %s on %s from %s", helpful ? "helpful" : "not helpful", answer_id,
+		  platform);
+	if (b->feedback == NULL)
+		return;
+	pthread_mutex_lock(&b->log_lock);
+	feedback_note(b->feedback, answer_id, helpful, platform, time(NULL));
+	pthread_mutex_unlock(&b->log_lock);
 }
 
 /*
@@ -253,6 +287,14 @@ bot_start(struct bot *b, char **cause)
 			return -1;
 		log_info("unanswered questions are logged to %s", path);
 	}
+	path = cfg_get(b->cfg, CFG_FEEDBACK_LOG);
+	if (path) {
+		b->feedback = feedback_open(path, atoi(cfg_get(b->cfg, CFG_UNANSWERED_DAYS)),
+					    time(NULL), cause);
+		if (b->feedback == NULL)
+			return -1;
+		log_info("thumbs up and down are logged to %s", path);
+	}
 	b->watch = watch_start(cfg_get(b->cfg, CFG_KNOWLEDGE_DIR), rebuild, b, cause);
 	return b->watch ? 0 : -1;
 }
@@ -264,6 +306,8 @@ bot_stop(struct bot *b)
 	b->watch = NULL;
 	unanswered_close(b->unanswered);
 	b->unanswered = NULL;
+	feedback_close(b->feedback);
+	b->feedback = NULL;
 	/* every reader is gone: only the version in use is left */
 	if (b->held) {
 		knowledge_free(b->held->k);

@@ -29,6 +29,7 @@ enum {
 };
 
 struct kb_hold;
+struct feedback;
 
 struct bot {
 	const struct config *cfg;
@@ -42,8 +43,9 @@ struct bot {
 
 	pthread_mutex_t lock;          /* guards held */
 	struct kb_hold *held;          /* the version in use first, then older ones still read */
-	pthread_mutex_t log_lock;      /* serialises the unanswered log */
+	pthread_mutex_t log_lock;      /* serialises the unanswered and feedback logs */
 	struct unanswered *unanswered; /* log of questions not answered, or NULL */
+	struct feedback *feedback;     /* log of thumbs up and down, or NULL */
 
 	/* knowledge watcher (watch.c): rebuilds off to the side, then publishes */
 	struct watch *watch;
@@ -65,6 +67,23 @@ void bot_install_signals(void);
  */
 char *bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
 		 const char *log_text);
+/* The same, with what a chat platform shows beside the text (owned by the
+ * caller: chat_reply_free). */
+void bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
+		     const char *log_text, struct chat_reply *out);
+/*
+ * Any thread: a thumb up (helpful) or down on the answer with this id,
+ * from platform ("web"), into the feedback log if there is one.
+ */
+void bot_feedback(struct bot *b, const char *answer_id, int helpful, const char *platform);
+/*
+ * The same in a conversation: mem (the caller's, from convo_get) is what
+ * the bot remembers of it, and is updated for the next message
+ * (followup.h: choices, follow-ups; safety reads the message alone).
+ */
+struct convo_memory;
+void bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+		   size_t len, const char *log_text, struct chat_reply *out);
 
 /*
  * Any thread, once bot_start() has run: the knowledge in use, held for the
@@ -79,8 +98,8 @@ size_t bot_answers(struct bot *b);
 
 /*
  * Start serving b->kb (taken over) and the background parts: the knowledge
- * watcher (inotify on KNOWLEDGE_DIR, debounced; rebuilds in its own thread)
- * and the unanswered log.  Returns 0, or -1 with *cause (caller frees).
+ * watcher (inotify on KNOWLEDGE_DIR, debounced; rebuilds in its own thread),
+ * the unanswered log and the feedback log.  Returns 0, or -1 with *cause (caller frees).
  * bot_stop() ends them, also after a failed start.
  */
 int bot_start(struct bot *b, char **cause);

@@ -20,6 +20,9 @@
 #include "adapter.h"
 #include "answer.h"
 #include "config.h"
+#include "convo.h"
+#include "feedback.h"
+#include "followup.h"
 #include "hmap.h"
 #include "kb.h"
 #include "linein.h"
@@ -56,12 +59,18 @@ usage(FILE *f)
 	       "  check [DIR | FILE]       validate the knowledge folder (default KNOWLEDGE_DIR),\n"
 	       "                           or one file of it\n"
 	       "  eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z]\n"
-	       "       [--min-recall X] [--max-false-alarms Y]\n"
+	       "       [--min-recall X] [--max-false-alarms Y] [--min-follow X] [--min-alone Y]\n"
+	       "       [--max-worse N]\n"
 	       "                           score the matcher on 'question<TAB>expected-id' lines\n"
 	       "                           ('-': no answer; 'a+b': both, in order),\n"
 	       "                           or the safety rules on 'message<TAB>must-fire<TAB>\n"
-	       "                           must-not-fire' lines (tests/data/safety.tsv)\n"
-	       "  report [FILE] [--top N]  group unanswered questions (default UNANSWERED_LOG)\n"
+	       "                           must-not-fire' lines (tests/data/safety.tsv),\n"
+	       "                           or conversations: '# dialogue: NAME' then\n"
+	       "                           'message<TAB>expected-id<TAB>alone|follow' lines\n"
+	       "  report [FILE] [--top N] [--feedback FILE]\n"
+	       "                           group unanswered questions (default UNANSWERED_LOG)\n"
+	       "                           and list the answers with the most thumbs down\n"
+	       "                           (default FEEDBACK_LOG)\n"
 	       "\n"
 	       "options: --help, --version\n\n");
 	if (f == stdout)
@@ -481,8 +490,9 @@ struct eval_row {
 
 struct eval_opts {
 	const char *file;
-	double min_acc, min_oos, max_wrong, min_recall, max_false;
-	int limits; /* a safety minimum was given: judge by it, not by "any" */
+	double min_acc, min_oos, max_wrong, min_recall, max_false, min_follow, min_alone;
+	double max_worse; /* dialogues: alone turns answered worse with memory (a count) */
+	int limits;       /* a safety minimum was given: judge by it, not by "any" */
 };
 
 static int
@@ -502,6 +512,20 @@ parse_unit(const char *opt, const char *v, double *out)
 }
 
 static int
+parse_count(const char *opt, const char *v, double *out)
+{
+	char *e;
+	long n = v ? strtol(v, &e, 10) : -1;
+	if (v == NULL || *v == '\0' || *e || n < 0 || n > 1000000) {
+		fprintf(stderr, "massagebot eval: %s needs a whole number, not '%s'\n", opt,
+			v ? v : "");
+		return -1;
+	}
+	*out = (double)n;
+	return 0;
+}
+
+static int
 parse_eval_args(int argc, char **argv, struct eval_opts *o)
 {
 	static const struct {
@@ -514,6 +538,9 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 	    {"--max-wrong", offsetof(struct eval_opts, max_wrong), 0},
 	    {"--min-recall", offsetof(struct eval_opts, min_recall), 1},
 	    {"--max-false-alarms", offsetof(struct eval_opts, max_false), 1},
+	    {"--min-follow", offsetof(struct eval_opts, min_follow), 0},
+	    {"--min-alone", offsetof(struct eval_opts, min_alone), 0},
+	    {"--max-worse", offsetof(struct eval_opts, max_worse), 0},
 	};
 	memset(o, 0, sizeof *o);
 	o->max_false = 1;
@@ -524,7 +551,9 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 			k++;
 		if (k < sizeof opts / sizeof opts[0]) {
 			double *v = (double *)(void *)((char *)o + opts[k].off);
-			if (parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, v) < 0)
+			if (v == &o->max_worse
+				? parse_count(argv[i], i + 1 < argc ? argv[i + 1] : NULL, v) < 0
+				: parse_unit(argv[i], i + 1 < argc ? argv[i + 1] : NULL, v) < 0)
 				return -1;
 			o->limits |= opts[k].limit;
 			i++;
@@ -541,7 +570,8 @@ parse_eval_args(int argc, char **argv, struct eval_opts *o)
 	if (o->file == NULL) {
 		fprintf(stderr,
 			"usage: massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] "
-			"[--min-oos Z] [--min-recall X] [--max-false-alarms Y]\n");
+			"[--min-oos Z] [--min-recall X] [--max-false-alarms Y] [--min-follow X] "
+			"[--min-alone Y] [--max-worse N]\n");
 		return -1;
 	}
 	return 0;
@@ -926,23 +956,318 @@ out:
 	return rc;
 }
 
+/* ---- dialogues ----------------------------------------------------------- */
+
+/*
+ * A dialogue table (tests/data/dialogues.tsv): each dialogue starts with
+ * '# dialogue: <name>' and ends with a blank line; each turn is
+ * message<TAB>expected<TAB>kind, expected an answer id or '-', kind
+ * 'alone' or 'follow'.  Every turn is answered twice: in its conversation
+ * (with the bot's memory, as a platform answers it) and on its own.
+ */
+struct turn {
+	struct eval_row r; /* q: the message, a: expected, b: the kind */
+	int follow;
+};
+
+struct dialogue {
+	char *name;
+	unsigned line;
+	struct turn *t;
+	size_t n, cap;
+};
+
+static void
+free_dialogues(struct dialogue *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < d[i].n; j++)
+			free(d[i].t[j].r.q);
+		free(d[i].t);
+		free(d[i].name);
+	}
+	free(d);
+}
+
+#define DIALOGUE_MARK "# dialogue:"
+
+/* Does the file hold dialogues (a '# dialogue:' line)? */
+static int
+is_dialogue_file(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL)
+		return 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int yes = 0;
+	while (!yes && getline(&line, &cap, f) >= 0)
+		yes = strncmp(line, DIALOGUE_MARK, strlen(DIALOGUE_MARK)) == 0;
+	free(line);
+	fclose(f);
+	return yes;
+}
+
+static int
+dialogue_error(const char *file, unsigned ln, const char *what)
+{
+	fprintf(stderr, "%s:%u: %s\n", file, ln, what);
+	return -1;
+}
+
+/* The dialogues of file; -1 after naming the line that does not fit. */
+static int
+read_dialogues(const char *file, struct dialogue **out, size_t *nout)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "massagebot eval: cannot read %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	struct dialogue *d = NULL, *cur = NULL;
+	size_t n = 0, cap = 0, lcap = 0;
+	char *line = NULL;
+	unsigned ln = 0;
+	int rc = 0;
+	while (rc == 0 && getline(&line, &lcap, f) >= 0) {
+		ln++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, DIALOGUE_MARK, strlen(DIALOGUE_MARK)) == 0) {
+			const char *name = line + strlen(DIALOGUE_MARK);
+			name += strspn(name, " \t");
+			if (cur)
+				rc = dialogue_error(file, ln,
+						    "a dialogue starts before the blank line "
+						    "that ends the one before");
+			else if (*name == '\0')
+				rc = dialogue_error(file, ln, "the dialogue has no name");
+			if (rc)
+				break;
+			d = xgrow(d, &cap, n + 1, sizeof *d);
+			cur = &d[n++];
+			memset(cur, 0, sizeof *cur);
+			cur->name = xstrdup(name);
+			cur->line = ln;
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		if (line[0] == '\0') {
+			if (cur && cur->n == 0)
+				rc = dialogue_error(file, cur->line, "the dialogue has no turns");
+			cur = NULL;
+			continue;
+		}
+		char *a = strchr(line, '\t'), *b = a ? strchr(a + 1, '\t') : NULL;
+		if (cur == NULL) {
+			rc = dialogue_error(file, ln,
+					    "a turn outside a dialogue (start one with "
+					    "'" DIALOGUE_MARK " <name>')");
+		} else if (a == NULL || b == NULL || strchr(b + 1, '\t') || a == line) {
+			rc = dialogue_error(file, ln, "expected 'message<TAB>expected<TAB>kind'");
+		} else if (strcmp(b + 1, "alone") != 0 && strcmp(b + 1, "follow") != 0) {
+			rc = dialogue_error(file, ln, "the kind must be 'alone' or 'follow'");
+		} else {
+			cur->t = xgrow(cur->t, &cur->cap, cur->n + 1, sizeof *cur->t);
+			struct turn *t = &cur->t[cur->n++];
+			t->r.q = xstrdup(line);
+			t->r.a = t->r.q + (a - line);
+			t->r.b = t->r.q + (b - line);
+			*t->r.a++ = '\0';
+			*t->r.b++ = '\0';
+			t->r.line = ln;
+			t->follow = strcmp(t->r.b, "follow") == 0;
+		}
+	}
+	if (rc == 0 && cur && cur->n == 0)
+		rc = dialogue_error(file, cur->line, "the dialogue has no turns");
+	if (rc == 0 && n == 0) {
+		fprintf(stderr, "massagebot eval: %s has no dialogues\n", file);
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	if (rc < 0) {
+		free_dialogues(d, n);
+		return -1;
+	}
+	*out = d;
+	*nout = n;
+	return 0;
+}
+
+/* Exactly the answers expected, in order ('-': none). */
+static int
+answered_right(const struct match_result *mr, const struct eval_want *w)
+{
+	if (mr->nanswers != w->n)
+		return 0;
+	for (size_t g = 0; g < w->n; g++)
+		if (mr->answers[g] != w->id[g])
+			return 0;
+	return 1;
+}
+
+static size_t
+shown_wrong(const struct match_result *mr, const struct eval_want *w)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < mr->nanswers; g++)
+		n += !wanted(w, mr->answers[g]);
+	return n > 0;
+}
+
+/* Tallies of one kind of turn, with memory (right, wrong) and without. */
+struct turn_tally {
+	size_t n, right, wrong, alone_right, alone_wrong, oos, oos_answered;
+};
+
+static void
+print_turns(const char *what, const struct turn_tally *t)
+{
+	char more[80];
+	snprintf(more, sizeof more, "; each turn alone: %zu/%zu = %.3f", t->alone_right, t->n,
+		 t->n ? (double)t->alone_right / (double)t->n : 0.0);
+	print_share(what, t->right, t->n, more);
+}
+
+static int
+eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *d, size_t nd)
+{
+	const struct knowledge *k = a->b.kb;
+	struct turn_tally kinds[2] = {{0}}; /* alone, follow */
+	struct strbuf notes = STRBUF_INIT, worse = STRBUF_INIT;
+	size_t nworse = 0, nbetter = 0, by_topic = 0, by_choice = 0;
+	struct convo *mem = convo_new(CONVO_MAX, CONVO_TTL_MS);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < nd; i++)
+		for (size_t j = 0; j < d[i].n; j++) {
+			struct eval_want w;
+			if (parse_want(k, o->file, &d[i].t[j].r, &w) < 0) {
+				rc = EXIT_CONFIG;
+				goto out;
+			}
+		}
+	for (size_t i = 0; i < nd; i++) {
+		const char *key = d[i].name;
+		for (size_t j = 0; j < d[i].n; j++) {
+			const struct turn *t = &d[i].t[j];
+			struct eval_want w;
+			parse_want(k, o->file, &t->r, &w);
+			struct convo_memory m;
+			uint64_t now = (uint64_t)j * 1000; /* a second between turns */
+			convo_get(mem, key, strlen(key), now, &m);
+			struct answer with, alone;
+			enum followup_how how = followup_answer(k, &a->b.ac, &a->b.mp, &m, t->r.q,
+								strlen(t->r.q), &with);
+			followup_remember(k, &with, &m);
+			convo_put(mem, key, strlen(key), &m, now);
+			answer_question(k, &a->b.ac, &a->b.mp, t->r.q, strlen(t->r.q), &alone);
+			struct turn_tally *tt = &kinds[t->follow];
+			int right = answered_right(&with.mr, &w),
+			    right0 = answered_right(&alone.mr, &w);
+			tt->n++;
+			tt->right += right;
+			tt->alone_right += right0;
+			tt->wrong += w.n && shown_wrong(&with.mr, &w);
+			tt->alone_wrong += w.n && shown_wrong(&alone.mr, &w);
+			if (w.n == 0) {
+				tt->oos++;
+				tt->oos_answered += with.mr.nanswers > 0;
+			}
+			by_topic += how == FOLLOWUP_TOPIC;
+			by_choice += how == FOLLOWUP_CHOICE;
+			nbetter += right && !right0;
+			struct strbuf *to = NULL;
+			if (!t->follow && right0 && !right) {
+				nworse++;
+				to = &worse;
+			} else if (!right) {
+				to = &notes;
+			}
+			if (to) {
+				sb_addf(to, "  %s:%u  [%s, read %s] %s -> ", o->file, t->r.line,
+					t->r.b, followup_how_name(how), t->r.a);
+				add_answers(to, k, &with.mr);
+				sb_addf(to, " (%.2f)  %s\n", with.mr.score, t->r.q);
+			}
+			answer_free(&with);
+			answer_free(&alone);
+		}
+	}
+	if (notes.len)
+		printf("turns not right (expected -> got):\n%s\n", notes.s);
+	if (worse.len)
+		printf("alone turns answered worse with memory than without:\n%s\n", worse.s);
+	size_t turns = kinds[0].n + kinds[1].n;
+	printf("%zu dialogues, %zu turns (%zu follow-ups, %zu alone)\n", nd, turns, kinds[1].n,
+	       kinds[0].n);
+	print_turns("follow-up turns right", &kinds[1]);
+	print_turns("alone turns right", &kinds[0]);
+	printf("alone turns answered worse with memory than without: %zu\n", nworse);
+	printf("turns right with memory that are not right alone: %zu\n", nbetter);
+	print_share("follow-up turns with a wrong answer", kinds[1].wrong, kinds[1].n, "");
+	print_share("alone turns with a wrong answer", kinds[0].wrong, kinds[0].n, "");
+	if (kinds[0].oos + kinds[1].oos)
+		print_share("turns expecting no answer that were answered",
+			    kinds[0].oos_answered + kinds[1].oos_answered,
+			    kinds[0].oos + kinds[1].oos, "");
+	printf("read with the previous topic: %zu turns; as a choice: %zu turns\n", by_topic,
+	       by_choice);
+	double follow = kinds[1].n ? (double)kinds[1].right / (double)kinds[1].n : 1.0;
+	double alone = kinds[0].n ? (double)kinds[0].right / (double)kinds[0].n : 1.0;
+	double wrong = turns ? (double)(kinds[0].wrong + kinds[1].wrong) / (double)turns : 0.0;
+	if (follow < o->min_follow) {
+		printf("FAIL: follow-up accuracy %.3f is below %.3f\n", follow, o->min_follow);
+		rc = EXIT_FAIL;
+	}
+	if (alone < o->min_alone) {
+		printf("FAIL: alone accuracy %.3f is below %.3f\n", alone, o->min_alone);
+		rc = EXIT_FAIL;
+	}
+	if ((double)nworse > o->max_worse) {
+		printf("FAIL: %zu alone turns answered worse with memory (at most %.0f)\n", nworse,
+		       o->max_worse);
+		rc = EXIT_FAIL;
+	}
+	if (wrong > o->max_wrong) {
+		printf("FAIL: wrong answers %.3f are above %.3f\n", wrong, o->max_wrong);
+		rc = EXIT_FAIL;
+	}
+out:
+	convo_free(mem);
+	sb_free(&notes);
+	sb_free(&worse);
+	return rc;
+}
+
 static int
 cmd_eval(int argc, char **argv)
 {
 	struct eval_opts o;
 	struct eval_row *rows = NULL;
+	struct dialogue *d = NULL;
 	size_t n = 0;
 	int cols = 0;
-	if (parse_eval_args(argc, argv, &o) < 0 || read_rows(o.file, &rows, &n, &cols) < 0)
+	if (parse_eval_args(argc, argv, &o) < 0)
+		return EXIT_CONFIG;
+	int dialogues = is_dialogue_file(o.file);
+	if (dialogues ? read_dialogues(o.file, &d, &n) < 0
+		      : read_rows(o.file, &rows, &n, &cols) < 0)
 		return EXIT_CONFIG;
 	struct app a;
 	int rc = app_init(&a, CMD_EVAL);
 	if (rc < 0)
 		rc = app_load(&a, 0);
 	if (rc < 0)
-		rc = cols == 3 ? eval_safety(&a, &o, rows, n) : eval_questions(&a, &o, rows, n);
+		rc = dialogues   ? eval_dialogues(&a, &o, d, n)
+		     : cols == 3 ? eval_safety(&a, &o, rows, n)
+				 : eval_questions(&a, &o, rows, n);
 	app_free(&a);
-	free_rows(rows, n);
+	if (dialogues)
+		free_dialogues(d, n);
+	else
+		free_rows(rows, n);
 	return rc;
 }
 
@@ -983,22 +1308,85 @@ print_cluster(const struct report_cluster *c, const struct report_item *items)
 		printf("      closest answer: none: consider a new answer\n");
 }
 
-/* The log the report reads by default: UNANSWERED_LOG, else the installed
- * service's (when it is there and readable). */
+/* The log the report reads by default: the variable (UNANSWERED_LOG,
+ * FEEDBACK_LOG), else the installed service's (when it is there and
+ * readable). */
 static const char *
-default_log(const struct app *a)
+default_log(const struct app *a, enum cfg_id var, const char *installed)
 {
-	const char *file = cfg_get(&a->cfg, CFG_UNANSWERED_LOG);
-	if (file == NULL && access(MB_STATE_DIR "/unanswered.jsonl", R_OK) == 0)
-		file = MB_STATE_DIR "/unanswered.jsonl";
+	const char *file = cfg_get(&a->cfg, var);
+	if (file == NULL && access(installed, R_OK) == 0)
+		file = installed;
 	return file;
 }
 
+/* The answers with the most thumbs down, from the feedback log (if any). */
 static int
-report_file(struct app *a, const char *file, size_t top)
+report_thumbs(const char *file, size_t top)
 {
 	if (file == NULL)
-		file = default_log(a);
+		return EXIT_OK;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			printf("\nNo thumbs up or down yet (%s does not exist).\n", file);
+			return EXIT_OK;
+		}
+		fprintf(stderr, "massagebot report: cannot read %s: %s\n", file, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	struct report_vote *v = NULL;
+	size_t n = 0, cap = 0, bad = 0, len;
+	struct linein in = LINEIN_INIT(fd);
+	char *line, id[FEEDBACK_ID_MAX];
+	int helpful;
+	while ((line = linein_next(&in, &len)) != NULL || errno == EINTR) {
+		if (line == NULL)
+			continue;
+		if (feedback_parse(line, len, id, sizeof id, &helpful) < 0) {
+			bad += len > 0;
+			continue;
+		}
+		v = xgrow(v, &cap, n + 1, sizeof *v);
+		v[n].answer = xstrdup(id);
+		v[n++].helpful = helpful;
+	}
+	int rc = EXIT_OK;
+	if (in.err) {
+		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
+		rc = EXIT_CONFIG;
+	}
+	linein_free(&in);
+	close(fd);
+	size_t nt, down = 0;
+	struct report_thumbs *t = report_tally(v, n, &nt);
+	for (size_t i = 0; i < n; i++)
+		down += !v[i].helpful;
+	printf("\n%zu thumb%s (%zu down, %zu up) on %zu answer%s (%s)\n", n, n == 1 ? "" : "s",
+	       down, n - down, nt, nt == 1 ? "" : "s", file);
+	if (bad)
+		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
+	if (nt && t[0].down)
+		printf("the answers with the most thumbs down (rewrite or extend them):\n");
+	size_t shown = 0;
+	for (; shown < nt && t[shown].down && shown < top; shown++)
+		printf("%5zu down %5zu up  %s\n", t[shown].down, t[shown].up, t[shown].answer);
+	if (shown < nt && t[shown].down)
+		printf("... and more (--top N shows more)\n");
+	free(t);
+	for (size_t i = 0; i < n; i++)
+		free((char *)(uintptr_t)v[i].answer);
+	free(v);
+	return rc;
+}
+
+static int
+report_file(struct app *a, const char *file, const char *feedback, size_t top)
+{
+	if (file == NULL)
+		file = default_log(a, CFG_UNANSWERED_LOG, MB_STATE_DIR "/unanswered.jsonl");
+	if (feedback == NULL)
+		feedback = default_log(a, CFG_FEEDBACK_LOG, MB_STATE_DIR "/feedback.jsonl");
 	if (file == NULL) {
 		fprintf(stderr,
 			"massagebot report: no file given, UNANSWERED_LOG is not set and "
@@ -1058,14 +1446,15 @@ report_file(struct app *a, const char *file, size_t top)
 		json_decref(rows[i]);
 	free(rows);
 	free(items);
-	return rc;
+	int frc = report_thumbs(feedback, top);
+	return rc != EXIT_OK ? rc : frc;
 }
 
 static int
 cmd_report(int argc, char **argv)
 {
 	int top = 15;
-	const char *file = NULL;
+	const char *file = NULL, *feedback = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
 			char *e;
@@ -1075,13 +1464,16 @@ cmd_report(int argc, char **argv)
 				return EXIT_CONFIG;
 			}
 			top = (int)v;
+		} else if (strcmp(argv[i], "--feedback") == 0 && i + 1 < argc) {
+			feedback = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "massagebot report: unknown option %s\n", argv[i]);
 			return EXIT_CONFIG;
 		} else if (file == NULL) {
 			file = argv[i];
 		} else {
-			fprintf(stderr, "usage: massagebot report [FILE] [--top N]\n");
+			fprintf(stderr,
+				"usage: massagebot report [FILE] [--top N] [--feedback FILE]\n");
 			return EXIT_CONFIG;
 		}
 	}
@@ -1089,7 +1481,7 @@ cmd_report(int argc, char **argv)
 	int rc = app_init(&a, CMD_REPORT);
 	if (rc >= 0)
 		return rc;
-	rc = report_file(&a, file, (size_t)top);
+	rc = report_file(&a, file, feedback, (size_t)top);
 	app_free(&a);
 	return rc;
 }
@@ -1185,8 +1577,10 @@ cli_main(int argc, char **argv)
 	     "one file, against the rest of its folder); prints file:line:col: message for "
 	     "each problem; exit 1 if any"},
 	    {"report", cmd_report,
-	     "massagebot report [FILE] [--top N]: group the unanswered questions in FILE "
-	     "(default UNANSWERED_LOG) and show the closest existing answer for each group"},
+	     "massagebot report [FILE] [--top N] [--feedback FILE]: group the unanswered "
+	     "questions in FILE (default UNANSWERED_LOG) and show the closest existing answer for "
+	     "each group; then the answers with the most thumbs down in the feedback log "
+	     "(--feedback, default FEEDBACK_LOG)"},
 	    {"eval", cmd_eval,
 	     "massagebot eval FILE.tsv [--min-accuracy X] [--max-wrong Y] [--min-oos Z] "
 	     "[--min-recall X] [--max-false-alarms Y]: a question table (question<TAB>expected-id, "
@@ -1195,7 +1589,12 @@ cli_main(int argc, char **argv)
 	     "out-of-scope "
 	     "rejection and answers, exit 1 past a limit; a safety table "
 	     "(message<TAB>must-fire<TAB>must-not-fire): per-rule recall and false alarms, each "
-	     "miss and false alarm, exit 1 on any (or past --min-recall / --max-false-alarms)"},
+	     "miss and false alarm, exit 1 on any (or past --min-recall / --max-false-alarms); a "
+	     "dialogue table ('# dialogue: NAME', then message<TAB>expected-id<TAB>alone|follow "
+	     "turns, a blank line after each dialogue): follow-up and alone turns right with the "
+	     "bot's memory and each turn alone, alone turns answered worse with memory, exit 1 "
+	     "past "
+	     "--min-follow / --min-alone / --max-wrong / --max-worse (0 unless given)"},
 	};
 	if (argc < 2) {
 		usage(stderr);

@@ -199,11 +199,15 @@ config_load(struct config *c, const char *dotenv, unsigned cmd, char **cause)
 		c->val[CFG_KNOWLEDGE_DIR] = xstrdup(config_default_knowledge(MB_KB_DIR));
 	}
 	const char *state = getenv("STATE_DIRECTORY");
-	if (c->val[CFG_UNANSWERED_LOG] == NULL && state && *state) {
+	if (state && *state) {
 		/* systemd may pass several directories separated by ':' */
 		size_t n = strcspn(state, ":");
-		set_default(c, CFG_UNANSWERED_LOG,
-			    xasprintf("%.*s/unanswered.jsonl", (int)n, state));
+		if (c->val[CFG_UNANSWERED_LOG] == NULL)
+			set_default(c, CFG_UNANSWERED_LOG,
+				    xasprintf("%.*s/unanswered.jsonl", (int)n, state));
+		if (c->val[CFG_FEEDBACK_LOG] == NULL)
+			set_default(c, CFG_FEEDBACK_LOG,
+				    xasprintf("%.*s/feedback.jsonl", (int)n, state));
 	}
 	/* a variable this command does not use is neither checked nor kept */
 	for (int i = 0; i < CFG_COUNT; i++)

@@ -11,6 +11,7 @@
 
 #include "match.h"
 #include "strbuf.h"
+#include "web_proto.h"
 #include "xmem.h"
 
 #define STR_(x) #x
@@ -152,11 +153,42 @@ check_unit(const char *v, char *err, size_t n)
 	return -1;
 }
 
+static int
+check_listen(const char *v, char *err, size_t n)
+{
+	char addr[WEB_ADDR_MAX];
+	int port;
+	return web_parse_listen(v, addr, sizeof addr, &port, err, n);
+}
+
+/* A whole number from lo to hi (unit: what it counts, for the message). */
+static int
+check_range(const char *v, long lo, long hi, const char *unit, char *err, size_t n)
+{
+	char *e;
+	long d = strtol(v, &e, 10);
+	if (isdigit((unsigned char)*v) && *e == '\0' && d >= lo && d <= hi)
+		return 0;
+	snprintf(err, n, "must be a whole number of %s from %ld to %ld, not '%s'", unit, lo, hi, v);
+	return -1;
+}
+
+#define RANGE(name, lo, hi, unit)                                                                  \
+	static int name(const char *v, char *err, size_t n)                                        \
+	{                                                                                          \
+		return check_range(v, lo, hi, unit, err, n);                                       \
+	}
+RANGE(check_connections, 1, 100000, "connections")
+RANGE(check_messages, 1, 10000, "messages")
+RANGE(check_frame, 512, 65536, "bytes")
+RANGE(check_idle, 5, 86400, "seconds")
+RANGE(check_handshake, 1, 300, "seconds")
+
 const struct cfg_var cfg_vars[CFG_COUNT] = {
     [CFG_BOT_PLATFORM] =
 	{"BOT_PLATFORM", NULL,
-	 "platforms to run, comma-separated: console (alone) or discord; unset: discord if "
-	 "DISCORD_TOKEN is set, else console",
+	 "platforms to run, comma-separated: console (alone), or discord and web; unset: "
+	 "discord if DISCORD_TOKEN is set, else console",
 	 check_platform, 0, CMD_RUN},
     [CFG_DISCORD_TOKEN] = {"DISCORD_TOKEN", NULL,
 			   "bot token from the Discord developer portal (secret, never logged)",
@@ -195,6 +227,47 @@ const struct cfg_var cfg_vars[CFG_COUNT] = {
 			  "minimum lead of the best answer over the next (0-1); closer "
 			  "means the bot asks to clarify",
 			  check_unit, 0, CMD_RUN | CMD_CHAT | CMD_ASK | CMD_EVAL},
+    [CFG_FEEDBACK_LOG] = {"FEEDBACK_LOG", NULL,
+			  "JSON-lines log of the web chat's thumbs up and down (run only; kept "
+			  "UNANSWERED_DAYS); default $STATE_DIRECTORY/feedback.jsonl under "
+			  "systemd, else off",
+			  check_nonempty, 0, CMD_RUN | CMD_REPORT},
+    [CFG_WEB_LISTEN] = {"WEB_LISTEN", "127.0.0.1:8080",
+			"web chat: address and port to serve /, /widget.js, /chat and /healthz on",
+			check_listen, 0, CMD_RUN},
+    [CFG_WEB_ALLOWED_ORIGINS] = {"WEB_ALLOWED_ORIGINS", "self",
+				 "web chat: pages that may open a chat, comma-separated origins "
+				 "(https://www.clinic.example); self: the bot's own; *: any",
+				 web_check_origins, 0, CMD_RUN},
+    [CFG_WEB_TRUSTED_PROXY] = {"WEB_TRUSTED_PROXY", NULL,
+			       "web chat: IP addresses of reverse proxies whose X-Forwarded-For "
+			       "is believed, comma-separated; unset: none",
+			       web_check_proxies, 0, CMD_RUN},
+    [CFG_WEB_MAX_CONNECTIONS] = {"WEB_MAX_CONNECTIONS", "1000",
+				 "web chat: open chats at most, in all (1-100000)",
+				 check_connections, 0, CMD_RUN},
+    [CFG_WEB_MAX_PER_ADDRESS] = {"WEB_MAX_PER_ADDRESS", "20",
+				 "web chat: open chats from one client address (1-100000)",
+				 check_connections, 0, CMD_RUN},
+    [CFG_WEB_MESSAGES_PER_10S] = {"WEB_MESSAGES_PER_10S", "10",
+				  "web chat: questions and thumbs one chat may send in 10 s",
+				  check_messages, 0, CMD_RUN},
+    [CFG_WEB_ADDRESS_MESSAGES_PER_10S] = {"WEB_ADDRESS_MESSAGES_PER_10S", "60",
+					  "web chat: the same for all chats from one client "
+					  "address",
+					  check_messages, 0, CMD_RUN},
+    [CFG_WEB_MAX_FRAME] = {"WEB_MAX_FRAME", "4096",
+			   "web chat: bytes in one message from the widget (512-65536); a "
+			   "bigger one closes the chat",
+			   check_frame, 0, CMD_RUN},
+    [CFG_WEB_IDLE_TIMEOUT] = {"WEB_IDLE_TIMEOUT", "600",
+			      "web chat: seconds a chat may send nothing before it is closed "
+			      "(5-86400)",
+			      check_idle, 0, CMD_RUN},
+    [CFG_WEB_HANDSHAKE_TIMEOUT] = {"WEB_HANDSHAKE_TIMEOUT", "10",
+				   "web chat: seconds a new connection has to send its request "
+				   "(1-300)",
+				   check_handshake, 0, CMD_RUN},
 };
 
 int

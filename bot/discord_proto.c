@@ -473,6 +473,15 @@ dp_question_text(const struct dp_message *m, const char *self_id, size_t *len)
 	return out;
 }
 
+void
+dp_memory_key(const struct dp_message *m, char out[DP_KEY_MAX])
+{
+	if (m->guild_id[0])
+		snprintf(out, DP_KEY_MAX, "discord:%s:%s", m->channel_id, m->author_id);
+	else
+		snprintf(out, DP_KEY_MAX, "discord:dm:%s", m->channel_id);
+}
+
 char *
 dp_private_text(const char *s, size_t len)
 {

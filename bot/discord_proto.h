@@ -132,6 +132,14 @@ int dp_should_answer(const struct dp_message *m, const char *self_id, const char
  */
 char *dp_question_text(const struct dp_message *m, const char *self_id, size_t *len);
 /*
+ * The key of the conversation the bot remembers for m (convo.h): the DM
+ * channel ("discord:dm:<channel>"), or the person in the channel
+ * ("discord:<channel>:<author>"), so that two people in one channel have
+ * their own follow-ups.  Written into out (DP_KEY_MAX bytes).
+ */
+#define DP_KEY_MAX 64
+void dp_memory_key(const struct dp_message *m, char out[DP_KEY_MAX]);
+/*
  * The copy of a question kept in the unanswered log: every mention (users,
  * roles, channels: they carry ids) removed, with the spaces around it.  New
  * string.

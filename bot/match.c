@@ -26,10 +26,10 @@
 #define LONG_INTENTS 512
 
 const struct match_tuning match_default_tuning = {
-    .q_exp = 0.25,
-    .bag_weight = 0.50,
-    .unknown_frac = 7.00,
-    .unknown_common_frac = 0.80,
+    .q_exp = 0.30,
+    .bag_weight = 0.30,
+    .unknown_frac = 2.00,
+    .unknown_common_frac = 0.20,
     .common_weight = 1.00,
     .c_typo1 = 0.85,
     .c_typo2 = 0.7,
@@ -39,15 +39,13 @@ const struct match_tuning match_default_tuning = {
     .stop_weight = 0.30,
     .unknown_exp = 0.70,
     .unknown_other_frac = 0.10,
-    .context_weight = 0.30,
+    .context_weight = 0.50,
     .other_weight = 0.05,
     .two_margin = 0.00,
     .evidence_prior = 2.00,
     .offer_band = 0.25,
-    .offer_gap = 0.1,
-    .body_df = 1.00,
     .domain_weight = 1.50,
-    .conf = {-3.89, 2.68, 4.20, 1.14, 1.15, -0.73, 2.75},
+    .conf = {-3.46, 2.40, 3.37, 0.16, 2.26, -2.10, 2.48, -0.98},
 };
 
 struct term {
@@ -55,16 +53,16 @@ struct term {
 	uint32_t p_off, p_n; /* phrasing postings */
 	uint32_t i_off, i_n; /* intent postings */
 	int32_t bitmap;      /* intent bitmaps (phrasing, body) or -1 */
+	int32_t phr_bitmap;  /* phrasing bitmap or -1 */
 	int last_intent;     /* build only */
 	int last_phr;
 	int last_body;
-	uint32_t body_n; /* build only: intents with the term in their text only */
 };
 
 struct phr {
 	uint32_t intent;
-	double w; /* sum of idf of its terms */
-	double log_w;
+	double w;     /* sum of idf of its terms */
+	double w_pow; /* w^(1 - q_exp): see score_phrasings */
 };
 
 struct syn_var {
@@ -84,6 +82,8 @@ struct match_index {
 	uint32_t *phr_terms_off; /* per phrasing, into fwd; nph + 1 entries */
 	double avg_phr_terms;    /* terms per phrasing, on average */
 	uint64_t *bitmaps;       /* per long term: 2 x words_per_bm */
+	uint64_t *phr_bitmaps;   /* per very common term: the phrasings holding it */
+	size_t words_per_pbm;
 	size_t words_per_bm;
 	struct phr *phr;
 	size_t nphr, capphr;
@@ -100,8 +100,9 @@ struct match_index {
 	size_t nsyn_vars, capsyn_vars;
 	char (*syn_stems)[TEXT_WORD_MAX];
 	size_t nsyn_stems, capsyn_stems;
-	struct hmap known; /* stems the matcher understands */
-	struct hmap exact; /* whole phrasing, folded -> intent */
+	struct hmap known;      /* stems the matcher understands */
+	struct hmap exact;      /* whole phrasing, folded -> intent */
+	struct hmap word_class; /* surface word -> W_* bits */
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
@@ -123,6 +124,7 @@ struct qterm {
 	uint32_t clauses; /* bit per clause it is in */
 	uint16_t tok;
 	uint8_t unknown; /* UNK_* */
+	uint8_t content; /* not a function word */
 };
 
 #define MATCH_CLAUSES_MAX 16
@@ -149,12 +151,103 @@ struct match_scratch {
 	uint64_t cache_vocab;
 	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
 	uint8_t *tok_clause; /* per query token: its clause */
+	uint8_t *tok_class;  /* per query token: W_* bits */
 	size_t capreading;
 	struct clause clause[MATCH_CLAUSES_MAX];
 	size_t nclause;
 	double view_weight;  /* of the view last scored */
 	double view_unknown; /* of its unknown words */
 };
+
+/* ---- word classes --------------------------------------------------------- */
+
+static const char *const question_words[] = {
+    "how", "what",  "whats",  "where", "wheres", "when",  "which", "who",   "whos",
+    "why", "is",    "are",    "am",    "was",    "were",  "do",    "does",  "did",
+    "can", "could", "should", "would", "will",   "shall", "may",   "might", "any",
+    "has", "have",  "isnt",   "arent", "hows",   "whens", NULL};
+/* words that join a second question ("... and can I pay by card"); "or"
+ * and "but" mostly join two ways of asking one ("... or is it a myth") */
+static const char *const joining_words[] = {"and", "also", "plus", "anyway", "btw", "then", NULL};
+/* words a question may open with before its question word */
+static const char *const opening_words[] = {"and", "also", "plus", "anyway", "btw", "then", "so",
+					    "ok",  "okay", "well", "oh",     "but", "or",   NULL};
+static const char *const request_words[] = {
+    "want",      "wanna",   "need",   "wonder", "wondering", "tell", "explain",
+    "recommend", "suggest", "advice", "advise", "please",    "pls",  "plz",
+    "curious",   "looking", "tips",   "know",   NULL};
+
+/*
+ * Words of chat that say nothing about what is asked: people, times,
+ * saying and thinking, feelings about the asking, fillers.  Unknown to the
+ * answers, they count against a question as little as a common word.
+ */
+static const char *const chat_words[] = {
+    "friend",     "friends",    "mate",      "mates",       "wife",     "husband",     "partner",
+    "boyfriend",  "girlfriend", "mum",       "mom",         "dad",      "mother",      "father",
+    "sister",     "brother",    "son",       "daughter",    "gran",     "granny",      "grandma",
+    "grandad",    "grandpa",    "aunt",      "auntie",      "uncle",    "cousin",      "colleague",
+    "colleagues", "boss",       "neighbour", "neighbor",    "family",   "kids",        "kid",
+    "guy",        "guys",       "lady",      "monday",      "tuesday",  "wednesday",   "thursday",
+    "friday",     "saturday",   "sunday",    "weekend",     "today",    "tonight",     "tomorrow",
+    "yesterday",  "lately",     "recently",  "ages",        "forever",  "january",     "february",
+    "march",      "april",      "june",      "july",        "august",   "september",   "october",
+    "november",   "december",   "christmas", "holiday",     "holidays", "vacation",    "summer",
+    "winter",     "thinking",   "thought",   "reckon",      "guess",    "suppose",     "supposed",
+    "wondered",   "heard",      "hear",      "read",        "told",     "tell",        "says",
+    "said",       "saying",     "mentioned", "recommended", "swears",   "swear",       "reckons",
+    "keeps",      "tried",      "trying",    "honest",      "honestly", "seriously",   "literally",
+    "totally",    "pretty",     "quite",     "super",       "loads",    "load",        "tons",
+    "stuff",      "bunch",      "whatever",  "anyway",      "anyhow",   "thing",       "sort",
+    "kinda",      "sorta",      "basically", "genuinely",   "curious",  "confused",    "sceptical",
+    "skeptical",  "unsure",     "opinion",   "advice",      "info",     "information", "question",
+    "quick",      "random",     "silly",     "dumb",        "stupid",   "sorry",       "cheers",
+    "lol",        "haha",       "omg",       "btw",         "fyi",      "tbh",         "idk",
+    "imo",        "ngl",        "pls",       "thx",         "ty",       "killing",     "wrecked",
+    "knackered",  "shattered",  "grief",     "niggly",      "niggling", "grumbly",     "playing",
+    "acting",     "bugging",    "bothering", "annoying",    "driving",  "crazy",       "mad",
+    "nuts",       "lent",       "borrowed",  "bought",      "buying",   "gave",        "given",
+    "got",        "getting",    "wanted",    NULL,
+};
+
+enum {
+	W_QUESTION = 1 << 0,   /* a question may start with it */
+	W_JOINING = 1 << 1,    /* joins a second question */
+	W_OPENING = 1 << 2,    /* may come before the question word */
+	W_REQUEST = 1 << 3,    /* asks without a question word */
+	W_CHAT = 1 << 4,       /* chat that says nothing about what is asked */
+	W_TALK_FIRST = 1 << 5, /* the first word of a small-talk phrasing */
+	W_TALK_LAST = 1 << 6,  /* the last word of one */
+};
+
+static void
+add_word_class(struct match_index *m, const char *w, size_t n, int cls)
+{
+	*hmap_put(&m->word_class, w, n, 0, NULL) |= cls;
+}
+
+static void
+build_word_classes(struct match_index *m)
+{
+	static const struct {
+		const char *const *words;
+		int cls;
+	} lists[] = {{question_words, W_QUESTION},
+		     {joining_words, W_JOINING},
+		     {opening_words, W_OPENING},
+		     {request_words, W_REQUEST},
+		     {chat_words, W_CHAT}};
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		for (const char *const *w = lists[l].words; *w; w++)
+			add_word_class(m, *w, strlen(*w), lists[l].cls);
+}
+
+static int
+word_class(const struct match_index *m, const struct token *k)
+{
+	int c = hmap_get(&m->word_class, k->surf, k->surf_len);
+	return c < 0 ? 0 : c;
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -393,6 +486,11 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 	size_t kl = surface_key(&b->tk, key, sizeof key);
 	if (kl)
 		hmap_put(&m->exact, key, kl, (int)i, NULL);
+	if (m->small_talk[i] && b->tk.n) {
+		const struct token *f = &b->tk.v[0], *l = &b->tk.v[b->tk.n - 1];
+		add_word_class(m, f->surf, f->surf_len, W_TALK_FIRST);
+		add_word_class(m, l->surf, l->surf_len, W_TALK_LAST);
+	}
 	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
 	add_stop_terms(m, b);
 	if (b->nseq2 == 0)
@@ -440,7 +538,6 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 			continue;
 		tm->last_body = (int)i;
 		tm->i_n++;
-		tm->body_n++;
 		b->bpairs = xgrow(b->bpairs, &b->capbp, b->nbp + 2, sizeof *b->bpairs);
 		b->bpairs[b->nbp++] = (uint32_t)id;
 		b->bpairs[b->nbp++] = i;
@@ -456,7 +553,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 	uint32_t poff = 0, ioff = 0;
 	for (size_t k = 0; k < m->nterms; k++) {
 		struct term *tm = &m->term[k];
-		double df = tm->i_n - tm->body_n + m->tu.body_df * tm->body_n;
+		double df = tm->i_n;
 		size_t sl;
 		const char *stem = hmap_key(&m->term_ids, k, &sl);
 		/* every word the answers use says the question is in their
@@ -505,7 +602,9 @@ fill_postings(struct match_index *m, const struct builder *b)
 		}
 	}
 	for (size_t k = 0; k < m->nphr; k++)
-		m->phr[k].log_w = log(m->phr[k].w > 0 ? m->phr[k].w : 1e-9);
+		m->phr[k].w_pow =
+		    pow(m->phr[k].w > 0 ? m->phr[k].w : 1e-9,
+			1.0 - (m->small_talk[m->phr[k].intent] ? m->tu.q_exp_small : m->tu.q_exp));
 	m->phr_terms = xcalloc(b->npt ? b->npt : 1, sizeof *m->phr_terms);
 	m->phr_terms_off = xcalloc(m->nphr + 1, sizeof *m->phr_terms_off);
 	size_t nf = 0, pi = 0;
@@ -523,11 +622,31 @@ fill_postings(struct match_index *m, const struct builder *b)
 	}
 }
 
-/* Membership bitmaps (phrasing, body) for terms found in very many
- * intents. */
+/* Membership bitmaps: intents (phrasing, body) for terms found in very
+ * many intents; phrasings for terms in one phrasing of 32 or more (where a
+ * bitmap takes no more room than their postings). */
 static void
 build_bitmaps(struct match_index *m)
 {
+	m->words_per_pbm = (m->nphr + 63) / 64;
+	size_t npbm = 0;
+	for (size_t k = 0; k < m->nterms; k++) {
+		const struct term *tm = &m->term[k];
+		m->term[k].phr_bitmap = tm->p_n > LONG_POSTINGS && (size_t)tm->p_n * 32 >= m->nphr
+					    ? (int32_t)npbm++
+					    : -1;
+	}
+	m->phr_bitmaps = xcalloc(npbm * m->words_per_pbm + 1, sizeof *m->phr_bitmaps);
+	for (size_t k = 0; k < m->nterms; k++) {
+		const struct term *tm = &m->term[k];
+		if (tm->phr_bitmap < 0)
+			continue;
+		uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
+		for (uint32_t x = 0; x < tm->p_n; x++) {
+			uint32_t ph = m->ppost[tm->p_off + x];
+			bits[ph / 64] |= 1ULL << (ph % 64);
+		}
+	}
 	m->words_per_bm = (m->nintent + 63) / 64;
 	size_t nbm = 0;
 	for (size_t k = 0; k < m->nterms; k++)
@@ -566,6 +685,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	hmap_init(&m->syn_first);
 	hmap_init(&m->known);
 	hmap_init(&m->exact);
+	hmap_init(&m->word_class);
+	build_word_classes(m);
 	m->nintent = n;
 	if (syns)
 		build_synonyms(m, t, syns, pr);
@@ -573,6 +694,13 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		const struct kb_entry *e = &entries[i];
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
+		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
+			char name[128];
+			snprintf(name, sizeof name, "%s", e->id.s);
+			for (char *c = name; *c; c++)
+				*c = *c == '-' ? ' ' : *c;
+			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
+		}
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -603,6 +731,7 @@ match_free(struct match_index *m)
 	hmap_free(&m->syn_first);
 	hmap_free(&m->known);
 	hmap_free(&m->exact);
+	hmap_free(&m->word_class);
 	free(m->small_talk);
 	free(m->term);
 	free(m->ppost);
@@ -611,6 +740,7 @@ match_free(struct match_index *m)
 	free(m->phr_terms);
 	free(m->phr_terms_off);
 	free(m->bitmaps);
+	free(m->phr_bitmaps);
 	free(m->phr);
 	free(m->surf_stem);
 	free(m->syn_vars);
@@ -642,6 +772,7 @@ match_scratch_free(struct match_scratch *s)
 	free(s->qt);
 	free(s->reading);
 	free(s->tok_clause);
+	free(s->tok_class);
 	hmap_free(&s->cache);
 	free(s);
 }
@@ -732,9 +863,11 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 	if (s->capreading < ntok + 1) {
 		free(s->reading);
 		free(s->tok_clause);
+		free(s->tok_class);
 		s->capreading = ntok + 1;
 		s->reading = xcalloc(s->capreading, sizeof *s->reading);
 		s->tok_clause = xcalloc(s->capreading, 1);
+		s->tok_class = xcalloc(s->capreading, 1);
 	}
 }
 
@@ -745,7 +878,14 @@ add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t ter
 	const struct term *tm = &m->term[term];
 	/* walk whichever is shorter: the term's postings (acc != 0 marks a
 	 * phrasing found already), or the found phrasings' own terms */
-	if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
+	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: one test a phrasing found */
+		const uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
+		for (size_t k = 0; k < s->ntouched; k++) {
+			uint32_t ph = s->touched[k];
+			if (bits[ph / 64] >> (ph % 64) & 1)
+				s->acc[ph] += w;
+		}
+	} else if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
 			if (s->acc[ph] != 0)
@@ -825,32 +965,7 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
  * a request: "I'd like to ...", "tell me ..."), a statement (context), or
  * small talk.
  */
-enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK };
-
-static int
-word_is(const struct token *k, const char *const *list)
-{
-	for (; *list; list++)
-		if (strlen(*list) == k->surf_len && memcmp(*list, k->surf, k->surf_len) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *const question_words[] = {
-    "how", "what",  "whats",  "where", "wheres", "when",  "which", "who",   "whos",
-    "why", "is",    "are",    "am",    "was",    "were",  "do",    "does",  "did",
-    "can", "could", "should", "would", "will",   "shall", "may",   "might", "any",
-    "has", "have",  "isnt",   "arent", "hows",   "whens", NULL};
-/* words that join a second question ("... and can I pay by card"); "or"
- * and "but" mostly join two ways of asking one ("... or is it a myth") */
-static const char *const joining_words[] = {"and", "also", "plus", "anyway", "btw", "then", NULL};
-/* words a question may open with before its question word */
-static const char *const opening_words[] = {"and", "also", "plus", "anyway", "btw", "then", "so",
-					    "ok",  "okay", "well", "oh",     "but", "or",   NULL};
-static const char *const request_words[] = {
-    "want",      "wanna",   "need",   "wonder", "wondering", "tell", "explain",
-    "recommend", "suggest", "advice", "advise", "please",    "pls",  "plz",
-    "curious",   "looking", "tips",   "know",   NULL};
+enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK, CL_TOPIC /* an earlier answer's */ };
 
 /* The punctuation between token i and the next one (or the end). */
 static int
@@ -903,13 +1018,17 @@ static void
 type_clause(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
 	    const char *text, size_t len, size_t from, size_t to)
 {
-	int st = small_talk_span(m, q, from, to);
+	int st = (s->tok_class[from] & W_TALK_FIRST) && (s->tok_class[to - 1] & W_TALK_LAST)
+		     ? small_talk_span(m, q, from, to)
+		     : -1;
 	if (st >= 0) {
 		add_clause(s, from, to, CL_SMALL_TALK, st);
 		return;
 	}
-	for (size_t l = 4; l >= 1; l--) { /* "hey 👋 is massage ...", "hi, ..." */
-		if (from + l >= to || (st = small_talk_span(m, q, from, from + l)) < 0)
+	for (size_t l = 4; l >= 1 && (s->tok_class[from] & W_TALK_FIRST); l--) {
+		/* "hey 👋 is massage ...", "hi, ..." */
+		if (from + l >= to || !(s->tok_class[from + l - 1] & W_TALK_LAST) ||
+		    (st = small_talk_span(m, q, from, from + l)) < 0)
 			continue;
 		add_clause(s, from, from + l, CL_SMALL_TALK, st);
 		from += l;
@@ -917,22 +1036,23 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 	}
 	int tail = -1;
 	size_t tail_from = to;
-	for (size_t l = 3; l >= 1; l--) { /* "..., thanks!" */
-		if (from + l >= to || (st = small_talk_span(m, q, to - l, to)) < 0)
+	for (size_t l = 3; l >= 1 && (s->tok_class[to - 1] & W_TALK_LAST); l--) {
+		/* "..., thanks!" */
+		if (from + l >= to || !(s->tok_class[to - l] & W_TALK_FIRST) ||
+		    (st = small_talk_span(m, q, to - l, to)) < 0)
 			continue;
 		tail = st;
 		tail_from = to - l;
 		break;
 	}
 	size_t first = from;
-	while (first + 1 < tail_from && word_is(&q->v[first], opening_words))
+	while (first + 1 < tail_from && (s->tok_class[first] & W_OPENING))
 		first++;
-	int kind =
-	    gap_has(q, text, len, tail_from - 1, "?") || word_is(&q->v[first], question_words)
-		? CL_QUESTION
-		: CL_STATEMENT;
+	int kind = gap_has(q, text, len, tail_from - 1, "?") || (s->tok_class[first] & W_QUESTION)
+		       ? CL_QUESTION
+		       : CL_STATEMENT;
 	for (size_t i = from; i < tail_from && kind == CL_STATEMENT; i++)
-		if (word_is(&q->v[i], request_words) ||
+		if ((s->tok_class[i] & W_REQUEST) ||
 		    (i > from && q->v[i].surf_len == 4 && memcmp(q->v[i].surf, "like", 4) == 0 &&
 		     q->v[i - 1].surf_len == 5 && memcmp(q->v[i - 1].surf, "would", 5) == 0))
 			kind = CL_QUESTION;
@@ -949,21 +1069,26 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 
 static void
 split_clauses(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	      const char *text, size_t len)
+	      const char *text, size_t len, size_t topic_from)
 {
 	s->nclause = 0;
+	for (size_t i = 0; i < q->n; i++)
+		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
 	size_t start = 0;
 	for (size_t i = 1; i <= q->n; i++) {
-		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent;
-		if (!cut && i - start >= 2 && word_is(&q->v[i], question_words) &&
+		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || i == topic_from;
+		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
 		    gap_has(q, text, len, i - 1, ",:;-("))
 			cut = 1; /* "..., where is it" */
 		if (!cut && i - start >= 2 && i + 1 < q->n && q->v[i + 1].sent == q->v[i].sent &&
-		    word_is(&q->v[i], joining_words) && word_is(&q->v[i + 1], question_words))
+		    (s->tok_class[i] & W_JOINING) && (s->tok_class[i + 1] & W_QUESTION))
 			cut = 1; /* "... and can I pay by card" */
 		if (!cut)
 			continue;
-		type_clause(m, s, q, text, len, start, i);
+		if (start >= topic_from)
+			add_clause(s, start, i, CL_TOPIC, -1);
+		else
+			type_clause(m, s, q, text, len, start, i);
 		start = i;
 	}
 	for (size_t c = 0; c < s->nclause; c++)
@@ -993,39 +1118,6 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 			push_seq(s, k->stem, 1.0, i); /* stays unknown */
 	}
 }
-
-/*
- * Words of chat that say nothing about what is asked: people, times,
- * saying and thinking, feelings about the asking, fillers.  Unknown to the
- * answers, they count against a question as little as a common word.
- */
-static const char *const chat_words[] = {
-    "friend",     "friends",    "mate",      "mates",       "wife",     "husband",     "partner",
-    "boyfriend",  "girlfriend", "mum",       "mom",         "dad",      "mother",      "father",
-    "sister",     "brother",    "son",       "daughter",    "gran",     "granny",      "grandma",
-    "grandad",    "grandpa",    "aunt",      "auntie",      "uncle",    "cousin",      "colleague",
-    "colleagues", "boss",       "neighbour", "neighbor",    "family",   "kids",        "kid",
-    "guy",        "guys",       "lady",      "monday",      "tuesday",  "wednesday",   "thursday",
-    "friday",     "saturday",   "sunday",    "weekend",     "today",    "tonight",     "tomorrow",
-    "yesterday",  "lately",     "recently",  "ages",        "forever",  "january",     "february",
-    "march",      "april",      "june",      "july",        "august",   "september",   "october",
-    "november",   "december",   "christmas", "holiday",     "holidays", "vacation",    "summer",
-    "winter",     "thinking",   "thought",   "reckon",      "guess",    "suppose",     "supposed",
-    "wondered",   "heard",      "hear",      "read",        "told",     "tell",        "says",
-    "said",       "saying",     "mentioned", "recommended", "swears",   "swear",       "reckons",
-    "keeps",      "tried",      "trying",    "honest",      "honestly", "seriously",   "literally",
-    "totally",    "pretty",     "quite",     "super",       "loads",    "load",        "tons",
-    "stuff",      "bunch",      "whatever",  "anyway",      "anyhow",   "thing",       "sort",
-    "kinda",      "sorta",      "basically", "genuinely",   "curious",  "confused",    "sceptical",
-    "skeptical",  "unsure",     "opinion",   "advice",      "info",     "information", "question",
-    "quick",      "random",     "silly",     "dumb",        "stupid",   "sorry",       "cheers",
-    "lol",        "haha",       "omg",       "btw",         "fyi",      "tbh",         "idk",
-    "imo",        "ngl",        "pls",       "thx",         "ty",       "killing",     "wrecked",
-    "knackered",  "shattered",  "grief",     "niggly",      "niggling", "grumbly",     "playing",
-    "acting",     "bugging",    "bothering", "annoying",    "driving",  "crazy",       "mad",
-    "nuts",       "lent",       "borrowed",  "bought",      "buying",   "gave",        "given",
-    "got",        "getting",    "wanted",    NULL,
-};
 
 /* Token i is written with a capital inside its sentence ("Netflix",
  * "Lisbon"): a name, not slang or a typo. */
@@ -1083,10 +1175,11 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		qt->tok = (uint16_t)i; /* index into seq2 for now */
 		qt->clauses = in;
 		qt->unknown = UNK_NONE;
+		qt->content = !(q->v[t->tok].flags & TOK_STOP);
 		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
 			continue;
 		const struct token *k = &q->v[t->tok];
-		if ((k->flags & TOK_COMMON) || word_is(k, chat_words))
+		if ((k->flags & TOK_COMMON) || (s->tok_class[t->tok] & W_CHAT))
 			qt->unknown = UNK_COMMON;
 		else if (!m->dict || wordset_has(m->dict, k->surf, k->surf_len) ||
 			 proper_name(q, text, len, t->tok))
@@ -1186,32 +1279,34 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 	}
 }
 
-/* Each touched intent's best phrasing: qc^e * pc^(1-e) in logs (one log
- * per phrasing, one exp per intent), into s->best; clears s->acc. */
+/*
+ * Each touched intent's best phrasing: query coverage qc = acc / qden and
+ * phrasing coverage pc = acc / w combined as qc^e * pc^(1-e), which is
+ * acc / (qden^e * w^(1-e)) (neither exceeds 1: a phrasing holds each of
+ * its terms once, the question's weight holds every matched term); with
+ * w^(1-e) kept per phrasing that is one division a phrasing.  Into
+ * s->best; clears s->acc.
+ */
 static void
 score_phrasings(const struct match_index *m, struct match_scratch *s, double qden)
 {
-	double log_qden = qden > 0 ? log(qden) : 0;
 	for (size_t k = 0; k < s->nitouched; k++)
-		s->best[s->itouched[k]] = -HUGE_VAL;
+		s->best[s->itouched[k]] = 0;
 	for (size_t k = 0; k < s->ntouched; k++) {
 		uint32_t ph = s->touched[k];
-		double ls = log(s->acc[ph]);
+		double r = s->acc[ph] / m->phr[ph].w_pow;
 		s->acc[ph] = 0;
-		double lq = ls - log_qden, lp = ls - m->phr[ph].log_w;
-		if (lq > 0)
-			lq = 0;
-		if (lp > 0)
-			lp = 0;
 		uint32_t in = m->phr[ph].intent;
-		double qe = m->small_talk[in] ? m->tu.q_exp_small : m->tu.q_exp;
-		double v = qe * lq + (1.0 - qe) * lp;
-		if (v > s->best[in])
-			s->best[in] = v;
+		if (r > s->best[in])
+			s->best[in] = r;
 	}
+	if (qden <= 0)
+		return;
+	double q = pow(qden, m->tu.q_exp), q_small = pow(qden, m->tu.q_exp_small);
 	for (size_t k = 0; k < s->nitouched; k++) {
 		uint32_t in = s->itouched[k];
-		s->best[in] = s->best[in] == -HUGE_VAL ? 0 : exp(s->best[in]);
+		double v = s->best[in] / (m->small_talk[in] ? q_small : q);
+		s->best[in] = v > 1 ? 1 : v;
 	}
 }
 
@@ -1252,21 +1347,51 @@ cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
 	return c;
 }
 
-/*
- * The confidence that c is the right answer: a logistic function of how
- * well it fits (raw score, best phrasing, share of the question
- * explained), how much evidence that is, how much of the question no
- * answer knows, and its lead (gap: its raw score minus the next best's).
- */
+void
+match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES])
+{
+	x[0] = 1.0;
+	x[1] = c->raw;
+	x[2] = c->fit;
+	x[3] = c->cover;
+	x[4] = log(c->evidence + 0.1);
+	x[5] = log(1.0 + c->unknown);
+	x[6] = gap;
+	x[7] = c->missing;
+}
+
+/* The confidence that c is the right answer (see match_features). */
 static double
 confidence(const struct match_tuning *tu, const struct match_cand *c, double gap)
 {
-	const double x[MATCH_CONF_FEATURES] = {
-	    1.0, c->raw, c->fit, c->cover, log(c->evidence + 0.1), log(1.0 + c->unknown), gap};
-	double z = 0;
+	double x[MATCH_CONF_FEATURES], z = 0;
+	match_features(c, gap, x);
 	for (size_t i = 0; i < MATCH_CONF_FEATURES; i++)
 		z += tu->conf[i] * x[i];
 	return 1.0 / (1.0 + exp(-z));
+}
+
+/* The weightiest content word of the question that intent in does not
+ * know at all, in mean word weights: "chiropractic" for massage. */
+static double
+missing_word(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+{
+	double worst = 0;
+	for (size_t j = 0; j < s->nqt; j++) {
+		const struct qterm *qt = &s->qt[j];
+		if (qt->term < 0 || !qt->content || qt->w <= 0)
+			continue;
+		const struct term *tm = &m->term[qt->term];
+		double v = tm->idf * qt->w;
+		if (v <= worst)
+			continue;
+		uint32_t k = 0;
+		while (k < tm->i_n && m->ipost[tm->i_off + k] != in)
+			k++;
+		if (k == tm->i_n)
+			worst = v;
+	}
+	return worst / m->mean_idf;
 }
 
 /* 5. Rank: each intent's best phrasing blended with its bag of words;
@@ -1284,6 +1409,7 @@ rank(const struct match_index *m, struct match_scratch *s, struct match_result *
 		struct match_cand *c = &out->cand[k];
 		double gap = k == 0 ? c->raw - (out->ncand > 1 ? out->cand[1].raw : 0)
 				    : c->raw - out->cand[0].raw;
+		c->missing = missing_word(m, s, (uint32_t)c->intent);
 		c->score = confidence(&m->tu, c, gap);
 	}
 }
@@ -1356,8 +1482,7 @@ decide(const struct match_index *m, const struct match_params *p, int question,
 		/* close, but not sure: offer the closest answers */
 		out->ambiguous = 1;
 		for (size_t k = 0; k < out->ncand && out->nchoices < MATCH_CHOICES; k++)
-			if (!m->small_talk[out->cand[k].intent] &&
-			    out->cand[k].score >= p->threshold - m->tu.offer_band - m->tu.offer_gap)
+			if (!m->small_talk[out->cand[k].intent])
 				out->choices[out->nchoices++] = out->cand[k].intent;
 		out->ambiguous = out->nchoices > 0;
 		return;
@@ -1374,6 +1499,7 @@ view_score(const struct match_index *m, const struct match_scratch *s, int in, d
 	for (size_t k = 0; k < s->nitouched; k++)
 		if (s->itouched[k] == (uint32_t)in) {
 			struct match_cand c = cand_of(m, s, (uint32_t)in);
+			c.missing = missing_word(m, s, (uint32_t)in);
 			return confidence(&m->tu, &c, c.raw - top);
 		}
 	return 0;
@@ -1470,7 +1596,9 @@ static int
 exact_message(const struct match_index *m, const struct match_scratch *s, const struct tokens *q,
 	      size_t nq, size_t nst)
 {
-	int ex = exact_span(m, q, 0, q->n);
+	int ex = s->nclause == 1 && s->clause[0].from == 0 && s->clause[0].to == q->n
+		     ? s->clause[0].exact
+		     : exact_span(m, q, 0, q->n);
 	for (size_t c = 0; c < s->nclause && ex < 0 && nq + nst == 1; c++)
 		if (s->clause[c].kind != CL_SMALL_TALK)
 			ex = s->clause[c].exact;
@@ -1480,17 +1608,18 @@ exact_message(const struct match_index *m, const struct match_scratch *s, const 
 	return ex;
 }
 
-void
-match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+static void
+query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+      const char *text, size_t len, size_t topic_from, double topic_weight,
+      const struct match_params *p, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
 	out->greeting = -1;
 	ensure_scratch(m, s, q->n);
-	if (q->n == 0)
+	if (q->n == 0 || topic_from == 0)
 		return;
-	split_clauses(m, s, q, text, len);
+	split_clauses(m, s, q, text, len, topic_from);
 	read_words(m, s, q);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0;
@@ -1504,7 +1633,9 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 	 * context: each intent keeps the better of the two readings */
 	double cw[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
-		cw[c] = s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
+		cw[c] = s->clause[c].kind == CL_TOPIC
+			    ? topic_weight
+			    : s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
 	score_view(m, s, cw, ex, out);
 	if (nq && nst && question_content(m, s, q) >= 2) {
 		struct match_result focus;
@@ -1540,6 +1671,21 @@ match_query(const struct match_index *m, struct match_scratch *s, const struct t
 			out->nchoices = 0;
 			return;
 		}
+}
+
+void
+match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, q->n, 0, p, out);
+}
+
+void
+match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		  const char *text, size_t len, size_t topic_from, double topic_weight,
+		  const struct match_params *p, struct match_result *out)
+{
+	query(m, s, q, text, len, topic_from < q->n ? topic_from : q->n, topic_weight, p, out);
 }
 
 int

@@ -7,12 +7,19 @@
  * against the query q by how much of the query's weight it explains (query
  * coverage) and how much of its own weight the query covers (phrasing
  * coverage), combined as a weighted geometric mean; an intent-level bag of
- * all its terms adds recall for long, rambling questions.  Unknown query
- * words count against coverage, so off-topic questions score low.  Typos are
- * resolved through a symmetric-delete index over the vocabulary and
- * compounds ("backpain") are split, both only for words the index does not
- * know.  Postings lists keep the cost proportional to the query, not the
- * knowledge size.
+ * all its terms (its answer text's too, weaker) adds recall for long,
+ * rambling questions.  Unknown query words count against coverage by kind
+ * (real words and names most, chat words little), so off-topic questions
+ * score low.  Typos are resolved through a symmetric-delete index over the
+ * vocabulary and compounds ("backpain") are split, both only for words the
+ * index does not know.  Postings lists keep the cost proportional to the
+ * query, not the knowledge size.
+ *
+ * A message is read as clauses (questions, statements, small talk): as a
+ * whole and with its statements as context, each question alone when there
+ * are several (two answers for two questions).  A candidate's score is the
+ * confidence that it is right: a logistic function of its fit, the share
+ * and weight explained, the unknown words and its lead (see match_cand).
  *
  * Pure: no I/O, no globals.  The index is immutable after match_build and
  * may be shared; a match_scratch holds per-caller buffers (one per thread).
@@ -50,12 +57,9 @@ struct match_tuning {
 	double two_margin;     /* each of two answers scores this much over threshold */
 	double evidence_prior; /* mass (in mean idfs) added to every question */
 	double offer_band;     /* below threshold by less: offer the closest answers */
-	double offer_gap;      /* an offered second answer within this of the band */
-	double body_df;        /* an answer text holding a word counts this much in its idf */
 	double domain_weight;  /* added to every known word's idf */
-	/* confidence = logistic(conf . (1, raw, fit, cover, log(evidence + 0.1),
-	 * log(1 + unknown), gap)): see match_cand */
-#define MATCH_CONF_FEATURES 7
+			       /* confidence = logistic(conf . match_features()) */
+#define MATCH_CONF_FEATURES 8
 	double conf[MATCH_CONF_FEATURES];
 };
 
@@ -63,10 +67,10 @@ extern const struct match_tuning match_default_tuning;
 
 struct match_params {
 	double threshold; /* below: fallback */
-	double margin;    /* top1 - top2 below this: ask to clarify */
+	double margin;    /* raw top1 - top2 below this: ask which was meant */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.70
+#define MATCH_DEFAULT_THRESHOLD 0.65
 #define MATCH_DEFAULT_MARGIN 0.02
 
 struct match_cand {
@@ -77,6 +81,7 @@ struct match_cand {
 	double cover;    /* the share of the question's weight its words explain */
 	double evidence; /* the weight they explain, in mean word weights */
 	double unknown;  /* the question's words no answer knows, the same */
+	double missing;  /* its weightiest word this answer does not know, the same */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
@@ -134,6 +139,21 @@ void match_scratch_free(struct match_scratch *s);
 void match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
 		 const char *text, size_t len, const struct match_params *p,
 		 struct match_result *out);
+
+/*
+ * The same for a message that may lean on an earlier answer: tokens
+ * [topic_from, q->n) of q are that answer's topic (its title), read beside
+ * the message's own words as context of weight topic_weight (0..1): never
+ * a question, never small talk, never written exactly as a phrasing.
+ */
+void match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+		       const char *text, size_t len, size_t topic_from, double topic_weight,
+		       const struct match_params *p, struct match_result *out);
+
+/* What a candidate's confidence is made of: 1, raw, fit, cover,
+ * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
+ * best's; for the others, minus the best's), missing. */
+void match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES]);
 
 /*
  * If the query token at index i was understood through a typo fix or a

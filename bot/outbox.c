@@ -235,6 +235,13 @@ int
 outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *msg_id,
 	   const char *text, size_t len, const char *log_text)
 {
+	return outbox_ask_in(ob, s, conv, NULL, msg_id, text, len, log_text);
+}
+
+int
+outbox_ask_in(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
+	      const char *msg_id, const char *text, size_t len, const char *log_text)
+{
 	size_t cost = sizeof(struct ob_question) + len + (log_text ? strlen(log_text) : 0);
 	if (ob->n + 1 > ob->max_items || ob->bytes + cost > ob->max_bytes) {
 		ob->shed++;
@@ -249,6 +256,8 @@ outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char 
 	q->s = s;
 	copy_id(q->conv, conv);
 	copy_id(q->msg_id, msg_id);
+	if (key && strlen(key) < sizeof q->key)
+		strcpy(q->key, key);
 	q->text = (char *)(q + 1);
 	memcpy(q->text, text, len);
 	q->text[len] = '\0';
@@ -419,6 +428,11 @@ outbox_done(struct outbox *ob, struct ob_item *it, const struct ob_result *r, ui
 		}
 	case OB_REFUSED:
 		give_up(ob, it, r->why ? r->why : "refused");
+		return;
+	case OB_GONE:
+		log_info("reply to message %s in %s %s not delivered: %s", it->msg_id, c->s->where,
+			 c->id, r->why ? r->why : "the conversation is gone");
+		pop_head(ob, c, 1);
 		return;
 	}
 }

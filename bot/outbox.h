@@ -27,7 +27,8 @@
 
 #include "queue.h"
 
-#define OB_ID_MAX 32             /* bytes of a conversation or message id, NUL included */
+#define OB_ID_MAX 40             /* bytes of a conversation or message id, NUL included */
+#define OB_KEY_MAX 64            /* bytes of a memory key, NUL included */
 #define OB_MAX_ATTEMPTS 5        /* tries of one part on transport and server errors */
 #define OB_MAX_LIMITED 10        /* rate-limit retries of one part */
 #define OB_MAX_ITEMS 20000       /* questions and reply parts waiting, in all */
@@ -58,7 +59,8 @@ struct ob_question {
 	struct ob_sender *s;
 	char conv[OB_ID_MAX];
 	char msg_id[OB_ID_MAX];
-	char *text; /* NUL-terminated, len bytes */
+	char key[OB_KEY_MAX]; /* the conversation the bot remembers (convo.h), "" for none */
+	char *text;           /* NUL-terminated, len bytes */
 	size_t len;
 	char *log_text; /* the copy for the unanswered log (see bot_answer), or NULL */
 };
@@ -82,7 +84,8 @@ enum ob_outcome {
 	OB_SENT,    /* delivered */
 	OB_RETRY,   /* failed for now (transport, server error): retry with backoff */
 	OB_LIMITED, /* rate limited: retry after retry_ms */
-	OB_REFUSED  /* refused for good: the reply is given up */
+	OB_REFUSED, /* refused for good: the reply is given up */
+	OB_GONE     /* nobody to deliver it to (a web visitor left): given up, logged at info */
 };
 
 struct ob_result {
@@ -90,7 +93,8 @@ struct ob_result {
 	uint64_t retry_ms; /* OB_LIMITED: wait this long */
 	int global;        /* OB_LIMITED: the whole platform waits, not just the conversation */
 	uint64_t hold_ms;  /* any outcome: the conversation waits this long (empty bucket) */
-	const char *why;   /* OB_RETRY: "HTTP 502"; OB_REFUSED: "refused: HTTP 403, ..." */
+	const char *why;   /* OB_RETRY: "HTTP 502"; OB_REFUSED: "refused: HTTP 403, ...";
+			      OB_GONE: "the visitor left" */
 };
 
 struct outbox *outbox_new(size_t max_items, size_t max_bytes);
@@ -105,6 +109,10 @@ void outbox_free(struct outbox *ob);
  */
 int outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *msg_id,
 	       const char *text, size_t len, const char *log_text);
+/* The same, from the conversation the bot remembers as key (NULL, or one
+ * longer than OB_KEY_MAX - 1 bytes: none). */
+int outbox_ask_in(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
+		  const char *msg_id, const char *text, size_t len, const char *log_text);
 /* The oldest question, now the caller's; hand it back with outbox_answered(). */
 struct ob_question *outbox_take(struct outbox *ob);
 /* Add part (0-based) of nparts of q's reply, behind its conversation's earlier

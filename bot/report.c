@@ -339,3 +339,39 @@ report_free(struct report_cluster *c, size_t n)
 		free(c[i].phrasings);
 	free(c);
 }
+
+/* ---- thumbs -------------------------------------------------------------- */
+
+static int
+cmp_thumbs(const void *x, const void *y)
+{
+	const struct report_thumbs *a = x, *b = y;
+	if (a->down != b->down)
+		return a->down > b->down ? -1 : 1;
+	if (a->up != b->up)
+		return a->up < b->up ? -1 : 1;
+	return strcmp(a->answer, b->answer);
+}
+
+struct report_thumbs *
+report_tally(const struct report_vote *v, size_t n, size_t *nout)
+{
+	struct hmap ids;
+	hmap_init(&ids);
+	struct report_thumbs *t = xcalloc(n ? n : 1, sizeof *t);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ins;
+		int *j = hmap_put(&ids, v[i].answer, strlen(v[i].answer), (int)m, &ins);
+		if (ins)
+			t[m++].answer = v[i].answer;
+		if (v[i].helpful)
+			t[*j].up++;
+		else
+			t[*j].down++;
+	}
+	hmap_free(&ids);
+	qsort(t, m, sizeof *t, cmp_thumbs);
+	*nout = m;
+	return t;
+}

@@ -48,4 +48,19 @@ struct report_cluster *report_cluster(struct text_ctx *t, const struct report_it
 				      size_t *nclusters);
 void report_free(struct report_cluster *c, size_t n);
 
+/* One thumb from the feedback log. */
+struct report_vote {
+	const char *answer; /* borrowed */
+	int helpful;
+};
+
+struct report_thumbs {
+	const char *answer; /* borrowed from the votes */
+	size_t down, up;
+};
+
+/* The thumbs per answer, most thumbs down first (then fewest up, then by
+ * id); answers with only thumbs up come last.  Caller frees the array. */
+struct report_thumbs *report_tally(const struct report_vote *v, size_t n, size_t *nout);
+
 #endif

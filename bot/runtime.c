@@ -10,6 +10,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "convo.h"
 #include "log.h"
 #include "strbuf.h"
 #include "sys.h"
@@ -21,6 +22,7 @@ struct runtime {
 	struct bot *b;
 	struct ws_loop *loop;
 	struct outbox *ob;
+	struct convo *mem; /* what the bot remembers of each conversation */
 	struct platform p[ADAPTER_MAX];
 	size_t np;
 	int stopping, closing, exit_code;
@@ -39,12 +41,19 @@ int
 platform_ask(struct platform *p, const char *conv, const char *msg_id, const char *text, size_t len,
 	     const char *log_text)
 {
+	return platform_ask_in(p, conv, NULL, msg_id, text, len, log_text);
+}
+
+int
+platform_ask_in(struct platform *p, const char *conv, const char *key, const char *msg_id,
+		const char *text, size_t len, const char *log_text)
+{
 	if (p->rt->stopping) {
 		log_warn("shutting down: message %s in %s %s not answered", msg_id, p->snd.where,
 			 conv);
 		return -1;
 	}
-	return outbox_ask(p->rt->ob, &p->snd, conv, msg_id, text, len, log_text);
+	return outbox_ask_in(p->rt->ob, &p->snd, conv, key, msg_id, text, len, log_text);
 }
 
 void
@@ -116,11 +125,21 @@ answer_some(struct runtime *rt)
 	struct ob_question *q;
 	while (sys_now_ms() - start < ANSWER_BUDGET_MS && (q = outbox_take(rt->ob)) != NULL) {
 		struct platform *p = q->s->arg;
-		char *reply = bot_answer(rt->b, &rt->b->ac, q->text, q->len, q->log_text);
+		struct convo_memory mem, *m = NULL;
+		size_t kl = strlen(q->key);
+		uint64_t now = sys_now_ms();
+		if (kl) {
+			convo_get(rt->mem, q->key, kl, now, &mem);
+			m = &mem;
+		}
+		struct chat_reply r;
+		bot_answer_in(rt->b, &rt->b->ac, m, q->text, q->len, q->log_text, &r);
+		if (m)
+			convo_put(rt->mem, q->key, kl, m, now);
 		log_debug("message %s in %s %s answered (%zu bytes)", q->msg_id, q->s->where,
-			  q->conv, strlen(reply));
-		p->ops->reply(p, rt->ob, q, reply);
-		free(reply);
+			  q->conv, strlen(r.text));
+		p->ops->reply(p, rt->ob, q, &r);
+		chat_reply_free(&r);
 		outbox_answered(rt->ob, q);
 	}
 }
@@ -188,11 +207,12 @@ runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n)
 	char *cause = NULL;
 	unsigned fds = 0;
 	for (size_t i = 0; i < n; i++)
-		fds += ops[i]->fds;
+		fds += ops[i]->fds(b->cfg);
 	rt->loop = ws_loop_new(fds, &cause);
 	if (rt->loop == NULL)
 		goto out;
 	rt->ob = outbox_new(OB_MAX_ITEMS, OB_MAX_BYTES);
+	rt->mem = convo_new(CONVO_MAX, CONVO_TTL_MS);
 	for (size_t i = 0; i < n && i < ADAPTER_MAX; i++) {
 		struct platform *p = &rt->p[rt->np++];
 		p->ops = ops[i];
@@ -203,8 +223,11 @@ runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n)
 		p->snd.send = snd_send;
 		p->snd.cancel = snd_cancel;
 		p->snd.arg = p;
-		if (ops[i]->start(p, &cause) < 0)
+		if (ops[i]->start(p, &cause) < 0) {
+			if (p->start_status)
+				rc = p->start_status;
 			goto out;
+		}
 		p->started = 1;
 	}
 	bot_ready(b);
@@ -226,6 +249,7 @@ out:
 		if (rt->p[i].started)
 			rt->p[i].ops->free(&rt->p[i]);
 	outbox_free(rt->ob);
+	convo_free(rt->mem);
 	ws_loop_free(rt->loop);
 	free(rt);
 	return rc;

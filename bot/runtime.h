@@ -4,7 +4,9 @@
  * connections), the outbox they share, the answering of their questions
  * (in arrival order, at most ANSWER_BUDGET_MS per turn so that no
  * platform's timers starve), the bot's tick (reload requests, watchdog),
- * the status line, and the stop sequence: on SIGTERM the platforms stop
+ * the status line, the conversations' short memory (convo.h: CONVO_MAX
+ * conversations, CONVO_TTL_MS each, in memory only), and the stop
+ * sequence: on SIGTERM the platforms stop
  * taking questions, queued replies get STOP_GRACE_MS to go out, what is
  * left is logged at warn with its message id, and the connections close.
  * Threading: all on the main thread; adapters' own threads only wake the
@@ -36,6 +38,7 @@ struct platform {
 	struct ob_sender snd;
 	char status[128];
 	int started, closed;
+	int start_status; /* set by a start that fails: the exit status (else EXIT_FAIL) */
 };
 
 /*
@@ -56,6 +59,13 @@ struct ws_loop *platform_loop(struct platform *p);
  */
 int platform_ask(struct platform *p, const char *conv, const char *msg_id, const char *text,
 		 size_t len, const char *log_text);
+/*
+ * The same in a conversation the bot remembers (convo.h) as key: one the
+ * platform makes per person and place ("a DM", "this person in this
+ * channel", "this web chat"), opaque to the runtime, never message text.
+ */
+int platform_ask_in(struct platform *p, const char *conv, const char *key, const char *msg_id,
+		    const char *text, size_t len, const char *log_text);
 /* The outcome of sending it (see outbox_done). */
 void platform_done(struct platform *p, struct ob_item *it, const struct ob_result *r, uint64_t now);
 /* The platform's state for the log and systemd's STATUS=, e.g. "connected". */

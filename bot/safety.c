@@ -35,15 +35,17 @@
 #define TYPO_TWO_EDITS 9 /* letters from which two edits are allowed */
 #define PREFIX_WORDS 64  /* dictionary words taken per prefix into the typo index */
 
-enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG };
+enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG, P_NOT };
 
 struct pnode {
 	enum pkind kind;
 	char w[TEXT_WORD_MAX]; /* stem, surface, prefix, or concept name */
 	char typed[TEXT_WORD_MAX];
 	uint8_t wl;
-	int32_t id; /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
+	uint8_t tflags; /* a word's TOK_* flags: how common it is */
+	int32_t id;     /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
 	uint32_t req_off, req_n; /* pattern roots and '&&' parts: see possible() */
+	uint32_t wb_off, wb_n;   /* ALT: its one-word kids' bits, sorted (firsts) */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
@@ -192,6 +194,7 @@ parse_word(struct pc *c)
 		r = node_new(prefix ? P_PREFIX : exact ? P_EXACT : P_WORD);
 		const char *w = r->kind == P_WORD ? tk.v[0].stem : tk.v[0].surf;
 		r->wl = (uint8_t)strlen(w);
+		r->tflags = tk.v[0].flags;
 		memcpy(r->w, w, (size_t)r->wl + 1);
 		memcpy(r->typed, tk.v[0].surf, (size_t)tk.v[0].surf_len + 1);
 	} else { /* "cant" -> can not */
@@ -199,6 +202,7 @@ parse_word(struct pc *c)
 		for (size_t i = 0; i < tk.n; i++) {
 			struct pnode *k = node_new(P_WORD);
 			k->wl = tk.v[i].stem_len;
+			k->tflags = tk.v[i].flags;
 			memcpy(k->w, tk.v[i].stem, (size_t)k->wl + 1);
 			memcpy(k->typed, tk.v[i].surf, (size_t)tk.v[i].surf_len + 1);
 			add_kid(r, k, 0);
@@ -313,10 +317,26 @@ parse_join(struct pc *c, struct pnode *(*part)(struct pc *), const char *op, enu
 	return j;
 }
 
+/* a part of '&': "!part" when the sentence must not hold it */
+static struct pnode *
+parse_and_part(struct pc *c)
+{
+	skip_ws(c);
+	if (*c->p != '!')
+		return parse_seq(c);
+	c->p++;
+	struct pnode *k = parse_seq(c);
+	if (k == NULL)
+		return NULL;
+	struct pnode *n = node_new(P_NOT);
+	add_kid(n, k, 0);
+	return n;
+}
+
 static struct pnode *
 parse_and(struct pc *c)
 {
-	return parse_join(c, parse_seq, "&", P_AND);
+	return parse_join(c, parse_and_part, "&", P_AND);
 }
 
 static struct pnode *
@@ -354,7 +374,16 @@ parse_alts(struct pc *c)
 static int
 join_placement_ok(const struct pnode *n, int top, int in_msg)
 {
-	if ((n->kind == P_AND && !top && !in_msg) || (n->kind == P_MSG && !top))
+	if ((n->kind == P_AND && !top && !in_msg) || (n->kind == P_MSG && !top) ||
+	    (n->kind == P_NOT && top))
+		return 0;
+	size_t pos = 0;
+	for (size_t i = 0; i < n->nkids; i++) {
+		pos += n->kids[i]->kind != P_NOT;
+		if (n->kids[i]->kind == P_NOT && n->kind != P_AND)
+			return 0;
+	}
+	if (n->kind == P_AND && pos == 0)
 		return 0;
 	for (size_t i = 0; i < n->nkids; i++) {
 		const struct pnode *k = n->kids[i];
@@ -387,6 +416,7 @@ node_cost(const struct pnode *n, double *ends)
 	case P_ALT:
 	case P_AND:
 	case P_MSG:
+	case P_NOT:
 		for (size_t i = 0; i < n->nkids; i++) {
 			c += node_cost(n->kids[i], &ke);
 			e += ke;
@@ -419,13 +449,15 @@ compile(struct text_ctx *t, const char *src, int in_concept, char *err, size_t e
 		pc_fail(&c, *c.p == ')' ? "unmatched ')'" : "unexpected character");
 	if (!c.failed && !join_placement_ok(root, 1, 0)) {
 		snprintf(err, errlen,
-			 "'&' and '&&' may only join whole parts of a pattern, "
-			 "not words inside a sequence");
+			 "'&' and '&&' may only join whole parts of a pattern, not words "
+			 "inside a sequence; '!' marks a part of '&' (\"a & !b\": a "
+			 "sentence with a and without b)");
 		c.failed = 1;
 	}
-	if (!c.failed && in_concept && strchr(src, '&')) {
+	if (!c.failed && in_concept && strstr(src, "&&")) {
 		snprintf(err, errlen,
-			 "'&' belongs in rules: a concept lists ways of saying one thing");
+			 "'&&' belongs in rules: a concept is said within one sentence "
+			 "(use '&')");
 		c.failed = 1;
 	}
 	double ends;
@@ -484,8 +516,9 @@ enum owner { O_CONCEPT, O_TRIGGER, O_UNLESS };
 
 struct cpat {
 	struct pnode *root;
-	uint32_t req_off, req_n; /* copies of the root's, next to each other */
-	int owner;               /* concept or rule index */
+	uint32_t req_off, req_n;     /* copies of the root's, next to each other */
+	uint32_t first_off, first_n; /* bits its first word may have (firsts) */
+	int owner;                   /* concept or rule index */
 	uint8_t kind;
 };
 
@@ -498,8 +531,8 @@ struct concept {
 	struct pnode **words; /* the single-word ways (borrowed from roots) */
 	size_t nwords;
 	int state; /* build: 0 new, 1 on the DFS path, 2 done, 3 in a cycle */
-	int used;
-	int part; /* 1: a part of a trigger, 2: of an unless pattern (no name) */
+	int used;  /* USED_* */
+	int part;  /* 1: a part of a trigger, 2: of an unless pattern (no name) */
 };
 
 /* a word's entry: a concept it says on its own */
@@ -570,6 +603,10 @@ struct safety_set {
 	uint32_t *atoms;
 	size_t natoms, capatoms;
 	struct hmap classes; /* word -> TF_* bits */
+	uint32_t *bitw;      /* per bit: how often it is guessed to occur */
+	uint32_t *firsts;    /* concept patterns' first bits, sorted per pattern */
+	size_t nfirsts, capfirsts;
+	uint32_t *cweight; /* per concept: the same, 0 until computed */
 	/* bit -> the triggers that need it (their most selective clause): a
 	 * sentence tries only the triggers one of its bits names; the same for
 	 * the concepts' longer patterns */
@@ -655,7 +692,7 @@ static uint32_t
 add_pat(struct safety_set *s, struct pnode *root, int owner, enum owner kind)
 {
 	s->pats = xgrow(s->pats, &s->cappats, s->npats + 1, sizeof *s->pats);
-	s->pats[s->npats] = (struct cpat){root, 0, 0, owner, (uint8_t)kind};
+	s->pats[s->npats] = (struct cpat){root, 0, 0, 0, 0, owner, (uint8_t)kind};
 	return (uint32_t)s->npats++;
 }
 
@@ -802,19 +839,23 @@ resolve(struct safety_set *s, struct pnode *n, const char *file, unsigned line, 
 	return ok;
 }
 
+/* by a trigger (or the engine): its words may be typo-corrected to; by an
+ * unless pattern only: they never make a word known */
+enum { USED_TRIGGER = 1, USED_UNLESS = 2 };
+
 static void
-mark_used(struct safety_set *s, const struct pnode *n)
+mark_used(struct safety_set *s, const struct pnode *n, int how)
 {
 	if (n->kind == P_CONCEPT && n->id >= 0) {
 		struct concept *c = &s->concepts[n->id];
-		if (c->used)
+		if (c->used & how)
 			return;
-		c->used = 1;
+		c->used |= how;
 		for (size_t i = 0; i < c->nroots; i++)
-			mark_used(s, c->roots[i]);
+			mark_used(s, c->roots[i], how);
 	}
 	for (size_t i = 0; i < n->nkids; i++)
-		mark_used(s, n->kids[i]);
+		mark_used(s, n->kids[i], how);
 }
 
 /* Depth-first over concept references: reports each cycle once, at the
@@ -947,10 +988,12 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 	s->pfx_live = xcalloc(s->npfx + 1, 1);
 	for (size_t p = 0; p < s->npats; p++)
 		if (s->pats[p].kind != O_UNLESS &&
-		    (s->pats[p].kind != O_CONCEPT || s->concepts[s->pats[p].owner].part != 2))
+		    (s->pats[p].kind != O_CONCEPT ||
+		     (s->concepts[s->pats[p].owner].used & USED_TRIGGER)))
 			typo_words_of(s, t, s->pats[p].root);
 	for (size_t c = 0; c < s->nconcepts; c++)
-		for (size_t i = 0; i < s->concepts[c].nwords && s->concepts[c].part != 2; i++)
+		for (size_t i = 0;
+		     i < s->concepts[c].nwords && (s->concepts[c].used & USED_TRIGGER); i++)
 			typo_words_of(s, t, s->concepts[c].words[i]);
 	if (s->dict && s->npfx) {
 		size_t *taken = xcalloc(s->npfx, sizeof *taken);
@@ -959,7 +1002,7 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 		while (wordset_next(s->dict, &pos, w, &n)) {
 			int p3 = n >= PREFIX_MIN ? hmap_get(&s->p3, w, PREFIX_MIN) : -1;
 			for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
-				if (n > s->pfx[i].len &&
+				if (s->pfx_live[i] && n > s->pfx[i].len &&
 				    memcmp(w, s->pfx[i].p, s->pfx[i].len) == 0 &&
 				    taken[i]++ < PREFIX_WORDS) {
 					add_typo_word(s, t, w, n);
@@ -1018,10 +1061,12 @@ req_of(struct safety_set *s, const struct pnode *n, uint32_t *off, uint32_t *cnt
 	case P_AND:
 		for (size_t i = 0; i < n->nkids; i++) {
 			uint32_t o, c;
-			req_of(s, n->kids[i], &o, &c);
+			if (n->kids[i]->kind != P_NOT) /* an absent part needs nothing */
+				req_of(s, n->kids[i], &o, &c);
 		}
 		break;
 	case P_MSG:
+	case P_NOT:
 		break;
 	case P_ALT: {
 		size_t save_a = s->natoms, nu = 0, capu = 0;
@@ -1061,25 +1106,181 @@ req_of(struct safety_set *s, const struct pnode *n, uint32_t *off, uint32_t *cnt
 
 static void build_classes(struct safety_set *s);
 
-/* n's clauses with the fewest bits first: the rarest need fails soonest. */
+/*
+ * How often a word or concept is guessed to occur in a message, in rough
+ * units: a function word 64, a common word 16, a prefix 4, any other word
+ * 1; a concept the sum of its ways of saying it, a sequence its rarest
+ * part, alternatives their sum.  Only used to choose the word a pattern
+ * is listed under and the need checked first: "back in (the | school)" is
+ * tried when "in" occurs, not at every "back" of a back-pain chat.
+ */
+#define WEIGHT_MAX 100000
+
+static uint32_t concept_weight(struct safety_set *s, int c);
+
+static uint32_t
+node_weight(struct safety_set *s, const struct pnode *n)
+{
+	uint64_t w = 0;
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+		return (n->tflags & TOK_STOP) ? 64 : (n->tflags & TOK_COMMON) ? 16 : 1;
+	case P_PREFIX:
+		return 4;
+	case P_CONCEPT:
+		return n->id >= 0 ? concept_weight(s, n->id) : 1;
+	case P_SEQ:
+	case P_AND:
+		w = WEIGHT_MAX;
+		for (size_t i = 0; i < n->nkids; i++)
+			if (n->kids[i]->kind != P_NOT) {
+				uint32_t k = node_weight(s, n->kids[i]);
+				w = k < w ? k : w;
+			}
+		break;
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			w += node_weight(s, n->kids[i]);
+		break;
+	case P_MSG:
+	case P_NOT:
+		return 1;
+	}
+	return w < WEIGHT_MAX ? (uint32_t)w : WEIGHT_MAX;
+}
+
+static uint32_t
+concept_weight(struct safety_set *s, int c)
+{
+	if (s->cweight[c])
+		return s->cweight[c];
+	s->cweight[c] = WEIGHT_MAX; /* a concept in a cycle: never the key */
+	uint64_t w = 0;
+	for (size_t i = 0; i < s->concepts[c].nroots; i++)
+		w += node_weight(s, s->concepts[c].roots[i]);
+	s->cweight[c] = w < 1 ? 1 : w < WEIGHT_MAX ? (uint32_t)w : WEIGHT_MAX;
+	return s->cweight[c];
+}
+
+/* The guessed weight of each word and concept bit (see node_weight). */
+static void
+weigh_bits(struct safety_set *s, const struct pnode *n)
+{
+	if (n->kind <= P_CONCEPT && n->id >= 0)
+		s->bitw[atom_bit(s, n)] = node_weight(s, n);
+	for (size_t i = 0; i < n->nkids; i++)
+		weigh_bits(s, n->kids[i]);
+}
+
+static uint64_t
+clause_weight(const struct safety_set *s, uint32_t c)
+{
+	uint64_t w = 0;
+	for (uint32_t j = 0; j < s->clauses[c].n; j++)
+		w += s->bitw[s->atoms[s->clauses[c].off + j]];
+	return w;
+}
+
+/* n's clauses, the rarest first: the rarest need fails soonest. */
 static void
 sort_clauses(struct safety_set *s, const struct pnode *n)
 {
 	for (uint32_t i = n->req_off + 1; i < n->req_off + n->req_n; i++)
-		for (uint32_t j = i; j > n->req_off && s->clauses[j - 1].n > s->clauses[j].n; j--) {
+		for (uint32_t j = i;
+		     j > n->req_off && clause_weight(s, j - 1) > clause_weight(s, j); j--) {
 			__typeof__(*s->clauses) t = s->clauses[j];
 			s->clauses[j] = s->clauses[j - 1];
 			s->clauses[j - 1] = t;
 		}
 }
 
-/* The clause of n with the fewest bits, or -1 when n needs none. */
+/* The bits a word where n starts may have (a concept at that word counts
+ * as its bit), appended to s->firsts; 0 when n has no first word. */
+static int
+add_firsts(struct safety_set *s, const struct pnode *n)
+{
+	switch (n->kind) {
+	case P_WORD:
+	case P_EXACT:
+	case P_PREFIX:
+	case P_CONCEPT:
+		if (n->id < 0)
+			return 0;
+		s->firsts = xgrow(s->firsts, &s->capfirsts, s->nfirsts + 1, sizeof *s->firsts);
+		s->firsts[s->nfirsts++] = atom_bit(s, n);
+		return 1;
+	case P_ALT:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (!add_firsts(s, n->kids[i]))
+				return 0;
+		return 1;
+	case P_SEQ:
+		return add_firsts(s, n->kids[0]);
+	default:
+		return 0;
+	}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sort and dedupe s->firsts[off..]; returns the count. */
+static uint32_t
+seal_bits(struct safety_set *s, size_t off)
+{
+	qsort(s->firsts + off, s->nfirsts - off, sizeof *s->firsts, cmp_u32);
+	size_t w = off;
+	for (size_t i = off; i < s->nfirsts; i++)
+		if (w == off || s->firsts[w - 1] != s->firsts[i])
+			s->firsts[w++] = s->firsts[i];
+	s->nfirsts = w;
+	return (uint32_t)(w - off);
+}
+
+/* Alternatives' one-word kids as one sorted bit list each: a token is
+ * then checked against all of them at once. */
+static void
+alt_bits(struct safety_set *s, struct pnode *n)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		alt_bits(s, n->kids[i]);
+	if (n->kind != P_ALT || n->wb_n)
+		return;
+	size_t off = s->nfirsts;
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i]->kind <= P_EXACT && n->kids[i]->id >= 0)
+			add_firsts(s, n->kids[i]);
+	n->wb_off = (uint32_t)off;
+	n->wb_n = off < s->nfirsts ? seal_bits(s, off) : 0;
+}
+
+/* A concept pattern's first bits, sorted and unique (none: try it at
+ * every word). */
+static void
+first_bits(struct safety_set *s, struct cpat *cp)
+{
+	size_t off = s->nfirsts;
+	if (!add_firsts(s, cp->root)) {
+		s->nfirsts = off;
+		cp->first_off = cp->first_n = 0;
+		return;
+	}
+	cp->first_n = seal_bits(s, off);
+	cp->first_off = (uint32_t)off;
+}
+
+/* The rarest clause of n, or -1 when n needs none. */
 static int64_t
 key_clause(const struct safety_set *s, const struct pnode *n)
 {
 	int64_t best = -1;
 	for (uint32_t c = n->req_off; c < n->req_off + n->req_n; c++)
-		if (best < 0 || s->clauses[c].n < s->clauses[best].n)
+		if (best < 0 || clause_weight(s, (uint32_t)c) < clause_weight(s, (uint32_t)best))
 			best = c;
 	return best;
 }
@@ -1189,6 +1390,10 @@ as_parts(struct safety_set *s, struct pnode *n, int part, unsigned line)
 {
 	if (n->kind == P_CONCEPT)
 		return n;
+	if (n->kind == P_NOT) {
+		n->kids[0] = as_parts(s, n->kids[0], part, line);
+		return n;
+	}
 	int joins = n->kind == P_AND || n->kind == P_MSG;
 	for (size_t i = 0; n->kind == P_ALT && i < n->nkids; i++)
 		joins |= n->kids[i]->kind == P_AND || n->kids[i]->kind == P_MSG;
@@ -1280,12 +1485,12 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	s->someone_else = hmap_get(&s->concept_ids, "someone-else", 12);
 	s->for_someone_else = hmap_get(&s->concept_ids, "for-someone-else", 16);
 	for (size_t i = 0; i < nrps; i++)
-		mark_used(s, rps[i].root);
+		mark_used(s, rps[i].root, rps[i].unless ? USED_UNLESS : USED_TRIGGER);
 	for (int e = 0; e < 2; e++) {
 		int c = e ? s->for_someone_else : s->someone_else;
 		if (c >= 0 && !s->concepts[c].used) {
 			struct pnode ref = {.kind = P_CONCEPT, .id = c};
-			mark_used(s, &ref);
+			mark_used(s, &ref, USED_TRIGGER);
 		}
 	}
 	for (size_t c = 0; c < s->nconcepts; c++)
@@ -1327,6 +1532,15 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	s->w_con_off = s->w_pfx_off + s->npfx / 64 + 1;
 	s->nwords_bits = s->w_con_off + s->nconcepts / 64 + 1;
 	build_typo(s, t);
+	s->bitw = xcalloc(s->nwords_bits * 64, sizeof *s->bitw);
+	s->cweight = xcalloc(s->nconcepts + 1, sizeof *s->cweight);
+	for (size_t p = 0; p < s->npats; p++)
+		weigh_bits(s, s->pats[p].root);
+	for (size_t c = 0; c < s->nconcepts; c++) {
+		for (size_t i = 0; i < s->concepts[c].nwords; i++)
+			weigh_bits(s, s->concepts[c].words[i]);
+		s->bitw[s->w_con_off * 64 + c] = concept_weight(s, (int)c);
+	}
 	for (size_t p = 0; p < s->npats; p++) {
 		struct pnode *r = s->pats[p].root;
 		req_of(s, r, &r->req_off, &r->req_n);
@@ -1337,6 +1551,10 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 			req_of(s, r->kids[k], &r->kids[k]->req_off, &r->kids[k]->req_n);
 			sort_clauses(s, r->kids[k]);
 		}
+	}
+	for (size_t p = 0; p < s->nconcept_pats; p++) {
+		first_bits(s, &s->pats[p]);
+		alt_bits(s, s->pats[p].root);
 	}
 	build_classes(s);
 	index_triggers(s);
@@ -1377,6 +1595,9 @@ safety_free(struct safety_set *s)
 	hmap_free(&s->p3);
 	hmap_free(&s->concept_ids);
 	hmap_free(&s->classes);
+	free(s->bitw);
+	free(s->firsts);
+	free(s->cweight);
 	free(s->tix_off);
 	free(s->tix);
 	free(s->cix_off);
@@ -1404,10 +1625,12 @@ struct occ {
 	int32_t concept;
 	int next;   /* next occurrence starting at the same token */
 	int next_c; /* next occurrence of the same concept (earlier ones) */
+	int judged; /* found by '&': each part's negation already judged */
 };
 
 struct span {
 	size_t a, b;
+	int judged; /* its negation is judged already (a concept's '&') */
 };
 
 /* per token, computed once: what the scopes of negation and of a subject
@@ -1431,6 +1654,7 @@ struct rstate {
 /* per '&&' trigger, over the message */
 struct mstate {
 	uint32_t found;  /* parts found */
+	int other;       /* one of them only about someone else */
 	struct span hit; /* of the first part */
 };
 
@@ -1445,12 +1669,22 @@ struct safety_scratch {
 	size_t npresent, cappresent;
 	uint64_t *tcand; /* bit set over triggers to try in this sentence */
 	int *at;         /* per token: first occurrence starting there, -1 */
+	int *mi;         /* per token: its memo entry */
 	uint8_t *tf;     /* per token: TF_* */
 	size_t captok;
 	struct occ *occ;
 	size_t nocc, capocc;
 	uint64_t *bits; /* per sentence: words and concepts present */
 	size_t capbits;
+	int *bhead; /* per bit: its latest position in this sentence, -1 */
+	size_t capbhead;
+	struct bpos {
+		uint16_t pos;
+		int next; /* the bit's earlier position, -1 */
+	} * bpos;
+	size_t nbpos, capbpos;
+	uint32_t *stamp; /* per token: the pattern try that looked at it */
+	uint32_t stamp_gen;
 	uint64_t *pcand; /* bit set over concept patterns to try in this sentence */
 	size_t capcand;
 	struct rstate *rs;
@@ -1486,21 +1720,30 @@ safety_scratch_free(struct safety_scratch *sc)
 	free(sc->present);
 	free(sc->tcand);
 	free(sc->at);
+	free(sc->mi);
 	free(sc->tf);
 	free(sc->occ);
 	free(sc->bits);
+	free(sc->bhead);
+	free(sc->bpos);
+	free(sc->stamp);
 	free(sc->pcand);
 	free(sc->rs);
 	free(sc->ms);
 	free(sc);
 }
 
-/* Mark bit i of the presence bit set; when it is new, remember it (for
- * the triggers) and list the concept patterns keyed on it. */
+/* Mark bit i of the presence bit set at token pos (listed by bit: the
+ * concept patterns starting with it are tried there); when it is new,
+ * remember it (for the triggers) and list the concept patterns keyed on
+ * it. */
 static void
-mark(const struct safety_set *s, struct safety_scratch *sc, uint32_t i)
+mark(const struct safety_set *s, struct safety_scratch *sc, uint32_t i, size_t pos)
 {
 	uint64_t m = (uint64_t)1 << (i % 64);
+	sc->bpos = xgrow(sc->bpos, &sc->capbpos, sc->nbpos + 1, sizeof *sc->bpos);
+	sc->bpos[sc->nbpos] = (struct bpos){(uint16_t)pos, sc->bhead[i]};
+	sc->bhead[i] = (int)sc->nbpos++;
 	if (sc->bits[i / 64] & m)
 		return;
 	sc->bits[i / 64] |= m;
@@ -1511,6 +1754,7 @@ mark(const struct safety_set *s, struct safety_scratch *sc, uint32_t i)
 }
 
 static int typo_prefix(const struct ev *e, const struct token *k, int32_t pfx);
+static int token_has(const struct ev *e, size_t pos, const uint32_t *f, uint32_t n, int concepts);
 
 static int
 tok_match(const struct ev *e, const struct pnode *n, const struct token *k)
@@ -1591,11 +1835,17 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 			if (e->sc->occ[o].concept == n->id && e->sc->occ[o].b <= end)
 				no = add_end(out, no, e->sc->occ[o].b);
 		return no;
-	case P_ALT:
+	case P_ALT: {
+		/* the one-word kids all at once through their bits, when the set
+		 * has read the message; one by one otherwise */
+		int bits = n->wb_n && e->sc;
+		if (bits && pos < end && token_has(e, pos, e->s->firsts + n->wb_off, n->wb_n, 0))
+			out[no++] = (uint16_t)(pos + 1);
 		for (size_t i = 0; i < n->nkids; i++) {
 			const struct pnode *k = n->kids[i];
 			if (k->kind <= P_EXACT) { /* a single word: no recursion */
-				if (pos < end && tok_match(e, k, &q->v[pos]))
+				if (!(bits && k->id >= 0) && pos < end &&
+				    tok_match(e, k, &q->v[pos]))
 					no = add_end(out, no, pos + 1);
 				continue;
 			}
@@ -1605,6 +1855,7 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 				no = add_end(out, no, tmp[j]);
 		}
 		return no;
+	}
 	case P_SEQ: {
 		uint16_t cur[MAX_ENDS], next[MAX_ENDS], tmp[MAX_ENDS];
 		size_t nc = 1, nn;
@@ -1631,6 +1882,7 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 	}
 	case P_AND:
 	case P_MSG:
+	case P_NOT:
 		return 0; /* only at top level, handled by find_top */
 	}
 	return 0;
@@ -1649,9 +1901,11 @@ inside(const struct span *sp, size_t nsp, size_t j)
 static const char *const breakers[] = {"but",  "however", "although", "though", "except",
 				       "yet",  "because", "since",    "now",    "still",
 				       "then", "whereas", "while",    NULL};
-static const char *const new_clause[] = {"i",   "my",  "it",   "the",  "now",   "also", "we",
-					 "he",  "she", "they", "this", "there", "have", "has",
-					 "had", "got", "am",   "feel", "feels", NULL};
+static const char *const new_clause[] = {
+    "i",     "my",     "it",    "the",   "now",   "also",  "we", "he",   "she",   "they",
+    "this",  "there",  "have",  "has",   "had",   "got",   "am", "feel", "feels", "can",
+    "could", "should", "would", "will",  "may",   "might", "do", "does", "did",   "what",
+    "how",   "why",    "when",  "where", "which", "who",   NULL};
 static const char *const hedges[] = {"sure", "idea", "certain", "know", "just", "only", NULL};
 static const char *const first_person[] = {"i",  "me", "my",  "myself", "mine",
 					   "we", "us", "our", NULL};
@@ -1708,6 +1962,10 @@ negated(const struct ev *e, size_t sent0, size_t start, const struct span *sp, s
 			continue;
 		if (k->flags & TOK_PUNCT_AFTER)
 			continue; /* "No, my groin is numb" */
+		if (j + 1 < start && (q->v[j + 1].flags & TOK_PUNCT_AFTER) &&
+		    (strcmp(q->v[j + 1].surf, "there") == 0 ||
+		     strcmp(q->v[j + 1].surf, "here") == 0))
+			continue; /* "a cushion that isn't there, all numb" */
 		if (j + 1 < q->n && (tok_class(e, j + 1) & TF_HEDGE))
 			continue;
 		return 1;
@@ -1739,8 +1997,10 @@ concept_spans(const struct ev *e, int c, size_t s0, size_t s1, int longest, stru
 		while (longest && j < no && out[j].a != v[o].a)
 			j++;
 		if (longest && j < no) {
-			if (v[o].b > out[j].b)
+			if (v[o].b > out[j].b) {
 				out[j].b = v[o].b;
+				out[j].judged = v[o].judged;
+			}
 			continue;
 		}
 		if (no == max)
@@ -1752,6 +2012,7 @@ concept_spans(const struct ev *e, int c, size_t s0, size_t s1, int longest, stru
 			out[j] = out[j - 1];
 		out[j].a = v[o].a;
 		out[j].b = v[o].b;
+		out[j].judged = v[o].judged;
 	}
 	return no;
 }
@@ -1775,6 +2036,7 @@ all_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struc
 				b = ends[j];
 		out[no].a = i;
 		out[no].b = b;
+		out[no].judged = 0;
 		no++;
 	}
 	return no;
@@ -1798,10 +2060,14 @@ top_spans(const struct ev *e, const struct pnode *n, size_t s0, size_t s1, struc
 		return all_spans(e, n, s0, s1, out, max);
 	if (max == 0)
 		return 0;
-	struct span all = {s1, s0}, part[MAX_SPANS];
+	struct span all = {s1, s0, 0}, part[MAX_SPANS];
 	for (size_t k = 0; k < n->nkids; k++) {
-		size_t np = all_spans(e, n->kids[k], s0, s1, part, MAX_SPANS);
-		if (np == 0)
+		int absent = n->kids[k]->kind == P_NOT;
+		size_t np = all_spans(e, absent ? n->kids[k]->kids[0] : n->kids[k], s0, s1, part,
+				      MAX_SPANS);
+		if (absent && np > 0)
+			return 0;
+		if (np == 0 && !absent)
 			return 0;
 		for (size_t j = 0; j < np; j++) {
 			if (part[j].a < all.a)
@@ -1840,12 +2106,17 @@ cancelled(const struct ev *e, struct unless_ctx *u, size_t s0, size_t s1, const 
 
 enum { V_NONE, V_OTHER, V_SELF };
 
-/* Who a part starting at `start` is about: the nearest person named before
- * it in its clause ("my friend broke her leg": someone else). */
+/* Who the part at sp is about: the writer when it names them ("a kid ran
+ * into me"), else the nearest person named before it in its clause ("my
+ * friend broke her leg": someone else). */
 static int
-subject(const struct ev *e, size_t s0, size_t start)
+subject(const struct ev *e, size_t s0, const struct span *sp)
 {
-	for (size_t j = start; j-- > s0;) {
+	for (size_t j = sp->a; j < sp->b; j++)
+		if ((tok_class(e, j) & TF_FIRST) &&
+		    !(j + 1 < e->q->n && (tok_class(e, j + 1) & TF_OTHER_START)))
+			return V_SELF;
+	for (size_t j = sp->a; j-- > s0;) {
 		uint8_t c = tok_class(e, j);
 		if (c & TF_OTHER_END)
 			return V_OTHER;
@@ -1865,13 +2136,40 @@ struct trial {
 	int about; /* check who a part is about (below level emergency) */
 };
 
+/* A part that says a negation itself ("can't feel", "don't want to live",
+ * "hope I don't wake up") is not negated again by one before it ("don't
+ * care anymore, hoping I don't wake up"; "I don't have no feeling"). */
+static int
+says_negation(const struct ev *e, const struct span *sp)
+{
+	if (sp->judged)
+		return 1;
+	for (size_t j = sp->a; j < sp->b; j++)
+		if (e->q->v[j].flags & TOK_NEGATOR)
+			return 1;
+	return 0;
+}
+
 static int
 part_valid(struct trial *tr, const struct span *sp, const struct span *own, size_t nown)
 {
-	if (negated(tr->e, tr->s0, sp->a, own, nown) ||
+	if ((!says_negation(tr->e, sp) && negated(tr->e, tr->s0, sp->a, own, nown)) ||
 	    cancelled(tr->e, &tr->u, tr->s0, tr->s1, sp))
 		return V_NONE;
-	return tr->about ? subject(tr->e, tr->s0, sp->a) : V_SELF;
+	return tr->about ? subject(tr->e, tr->s0, sp) : V_SELF;
+}
+
+/* Does the sentence hold a part that must be absent ('!')?  Negated
+ * occurrences do not count ("breathless, but not from the stairs"). */
+static int
+present(struct trial *tr, const struct pnode *n)
+{
+	struct span sp[MAX_SPANS];
+	size_t ns = all_spans(tr->e, n, tr->s0, tr->s1, sp, MAX_SPANS);
+	for (size_t j = 0; j < ns; j++)
+		if (says_negation(tr->e, &sp[j]) || !negated(tr->e, tr->s0, sp[j].a, &sp[j], 1))
+			return 1;
+	return 0;
 }
 
 /*
@@ -1912,7 +2210,7 @@ find_top(struct trial *tr, const struct pnode *n, struct span *hit)
 		for (size_t i = tr->s0; i < tr->s1 && best < V_SELF; i++) {
 			size_t ne = m_node(e, n, i, tr->s1, ends);
 			for (size_t j = 0; j < ne && best < V_SELF; j++) {
-				struct span sp = {i, ends[j]};
+				struct span sp = {i, ends[j], 0};
 				int v = part_valid(tr, &sp, &sp, 1);
 				if (v > best) {
 					best = v;
@@ -1929,6 +2227,12 @@ find_top(struct trial *tr, const struct pnode *n, struct span *hit)
 	size_t nocc[MAX_PARTS], nall = 0;
 	size_t np = n->nkids < MAX_PARTS ? n->nkids : MAX_PARTS;
 	for (size_t k = 0; k < np; k++) {
+		if (n->kids[k]->kind == P_NOT) {
+			if (present(tr, n->kids[k]->kids[0]))
+				return V_NONE;
+			nocc[k] = 0;
+			continue;
+		}
 		nocc[k] = all_spans(e, n->kids[k], tr->s0, tr->s1, occ[k], MAX_SPANS / 4);
 		if (nocc[k] == 0)
 			return V_NONE;
@@ -1936,10 +2240,12 @@ find_top(struct trial *tr, const struct pnode *n, struct span *hit)
 			all[nall++] = occ[k][j];
 	}
 	int worst = V_SELF;
-	struct span h = {tr->s1, tr->s0};
+	struct span h = {tr->s1, tr->s0, 0};
 	for (size_t k = 0; k < np; k++) {
+		if (n->kids[k]->kind == P_NOT)
+			continue;
 		int pbest = V_NONE;
-		struct span pick = {0, 0};
+		struct span pick = {0, 0, 0};
 		for (size_t j = 0; j < nocc[k] && pbest < V_SELF; j++) {
 			int v = part_valid(tr, &occ[k][j], all, nall);
 			if (v > pbest) {
@@ -1972,7 +2278,7 @@ safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
 		struct span hit;
-		struct trial tr = {&e, s0, s1, {-1, 1, {{0, 0}}, 0}, 0};
+		struct trial tr = {&e, s0, s1, {-1, 1, {{0, 0, 0}}, 0}, 0};
 		for (size_t k = 0; k < nparts; k++)
 			if (find_top(&tr, r->kind == P_MSG ? r->kids[k] : r, &hit) != V_NONE)
 				found |= (uint32_t)1 << k;
@@ -1995,16 +2301,17 @@ build_classes(struct safety_set *s)
 }
 
 static void
-add_occ(struct ev *e, int c, size_t a, size_t b)
+add_occ(struct ev *e, int c, size_t a, size_t b, int judged)
 {
 	struct safety_scratch *sc = e->sc;
 	for (int o = sc->at[a]; o >= 0; o = sc->occ[o].next)
 		if (sc->occ[o].concept == c && sc->occ[o].b == b)
 			return;
 	sc->occ = xgrow(sc->occ, &sc->capocc, sc->nocc + 1, sizeof *sc->occ);
-	sc->occ[sc->nocc] = (struct occ){(uint16_t)a, (uint16_t)b, c, sc->at[a], sc->chead[c]};
+	sc->occ[sc->nocc] =
+	    (struct occ){(uint16_t)a, (uint16_t)b, c, sc->at[a], sc->chead[c], judged};
 	sc->at[a] = sc->chead[c] = (int)sc->nocc++;
-	mark(e->s, sc, (uint32_t)(e->s->w_con_off * 64 + (size_t)c));
+	mark(e->s, sc, (uint32_t)(e->s->w_con_off * 64 + (size_t)c), a);
 	if (c == e->s->someone_else) {
 		sc->tf[a] |= TF_OTHER_START;
 		sc->tf[b - 1] |= TF_OTHER_END;
@@ -2059,7 +2366,7 @@ static void
 follow(struct ev *e, int head, size_t i)
 {
 	for (int l = head; l >= 0; l = e->s->links[l].next)
-		add_occ(e, e->s->links[l].concept, i, i + 1);
+		add_occ(e, e->s->links[l].concept, i, i + 1, 0);
 }
 
 #define MEMO_PFX 6     /* prefixes one memoised word may match */
@@ -2121,21 +2428,59 @@ read_token(struct ev *e, struct token *k, size_t i)
 		word_info(s, k, &sc->memov[sc->nmemo++]);
 	}
 	const struct tinfo *ti = &sc->memov[*m];
+	sc->mi[i] = *m;
 	k->sid = ti->sid;
 	k->xid = ti->xid;
 	sc->tf[i] = ti->tf;
 	for (uint8_t j = 0; j < ti->npfx; j++) {
-		mark(s, sc, (uint32_t)(s->w_pfx_off * 64 + (size_t)ti->pfx[j]));
+		mark(s, sc, (uint32_t)(s->w_pfx_off * 64 + (size_t)ti->pfx[j]), i);
 		follow(e, s->pfx_head[ti->pfx[j]], i);
 	}
 	if (k->sid >= 0) {
-		mark(s, sc, (uint32_t)k->sid);
+		mark(s, sc, (uint32_t)k->sid, i);
 		follow(e, s->stem_head[k->sid], i);
 	}
 	if (k->xid >= 0) {
-		mark(s, sc, (uint32_t)(s->w_surf_off * 64 + (size_t)k->xid));
+		mark(s, sc, (uint32_t)(s->w_surf_off * 64 + (size_t)k->xid), i);
 		follow(e, s->surf_head[k->xid], i);
 	}
+}
+
+static int
+has_bit(const uint32_t *v, uint32_t n, uint32_t b)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (v[mid] < b)
+			lo = mid + 1;
+		else if (v[mid] > b)
+			hi = mid;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* Has token pos one of these bits: its words, prefixes, or (concepts) a
+ * concept found starting there? */
+static int
+token_has(const struct ev *e, size_t pos, const uint32_t *f, uint32_t n, int concepts)
+{
+	const struct safety_set *s = e->s;
+	const struct safety_scratch *sc = e->sc;
+	const struct token *k = &e->q->v[pos];
+	if ((k->sid >= 0 && has_bit(f, n, (uint32_t)k->sid)) ||
+	    (k->xid >= 0 && has_bit(f, n, (uint32_t)(s->w_surf_off * 64) + (uint32_t)k->xid)))
+		return 1;
+	const struct tinfo *ti = &sc->memov[sc->mi[pos]];
+	for (uint8_t j = 0; j < ti->npfx; j++)
+		if (has_bit(f, n, (uint32_t)(s->w_pfx_off * 64) + (uint32_t)ti->pfx[j]))
+			return 1;
+	for (int o = concepts ? sc->at[pos] : -1; o >= 0; o = sc->occ[o].next)
+		if (has_bit(f, n, (uint32_t)(s->w_con_off * 64) + (uint32_t)sc->occ[o].concept))
+			return 1;
+	return 0;
 }
 
 /* The concepts' longer patterns whose key word is in this sentence, in
@@ -2154,14 +2499,37 @@ run_concepts(struct ev *e, size_t s0, size_t s1)
 			const struct cpat *cp = &s->pats[pid];
 			if (!possible_req(e, cp->req_off, cp->req_n))
 				continue;
-			uint16_t ends[MAX_ENDS];
-			for (size_t i = s0; i < s1; i++) {
-				if (!may_start(e, cp->root, i))
-					continue;
-				size_t ne = m_node(e, cp->root, i, s1, ends);
-				for (size_t j = 0; j < ne; j++)
-					add_occ(e, cp->owner, i, ends[j]);
+			if (cp->root->kind == P_AND) { /* parts anywhere in the sentence */
+				struct trial tr = {e, s0, s1, {-1, 0, {{0, 0, 0}}, 0}, 0};
+				struct span hit;
+				if (find_top(&tr, cp->root, &hit) == V_SELF)
+					add_occ(e, cp->owner, hit.a, hit.b, 1);
+				continue;
 			}
+			uint16_t ends[MAX_ENDS];
+			if (cp->first_n == 0) { /* at every word */
+				for (size_t i = s0; i < s1; i++) {
+					if (!may_start(e, cp->root, i))
+						continue;
+					size_t ne = m_node(e, cp->root, i, s1, ends);
+					for (size_t j = 0; j < ne; j++)
+						add_occ(e, cp->owner, i, ends[j], 0);
+				}
+				continue;
+			}
+			/* where one of its first words or concepts is */
+			sc->stamp_gen++;
+			const uint32_t *f = s->firsts + cp->first_off;
+			for (uint32_t x = 0; x < cp->first_n; x++)
+				for (int b = sc->bhead[f[x]]; b >= 0; b = sc->bpos[b].next) {
+					size_t i = sc->bpos[b].pos;
+					if (sc->stamp[i] == sc->stamp_gen)
+						continue;
+					sc->stamp[i] = sc->stamp_gen;
+					size_t ne = m_node(e, cp->root, i, s1, ends);
+					for (size_t j = 0; j < ne; j++)
+						add_occ(e, cp->owner, i, ends[j], 0);
+				}
 		}
 	}
 }
@@ -2173,9 +2541,13 @@ prepare(const struct safety_set *s, struct safety_scratch *sc, size_t ntok)
 	if (sc->captok < ntok) {
 		sc->captok = ntok;
 		sc->at = xrealloc(sc->at, ntok * sizeof *sc->at);
+		sc->mi = xrealloc(sc->mi, ntok * sizeof *sc->mi);
+		sc->stamp = xrealloc(sc->stamp, ntok * sizeof *sc->stamp);
 		sc->tf = xrealloc(sc->tf, ntok);
 	}
 	memset(sc->at, 0xff, ntok * sizeof *sc->at);
+	memset(sc->stamp, 0, ntok * sizeof *sc->stamp);
+	sc->stamp_gen = 0;
 	sc->nocc = 0;
 	sc->chead = xgrow(sc->chead, &sc->capchead, s->nconcepts + 1, sizeof *sc->chead);
 	memset(sc->chead, 0xff, (s->nconcepts + 1) * sizeof *sc->chead);
@@ -2187,6 +2559,12 @@ prepare(const struct safety_set *s, struct safety_scratch *sc, size_t ntok)
 	if (sc->capbits < s->nwords_bits) {
 		sc->capbits = s->nwords_bits;
 		sc->bits = xrealloc(sc->bits, s->nwords_bits * sizeof *sc->bits);
+	}
+	if (sc->capbhead < s->nwords_bits * 64) { /* else all -1 between sentences */
+		free(sc->bhead);
+		sc->capbhead = s->nwords_bits * 64;
+		sc->bhead = xmalloc(sc->capbhead * sizeof *sc->bhead);
+		memset(sc->bhead, 0xff, sc->capbhead * sizeof *sc->bhead);
 	}
 	size_t np = s->nconcept_pats / 64 + 1;
 	if (sc->capcand < np) { /* all zero between sentences otherwise */
@@ -2218,6 +2596,7 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 			s1++;
 		memset(sc->bits, 0, s->nwords_bits * sizeof *sc->bits);
 		sc->npresent = 0;
+		sc->nbpos = 0;
 		for (size_t i = s0; i < s1; i++)
 			read_token(&e, &q->v[i], i);
 		run_concepts(&e, s0, s1);
@@ -2226,7 +2605,7 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 			     x < s->tix_off[sc->present[i] + 1]; x++)
 				sc->tcand[s->tix[x] / 64] |= (uint64_t)1 << (s->tix[x] % 64);
 		int last_rule = -1;
-		struct trial tr = {&e, s0, s1, {-1, 0, {{0, 0}}, 0}, 0};
+		struct trial tr = {&e, s0, s1, {-1, 0, {{0, 0, 0}}, 0}, 0};
 		for (size_t w = 0; w < s->ntriggers / 64 + 1; w++)
 			while (sc->tcand[w]) {
 				size_t t = w * 64 + (size_t)__builtin_ctzll(sc->tcand[w]);
@@ -2264,15 +2643,23 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 						continue;
 					}
 					ms[t].found |= (uint32_t)1 << k;
+					ms[t].other |= v == V_OTHER;
 					if (k == 0)
 						ms[t].hit = hit;
 				}
 				if (root->kind == P_MSG && ms[t].found == (1u << np) - 1 &&
 				    !rs[r].self) {
-					rs[r].self = 1;
-					rs[r].hit = ms[t].hit;
+					if (!ms[t].other) {
+						rs[r].self = 1;
+						rs[r].hit = ms[t].hit;
+					} else if (!rs[r].other) {
+						rs[r].other = 1;
+						rs[r].other_hit = ms[t].hit;
+					}
 				}
 			}
+		for (size_t i = 0; i < sc->npresent; i++)
+			sc->bhead[sc->present[i]] = -1;
 		s0 = s1;
 	}
 	/* a match about someone else still fires when the message is all

@@ -674,16 +674,24 @@ collapse_repeats(const struct text_ctx *t, char *w, size_t n)
 	return o;
 }
 
+/* Symbols typed for letters inside a word ("p@in", "su!cide", "$uicide"). */
+static int
+letter_symbol(uint32_t cp)
+{
+	return cp == '@' || cp == '!' || cp == '$' || cp == '|';
+}
+
 /*
- * Digits and '@' inside a word read as the letters they stand for, when
- * that spells a known word: "su1c1de", "k1ll", "p@in" ('1' as i or l).  A
- * word that starts with a digit ("5am", "10mg") is left alone.  Returns the
- * new length (in place), or 0 when the word does not read as one.
+ * Digits and symbols inside a word read as the letters they stand for,
+ * when that spells a known word: "su1c1de", "k1ll", "p@in", "su!cidal",
+ * "$uicide" ('1' and '|' as i or l).  A word that starts with a digit
+ * ("5am", "10mg") is left alone.  Returns the new length (in place), or 0
+ * when the word does not read as one.
  */
 static size_t
 read_digits(const struct text_ctx *t, char *w, size_t n)
 {
-	if (t->lexicon == NULL || n < 3 || n >= TEXT_WORD_MAX || w[0] < 'a' || w[0] > 'z')
+	if (t->lexicon == NULL || n < 3 || n >= TEXT_WORD_MAX || (w[0] >= '0' && w[0] <= '9'))
 		return 0;
 	static const char map[] = "o\0\0eas\0t"; /* '0'..'7'; '1' is i or l */
 	char b[TEXT_WORD_MAX];
@@ -698,7 +706,11 @@ read_digits(const struct text_ctx *t, char *w, size_t n)
 		subs++;
 		if (c == '@') {
 			b[i] = 'a';
-		} else if (c == '1') {
+		} else if (c == '!') {
+			b[i] = 'i';
+		} else if (c == '$') {
+			b[i] = 's';
+		} else if (c == '1' || c == '|') {
 			if (na == MAX_CHOICES)
 				return 0;
 			amb[na++] = i;
@@ -739,7 +751,7 @@ emit_phrase(struct tk_state *st, const char *p, uint32_t off, uint32_t len)
 static void
 emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 {
-	int odd = 0; /* digits, '@' */
+	int odd = 0, sym = 0; /* digits or symbols; symbols */
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)w[i] >= 0x80) {
 			n = fold_lookalikes(w, n);
@@ -747,19 +759,27 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 		}
 	}
 	n = collapse_repeats(st->t, w, n);
-	for (size_t i = 0; i < n; i++)
-		odd |= (w[i] >= '0' && w[i] <= '9') || w[i] == '@';
+	for (size_t i = 0; i < n; i++) {
+		sym |= letter_symbol((unsigned char)w[i]);
+		odd |= sym || (w[i] >= '0' && w[i] <= '9');
+	}
 	if (odd) {
 		size_t r = read_digits(st->t, w, n);
 		if (r) {
 			n = r;
-		} else if (memchr(w, '@', n)) { /* not a word: "me@home" is two */
+		} else if (sym) {
+			/* not a word: "me@home" is two words, "fine!thanks" two
+			 * sentences */
 			for (size_t i = 0; i < n;) {
 				size_t j = i;
-				while (j < n && w[j] != '@')
+				while (j < n && !letter_symbol((unsigned char)w[j]))
 					j++;
 				if (j > i)
 					emit_word(st, w + i, j - i, off, len);
+				if (j < n && w[j] == '!' && st->out->n > 0) {
+					st->out->v[st->out->n - 1].flags |= TOK_PUNCT_AFTER;
+					st->sent++;
+				}
 				i = j + 1;
 			}
 			return;
@@ -874,6 +894,42 @@ join_spelt(struct tk_state *st, const char *s)
 	o->n = w;
 }
 
+/*
+ * A word cut in two by one hyphen, underscore or star ("sui-cidal",
+ * "num_b") becomes the word, when the two halves joined are a known word
+ * and one of them is not ("mid-back", "self-harm" stay two words).
+ */
+static void
+join_split(struct tk_state *st, const char *s)
+{
+	struct tokens *o = st->out;
+	size_t w = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct token *a = &o->v[i], *b = i + 1 < o->n ? &o->v[i + 1] : NULL;
+		uint32_t end = a->off + a->len;
+		if (b && b->off == end + 1 && strchr("-_*", s[end]) &&
+		    a->surf_len + b->surf_len < TEXT_WORD_MAX && a->surf_len == a->len &&
+		    b->surf_len == b->len && !(a->flags & TOK_NUMBER) && !(b->flags & TOK_NUMBER) &&
+		    (!known(st->t, a->surf, a->surf_len) || !known(st->t, b->surf, b->surf_len))) {
+			char buf[TEXT_WORD_MAX];
+			memcpy(buf, a->surf, a->surf_len);
+			memcpy(buf + a->surf_len, b->surf, b->surf_len);
+			size_t bn = (size_t)a->surf_len + b->surf_len;
+			if (known(st->t, buf, bn)) {
+				struct token k;
+				st->sent = a->sent;
+				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off);
+				k.flags |= b->flags & TOK_PUNCT_AFTER;
+				o->v[w++] = k;
+				i++;
+				continue;
+			}
+		}
+		o->v[w++] = o->v[i];
+	}
+	o->n = w;
+}
+
 void
 text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 {
@@ -899,11 +955,12 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		char f[FOLD_MAX];
 		fn = 0;
 		enum cls c = bad ? C_PUNCT : classify(cp, f, &fn);
-		/* '@' inside a word may stand for a letter ("p@in") */
-		if (cp == '@' && in_word && i + step < len &&
+		/* a symbol before a letter, inside a word or ('$') at its start,
+		 * may stand for a letter ("p@in", "su!cide", "$uicide") */
+		if (letter_symbol(cp) && (in_word || cp == '$') && i + step < len &&
 		    ((s[i + step] | 32) >= 'a' && (s[i + step] | 32) <= 'z')) {
 			c = C_WORD;
-			f[0] = '@';
+			f[0] = (char)cp;
 			fn = 1;
 		}
 		if (c == C_SKIP) {
@@ -972,8 +1029,10 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		}
 		i += step;
 	}
-	if (t->lexicon)
+	if (t->lexicon) {
 		join_spelt(&st, s);
+		join_split(&st, s);
+	}
 }
 
 int

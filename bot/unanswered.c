@@ -5,39 +5,20 @@
 #include "unanswered.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#include "log.h"
+#include "jlog.h"
 #include "strbuf.h"
 #include "xmem.h"
 
 struct unanswered {
-	char *path;
-	int fd;
-	long size, max;
-	int keep_days;
-	char day[11]; /* YYYY-MM-DD of the last pruning */
+	struct jlog *log;
 };
-
-/* A pruned file bigger than this is left alone (it is not ours). */
-#define PRUNE_READ_MAX (64L * 1024 * 1024)
-
-static void
-day_of(time_t t, char out[11])
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
 
 /* ---- scrubbing ------------------------------------------------------------ */
 
@@ -158,137 +139,34 @@ unanswered_scrub(const char *s)
 
 /* ---- the file ------------------------------------------------------------- */
 
+/* An old entry kept: its question scrubbed as it would be today. */
 static int
-valid_day(const char *t)
+fix_entry(json_t *o)
 {
-	for (int i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? t[i] != '-' : !isdigit((unsigned char)t[i]))
-			return 0;
-	return 1;
+	const char *q = json_string_value(json_object_get(o, "question"));
+	if (q == NULL)
+		return -1;
+	char *clean = unanswered_scrub(q);
+	json_object_set_new(o, "question", json_string(clean));
+	free(clean);
+	return 0;
 }
 
 char *
 unanswered_prune_line(const char *line, const char *cutoff)
 {
-	json_t *o = json_loads(line, 0, NULL);
-	const char *t = json_string_value(json_object_get(o, "time"));
-	const char *q = json_string_value(json_object_get(o, "question"));
-	char *r = NULL;
-	if (t && q && strlen(t) >= 10 && valid_day(t) && strncmp(t, cutoff, 10) >= 0) {
-		char day[11];
-		memcpy(day, t, 10);
-		day[10] = '\0';
-		char *clean = unanswered_scrub(q);
-		json_object_set_new(o, "time", json_string(day));
-		json_object_set_new(o, "question", json_string(clean));
-		free(clean);
-		r = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
-	}
-	json_decref(o);
-	return r;
-}
-
-/* Rewrite path without the entries older than cutoff; a file left empty
- * is removed if remove_empty.  Returns the number of entries dropped. */
-static size_t
-prune_file(const char *path, const char *cutoff, int remove_empty)
-{
-	size_t dropped = 0, kept = 0, len = 0;
-	char *tmp = xasprintf("%s.tmp", path), *buf = NULL;
-	FILE *in = fopen(path, "re"), *out = NULL;
-	if (in == NULL)
-		goto out; /* nothing to prune */
-	struct stat st;
-	if (fstat(fileno(in), &st) < 0 || st.st_size > PRUNE_READ_MAX) {
-		log_warn("unanswered log: %s is too big to prune; left as it is", path);
-		goto out;
-	}
-	out = fopen(tmp, "we");
-	if (out == NULL) {
-		log_warn("unanswered log: cannot prune %s: %s", path, strerror(errno));
-		goto out;
-	}
-	fchmod(fileno(out), st.st_mode & 0777);
-	size_t cap = 0;
-	ssize_t got;
-	while ((got = getline(&buf, &cap, in)) >= 0) {
-		len = (size_t)got;
-		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-			buf[--len] = '\0';
-		if (len == 0)
-			continue;
-		char *keep = unanswered_prune_line(buf, cutoff);
-		if (keep == NULL) {
-			dropped++;
-			continue;
-		}
-		fprintf(out, "%s\n", keep);
-		free(keep);
-		kept++;
-	}
-	if (fflush(out) != 0 || ferror(out) || ferror(in)) {
-		log_warn("unanswered log: cannot prune %s: %s", path, strerror(errno));
-		dropped = 0;
-		goto out;
-	}
-	if (kept == 0 && remove_empty) {
-		unlink(path);
-	} else if (rename(tmp, path) < 0) {
-		log_warn("unanswered log: cannot prune %s: %s", path, strerror(errno));
-		dropped = 0;
-	}
-out:
-	if (out) {
-		fclose(out);
-		unlink(tmp); /* gone already if renamed */
-	}
-	if (in)
-		fclose(in);
-	free(buf);
-	free(tmp);
-	return dropped;
-}
-
-static void
-prune(struct unanswered *u, time_t now)
-{
-	char cutoff[11];
-	day_of(now - (time_t)u->keep_days * 86400, cutoff);
-	day_of(now, u->day);
-	char *old = xasprintf("%s.1", u->path);
-	size_t n = prune_file(u->path, cutoff, 0) + prune_file(old, cutoff, 1);
-	free(old);
-	if (n)
-		log_info("unanswered log: %zu entr%s older than %d days deleted (before %s)", n,
-			 n == 1 ? "y" : "ies", u->keep_days, cutoff);
-}
-
-static int
-open_log(struct unanswered *u, char **cause)
-{
-	u->fd = open(u->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (u->fd < 0) {
-		*cause = xasprintf("cannot open UNANSWERED_LOG %s: %s", u->path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	u->size = fstat(u->fd, &st) == 0 ? (long)st.st_size : 0;
-	return 0;
+	return jlog_prune_line(line, cutoff, fix_entry);
 }
 
 struct unanswered *
 unanswered_open(const char *path, long max_bytes, int keep_days, time_t now, char **cause)
 {
-	struct unanswered *u = xcalloc(1, sizeof *u);
-	u->path = xstrdup(path);
-	u->max = max_bytes;
-	u->keep_days = keep_days;
-	prune(u, now);
-	if (open_log(u, cause) < 0) {
-		free(u->path);
-		free(u);
+	struct jlog *j =
+	    jlog_open(path, "unanswered log", max_bytes, keep_days, fix_entry, now, cause);
+	if (j == NULL)
 		return NULL;
-	}
+	struct unanswered *u = xcalloc(1, sizeof *u);
+	u->log = j;
 	return u;
 }
 
@@ -297,9 +175,7 @@ unanswered_close(struct unanswered *u)
 {
 	if (u == NULL)
 		return;
-	if (u->fd >= 0)
-		close(u->fd);
-	free(u->path);
+	jlog_close(u->log);
 	free(u);
 }
 
@@ -321,7 +197,7 @@ unanswered_line(const struct knowledge *k, const struct answer *a, const char *q
 	if (reason == NULL)
 		return NULL;
 	char day[11];
-	day_of(now, day);
+	jlog_day(now, day);
 	char *clean = unanswered_scrub(question);
 	json_t *o = json_object();
 	json_object_set_new(o, "time", json_string(day));
@@ -345,19 +221,6 @@ unanswered_line(const struct knowledge *k, const struct answer *a, const char *q
 	return r;
 }
 
-/* Open the log again after it was closed to be rewritten or rotated; -1
- * (logged) if it cannot be. */
-static int
-reopen(struct unanswered *u)
-{
-	char *cause = NULL;
-	if (open_log(u, &cause) == 0)
-		return 0;
-	log_error("%s", cause);
-	free(cause);
-	return -1;
-}
-
 int
 unanswered_note(struct unanswered *u, const struct knowledge *k, const struct answer *a,
 		const char *question, double low_margin, time_t now)
@@ -365,38 +228,7 @@ unanswered_note(struct unanswered *u, const struct knowledge *k, const struct an
 	char *line = unanswered_line(k, a, question, low_margin, now);
 	if (line == NULL)
 		return 0;
-	size_t n = strlen(line);
-	ssize_t w = -1;
-	char today[11];
-	day_of(now, today);
-	if (strcmp(today, u->day) != 0) {
-		/* a new day: drop what is now too old (rewritten: reopened) */
-		if (u->fd >= 0)
-			close(u->fd);
-		u->fd = -1;
-		prune(u, now);
-		if (reopen(u) < 0)
-			goto out;
-	}
-	if (u->size > 0 && u->size + (long)n > u->max) {
-		char *old = xasprintf("%s.1", u->path);
-		if (u->fd >= 0)
-			close(u->fd);
-		u->fd = -1;
-		if (rename(u->path, old) < 0)
-			log_warn("unanswered log: cannot rotate %s: %s", u->path, strerror(errno));
-		free(old);
-		if (reopen(u) < 0)
-			goto out;
-		log_info("unanswered log rotated: %s.1", u->path);
-	}
-	w = u->fd >= 0 ? write(u->fd, line, n) : -1;
-	if (w != (ssize_t)n)
-		log_warn("unanswered log: write to %s failed: %s", u->path,
-			 w < 0 ? strerror(errno) : "short write");
-	else
-		u->size += (long)n;
-out:
+	int rc = jlog_write(u->log, line, now);
 	free(line);
-	return w == (ssize_t)n;
+	return rc;
 }

@@ -5,11 +5,9 @@
  * keeps what staff need and no more: no user ids, names or channel ids are
  * ever passed in (the question is the copy the platform made for the log,
  * with its syntax that names people removed); phone numbers, e-mail
- * addresses and long runs of digits are replaced before writing; "time" is
- * the day (YYYY-MM-DD), not the second; entries older than keep_days are
- * deleted when the log is opened and every day after.  The file is also
- * size-capped: past the cap it is renamed to FILE.1 (replacing the previous
- * one) and a new file is started.
+ * addresses and long runs of digits are replaced before writing.  The file
+ * is a jlog (jlog.h): "time" is the day, old entries are deleted, the size
+ * is capped.
  */
 #ifndef UNANSWERED_H
 #define UNANSWERED_H

@@ -2,9 +2,10 @@
  * ws: the one event loop of the process (a libwebsockets context) and the
  * websocket clients on it.  The only file that includes libwebsockets.h.
  *
- * The loop (struct ws_loop) is created with explicit vhosts: a client vhost
- * now, and a server vhost beside it when a platform serves websockets (the
- * web chat), so every network platform shares one poll and one thread.
+ * The loop (struct ws_loop) is created with explicit vhosts: a client vhost,
+ * and a server vhost beside it for each platform that serves HTTP and
+ * websockets (the web chat), so every network platform shares one poll and
+ * one thread.
  * A client (struct ws) holds one connection at a time: host names are
  * resolved in a thread (lws 4.1.6 resolves synchronously and reports nothing
  * when that fails), every way a connection can end becomes exactly one
@@ -36,6 +37,10 @@ struct ws_event {
 	const char *problem; /* MESSAGE: static reason it was dropped (data NULL) */
 	int code;            /* CLOSED: close code from the peer, 1006 if none */
 	char reason[160];    /* CLOSED: peer reason or local error, may be "" */
+	/* server events: the connection and the owner's pointer for it (from
+	 * admit); after CLOSED the connection is gone and must not be used */
+	struct ws_peer *peer;
+	void *user;
 };
 
 /*
@@ -84,5 +89,82 @@ int ws_idle(const struct ws *w);
 /* Next recorded event: 1 and *ev filled (free with ws_event_free), or 0. */
 int ws_next_event(struct ws *w, struct ws_event *ev);
 void ws_event_free(struct ws_event *ev);
+
+/* ---- server ----------------------------------------------------------------- */
+
+/*
+ * A server (one vhost on the loop) answers HTTP requests and accepts
+ * websockets on one path.  Two decisions are the owner's and are made at
+ * once, inside the loop (so they must only look things up and format, and
+ * must not call ws functions): the response to an HTTP request (respond),
+ * and whether a websocket upgrade is let in (admit).  Everything a
+ * websocket does after that is recorded as events the owner drains with
+ * ws_server_next_event(): WS_EV_OPEN, WS_EV_MESSAGE (one whole message, or
+ * a problem with one), and exactly one WS_EV_CLOSED for every admitted
+ * connection, whether it got as far as OPEN or not.
+ * What an untrusted peer can hold is bounded here: TCP connections per
+ * address (max_per_peer), the request's headers (lws), the time to send
+ * them (handshake_s), a message's size (a bigger one closes with 1009),
+ * the replies it does not read (max_queued bytes: then it is closed), and
+ * silence (no message for idle_s: closed with 1001).
+ */
+struct ws_server;
+struct ws_peer;
+
+struct ws_request {
+	const char *method; /* "GET", "HEAD", "POST", ... ("" if unknown) */
+	const char *path;   /* without the query */
+	const char *peer;   /* the TCP peer's address */
+	/* request headers, "" when absent */
+	const char *host, *origin, *forwarded_for, *if_none_match;
+};
+
+#define WS_RESP_HEADERS 8
+
+struct ws_response {
+	int status;
+	const char *content_type;
+	const char *body; /* copied; not sent for HEAD */
+	size_t len;
+	/* extra headers: name (without ':') and value; the first NULL name ends them */
+	const char *headers[WS_RESP_HEADERS][2];
+};
+
+struct ws_server_config {
+	const char *iface; /* address to listen on ("127.0.0.1", "::", ...) */
+	int port;          /* 0: any free port (ws_server_port) */
+	const char *ws_path;
+	size_t max_message;    /* bytes in one message from a client */
+	size_t max_queued;     /* bytes of messages to one client not yet written */
+	unsigned handshake_s;  /* to send the request headers */
+	unsigned idle_s;       /* a websocket with no message from its client */
+	unsigned max_per_peer; /* TCP connections from one address (0: no limit) */
+	/* Is this TCP peer exempt from max_per_peer (a trusted proxy)? May be NULL. */
+	int (*exempt)(void *arg, const char *peer);
+	/* Fill *out for the request (a status 0 or a NULL body: 500). */
+	void (*respond)(void *arg, const struct ws_request *rq, struct ws_response *out);
+	/* A websocket upgrade on ws_path: the owner's pointer for the new
+	 * connection (never NULL), or NULL with *out a refusal to send. */
+	void *(*admit)(void *arg, const struct ws_request *rq, struct ws_peer *peer,
+		       struct ws_response *out);
+	void *arg;
+};
+
+/* Listen as configured; NULL with *cause (caller frees) if it cannot. */
+struct ws_server *ws_server_new(struct ws_loop *l, const struct ws_server_config *c, char **cause);
+/* Stops listening and drops every connection at once (no events follow). */
+void ws_server_free(struct ws_server *s);
+/* The port it listens on. */
+int ws_server_port(const struct ws_server *s);
+/* Next recorded event: 1 and *ev filled (free with ws_event_free), or 0. */
+int ws_server_next_event(struct ws_server *s, struct ws_event *ev);
+/*
+ * Queue one text message to an open websocket.  -1 if it is closing or
+ * gone, or if the client has not read max_queued bytes already (it is
+ * then closed with 1008: a client that does not read holds no memory).
+ */
+int ws_peer_send(struct ws_peer *p, const char *data, size_t len);
+/* Close it with code and reason (after what is queued); its CLOSED follows. */
+void ws_peer_close(struct ws_peer *p, int code, const char *reason);
 
 #endif

@@ -28,6 +28,7 @@ import traceback
 
 import websockets
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.Gx1yZ_.fake-token-for-tests-only-0123456789"
 BOT_ID = "5000000000000000001"
 USER = "4000000000000000001"
@@ -596,12 +597,13 @@ class Bot:
         shutil.rmtree(self.dir)
 
 
-ASK_CACHE = {}
+ASK_CACHE = {}  # knowledge folder -> question -> reply
 
 
 def ask_many_sync(args, questions):
     """The replies `massagebot ask` gives for these questions (one pipeline)."""
-    todo = [q for q in questions if q not in ASK_CACHE]
+    cache = ASK_CACHE.setdefault(args.knowledge, {})
+    todo = [q for q in questions if q not in cache]
     if todo:
         env = {"PATH": os.environ.get("PATH", ""), "KNOWLEDGE_DIR": args.knowledge,
                "LOG_LEVEL": "error"}
@@ -610,8 +612,8 @@ def ask_many_sync(args, questions):
         lines = out.splitlines()
         assert len(lines) == len(todo), (len(lines), len(todo))
         for q, line in zip(todo, lines):
-            ASK_CACHE[q] = json.loads(line)["reply"]
-    return [ASK_CACHE[q] for q in questions]
+            cache[q] = json.loads(line)["reply"]
+    return [cache[q] for q in questions]
 
 
 async def ask_many(args, questions):
@@ -1521,6 +1523,35 @@ async def sc_tls_reuse(args, fake, bot, t):
          "replies")
 
 
+async def sc_conversation(args, fake, bot, t):
+    """Follow-ups and choices are read per person and place: a DM; each person in a channel."""
+    await ready(fake)
+    other = "4000000000000000003"
+
+    async def say(content, **kw):
+        m = message(content, **kw)
+        await fake.dispatch("MESSAGE_CREATE", m)
+        await fake.wait(lambda: fake.replies_to(m["id"]), 10, "the reply to %r" % content)
+        return fake.replies_to(m["id"])[0][2]
+
+    deep, often, followup, offer, length = await ask_many(args, [
+        "what is deep tissue massage", "how often should i get a massage for back pain",
+        "and how often?", "hours", "how long does a session last"])
+    t.eq(await say("what is deep tissue massage", channel=CH_DM, guild=None), deep, "DM: first")
+    t.eq(await say("and how often?", channel=CH_DM, guild=None), often,
+         "DM: 'and how often?' read with the topic")
+    # in a channel, each person has their own conversation
+    t.eq(await say("what is deep tissue massage", channel=CH_LISTED), deep, "channel: first")
+    t.eq(await say("and how often?", channel=CH_LISTED, author=other), followup,
+         "channel: another person's 'and how often?' stands alone")
+    t.eq(await say("and how often?", channel=CH_LISTED), often,
+         "channel: the same person's 'and how often?' is a follow-up")
+    # "did you mean": a number picks the choice
+    t.eq(await say("hours", channel=CH_DM, guild=None), offer, "DM: did you mean")
+    t.eq(await say("2", channel=CH_DM, guild=None), length, "DM: '2' picks the second choice")
+    t.ok("what is deep tissue" not in bot.log(), "no message text in the log")
+
+
 SCENARIOS = [
     ("identify", sc_identify, {}),
     ("heartbeat", sc_heartbeat, {}),
@@ -1553,6 +1584,7 @@ SCENARIOS = [
     ("sigterm_drains", sc_sigterm, {"exits": 0}),
     ("sigterm_stuck_reply", sc_sigterm_stuck, {"exits": 0}),
     ("burst_200", sc_burst, {"channels": CH_LISTED}),
+    ("conversation", sc_conversation, {"channels": CH_LISTED, "knowledge": "knowledge"}),
     ("token_echo_masked", sc_token_echo, {}),
     ("tls_untrusted", sc_tls_untrusted, {"modes": ("tls",)}),
     ("tls_other_host", sc_tls_other_host, {"modes": ("tls",)}),
@@ -1601,6 +1633,10 @@ async def run_one(args, name, fn, opts, pki):
         fake.ws_url = "wss://127.0.0.1:%d" % fake.gateway_front.port
     bot = Bot(args, fake, channels=opts.get("channels", ""), env=env,
               system_trust=opts.get("system_trust", False))
+    if opts.get("knowledge"):  # the shipped knowledge (next to tests/)
+        bot.env["KNOWLEDGE_DIR"] = os.path.join(os.path.dirname(HERE), opts["knowledge"])
+        args = argparse.Namespace(**vars(args))
+        args.knowledge = bot.env["KNOWLEDGE_DIR"]
     if opts.get("copy_knowledge"):  # a scenario that edits the knowledge gets its own copy
         shutil.copytree(args.knowledge, os.path.join(bot.dir, "knowledge"))
         bot.env["KNOWLEDGE_DIR"] = os.path.join(bot.dir, "knowledge")

@@ -79,6 +79,25 @@ test_validators(void **st)
 	    {CFG_DISCORD_TOKEN, "Bot abcdefghijklmnopqrstuvwxyz", 0},
 	    {CFG_DISCORD_TOKEN, "abc def ghijklmnopqrstuvwxyz", 0},
 	    {CFG_DISCORD_TOKEN, "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.ghijklmnopqrstuvwxyz0123", 1},
+	    {CFG_WEB_LISTEN, "127.0.0.1:8080", 1},
+	    {CFG_WEB_LISTEN, "[::]:8080", 1},
+	    {CFG_WEB_LISTEN, "8080", 0},
+	    {CFG_WEB_LISTEN, "bot.example:443", 0},
+	    {CFG_WEB_ALLOWED_ORIGINS, "self, https://www.clinic.example", 1},
+	    {CFG_WEB_ALLOWED_ORIGINS, "www.clinic.example", 0},
+	    {CFG_WEB_TRUSTED_PROXY, "127.0.0.1,::1", 1},
+	    {CFG_WEB_TRUSTED_PROXY, "localhost", 0},
+	    {CFG_WEB_MAX_CONNECTIONS, "1000", 1},
+	    {CFG_WEB_MAX_CONNECTIONS, "0", 0},
+	    {CFG_WEB_MAX_PER_ADDRESS, "-3", 0},
+	    {CFG_WEB_MESSAGES_PER_10S, "10", 1},
+	    {CFG_WEB_ADDRESS_MESSAGES_PER_10S, "ten", 0},
+	    {CFG_WEB_MAX_FRAME, "4096", 1},
+	    {CFG_WEB_MAX_FRAME, "100", 0},
+	    {CFG_WEB_MAX_FRAME, "1000000", 0},
+	    {CFG_WEB_IDLE_TIMEOUT, "600", 1},
+	    {CFG_WEB_IDLE_TIMEOUT, "1", 0},
+	    {CFG_WEB_HANDSHAKE_TIMEOUT, "10s", 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int r = cfg_vars[cases[i].id].check(cases[i].v, err, sizeof err);
@@ -142,7 +161,8 @@ test_platforms(void **st)
 		const char *spec, *error;
 	} bad[] = {
 	    {"slack", "BOT_PLATFORM (from .env:2) 'slack' is not a platform this bot has "
-		      "(console, discord)"},
+		      "(console, discord, web)"},
+	    {"web,console", "console runs alone"},
 	    {"console, discord", "console runs alone"},
 	    {"discord,discord", "names discord twice"},
 	    {"discord", "DISCORD_TOKEN is not set"},
@@ -162,6 +182,13 @@ test_platforms(void **st)
 	assert_ptr_equal(ads[0], &adapter_discord);
 	assert_int_equal(adapter_select(&c, " discord ", "environment", ads, &n, &cause), 0);
 	assert_ptr_equal(ads[0], &adapter_discord);
+	/* the web chat beside it, or alone; never by default */
+	assert_int_equal(adapter_select(&c, "discord,web", "environment", ads, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(ads[1], &adapter_web);
+	assert_int_equal(adapter_select(&c, "web", "environment", ads, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(ads[0], &adapter_web);
 	config_free(&c);
 	unsetenv("DISCORD_TOKEN");
 }
@@ -184,6 +211,9 @@ test_only_used_variables(void **st)
 	setenv("DISCORD_TOKEN", "Bot short", 1);
 	setenv("BOT_PLATFORM", "discord;web", 1);
 	setenv("DISCORD_API_BASE", "ftp://x", 1);
+	for (int i = 0; i < CFG_COUNT; i++) /* every web chat variable, broken */
+		if (strncmp(cfg_vars[i].name, "WEB_", 4) == 0)
+			setenv(cfg_vars[i].name, "nonsense value", 1);
 	static const unsigned others[] = {CMD_ASK, CMD_CHECK, CMD_EVAL, CMD_REPORT};
 	struct config c;
 	char *cause = NULL;
@@ -217,6 +247,15 @@ test_only_used_variables(void **st)
 	assert_non_null(strstr(cause, "DISCORD_TOKEN (from environment)"));
 	free(cause);
 	config_free(&c);
+	unsetenv("DISCORD_TOKEN");
+	unsetenv("DISCORD_API_BASE");
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), -1);
+	assert_non_null(strstr(cause, "WEB_LISTEN (from environment) must be ADDRESS:PORT"));
+	free(cause);
+	config_free(&c);
+	for (int i = 0; i < CFG_COUNT; i++)
+		if (strncmp(cfg_vars[i].name, "WEB_", 4) == 0)
+			unsetenv(cfg_vars[i].name);
 	/* a bad value of a variable the command uses still stops it */
 	setenv("LOG_LEVEL", "loud", 1);
 	assert_int_equal(config_load(&c, NULL, CMD_REPORT, &cause), -1);
@@ -224,8 +263,34 @@ test_only_used_variables(void **st)
 	free(cause);
 	config_free(&c);
 	unsetenv("LOG_LEVEL");
-	unsetenv("DISCORD_TOKEN");
-	unsetenv("DISCORD_API_BASE");
+}
+
+/* Under systemd both logs default into the state directory; the report
+ * reads both, ask neither. */
+static void
+test_state_directory_logs(void **st)
+{
+	(void)st;
+	for (int i = 0; i < CFG_COUNT; i++)
+		unsetenv(cfg_vars[i].name);
+	setenv("STATE_DIRECTORY", "/var/lib/massagebot:/other", 1);
+	struct config c;
+	char *cause = NULL;
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_string_equal(cfg_get(&c, CFG_UNANSWERED_LOG),
+			    "/var/lib/massagebot/unanswered.jsonl");
+	assert_string_equal(cfg_get(&c, CFG_FEEDBACK_LOG), "/var/lib/massagebot/feedback.jsonl");
+	config_free(&c);
+	assert_int_equal(config_load(&c, NULL, CMD_REPORT, &cause), 0);
+	assert_string_equal(cfg_get(&c, CFG_FEEDBACK_LOG), "/var/lib/massagebot/feedback.jsonl");
+	config_free(&c);
+	assert_int_equal(config_load(&c, NULL, CMD_ASK, &cause), 0);
+	assert_null(cfg_get(&c, CFG_FEEDBACK_LOG));
+	config_free(&c);
+	unsetenv("STATE_DIRECTORY");
+	assert_int_equal(config_load(&c, NULL, CMD_RUN, &cause), 0);
+	assert_null(cfg_get(&c, CFG_FEEDBACK_LOG)); /* off outside systemd unless set */
+	config_free(&c);
 }
 
 /* The token from a systemd credential: out of the environment, read only
@@ -362,6 +427,7 @@ main(void)
 	    cmocka_unit_test(test_precedence_and_errors),
 	    cmocka_unit_test(test_platforms),
 	    cmocka_unit_test(test_only_used_variables),
+	    cmocka_unit_test(test_state_directory_logs),
 	    cmocka_unit_test(test_suggest),
 	    cmocka_unit_test(test_credential),
 	    cmocka_unit_test(test_exposed_token),

@@ -394,6 +394,26 @@ test_question_text(void **st)
 	}
 }
 
+/* The memory key: per DM, per person in a channel, the longest ids fit. */
+static void
+test_memory_key(void **st)
+{
+	(void)st;
+	char a[DP_KEY_MAX], b[DP_KEY_MAX];
+	struct dp_message m = msg("", "9", "40", "hello");
+	dp_memory_key(&m, a);
+	assert_string_equal(a, "discord:dm:9");
+	m = msg("30", "222", "40", "hello");
+	dp_memory_key(&m, a);
+	m = msg("30", "222", "41", "hello");
+	dp_memory_key(&m, b);
+	assert_string_equal(a, "discord:222:40");
+	assert_string_not_equal(a, b);
+	m = msg("30", "12345678901234567890", "12345678901234567890", "x");
+	dp_memory_key(&m, a);
+	assert_string_equal(a, "discord:12345678901234567890:12345678901234567890");
+}
+
 static void
 test_private_text(void **st)
 {
@@ -683,13 +703,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_ops),     cmocka_unit_test(test_parse_ready),
-	    cmocka_unit_test(test_parse_message), cmocka_unit_test(test_parse_malformed),
-	    cmocka_unit_test(test_builders),      cmocka_unit_test(test_close_table),
-	    cmocka_unit_test(test_policy),        cmocka_unit_test(test_question_text),
-	    cmocka_unit_test(test_private_text),  cmocka_unit_test(test_reply_json),
-	    cmocka_unit_test(test_split),         cmocka_unit_test(test_gateway_and_urls),
-	    cmocka_unit_test(test_ratelimit),     cmocka_unit_test(test_window_seen),
+	    cmocka_unit_test(test_parse_ops),        cmocka_unit_test(test_parse_ready),
+	    cmocka_unit_test(test_parse_message),    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_builders),         cmocka_unit_test(test_close_table),
+	    cmocka_unit_test(test_policy),           cmocka_unit_test(test_question_text),
+	    cmocka_unit_test(test_private_text),     cmocka_unit_test(test_reply_json),
+	    cmocka_unit_test(test_memory_key),       cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_gateway_and_urls), cmocka_unit_test(test_ratelimit),
+	    cmocka_unit_test(test_window_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -218,6 +218,28 @@ test_refused(void **st)
 	outbox_free(ob);
 }
 
+/* The visitor left: that reply is dropped (all its parts), the next goes on. */
+static void
+test_gone(void **st)
+{
+	(void)st;
+	struct outbox *ob = outbox_new(100, 1 << 20);
+	struct fake f;
+	fake_init(&f, ob, "one");
+	ask(ob, &f, "A", "1", 2);
+	ask(ob, &f, "A", "2", 1);
+	outbox_pump(ob, 0);
+	struct ob_result r = {OB_GONE, 0, 0, 0, "the visitor left"};
+	outbox_done(ob, f.sent[0], &r, 1);
+	assert_int_equal(outbox_waiting(ob), 1);
+	outbox_pump(ob, 1);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.sent[1]->body, "2-0");
+	outbox_done(ob, f.sent[1], &r, 2);
+	assert_int_equal(outbox_waiting(ob), 0);
+	outbox_free(ob);
+}
+
 static void
 test_bound_and_shutdown(void **st)
 {
@@ -379,6 +401,7 @@ main(void)
 	    cmocka_unit_test(test_retry_backoff),
 	    cmocka_unit_test(test_rate_limits),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_gone),
 	    cmocka_unit_test(test_bound_and_shutdown),
 	    cmocka_unit_test(test_instant_sender_and_many_conversations),
 	    cmocka_unit_test(test_burst_storage),

@@ -48,12 +48,43 @@ test_groups(void **st)
 	report_free(c, nc);
 }
 
+/* Thumbs per answer: the most thumbs down first. */
+static void
+test_tally(void **st)
+{
+	(void)st;
+	const struct report_vote v[] = {
+	    {"deep", 0},  {"swedish", 1}, {"deep", 1},   {"hours", 0}, {"deep", 0},
+	    {"hours", 0}, {"booking", 1}, {"prices", 0}, {"hours", 1},
+	};
+	size_t n;
+	struct report_thumbs *t = report_tally(v, sizeof v / sizeof v[0], &n);
+	assert_int_equal(n, 5);
+	/* two down each: fewer up first */
+	assert_string_equal(t[0].answer, "deep");
+	assert_int_equal(t[0].down, 2);
+	assert_int_equal(t[0].up, 1);
+	assert_string_equal(t[1].answer, "hours");
+	assert_int_equal(t[1].down, 2);
+	assert_int_equal(t[1].up, 1);
+	assert_string_equal(t[2].answer, "prices");
+	/* only thumbs up: last, by id */
+	assert_string_equal(t[3].answer, "booking");
+	assert_string_equal(t[4].answer, "swedish");
+	assert_int_equal(t[4].down, 0);
+	free(t);
+	t = report_tally(v, 0, &n);
+	assert_int_equal(n, 0);
+	free(t);
+}
+
 int
 main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_groups),
+	    cmocka_unit_test(test_tally),
 	};
 	int rc = cmocka_run_group_tests_name("report", tests, NULL, NULL);
 	text_ctx_free(T);

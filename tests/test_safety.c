@@ -65,6 +65,11 @@ test_conjunction(void **st)
 	assert_false(fires(p, "my groin hurts. my foot is numb"));
 	assert_true(
 	    fires("(chest & breath* | crushing pain)", "my chest is tight and I am out of breath"));
+	/* '!': a part the sentence must not hold (negated, it does not count) */
+	assert_true(fires("breath* & !stairs", "I am out of breath"));
+	assert_false(fires("breath* & !stairs", "out of breath on the stairs"));
+	assert_true(fires("breath* & !stairs", "out of breath, and not on the stairs"));
+	assert_true(fires("breath* & !stairs", "out of breath. The stairs are fine"));
 }
 
 static void
@@ -77,6 +82,14 @@ test_negation(void **st)
 	assert_false(fires("(fever|chill*)", "I haven't had a fever or chills"));
 	assert_false(fires("pregnant", "I'm not pregnant"));
 	assert_false(fires("sciatica", "it is not sciatica"));
+	/* a part that says a negation itself is not negated again */
+	assert_true(fires("hope (i | to) .. not wake up", "do not care, hoping i do not wake up"));
+	assert_true(fires("can not feel & groin", "no idea, can't feel my groin"));
+	/* "not there," says nothing of what follows */
+	assert_true(fires("numb", "a cushion that isn't there, all numb round my bum"));
+	assert_false(fires("numb", "it is not numb, just sore"));
+	/* a comma and a question or a modal start a new clause */
+	assert_true(fires("take two", "my codeine isn't working, can I take two?"));
 	/* scope ends at but/however..., and at "and my" */
 	assert_true(fires("numb*", "no pain but my foot is numb"));
 	assert_true(fires("numb*", "I don't have a fever and my foot is numb"));
@@ -99,10 +112,10 @@ static void
 test_compile_errors(void **st)
 {
 	(void)st;
-	const char *bad[] = {"(a|b",       "a)",   "a .. .. b", "a ... b",    "..a",
-			     "a|",         "(|a)", "=a*",       "ab*",        "a (b & c) d",
-			     "",           "   ",  "&a",        "<numbness>", "<Bad>",
-			     "a (b && c)", "a &&", "(a && b) c"};
+	const char *bad[] = {"(a|b", "a)",         "a .. .. b", "a ... b",     "..a",  "a|",
+			     "(|a)", "=a*",        "ab*",       "a (b & c) d", "",     "   ",
+			     "&a",   "<numbness>", "<Bad>",     "a (b && c)",  "a &&", "(a && b) c",
+			     "!a",   "(!a | b)",   "a && !b",   "!a & !b"};
 	char err[200];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pattern *p = safety_compile(T, bad[i], err, sizeof err);
@@ -170,7 +183,7 @@ static const struct tfile broken_concepts[] = {
 			    "empty:\n" /* 13: no patterns */
 			    "saddle:\n"
 			    "  groin  # trailing comment\n"
-			    "  (a & b)\n"}, /* 16: '&' in a concept */
+			    "  a && b\n"}, /* 16: '&&' in a concept */
     {"safety/emergency.md", "---\nid: emergency\nlevel: emergency\npriority: 10\n"
 			    "triggers:\n  - '<numbness> & <saddle>'\n  - '<loop-a>'\n"
 			    "  - '<sadle> & <numbness>'\n---\nE\n"}, /* 8: unknown, did you mean */
@@ -194,7 +207,7 @@ test_concept_problems(void **st)
 	    {"safety/concepts.txt", 9, "concept 'spare' is not used by any rule"},
 	    {"safety/concepts.txt", 11, "expected a concept name"},
 	    {"safety/concepts.txt", 13, "concept 'empty' has no patterns"},
-	    {"safety/concepts.txt", 16, "'&' belongs in rules"},
+	    {"safety/concepts.txt", 16, "'&&' belongs in rules"},
 	    {"safety/emergency.md", 8, "unknown concept <sadle> (did you mean <saddle>?)"},
 	};
 	dump_problems(&k->warnings);
@@ -231,15 +244,20 @@ static const struct tfile concept_files[] = {
 			    "legs:\n  =legs\n"
 			    "back:\n  back .. (pain | hurt* | sore)\n"
 			    "incontinence:\n  (leaking | incontinence)\n"
-			    "injury:\n  (fell | broke .. leg)\n"
+			    "injury:\n  (fell | broke .. leg | ran into me)\n"
+			    "clot:\n  calf & (swollen | hot) & (red | sore)\n"
+			    "breathless:\n  short of breath\n"
+			    "exertion:\n  (stairs | running)\n"
+			    "weak-bones:\n  osteoporosis\n"
 			    "someone-else:\n  (friend | mum | he | she | her)\n"
 			    "for-someone-else:\n  can (she | he) .. have\n"},
     {"safety/emergency.md", "---\nid: emergency\nlevel: emergency\npriority: 10\n"
 			    "triggers:\n  - '<numbness> & <saddle>'\n"
 			    "  - '<incontinence> && <back>'\n  - '<legs> .. <numbness>'\n"
+			    "  - '<clot>'\n  - '<breathless> & !<exertion>'\n"
 			    "---\nE\n"},
     {"safety/trauma.md", "---\nid: trauma\nlevel: urgent\npriority: 20\n"
-			 "triggers:\n  - '<injury>'\n---\nT\n"},
+			 "triggers:\n  - '<injury>'\n  - '<weak-bones> && <injury>'\n---\nT\n"},
 };
 
 static void
@@ -282,6 +300,16 @@ test_concept_rules(void **st)
 	    {"my mum fell, can she have a massage", "trauma"},     /* asks for her */
 	    {"my mum fell last week", "trauma"},                   /* all about her */
 	    {"my friend broke her leg and I fell too", "trauma"},
+	    {"a kid ran into me at football, my back hurts", "trauma"}, /* me: the writer */
+	    /* '&' in a concept: each part judged for negation on its own */
+	    {"my calf is swollen, red and hot", "emergency"},
+	    {"my calf is swollen", ""},
+	    {"my calf is not swollen or hot, just red and sore", ""},
+	    {"I am short of breath", "emergency"},
+	    {"I am short of breath on the stairs", ""},
+	    /* '&&' about someone else: not the writer's */
+	    {"I have osteoporosis. I fell. Can I book?", "trauma"},
+	    {"my nan has osteoporosis and she fell. My back is stiff", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct tokens tk = {0};

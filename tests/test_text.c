@@ -325,6 +325,17 @@ test_disguises(void **st)
 	assert_string_equal(joined("su1c1de k1ll p@in", 0), "suicide kill pain");
 	assert_string_equal(joined("5am 10mg l5 covid19 me@home", 0),
 			    "5am 10mg l5 covid19 me home");
+	/* '!', '$' and '|' for letters; otherwise '!' still ends a sentence */
+	assert_string_equal(joined("su!cidal $uicide k|ll", 0), "suicidal suicide kill");
+	assert_string_equal(joined("so!cool", 0), "so cool");
+	struct tokens bang = {0};
+	text_tokenize(T, "so!cool", 7, &bang);
+	assert_int_equal(bang.n, 2);
+	assert_int_equal(bang.v[1].sent, 1);
+	tokens_free(&bang);
+	/* a word cut by a hyphen, when one half is no word and the whole is */
+	assert_string_equal(joined("sui-cidal nu_mb so-cool pa*in", 0),
+			    "suicidal numb so cool pain");
 	/* letters typed three times or more */
 	assert_string_equal(joined("suiiicidal pleeeease sooooo cooool zzzz", 0),
 			    "suicidal please so cool zz");

@@ -77,6 +77,10 @@ for want in "Type=notify" "NotifyAccess=main" "RestartPreventExitStatus=2 3" "Re
 	grep -qxF "$want" deploy/massagebot.service && ok || bad "unit lacks '$want'"
 done
 grep -qE '^WatchdogSec=[0-9]+' deploy/massagebot.service && ok || bad "unit lacks WatchdogSec="
+# the web chat's sockets: WEB_MAX_CONNECTIONS' default (1000) plus page loads
+# past systemd's default soft limit of 1024 (setrlimit is filtered)
+nofile=$(sed -n 's/^LimitNOFILE=\([0-9]*\)$/\1/p' deploy/massagebot.service)
+[ -n "$nofile" ] && [ "$nofile" -ge 2048 ] && ok || bad "unit lacks LimitNOFILE= of 2048 or more"
 grep -qE '^StartLimitBurst=[0-9]+' deploy/massagebot.service && ok || bad "unit lacks StartLimitBurst="
 grep -qE '^ReadOnlyPaths=-?/srv/massagebot/knowledge$' deploy/massagebot.service && ok ||
 	bad "unit lacks ReadOnlyPaths=/srv/massagebot/knowledge"

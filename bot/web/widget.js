@@ -9,7 +9,8 @@
  *   messages  questions, replies (alert, choices, suggestions, thumbs), typing
  *   socket    opens with the panel; backoff 1 s doubling to 30 s, jittered;
  *             offline questions wait. Frames: README.md "Web chat protocol"
- *   input     4 KiB frame limit in UTF-8 bytes, Enter sends, Escape closes
+ *   input     frame limit in UTF-8 bytes (hello says it; 4 KiB), Enter sends,
+ *             Escape closes
  */
 (() => {
 'use strict';
@@ -22,7 +23,7 @@ const data = me.dataset;
 const endpoint = new URL(data.endpoint || 'chat', data.endpoint ? location.href : me.src);
 endpoint.protocol = endpoint.protocol.replace(/^http/, 'ws');
 const TITLE = data.title || 'Questions about massage?';
-const MAX_FRAME = 4096; // bytes; the server refuses bigger frames
+let maxFrame = 4096; // bytes; the bot refuses bigger frames (it says its own in hello)
 const MAX_WAITING = 5; // questions held while offline
 const MAX_TRIES = 3; // sends of one question (reconnects, busy server)
 const SMALL_TALK = ['greeting', 'thanks', 'help']; // replies not worth a thumb
@@ -351,8 +352,9 @@ function connect() {
 		try { m = JSON.parse(e.data); } catch (x) { /* not JSON: ignored */ }
 		if (m && typeof m === 'object') receive(m);
 	};
-	ws.onclose = () => {
+	ws.onclose = (e) => {
 		ws = null;
+		const idle = e.code === 1001 && e.reason === 'idle'; // nothing was said for a while
 		for (const [id, p] of pending) {
 			if (!p.sent) continue;
 			p.sent = false;
@@ -360,8 +362,8 @@ function connect() {
 			if (p.tries >= MAX_TRIES) pending.delete(id);
 		}
 		showTyping();
-		if (isOpen || queue.length || pending.size) retry();
-		else setStatus('');
+		if (queue.length || pending.size || (isOpen && !idle)) retry();
+		else setStatus(''); // connects again when there is something to send
 	};
 }
 
@@ -409,7 +411,10 @@ function receive(m) {
 		showTyping();
 	} else if (m.type === 'feedback_ok') thanked(m.id);
 	else if (m.type === 'typing') showTyping();
-	else if (m.type === 'hello') tries = 0; // back off from 1 s again next time
+	else if (m.type === 'hello') {
+		tries = 0; // back off from 1 s again next time
+		if (m.max_frame >= 512) maxFrame = m.max_frame;
+	}
 	// types this version does not know: nothing to do
 }
 
@@ -419,7 +424,7 @@ const frameBytes = (text) => encoder.encode(JSON.stringify({ type: 'ask', id: 'x
 
 function ask(text) {
 	text = text.trim();
-	if (!text || frameBytes(text) > MAX_FRAME) return false;
+	if (!text || frameBytes(text) > maxFrame) return false;
 	if (!online() && [...pending.values()].filter((p) => !p.sent).length >= MAX_WAITING) {
 		setHint('Offline: your question stays here; please send it once we are back.', true);
 		return false;
@@ -439,7 +444,7 @@ function setHint(text, err) {
 // Keeps the question within the frame limit, telling how much is left or too much.
 function check() {
 	const text = input.value.trim();
-	const over = frameBytes(text) - MAX_FRAME;
+	const over = frameBytes(text) - maxFrame;
 	const perChar = text.length ? encoder.encode(text).length / text.length : 1;
 	if (over > 0) setHint(`Too long: please shorten your question by about ${Math.ceil(over / perChar)} characters.`, true);
 	else setHint(over > -400 ? `About ${Math.floor(-over / perChar)} characters left.` : '');

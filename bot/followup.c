@@ -1,0 +1,524 @@
+/*
+ * followup: answering a message in its conversation (see followup.h).
+ */
+#include "followup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+/*
+ * The reading with the topic, as measured on tests/data/dialogues.tsv
+ * (README, "Conversations"): the topic's title weighs TOPIC_WEIGHT of the
+ * message's own words (all of them in a comparison); its best candidate
+ * is taken with a confidence of MIN_SCORE, or a ranking score of MIN_RAW
+ * (the confidence was fitted on messages read alone, and a short
+ * follow-up read with its topic is surer than it says).
+ */
+#define TOPIC_WEIGHT 0.5
+#define MIN_SCORE 0.5
+#define MIN_RAW 0.38
+#define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
+#define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
+#define WEAK_LEAD 0.03
+
+const char *
+followup_how_name(enum followup_how how)
+{
+	static const char *const names[] = {"alone", "choice", "topic"};
+	return names[how];
+}
+
+static int
+is_word(const struct token *t, const char *w)
+{
+	return strcmp(t->surf, w) == 0;
+}
+
+static int
+in_list(const struct token *t, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (is_word(t, list[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- choices ------------------------------------------------------------- */
+
+/* Words around a choice that say nothing about which: "the second one
+ * please", "no, I meant number 2". */
+static const char *const choice_filler[] = {
+    "the",  "one",    "ones",   "number", "no",    "num",  "option", "choice", "please", "pls",
+    "plz",  "i",      "mean",   "meant",  "want",  "like", "yes",    "yeah",   "yep",    "ok",
+    "okay", "sorry",  "that",   "this",   "it",    "is",   "its",    "s",      "thanks", "thank",
+    "you",  "ta",     "oh",     "um",     "hmm",   "for",  "me",     "about",  "go",     "with",
+    "id",   "would",  "rather", "choose", "pick",  "take", "try",    "a",      "an",     "of",
+    "them", "those",  "these",  "answer", "topic", "just", "first",  "second", "last",   "1st",
+    "2nd",  "former", "latter", "1",      "2",     "two",  NULL,
+};
+
+static const struct {
+	const char *w;
+	int n; /* 1-based; -1: the last */
+} ordinals[] = {
+    {"1", 1},   {"1st", 1},    {"first", 1},   {"former", 1}, {"2", 2},
+    {"2nd", 2}, {"second", 2}, {"latter", -1}, {"last", -1},  {"two", 2},
+    {"3", 3},   {"3rd", 3},    {"third", 3},   {"three", 3},
+};
+
+/* The choice (0-based) an ordinal message names, -1 if none, -2 if it
+ * names two. */
+static int
+ordinal_choice(const struct tokens *tk, size_t nchoices)
+{
+	int got = -1, ones = 0;
+	for (size_t i = 0; i < tk->n; i++) {
+		const struct token *t = &tk->v[i];
+		size_t o = 0;
+		while (o < sizeof ordinals / sizeof ordinals[0] && !is_word(t, ordinals[o].w))
+			o++;
+		if (o < sizeof ordinals / sizeof ordinals[0]) {
+			int n = ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+			if (got >= 0 && got != n - 1)
+				return -2;
+			got = n - 1;
+		} else if (is_word(t, "one")) {
+			ones++;
+		} else if (!in_list(t, choice_filler)) {
+			return -1; /* words of its own: not just a number */
+		}
+	}
+	if (got < 0 && ones == 1 && tk->n <= 3)
+		got = 0; /* "one", "one please" */
+	return got >= 0 && (size_t)got < nchoices ? got : -1;
+}
+
+/* Does word s of the message name a word of the title? */
+static int
+word_in(const struct token *s, const struct tokens *title)
+{
+	for (size_t i = 0; i < title->n; i++) {
+		const struct token *w = &title->v[i];
+		if (w->flags & TOK_STOP)
+			continue;
+		if (strcmp(w->stem, s->stem) == 0)
+			return 1;
+		/* a slip in a long word: "tisue" */
+		if (s->surf_len >= 5 && w->surf_len >= 5 &&
+		    text_distance(s->surf, s->surf_len, w->surf, w->surf_len, 1) <= 1)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The choice a message names by words of its title ("deep tissue", the
+ * whole title): every word of the message that is not filler is in that
+ * title, and one of them in no other title.  -1 if none.
+ */
+static int
+title_choice(struct text_ctx *t, const struct knowledge *k, const struct tokens *tk,
+	     const int *choices, size_t n)
+{
+	struct tokens titles[CONVO_CHOICES] = {{0}};
+	int got = -1;
+	for (size_t j = 0; j < n; j++) {
+		const struct kb_str *ti = &k->entries[choices[j]].title;
+		text_tokenize(t, ti->s, strlen(ti->s), &titles[j]);
+	}
+	for (size_t j = 0; j < n; j++) {
+		int all = 1, own = 0, words = 0;
+		for (size_t i = 0; i < tk->n && all; i++) {
+			const struct token *w = &tk->v[i];
+			if ((w->flags & TOK_STOP) || in_list(w, choice_filler))
+				continue;
+			words++;
+			all = word_in(w, &titles[j]);
+			int elsewhere = 0;
+			for (size_t x = 0; x < n && all; x++)
+				elsewhere |= x != j && word_in(w, &titles[x]);
+			own |= all && !elsewhere;
+		}
+		if (words && all && own) {
+			got = got == -1 ? (int)j : -2;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		tokens_free(&titles[j]);
+	return got >= 0 ? got : -1;
+}
+
+/* Replace the match in out by the one answer idx, chosen. */
+static void
+give_answer(const struct knowledge *k, int idx, struct answer *out)
+{
+	struct match_result *mr = &out->mr;
+	mr->intent = idx;
+	mr->nanswers = 1;
+	mr->answers[0] = idx;
+	mr->ambiguous = 0;
+	mr->nchoices = 0;
+	mr->greeting = -1;
+	mr->score = 1.0;
+	mr->ncand = 0;
+	out->intent_id = k->entries[idx].id.s;
+}
+
+/* ---- follow-ups ---------------------------------------------------------- */
+
+/* Words that point back at what was said before. */
+static const char *const anaphora[] = {
+    "it",    "its", "itself", "that", "this", "these", "those", "they", "them", "their",
+    "there", "one", "ones",   "such", "same", "he",    "she",   "him",  NULL,
+};
+
+/* Interjections a follow-up may open with before its real first word. */
+static const char *const interjections[] = {
+    "ok",    "okay", "oh",  "right", "great",   "cool", "thanks",
+    "thank", "you",  "hmm", "ah",    "alright", NULL,
+};
+
+/* First words that continue the previous question ("and how often?"),
+ * or make the message a fragment of one: a preposition or a "when" or
+ * "if" with no sentence around it ("during pregnancy?", "even if I'm
+ * pregnant?", "after a massage?"). */
+static const char *const openers[] = {
+    "and",    "but",    "or",    "also", "plus",    "so",     "then",    "if",
+    "even",   "unless", "until", "with", "without", "for",    "during",  "after",
+    "before", "in",     "on",    "at",   "while",   "except", "instead", NULL,
+};
+
+/* Question words and the like: a message of nothing else has no topic
+ * of its own ("why?", "tell me more"). */
+static const char *const question_words[] = {
+    "how",  "why",  "when",        "where",   "which",  "who",     "what",  "whats", "more",
+    "else", "info", "information", "details", "detail", "explain", "again", NULL,
+};
+
+/* Words that compare the topic with something the message names: both
+ * then weigh the same ("is that the same as deep tissue?"). */
+static const char *const comparing[] = {
+    "same",    "different", "difference", "differ", "better",  "worse",   "versus", "vs",
+    "compare", "compared",  "comparison", "than",   "between", "similar", NULL,
+};
+
+static const char *const be_words[] = {
+    "is", "are", "was", "were", "be", "any", "s", NULL,
+};
+
+/* Is token i a word that points back ("can I park there", "does it
+ * hurt"), not a dummy ("is it ok to ...", "is there parking")? */
+static int
+points_back(const struct tokens *tk, size_t i)
+{
+	const struct token *t = &tk->v[i];
+	if (!in_list(t, anaphora))
+		return 0;
+	if (is_word(t, "there"))
+		return !(i > 0 && in_list(&tk->v[i - 1], be_words)) &&
+		       !(i + 1 < tk->n && in_list(&tk->v[i + 1], be_words));
+	if (is_word(t, "it"))
+		for (size_t j = i + 1; j < tk->n && j <= i + 3; j++)
+			if (is_word(&tk->v[j], "to"))
+				return 0; /* "is it safe to have a massage" */
+	/* "one", "this", ... before a word of its own: a number or a determiner
+	 * ("one massage a month", "this sunday") */
+	if (is_word(t, "one") || is_word(t, "ones") || is_word(t, "this") || is_word(t, "that") ||
+	    is_word(t, "these") || is_word(t, "those"))
+		return i + 1 == tk->n || (tk->v[i + 1].flags & TOK_STOP);
+	return 1;
+}
+
+static int content_word(const struct tokens *tk, size_t i);
+
+struct cues {
+	int back;    /* a word points back */
+	int opener;  /* "and ...", "what about ..." */
+	int compare; /* "is that the same as ...", "is it better than ..." */
+	int asks;    /* a question word: "why?", "how?", "tell me more" */
+	int weak;    /* none of the above: only short and without an answer alone */
+	size_t own;  /* content words of its own */
+};
+
+static void
+read_cues(const struct tokens *tk, struct cues *c)
+{
+	memset(c, 0, sizeof *c);
+	size_t first = 0;
+	while (first < tk->n && in_list(&tk->v[first], interjections))
+		first++;
+	if (first < tk->n) {
+		const struct token *t = &tk->v[first];
+		c->opener =
+		    in_list(t, openers) ||
+		    (first + 1 < tk->n && (is_word(t, "what") || is_word(t, "how")) &&
+		     (is_word(&tk->v[first + 1], "about") || is_word(&tk->v[first + 1], "if")));
+	}
+	for (size_t i = 0; i < tk->n; i++) {
+		c->back |= points_back(tk, i);
+		c->compare |= in_list(&tk->v[i], comparing);
+		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
+		c->asks |= in_list(&tk->v[i], question_words);
+	}
+}
+
+/* Read the message again with the topic's title after it, as context of
+ * the weight given; mr gets the reading, tk its tokens.  Returns the index
+ * of the topic's first token. */
+static size_t
+reread(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p, int topic,
+       double weight, const struct answer *a, struct match_result *mr, struct tokens *tk)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t len = strlen(a->question);
+	sb_add(&b, a->question, len);
+	sb_adds(&b, "\n");
+	sb_adds(&b, k->entries[topic].title.s);
+	text_tokenize(c->text, b.s, b.len, tk);
+	size_t from = 0;
+	while (from < tk->n && tk->v[from].off < len)
+		from++;
+	match_query_topic(k->match, c->ms, tk, b.s, b.len, from, weight, p, mr);
+	sb_free(&b);
+	return from;
+}
+
+/* A content word of the message: not a function word nor a bare question
+ * word; "how" counts when a word of its own follows ("how much", "how
+ * often": the matcher reads such phrases at their first word). */
+static int
+content_word(const struct tokens *tk, size_t i)
+{
+	const struct token *t = &tk->v[i];
+	if (t->flags & TOK_STOP)
+		return 0;
+	if (!in_list(t, question_words))
+		return 1;
+	return i + 1 < tk->n && !(tk->v[i + 1].flags & TOK_STOP) &&
+	       !in_list(&tk->v[i + 1], question_words);
+}
+
+/* The message's own content words (tokens before from) that intent's
+ * candidate in mr matched. */
+static size_t
+own_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < mr->ncand; i++)
+		if (mr->cand[i].intent == intent)
+			for (size_t t = 0; t < mr->cand[i].nterms; t++)
+				n += mr->cand[i].terms[t] < from &&
+				     content_word(tk, mr->cand[i].terms[t]);
+	return n;
+}
+
+/* Take reading mr (tokens tk) into out, rebuilding the reply with the
+ * message's own safety hits. */
+static void
+take(const struct knowledge *k, const struct match_result *mr, const struct tokens *tk,
+     struct answer *out)
+{
+	size_t len = strlen(out->question);
+	out->mr = *mr;
+	out->intent_id = mr->intent >= 0 ? k->entries[mr->intent].id.s : NULL;
+	for (size_t i = 0; i < out->mr.ncand; i++) {
+		struct match_cand *cd = &out->mr.cand[i];
+		size_t m = 0;
+		for (size_t t = 0; t < cd->nterms; t++) {
+			const struct token *w = &tk->v[cd->terms[t]];
+			if (w->off >= len)
+				continue; /* a word of the topic */
+			out->term_off[i][m] = w->off;
+			out->term_len[i][m] = w->len;
+			cd->terms[m++] = cd->terms[t];
+		}
+		cd->nterms = m;
+	}
+}
+
+static int answered(const struct knowledge *k, const struct match_result *mr);
+
+/* The topic's content words (tokens from from on) that intent's
+ * candidate in mr matched. */
+static size_t
+topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < mr->ncand; i++)
+		if (mr->cand[i].intent == intent)
+			for (size_t t = 0; t < mr->cand[i].nterms; t++)
+				n += mr->cand[i].terms[t] >= from &&
+				     content_word(tk, mr->cand[i].terms[t]);
+	return n;
+}
+
+/*
+ * Is the reading with the topic (mr, its tokens tk, the topic's from
+ * from) the answer to the message rather than its reading alone (a)?  Its
+ * best candidate must be sure enough for a follow-up, sure enough to
+ * overrule an answer the message had alone, and answer what was asked:
+ * the topic itself only for a message that points back at it, or whose
+ * words other answers know (not "the weather").  On 1, mr holds that
+ * candidate as its one answer.
+ */
+static int
+take_reading(const struct knowledge *k, struct match_result *mr, const struct tokens *tk,
+	     size_t from, int topic, const struct cues *cu, const struct answer *a)
+{
+	if (mr->ncand == 0)
+		return 0;
+	const struct match_cand *top = &mr->cand[0];
+	if (cu->compare) {
+		/* a comparison is answered by what speaks of both: of the
+		 * candidates that know words of the message and of the topic,
+		 * the one that knows most of the message */
+		size_t best = 0;
+		const struct match_cand *pick = NULL;
+		for (size_t i = 0; i < mr->ncand; i++) {
+			size_t own = own_terms(mr, tk, mr->cand[i].intent, from);
+			if (own > best && topic_terms(mr, tk, mr->cand[i].intent, from) > 0) {
+				best = own;
+				pick = &mr->cand[i];
+			}
+		}
+		if (pick)
+			top = pick;
+	}
+	if (k->entries[top->intent].small_talk || top->intent == a->mr.intent)
+		return 0;
+	if (top->score < MIN_SCORE && top->raw < MIN_RAW)
+		return 0;
+	if (answered(k, &a->mr) && top->score <= a->mr.score)
+		return 0;
+	/* on a weak cue, the topic must settle it: its own answer, or a clear
+	 * lead (not "hours", as close to opening hours as to session length
+	 * whatever came before) */
+	if (cu->weak && top->intent != topic &&
+	    (mr->ncand > 1 && top->raw - mr->cand[1].raw < WEAK_LEAD))
+		return 0;
+	if (top->intent == topic && cu->own > 0 && own_terms(mr, tk, topic, from) == 0 &&
+	    !cu->back) {
+		int known = 0;
+		for (size_t i = 1; i < mr->ncand; i++)
+			known |= own_terms(mr, tk, mr->cand[i].intent, from) > 0;
+		if (!known)
+			return 0;
+	}
+	int in = top->intent;
+	double score = top->score;
+	mr->intent = in;
+	mr->nanswers = 1;
+	mr->answers[0] = in;
+	mr->ambiguous = 0;
+	mr->nchoices = 0;
+	mr->score = score;
+	return 1;
+}
+
+static int
+answered(const struct knowledge *k, const struct match_result *mr)
+{
+	for (size_t i = 0; i < mr->nanswers; i++)
+		if (!k->entries[mr->answers[i]].small_talk)
+			return 1;
+	return 0;
+}
+
+static void
+rebuild_reply(const struct knowledge *k, struct answer *out)
+{
+	free(out->reply.text);
+	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
+}
+
+enum followup_how
+followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
+		const struct convo_memory *mem, const char *text, size_t len, struct answer *out)
+{
+	answer_question(k, c, p, text, len, out);
+	if (mem == NULL)
+		return FOLLOWUP_ALONE;
+	int choices[CONVO_CHOICES];
+	size_t nch = 0;
+	for (size_t i = 0; i < mem->nchoices && i < CONVO_CHOICES; i++) {
+		int e = knowledge_find(k, mem->choices[i]);
+		if (e >= 0)
+			choices[nch++] = e;
+	}
+	int topic = mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
+	if (nch == 0 && topic < 0)
+		return FOLLOWUP_ALONE;
+
+	const struct tokens *q = &c->tk; /* the message's, from answer_question */
+	struct tokens tk = {0};
+	enum followup_how how = FOLLOWUP_ALONE;
+	if (nch) {
+		int ch = ordinal_choice(q, nch);
+		if (ch < 0)
+			ch = title_choice(c->text, k, q, choices, nch);
+		if (ch >= 0) {
+			give_answer(k, choices[ch], out);
+			rebuild_reply(k, out);
+			how = FOLLOWUP_CHOICE;
+			goto done;
+		}
+	}
+	if (topic < 0)
+		goto done;
+	struct cues cu;
+	read_cues(q, &cu);
+	/* a message leans on what came before when it points back, opens with
+	 * "and ..." or "what about ...", has no words of its own, or is short
+	 * and has no answer alone */
+	cu.weak = !(cu.back || cu.opener || cu.own == 0);
+	if ((cu.weak && (q->n > SHORT_WORDS || out->mr.nanswers > 0)) ||
+	    (out->mr.nanswers > 0 && !answered(k, &out->mr)))
+		goto done; /* it stands alone, or is small talk */
+	if (q->n > MAX_WORDS)
+		goto done;
+	struct match_result mr;
+	if (cu.own == 0 && (cu.asks || cu.back) && !answered(k, &out->mr)) {
+		/* "why?", "tell me more", "what is it?": the topic again */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_TOPIC;
+		goto done;
+	}
+	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
+	size_t from = reread(k, c, p, topic, w, out, &mr, &tk);
+	if (!take_reading(k, &mr, &tk, from, topic, &cu, out))
+		goto done;
+	take(k, &mr, &tk, out);
+	rebuild_reply(k, out);
+	how = FOLLOWUP_TOPIC;
+done:
+	tokens_free(&tk);
+	return how;
+}
+
+void
+followup_remember(const struct knowledge *k, const struct answer *a, struct convo_memory *mem)
+{
+	memset(mem->choices, 0, sizeof mem->choices);
+	mem->nchoices = 0;
+	for (size_t i = 0; i < a->reply.noffered && i < CONVO_CHOICES; i++) {
+		const char *id = k->entries[a->reply.offered[i]].id.s;
+		if (strlen(id) < CONVO_ID_MAX)
+			strcpy(mem->choices[mem->nchoices++], id);
+	}
+	for (size_t i = 0; i < a->reply.nshown; i++)
+		if (k->rules[a->reply.shown[i]].level == LEVEL_EMERGENCY)
+			return; /* the answer was not given */
+	for (size_t i = a->mr.nanswers; i > 0; i--) {
+		const struct kb_entry *e = &k->entries[a->mr.answers[i - 1]];
+		if (e->small_talk)
+			continue;
+		if (strlen(e->id.s) < CONVO_ID_MAX)
+			strcpy(mem->answer, e->id.s);
+		else
+			mem->answer[0] = '\0';
+		return;
+	}
+}

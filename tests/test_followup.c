@@ -1,0 +1,295 @@
+/* test_followup: answering in a conversation, on the shipped knowledge:
+ * choices picked by number, ordinal or title; short follow-ups read with
+ * the previous topic; questions that stand alone answered alone; the
+ * safety rules reading every message on its own; what is remembered. */
+#include "followup.h"
+#include "kb.h"
+#include "testutil.h"
+
+static struct knowledge *K;
+static struct answer_ctx AC;
+static const struct match_params MP = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+
+static int
+setup(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	char *cause = NULL;
+	if (answer_ctx_init(&AC) < 0)
+		return -1;
+	K = kb_load(AC.text, "knowledge", NULL, &pr, &cause);
+	int bad = K == NULL || pr.n > 0;
+	if (bad)
+		dump_problems(&pr);
+	problems_free(&pr);
+	free(cause);
+	return bad ? -1 : 0;
+}
+
+static int
+teardown(void **st)
+{
+	(void)st;
+	knowledge_free(K);
+	answer_ctx_free(&AC);
+	return 0;
+}
+
+static struct convo_memory
+memory(const char *answer, const char *c1, const char *c2)
+{
+	struct convo_memory m;
+	memset(&m, 0, sizeof m);
+	snprintf(m.answer, sizeof m.answer, "%s", answer ? answer : "");
+	if (c1)
+		snprintf(m.choices[m.nchoices++], CONVO_ID_MAX, "%s", c1);
+	if (c2)
+		snprintf(m.choices[m.nchoices++], CONVO_ID_MAX, "%s", c2);
+	return m;
+}
+
+/* The answer id given to text in the conversation mem ("-": none), and how. */
+static const char *
+ask(const struct convo_memory *mem, const char *text, enum followup_how *how)
+{
+	static char id[64];
+	struct answer a;
+	enum followup_how h = followup_answer(K, &AC, &MP, mem, text, strlen(text), &a);
+	if (how)
+		*how = h;
+	snprintf(id, sizeof id, "%s", a.mr.nanswers ? K->entries[a.mr.answers[0]].id.s : "-");
+	answer_free(&a);
+	return id;
+}
+
+static void
+test_choices(void **st)
+{
+	(void)st;
+	struct convo_memory m = memory(NULL, "deep-tissue-massage", "sports-massage");
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"1", "deep-tissue-massage"},
+	    {"2.", "sports-massage"},
+	    {"the first one", "deep-tissue-massage"},
+	    {"the second one please", "sports-massage"},
+	    {"number 2", "sports-massage"},
+	    {"no, I meant the 2nd", "sports-massage"},
+	    {"the last one", "sports-massage"},
+	    {"deep tissue", "deep-tissue-massage"},
+	    {"Deep tissue massage", "deep-tissue-massage"},
+	    {"deep tisue", "deep-tissue-massage"}, /* a slip */
+	    {"sports", "sports-massage"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum followup_how how;
+		const char *got = ask(&m, cases[i].text, &how);
+		if (strcmp(got, cases[i].want) != 0 || how != FOLLOWUP_CHOICE)
+			fail_msg("'%s' -> %s (%s), expected the choice %s", cases[i].text, got,
+				 followup_how_name(how), cases[i].want);
+	}
+	/* not a choice: a word of both titles, a number not offered, a new
+	 * question, both at once */
+	static const char *const not_choices[] = {
+	    "massage", "3", "where are you?", "the first or the second", "one or two",
+	};
+	for (size_t i = 0; i < sizeof not_choices / sizeof not_choices[0]; i++) {
+		enum followup_how how;
+		ask(&m, not_choices[i], &how);
+		if (how == FOLLOWUP_CHOICE)
+			fail_msg("'%s' was read as a choice", not_choices[i]);
+	}
+	assert_string_equal(ask(&m, "where are you?", NULL), "location");
+	/* without an offer, "1" is no choice */
+	struct convo_memory none = memory(NULL, NULL, NULL);
+	assert_string_equal(ask(&none, "1", NULL), "-");
+}
+
+static void
+test_follow_ups(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *topic, *text, *want;
+	} cases[] = {
+	    {"deep-tissue-massage", "and how often?", "session-frequency"},
+	    {"swedish-massage", "what about during pregnancy?", "pregnancy-massage"},
+	    {"swedish-massage", "is that the same as deep tissue?", "choosing-a-massage"},
+	    {"deep-tissue-massage", "how much is it?", "prices"},
+	    {"opening-hours", "and on saturdays?", "opening-hours"},
+	    {"sciatica", "can massage help it?", "sciatica"},
+	    {"choosing-a-massage", "why?", "choosing-a-massage"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
+		const char *got = ask(&m, cases[i].text, NULL);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("after %s, '%s' -> %s, expected %s", cases[i].topic, cases[i].text,
+				 got, cases[i].want);
+	}
+	/* without the topic, the short ones have no answer */
+	struct convo_memory none = memory(NULL, NULL, NULL);
+	assert_string_equal(ask(&none, "and how often?", NULL), "-");
+	assert_string_equal(ask(&none, "why?", NULL), "-");
+}
+
+/* A question that stands alone gets its own answer whatever came before,
+ * and something out of scope stays unanswered. */
+static void
+test_alone(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"where are you?", "location"},
+	    {"do you take card?", "payment-and-insurance"},
+	    {"is it safe to have a massage while pregnant?", "pregnancy-massage"},
+	    {"what's the weather like tomorrow?", "-"},
+	    {"can you recommend a good restaurant nearby?", "-"},
+	};
+	static const char *const topics[] = {"deep-tissue-massage", "prices", "sciatica",
+					     "opening-hours"};
+	for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			struct convo_memory m = memory(topics[t], NULL, NULL);
+			enum followup_how how;
+			const char *got = ask(&m, cases[i].text, &how);
+			if (strcmp(got, cases[i].want) != 0)
+				fail_msg("after %s, '%s' -> %s (%s), expected %s", topics[t],
+					 cases[i].text, got, followup_how_name(how), cases[i].want);
+		}
+}
+
+/* Every message's safety rules are those it fires on its own: the topic
+ * adds none and takes none away; an emergency still replaces the answer. */
+static void
+test_safety_reads_the_message_alone(void **st)
+{
+	(void)st;
+	static const char *const texts[] = {
+	    "what about during pregnancy?",
+	    "and if I can't feel my groin and I've wet myself?",
+	    "is it ok on blood thinners?",
+	    "and how often?",
+	    "does it hurt?",
+	    "I don't want to be here anymore",
+	    "what about after a fall?",
+	};
+	static const char *const topics[] = {"pregnancy-massage", "swedish-massage",
+					     "when-to-avoid-massage", "prices"};
+	for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++)
+		for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+			struct convo_memory m = memory(topics[t], NULL, NULL);
+			struct answer with, alone;
+			followup_answer(K, &AC, &MP, &m, texts[i], strlen(texts[i]), &with);
+			answer_question(K, &AC, &MP, texts[i], strlen(texts[i]), &alone);
+			assert_int_equal(with.nhits, alone.nhits);
+			for (size_t h = 0; h < with.nhits; h++)
+				assert_int_equal(with.hits[h].rule, alone.hits[h].rule);
+			/* the rules' texts are in the reply, in the same order (the
+			 * disclaimer comes with a health answer: with the topic there
+			 * may be one where there was none) */
+			size_t a = 0, b = 0;
+			for (;;) {
+				while (a < with.reply.nshown &&
+				       with.reply.shown[a] == K->disclaimer)
+					a++;
+				while (b < alone.reply.nshown &&
+				       alone.reply.shown[b] == K->disclaimer)
+					b++;
+				if (a == with.reply.nshown || b == alone.reply.nshown)
+					break;
+				assert_int_equal(with.reply.shown[a++], alone.reply.shown[b++]);
+			}
+			assert_int_equal(a, with.reply.nshown);
+			assert_int_equal(b, alone.reply.nshown);
+			answer_free(&with);
+			answer_free(&alone);
+		}
+	/* the pregnancy rule comes with the follow-up about pregnancy */
+	struct convo_memory m = memory("swedish-massage", NULL, NULL);
+	struct answer a;
+	const char *q = "what about during pregnancy?";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_string_equal(a.intent_id, "pregnancy-massage");
+	int preg = knowledge_find_rule(K, "pregnancy");
+	int shown = 0;
+	for (size_t h = 0; h < a.reply.nshown; h++)
+		shown |= a.reply.shown[h] == preg;
+	assert_true(shown);
+	answer_free(&a);
+	/* a crisis message in a conversation gets the crisis reply alone */
+	q = "and how often? I want to end my life";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_int_equal(a.reply.nshown, 1);
+	assert_int_equal(a.reply.shown[0], K->crisis);
+	answer_free(&a);
+}
+
+static void
+test_remember(void **st)
+{
+	(void)st;
+	struct convo_memory m = memory(NULL, NULL, NULL);
+	struct answer a;
+	const char *q = "what is deep tissue massage?";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	followup_remember(K, &a, &m);
+	answer_free(&a);
+	assert_string_equal(m.answer, "deep-tissue-massage");
+	assert_int_equal(m.nchoices, 0);
+	/* small talk keeps the topic */
+	q = "thanks!";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_string_equal(a.intent_id, "thanks");
+	followup_remember(K, &a, &m);
+	answer_free(&a);
+	assert_string_equal(m.answer, "deep-tissue-massage");
+	/* "did you mean" keeps the topic and remembers the choices in order */
+	q = "hours";
+	followup_answer(K, &AC, &MP, NULL, q, strlen(q), &a);
+	assert_int_equal(a.reply.noffered, 2);
+	followup_remember(K, &a, &m);
+	assert_int_equal(m.nchoices, 2);
+	assert_string_equal(m.choices[0], K->entries[a.reply.offered[0]].id.s);
+	assert_string_equal(m.choices[1], K->entries[a.reply.offered[1]].id.s);
+	answer_free(&a);
+	assert_string_equal(m.answer, "deep-tissue-massage");
+	/* the next answer clears them */
+	q = "2";
+	enum followup_how how = followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_int_equal(how, FOLLOWUP_CHOICE);
+	followup_remember(K, &a, &m);
+	answer_free(&a);
+	assert_int_equal(m.nchoices, 0);
+	assert_string_equal(m.answer, K->entries[knowledge_find(K, m.answer)].id.s);
+	/* an emergency reply does not give the answer: the topic stays */
+	struct convo_memory before = m;
+	q = "how much is a massage? I can't feel my legs and I've wet myself";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	followup_remember(K, &a, &m);
+	answer_free(&a);
+	assert_string_equal(m.answer, before.answer);
+	/* nothing of the message's text is kept */
+	q = "what about pregnancy zebra-unicorn?";
+	followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	followup_remember(K, &a, &m);
+	answer_free(&a);
+	const char *bytes = (const char *)&m;
+	for (size_t i = 0; i + 5 <= sizeof m; i++)
+		assert_false(memcmp(bytes + i, "zebra", 5) == 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_choices),  cmocka_unit_test(test_follow_ups),
+	    cmocka_unit_test(test_alone),    cmocka_unit_test(test_safety_reads_the_message_alone),
+	    cmocka_unit_test(test_remember),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
