@@ -116,9 +116,7 @@ async def run(args, questions, pki):
                  ("2200000000000000900", "mention"), ("2200000000000000901", "dm")]
     bargs = argparse.Namespace(mb=args.mb, knowledge=args.knowledge)
     env = {"LOG_LEVEL": args.log_level, "ASAN_OPTIONS": "detect_leaks=0",
-           "DISCORD_REST_RATE": "10000"}
-    if pki:
-        env["SSL_CERT_FILE"] = pki.bundle
+           "DISCORD_REST_RATE": "10000"}  # over TLS, fd.Bot adds SSL_CERT_FILE
     if "GLIBC_TUNABLES" in os.environ:
         env["GLIBC_TUNABLES"] = os.environ["GLIBC_TUNABLES"]
     bot = fd.Bot(bargs, fake, channels=",".join(listed), env=env)

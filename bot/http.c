@@ -317,10 +317,8 @@ worker_main(void *arg)
 	}
 	/* stopping: what is in flight goes back unfinished, for http_free */
 	for (unsigned i = 0; i < h->o.parallel; i++)
-		if (h->slots[i].r) {
-			snprintf(h->slots[i].r->err, sizeof h->slots[i].r->err, "aborted");
+		if (h->slots[i].r)
 			finish(h, &h->slots[i], CURLE_ABORTED_BY_CALLBACK);
-		}
 	return NULL;
 }
 
