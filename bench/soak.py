@@ -450,22 +450,30 @@ class Run:
         print("%s: %s" % (self.name, msg))
         sys.stdout.flush()
 
-    # the plan: which question goes where
+    # the plan: which question goes where.  The bot remembers conversations
+    # (a follow-up is read with the answer before it), which `ask` cannot
+    # know: so each question comes from a person of its own in the guild
+    # channels (memory is per person there), and in a DM of its own (a DM
+    # channel is one person)
     def plan(self):
         out = []
         for i in range(self.n):
             ch = self.rng.choice(CHANNELS)
+            if ch in DMS:
+                ch = "22%017d" % i
             canary = i == self.n - 1 or self.rng.random() < 0.04
             text = self.rng.choice(self.canary_qs if canary else self.pool)
             out.append((ch, text, canary))
         return out
 
     def message_for(self, ch, text, mid=None):
+        author = "43%017d" % self.rng.randrange(10 ** 17)  # someone new
         if ch in MENTION:
-            return fd.message("<@%s> %s" % (BOT_ID, text), channel=ch, mentions=[BOT_ID], mid=mid)
-        if ch in DMS:
-            return fd.message(text, channel=ch, guild=None, mid=mid)
-        return fd.message(text, channel=ch, mid=mid)
+            return fd.message("<@%s> %s" % (BOT_ID, text), channel=ch, mentions=[BOT_ID],
+                              mid=mid, author=author)
+        if ch.startswith("22"):
+            return fd.message(text, channel=ch, guild=None, mid=mid, author=author)
+        return fd.message(text, channel=ch, mid=mid, author=author)
 
     def ignored_message(self):
         k = self.rng.randrange(4)
@@ -696,10 +704,11 @@ class Run:
         args = argparse.Namespace(mb=self.cmd[-1], knowledge=kb.dir)
         bot = SoakBot(args, fake, self.cmd, self.env, self.args.log_level)
         log = LogTail(bot.log_path)
-        self.say("%d questions over %d channels (%d listed, %d mention, %d DM) in ~%d s, "
-                 "heartbeat %d ms, %s" % (self.n, len(CHANNELS), len(LISTED), len(MENTION),
-                                          len(DMS), self.duration, self.hb_ms,
-                                          " ".join(self.cmd)))
+        self.say("%d questions in %d guild channels (%d listed, %d mention; each from its own "
+                 "person) and DMs (%d in %d of the time, one question each) in ~%d s, "
+                 "heartbeat %d ms, %s" % (self.n, len(LISTED + MENTION), len(LISTED),
+                                          len(MENTION), len(DMS), len(CHANNELS),
+                                          self.duration, self.hb_ms, " ".join(self.cmd)))
         t_start = now()
         await bot.start()
         tasks = []
@@ -798,7 +807,7 @@ class Run:
         checks.ok(not fake.posts_bad, "%s: every POST carries a nonce with enforce_nonce" % name,
                   str(fake.posts_bad[:3]))
         disorder = []
-        for ch in CHANNELS:
+        for ch in LISTED + MENTION:  # a DM holds one question
             sent = [q.id for q in qs if q.ch == ch]
             got = fake.order.get(ch, [])
             if got != sent[:len(got)] or len(got) != len(sent):
@@ -809,7 +818,7 @@ class Run:
                 else:
                     disorder.append((ch, "count", len(got), len(sent)))
         checks.ok(not disorder, "%s: replies in question order in each of the %d channels" % (
-            name, len(CHANNELS)), str(disorder[:4]))
+            name, len(LISTED + MENTION)), str(disorder[:4]))
         checks.ok(not wrong, "%s: every reply is the one `massagebot ask` gives" % name,
                   "%d differ, e.g. %r" % (len(wrong), [(q.text, q.parts.get(0, "")[:120])
                                                        for q in wrong[:2]]))

@@ -43,6 +43,11 @@
 #define REST_TIMEOUT_MS 15000
 #define IDENTIFY_SPACING_MS 5000 /* max_concurrency 1: one IDENTIFY per 5 s */
 #define GW_RESERVE 5             /* sends kept for our own heartbeats and IDENTIFY */
+#define REPLYING_MAX 1024        /* replies on their way that may earn thumbs */
+#define POSTED_MAX 4096          /* replies posted whose thumbs count */
+#define THUMBS_MAX 4096          /* thumbs remembered, so each counts once */
+#define PRESSED_MAX 256          /* button presses being answered */
+#define ACK_TIMEOUT_MS 2500      /* a press must be acknowledged within 3 s */
 /* Discord counts REST requests per second as they arrive: our window is a
  * tenth of a second longer, for the network's jitter */
 #define REST_WINDOW_MS 1100
@@ -98,8 +103,14 @@ struct discord {
 	uint64_t session_up_at;
 
 	struct dp_seen seen;
-	int stopping; /* no new questions, no reconnects */
-	int closing;  /* final close sent */
+	/* conversations (README: "Conversations"): ids only, bounded */
+	struct dp_notes replying; /* question or press id -> the answer id its reply gives */
+	struct dp_notes posted;   /* message id of a reply posted -> its answer id (thumbs) */
+	struct dp_notes thumbs;   /* "message:user:1|0": thumbs already counted */
+	struct dp_notes pressed;  /* press id -> the message its button was on (quoted) */
+	int ack_tag;              /* http_req.user of a press's acknowledgement */
+	int stopping;             /* no new questions, no reconnects */
+	int closing;              /* final close sent */
 	uint32_t rng;
 };
 
@@ -437,11 +448,78 @@ on_message(struct discord *d, const struct dp_message *m)
 	free(log_text);
 }
 
-/* The reply as POST bodies of at most 2,000 characters each. */
+/*
+ * A "did you mean" button pressed: acknowledge it at once (taking the
+ * buttons off, so it is pressed once), then ask the choice's title in the
+ * presser's conversation; its answer quotes the message with the buttons.
+ */
+static void
+on_press(struct discord *d, const struct dp_interaction *ia)
+{
+	if (!dp_seen_add(&d->seen, ia->id)) {
+		log_debug("button press %s already handled (replayed)", ia->id);
+		return;
+	}
+	char *url = xasprintf("%s/interactions/%s/%s/callback", d->api, ia->id, ia->token);
+	struct http_req *r = http_req_new(1, url);
+	memset(url, 0, strlen(url)); /* it holds the interaction's token */
+	free(url);
+	r->body = dp_interaction_ack_json();
+	r->body_len = strlen(r->body);
+	r->timeout_ms = ACK_TIMEOUT_MS;
+	r->user = &d->ack_tag;
+	http_req_header(r, USER_AGENT);
+	http_req_header(r, "Content-Type: application/json");
+	http_submit(d->http, r);
+	unsigned n;
+	char id[DP_CUSTOM_ID_MAX], text[512];
+	if (dp_parse_choice_id(ia->custom_id, &n, id, sizeof id) < 0) {
+		log_debug("button press %s: not one of ours; acknowledged only", ia->id);
+		return;
+	}
+	/* the title, as the web widget asks it (it also stands alone); the
+	 * number if the knowledge no longer has the answer */
+	snprintf(text, sizeof text, "%u", n);
+	const struct knowledge *k = bot_knowledge(d->p->b);
+	int e = id[0] ? knowledge_find(k, id) : -1;
+	if (e >= 0)
+		snprintf(text, sizeof text, "%s", k->entries[e].title.s);
+	bot_knowledge_put(d->p->b, k);
+	char key[DP_KEY_MAX];
+	dp_memory_key_of(ia->guild_id, ia->channel_id, ia->user_id, key);
+	dp_notes_put(&d->pressed, PRESSED_MAX, ia->id, ia->message_id);
+	log_debug("button press %s in channel %s: choice %u", ia->id, ia->channel_id, n);
+	platform_ask_in(d->p, ia->channel_id, key, ia->id, text, strlen(text), NULL);
+}
+
+/* A thumb on one of the bot's answers goes to the feedback log, once per
+ * person, message and thumb. */
+static void
+on_reaction(struct discord *d, const struct dp_reaction *re)
+{
+	if (re->thumb < 0 || re->user_bot || strcmp(re->user_id, d->self_id) == 0)
+		return;
+	const char *answer = dp_notes_get(&d->posted, re->message_id);
+	if (answer == NULL) {
+		log_debug("reaction on message %s: not an answer of ours (or too old)",
+			  re->message_id);
+		return;
+	}
+	char key[DP_NOTE_KEY];
+	snprintf(key, sizeof key, "%s:%s:%d", re->message_id, re->user_id, re->thumb);
+	if (dp_notes_get(&d->thumbs, key))
+		return;
+	dp_notes_put(&d->thumbs, THUMBS_MAX, key, "");
+	bot_feedback(d->p->b, answer, re->thumb, "discord");
+}
+
+/* The reply as POST bodies of at most 2,000 characters each; the choices
+ * of a "did you mean" as buttons under its last part. */
 static void
 discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q,
 	      const struct chat_reply *r)
 {
+	struct discord *d = p->state;
 	const char *text = r->text;
 	size_t n;
 	struct dp_span *sp = dp_split(text, strlen(text), DP_MSG_MAX_CP, &n);
@@ -452,9 +530,21 @@ discord_reply(struct platform *p, struct outbox *ob, const struct ob_question *q
 			 n);
 		n = DP_CHUNKS_MAX;
 	}
-	(void)p;
+	/* an answer given (not small talk, not under an emergency) may earn thumbs */
+	if (r->intent && !r->small_talk &&
+	    !(r->level && (strcmp(r->level, "crisis") == 0 || strcmp(r->level, "emergency") == 0)))
+		dp_notes_put(&d->replying, REPLYING_MAX, q->msg_id, r->intent);
+	struct dp_choice ch[MATCH_CHOICES];
+	for (size_t i = 0; i < r->nchoices && i < MATCH_CHOICES; i++) {
+		ch[i].n = (unsigned)i + 1;
+		ch[i].id = r->choices[i].id;
+		ch[i].title = r->choices[i].title;
+	}
+	const char *ref = dp_notes_get(&d->pressed, q->msg_id);
 	for (size_t i = 0; i < n; i++) {
-		char *body = dp_reply_json(text + sp[i].off, sp[i].len, q->msg_id, (unsigned)i);
+		size_t nb = i + 1 == n ? r->nchoices : 0;
+		char *body = dp_reply_json_ex(text + sp[i].off, sp[i].len, q->msg_id, (unsigned)i,
+					      ref, ch, nb);
 		if (body == NULL)
 			break; /* cannot happen: ids and chunk counts are bounded */
 		outbox_part(ob, q, (unsigned)i, (unsigned)n, body, strlen(body));
@@ -501,9 +591,26 @@ reply_done(struct discord *d, struct http_req *r, struct ob_item *it, uint64_t n
 			  rl.bucket, rl.reset_after);
 	}
 	char body[200], why[400];
+	char *plain;
 	if (r->status >= 200 && r->status < 300) {
 		log_debug("reply to message %s (part %u/%u) posted in %.3f s", it->msg_id,
 			  it->part + 1, it->nparts, (double)r->ms / 1000.0);
+		const char *answer = dp_notes_get(&d->replying, it->msg_id);
+		char mid[DP_ID_MAX];
+		if (answer &&
+		    dp_parse_created_id(r->resp.s ? r->resp.s : "", r->resp.len, mid) == 0)
+			dp_notes_put(&d->posted, POSTED_MAX, mid, answer);
+	} else if (r->status == 400 &&
+		   (plain = dp_reply_without_buttons(it->body, it->len)) != NULL) {
+		/* buttons refused (a form Discord no longer takes): the
+		 * typed choice still works, so send the text alone */
+		log_warn("reply to message %s: Discord refused its buttons (HTTP %ld); sending it "
+			 "without them",
+			 it->msg_id, r->status);
+		outbox_rebody(it, plain, strlen(plain));
+		res.outcome = OB_RETRY;
+		snprintf(why, sizeof why, "HTTP %ld with buttons", r->status);
+		res.why = why;
 	} else if (r->status == 429) {
 		int global = 0;
 		double ra = dp_parse_retry_after(r->resp.s ? r->resp.s : "", r->resp.len, &global);
@@ -550,8 +657,15 @@ drain_http(struct discord *d, uint64_t now)
 				on_gateway_bot(d, r, now);
 			continue;
 		}
-		if (r->user)
+		if (r->user == &d->ack_tag) {
+			if (r->status == 0)
+				log_warn("a button press could not be acknowledged: %s", r->err);
+			else if (r->status >= 300)
+				log_warn("a button press could not be acknowledged: HTTP %ld",
+					 r->status);
+		} else if (r->user) {
 			reply_done(d, r, r->user, now);
+		}
 		http_req_free(r);
 	}
 }
@@ -648,6 +762,13 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 		break;
 	case DP_EV_MESSAGE:
 		on_message(d, &ev.msg);
+		break;
+	case DP_EV_INTERACTION:
+		if (!d->stopping)
+			on_press(d, &ev.ia);
+		break;
+	case DP_EV_REACTION:
+		on_reaction(d, &ev.re);
 		break;
 	case DP_EV_DISPATCH_OTHER:
 		log_debug("gateway: %s ignored", ev.name);
@@ -763,6 +884,10 @@ discord_free(struct platform *p)
 	free(d->gateway_url);
 	forget_session(d);
 	dp_seen_free(&d->seen);
+	dp_notes_free(&d->replying);
+	dp_notes_free(&d->posted);
+	dp_notes_free(&d->thumbs);
+	dp_notes_free(&d->pressed);
 	free(d->api);
 	if (d->auth) {
 		memset(d->auth, 0, strlen(d->auth));

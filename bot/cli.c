@@ -1320,9 +1320,33 @@ default_log(const struct app *a, enum cfg_id var, const char *installed)
 	return file;
 }
 
-/* The answers with the most thumbs down, from the feedback log (if any). */
+/* Beside an answer with thumbs down: the unanswered questions whose
+ * closest answer it was (they may be what it lacks). */
+static void
+print_near(const char *answer, const struct report_item *items, size_t n)
+{
+	size_t near = 0;
+	for (size_t i = 0; i < n; i++)
+		near += items[i].candidate && strcmp(items[i].candidate, answer) == 0;
+	if (near == 0) {
+		printf("%s\n", answer);
+		return;
+	}
+	printf("%-26s %zu unanswered came closest:", answer, near);
+	for (size_t i = 0, shown = 0; i < n && shown < 2; i++)
+		if (items[i].candidate && strcmp(items[i].candidate, answer) == 0) {
+			printf("%s\"", shown++ ? ", " : " ");
+			print_escaped(items[i].question);
+			putchar('"');
+		}
+	printf("%s\n", near > 2 ? ", ..." : "");
+}
+
+/* The answers with the most thumbs down, from the feedback log (if any),
+ * each beside the unanswered questions (items[0..nitems)) that came
+ * closest to it. */
 static int
-report_thumbs(const char *file, size_t top)
+report_thumbs(const char *file, size_t top, const struct report_item *items, size_t nitems)
 {
 	if (file == NULL)
 		return EXIT_OK;
@@ -1367,10 +1391,14 @@ report_thumbs(const char *file, size_t top)
 	if (bad)
 		printf("(%zu line%s that are not log entries skipped)\n", bad, bad == 1 ? "" : "s");
 	if (nt && t[0].down)
-		printf("the answers with the most thumbs down (rewrite or extend them):\n");
+		printf(
+		    "the answers with the most thumbs down (rewrite or extend them), each beside "
+		    "the unanswered questions that came closest to it:\n");
 	size_t shown = 0;
-	for (; shown < nt && t[shown].down && shown < top; shown++)
-		printf("%5zu down %5zu up  %s\n", t[shown].down, t[shown].up, t[shown].answer);
+	for (; shown < nt && t[shown].down && shown < top; shown++) {
+		printf("%5zu down %5zu up  ", t[shown].down, t[shown].up);
+		print_near(t[shown].answer, items, nitems);
+	}
 	if (shown < nt && t[shown].down)
 		printf("... and more (--top N shows more)\n");
 	free(t);
@@ -1442,11 +1470,11 @@ report_file(struct app *a, const char *file, const char *feedback, size_t top)
 	if (nc > top)
 		printf("\n... and %zu smaller groups (--top N shows more)\n", nc - top);
 	report_free(c, nc);
+	int frc = report_thumbs(feedback, top, items, n);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rows[i]);
 	free(rows);
 	free(items);
-	int frc = report_thumbs(feedback, top);
 	return rc != EXIT_OK ? rc : frc;
 }
 

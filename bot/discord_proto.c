@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "hmap.h"
 #include "strbuf.h"
 #include "xmem.h"
 
@@ -125,6 +126,100 @@ parse_message(json_t *d, struct dp_message *m, char *why, size_t n)
 	return 0;
 }
 
+/* An interaction token goes into a URL path: URL-safe characters only. */
+static int
+valid_token(const char *s, size_t n)
+{
+	if (n == 0 || n >= DP_TOKEN_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+/* INTERACTION_CREATE: a button press; other kinds are left to the caller
+ * to ignore (*mine = 0). */
+static int
+parse_interaction(json_t *d, struct dp_interaction *ia, int *mine, char *why, size_t n)
+{
+	static const char w[] = "INTERACTION_CREATE";
+	*mine = 0;
+	if (!json_is_object(d))
+		return fail(why, n, "%s: 'd' is not an object", w);
+	json_t *type = json_object_get(d, "type");
+	json_t *data = json_object_get(d, "data");
+	if (!json_is_integer(type))
+		return fail(why, n, "%s: 'type' is missing or not an integer", w);
+	if (json_integer_value(type) != 3 || !json_is_object(data) ||
+	    json_integer_value(json_object_get(data, "component_type")) != 2)
+		return 0; /* not a button: a slash command, a select menu, ... */
+	if (get_id(d, "id", ia->id, why, n, w) < 0 ||
+	    get_id(d, "channel_id", ia->channel_id, why, n, w) < 0 ||
+	    get_opt_id(d, "guild_id", ia->guild_id, why, n, w) < 0)
+		return -1;
+	json_t *tok = json_object_get(d, "token");
+	if (!json_is_string(tok) || !valid_token(json_string_value(tok), json_string_length(tok)))
+		return fail(why, n, "%s: 'token' is missing or not a token", w);
+	strcpy(ia->token, json_string_value(tok));
+	json_t *member = json_object_get(d, "member");
+	json_t *user =
+	    json_is_object(member) ? json_object_get(member, "user") : json_object_get(d, "user");
+	if (!json_is_object(user))
+		return fail(why, n, "%s: neither 'member.user' nor 'user' is an object", w);
+	if (get_id(user, "id", ia->user_id, why, n, "INTERACTION_CREATE user") < 0)
+		return -1;
+	json_t *msg = json_object_get(d, "message");
+	if (!json_is_object(msg))
+		return fail(why, n, "%s: 'message' is missing or not an object", w);
+	if (get_id(msg, "id", ia->message_id, why, n, "INTERACTION_CREATE message") < 0)
+		return -1;
+	json_t *cid = json_object_get(data, "custom_id");
+	if (!json_is_string(cid) || json_string_length(cid) == 0 ||
+	    json_string_length(cid) >= DP_CUSTOM_ID_MAX ||
+	    strlen(json_string_value(cid)) != json_string_length(cid))
+		return fail(why, n, "%s: 'data.custom_id' is missing or not 1-100 characters", w);
+	strcpy(ia->custom_id, json_string_value(cid));
+	*mine = 1;
+	return 0;
+}
+
+/* 1 for a thumbs up, 0 for a thumbs down (any skin tone), -1 otherwise. */
+static int
+thumb_of(const char *name)
+{
+	if (strncmp(name, "\xF0\x9F\x91\x8D", 4) == 0)
+		return 1;
+	if (strncmp(name, "\xF0\x9F\x91\x8E", 4) == 0)
+		return 0;
+	return -1;
+}
+
+static int
+parse_reaction(json_t *d, struct dp_reaction *re, char *why, size_t n)
+{
+	static const char w[] = "MESSAGE_REACTION_ADD";
+	if (!json_is_object(d))
+		return fail(why, n, "%s: 'd' is not an object", w);
+	if (get_id(d, "user_id", re->user_id, why, n, w) < 0 ||
+	    get_id(d, "channel_id", re->channel_id, why, n, w) < 0 ||
+	    get_id(d, "message_id", re->message_id, why, n, w) < 0)
+		return -1;
+	json_t *emoji = json_object_get(d, "emoji");
+	if (!json_is_object(emoji))
+		return fail(why, n, "%s: 'emoji' is missing or not an object", w);
+	json_t *name = json_object_get(emoji, "name");
+	json_t *id = json_object_get(emoji, "id");
+	/* a custom emoji (with an id) is never a thumb, whatever its name */
+	re->thumb = json_is_string(name) && (id == NULL || json_is_null(id))
+			? thumb_of(json_string_value(name))
+			: -1;
+	json_t *member = json_object_get(d, "member");
+	json_t *user = json_is_object(member) ? json_object_get(member, "user") : NULL;
+	re->user_bot = json_is_object(user) && json_is_true(json_object_get(user, "bot"));
+	return 0;
+}
+
 static int
 valid_ws_url(const char *s)
 {
@@ -176,6 +271,18 @@ parse_body(json_t *root, struct dp_event *ev, char *why, size_t n)
 		if (strcmp(ev->name, "MESSAGE_CREATE") == 0) {
 			ev->kind = DP_EV_MESSAGE;
 			return parse_message(d, &ev->msg, why, n);
+		}
+		if (strcmp(ev->name, "INTERACTION_CREATE") == 0) {
+			int mine;
+			ev->kind = DP_EV_DISPATCH_OTHER;
+			int rc = parse_interaction(d, &ev->ia, &mine, why, n);
+			if (rc == 0 && mine)
+				ev->kind = DP_EV_INTERACTION;
+			return rc;
+		}
+		if (strcmp(ev->name, "MESSAGE_REACTION_ADD") == 0) {
+			ev->kind = DP_EV_REACTION;
+			return parse_reaction(d, &ev->re, why, n);
 		}
 		if (strcmp(ev->name, "READY") == 0) {
 			ev->kind = DP_EV_READY;
@@ -474,12 +581,19 @@ dp_question_text(const struct dp_message *m, const char *self_id, size_t *len)
 }
 
 void
+dp_memory_key_of(const char *guild_id, const char *channel_id, const char *user_id,
+		 char out[DP_KEY_MAX])
+{
+	if (guild_id[0])
+		snprintf(out, DP_KEY_MAX, "discord:%s:%s", channel_id, user_id);
+	else
+		snprintf(out, DP_KEY_MAX, "discord:dm:%s", channel_id);
+}
+
+void
 dp_memory_key(const struct dp_message *m, char out[DP_KEY_MAX])
 {
-	if (m->guild_id[0])
-		snprintf(out, DP_KEY_MAX, "discord:%s:%s", m->channel_id, m->author_id);
-	else
-		snprintf(out, DP_KEY_MAX, "discord:dm:%s", m->channel_id);
+	dp_memory_key_of(m->guild_id, m->channel_id, m->author_id, out);
 }
 
 char *
@@ -609,6 +723,60 @@ dp_nonce(const char *message_id, unsigned chunk, char *out, size_t outlen)
 char *
 dp_reply_json(const char *content, size_t len, const char *question_id, unsigned chunk)
 {
+	return dp_reply_json_ex(content, len, question_id, chunk, NULL, NULL, 0);
+}
+
+/* The first max_cp code points of s (valid UTF-8), as a new JSON string. */
+static json_t *
+cut_string(const char *s, size_t max_cp)
+{
+	size_t i = 0, cp = 0;
+	while (s[i] && cp < max_cp) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		cp++;
+	}
+	return json_stringn(s, i);
+}
+
+void
+dp_choice_custom_id(const struct dp_choice *c, char out[DP_CUSTOM_ID_MAX])
+{
+	int k = snprintf(out, DP_CUSTOM_ID_MAX, "mb:choice:%u:%s", c->n, c->id);
+	if (k < 0 || k >= DP_CUSTOM_ID_MAX)
+		snprintf(out, DP_CUSTOM_ID_MAX, "mb:choice:%u", c->n);
+}
+
+int
+dp_parse_choice_id(const char *custom_id, unsigned *n, char *id, size_t idlen)
+{
+	static const char pre[] = "mb:choice:";
+	if (strncmp(custom_id, pre, sizeof pre - 1) != 0)
+		return -1;
+	const char *p = custom_id + sizeof pre - 1;
+	if (*p < '1' || *p > '9')
+		return -1;
+	*n = 0;
+	while (*p >= '0' && *p <= '9' && *n < 100)
+		*n = *n * 10 + (unsigned)(*p++ - '0');
+	if (*p == '\0') {
+		snprintf(id, idlen, "%s", "");
+		return 0;
+	}
+	if (*p != ':' || p[1] == '\0' || strlen(p + 1) >= idlen)
+		return -1;
+	for (const char *q = p + 1; *q; q++)
+		if (!islower((unsigned char)*q) && !isdigit((unsigned char)*q) && *q != '-')
+			return -1;
+	strcpy(id, p + 1);
+	return 0;
+}
+
+char *
+dp_reply_json_ex(const char *content, size_t len, const char *question_id, unsigned chunk,
+		 const char *reference, const struct dp_choice *c, size_t n)
+{
 	char nonce[64];
 	if (dp_nonce(question_id, chunk, nonce, sizeof nonce) < 0)
 		return NULL;
@@ -618,10 +786,54 @@ dp_reply_json(const char *content, size_t len, const char *question_id, unsigned
 	json_object_set_new(o, "enforce_nonce", json_true());
 	json_object_set_new(o, "allowed_mentions", json_pack("{s:[]}", "parse"));
 	if (chunk == 0)
-		json_object_set_new(
-		    o, "message_reference",
-		    json_pack("{s:s, s:b}", "message_id", question_id, "fail_if_not_exists", 0));
+		json_object_set_new(o, "message_reference",
+				    json_pack("{s:s, s:b}", "message_id",
+					      reference ? reference : question_id,
+					      "fail_if_not_exists", 0));
+	if (n > DP_BUTTONS_MAX)
+		n = DP_BUTTONS_MAX;
+	if (n > 0) {
+		json_t *row = json_array();
+		for (size_t i = 0; i < n; i++) {
+			char id[DP_CUSTOM_ID_MAX], label[512];
+			dp_choice_custom_id(&c[i], id);
+			snprintf(label, sizeof label, "%u. %s", c[i].n, c[i].title);
+			json_t *b =
+			    json_pack("{s:i, s:i, s:o, s:s}", "type", 2, "style", 1, "label",
+				      cut_string(label, DP_LABEL_MAX_CP), "custom_id", id);
+			json_array_append_new(row, b);
+		}
+		json_object_set_new(o, "components",
+				    json_pack("[{s:i, s:o}]", "type", 1, "components", row));
+	}
 	return dump(o);
+}
+
+char *
+dp_reply_without_buttons(const char *body, size_t len)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	if (o == NULL || json_object_get(o, "components") == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_del(o, "components");
+	return dump(o);
+}
+
+char *
+dp_interaction_ack_json(void)
+{
+	return dump(json_pack("{s:i, s:{s:[]}}", "type", 7, "data", "components"));
+}
+
+int
+dp_parse_created_id(const char *body, size_t len, char out[DP_ID_MAX])
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	int rc = json_is_object(o) ? get_id(o, "id", out, NULL, 0, "") : -1;
+	json_decref(o);
+	return rc;
 }
 
 /* ---- REST --------------------------------------------------------------- */
@@ -844,13 +1056,61 @@ dp_ratewin_note(struct dp_ratewin *w, uint64_t now_ms)
 	}
 }
 
+static uint64_t
+note_key(const char *key)
+{
+	return hmap_hash(key, strnlen(key, DP_NOTE_KEY - 1));
+}
+
+void
+dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
+{
+	if (s->v == NULL) {
+		s->max = max ? max : 1;
+		s->v = xcalloc(s->max, sizeof *s->v);
+	}
+	uint64_t h = note_key(key);
+	size_t slot = s->n;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].key == h)
+			slot = i;
+	if (slot == s->n) {
+		if (s->n < s->max) {
+			s->n++;
+		} else {
+			slot = s->head;
+			s->head = (s->head + 1) % s->max;
+		}
+	}
+	s->v[slot].key = h;
+	snprintf(s->v[slot].val, DP_NOTE_VAL, "%s", val);
+}
+
+const char *
+dp_notes_get(const struct dp_notes *s, const char *key)
+{
+	uint64_t h = note_key(key);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].key == h)
+			return s->v[i].val;
+	return NULL;
+}
+
+void
+dp_notes_free(struct dp_notes *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
 int
 dp_seen_add(struct dp_seen *s, const char *id)
 {
 	if (s->ids == NULL)
 		s->ids = xcalloc(DP_SEEN_MAX, sizeof *s->ids);
+	uint64_t h = hmap_hash(id, strlen(id));
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->ids[i], id) == 0)
+		if (s->ids[i] == h)
 			return 0;
 	size_t slot;
 	if (s->n < DP_SEEN_MAX) {
@@ -859,7 +1119,7 @@ dp_seen_add(struct dp_seen *s, const char *id)
 		slot = s->head;
 		s->head = (s->head + 1) % DP_SEEN_MAX;
 	}
-	snprintf(s->ids[slot], DP_ID_MAX, "%s", id);
+	s->ids[slot] = h;
 	return 1;
 }
 

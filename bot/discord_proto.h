@@ -21,8 +21,10 @@
 #define DP_NONCE_MAX 25      /* characters in a message nonce */
 #define DP_CHUNKS_MAX 99     /* chunks of one reply (bounds the nonce) */
 #define DP_URL_MAX 512
-/* GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT */
-#define DP_INTENTS 37377u
+/* GUILDS | GUILD_MESSAGES | GUILD_MESSAGE_REACTIONS | DIRECT_MESSAGES |
+ * DIRECT_MESSAGE_REACTIONS | MESSAGE_CONTENT: the contract's 37377 plus
+ * the two reactions intents (1 << 10, 1 << 13) for the thumbs */
+#define DP_INTENTS 46593u
 #define DP_GW_QUERY "?v=10&encoding=json"
 
 enum dp_op {
@@ -45,6 +47,8 @@ enum dp_kind {
 	DP_EV_READY,
 	DP_EV_RESUMED,
 	DP_EV_MESSAGE,        /* MESSAGE_CREATE */
+	DP_EV_INTERACTION,    /* INTERACTION_CREATE of a button (message component) */
+	DP_EV_REACTION,       /* MESSAGE_REACTION_ADD */
 	DP_EV_DISPATCH_OTHER, /* any other dispatch (MESSAGE_UPDATE, GUILD_CREATE, ...) */
 	DP_EV_OP_OTHER        /* an opcode a client does not receive */
 };
@@ -63,17 +67,42 @@ struct dp_message {
 	size_t nmentions;
 };
 
+#define DP_CUSTOM_ID_MAX 101 /* a component's custom_id: 1-100 characters, plus NUL */
+#define DP_TOKEN_MAX 512     /* an interaction token, plus NUL */
+
+/* A button pressed (INTERACTION_CREATE of type 3, MESSAGE_COMPONENT). */
+struct dp_interaction {
+	char id[DP_ID_MAX];
+	char token[DP_TOKEN_MAX]; /* answers the interaction: a secret, never logged */
+	char channel_id[DP_ID_MAX];
+	char guild_id[DP_ID_MAX];   /* "" in a DM */
+	char user_id[DP_ID_MAX];    /* who pressed (member.user in a guild, user in a DM) */
+	char message_id[DP_ID_MAX]; /* the message the button is on */
+	char custom_id[DP_CUSTOM_ID_MAX];
+};
+
+/* A reaction added to a message (MESSAGE_REACTION_ADD). */
+struct dp_reaction {
+	char user_id[DP_ID_MAX];
+	char channel_id[DP_ID_MAX];
+	char message_id[DP_ID_MAX];
+	int user_bot; /* member.user.bot is true (known in guilds only) */
+	int thumb;    /* 1: thumbs up, 0: thumbs down, -1: another emoji */
+};
+
 struct dp_event {
 	enum dp_kind kind;
 	int op;
-	long long seq;           /* "s"; -1 when null or absent */
-	char name[64];           /* "t" of a dispatch, "" otherwise */
-	unsigned heartbeat_ms;   /* HELLO */
-	int resumable;           /* INVALID_SESSION */
-	char *session_id;        /* READY */
-	char *resume_url;        /* READY */
-	char self_id[DP_ID_MAX]; /* READY: the bot's own user id */
-	struct dp_message msg;   /* MESSAGE */
+	long long seq;            /* "s"; -1 when null or absent */
+	char name[64];            /* "t" of a dispatch, "" otherwise */
+	unsigned heartbeat_ms;    /* HELLO */
+	int resumable;            /* INVALID_SESSION */
+	char *session_id;         /* READY */
+	char *resume_url;         /* READY */
+	char self_id[DP_ID_MAX];  /* READY: the bot's own user id */
+	struct dp_message msg;    /* MESSAGE */
+	struct dp_interaction ia; /* INTERACTION */
+	struct dp_reaction re;    /* REACTION */
 };
 
 /*
@@ -139,6 +168,9 @@ char *dp_question_text(const struct dp_message *m, const char *self_id, size_t *
  */
 #define DP_KEY_MAX 64
 void dp_memory_key(const struct dp_message *m, char out[DP_KEY_MAX]);
+/* The same from the ids: guild ("" in a DM), channel, the person. */
+void dp_memory_key_of(const char *guild_id, const char *channel_id, const char *user_id,
+		      char out[DP_KEY_MAX]);
 /*
  * The copy of a question kept in the unanswered log: every mention (users,
  * roles, channels: they carry ids) removed, with the spaces around it.  New
@@ -160,6 +192,25 @@ struct dp_span {
  */
 struct dp_span *dp_split(const char *s, size_t len, size_t max_cp, size_t *n);
 
+/* "did you mean" choices shown as buttons under a reply. */
+#define DP_BUTTONS_MAX 5   /* buttons in one action row */
+#define DP_LABEL_MAX_CP 80 /* code points of a button label */
+
+struct dp_choice {
+	unsigned n;        /* its number in the reply, from 1 */
+	const char *id;    /* the answer's id */
+	const char *title; /* the answer's title */
+};
+
+/*
+ * A button's custom_id for choice c: "mb:choice:<n>:<id>", or
+ * "mb:choice:<n>" when the id would not fit.  Into out (DP_CUSTOM_ID_MAX).
+ */
+void dp_choice_custom_id(const struct dp_choice *c, char out[DP_CUSTOM_ID_MAX]);
+/* Read a custom_id made by dp_choice_custom_id: 0 with *n and the id in id
+ * (n bytes; "" when it carried none), or -1 if it is not one of ours. */
+int dp_parse_choice_id(const char *custom_id, unsigned *n, char *id, size_t idlen);
+
 /* "<message id>.<chunk>" into out (DP_NONCE_MAX + 1 bytes); -1 if too long. */
 int dp_nonce(const char *message_id, unsigned chunk, char *out, size_t outlen);
 
@@ -170,6 +221,24 @@ int dp_nonce(const char *message_id, unsigned chunk, char *out, size_t outlen);
  * Returns NULL if the nonce would be too long.
  */
 char *dp_reply_json(const char *content, size_t len, const char *question_id, unsigned chunk);
+/*
+ * The same, with the message chunk 0 quotes (reference; NULL: question_id)
+ * and buttons for the choices c[0..n) under this chunk (n at most
+ * DP_BUTTONS_MAX; 0: none): each labelled "<n>. <title>" (cut to
+ * DP_LABEL_MAX_CP code points).
+ */
+char *dp_reply_json_ex(const char *content, size_t len, const char *question_id, unsigned chunk,
+		       const char *reference, const struct dp_choice *c, size_t n);
+/* A reply body (as made above) without its buttons; NULL if it had none. */
+char *dp_reply_without_buttons(const char *body, size_t len);
+/*
+ * The answer to a button press: UPDATE_MESSAGE (type 7) taking the buttons
+ * off the message they were on (the choice's answer follows as a message).
+ */
+char *dp_interaction_ack_json(void);
+/* The id of the message a POST created (its response body) into out; -1
+ * if there is none. */
+int dp_parse_created_id(const char *body, size_t len, char out[DP_ID_MAX]);
 
 /* ---- REST --------------------------------------------------------------- */
 
@@ -226,11 +295,36 @@ uint64_t dp_ratewin_wait(const struct dp_ratewin *w, uint64_t now_ms);
 size_t dp_ratewin_used(const struct dp_ratewin *w, uint64_t now_ms);
 void dp_ratewin_note(struct dp_ratewin *w, uint64_t now_ms);
 
+/*
+ * A bounded map of short strings (ids), the oldest forgotten first: the
+ * replies the bot posted (message id -> answer id), the thumbs already
+ * counted.  Lookups walk it (a few thousand ids, once per event).  A key is
+ * kept as its 64-bit keyed hash (hmap_hash: two keys of a few thousand
+ * sharing one is a chance of about 1 in 10^12), which halves the map.
+ */
+#define DP_NOTE_KEY 64 /* bytes of a key that count */
+#define DP_NOTE_VAL 64
+
+struct dp_notes {
+	struct dp_note {
+		uint64_t key;
+		char val[DP_NOTE_VAL];
+	} * v;
+	size_t max, head, n;
+};
+
+/* Remember key -> val (val cut to fit), replacing an older key's value. */
+void dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val);
+/* The value of key, or NULL. */
+const char *dp_notes_get(const struct dp_notes *s, const char *key);
+void dp_notes_free(struct dp_notes *s);
+
 #define DP_SEEN_MAX 4096
 
-/* Bounded set of message ids; the oldest is forgotten first. */
+/* Bounded set of message ids, kept as keyed 64-bit hashes (as dp_notes'
+ * keys); the oldest is forgotten first. */
 struct dp_seen {
-	char (*ids)[DP_ID_MAX];
+	uint64_t *ids;
 	size_t head, n;
 };
 

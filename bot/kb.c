@@ -173,7 +173,9 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		char *err = NULL;
 		size_t len = 0;
 		long long mtime = 0;
-		char *data = read_file(path, KB_FILE_MAX, &len, &mtime, &err);
+		size_t cap =
+		    knowledge_file_kind(s.rel[i]) == KBF_CONCEPTS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+		char *data = read_file(path, cap, &len, &mtime, &err);
 		if (data == NULL) {
 			problems_add(pr, path, 1, 1, "%s", err);
 			free(err);
@@ -237,19 +239,22 @@ kb_load_file(struct text_ctx *t, const char *file, const struct wordset *dict, s
 {
 	struct kb_file f = {0};
 	char *err = NULL;
-	f.data = read_file(file, KB_FILE_MAX, &f.len, &f.mtime, &err);
-	if (f.data == NULL) {
-		*cause = xasprintf("cannot read %s: %s", file, err);
-		free(err);
-		return NULL;
-	}
 	/* its kind from its name and its folder's: safety/x.md is a rule */
 	const char *base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	int in_safety = (base - file >= 7 && strncmp(base - 7, "safety/", 7) == 0 &&
 			 (base - file == 7 || base[-8] == '/'));
+	char *rel = in_safety ? xasprintf("safety/%s", base) : xstrdup(base);
+	size_t cap = knowledge_file_kind(rel) == KBF_CONCEPTS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+	f.data = read_file(file, cap, &f.len, &f.mtime, &err);
+	if (f.data == NULL) {
+		*cause = xasprintf("cannot read %s: %s", file, err);
+		free(err);
+		free(rel);
+		return NULL;
+	}
 	f.path = (char *)(uintptr_t)file;
-	f.rel = in_safety ? xasprintf("safety/%s", base) : xstrdup(base);
+	f.rel = rel;
 	struct problems all = {0};
 	struct knowledge *k = knowledge_build(t, &f, 1, dict, &all);
 	/* alone, every related id is missing: not this file's problem */

@@ -38,6 +38,7 @@ struct slab {
 #define SLAB_HDR 16
 
 struct ob_conv {
+	struct outbox *ob;
 	struct ob_conv *next;  /* in ob->convs */
 	struct ob_conv *hnext; /* in its hash bucket */
 	struct ob_sender *s;
@@ -167,7 +168,9 @@ static void
 item_free(struct outbox *ob, struct ob_item *it)
 {
 	count_out(ob, sizeof *it + it->len);
-	slab_free(ob, it); /* with its body */
+	if (it->body != (char *)(it + 1))
+		slab_free(ob, it->body); /* a new one (outbox_rebody) */
+	slab_free(ob, it);
 }
 
 /* ---- conversations ------------------------------------------------------- */
@@ -203,6 +206,7 @@ conv_get(struct outbox *ob, struct ob_sender *s, const char *id)
 	if (ob->nconvs >= ob->nbuckets)
 		grow_buckets(ob);
 	struct ob_conv *c = xcalloc(1, sizeof *c);
+	c->ob = ob;
 	c->s = s;
 	c->hash = h;
 	copy_id(c->id, id);
@@ -293,6 +297,21 @@ outbox_part(struct outbox *ob, const struct ob_question *q, unsigned part, unsig
 	free(body);
 	count_in(ob, sizeof *it + len);
 	queue_push(&c->items, &it->link);
+}
+
+void
+outbox_rebody(struct ob_item *it, char *body, size_t len)
+{
+	struct outbox *ob = it->conv->ob;
+	char *copy = slab_alloc(ob, len + 1);
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	free(body);
+	if (it->body != (char *)(it + 1))
+		slab_free(ob, it->body);
+	ob->bytes = ob->bytes - it->len + len;
+	it->body = copy;
+	it->len = len;
 }
 
 void

@@ -72,7 +72,10 @@ struct ob_item {
 	const char *conv_id; /* its conversation's id, valid while the item is */
 	char msg_id[OB_ID_MAX];
 	unsigned part, nparts;
-	char *body; /* what the platform sends, as it made it (outbox_part) */
+	char *body; /* what the platform sends, as it made it (outbox_part); before
+		     * reporting OB_RETRY it may put a new one in its place with
+		     * outbox_rebody (a form the server will take: a reply without
+		     * its buttons) */
 	size_t len;
 	void *handle; /* the sender's, while the part is being sent */
 	unsigned attempts, limited;
@@ -119,6 +122,9 @@ struct ob_question *outbox_take(struct outbox *ob);
  * parts; body (len bytes) is taken over. */
 void outbox_part(struct outbox *ob, const struct ob_question *q, unsigned part, unsigned nparts,
 		 char *body, size_t len);
+/* Put body (len bytes, taken over) in place of it's body, to send it again
+ * in another form. */
+void outbox_rebody(struct ob_item *it, char *body, size_t len);
 /* Free q (its parts, if any, are queued). */
 void outbox_answered(struct outbox *ob, struct ob_question *q);
 

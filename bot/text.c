@@ -897,7 +897,8 @@ join_spelt(struct tk_state *st, const char *s)
 /*
  * A word cut in two by one hyphen, underscore or star ("sui-cidal",
  * "num_b") becomes the word, when the two halves joined are a known word
- * and one of them is not ("mid-back", "self-harm" stay two words).
+ * and one of them is not ("mid-back", "self-harm" stay two words); a star
+ * may also stand for a vowel ("su*cide", "k*ll").
  */
 static void
 join_split(struct tk_state *st, const char *s)
@@ -911,11 +912,20 @@ join_split(struct tk_state *st, const char *s)
 		    a->surf_len + b->surf_len < TEXT_WORD_MAX && a->surf_len == a->len &&
 		    b->surf_len == b->len && !(a->flags & TOK_NUMBER) && !(b->flags & TOK_NUMBER) &&
 		    (!known(st->t, a->surf, a->surf_len) || !known(st->t, b->surf, b->surf_len))) {
-			char buf[TEXT_WORD_MAX];
-			memcpy(buf, a->surf, a->surf_len);
-			memcpy(buf + a->surf_len, b->surf, b->surf_len);
-			size_t bn = (size_t)a->surf_len + b->surf_len;
-			if (known(st->t, buf, bn)) {
+			/* joined as typed; a star may also stand for a vowel */
+			static const char fill[] = "\0aeiou";
+			char buf[TEXT_WORD_MAX + 1];
+			size_t bn = 0;
+			int ok = 0;
+			for (size_t f = 0; !ok && f < (s[end] == '*' ? sizeof fill - 1 : 1); f++) {
+				size_t fl = f > 0;
+				bn = (size_t)a->surf_len + fl + b->surf_len;
+				memcpy(buf, a->surf, a->surf_len);
+				buf[a->surf_len] = fill[f];
+				memcpy(buf + a->surf_len + fl, b->surf, b->surf_len);
+				ok = bn < TEXT_WORD_MAX && known(st->t, buf, bn);
+			}
+			if (ok) {
 				struct token k;
 				st->sent = a->sent;
 				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off);

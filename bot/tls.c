@@ -150,6 +150,14 @@ read_bundle(struct bundle *b, const char *path, char **cause)
 	return rc;
 }
 
+void
+tls_init(void)
+{
+	/* the first call decides: later ones asking for the texts are no-ops */
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+			 NULL);
+}
+
 const char *
 tls_default_file(void)
 {
@@ -236,12 +244,6 @@ void
 tls_ctx_free(void *ssl_ctx)
 {
 	SSL_CTX_free(ssl_ctx);
-}
-
-long
-tls_store_error(void *x509_store_ctx)
-{
-	return x509_store_ctx ? X509_STORE_CTX_get_error(x509_store_ctx) : 0;
 }
 
 long

@@ -2,12 +2,14 @@
  * tls: the certificate authorities the bot trusts on its TLS connections,
  * and the words for a certificate that failed.  Both clients of the Discord
  * adapter, the gateway (libwebsockets, ws.c) and REST (libcurl, http.c),
- * verify against one store loaded once from one file: SSL_CERT_FILE when
+ * verify against one store read once from one file: SSL_CERT_FILE when
  * set, else OpenSSL's default bundle (the system's, from ca-certificates).
- * One store instead of one per TLS context keeps the certificates in memory
- * once.  The only file that calls OpenSSL; OpenSSL objects cross this API
- * as void pointers.  Threading: the store is reference counted and only
- * read once loaded, so connections on any thread may share it.
+ * One store instead of one per TLS context, and in it the bundle's bytes,
+ * each certificate made ready only when a server's chain needs it: about
+ * 200 KB where every context loading the whole bundle took 900 KB each.
+ * The only file that calls OpenSSL; OpenSSL objects cross this API as void
+ * pointers.  Threading: the store is reference counted and locked by
+ * OpenSSL, so connections on any thread may share it.
  */
 #ifndef TLS_H
 #define TLS_H
@@ -17,9 +19,19 @@
 struct tls_trust;
 
 /*
- * Load the PEM certificates of file (NULL or "": OpenSSL's default bundle,
+ * Set OpenSSL up, before libwebsockets and libcurl do, without its tables
+ * of error texts (about 0.4 MB): a TLS failure other than a refused
+ * certificate (whose words come from tls_cert_problem) may then show a
+ * code such as error:0A00010B, which `openssl errstr 0A00010B` spells out.
+ * Any thread, any number of times.
+ */
+void tls_init(void);
+
+/*
+ * Read the PEM certificates of file (NULL or "": OpenSSL's default bundle,
  * the system's).  Returns NULL with *cause (caller frees, names the file)
- * when it cannot be read or holds no certificate.  Free with tls_trust_free.
+ * when it cannot be read, holds no certificate or a broken one.  Free with
+ * tls_trust_free.
  */
 struct tls_trust *tls_trust_new(const char *file, char **cause);
 /* The file tls_trust_new(NULL) reads: OpenSSL's default bundle. */
@@ -41,13 +53,12 @@ int tls_ctx_setup(struct tls_trust *t, void *ssl_ctx);
 void *tls_client_ctx(struct tls_trust *t);
 void tls_ctx_free(void *ssl_ctx);
 
-/* The verification error (an X509_V_ERR_ code, 0 = none) of an
- * X509_STORE_CTX, and the verification result of an SSL connection. */
-long tls_store_error(void *x509_store_ctx);
+/* The verification result (an X509_V_ERR_ code, 0 = none) of an SSL
+ * connection (NULL: 0). */
 long tls_ssl_verify_result(void *ssl);
 
-/* What the host name check and the chain check failed on, as in X509_V_ERR_*. */
-#define TLS_ERR_HOSTNAME 62 /* X509_V_ERR_HOSTNAME_MISMATCH */
+/* X509_V_ERR_HOSTNAME_MISMATCH, for a host name check made elsewhere (libcurl's) */
+#define TLS_ERR_HOSTNAME 62
 
 /*
  * One phrase for a certificate that failed verification with err, naming

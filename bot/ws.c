@@ -61,8 +61,7 @@ struct conn {
 	int destroyed;  /* WSI_DESTROY arrived while in_connect */
 	struct lws *wsi;
 	int tls, port;
-	int tls_up;    /* the TLS handshake finished (the HTTP upgrade went out) */
-	long cert_err; /* why the server's certificate was refused (X509_V_ERR_*) */
+	int tls_up; /* the TLS handshake finished (the HTTP upgrade went out) */
 	char host[256];
 	char path[512];
 	struct dns_job *dns;
@@ -283,7 +282,7 @@ on_writeable(struct conn *c, struct lws *wsi)
 static void
 tls_failed(struct conn *c, struct lws *wsi, const char *in)
 {
-	long err = c->cert_err ? c->cert_err : tls_ssl_verify_result(lws_get_ssl(wsi));
+	long err = tls_ssl_verify_result(lws_get_ssl(wsi)); /* still there now */
 	char why[320], problem[160];
 	const char *reason = in ? strrchr(in, ':') : NULL;
 	int e = 0;
@@ -338,10 +337,6 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 				  len - 2);
 		}
 		return 0; /* lws echoes the close */
-	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-		if (len == 0 && c->cert_err == 0) /* len: OpenSSL's preverify_ok */
-			c->cert_err = tls_store_error(user);
-		return 0; /* no opinion: OpenSSL's verdict stands */
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		c->tls_up = 1;
 		break;
@@ -544,6 +539,7 @@ struct ws_loop *
 ws_loop_new(unsigned max_fds, char **cause)
 {
 	lws_set_log_level(LLL_ERR | LLL_WARN, emit);
+	tls_init(); /* before lws's own OpenSSL set-up */
 	struct ws_loop *l = xcalloc(1, sizeof *l);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);

@@ -309,6 +309,23 @@ printf 'what is deep tissue massage?\nand how often?\nhours\n2\n' | "$MB" chat >
 "$MB" ask "how often should i get a massage for back pain" "how long does a session last" >"$tmp/want" 2>/dev/null
 grep -qF "$(sed -n 1p "$tmp/want")" "$tmp/out" && grep -qF "$(grep -m1 'Our sessions last' "$tmp/want")" "$tmp/out" &&
 	grep -q "Did you mean" "$tmp/out" && ok || { bad "chat reads follow-ups and choices"; cat "$tmp/out"; }
+# report: the answers with the most thumbs down, each beside the unanswered
+# questions that came closest to it
+cat >"$tmp/un.jsonl" <<'LOG'
+{"time":"2026-12-01","question":"how deep does deep tissue go","reason":"low-margin","candidates":[{"intent":"deep-tissue-massage","score":0.5}]}
+{"time":"2026-12-01","question":"can deep tissue bruise me","reason":"low-margin","candidates":[{"intent":"deep-tissue-massage","score":0.52}]}
+{"time":"2026-12-01","question":"do you sell oils","reason":"fallback","candidates":[{"intent":"prices","score":0.12}]}
+LOG
+cat >"$tmp/fb.jsonl" <<'LOG'
+{"time":"2026-12-01","answer":"deep-tissue-massage","helpful":false,"platform":"discord"}
+{"time":"2026-12-01","answer":"deep-tissue-massage","helpful":false,"platform":"web"}
+{"time":"2026-12-01","answer":"swedish-massage","helpful":false,"platform":"web"}
+{"time":"2026-12-01","answer":"swedish-massage","helpful":true,"platform":"web"}
+LOG
+expect_rc 0 "report with thumbs" "$MB" report "$tmp/un.jsonl" --feedback "$tmp/fb.jsonl"
+grep -qE '^ +2 down +0 up  deep-tissue-massage +2 unanswered came closest: "how deep does deep tissue go", "can deep tissue bruise me"$' "$tmp/out" &&
+	grep -qE '^ +1 down +1 up  swedish-massage$' "$tmp/out" && ok ||
+	{ bad "report: thumbs down beside the unanswered questions near them"; cat "$tmp/out"; }
 # rows expecting two answers, wrong answers and out-of-scope answers counted apart
 printf 'where are you and is there parking?\tlocation+parking-and-access\n' >"$tmp/two.tsv"
 printf 'is there parking?\tlocation\n' >>"$tmp/two.tsv"

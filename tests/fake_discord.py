@@ -203,6 +203,7 @@ class Fake:
         self.next_id = 9000000000000000000
         self.created = {}         # nonce -> message created
         self.created_order = []   # (channel, message_reference id, nonce, content)
+        self.bodies = {}          # message id -> the POST body that created it
         self.dup_after_success = []
         self.rest_hook = None     # async fn(req) -> None or (status, headers, body)
         self.gateway_urls = None  # list of urls to hand out on GET /gateway/bot
@@ -210,6 +211,8 @@ class Fake:
         self.on_identify = None
         self.resume_extra = []    # events to replay again on RESUME (re-delivery)
         self.ack_default = True
+        self.interactions = {}    # interaction id -> token handed out
+        self.acked = {}           # interaction id -> (time, callback body)
         self.changed = asyncio.Event()
 
     @property
@@ -430,6 +433,16 @@ class Fake:
         m = re.fullmatch(r"/api/v10/channels/(\d+)/messages", req.path)
         if req.method == "POST" and m and isinstance(req.json, dict):
             return 200, {}, self.create(m.group(1), req.json)
+        m = re.fullmatch(r"/api/v10/interactions/(\d+)/([A-Za-z0-9._-]+)/callback", req.path)
+        if req.method == "POST" and m and isinstance(req.json, dict):
+            iid, token = m.group(1), m.group(2)
+            if self.interactions.get(iid) != token:
+                return 401, {}, {"message": "Invalid interaction token", "code": 50027}
+            if iid in self.acked:
+                return 400, {}, {"message": "Interaction has already been acknowledged.",
+                                 "code": 40060}
+            self.acked[iid] = (now(), req.json)
+            return 204, {}, b""
         return 404, {}, {"message": "404: Not Found", "code": 0}
 
     def create(self, channel, body):
@@ -443,6 +456,7 @@ class Fake:
         self.created[nonce] = msg
         ref = (body.get("message_reference") or {}).get("message_id")
         self.created_order.append((channel, ref, nonce, body.get("content")))
+        self.bodies[msg["id"]] = body
         return msg
 
     def posts(self):
@@ -698,7 +712,8 @@ async def sc_identify(args, fake, bot, t):
     d = c.identify.get("d", {})
     t.eq(c.identify.get("op"), 2, "IDENTIFY op")
     t.eq(d.get("token"), TOKEN, "IDENTIFY token")
-    t.eq(d.get("intents"), 37377, "IDENTIFY intents")
+    # the contract's 37377 plus GUILD_MESSAGE_REACTIONS and DIRECT_MESSAGE_REACTIONS
+    t.eq(d.get("intents"), 37377 | (1 << 10) | (1 << 13), "IDENTIFY intents")
     p = d.get("properties", {})
     t.ok(all(isinstance(p.get(k), str) and p.get(k) for k in ("os", "browser", "device")),
          "IDENTIFY properties os/browser/device: %r" % p)
@@ -1558,6 +1573,161 @@ async def sc_conversation(args, fake, bot, t):
     t.ok("what is deep tissue" not in bot.log(), "no message text in the log")
 
 
+def created_for(fake, mid):
+    """The messages (id, body) created in reply to question or press mid, in order."""
+    out = []
+    for ch, ref, nonce, content in fake.created_order:
+        if nonce and nonce.rsplit(".", 1)[0] == mid:
+            msg = fake.created[nonce]
+            out.append((msg["id"], fake.bodies[msg["id"]]))
+    return out
+
+
+def press(fake, message_id, custom_id, channel=CH_DM, guild=None, user=USER):
+    """An INTERACTION_CREATE for a button on message_id."""
+    iid = new_id()
+    token = "aW50ZXJhY3Rpb246%s.tok-en_%s" % (iid, iid[-4:])
+    fake.interactions[iid] = token
+    d = {"id": iid, "application_id": BOT_ID, "type": 3, "token": token, "version": 1,
+         "channel_id": channel, "message": {"id": message_id, "channel_id": channel},
+         "data": {"custom_id": custom_id, "component_type": 2}}
+    if guild:
+        d["guild_id"] = guild
+        d["member"] = {"user": {"id": user, "username": "someone"}}
+    else:
+        d["user"] = {"id": user, "username": "someone"}
+    return d
+
+
+async def sc_choice_buttons(args, fake, bot, t):
+    """'did you mean' choices are buttons; a press is acknowledged at once and answered."""
+    await ready(fake)
+    offer, length, hours = await ask_many(args, [
+        "hours", "how long does a session last", "what are your opening hours"])
+    m = message("hours", channel=CH_DM, guild=None)
+    await fake.dispatch("MESSAGE_CREATE", m)
+    await fake.wait(lambda: fake.replies_to(m["id"]), 10, "the did-you-mean reply")
+    (mid, body), = created_for(fake, m["id"])
+    t.eq(body.get("content"), offer, "the text lists the choices (typed form)")
+    rows = body.get("components") or []
+    t.eq(len(rows), 1, "one action row")
+    buttons = rows[0].get("components", []) if rows else []
+    t.eq([b.get("label") for b in buttons], ["1. Opening hours", "2. How long a session lasts"],
+         "button labels")
+    t.ok(all(b.get("type") == 2 and b.get("style") in (1, 2) and 0 < len(b.get("custom_id", "")) <= 100
+             for b in buttons), "buttons: type 2, a style, a custom_id of 1-100 characters")
+    # pressing the second: acknowledged within 3 s, buttons taken off, then the answer
+    d = press(fake, mid, buttons[1]["custom_id"])
+    t0 = now()
+    await fake.dispatch("INTERACTION_CREATE", d)
+    await fake.wait(lambda: d["id"] in fake.acked, 3, "the interaction callback")
+    at, ack = fake.acked[d["id"]]
+    t.ok(at - t0 < 3.0, "acknowledged within 3 s (%.2f s)" % (at - t0))
+    t.eq(ack, {"type": 7, "data": {"components": []}}, "callback: update the message, no buttons")
+    await fake.wait(lambda: created_for(fake, d["id"]), 10, "the answer to the press")
+    (aid, abody), = created_for(fake, d["id"])
+    t.eq(abody.get("content"), length, "the press answers the second choice")
+    t.eq(abody.get("message_reference", {}).get("message_id"), mid,
+         "the answer quotes the message with the buttons")
+    t.ok("components" not in abody, "an answer has no buttons")
+    # the same press replayed (a resumed session) is answered once
+    await fake.dispatch("INTERACTION_CREATE", d)
+    # the typed form still works (in another DM: a new conversation)
+    m2 = message("hours", channel=CH_OTHER, guild=None)
+    await fake.dispatch("MESSAGE_CREATE", m2)
+    await fake.wait(lambda: created_for(fake, m2["id"]), 10, "a second did-you-mean")
+    t.eq(len(created_for(fake, d["id"])), 1, "a replayed press is answered once")
+    m3 = message("the first one", channel=CH_OTHER, guild=None)
+    await fake.dispatch("MESSAGE_CREATE", m3)
+    await fake.wait(lambda: fake.replies_to(m3["id"]), 10, "the typed choice")
+    t.eq(fake.replies_to(m3["id"])[0][2], hours, "'the first one' picks the first choice")
+    # a press in a guild channel, by someone else than the asker, is theirs
+    m4 = message("hours", channel=CH_LISTED)
+    await fake.dispatch("MESSAGE_CREATE", m4)
+    await fake.wait(lambda: created_for(fake, m4["id"]), 10, "a did-you-mean in the channel")
+    (mid4, body4), = created_for(fake, m4["id"])
+    b4 = body4["components"][0]["components"][0]["custom_id"]
+    d4 = press(fake, mid4, b4, channel=CH_LISTED, guild=GUILD, user="4000000000000000007")
+    await fake.dispatch("INTERACTION_CREATE", d4)
+    await fake.wait(lambda: created_for(fake, d4["id"]) and d4["id"] in fake.acked, 10,
+                    "the answer to a press in a channel")
+    t.eq(created_for(fake, d4["id"])[0][1].get("content"), hours, "the press in the channel")
+    t.ok(TOKEN not in bot.log() and d["token"] not in bot.log(),
+         "no token or interaction token in the log")
+
+
+async def sc_buttons_refused(args, fake, bot, t):
+    """A reply whose buttons Discord refuses (400) is sent again as text alone."""
+    await ready(fake)
+
+    async def hook(req):
+        if req.method == "POST" and isinstance(req.json, dict) and "components" in req.json:
+            return 400, {}, {"message": "Invalid Form Body", "code": 50035}
+        return None
+    fake.rest_hook = hook
+    offer = await ask(args, "hours")
+    m = message("hours", channel=CH_DM, guild=None)
+    await fake.dispatch("MESSAGE_CREATE", m)
+    await fake.wait(lambda: fake.replies_to(m["id"]), 10, "the reply without buttons")
+    t.eq([c for _, _, c in fake.replies_to(m["id"])], [offer], "the text, once")
+    t.eq(len([r for r in fake.posts() if "/channels/" in r.path]), 2, "one refused POST, one sent")
+    t.ok("refused its buttons" in bot.log(), "the refusal is logged")
+
+
+async def sc_thumbs(args, fake, bot, t):
+    """Thumbs on the bot's answers go to the feedback log: once per person, answers only."""
+    await ready(fake)
+    log = os.path.join(bot.dir, "feedback.jsonl")
+
+    async def asked(content, **kw):
+        m = message(content, **kw)
+        await fake.dispatch("MESSAGE_CREATE", m)
+        await fake.wait(lambda: created_for(fake, m["id"]), 10, "the reply to %r" % content)
+        return created_for(fake, m["id"])[0][0]
+
+    def react(mid, emoji, user=USER, channel=CH_DM, guild=None, emoji_id=None, bot_user=False):
+        d = {"user_id": user, "channel_id": channel, "message_id": mid,
+             "emoji": {"id": emoji_id, "name": emoji}, "type": 0}
+        if guild:
+            d["guild_id"] = guild
+            d["member"] = {"user": {"id": user, "bot": bot_user}}
+        return fake.dispatch("MESSAGE_REACTION_ADD", d)
+
+    def entries():
+        try:
+            with open(log) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    deep = await asked("what is deep tissue massage", channel=CH_DM, guild=None)
+    swed = await asked("what is swedish massage", channel=CH_LISTED)
+    hello = await asked("hello", channel=CH_DM, guild=None)
+    offer = await asked("hours", channel=CH_DM, guild=None)
+    await react(deep, "\U0001F44E")                       # counted: down
+    await react(deep, "\U0001F44E")                       # the same again: not counted
+    await react(deep, "\U0001F44D\U0001F3FD")             # up, with a skin tone: counted
+    await react(swed, "\U0001F44D", channel=CH_LISTED, guild=GUILD)   # counted: up
+    await react(swed, "\U0001F44E", user="4000000000000000008", channel=CH_LISTED, guild=GUILD,
+                bot_user=True)                            # a bot: not counted
+    await react(swed, "\U0001F44E", user=BOT_ID, channel=CH_LISTED, guild=GUILD)  # itself
+    await react(hello, "\U0001F44E")                      # small talk: not counted
+    await react(offer, "\U0001F44E")                      # a did-you-mean: not counted
+    await react(deep, "\u2764\ufe0f")                      # another emoji
+    await react(deep, "thumbsdown", emoji_id="7000000000000000001")  # a custom emoji
+    await react("9999999999999999999", "\U0001F44E")       # not a message of ours
+    # a sentinel: a last counted thumb, then everything before it has been read
+    await react(deep, "\U0001F44E", user="4000000000000000009")
+    await fake.wait(lambda: len(entries()) >= 4, 10, "four feedback lines")
+    got = [(e.get("answer"), e.get("helpful"), e.get("platform")) for e in entries()]
+    t.eq(got, [("deep-tissue-massage", False, "discord"), ("deep-tissue-massage", True, "discord"),
+               ("swedish-massage", True, "discord"), ("deep-tissue-massage", False, "discord")],
+         "feedback lines")
+    text = open(log).read()
+    t.ok(USER not in text and CH_DM not in text and deep not in text,
+         "no user, channel or message id in the feedback log")
+
+
 SCENARIOS = [
     ("identify", sc_identify, {}),
     ("heartbeat", sc_heartbeat, {}),
@@ -1591,6 +1761,10 @@ SCENARIOS = [
     ("sigterm_stuck_reply", sc_sigterm_stuck, {"exits": 0}),
     ("burst_200", sc_burst, {"channels": CH_LISTED}),
     ("conversation", sc_conversation, {"channels": CH_LISTED, "knowledge": "knowledge"}),
+    ("choice_buttons", sc_choice_buttons, {"channels": CH_LISTED, "knowledge": "knowledge"}),
+    ("buttons_refused", sc_buttons_refused, {"knowledge": "knowledge"}),
+    ("thumbs", sc_thumbs, {"channels": CH_LISTED, "knowledge": "knowledge",
+                           "env": {"FEEDBACK_LOG": "feedback.jsonl"}}),
     ("token_echo_masked", sc_token_echo, {}),
     ("tls_untrusted", sc_tls_untrusted, {"modes": ("tls",), "slow": True}),
     ("tls_other_host", sc_tls_other_host, {"modes": ("tls",), "slow": True}),

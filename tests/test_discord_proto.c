@@ -223,14 +223,18 @@ test_builders(void **st)
 	assert_int_equal(json_integer_value(json_object_get(j, "op")), 2);
 	json_t *d = json_object_get(j, "d");
 	assert_string_equal(json_string_value(json_object_get(d, "token")), "TOK.EN");
-	assert_int_equal(json_integer_value(json_object_get(d, "intents")), 37377);
+	/* GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT (the contract's
+	 * 37377) and the reactions intents, for the thumbs */
+	assert_int_equal(json_integer_value(json_object_get(d, "intents")),
+			 37377 | (1 << 10) | (1 << 13));
 	json_t *p = json_object_get(d, "properties");
 	assert_string_equal(json_string_value(json_object_get(p, "os")), "linux");
 	assert_string_equal(json_string_value(json_object_get(p, "browser")), "massagebot");
 	assert_string_equal(json_string_value(json_object_get(p, "device")), "massagebot");
 	json_decref(j);
 	free(s);
-	assert_int_equal(DP_INTENTS, (1u << 0) | (1u << 9) | (1u << 12) | (1u << 15));
+	assert_int_equal(DP_INTENTS,
+			 (1u << 0) | (1u << 9) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 15));
 
 	s = dp_resume_json("T\"K", "sess", 42);
 	assert_string_equal(
@@ -475,6 +479,199 @@ test_reply_json(void **st)
 	assert_null(dp_reply_json("x", 1, "12345678901234567890", 100000));
 }
 
+#define PRESS(user, extra)                                                                         \
+	"{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"801\",\"type\":3,"         \
+	"\"token\":\"aBc.d-e_f\",\"channel_id\":\"20\"," user ",\"message\":{\"id\":\"77\"},"      \
+	"\"data\":{\"custom_id\":\"mb:choice:2:sports-massage\",\"component_type\":2}" extra "}}"
+
+/* A button press: who, where, on which message, which button; the rest of
+ * INTERACTION_CREATE left alone; anything malformed refused. */
+static void
+test_interaction(void **st)
+{
+	(void)st;
+	assert_int_equal(parse(PRESS("\"user\":{\"id\":\"40\"}", "")), 0);
+	assert_int_equal(EV.kind, DP_EV_INTERACTION);
+	assert_string_equal(EV.ia.id, "801");
+	assert_string_equal(EV.ia.token, "aBc.d-e_f");
+	assert_string_equal(EV.ia.user_id, "40");
+	assert_string_equal(EV.ia.guild_id, "");
+	assert_string_equal(EV.ia.message_id, "77");
+	assert_string_equal(EV.ia.custom_id, "mb:choice:2:sports-massage");
+	assert_int_equal(
+	    parse(PRESS("\"guild_id\":\"30\",\"member\":{\"user\":{\"id\":\"41\"}}", "")), 0);
+	assert_string_equal(EV.ia.user_id, "41");
+	assert_string_equal(EV.ia.guild_id, "30");
+	/* a slash command or a select menu is not ours to answer */
+	assert_int_equal(parse("{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"1\","
+			       "\"type\":2,\"data\":{\"name\":\"x\"}}}"),
+			 0);
+	assert_int_equal(EV.kind, DP_EV_DISPATCH_OTHER);
+	/* malformed: a token that cannot go into a URL, no user, no message */
+	static const char *const bad[] = {
+	    "{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"801\",\"type\":3,"
+	    "\"token\":\"a/../"
+	    "b\",\"channel_id\":\"20\",\"user\":{\"id\":\"40\"},\"message\":{\"id\":"
+	    "\"77\"},\"data\":{\"custom_id\":\"x\",\"component_type\":2}}}",
+	    "{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"801\",\"type\":3,"
+	    "\"token\":\"t\",\"channel_id\":\"20\",\"message\":{\"id\":\"77\"},\"data\":{\"custom_"
+	    "id\":"
+	    "\"x\",\"component_type\":2}}}",
+	    "{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"801\",\"type\":3,"
+	    "\"token\":\"t\",\"channel_id\":\"20\",\"user\":{\"id\":\"40\"},\"data\":{\"custom_"
+	    "id\":"
+	    "\"x\",\"component_type\":2}}}",
+	    "{\"op\":0,\"s\":9,\"t\":\"INTERACTION_CREATE\",\"d\":{\"id\":\"801\",\"type\":3,"
+	    "\"token\":\"t\",\"channel_id\":\"20\",\"user\":{\"id\":\"40\"},\"message\":{\"id\":"
+	    "\"77\"},\"data\":{\"custom_id\":\"\",\"component_type\":2}}}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (parse(bad[i]) == 0)
+			fail_msg("malformed press %zu accepted", i);
+	assert_int_equal(EV.seq, 9); /* the sequence still counts */
+}
+
+#define REACT(emoji, extra)                                                                        \
+	"{\"op\":0,\"s\":9,\"t\":\"MESSAGE_REACTION_ADD\",\"d\":{\"user_id\":\"40\","              \
+	"\"channel_id\":\"20\",\"message_id\":\"77\",\"emoji\":" emoji extra "}}"
+
+static void
+test_reaction(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *frame;
+		int thumb, bot;
+	} cases[] = {
+	    {REACT("{\"id\":null,\"name\":\"\xF0\x9F\x91\x8D\"}", ""), 1, 0},
+	    {REACT("{\"id\":null,\"name\":\"\xF0\x9F\x91\x8E\"}", ""), 0, 0},
+	    {REACT("{\"id\":null,\"name\":\"\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD\"}", ""), 1, 0},
+	    {REACT("{\"name\":\"\xF0\x9F\x91\x8E\"}", ""), 0, 0},
+	    {REACT("{\"id\":null,\"name\":\"\xE2\x9D\xA4\"}", ""), -1, 0},
+	    {REACT("{\"id\":\"5\",\"name\":\"\xF0\x9F\x91\x8D\"}", ""), -1, 0},
+	    {REACT("{\"id\":\"5\",\"name\":null}", ""), -1, 0},
+	    {REACT("{\"id\":null,\"name\":\"\xF0\x9F\x91\x8E\"}",
+		   ",\"guild_id\":\"30\",\"member\":{\"user\":{\"id\":\"40\",\"bot\":true}}"),
+	     0, 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(parse(cases[i].frame), 0);
+		assert_int_equal(EV.kind, DP_EV_REACTION);
+		assert_int_equal(EV.re.thumb, cases[i].thumb);
+		assert_int_equal(EV.re.user_bot, cases[i].bot);
+		assert_string_equal(EV.re.message_id, "77");
+		assert_string_equal(EV.re.user_id, "40");
+	}
+	assert_int_equal(
+	    parse("{\"op\":0,\"s\":9,\"t\":\"MESSAGE_REACTION_ADD\",\"d\":{\"user_id\":"
+		  "\"40\",\"channel_id\":\"20\",\"emoji\":{\"name\":\"x\"}}}"),
+	    -1);
+}
+
+/* Buttons under a "did you mean": labels numbered and cut to 80 code
+ * points, custom ids that read back, only on the part asked for. */
+static void
+test_buttons(void **st)
+{
+	(void)st;
+	char long_title[400], long_id[120];
+	memset(long_title, 0, sizeof long_title);
+	for (size_t i = 0; i < 100; i++) /* 100 x "é" */
+		memcpy(long_title + 2 * i, "\xC3\xA9", 2);
+	memset(long_id, 'a', 95);
+	long_id[95] = '\0';
+	struct dp_choice c[] = {
+	    {1, "deep-tissue-massage", "Deep tissue massage"},
+	    {2, long_id, long_title},
+	};
+	char *s = dp_reply_json_ex("Did you mean?", 13, "501", 1, NULL, c, 2);
+	json_t *j = load(s);
+	assert_null(json_object_get(j, "message_reference")); /* not the first part */
+	json_t *row = json_array_get(json_object_get(j, "components"), 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "type")), 1);
+	json_t *bs = json_object_get(row, "components");
+	assert_int_equal(json_array_size(bs), 2);
+	json_t *b0 = json_array_get(bs, 0), *b1 = json_array_get(bs, 1);
+	assert_int_equal(json_integer_value(json_object_get(b0, "type")), 2);
+	assert_string_equal(json_string_value(json_object_get(b0, "label")),
+			    "1. Deep tissue massage");
+	const char *l1 = json_string_value(json_object_get(b1, "label"));
+	assert_int_equal(utf8_count(l1, strlen(l1)), DP_LABEL_MAX_CP);
+	unsigned n;
+	char id[DP_CUSTOM_ID_MAX];
+	assert_int_equal(dp_parse_choice_id(json_string_value(json_object_get(b0, "custom_id")), &n,
+					    id, sizeof id),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(id, "deep-tissue-massage");
+	/* an id too long for a custom_id: the number alone */
+	const char *c1 = json_string_value(json_object_get(b1, "custom_id"));
+	assert_true(strlen(c1) <= 100);
+	assert_int_equal(dp_parse_choice_id(c1, &n, id, sizeof id), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(id, "");
+	/* the same body without its buttons; a body without buttons: NULL */
+	char *plain = dp_reply_without_buttons(s, strlen(s));
+	json_t *p = load(plain);
+	assert_null(json_object_get(p, "components"));
+	assert_string_equal(json_string_value(json_object_get(p, "nonce")), "501.1");
+	assert_null(dp_reply_without_buttons(plain, strlen(plain)));
+	json_decref(p);
+	free(plain);
+	json_decref(j);
+	free(s);
+	/* the first part quotes the reference given */
+	s = dp_reply_json_ex("x", 1, "801", 0, "77", NULL, 0);
+	j = load(s);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(j, "message_reference"), "message_id")),
+			    "77");
+	assert_null(json_object_get(j, "components"));
+	json_decref(j);
+	free(s);
+	/* custom ids not ours */
+	static const char *const bad[] = {
+	    "x", "mb:choice:", "mb:choice:0:a", "mb:choice:1:A b", "mb:choice:1:", "mb:choice:x"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(dp_parse_choice_id(bad[i], &n, id, sizeof id), -1);
+	/* the acknowledgement of a press takes the buttons off */
+	s = dp_interaction_ack_json();
+	assert_string_equal(s, "{\"type\":7,\"data\":{\"components\":[]}}");
+	free(s);
+	char mid[DP_ID_MAX];
+	assert_int_equal(dp_parse_created_id("{\"id\":\"9001\",\"content\":\"x\"}", 27, mid), 0);
+	assert_string_equal(mid, "9001");
+	assert_int_equal(dp_parse_created_id("", 0, mid), -1);
+	assert_int_equal(dp_parse_created_id("{\"id\":5}", 8, mid), -1);
+}
+
+/* The bounded notes: replace, forget the oldest, never grow. */
+static void
+test_notes(void **st)
+{
+	(void)st;
+	struct dp_notes s = {0};
+	dp_notes_put(&s, 3, "a", "1");
+	dp_notes_put(&s, 3, "b", "2");
+	dp_notes_put(&s, 3, "a", "3");
+	assert_string_equal(dp_notes_get(&s, "a"), "3");
+	assert_int_equal(s.n, 2);
+	dp_notes_put(&s, 3, "c", "4");
+	dp_notes_put(&s, 3, "d", "5"); /* "a" was the oldest */
+	assert_null(dp_notes_get(&s, "a"));
+	assert_string_equal(dp_notes_get(&s, "b"), "2");
+	assert_string_equal(dp_notes_get(&s, "d"), "5");
+	for (int i = 0; i < 1000; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "k%d", i);
+		dp_notes_put(&s, 3, k, "v");
+	}
+	assert_int_equal(s.n, 3);
+	assert_non_null(dp_notes_get(&s, "k999"));
+	assert_null(dp_notes_get(&s, "k996"));
+	dp_notes_free(&s);
+}
+
 static size_t
 cps(const char *s, size_t n)
 {
@@ -703,13 +900,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_ops),        cmocka_unit_test(test_parse_ready),
-	    cmocka_unit_test(test_parse_message),    cmocka_unit_test(test_parse_malformed),
-	    cmocka_unit_test(test_builders),         cmocka_unit_test(test_close_table),
-	    cmocka_unit_test(test_policy),           cmocka_unit_test(test_question_text),
-	    cmocka_unit_test(test_private_text),     cmocka_unit_test(test_reply_json),
-	    cmocka_unit_test(test_memory_key),       cmocka_unit_test(test_split),
-	    cmocka_unit_test(test_gateway_and_urls), cmocka_unit_test(test_ratelimit),
+	    cmocka_unit_test(test_parse_ops),
+	    cmocka_unit_test(test_parse_ready),
+	    cmocka_unit_test(test_parse_message),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_builders),
+	    cmocka_unit_test(test_close_table),
+	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_question_text),
+	    cmocka_unit_test(test_private_text),
+	    cmocka_unit_test(test_reply_json),
+	    cmocka_unit_test(test_memory_key),
+	    cmocka_unit_test(test_interaction),
+	    cmocka_unit_test(test_reaction),
+	    cmocka_unit_test(test_buttons),
+	    cmocka_unit_test(test_notes),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_gateway_and_urls),
+	    cmocka_unit_test(test_ratelimit),
 	    cmocka_unit_test(test_window_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);

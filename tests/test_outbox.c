@@ -363,13 +363,20 @@ test_burst_storage(void **st)
 		assert_int_equal(it->len, want);
 		assert_int_equal(strlen(it->body), want);
 		assert_true(it->body[0] == (want == 40000 ? 'g' : 'b'));
-		done(ob, it, OB_SENT, 0, 100);
+		/* sent again in another form, twice: the new bodies are kept */
+		outbox_rebody(it, xstrdup("another form"), 12);
+		outbox_rebody(it, xstrdup("a third form"), 12);
+		done(ob, it, OB_RETRY, 0, 100);
+		outbox_pump(ob, 100000);
+		assert_ptr_equal(f.sent[2 + i], it);
+		assert_string_equal(it->body, "a third form");
+		done(ob, it, OB_SENT, 0, 100000);
 	}
 	f.instant = 1;
 	for (int turn = 0; turn < 20000 && outbox_waiting(ob); turn++)
 		outbox_pump(ob, 100);
 	assert_int_equal(outbox_waiting(ob), 0);
-	assert_int_equal(f.n, 10001);
+	assert_int_equal(f.n, 10003);
 	assert_true(outbox_slabs(ob) <= 1); /* the one being filled, emptied */
 	outbox_free(ob);
 }

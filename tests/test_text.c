@@ -336,6 +336,7 @@ test_disguises(void **st)
 	/* a word cut by a hyphen, when one half is no word and the whole is */
 	assert_string_equal(joined("sui-cidal nu_mb so-cool pa*in", 0),
 			    "suicidal numb so cool pain");
+	assert_string_equal(joined("su*cide k*ll", 0), "suicide kill"); /* a star for a vowel */
 	/* letters typed three times or more */
 	assert_string_equal(joined("suiiicidal pleeeease sooooo cooool zzzz", 0),
 			    "suicidal please so cool zz");

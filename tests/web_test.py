@@ -650,8 +650,34 @@ async def sc_discord_and_web(args, bot):
     await ws.close()
 
 
+async def sc_conversation(args, bot):
+    """A chat is a conversation: follow-ups read with its last answer, choices by title or number."""
+    ws = await bot.connect()
+    r = await ask(ws, "what is deep tissue massage?", "c1")
+    expect(r["intent"] == "deep-tissue-massage", "first answer: %r" % r["intent"])
+    r = await ask(ws, "and how often?", "c2")
+    expect(r["intent"] == "session-frequency", "'and how often?' after deep tissue: %r" % r["intent"])
+    # another chat has its own memory
+    other = await bot.connect()
+    r = await ask(other, "and how often?", "o1")
+    expect(r["intent"] is None, "'and how often?' in a new chat stands alone: %r" % r["intent"])
+    # the widget's choice buttons ask the title; a number works too
+    r = await ask(other, "hours", "o2")
+    expect([c["title"] for c in r.get("choices", [])] == ["Opening hours", "How long a session lasts"],
+           "did you mean: %r" % r.get("choices"))
+    r = await ask(other, r["choices"][1]["title"], "o3")
+    expect(r["intent"] == "session-length", "the title of choice 2: %r" % r["intent"])
+    third = await bot.connect()
+    await ask(third, "hours", "t1")
+    r = await ask(third, "1", "t2")
+    expect(r["intent"] == "opening-hours", "'1' picks choice 1: %r" % r["intent"])
+    for w in (ws, other, third):
+        await w.close()
+
+
 SCENARIOS = [
     ("pages", sc_pages, {}),
+    ("conversation", sc_conversation, {}),
     ("replies_like_ask", sc_replies_like_ask, {}),
     ("order", sc_order, {"env": {"WEB_MESSAGES_PER_10S": "20"}}),
     ("bad_frames", sc_bad_frames, {}),
