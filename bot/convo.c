@@ -25,7 +25,7 @@ struct place {
 struct convo {
 	struct place *p;
 	size_t max, n;
-	size_t used; /* places taken at least once: [used, max) were never used */
+	size_t used;      /* places taken at least once: [used, max) were never used */
 	uint32_t *bucket; /* place index, or NIL */
 	size_t nbucket;   /* a power of two */
 	uint32_t newest, oldest, free;

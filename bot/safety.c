@@ -42,9 +42,9 @@ enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG, P
 struct pnode {
 	enum pkind kind;
 	uint8_t wl;
-	uint8_t tflags;  /* a word's TOK_* flags: how common it is */
-	int32_t id;      /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
-	const char *w;   /* stem, surface, prefix, or concept name ("" for the others) */
+	uint8_t tflags;    /* a word's TOK_* flags: how common it is */
+	int32_t id;        /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
+	const char *w;     /* stem, surface, prefix, or concept name ("" for the others) */
 	const char *typed; /* a word as written ("" for the others) */
 	uint32_t req_off, req_n; /* pattern roots and '&&' parts: see possible() */
 	uint32_t wb_off, wb_n;   /* ALT: its one-word kids' bits, sorted (firsts) */
