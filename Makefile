@@ -256,10 +256,13 @@ bench: build/bench build/massagebot | deps-bench
 	/usr/bin/python3 bench/e2e.py build/massagebot
 	@echo "== a hash flood through ask (keyed hash)"
 	/usr/bin/python3 bench/flood.py build/massagebot
+	@echo "== the web chat: 1,000 concurrent chats x 10 questions, then with hostile clients"
+	/usr/bin/python3 bench/web_load.py build/massagebot
 	@if [ -x bench/compare.sh ]; then echo "== against NLP.js"; bash bench/compare.sh; fi
 
-# Soak through the fake Discord with faults (minutes, not part of `make test`):
-# see bench/soak.py; figures in bench/RESULTS.md, bot logs in build/soak/.
+# Soak through the fake Discord with faults, the web chat beside it (minutes,
+# not part of `make test`): see bench/soak.py; figures in bench/RESULTS.md,
+# bot logs in build/soak/.
 .PHONY: soak
 soak: build/san/massagebot build/massagebot | deps-bench
 	/usr/bin/python3 bench/soak.py --san build/san/massagebot --opt build/massagebot
@@ -371,17 +374,18 @@ uninstall:
 # log is build/fuzz/<target>.log, the reproducer build/fuzz/artifacts/<target>-*.
 # New inputs go to build/fuzz/corpus/<target>; the seeds in fuzz/corpus/ stay.
 FUZZ_CC      := clang
-FUZZ_TARGETS := kb gateway answer dotenv
+FUZZ_TARGETS := kb gateway answer dotenv web
 FUZZ_SECONDS ?= 600
 FUZZ_SRC     := $(CORE_SRC) kb
 FUZZ_CFLAGS  := $(BASEFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer $(PKG_CFLAGS)
 # bytes per input: a knowledge folder, a frame with 16 KB content, a
-# question past the 4 KB cut, a .env file
+# question past the 4 KB cut, a .env file, a web chat frame past the 4 KiB limit
 FUZZ_MAXLEN_kb      := 16384
 FUZZ_MAXLEN_gateway := 24576
 FUZZ_MAXLEN_answer  := 6000
 FUZZ_MAXLEN_dotenv  := 4096
+FUZZ_MAXLEN_web     := 8192
 
 .PHONY: fuzz fuzz-smoke fuzz-build
 .SECONDARY: $(FUZZ_SRC:%=build/fuzz/%.o) $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)

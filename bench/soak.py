@@ -21,6 +21,10 @@ Checks, per run: every question answered exactly once (by nonce; a POST the
 fake recorded before failing counts once), in question order per channel, with
 the reply `massagebot ask` gives (the canary with a revision that never goes
 back and is never a broken one, and the last revision once it is loaded);
+the web chat beside Discord in the same process (BOT_PLATFORM=discord,web;
+--no-web leaves it out): 20 chats asking throughout, each a few questions
+then a new chat, every question answered once and in order, the first of
+each chat as `ask` answers it;
 nothing answered that should not be; every fault type injected and the bot
 back after each (RESUME, or IDENTIFY after 4009); no false zombie; exit 0 on
 SIGTERM with a final close 1000; the token never in the log; no sanitizer or
@@ -59,6 +63,7 @@ Bot logs and VmRSS samples: build/soak/<run>.log, .rss.  Prints
 import argparse
 import asyncio
 import json
+import socket
 import os
 import random
 import re
@@ -72,6 +77,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.dont_write_bytecode = True  # no __pycache__ in tests/
 import fake_discord as fd  # noqa: E402
+import websockets  # noqa: E402
 
 now = fd.now
 BOT_ID = fd.BOT_ID
@@ -89,6 +95,7 @@ RECONNECT_FAULTS = ["abort", "eof", "partial", "close4000", "close4001", "close4
                     "close4009", "zombie", "op7"]
 MAX_CHAIN = 4        # reconnects in a row before holding a session past 60 s
 HELD_S = 62          # the bot resets its backoff after a session held 60 s
+WEB_CHATS = 20       # web visitors at once, beside Discord
 
 
 def code(rev):
@@ -445,6 +452,7 @@ class Run:
         self.stop_feed = False
         self.done = False
         self.problems = []
+        self.web = {"chats": 0, "asked": 0, "answered": 0, "wrong": [], "disorder": [], "lat": []}
 
     def say(self, msg):
         print("%s: %s" % (self.name, msg))
@@ -525,6 +533,59 @@ class Run:
                     await fake.send_event(name, ign)
             await asyncio.sleep(0.02)
         self.say("all %d questions sent in %.1f s" % (len(plan), now() - t_begin))
+
+    def web_reply_ok(self, text, q):
+        if q in self.canary_re:
+            return bool(self.canary_re[q].fullmatch(norm(text)))
+        return norm(text) == self.want[q]
+
+    async def web_chat(self, port, k):
+        """One web visitor after another: a chat, a few questions, then a new
+        chat, until the feed stops.  The first question of a chat stands alone
+        (later ones may be read as follow-ups), so its reply must be ask's."""
+        w = self.web
+        rng = random.Random(self.rng.random())
+        # what the widget can send: a frame within WEB_MAX_FRAME (4 KiB)
+        web_pool = [q for q in self.pool + self.canary_qs
+                    if len(json.dumps({"type": "ask", "id": "s00-00000", "text": q}).encode()) <= 4096]
+        while not self.stop_feed:
+            try:
+                ws = await websockets.connect("ws://127.0.0.1:%d/chat" % port,
+                                              origin="http://127.0.0.1:%d" % port,
+                                              local_addr=("127.0.0.%d" % (2 + k), 0),
+                                              ping_interval=None, max_size=None)
+            except (OSError, websockets.WebSocketException) as e:
+                self.problems.append("web: chat %d could not connect: %s" % (k, e))
+                return
+            w["chats"] += 1
+            try:
+                hello = json.loads(await ws.recv())
+                if hello.get("type") != "hello":
+                    w["disorder"].append(("hello", hello))
+                for i in range(rng.randint(1, 6)):
+                    if self.stop_feed:
+                        break
+                    q = rng.choice(web_pool)
+                    ask_id = "s%d-%d" % (k, w["asked"])
+                    w["asked"] += 1
+                    t0 = now()
+                    await ws.send(json.dumps({"type": "ask", "id": ask_id, "text": q}))
+                    while True:
+                        m = json.loads(await asyncio.wait_for(ws.recv(), 60 * self.slow))
+                        if m.get("type") in ("reply", "error"):
+                            break
+                    w["lat"].append(now() - t0)
+                    if m.get("type") != "reply" or m.get("id") != ask_id:
+                        w["disorder"].append((ask_id, m.get("type"), m.get("id"), m.get("error")))
+                        continue
+                    w["answered"] += 1
+                    if i == 0 and not self.web_reply_ok(m["text"], q):
+                        w["wrong"].append((q, m["text"][:120]))
+                    await asyncio.sleep(rng.uniform(0.2, 1.5))
+            except (asyncio.TimeoutError, websockets.ConnectionClosed) as e:
+                w["disorder"].append(("chat %d" % k, repr(e)))
+            finally:
+                await ws.close()
 
     async def wait_live(self, fake, old, timeout):
         return await fake.wait(lambda: fake.conn is not old and fake.live(), timeout,
@@ -702,7 +763,16 @@ class Run:
         fake.expect = self.check_reply
         await fake.start()
         args = argparse.Namespace(mb=self.cmd[-1], knowledge=kb.dir)
-        bot = SoakBot(args, fake, self.cmd, self.env, self.args.log_level)
+        env = dict(self.env)
+        web_port = None
+        if self.args.web:
+            sk = socket.socket()
+            sk.bind(("127.0.0.1", 0))
+            web_port = sk.getsockname()[1]
+            sk.close()
+            env.update({"BOT_PLATFORM": "discord,web", "WEB_LISTEN": "127.0.0.1:%d" % web_port,
+                        "WEB_MESSAGES_PER_10S": "100", "WEB_IDLE_TIMEOUT": "600"})
+        bot = SoakBot(args, fake, self.cmd, env, self.args.log_level)
         log = LogTail(bot.log_path)
         self.say("%d questions in %d guild channels (%d listed, %d mention; each from its own "
                  "person) and DMs (%d in %d of the time, one question each) in ~%d s, "
@@ -712,6 +782,7 @@ class Run:
         t_start = now()
         await bot.start()
         tasks = []
+        web_tasks = []
         try:
             try:
                 await fake.wait(lambda: fake.live(), 60 * self.slow, "READY")
@@ -722,6 +793,8 @@ class Run:
             tasks = [asyncio.ensure_future(x) for x in (
                 self.gateway_faults(fake), self.edits_loop(fake, kb, log),
                 self.sampler(fake, bot), self.progress(fake, log))]
+            web_tasks = [asyncio.ensure_future(self.web_chat(web_port, k))
+                         for k in range(WEB_CHATS if web_port else 0)]
             await self.feeder(fake, plan)
             # every question answered: a deadline that moves with progress
             fake.last_progress = now()
@@ -734,6 +807,12 @@ class Run:
             t_all = now()
             self.stop_feed = True
             answered = fake.complete
+            for t in web_tasks:
+                try:
+                    await asyncio.wait_for(t, 90 * self.slow)
+                except asyncio.TimeoutError:
+                    t.cancel()
+                    self.problems.append("web: a chat did not finish")
             # the end: every question answered, no more faults, edits still
             # going; samples over 8 s
             end = []
@@ -756,7 +835,8 @@ class Run:
                 await fake.wait_quiet(lambda: not fake.conns[-1].open, 5)
         except fd.Fail:
             self.done = True
-            for t in tasks:
+            self.stop_feed = True
+            for t in tasks + web_tasks:
                 t.cancel()
             bot.kill()
             await bot.proc.wait()
@@ -870,6 +950,17 @@ class Run:
                                                 fake.acks_delayed - fake.zombie_faults))
         checks.ok(not self.problems, "%s: the fault and edit schedule ran as planned" % name,
                   "; ".join(self.problems[:5]))
+        if self.args.web:
+            w = self.web
+            checks.ok(w["asked"] > 0 and w["answered"] == w["asked"] and not w["disorder"],
+                      "%s: web chat beside Discord: %d questions in %d chats, each answered once "
+                      "and in order" % (name, w["asked"], w["chats"]), str(w["disorder"][:3]))
+            checks.ok(not w["wrong"], "%s: web: the first reply of each chat is ask's" % name,
+                      "%d differ, e.g. %r" % (len(w["wrong"]), w["wrong"][:2]))
+            lat = sorted(w["lat"])
+            if lat:
+                self.say("web: question -> reply p50 %.1f ms, p99 %.1f ms, max %.2f s" % (
+                    lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000, lat[-1]))
         rest = fake.rest
         self.say("REST faults: %d 429 (%d global), %d 5xx (%d after creating), %d cut "
                  "connections (%d after creating), %d emptied buckets, %d slow, %d GET "
@@ -1015,6 +1106,8 @@ def main():
     ap.add_argument("--quarantine-mb", type=int, default=16,
                     help="ASan quarantine (default 256 MB would look like growth)")
     ap.add_argument("--log-level", default="info")
+    ap.add_argument("--no-web", dest="web", action="store_false",
+                    help="Discord alone, without the web chat beside it")
     ap.add_argument("--only", choices=["opt", "opt-tls", "asan-tls", "valgrind-tls"],
                     help="one run only")
     ap.add_argument("--sequential", action="store_true",

@@ -968,6 +968,7 @@ out:
 struct turn {
 	struct eval_row r; /* q: the message, a: expected, b: the kind */
 	int follow;
+	struct eval_want want; /* r.a read against the knowledge */
 };
 
 struct dialogue {
@@ -1132,7 +1133,7 @@ print_turns(const char *what, const struct turn_tally *t)
 }
 
 static int
-eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *d, size_t nd)
+eval_dialogues(struct app *a, const struct eval_opts *o, struct dialogue *d, size_t nd)
 {
 	const struct knowledge *k = a->b.kb;
 	struct turn_tally kinds[2] = {{0}}; /* alone, follow */
@@ -1141,19 +1142,17 @@ eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *
 	struct convo *mem = convo_new(CONVO_MAX, CONVO_TTL_MS);
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < nd; i++)
-		for (size_t j = 0; j < d[i].n; j++) {
-			struct eval_want w;
-			if (parse_want(k, o->file, &d[i].t[j].r, &w) < 0) {
+		for (size_t j = 0; j < d[i].n; j++)
+			if (parse_want(k, o->file, &d[i].t[j].r, &d[i].t[j].want) < 0) {
 				rc = EXIT_CONFIG;
 				goto out;
 			}
-		}
 	for (size_t i = 0; i < nd; i++) {
-		const char *key = d[i].name;
+		char key[32]; /* each dialogue its conversation, whatever its name */
+		snprintf(key, sizeof key, "%zu", i);
 		for (size_t j = 0; j < d[i].n; j++) {
 			const struct turn *t = &d[i].t[j];
-			struct eval_want w;
-			parse_want(k, o->file, &t->r, &w);
+			const struct eval_want *w = &t->want;
 			struct convo_memory m;
 			uint64_t now = (uint64_t)j * 1000; /* a second between turns */
 			convo_get(mem, key, strlen(key), now, &m);
@@ -1164,14 +1163,14 @@ eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *
 			convo_put(mem, key, strlen(key), &m, now);
 			answer_question(k, &a->b.ac, &a->b.mp, t->r.q, strlen(t->r.q), &alone);
 			struct turn_tally *tt = &kinds[t->follow];
-			int right = answered_right(&with.mr, &w),
-			    right0 = answered_right(&alone.mr, &w);
+			int right = answered_right(&with.mr, w),
+			    right0 = answered_right(&alone.mr, w);
 			tt->n++;
 			tt->right += right;
 			tt->alone_right += right0;
-			tt->wrong += w.n && shown_wrong(&with.mr, &w);
-			tt->alone_wrong += w.n && shown_wrong(&alone.mr, &w);
-			if (w.n == 0) {
+			tt->wrong += w->n && shown_wrong(&with.mr, w);
+			tt->alone_wrong += w->n && shown_wrong(&alone.mr, w);
+			if (w->n == 0) {
 				tt->oos++;
 				tt->oos_answered += with.mr.nanswers > 0;
 			}
@@ -1320,6 +1319,21 @@ default_log(const struct app *a, enum cfg_id var, const char *installed)
 	return file;
 }
 
+/* A log read to its end: close it; EXIT_OK, or EXIT_CONFIG (said) if a
+ * read failed. */
+static int
+end_reading(struct linein *in, int fd, const char *file)
+{
+	int rc = EXIT_OK;
+	if (in->err) {
+		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in->err));
+		rc = EXIT_CONFIG;
+	}
+	linein_free(in);
+	close(fd);
+	return rc;
+}
+
 /* Beside an answer with thumbs down: the unanswered questions whose
  * closest answer it was (they may be what it lacks). */
 static void
@@ -1375,13 +1389,7 @@ report_thumbs(const char *file, size_t top, const struct report_item *items, siz
 		v[n].answer = xstrdup(id);
 		v[n++].helpful = helpful;
 	}
-	int rc = EXIT_OK;
-	if (in.err) {
-		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
-		rc = EXIT_CONFIG;
-	}
-	linein_free(&in);
-	close(fd);
+	int rc = end_reading(&in, fd, file);
 	size_t nt, down = 0;
 	struct report_thumbs *t = report_tally(v, n, &nt);
 	for (size_t i = 0; i < n; i++)
@@ -1452,13 +1460,7 @@ report_file(struct app *a, const char *file, const char *feedback, size_t top)
 		items[n].score = json_number_value(json_object_get(c0, "score"));
 		n++;
 	}
-	int rc = EXIT_OK;
-	if (in.err) {
-		fprintf(stderr, "massagebot report: reading %s: %s\n", file, strerror(in.err));
-		rc = EXIT_CONFIG;
-	}
-	linein_free(&in);
-	close(fd);
+	int rc = end_reading(&in, fd, file);
 	size_t nc = 0;
 	struct report_cluster *c = report_cluster(a->b.ac.text, items, n, &nc);
 	printf("%zu unanswered question%s in %zu group%s (%s)\n", n, n == 1 ? "" : "s", nc,

@@ -2,8 +2,8 @@
  * convo: the bot's short memory of its conversations.  For each
  * conversation (a Discord DM, one person in one channel, a web chat
  * session, the console) it keeps what the next message may refer to: the
- * last answer given and the choices of a "did you mean" just offered, as
- * answer ids.  Never any text from the chat, and not even the platform's
+ * last answer given, the one before it, and the choices of a "did you
+ * mean" just offered, as answer ids.  Never any text from the chat, and not even the platform's
  * key: a conversation is known by a keyed 64-bit hash of the key its
  * platform makes (hmap_hash), so no user or channel id is held either.
  * A memory lasts ttl_ms after the conversation's last message.  The
@@ -31,6 +31,7 @@
 /* What the bot remembers of one conversation. */
 struct convo_memory {
 	char answer[CONVO_ID_MAX]; /* the last answer given (not small talk), "" for none */
+	char before[CONVO_ID_MAX]; /* the one before it (another), "" for none */
 	char choices[CONVO_CHOICES][CONVO_ID_MAX]; /* offered by the last reply, numbered from 1 */
 	size_t nchoices;
 };

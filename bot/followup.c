@@ -10,18 +10,23 @@
 
 /*
  * The reading with the topic, as measured on tests/data/dialogues.tsv
- * (README, "Conversations"): the topic's title weighs TOPIC_WEIGHT of the
- * message's own words (all of them in a comparison); its best candidate
+ * (README, "Conversations"): the last answer's title weighs TOPIC_WEIGHT
+ * of the message's own words (all of them in a comparison), the answer
+ * before it BEFORE_WEIGHT of that ("how often should I book one?" then
+ * "and is it painful?": "it" is still the deep tissue); its best candidate
  * is taken with a confidence of MIN_SCORE, or a ranking score of MIN_RAW
  * (the confidence was fitted on messages read alone, and a short
  * follow-up read with its topic is surer than it says).
  */
 #define TOPIC_WEIGHT 0.5
+#define BEFORE_WEIGHT 0.5 /* the answer before it: half as much again */
 #define MIN_SCORE 0.5
 #define MIN_RAW 0.38
 #define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
 #define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
 #define WEAK_LEAD 0.03
+#define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
+#define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
 
 const char *
 followup_how_name(enum followup_how how)
@@ -174,6 +179,8 @@ static const char *const anaphora[] = {
     "there", "one", "ones",   "such", "same", "he",    "she",   "him",  NULL,
 };
 
+static const char *const persons[] = {"he", "she", "him", NULL};
+
 /* Interjections a follow-up may open with before its real first word. */
 static const char *const interjections[] = {
     "ok",    "okay", "oh",  "right", "great",   "cool", "thanks",
@@ -231,10 +238,23 @@ points_back(const struct tokens *tk, size_t i)
 	return 1;
 }
 
-static int content_word(const struct tokens *tk, size_t i);
+/* A content word of the message: not a function word nor a question word;
+ * "how" counts before "much" (the matcher reads "how much is" as "price",
+ * at its first word). */
+static int
+content_word(const struct tokens *tk, size_t i)
+{
+	const struct token *t = &tk->v[i];
+	if (t->flags & TOK_STOP)
+		return 0;
+	if (!in_list(t, question_words))
+		return 1;
+	return is_word(t, "how") && i + 1 < tk->n && is_word(&tk->v[i + 1], "much");
+}
 
 struct cues {
 	int back;    /* a word points back */
+	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
 	int opener;  /* "and ...", "what about ..." */
 	int compare; /* "is that the same as ...", "is it better than ..." */
 	int asks;    /* a question word: "why?", "how?", "tell me more" */
@@ -258,60 +278,79 @@ read_cues(const struct tokens *tk, struct cues *c)
 	}
 	for (size_t i = 0; i < tk->n; i++) {
 		c->back |= points_back(tk, i);
+		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
 		c->compare |= in_list(&tk->v[i], comparing);
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
 }
 
-/* Read the message again with the topic's title after it, as context of
- * the weight given; mr gets the reading, tk its tokens.  Returns the index
- * of the topic's first token. */
+/* Read the message again with the topic's title after it (and the title
+ * of the answer before, if any), as context of the weight given; mr gets
+ * the reading, tk its tokens.  Returns the index of the topic's first
+ * token. */
 static size_t
 reread(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p, int topic,
-       double weight, const struct answer *a, struct match_result *mr, struct tokens *tk)
+       int before, double weight, const struct answer *a, struct match_result *mr,
+       struct tokens *tk)
 {
 	struct strbuf b = STRBUF_INIT;
-	size_t len = strlen(a->question);
+	size_t len = strlen(a->question), tlen;
 	sb_add(&b, a->question, len);
 	sb_adds(&b, "\n");
 	sb_adds(&b, k->entries[topic].title.s);
+	tlen = b.len;
+	if (before >= 0) {
+		sb_adds(&b, "\n");
+		sb_adds(&b, k->entries[before].title.s);
+	}
 	text_tokenize(c->text, b.s, b.len, tk);
-	size_t from = 0;
-	while (from < tk->n && tk->v[from].off < len)
-		from++;
-	match_query_topic(k->match, c->ms, tk, b.s, b.len, from, weight, p, mr);
+	struct match_topic t[2] = {{0, weight}, {0, weight * BEFORE_WEIGHT}};
+	while (t[0].from < tk->n && tk->v[t[0].from].off < len)
+		t[0].from++;
+	for (t[1].from = t[0].from; t[1].from < tk->n && tk->v[t[1].from].off < tlen;)
+		t[1].from++;
+	match_query_topic(k->match, c->ms, tk, b.s, b.len, t, before >= 0 ? 2 : 1, p, mr);
 	sb_free(&b);
-	return from;
+	return t[0].from;
 }
 
-/* A content word of the message: not a function word nor a bare question
- * word; "how" counts when a word of its own follows ("how much", "how
- * often": the matcher reads such phrases at their first word). */
-static int
-content_word(const struct tokens *tk, size_t i)
-{
-	const struct token *t = &tk->v[i];
-	if (t->flags & TOK_STOP)
-		return 0;
-	if (!in_list(t, question_words))
-		return 1;
-	return i + 1 < tk->n && !(tk->v[i + 1].flags & TOK_STOP) &&
-	       !in_list(&tk->v[i + 1], question_words);
-}
-
-/* The message's own content words (tokens before from) that intent's
- * candidate in mr matched. */
+/* The content words among tokens [lo, hi) that intent's candidate in mr
+ * matched: the message's own (before the topic's first token), or the
+ * topic's. */
 static size_t
-own_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+matched(const struct match_result *mr, const struct tokens *tk, int intent, size_t lo, size_t hi)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < mr->ncand; i++)
 		if (mr->cand[i].intent == intent)
-			for (size_t t = 0; t < mr->cand[i].nterms; t++)
-				n += mr->cand[i].terms[t] < from &&
-				     content_word(tk, mr->cand[i].terms[t]);
+			for (size_t t = 0; t < mr->cand[i].nterms; t++) {
+				size_t w = mr->cand[i].terms[t];
+				n += w >= lo && w < hi && content_word(tk, w);
+			}
 	return n;
+}
+
+static size_t
+own_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	return matched(mr, tk, intent, 0, from);
+}
+
+static size_t
+topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	return matched(mr, tk, intent, from, tk->n);
+}
+
+/* Does mr give an answer that is not small talk? */
+static int
+answered(const struct knowledge *k, const struct match_result *mr)
+{
+	for (size_t i = 0; i < mr->nanswers; i++)
+		if (!k->entries[mr->answers[i]].small_talk)
+			return 1;
+	return 0;
 }
 
 /* Take reading mr (tokens tk) into out, rebuilding the reply with the
@@ -338,22 +377,6 @@ take(const struct knowledge *k, const struct match_result *mr, const struct toke
 	}
 }
 
-static int answered(const struct knowledge *k, const struct match_result *mr);
-
-/* The topic's content words (tokens from from on) that intent's
- * candidate in mr matched. */
-static size_t
-topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < mr->ncand; i++)
-		if (mr->cand[i].intent == intent)
-			for (size_t t = 0; t < mr->cand[i].nterms; t++)
-				n += mr->cand[i].terms[t] >= from &&
-				     content_word(tk, mr->cand[i].terms[t]);
-	return n;
-}
-
 /*
  * Is the reading with the topic (mr, its tokens tk, the topic's from
  * from) the answer to the message rather than its reading alone (a)?  Its
@@ -365,11 +388,22 @@ topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, 
  */
 static int
 take_reading(const struct knowledge *k, struct match_result *mr, const struct tokens *tk,
-	     size_t from, int topic, const struct cues *cu, const struct answer *a)
+	     size_t from, int topic, int before, const struct cues *cu, const struct answer *a)
 {
 	if (mr->ncand == 0)
 		return 0;
 	const struct match_cand *top = &mr->cand[0];
+	/* "is it safe?" alone points at no answer: what "it" is decides
+	 * between readings about as close (not a pregnancy answer because
+	 * its text says "deep" when "it" is deep tissue) */
+	if (cu->it && !cu->compare && a->mr.score < OFFER_MIN && top->intent != topic &&
+	    top->intent != before)
+		for (size_t i = 1; i < mr->ncand; i++)
+			if ((mr->cand[i].intent == topic || mr->cand[i].intent == before) &&
+			    mr->cand[i].raw >= top->raw - SUBJECT_CLOSE) {
+				top = &mr->cand[i];
+				break;
+			}
 	if (cu->compare) {
 		/* a comparison is answered by what speaks of both: of the
 		 * candidates that know words of the message and of the topic,
@@ -398,12 +432,15 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (cu->weak && top->intent != topic &&
 	    (mr->ncand > 1 && top->raw - mr->cand[1].raw < WEAK_LEAD))
 		return 0;
-	if (top->intent == topic && cu->own > 0 && own_terms(mr, tk, topic, from) == 0 &&
-	    !cu->back) {
-		int known = 0;
+	if (top->intent == topic && cu->own > 0 && own_terms(mr, tk, topic, from) == 0) {
+		/* the topic answers none of the message's words: only when the
+		 * message points back at it, or other answers know those words
+		 * (not "the weather"), and its title says something ("where we
+		 * are and how to get here" is all function words) */
+		int known = cu->back;
 		for (size_t i = 1; i < mr->ncand; i++)
 			known |= own_terms(mr, tk, mr->cand[i].intent, from) > 0;
-		if (!known)
+		if (!known || topic_terms(mr, tk, topic, from) == 0)
 			return 0;
 	}
 	int in = top->intent;
@@ -415,15 +452,6 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	mr->nchoices = 0;
 	mr->score = score;
 	return 1;
-}
-
-static int
-answered(const struct knowledge *k, const struct match_result *mr)
-{
-	for (size_t i = 0; i < mr->nanswers; i++)
-		if (!k->entries[mr->answers[i]].small_talk)
-			return 1;
-	return 0;
 }
 
 static void
@@ -448,6 +476,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			choices[nch++] = e;
 	}
 	int topic = mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
+	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	if (nch == 0 && topic < 0)
 		return FOLLOWUP_ALONE;
 
@@ -464,6 +493,10 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			how = FOLLOWUP_CHOICE;
 			goto done;
 		}
+		/* not a choice, but after "did you mean X or Y?" what was asked
+		 * was most likely X: its topic, and the one before */
+		before = topic;
+		topic = choices[0];
 	}
 	if (topic < 0)
 		goto done;
@@ -487,8 +520,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		goto done;
 	}
 	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
-	size_t from = reread(k, c, p, topic, w, out, &mr, &tk);
-	if (!take_reading(k, &mr, &tk, from, topic, &cu, out))
+	size_t from = reread(k, c, p, topic, before, w, out, &mr, &tk);
+	if (!take_reading(k, &mr, &tk, from, topic, before, &cu, out))
 		goto done;
 	take(k, &mr, &tk, out);
 	rebuild_reply(k, out);
@@ -515,6 +548,9 @@ followup_remember(const struct knowledge *k, const struct answer *a, struct conv
 		const struct kb_entry *e = &k->entries[a->mr.answers[i - 1]];
 		if (e->small_talk)
 			continue;
+		if (strcmp(e->id.s, mem->answer) == 0)
+			return;
+		memcpy(mem->before, mem->answer, sizeof mem->before);
 		if (strlen(e->id.s) < CONVO_ID_MAX)
 			strcpy(mem->answer, e->id.s);
 		else

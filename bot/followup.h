@@ -6,7 +6,8 @@
  *     "deep tissue", the title) gets the answer chosen;
  *   - a message that does not stand alone ("and how often?", "is that the
  *     same as deep tissue?") is read again with the previous answer's
- *     topic, and answered that way when the reading is better;
+ *     topic (and, fainter, the one before it), and answered that way when
+ *     the reading is better;
  *   - any other message is answered alone, whatever came before.
  * The safety rules always read the message on its own: context never adds
  * a rule nor takes one away.
@@ -39,7 +40,8 @@ enum followup_how followup_answer(const struct knowledge *k, struct answer_ctx *
 /*
  * What to remember after answering a: the answer given (not small talk;
  * the previous one is kept over small talk, a fallback and a reply led by
- * an emergency or crisis rule), and the choices it offered.
+ * an emergency or crisis rule) with the one before it, and the choices it
+ * offered.
  */
 void followup_remember(const struct knowledge *k, const struct answer *a, struct convo_memory *mem);
 

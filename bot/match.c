@@ -1067,16 +1067,36 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 		add_clause(s, tail_from, to, CL_SMALL_TALK, tail);
 }
 
+/* The weight of the topic that token i is in (topics t[0..nt), by start). */
+static double
+topic_weight_at(const struct match_topic *t, size_t nt, size_t i)
+{
+	double w = 0;
+	for (size_t j = 0; j < nt && t[j].from <= i; j++)
+		w = t[j].weight;
+	return w;
+}
+
+static int
+topic_starts(const struct match_topic *t, size_t nt, size_t i)
+{
+	for (size_t j = 0; j < nt; j++)
+		if (t[j].from == i)
+			return 1;
+	return 0;
+}
+
 static void
 split_clauses(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-	      const char *text, size_t len, size_t topic_from)
+	      const char *text, size_t len, const struct match_topic *t, size_t nt)
 {
+	size_t topic_from = nt ? t[0].from : q->n;
 	s->nclause = 0;
 	for (size_t i = 0; i < q->n; i++)
 		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
 	size_t start = 0;
 	for (size_t i = 1; i <= q->n; i++) {
-		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || i == topic_from;
+		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || topic_starts(t, nt, i);
 		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
 		    gap_has(q, text, len, i - 1, ",:;-("))
 			cut = 1; /* "..., where is it" */
@@ -1610,16 +1630,16 @@ exact_message(const struct match_index *m, const struct match_scratch *s, const 
 
 static void
 query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-      const char *text, size_t len, size_t topic_from, double topic_weight,
+      const char *text, size_t len, const struct match_topic *t, size_t nt,
       const struct match_params *p, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
 	out->greeting = -1;
 	ensure_scratch(m, s, q->n);
-	if (q->n == 0 || topic_from == 0)
+	if (q->n == 0 || (nt && t[0].from == 0))
 		return;
-	split_clauses(m, s, q, text, len, topic_from);
+	split_clauses(m, s, q, text, len, t, nt);
 	read_words(m, s, q);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0;
@@ -1634,7 +1654,7 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	double cw[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
 		cw[c] = s->clause[c].kind == CL_TOPIC
-			    ? topic_weight
+			    ? topic_weight_at(t, nt, s->clause[c].from)
 			    : s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
 	score_view(m, s, cw, ex, out);
 	if (nq && nst && question_content(m, s, q) >= 2) {
@@ -1677,15 +1697,18 @@ void
 match_query(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
 	    const char *text, size_t len, const struct match_params *p, struct match_result *out)
 {
-	query(m, s, q, text, len, q->n, 0, p, out);
+	query(m, s, q, text, len, NULL, 0, p, out);
 }
 
 void
 match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-		  const char *text, size_t len, size_t topic_from, double topic_weight,
+		  const char *text, size_t len, const struct match_topic *t, size_t nt,
 		  const struct match_params *p, struct match_result *out)
 {
-	query(m, s, q, text, len, topic_from < q->n ? topic_from : q->n, topic_weight, p, out);
+	size_t n = 0; /* the topics that hold tokens, in order */
+	while (n < nt && t[n].from < q->n && (n == 0 || t[n].from > t[n - 1].from))
+		n++;
+	query(m, s, q, text, len, t, n, p, out);
 }
 
 int

@@ -141,13 +141,19 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 struct match_result *out);
 
 /*
- * The same for a message that may lean on an earlier answer: tokens
- * [topic_from, q->n) of q are that answer's topic (its title), read beside
- * the message's own words as context of weight topic_weight (0..1): never
- * a question, never small talk, never written exactly as a phrasing.
+ * The same for a message that may lean on earlier answers: each topic
+ * t[i] (an answer's title) is the tokens of q from t[i].from up to the
+ * next topic's from (the last: to the end), in increasing order after the
+ * message's own words; each is read beside the message as context of its
+ * weight (0..1): never a question, never small talk, never written
+ * exactly as a phrasing.
  */
+struct match_topic {
+	size_t from;
+	double weight;
+};
 void match_query_topic(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
-		       const char *text, size_t len, size_t topic_from, double topic_weight,
+		       const char *text, size_t len, const struct match_topic *t, size_t nt,
 		       const struct match_params *p, struct match_result *out);
 
 /* What a candidate's confidence is made of: 1, raw, fit, cover,

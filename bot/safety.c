@@ -7,11 +7,12 @@
  * of three tables (stem, exact surface, prefix).  A concept said by single
  * words is a list on those words; a longer way of saying it is a small
  * pattern, listed (like each trigger) under the rarest word or concept it
- * needs.  A message then costs one pass over its tokens (one memoised
- * lookup each; the typo index for the rare unknown long word) that records
- * where each concept occurs, the few patterns whose rare word came up, in
- * dependency order, and the few triggers named by the words and concepts
- * present in the sentence (bit sets over ids).
+ * needs (guessed from how common its words are).  A message then costs
+ * one pass over its tokens (one memoised lookup each; the typo index for
+ * the rare unknown long word) that records where each word and concept
+ * occurs, the few patterns whose rare word came up, in dependency order and
+ * only at the positions of their first word, and the few triggers named by
+ * the words and concepts present in the sentence (bit sets over ids).
  */
 #include "safety.h"
 
@@ -611,7 +612,8 @@ struct safety_set {
 	size_t natoms, capatoms;
 	struct hmap classes; /* word -> TF_* bits */
 	uint32_t *bitw;      /* per bit: how often it is guessed to occur */
-	uint32_t *firsts;    /* concept patterns' first bits, sorted per pattern */
+	uint32_t *firsts;    /* sorted bit lists: concept patterns' first words,
+				alternatives' one-word kids (see first_bits) */
 	size_t nfirsts, capfirsts;
 	uint32_t *cweight; /* per concept: the same, 0 until computed */
 	/* bit -> the triggers that need it (their most selective clause): a
@@ -1046,10 +1048,12 @@ push_clause(struct safety_set *s, const uint32_t *a, size_t n)
 /*
  * What n needs in a sentence, as clauses appended to the set: a word or
  * concept is one clause of one bit; a sequence or '&' needs all its parts'
- * clauses; alternatives need one bit of the first clause of any of them (a
+ * clauses; alternatives need one bit of the rarest clause of any of them (a
  * necessary condition, not a sufficient one); '&&' needs nothing in any
  * one sentence.  *off, *n: the clauses of n.
  */
+static uint64_t clause_weight(const struct safety_set *s, uint32_t c);
+
 static void
 req_of(struct safety_set *s, const struct pnode *n, uint32_t *off, uint32_t *cnt)
 {
@@ -1086,6 +1090,9 @@ req_of(struct safety_set *s, const struct pnode *n, uint32_t *off, uint32_t *cnt
 				ok = 0;
 				break;
 			}
+			for (uint32_t k = o + 1, last = o + c; k < last; k++) /* its rarest need */
+				if (clause_weight(s, k) < clause_weight(s, o))
+					o = k;
 			for (uint32_t j = 0; j < s->clauses[o].n; j++) {
 				uint32_t b = s->atoms[s->clauses[o].off + j];
 				size_t x = 0;
@@ -1698,6 +1705,9 @@ struct safety_scratch {
 	size_t caprs;
 	struct mstate *ms;
 	size_t capms;
+	uint32_t *mtouched; /* the '&&' triggers whose state this message set */
+	size_t nmtouched, capmt;
+	uint64_t prep_gen; /* the set prepare() last sized the scratch for */
 };
 
 /* per message */
@@ -1737,6 +1747,7 @@ safety_scratch_free(struct safety_scratch *sc)
 	free(sc->pcand);
 	free(sc->rs);
 	free(sc->ms);
+	free(sc->mtouched);
 	free(sc);
 }
 
@@ -2555,17 +2566,31 @@ prepare(const struct safety_set *s, struct safety_scratch *sc, size_t ntok)
 	memset(sc->at, 0xff, ntok * sizeof *sc->at);
 	memset(sc->stamp, 0, ntok * sizeof *sc->stamp);
 	sc->stamp_gen = 0;
+	/* what the last message set is undone item by item; a new set, or
+	 * more room, starts from scratch */
+	int fresh = sc->prep_gen != s->gen || sc->capchead < s->nconcepts + 1 ||
+		    sc->capms < s->ntriggers + 1 || sc->capbits < s->nwords_bits;
+	sc->prep_gen = s->gen;
+	if (!fresh) {
+		for (size_t i = 0; i < sc->nocc; i++)
+			sc->chead[sc->occ[i].concept] = -1;
+		for (size_t i = 0; i < sc->nmtouched; i++)
+			memset(&sc->ms[sc->mtouched[i]], 0, sizeof *sc->ms);
+	}
 	sc->nocc = 0;
-	sc->chead = xgrow(sc->chead, &sc->capchead, s->nconcepts + 1, sizeof *sc->chead);
-	memset(sc->chead, 0xff, (s->nconcepts + 1) * sizeof *sc->chead);
+	sc->nmtouched = 0;
 	if (sc->captcand < s->ntriggers / 64 + 1) { /* all zero between sentences */
 		free(sc->tcand);
 		sc->captcand = s->ntriggers / 64 + 1;
 		sc->tcand = xcalloc(sc->captcand, sizeof *sc->tcand);
 	}
-	if (sc->capbits < s->nwords_bits) {
-		sc->capbits = s->nwords_bits;
-		sc->bits = xrealloc(sc->bits, s->nwords_bits * sizeof *sc->bits);
+	if (fresh) {
+		sc->chead = xgrow(sc->chead, &sc->capchead, s->nconcepts + 1, sizeof *sc->chead);
+		memset(sc->chead, 0xff, (s->nconcepts + 1) * sizeof *sc->chead);
+		sc->ms = xgrow(sc->ms, &sc->capms, s->ntriggers + 1, sizeof *sc->ms);
+		memset(sc->ms, 0, (s->ntriggers + 1) * sizeof *sc->ms);
+		sc->bits = xgrow(sc->bits, &sc->capbits, s->nwords_bits, sizeof *sc->bits);
+		memset(sc->bits, 0, s->nwords_bits * sizeof *sc->bits); /* then by present */
 	}
 	if (sc->capbhead < s->nwords_bits * 64) { /* else all -1 between sentences */
 		free(sc->bhead);
@@ -2581,8 +2606,6 @@ prepare(const struct safety_set *s, struct safety_scratch *sc, size_t ntok)
 	}
 	sc->rs = xgrow(sc->rs, &sc->caprs, s->nrules + 1, sizeof *sc->rs);
 	memset(sc->rs, 0, (s->nrules + 1) * sizeof *sc->rs);
-	sc->ms = xgrow(sc->ms, &sc->capms, s->ntriggers + 1, sizeof *sc->ms);
-	memset(sc->ms, 0, (s->ntriggers + 1) * sizeof *sc->ms);
 }
 
 size_t
@@ -2601,8 +2624,7 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 		size_t s1 = s0;
 		while (s1 < q->n && q->v[s1].sent == q->v[s0].sent)
 			s1++;
-		memset(sc->bits, 0, s->nwords_bits * sizeof *sc->bits);
-		sc->npresent = 0;
+		sc->npresent = 0; /* sc->bits all zero between sentences */
 		sc->nbpos = 0;
 		for (size_t i = s0; i < s1; i++)
 			read_token(&e, &q->v[i], i);
@@ -2649,6 +2671,12 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 						}
 						continue;
 					}
+					if (ms[t].found == 0) {
+						sc->mtouched =
+						    xgrow(sc->mtouched, &sc->capmt,
+							  sc->nmtouched + 1, sizeof *sc->mtouched);
+						sc->mtouched[sc->nmtouched++] = (uint32_t)t;
+					}
 					ms[t].found |= (uint32_t)1 << k;
 					ms[t].other |= v == V_OTHER;
 					if (k == 0)
@@ -2665,8 +2693,10 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 					}
 				}
 			}
-		for (size_t i = 0; i < sc->npresent; i++)
+		for (size_t i = 0; i < sc->npresent; i++) {
 			sc->bhead[sc->present[i]] = -1;
+			sc->bits[sc->present[i] / 64] = 0;
+		}
 		s0 = s1;
 	}
 	/* a match about someone else still fires when the message is all

@@ -9,10 +9,13 @@
  *   =word     exactly this word         <name>  any way of saying a concept
  *   a b       consecutive words         a .. b  up to 4 words between
  *   (a|b c)   alternatives              a & b   all parts in one sentence,
- *   a && b    all parts in the message            any order (top level)
+ *   a && b    all parts in the message            any order (top level;
+ *   a & !b    a sentence with a, without b        also in concepts)
  * A part is void when a negator (no, not, never, without, ...) stands
- * within 5 words before it in its clause, when a gap ('..') would pass over
- * a negator, or when an `unless` pattern of the same rule overlaps it.
+ * within 5 words before it in its clause (unless the part says a negation
+ * itself: "can't feel", "hope I don't wake up"), when a gap ('..') would
+ * pass over a negator, or when an `unless` pattern of the same rule
+ * overlaps it.
  * Below level emergency, a match about someone else ("my friend broke her
  * leg") does not fire when the message also speaks of the writer's own
  * trouble and does not ask about the other person's care (concepts

@@ -50,6 +50,13 @@ struct dns_job {
 
 enum conn_state { C_RESOLVING, C_CONNECTING, C_OPEN };
 
+/* A message being put together from its fragments (clients and servers). */
+struct rx {
+	struct strbuf buf;
+	size_t total;
+	const char *problem; /* it is dropped: why */
+};
+
 struct conn {
 	struct ws *w;
 	struct conn *next;
@@ -69,9 +76,7 @@ struct conn {
 	char close_reason[64];
 	int peer_code;
 	char peer_reason[124];
-	struct strbuf rx;
-	size_t rx_total;
-	const char *rx_problem;
+	struct rx rx;
 	struct queue oq; /* of out_msg */
 };
 
@@ -198,7 +203,7 @@ conn_free(struct conn *c)
 	if (c->dns)
 		dns_release(c->dns, 1);
 	drop_queue(c);
-	sb_free(&c->rx);
+	sb_free(&c->rx.buf);
 	free(c);
 }
 
@@ -219,34 +224,44 @@ gone(struct conn *c, int code, const char *why)
 		log_clean(ev->reason, sizeof ev->reason, why, strlen(why));
 }
 
+/* Add a fragment (past max bytes the message is dropped); 1 once the
+ * message is whole: then rx_take() hands it over. */
+static int
+rx_add(struct rx *r, struct lws *wsi, const char *in, size_t len, size_t max)
+{
+	if (lws_is_first_fragment(wsi)) {
+		sb_reset(&r->buf);
+		r->total = 0;
+		r->problem =
+		    lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)" : NULL;
+	}
+	r->total += len;
+	if (r->problem == NULL && r->total > max) {
+		r->problem = "message too large";
+		sb_free(&r->buf);
+	}
+	if (r->problem == NULL)
+		sb_add(&r->buf, in, len);
+	return lws_is_final_fragment(wsi);
+}
+
+static void
+rx_take(struct rx *r, struct ws_event *ev)
+{
+	ev->len = r->total;
+	if (r->problem)
+		ev->problem = r->problem;
+	else
+		ev->data = sb_steal(&r->buf);
+	r->total = 0;
+	r->problem = NULL;
+}
+
 static void
 on_receive(struct conn *c, struct lws *wsi, const char *in, size_t len)
 {
-	struct ws *w = c->w;
-	if (lws_is_first_fragment(wsi)) {
-		sb_reset(&c->rx);
-		c->rx_total = 0;
-		c->rx_problem =
-		    lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)" : NULL;
-	}
-	c->rx_total += len;
-	if (c->rx_problem == NULL && c->rx_total > w->max_message) {
-		c->rx_problem = "message too large";
-		sb_free(&c->rx);
-	}
-	if (c->rx_problem == NULL)
-		sb_add(&c->rx, in, len);
-	if (!lws_is_final_fragment(wsi))
-		return;
-	struct ws_event *ev = push(w, c, WS_EV_MESSAGE);
-	ev->len = c->rx_total;
-	if (c->rx_problem) {
-		ev->problem = c->rx_problem;
-	} else {
-		ev->data = sb_steal(&c->rx);
-	}
-	c->rx_total = 0;
-	c->rx_problem = NULL;
+	if (rx_add(&c->rx, wsi, in, len, c->w->max_message))
+		rx_take(&c->rx, push(c->w, c, WS_EV_MESSAGE));
 }
 
 static int
@@ -797,9 +812,7 @@ struct ws_peer {
 	char close_reason[64];
 	void *user;
 	uint64_t last_ms;
-	struct strbuf rx;
-	size_t rx_total;
-	const char *rx_problem;
+	struct rx rx;
 	struct queue oq; /* of out_msg */
 	size_t oq_bytes;
 };
@@ -971,7 +984,7 @@ peer_free(struct ws_peer *p)
 	struct qlink *l;
 	while ((l = queue_pop(&p->oq)) != NULL)
 		free(queue_entry(l, struct out_msg, link));
-	sb_free(&p->rx);
+	sb_free(&p->rx.buf);
 	free(p);
 }
 
@@ -1135,29 +1148,11 @@ on_upgrade(struct ws_peer *p, struct lws *wsi)
 static void
 on_message_part(struct ws_peer *p, struct lws *wsi, const char *in, size_t len)
 {
-	struct ws_server *s = p->s;
-	if (lws_is_first_fragment(wsi)) {
-		sb_reset(&p->rx);
-		p->rx_total = 0;
-		p->rx_problem =
-		    lws_frame_is_binary(wsi) ? "binary frame (only JSON text is expected)" : NULL;
-	}
-	p->rx_total += len;
-	if (p->rx_problem == NULL)
-		sb_add(&p->rx, in, len);
-	if (!lws_is_final_fragment(wsi))
+	if (!rx_add(&p->rx, wsi, in, len, p->s->c.max_message))
 		return;
-	uint64_t now = sys_now_ms();
-	idle_touch(s, p, now);
+	idle_touch(p->s, p, sys_now_ms());
 	lws_validity_confirmed(wsi);
-	struct ws_event *ev = srv_push(s, p, WS_EV_MESSAGE);
-	ev->len = p->rx_total;
-	if (p->rx_problem)
-		ev->problem = p->rx_problem;
-	else
-		ev->data = sb_steal(&p->rx);
-	p->rx_total = 0;
-	p->rx_problem = NULL;
+	rx_take(&p->rx, srv_push(p->s, p, WS_EV_MESSAGE));
 }
 
 static int
@@ -1259,7 +1254,7 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 	case LWS_CALLBACK_RECEIVE:
 		if (p->closing)
 			return 0;
-		if (p->rx_total + len > s->c.max_message) {
+		if (p->rx.total + len > s->c.max_message) {
 			unsigned char why[] = "message too big";
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why,
 					 sizeof why - 1);

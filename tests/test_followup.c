@@ -121,6 +121,12 @@ test_follow_ups(void **st)
 	    {"opening-hours", "and on saturdays?", "opening-hours"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
+	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
+	    /* what "it" is decides, not a reading that only echoes its words */
+	    {"deep-tissue-massage", "is it safe?", "deep-tissue-massage"},
+	    /* a title of function words says nothing: no answer is better */
+	    {"location", "does it hurt?", "-"},
+	    {"location", "and how often?", "-"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
@@ -129,6 +135,15 @@ test_follow_ups(void **st)
 			fail_msg("after %s, '%s' -> %s, expected %s", cases[i].topic, cases[i].text,
 				 got, cases[i].want);
 	}
+	/* "it" may still be the answer before the last one */
+	struct convo_memory two = memory("session-frequency", NULL, NULL);
+	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
+	assert_string_equal(ask(&two, "and is it painful?", NULL), "deep-tissue-massage");
+	/* after "did you mean", a follow-up that is no choice leans on the first */
+	struct convo_memory offered =
+	    memory("booking", "trigger-point-therapy", "neck-and-shoulders");
+	assert_string_equal(ask(&offered, "how do I get rid of it?", NULL),
+			    "trigger-point-therapy");
 	/* without the topic, the short ones have no answer */
 	struct convo_memory none = memory(NULL, NULL, NULL);
 	assert_string_equal(ask(&none, "and how often?", NULL), "-");
@@ -240,6 +255,7 @@ test_remember(void **st)
 	followup_remember(K, &a, &m);
 	answer_free(&a);
 	assert_string_equal(m.answer, "deep-tissue-massage");
+	assert_string_equal(m.before, "");
 	assert_int_equal(m.nchoices, 0);
 	/* small talk keeps the topic */
 	q = "thanks!";
@@ -266,6 +282,7 @@ test_remember(void **st)
 	answer_free(&a);
 	assert_int_equal(m.nchoices, 0);
 	assert_string_equal(m.answer, K->entries[knowledge_find(K, m.answer)].id.s);
+	assert_string_equal(m.before, "deep-tissue-massage"); /* the one before it */
 	/* an emergency reply does not give the answer: the topic stays */
 	struct convo_memory before = m;
 	q = "how much is a massage? I can't feel my legs and I've wet myself";
