@@ -968,6 +968,7 @@ out:
 struct turn {
 	struct eval_row r; /* q: the message, a: expected, b: the kind */
 	int follow;
+	struct eval_want want; /* r.a read against the knowledge */
 };
 
 struct dialogue {
@@ -1132,7 +1133,7 @@ print_turns(const char *what, const struct turn_tally *t)
 }
 
 static int
-eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *d, size_t nd)
+eval_dialogues(struct app *a, const struct eval_opts *o, struct dialogue *d, size_t nd)
 {
 	const struct knowledge *k = a->b.kb;
 	struct turn_tally kinds[2] = {{0}}; /* alone, follow */
@@ -1141,19 +1142,17 @@ eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *
 	struct convo *mem = convo_new(CONVO_MAX, CONVO_TTL_MS);
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < nd; i++)
-		for (size_t j = 0; j < d[i].n; j++) {
-			struct eval_want w;
-			if (parse_want(k, o->file, &d[i].t[j].r, &w) < 0) {
+		for (size_t j = 0; j < d[i].n; j++)
+			if (parse_want(k, o->file, &d[i].t[j].r, &d[i].t[j].want) < 0) {
 				rc = EXIT_CONFIG;
 				goto out;
 			}
-		}
 	for (size_t i = 0; i < nd; i++) {
-		const char *key = d[i].name;
+		char key[32]; /* each dialogue its conversation, whatever its name */
+		snprintf(key, sizeof key, "%zu", i);
 		for (size_t j = 0; j < d[i].n; j++) {
 			const struct turn *t = &d[i].t[j];
-			struct eval_want w;
-			parse_want(k, o->file, &t->r, &w);
+			const struct eval_want *w = &t->want;
 			struct convo_memory m;
 			uint64_t now = (uint64_t)j * 1000; /* a second between turns */
 			convo_get(mem, key, strlen(key), now, &m);
@@ -1164,14 +1163,14 @@ eval_dialogues(struct app *a, const struct eval_opts *o, const struct dialogue *
 			convo_put(mem, key, strlen(key), &m, now);
 			answer_question(k, &a->b.ac, &a->b.mp, t->r.q, strlen(t->r.q), &alone);
 			struct turn_tally *tt = &kinds[t->follow];
-			int right = answered_right(&with.mr, &w),
-			    right0 = answered_right(&alone.mr, &w);
+			int right = answered_right(&with.mr, w),
+			    right0 = answered_right(&alone.mr, w);
 			tt->n++;
 			tt->right += right;
 			tt->alone_right += right0;
-			tt->wrong += w.n && shown_wrong(&with.mr, &w);
-			tt->alone_wrong += w.n && shown_wrong(&alone.mr, &w);
-			if (w.n == 0) {
+			tt->wrong += w->n && shown_wrong(&with.mr, w);
+			tt->alone_wrong += w->n && shown_wrong(&alone.mr, w);
+			if (w->n == 0) {
 				tt->oos++;
 				tt->oos_answered += with.mr.nanswers > 0;
 			}

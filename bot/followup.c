@@ -238,7 +238,19 @@ points_back(const struct tokens *tk, size_t i)
 	return 1;
 }
 
-static int content_word(const struct tokens *tk, size_t i);
+/* A content word of the message: not a function word nor a question word;
+ * "how" counts before "much" (the matcher reads "how much is" as "price",
+ * at its first word). */
+static int
+content_word(const struct tokens *tk, size_t i)
+{
+	const struct token *t = &tk->v[i];
+	if (t->flags & TOK_STOP)
+		return 0;
+	if (!in_list(t, question_words))
+		return 1;
+	return is_word(t, "how") && i + 1 < tk->n && is_word(&tk->v[i + 1], "much");
+}
 
 struct cues {
 	int back;    /* a word points back */
@@ -303,32 +315,42 @@ reread(const struct knowledge *k, struct answer_ctx *c, const struct match_param
 	return t[0].from;
 }
 
-/* A content word of the message: not a function word nor a question word;
- * "how" counts before "much" (the matcher reads "how much is" as "price",
- * at its first word). */
-static int
-content_word(const struct tokens *tk, size_t i)
-{
-	const struct token *t = &tk->v[i];
-	if (t->flags & TOK_STOP)
-		return 0;
-	if (!in_list(t, question_words))
-		return 1;
-	return is_word(t, "how") && i + 1 < tk->n && is_word(&tk->v[i + 1], "much");
-}
-
-/* The message's own content words (tokens before from) that intent's
- * candidate in mr matched. */
+/* The content words among tokens [lo, hi) that intent's candidate in mr
+ * matched: the message's own (before the topic's first token), or the
+ * topic's. */
 static size_t
-own_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+matched(const struct match_result *mr, const struct tokens *tk, int intent, size_t lo, size_t hi)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < mr->ncand; i++)
 		if (mr->cand[i].intent == intent)
-			for (size_t t = 0; t < mr->cand[i].nterms; t++)
-				n += mr->cand[i].terms[t] < from &&
-				     content_word(tk, mr->cand[i].terms[t]);
+			for (size_t t = 0; t < mr->cand[i].nterms; t++) {
+				size_t w = mr->cand[i].terms[t];
+				n += w >= lo && w < hi && content_word(tk, w);
+			}
 	return n;
+}
+
+static size_t
+own_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	return matched(mr, tk, intent, 0, from);
+}
+
+static size_t
+topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
+{
+	return matched(mr, tk, intent, from, tk->n);
+}
+
+/* Does mr give an answer that is not small talk? */
+static int
+answered(const struct knowledge *k, const struct match_result *mr)
+{
+	for (size_t i = 0; i < mr->nanswers; i++)
+		if (!k->entries[mr->answers[i]].small_talk)
+			return 1;
+	return 0;
 }
 
 /* Take reading mr (tokens tk) into out, rebuilding the reply with the
@@ -353,22 +375,6 @@ take(const struct knowledge *k, const struct match_result *mr, const struct toke
 		}
 		cd->nterms = m;
 	}
-}
-
-static int answered(const struct knowledge *k, const struct match_result *mr);
-
-/* The topic's content words (tokens from from on) that intent's
- * candidate in mr matched. */
-static size_t
-topic_terms(const struct match_result *mr, const struct tokens *tk, int intent, size_t from)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < mr->ncand; i++)
-		if (mr->cand[i].intent == intent)
-			for (size_t t = 0; t < mr->cand[i].nterms; t++)
-				n += mr->cand[i].terms[t] >= from &&
-				     content_word(tk, mr->cand[i].terms[t]);
-	return n;
 }
 
 /*
@@ -448,15 +454,6 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	return 1;
 }
 
-static int
-answered(const struct knowledge *k, const struct match_result *mr)
-{
-	for (size_t i = 0; i < mr->nanswers; i++)
-		if (!k->entries[mr->answers[i]].small_talk)
-			return 1;
-	return 0;
-}
-
 static void
 rebuild_reply(const struct knowledge *k, struct answer *out)
 {
@@ -496,8 +493,6 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			how = FOLLOWUP_CHOICE;
 			goto done;
 		}
-	}
-	if (nch) {
 		/* not a choice, but after "did you mean X or Y?" what was asked
 		 * was most likely X: its topic, and the one before */
 		before = topic;

@@ -894,7 +894,8 @@ join_spelt(struct tk_state *st, const char *s)
  * A word cut in two by one hyphen, underscore or star ("sui-cidal",
  * "num_b") becomes the word, when the two halves joined are a known word
  * and one of them is not ("mid-back", "self-harm" stay two words); a star
- * may also stand for a vowel ("su*cide", "k*ll").
+ * may also stand for a vowel ("su*cide", "k*ll").  Cut by one space, the
+ * whole must have 6 letters or more ("sui cidal"; "pain killer" stays two).
  */
 static void
 join_split(struct tk_state *st, const char *s)
@@ -904,10 +905,12 @@ join_split(struct tk_state *st, const char *s)
 	for (size_t i = 0; i < o->n; i++) {
 		const struct token *a = &o->v[i], *b = i + 1 < o->n ? &o->v[i + 1] : NULL;
 		uint32_t end = a->off + a->len;
-		if (b && b->off == end + 1 && strchr("-_*", s[end]) &&
+		int ka = b && known(st->t, a->surf, a->surf_len),
+		    kb = b && known(st->t, b->surf, b->surf_len);
+		if (b && b->off == end + 1 && strchr("-_* ", s[end]) &&
 		    a->surf_len + b->surf_len < TEXT_WORD_MAX && a->surf_len == a->len &&
 		    b->surf_len == b->len && !(a->flags & TOK_NUMBER) && !(b->flags & TOK_NUMBER) &&
-		    (!known(st->t, a->surf, a->surf_len) || !known(st->t, b->surf, b->surf_len))) {
+		    (!ka || !kb) && (s[end] != ' ' || a->surf_len + b->surf_len >= 6)) {
 			/* joined as typed; a star may also stand for a vowel */
 			static const char fill[] = "\0aeiou";
 			char buf[TEXT_WORD_MAX + 1];

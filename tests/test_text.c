@@ -250,6 +250,7 @@ test_disguises(void **st)
 	assert_string_equal(joined("sui-cidal nu_mb so-cool pa*in", 0),
 			    "suicidal numb so cool pain");
 	assert_string_equal(joined("su*cide k*ll", 0), "suicide kill"); /* a star for a vowel */
+	assert_string_equal(joined("sui cidal so cool", 0), "suicidal so cool"); /* a space */
 	/* letters typed three times or more */
 	assert_string_equal(joined("suiiicidal pleeeease sooooo cooool zzzz", 0),
 			    "suicidal please so cool zz");
