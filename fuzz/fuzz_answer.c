@@ -5,7 +5,10 @@
  * question bytes.  Asserts: the reply is never empty and is valid UTF-8;
  * the question kept is valid UTF-8 without NUL, at most ANSWER_INPUT_MAX
  * bytes, cut only when the input was longer; the JSON (with and without
- * explain) parses back and carries the same question and reply.
+ * explain) parses back and carries the same question and reply.  The same
+ * question is also answered in a conversation (followup_answer, with a
+ * previous answer and two choices picked from the input's length): the same
+ * safety rules fire, and the answer keeps every promise above.
  * The knowledge folder is $MB_KNOWLEDGE_DIR, else ../../knowledge next to
  * the binary (build/fuzz/), else ./knowledge.
  */
@@ -18,6 +21,7 @@
 #include <jansson.h>
 
 #include "answer.h"
+#include "followup.h"
 #include "fuzz.h"
 #include "kb.h"
 #include "utf8.h"
@@ -141,6 +145,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK((size_t)a.term_off[i][t] + a.term_len[i][t] <= ql);
 	check_json(&a, 0);
 	check_json(&a, 1);
+
+	/* in a conversation: the same rules, the same promises */
+	struct convo_memory m;
+	memset(&m, 0, sizeof m);
+	snprintf(m.answer, sizeof m.answer, "%s", K->entries[size % K->nentries].id.s);
+	snprintf(m.before, sizeof m.before, "%s", K->entries[(size / 7) % K->nentries].id.s);
+	if (size % 3 == 0) {
+		snprintf(m.choices[0], CONVO_ID_MAX, "%s",
+			 K->entries[(size / 3) % K->nentries].id.s);
+		snprintf(m.choices[1], CONVO_ID_MAX, "%s",
+			 K->entries[(size / 5) % K->nentries].id.s);
+		m.nchoices = 2;
+	}
+	struct answer c;
+	followup_answer(K, &A, &mp, &m, buf, size, &c);
+	CHECK(strcmp(c.question, a.question) == 0);
+	CHECK(c.nhits == a.nhits);
+	for (size_t i = 0; i < c.nhits; i++)
+		CHECK(c.hits[i].rule == a.hits[i].rule);
+	CHECK(c.reply.text != NULL && c.reply.text[0] != '\0');
+	CHECK(utf8_invalid_at(c.reply.text, strlen(c.reply.text)) == strlen(c.reply.text));
+	CHECK(c.mr.intent < 0 || (size_t)c.mr.intent < K->nentries);
+	for (size_t i = 0; i < c.mr.ncand; i++)
+		for (size_t t = 0; t < c.mr.cand[i].nterms; t++)
+			CHECK((size_t)c.term_off[i][t] + c.term_len[i][t] <= ql);
+	check_json(&c, 1);
+	followup_remember(K, &c, &m);
+	CHECK(m.nchoices <= CONVO_CHOICES);
+	answer_free(&c);
 	answer_free(&a);
 	free(buf);
 	return 0;

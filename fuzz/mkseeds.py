@@ -76,6 +76,12 @@ frames = {
  'msg-webhook': msg("hi", webhook_id="77"),
  'msg-reply': msg("is heat good? \u00e9\u2019 \U0001F600", type=19, message_reference={"message_id": "5"}),
  'msg-long': msg(("Massage can ease pain. " * 60 + "\n\n") * 2 + "x" * 2100),
+ 'press': {"op": 0, "t": "INTERACTION_CREATE", "s": 8, "d": {"id": "801", "type": 3, "token": "aBc.d-e_f",
+           "channel_id": "20", "guild_id": "30", "member": {"user": {"id": "40"}}, "message": {"id": "77"},
+           "data": {"custom_id": "mb:choice:2:sports-massage", "component_type": 2}}},
+ 'thumb': {"op": 0, "t": "MESSAGE_REACTION_ADD", "s": 9, "d": {"user_id": "40", "channel_id": "20",
+           "message_id": "77", "guild_id": "30", "member": {"user": {"id": "40"}},
+           "emoji": {"id": None, "name": "\U0001F44E\U0001F3FD"}}},
  'op-other': {"op": 3, "d": {}},
 }
 for k, v in frames.items():
