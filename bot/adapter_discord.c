@@ -443,7 +443,7 @@ on_message(struct discord *d, const struct dp_message *m)
 	char *log_text = dp_private_text(text, len);
 	char key[DP_KEY_MAX];
 	dp_memory_key(m, key);
-	platform_ask_in(d->p, m->channel_id, key, m->id, text, len, log_text);
+	platform_ask(d->p, m->channel_id, key, m->id, text, len, log_text);
 	free(text);
 	free(log_text);
 }
@@ -489,7 +489,7 @@ on_press(struct discord *d, const struct dp_interaction *ia)
 	dp_memory_key_of(ia->guild_id, ia->channel_id, ia->user_id, key);
 	dp_notes_put(&d->pressed, PRESSED_MAX, ia->id, ia->message_id);
 	log_debug("button press %s in channel %s: choice %u", ia->id, ia->channel_id, n);
-	platform_ask_in(d->p, ia->channel_id, key, ia->id, text, strlen(text), NULL);
+	platform_ask(d->p, ia->channel_id, key, ia->id, text, strlen(text), NULL);
 }
 
 /* A thumb on one of the bot's answers goes to the feedback log, once per

@@ -236,15 +236,8 @@ conv_free(struct outbox *ob, struct ob_conv *c)
 /* ---- questions ----------------------------------------------------------- */
 
 int
-outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *msg_id,
-	   const char *text, size_t len, const char *log_text)
-{
-	return outbox_ask_in(ob, s, conv, NULL, msg_id, text, len, log_text);
-}
-
-int
-outbox_ask_in(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
-	      const char *msg_id, const char *text, size_t len, const char *log_text)
+outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
+	   const char *msg_id, const char *text, size_t len, const char *log_text)
 {
 	size_t cost = sizeof(struct ob_question) + len + (log_text ? strlen(log_text) : 0);
 	if (ob->n + 1 > ob->max_items || ob->bytes + cost > ob->max_bytes) {

@@ -106,16 +106,13 @@ struct outbox *outbox_new(size_t max_items, size_t max_bytes);
 void outbox_free(struct outbox *ob);
 
 /*
- * Queue a question from conversation conv (text and log_text are copied).
- * Returns 0, or -1 when the outbox is full: the question is shed and
- * logged at warn with its message id.
+ * Queue a question from conversation conv (text and log_text are copied),
+ * which the bot remembers as key (convo.h; NULL, or one longer than
+ * OB_KEY_MAX - 1 bytes: none).  Returns 0, or -1 when the outbox is full:
+ * the question is shed and logged at warn with its message id.
  */
-int outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *msg_id,
-	       const char *text, size_t len, const char *log_text);
-/* The same, from the conversation the bot remembers as key (NULL, or one
- * longer than OB_KEY_MAX - 1 bytes: none). */
-int outbox_ask_in(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
-		  const char *msg_id, const char *text, size_t len, const char *log_text);
+int outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char *key,
+	       const char *msg_id, const char *text, size_t len, const char *log_text);
 /* The oldest question, now the caller's; hand it back with outbox_answered(). */
 struct ob_question *outbox_take(struct outbox *ob);
 /* Add part (0-based) of nparts of q's reply, behind its conversation's earlier

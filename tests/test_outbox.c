@@ -54,7 +54,7 @@ fake_init(struct fake *f, struct outbox *ob, const char *name)
 static void
 ask(struct outbox *ob, struct fake *f, const char *conv, const char *id, unsigned nparts)
 {
-	assert_int_equal(outbox_ask(ob, &f->s, conv, id, "question", 8, NULL), 0);
+	assert_int_equal(outbox_ask(ob, &f->s, conv, NULL, id, "question", 8, NULL), 0);
 	struct ob_question *q = outbox_take(ob);
 	assert_non_null(q);
 	assert_string_equal(q->msg_id, id);
@@ -248,10 +248,10 @@ test_bound_and_shutdown(void **st)
 	struct fake f, g;
 	fake_init(&f, ob, "one");
 	fake_init(&g, ob, "two");
-	assert_int_equal(outbox_ask(ob, &f.s, "A", "1", "q", 1, NULL), 0);
-	assert_int_equal(outbox_ask(ob, &g.s, "A", "2", "q", 1, "q"), 0);
-	assert_int_equal(outbox_ask(ob, &f.s, "B", "3", "q", 1, NULL), 0);
-	assert_int_equal(outbox_ask(ob, &f.s, "C", "4", "q", 1, NULL), -1); /* shed */
+	assert_int_equal(outbox_ask(ob, &f.s, "A", NULL, "1", "q", 1, NULL), 0);
+	assert_int_equal(outbox_ask(ob, &g.s, "A", NULL, "2", "q", 1, "q"), 0);
+	assert_int_equal(outbox_ask(ob, &f.s, "B", NULL, "3", "q", 1, NULL), 0);
+	assert_int_equal(outbox_ask(ob, &f.s, "C", NULL, "4", "q", 1, NULL), -1); /* shed */
 	assert_int_equal(outbox_shed(ob), 1);
 	assert_int_equal(outbox_waiting(ob), 3);
 	/* the same conversation id on two platforms is two conversations */
@@ -269,10 +269,10 @@ test_bound_and_shutdown(void **st)
 	assert_ptr_not_equal(f.sent[0]->conv, g.sent[0]->conv);
 	/* a byte bound too */
 	struct outbox *small = outbox_new(100, 300);
-	assert_int_equal(outbox_ask(small, &f.s, "A", "1", "0123456789", 10, NULL), 0);
+	assert_int_equal(outbox_ask(small, &f.s, "A", NULL, "1", "0123456789", 10, NULL), 0);
 	char big[400];
 	memset(big, 'a', sizeof big);
-	assert_int_equal(outbox_ask(small, &f.s, "A", "2", big, sizeof big, NULL), -1);
+	assert_int_equal(outbox_ask(small, &f.s, "A", NULL, "2", big, sizeof big, NULL), -1);
 	outbox_free(small);
 	/* shutdown: the one in flight is cancelled, everything is let go */
 	outbox_abandon(ob);
@@ -304,7 +304,7 @@ test_instant_sender_and_many_conversations(void **st)
 	for (int i = 0; i < 10000; i++) {
 		char conv[16];
 		snprintf(conv, sizeof conv, "c%d", i);
-		assert_int_equal(outbox_ask(ob, &f.s, conv, "9", "q", 1, NULL), 0);
+		assert_int_equal(outbox_ask(ob, &f.s, conv, NULL, "9", "q", 1, NULL), 0);
 		struct ob_question *q = outbox_take(ob);
 		outbox_part(ob, q, 0, 1, xstrdup("z"), 1);
 		outbox_answered(ob, q);
