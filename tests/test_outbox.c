@@ -330,7 +330,8 @@ test_burst_storage(void **st)
 	memset(body, 'b', sizeof body);
 	for (int i = 0; i < 5000; i++) {
 		snprintf(id, sizeof id, "%d", i);
-		assert_int_equal(outbox_ask(ob, &f.s, "A", id, "a question", 10, "a question"), 0);
+		assert_int_equal(
+		    outbox_ask(ob, &f.s, "A", NULL, id, "a question", 10, "a question"), 0);
 	}
 	size_t peak = outbox_slabs(ob);
 	assert_true(peak >= 5000 * sizeof(struct ob_question) / (64 << 10)); /* packed in slabs */
@@ -351,7 +352,7 @@ test_burst_storage(void **st)
 	char *big = xmalloc(40001); /* bigger than a slab takes: on its own */
 	memset(big, 'g', 40000);
 	big[40000] = '\0';
-	assert_int_equal(outbox_ask(ob, &f.s, "B", "big", "q", 1, NULL), 0);
+	assert_int_equal(outbox_ask(ob, &f.s, "B", NULL, "big", "q", 1, NULL), 0);
 	struct ob_question *q = outbox_take(ob);
 	outbox_part(ob, q, 0, 1, big, 40000);
 	outbox_answered(ob, q);
