@@ -65,7 +65,7 @@ console_run(struct bot *b)
 		uint64_t now = sys_now_ms();
 		convo_get(conv, key, sizeof key - 1, now, &mem);
 		struct chat_reply r;
-		bot_answer_in(b, &b->ac, &mem, line, len, NULL, &r);
+		bot_answer(b, &b->ac, &mem, line, len, NULL, &r);
 		convo_put(conv, key, sizeof key - 1, &mem, now);
 		tty_print(stdout, &out, tty ? "bot> " : "", r.text);
 		putchar('\n');

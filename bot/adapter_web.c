@@ -423,7 +423,7 @@ on_ask(struct web *w, struct chat *c, struct web_frame *f)
 	send_frame(c, web_typing_json(f->id));
 	char key[sizeof c->conv + 4]; /* the bot's memory of this chat (convo.h) */
 	snprintf(key, sizeof key, "web:%s", c->conv);
-	if (platform_ask_in(w->p, c->conv, key, f->id, f->text, f->len, NULL) < 0)
+	if (platform_ask(w->p, c->conv, key, f->id, f->text, f->len, NULL) < 0)
 		send_error(c, f->id, "busy",
 			   "Too many questions at once right now; trying again shortly.", 5000);
 }

@@ -137,15 +137,8 @@ bot_answers(struct bot *b)
 }
 
 void
-bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
-		const char *log_text, struct chat_reply *out)
-{
-	bot_answer_in(b, ac, NULL, text, len, log_text, out);
-}
-
-void
-bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
-	      size_t len, const char *log_text, struct chat_reply *out)
+bot_answer(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+	   size_t len, const char *log_text, struct chat_reply *out)
 {
 	const struct knowledge *k = bot_knowledge(b);
 	struct answer a;
@@ -172,17 +165,6 @@ bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, co
 	answer_chat(k, &a, out);
 	answer_free(&a);
 	bot_knowledge_put(b, k);
-}
-
-char *
-bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len, const char *log_text)
-{
-	struct chat_reply r;
-	bot_answer_chat(b, ac, text, len, log_text, &r);
-	char *t = r.text;
-	r.text = NULL;
-	chat_reply_free(&r);
-	return t;
 }
 
 void

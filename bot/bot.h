@@ -60,30 +60,22 @@ void bot_install_signals(void);
 
 /*
  * Any thread: answer one question with the knowledge in use (the same
- * pipeline as `massagebot ask`), with the calling thread's answer context.
- * log_text: the copy for the unanswered log, with the platform's syntax
- * that names people removed (NULL: the question itself).  Returns a new
- * reply string (caller frees).
- */
-char *bot_answer(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
-		 const char *log_text);
-/* The same, with what a chat platform shows beside the text (owned by the
- * caller: chat_reply_free). */
-void bot_answer_chat(struct bot *b, struct answer_ctx *ac, const char *text, size_t len,
-		     const char *log_text, struct chat_reply *out);
-/*
- * Any thread: a thumb up (helpful) or down on the answer with this id,
- * from platform ("web"), into the feedback log if there is one.
- */
-void bot_feedback(struct bot *b, const char *answer_id, int helpful, const char *platform);
-/*
- * The same in a conversation: mem (the caller's, from convo_get) is what
- * the bot remembers of it, and is updated for the next message
+ * pipeline as `massagebot ask`), with the calling thread's answer context,
+ * into out (what a chat platform shows: owned by the caller,
+ * chat_reply_free).  mem: what the bot remembers of the conversation (the
+ * caller's, from convo_get; NULL: none), updated for its next message
  * (followup.h: choices, follow-ups; safety reads the message alone).
+ * log_text: the copy for the unanswered log, with the platform's syntax
+ * that names people removed (NULL: the question itself).
  */
 struct convo_memory;
-void bot_answer_in(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
-		   size_t len, const char *log_text, struct chat_reply *out);
+void bot_answer(struct bot *b, struct answer_ctx *ac, struct convo_memory *mem, const char *text,
+		size_t len, const char *log_text, struct chat_reply *out);
+/*
+ * Any thread: a thumb up (helpful) or down on the answer with this id,
+ * from platform ("web", "discord"), into the feedback log if there is one.
+ */
+void bot_feedback(struct bot *b, const char *answer_id, int helpful, const char *platform);
 
 /*
  * Any thread, once bot_start() has run: the knowledge in use, held for the

@@ -38,22 +38,15 @@ platform_loop(struct platform *p)
 }
 
 int
-platform_ask(struct platform *p, const char *conv, const char *msg_id, const char *text, size_t len,
-	     const char *log_text)
-{
-	return platform_ask_in(p, conv, NULL, msg_id, text, len, log_text);
-}
-
-int
-platform_ask_in(struct platform *p, const char *conv, const char *key, const char *msg_id,
-		const char *text, size_t len, const char *log_text)
+platform_ask(struct platform *p, const char *conv, const char *key, const char *msg_id,
+	     const char *text, size_t len, const char *log_text)
 {
 	if (p->rt->stopping) {
 		log_warn("shutting down: message %s in %s %s not answered", msg_id, p->snd.where,
 			 conv);
 		return -1;
 	}
-	return outbox_ask_in(p->rt->ob, &p->snd, conv, key, msg_id, text, len, log_text);
+	return outbox_ask(p->rt->ob, &p->snd, conv, key, msg_id, text, len, log_text);
 }
 
 void
@@ -133,7 +126,7 @@ answer_some(struct runtime *rt)
 			m = &mem;
 		}
 		struct chat_reply r;
-		bot_answer_in(rt->b, &rt->b->ac, m, q->text, q->len, q->log_text, &r);
+		bot_answer(rt->b, &rt->b->ac, m, q->text, q->len, q->log_text, &r);
 		if (m)
 			convo_put(rt->mem, q->key, kl, m, now);
 		log_debug("message %s in %s %s answered (%zu bytes)", q->msg_id, q->s->where,

@@ -54,18 +54,14 @@ int runtime_run(struct bot *b, const struct adapter_ops *const *ops, size_t n);
 struct ws_loop *platform_loop(struct platform *p);
 /*
  * A question from conversation conv (see outbox_ask; log_text as for
- * bot_answer).  Returns 0, or -1 if it will not be answered (the outbox is
+ * bot_answer).  key: the conversation the bot remembers (convo.h), one the
+ * platform makes per person and place ("a DM", "this person in this
+ * channel", "this web chat"), opaque to the runtime, never message text;
+ * NULL: none.  Returns 0, or -1 if it will not be answered (the outbox is
  * full or the bot is stopping): already logged with its message id.
  */
-int platform_ask(struct platform *p, const char *conv, const char *msg_id, const char *text,
-		 size_t len, const char *log_text);
-/*
- * The same in a conversation the bot remembers (convo.h) as key: one the
- * platform makes per person and place ("a DM", "this person in this
- * channel", "this web chat"), opaque to the runtime, never message text.
- */
-int platform_ask_in(struct platform *p, const char *conv, const char *key, const char *msg_id,
-		    const char *text, size_t len, const char *log_text);
+int platform_ask(struct platform *p, const char *conv, const char *key, const char *msg_id,
+		 const char *text, size_t len, const char *log_text);
 /* The outcome of sending it (see outbox_done). */
 void platform_done(struct platform *p, struct ob_item *it, const struct ob_result *r, uint64_t now);
 /* The platform's state for the log and systemd's STATUS=, e.g. "connected". */
