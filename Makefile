@@ -5,21 +5,23 @@
 
 VERSION    := 0.1.0
 CC         ?= cc
-PKGS       := libwebsockets libcurl jansson yaml-0.1 libsystemd libutf8proc
+PKGS       := libwebsockets libcurl openssl jansson yaml-0.1 libsystemd libutf8proc
 # Debian packages, like a package's Build-Depends and Depends.  BUILD_PKGS:
 # what `make`, `make run` and `make install` need, and what the installed
 # service needs on its host (ca-certificates for TLS to Discord, the word
 # lists for typo correction, procps for the unit's ExecReload=/bin/kill).
 # TEST_PKGS: what `make test` adds (chromium and its font for the web
-# widget's browser test); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
+# widget's browser test; openssl for the Discord tests' throwaway
+# certificates, mount for the private mount namespace that stands a test CA
+# in for the system's); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
 # and `make soak`.
-BUILD_PKGS := gcc make pkg-config libc6-dev libcurl4-openssl-dev libjansson-dev \
+BUILD_PKGS := gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-dev \
               libwebsockets-dev libyaml-dev libstemmer-dev libsystemd-dev libutf8proc-dev \
               ca-certificates wamerican wbritish procps
-TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format \
-              chromium fonts-dejavu-core
+TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format openssl \
+              mount chromium fonts-dejavu-core
 FUZZ_PKGS  := clang libclang-rt-14-dev
-BENCH_PKGS := python3 python3-websockets
+BENCH_PKGS := python3 python3-websockets openssl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -41,12 +43,12 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 CORE_SRC   := xmem strbuf problems hmap wordset utf8 term text typo kb_parse clinic match safety knowledge reply answer followup convo report \
               config_parse discord_proto web_proto
 EDGE_SRC   := sys log config kb jlog unanswered feedback watch outbox bot adapter adapter_console linein tty runtime
-ADAPTER_SRC := ws http adapter_discord adapter_web web_assets
+ADAPTER_SRC := tls ws http adapter_discord adapter_web web_assets
 APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+TESTS      := test_hmap test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report test_web_proto test_convo test_followup
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
@@ -134,11 +136,14 @@ build/tsan/web_assets.o: build/web_assets.c bot/web_assets.h build/flags.mk
 	@mkdir -p build/tsan
 	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -Ibot -c -o $@ $<
 
+# GnuTLS, which libcurl loads, looks up this function of ours (bot/http.c)
+EXPORTS    := -Wl,--export-dynamic-symbol=_gnutls_global_init_skip
+
 build/massagebot: $(ALL_SRC:%=build/%.o)
-	$(CC) $(CFLAGS_OPT) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS_OPT) $(EXPORTS) -o $@ $^ $(PKG_LIBS)
 
 build/san/massagebot: $(ALL_SRC:%=build/san/%.o)
-	$(CC) $(CFLAGS_SAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS_SAN) $(EXPORTS) -o $@ $^ $(PKG_LIBS)
 
 build/tests/%: tests/%.c $(LIB_SRC:%=build/san/%.o) tests/*.h | deps-test
 	$(CC) $(CFLAGS_SAN) -Ibot -o $@ $< $(LIB_SRC:%=build/san/%.o) $(PKG_LIBS) -lcmocka
@@ -148,7 +153,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_hmap test_log test_outbox test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
+VG_TESTS   := test_hmap test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report test_web_proto test_convo test_followup
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg
@@ -193,7 +198,7 @@ build/tsan/%.o: bot/%.c bot/*.h build/flags.mk
 	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/tsan/massagebot: $(ALL_SRC:%=build/tsan/%.o)
-	$(CC) $(BASEFLAGS) $(TSANFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASEFLAGS) $(TSANFLAGS) $(EXPORTS) -o $@ $^ $(PKG_LIBS)
 
 .PHONY: tsan
 tsan: build/tsan/massagebot
@@ -206,13 +211,15 @@ check-deps:
 	  $(CORE_SRC:%=bot/%.c) $(CORE_SRC:%=bot/%.h) || { echo "core module includes an edge header"; exit 1; }
 	@! grep -lE '#include "cli\.h"' bot/*.c bot/*.h | grep -vE '^bot/(cli|main)\.c$$' \
 	  || { echo "only cli.c and main.c include cli.h (exit statuses live in bot.h)"; exit 1; }
-	@! grep -lE '#include "(adapter|runtime|ws|http)\.h"' bot/*.c bot/*.h | \
-	  grep -vE '^bot/(adapter|adapter_[a-z]+|runtime|ws|http|cli)\.[ch]$$' \
-	  || { echo "only the platform layer includes adapter.h, runtime.h, ws.h, http.h"; exit 1; }
+	@! grep -lE '#include "(adapter|runtime|ws|http|tls)\.h"' bot/*.c bot/*.h | \
+	  grep -vE '^bot/(adapter|adapter_[a-z]+|runtime|ws|http|tls|cli)\.[ch]$$' \
+	  || { echo "only the platform layer includes adapter.h, runtime.h, ws.h, http.h, tls.h"; exit 1; }
 	@! grep -lE '#include *<libwebsockets' bot/*.c bot/*.h | grep -v '^bot/ws\.c$$' \
 	  || { echo "only bot/ws.c may include libwebsockets.h"; exit 1; }
 	@! grep -lE '#include *<curl/' bot/*.c bot/*.h | grep -v '^bot/http\.c$$' \
 	  || { echo "only bot/http.c may include curl/curl.h"; exit 1; }
+	@! grep -lE '#include *<openssl/' bot/*.c bot/*.h | grep -v '^bot/tls\.c$$' \
+	  || { echo "only bot/tls.c may include OpenSSL's headers"; exit 1; }
 
 clean:
 	rm -rf build

@@ -13,10 +13,12 @@
  * token or a payload that carries it (IDENTIFY, RESUME, the Authorization
  * header).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "discord_proto.h"
@@ -25,6 +27,7 @@
 #include "queue.h"
 #include "runtime.h"
 #include "sys.h"
+#include "tls.h"
 #include "ws.h"
 #include "xmem.h"
 
@@ -45,6 +48,9 @@
 #define THUMBS_MAX 4096          /* thumbs remembered, so each counts once */
 #define PRESSED_MAX 256          /* button presses being answered */
 #define ACK_TIMEOUT_MS 2500      /* a press must be acknowledged within 3 s */
+/* Discord counts REST requests per second as they arrive: our window is a
+ * tenth of a second longer, for the network's jitter */
+#define REST_WINDOW_MS 1100
 
 enum gw_state {
 	GW_WAIT,       /* nothing in progress; reconnect_at may be set */
@@ -65,7 +71,9 @@ struct discord {
 	struct platform *p;
 	struct ws *ws;
 	struct http *http;
-	const char *token, *channels;
+	struct tls_trust *trust; /* the CAs of both clients, once loaded */
+	int tls_ready;           /* and the gateway's TLS vhost made */
+	const char *token, *channels, *ca_file;
 	char *api;  /* DISCORD_API_BASE without a trailing slash */
 	char *auth; /* "Authorization: Bot <token>" */
 
@@ -184,17 +192,19 @@ forget_session(struct discord *d)
 	d->seq = -1;
 }
 
+/* The session (if any) is over: one held long enough resets the backoff. */
 static void
-schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
+session_ended(struct discord *d, uint64_t now)
 {
 	if (d->session_up_at && now - d->session_up_at >= SESSION_HELD_MS)
 		d->attempts = 0;
 	d->session_up_at = 0;
-	unsigned delay = sys_backoff_ms(d->attempts, rnd(d));
-	if (d->attempts < 30)
-		d->attempts++;
-	if (delay < min_ms)
-		delay = min_ms;
+}
+
+/* Connect again in delay ms (later if IDENTIFYs would come too close). */
+static void
+reconnect_in(struct discord *d, uint64_t now, unsigned delay)
+{
 	if (d->session_id == NULL && d->last_identify_at &&
 	    now + delay < d->last_identify_at + IDENTIFY_SPACING_MS)
 		delay = (unsigned)(d->last_identify_at + IDENTIFY_SPACING_MS - now);
@@ -205,6 +215,17 @@ schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
 	platform_status(d->p, "reconnecting in %.1f s", delay / 1000.0);
 }
 
+/* Connect again after the backoff (at least min_ms). */
+static void
+schedule_reconnect(struct discord *d, uint64_t now, unsigned min_ms)
+{
+	session_ended(d, now);
+	unsigned delay = sys_backoff_ms(d->attempts, rnd(d));
+	if (d->attempts < 30)
+		d->attempts++;
+	reconnect_in(d, now, delay < min_ms ? min_ms : delay);
+}
+
 /* Drop the current connection (ours to close) and come back later. */
 static void
 drop_connection(struct discord *d, uint64_t now, int code, const char *why, unsigned min_ms)
@@ -212,6 +233,29 @@ drop_connection(struct discord *d, uint64_t now, int code, const char *why, unsi
 	if (ws_active(d->ws))
 		ws_close(d->ws, code, why);
 	schedule_reconnect(d, now, min_ms);
+}
+
+/*
+ * Load the trusted CAs (SSL_CERT_FILE, else the system's) for both clients,
+ * once; the gateway's TLS vhost shares them.  0, or -1 with *cause.
+ */
+static int
+need_tls(struct discord *d, char **cause)
+{
+	if (d->tls_ready)
+		return 0;
+	if (d->trust == NULL) {
+		d->trust = tls_trust_new(d->ca_file, cause);
+		if (d->trust == NULL)
+			return -1;
+		log_info("TLS: trusting the %zu certificate authorities in %s%s",
+			 tls_trust_count(d->trust), tls_trust_file(d->trust),
+			 d->ca_file ? " (SSL_CERT_FILE)" : "");
+	}
+	if (ws_loop_tls(platform_loop(d->p), d->trust, cause) < 0)
+		return -1;
+	d->tls_ready = 1;
+	return 0;
 }
 
 static void
@@ -254,6 +298,13 @@ connect_gateway(struct discord *d, uint64_t now)
 			d->gateway_url = NULL;
 		}
 		schedule_reconnect(d, now, 0);
+		return;
+	}
+	char *cause = NULL;
+	if (u.tls && need_tls(d, &cause) < 0) {
+		log_error("gateway: %s", cause);
+		free(cause);
+		platform_fail(d->p, EXIT_FAIL, now);
 		return;
 	}
 	log_info("gateway: connecting to %s://%s:%d (%s)", u.tls ? "wss" : "ws", u.host, u.port,
@@ -556,9 +607,7 @@ reply_done(struct discord *d, struct http_req *r, struct ob_item *it, uint64_t n
 		log_warn("reply to message %s: Discord refused its buttons (HTTP %ld); sending it "
 			 "without them",
 			 it->msg_id, r->status);
-		free(it->body);
-		it->body = plain;
-		it->len = strlen(plain);
+		outbox_rebody(it, plain, strlen(plain));
 		res.outcome = OB_RETRY;
 		snprintf(why, sizeof why, "HTTP %ld with buttons", r->status);
 		res.why = why;
@@ -697,7 +746,11 @@ on_frame(struct discord *d, const struct ws_event *wev, uint64_t now)
 		} else {
 			log_warn("gateway: invalid session; starting a new one");
 			forget_session(d);
-			drop_connection(d, now, 1000, "new session", 1000 + rnd(d) % 4001);
+			if (ws_active(d->ws))
+				ws_close(d->ws, 1000, "new session");
+			session_ended(d, now);
+			/* Discord's 1-5 s, however many reconnects came before */
+			reconnect_in(d, now, 1000 + rnd(d) % 4001);
 		}
 		break;
 	case DP_EV_READY:
@@ -789,10 +842,27 @@ discord_fds(const struct config *cfg)
 }
 
 static int
+is_https(const char *url)
+{
+	return strncmp(url, "https://", 8) == 0;
+}
+
+static int
 discord_check(const struct config *cfg, char **cause)
 {
 	if (cfg_get(cfg, CFG_DISCORD_TOKEN) == NULL) {
 		*cause = xstrdup("DISCORD_TOKEN is not set but BOT_PLATFORM includes discord");
+		return -1;
+	}
+	/* the trusted CAs must be readable; loading them waits for the start */
+	const char *ca = cfg_get(cfg, CFG_SSL_CERT_FILE);
+	if (is_https(cfg_get(cfg, CFG_DISCORD_API_BASE)) &&
+	    access(ca ? ca : tls_default_file(), R_OK) < 0) {
+		*cause = ca ? xasprintf("SSL_CERT_FILE (from %s) %s: %s",
+					cfg->origin[CFG_SSL_CERT_FILE], ca, strerror(errno))
+			    : xasprintf("the system's trusted certificates %s: %s (install "
+					"ca-certificates, or set SSL_CERT_FILE)",
+					tls_default_file(), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -806,6 +876,7 @@ discord_free(struct platform *p)
 		return;
 	/* the workers first: they wake the loop, and hold requests */
 	http_free(d->http);
+	tls_trust_free(d->trust);
 	ws_free(d->ws);
 	out_clear(d);
 	if (!d->gw_inflight)
@@ -836,6 +907,7 @@ discord_start(struct platform *p, char **cause)
 	const struct config *cfg = p->b->cfg;
 	d->token = cfg_get(cfg, CFG_DISCORD_TOKEN);
 	d->channels = cfg_get(cfg, CFG_DISCORD_CHANNELS);
+	d->ca_file = cfg_get(cfg, CFG_SSL_CERT_FILE);
 	const char *api = cfg_get(cfg, CFG_DISCORD_API_BASE);
 	size_t al = strlen(api);
 	while (al && api[al - 1] == '/')
@@ -844,7 +916,11 @@ discord_start(struct platform *p, char **cause)
 	d->auth = xasprintf("Authorization: Bot %s", d->token);
 	sys_random(&d->rng, sizeof d->rng);
 	d->ws = ws_new(platform_loop(p), GW_MAX_MESSAGE);
-	d->http = http_new(http_wake, platform_loop(p), cause);
+	if (is_https(d->api) && need_tls(d, cause) < 0)
+		goto fail;
+	struct http_opts ho = {d->trust, HTTP_PARALLEL,
+			       (unsigned)atoi(cfg_get(cfg, CFG_DISCORD_REST_RATE)), REST_WINDOW_MS};
+	d->http = http_new(&ho, http_wake, platform_loop(p), cause);
 	if (d->http == NULL)
 		goto fail;
 	fetch_gateway(d);

@@ -131,6 +131,18 @@ check_days(const char *v, char *err, size_t n)
 }
 
 static int
+check_rate(const char *v, char *err, size_t n)
+{
+	char *e;
+	long r = strtol(v, &e, 10);
+	if (*v && *e == '\0' && r >= 1 && r <= 10000)
+		return 0;
+	snprintf(err, n, "must be a whole number of requests per second from 1 to 10000, not '%s'",
+		 v);
+	return -1;
+}
+
+static int
 check_unit(const char *v, char *err, size_t n)
 {
 	char *e;
@@ -187,6 +199,14 @@ const struct cfg_var cfg_vars[CFG_COUNT] = {
     [CFG_DISCORD_CHANNELS] = {"DISCORD_CHANNELS", NULL,
 			      "comma-separated channel ids where every message is a question",
 			      check_channels, 0, CMD_RUN},
+    [CFG_DISCORD_REST_RATE] = {"DISCORD_REST_RATE", "50",
+			       "REST requests per second at most, all routes together (Discord's "
+			       "global rate limit; raise it only if Discord raised yours)",
+			       check_rate, 0, CMD_RUN},
+    [CFG_SSL_CERT_FILE] = {"SSL_CERT_FILE", NULL,
+			   "PEM file of the certificate authorities trusted on TLS connections "
+			   "(Discord's gateway and REST API alike); unset: the system's bundle",
+			   check_nonempty, 0, CMD_RUN},
     [CFG_KNOWLEDGE_DIR] = {"KNOWLEDGE_DIR", "knowledge",
 			   "folder with the answers, safety/ rules and synonyms.txt (unset and "
 			   "no ./knowledge: the installed one)",

@@ -1,7 +1,10 @@
 /*
  * convo: the conversation memory (see convo.h).  A fixed array of places,
  * chained hash buckets over the keys' hashes, and a list from the newest
- * to the oldest message; free places are kept on their own list.
+ * to the oldest message; places freed are kept on their own list, and the
+ * places never used yet are the ones past `used`, so that the array's
+ * pages (1.6 MB of them for CONVO_MAX) are only touched as conversations
+ * come.
  */
 #include "convo.h"
 
@@ -22,6 +25,7 @@ struct place {
 struct convo {
 	struct place *p;
 	size_t max, n;
+	size_t used;      /* places taken at least once: [used, max) were never used */
 	uint32_t *bucket; /* place index, or NIL */
 	size_t nbucket;   /* a power of two */
 	uint32_t newest, oldest, free;
@@ -42,9 +46,7 @@ convo_new(size_t max, uint64_t ttl_ms)
 	c->bucket = xmalloc(c->nbucket * sizeof *c->bucket);
 	for (size_t i = 0; i < c->nbucket; i++)
 		c->bucket[i] = NIL;
-	for (size_t i = 0; i < max; i++)
-		c->p[i].chain = i + 1 < max ? (uint32_t)(i + 1) : NIL;
-	c->free = 0;
+	c->free = NIL;
 	c->newest = c->oldest = NIL;
 	return c;
 }
@@ -149,10 +151,14 @@ convo_put(struct convo *c, const char *key, size_t len, const struct convo_memor
 	if (i != NIL) {
 		unlink_age(c, i);
 	} else {
-		if (c->free == NIL)
+		if (c->free == NIL && c->used == c->max)
 			drop(c, c->oldest);
-		i = c->free;
-		c->free = c->p[i].chain;
+		if (c->free != NIL) {
+			i = c->free;
+			c->free = c->p[i].chain;
+		} else {
+			i = (uint32_t)c->used++;
+		}
 		c->p[i].hash = h;
 		uint32_t *b = bucket_of(c, h);
 		c->p[i].chain = *b;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "hmap.h"
 #include "strbuf.h"
 #include "xmem.h"
 
@@ -1055,6 +1056,12 @@ dp_ratewin_note(struct dp_ratewin *w, uint64_t now_ms)
 	}
 }
 
+static uint64_t
+note_key(const char *key)
+{
+	return hmap_hash(key, strnlen(key, DP_NOTE_KEY - 1));
+}
+
 void
 dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
 {
@@ -1062,9 +1069,10 @@ dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
 		s->max = max ? max : 1;
 		s->v = xcalloc(s->max, sizeof *s->v);
 	}
+	uint64_t h = note_key(key);
 	size_t slot = s->n;
 	for (size_t i = 0; i < s->n; i++)
-		if (strncmp(s->v[i].key, key, DP_NOTE_KEY - 1) == 0)
+		if (s->v[i].key == h)
 			slot = i;
 	if (slot == s->n) {
 		if (s->n < s->max) {
@@ -1074,15 +1082,16 @@ dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
 			s->head = (s->head + 1) % s->max;
 		}
 	}
-	snprintf(s->v[slot].key, DP_NOTE_KEY, "%s", key);
+	s->v[slot].key = h;
 	snprintf(s->v[slot].val, DP_NOTE_VAL, "%s", val);
 }
 
 const char *
 dp_notes_get(const struct dp_notes *s, const char *key)
 {
+	uint64_t h = note_key(key);
 	for (size_t i = 0; i < s->n; i++)
-		if (strncmp(s->v[i].key, key, DP_NOTE_KEY - 1) == 0)
+		if (s->v[i].key == h)
 			return s->v[i].val;
 	return NULL;
 }
@@ -1099,8 +1108,9 @@ dp_seen_add(struct dp_seen *s, const char *id)
 {
 	if (s->ids == NULL)
 		s->ids = xcalloc(DP_SEEN_MAX, sizeof *s->ids);
+	uint64_t h = hmap_hash(id, strlen(id));
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->ids[i], id) == 0)
+		if (s->ids[i] == h)
 			return 0;
 	size_t slot;
 	if (s->n < DP_SEEN_MAX) {
@@ -1109,7 +1119,7 @@ dp_seen_add(struct dp_seen *s, const char *id)
 		slot = s->head;
 		s->head = (s->head + 1) % DP_SEEN_MAX;
 	}
-	snprintf(s->ids[slot], DP_ID_MAX, "%s", id);
+	s->ids[slot] = h;
 	return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hmap.h"
 #include "log.h"
@@ -18,8 +19,26 @@
 #include "xmem.h"
 
 #define TRIM_AFTER 256 /* a backlog this long drained: give its pages back */
+#define SLAB_SIZE (64u << 10)
+#define SLAB_BIG (SLAB_SIZE / 4) /* larger: malloc */
+
+/*
+ * Questions and reply parts (with their text) live in slabs of 64 KB taken
+ * with mmap, each given back as soon as the last thing in it is freed.  A
+ * burst of thousands of replies comes and goes in order, so its slabs go
+ * whole: from the heap, which can only give back whole free pages, the
+ * same burst left a megabyte of holes pinned by what was allocated among it.
+ */
+struct slab {
+	size_t live; /* allocations not yet freed */
+	size_t used; /* bytes handed out, this header included */
+};
+
+/* Each allocation is preceded by its slab (NULL: malloc'd on its own). */
+#define SLAB_HDR 16
 
 struct ob_conv {
+	struct outbox *ob;
 	struct ob_conv *next;  /* in ob->convs */
 	struct ob_conv *hnext; /* in its hash bucket */
 	struct ob_sender *s;
@@ -39,7 +58,58 @@ struct outbox {
 	size_t peak; /* most waiting since the heap was last trimmed */
 	size_t shed;
 	uint32_t rng;
+	struct slab *slab; /* the one being filled */
+	size_t slabs;      /* slabs mapped */
 };
+
+static void *
+slab_alloc(struct outbox *ob, size_t n)
+{
+	size_t need = SLAB_HDR + ((n + 15) & ~(size_t)15);
+	struct slab *sl = NULL;
+	char *p;
+	if (n > SLAB_BIG) {
+		p = xmalloc(SLAB_HDR + n);
+	} else {
+		sl = ob->slab;
+		if (sl == NULL || sl->used + need > SLAB_SIZE) {
+			/* a full one goes when the last thing in it is freed */
+			void *m = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m == MAP_FAILED)
+				abort(); /* out of memory, as xmalloc */
+			sl = ob->slab = m;
+			sl->live = 0;
+			sl->used = SLAB_HDR;
+			ob->slabs++;
+		}
+		p = (char *)sl + sl->used;
+		sl->used += need;
+		sl->live++;
+	}
+	memcpy(p, &sl, sizeof sl);
+	return p + SLAB_HDR;
+}
+
+static void
+slab_free(struct outbox *ob, void *ptr)
+{
+	if (ptr == NULL)
+		return;
+	char *p = (char *)ptr - SLAB_HDR;
+	struct slab *sl;
+	memcpy(&sl, p, sizeof sl);
+	if (sl == NULL) {
+		free(p);
+	} else if (--sl->live == 0) {
+		if (sl == ob->slab) {
+			sl->used = SLAB_HDR; /* empty: fill it again from the start */
+		} else {
+			munmap(sl, SLAB_SIZE);
+			ob->slabs--;
+		}
+	}
+}
 
 struct outbox *
 outbox_new(size_t max_items, size_t max_bytes)
@@ -91,17 +161,16 @@ static void
 question_free(struct outbox *ob, struct ob_question *q)
 {
 	count_out(ob, question_bytes(q));
-	free(q->text);
-	free(q->log_text);
-	free(q);
+	slab_free(ob, q); /* with its text */
 }
 
 static void
 item_free(struct outbox *ob, struct ob_item *it)
 {
 	count_out(ob, sizeof *it + it->len);
-	free(it->body);
-	free(it);
+	if (it->body != (char *)(it + 1))
+		slab_free(ob, it->body); /* a new one (outbox_rebody) */
+	slab_free(ob, it);
 }
 
 /* ---- conversations ------------------------------------------------------- */
@@ -137,6 +206,7 @@ conv_get(struct outbox *ob, struct ob_sender *s, const char *id)
 	if (ob->nconvs >= ob->nbuckets)
 		grow_buckets(ob);
 	struct ob_conv *c = xcalloc(1, sizeof *c);
+	c->ob = ob;
 	c->s = s;
 	c->hash = h;
 	copy_id(c->id, id);
@@ -177,15 +247,19 @@ outbox_ask(struct outbox *ob, struct ob_sender *s, const char *conv, const char 
 			 ob->n, ob->bytes / 1024, msg_id, s->where, conv, s->name);
 		return -1;
 	}
-	struct ob_question *q = xcalloc(1, sizeof *q);
+	size_t ll = log_text ? strlen(log_text) + 1 : 0;
+	struct ob_question *q = slab_alloc(ob, sizeof *q + len + 1 + ll);
+	memset(q, 0, sizeof *q);
 	q->s = s;
 	copy_id(q->conv, conv);
 	copy_id(q->msg_id, msg_id);
 	if (key && strlen(key) < sizeof q->key)
 		strcpy(q->key, key);
-	q->text = xstrndup(text, len);
+	q->text = (char *)(q + 1);
+	memcpy(q->text, text, len);
+	q->text[len] = '\0';
 	q->len = len;
-	q->log_text = log_text ? xstrdup(log_text) : NULL;
+	q->log_text = log_text ? memcpy(q->text + len + 1, log_text, ll) : NULL;
 	count_in(ob, question_bytes(q));
 	queue_push(&ob->questions, &q->link);
 	return 0;
@@ -203,16 +277,34 @@ outbox_part(struct outbox *ob, const struct ob_question *q, unsigned part, unsig
 	    char *body, size_t len)
 {
 	struct ob_conv *c = conv_get(ob, q->s, q->conv);
-	struct ob_item *it = xcalloc(1, sizeof *it);
+	struct ob_item *it = slab_alloc(ob, sizeof *it + len + 1);
+	memset(it, 0, sizeof *it);
 	it->conv = c;
 	it->conv_id = c->id;
 	copy_id(it->msg_id, q->msg_id);
 	it->part = part;
 	it->nparts = nparts;
-	it->body = body;
+	it->body = memcpy(it + 1, body, len);
+	it->body[len] = '\0';
 	it->len = len;
+	free(body);
 	count_in(ob, sizeof *it + len);
 	queue_push(&c->items, &it->link);
+}
+
+void
+outbox_rebody(struct ob_item *it, char *body, size_t len)
+{
+	struct outbox *ob = it->conv->ob;
+	char *copy = slab_alloc(ob, len + 1);
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	free(body);
+	if (it->body != (char *)(it + 1))
+		slab_free(ob, it->body);
+	ob->bytes = ob->bytes - it->len + len;
+	it->body = copy;
+	it->len = len;
 }
 
 void
@@ -377,6 +469,12 @@ outbox_shed(const struct outbox *ob)
 	return ob->shed;
 }
 
+size_t
+outbox_slabs(const struct outbox *ob)
+{
+	return ob->slabs;
+}
+
 /* Empty the outbox, cancelling what is in flight; report: log what is left. */
 static void
 empty(struct outbox *ob, int report)
@@ -422,6 +520,8 @@ outbox_free(struct outbox *ob)
 	if (ob == NULL)
 		return;
 	empty(ob, 0);
+	if (ob->slab)
+		munmap(ob->slab, SLAB_SIZE);
 	free(ob->buckets);
 	free(ob);
 }

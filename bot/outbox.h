@@ -16,6 +16,8 @@
  * Edge module: logs; the caller supplies the clock.  One thread (the loop).
  * Ownership: the outbox copies what it is given and owns every question
  * and item until it hands a question out (outbox_take) or frees an item.
+ * Questions and parts live in slabs of their own, given back to the system
+ * as soon as a burst has drained.
  */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -71,8 +73,9 @@ struct ob_item {
 	char msg_id[OB_ID_MAX];
 	unsigned part, nparts;
 	char *body; /* what the platform sends, as it made it (outbox_part); before
-		     * reporting OB_RETRY it may put a new one in its place (a form
-		     * the server will take: a reply without its buttons) */
+		     * reporting OB_RETRY it may put a new one in its place with
+		     * outbox_rebody (a form the server will take: a reply without
+		     * its buttons) */
 	size_t len;
 	void *handle; /* the sender's, while the part is being sent */
 	unsigned attempts, limited;
@@ -116,6 +119,9 @@ struct ob_question *outbox_take(struct outbox *ob);
  * parts; body (len bytes) is taken over. */
 void outbox_part(struct outbox *ob, const struct ob_question *q, unsigned part, unsigned nparts,
 		 char *body, size_t len);
+/* Put body (len bytes, taken over) in place of it's body, to send it again
+ * in another form. */
+void outbox_rebody(struct ob_item *it, char *body, size_t len);
 /* Free q (its parts, if any, are queued). */
 void outbox_answered(struct outbox *ob, struct ob_question *q);
 
@@ -133,6 +139,8 @@ size_t outbox_waiting(const struct outbox *ob);
 size_t outbox_questions(const struct outbox *ob);
 /* Questions shed because the outbox was full, since it was made. */
 size_t outbox_shed(const struct outbox *ob);
+/* The 64 KB slabs holding questions and parts now (see outbox.c). */
+size_t outbox_slabs(const struct outbox *ob);
 /*
  * Shutdown: log every question not answered and every reply not sent at
  * warn with its message id, cancel the parts in flight, and empty the

@@ -38,18 +38,21 @@
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG, P_NOT };
 
+/* A rules file holds some 15,000 of these: the strings live in the node's
+ * tail, sized to fit, not in two arrays of TEXT_WORD_MAX each. */
 struct pnode {
 	enum pkind kind;
-	char w[TEXT_WORD_MAX]; /* stem, surface, prefix, or concept name */
-	char typed[TEXT_WORD_MAX];
 	uint8_t wl;
-	uint8_t tflags; /* a word's TOK_* flags: how common it is */
-	int32_t id;     /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
+	uint8_t tflags;    /* a word's TOK_* flags: how common it is */
+	int32_t id;        /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
+	const char *w;     /* stem, surface, prefix, or concept name ("" for the others) */
+	const char *typed; /* a word as written ("" for the others) */
 	uint32_t req_off, req_n; /* pattern roots and '&&' parts: see possible() */
 	uint32_t wb_off, wb_n;   /* ALT: its one-word kids' bits, sorted (firsts) */
 	struct pnode **kids;
 	uint8_t *gap; /* SEQ: words allowed before kid i */
 	size_t nkids;
+	char tail[]; /* w and typed */
 };
 
 struct pattern {
@@ -67,13 +70,25 @@ struct pc {
 	int depth; /* open '(' */
 };
 
+/* A node with word w (wl bytes) and the word as typed (tl bytes). */
+static struct pnode *
+node_new_word(enum pkind k, const char *w, size_t wl, const char *typed, size_t tl)
+{
+	struct pnode *n = xcalloc(1, sizeof *n + wl + 1 + tl + 1);
+	n->kind = k;
+	n->id = -1;
+	memcpy(n->tail, w, wl);
+	memcpy(n->tail + wl + 1, typed, tl);
+	n->w = n->tail;
+	n->wl = (uint8_t)wl;
+	n->typed = n->tail + wl + 1;
+	return n;
+}
+
 static struct pnode *
 node_new(enum pkind k)
 {
-	struct pnode *n = xcalloc(1, sizeof *n);
-	n->kind = k;
-	n->id = -1;
-	return n;
+	return node_new_word(k, "", 0, "", 0);
 }
 
 static void
@@ -140,11 +155,7 @@ parse_concept(struct pc *c)
 		return NULL;
 	}
 	c->p++;
-	struct pnode *r = node_new(P_CONCEPT);
-	memcpy(r->w, start, n);
-	r->w[n] = '\0';
-	r->wl = (uint8_t)n;
-	return r;
+	return node_new_word(P_CONCEPT, start, n, "", 0);
 }
 
 static struct pnode *
@@ -192,20 +203,16 @@ parse_word(struct pc *c)
 	} else if (prefix && tk.v[0].surf_len < PREFIX_MIN) {
 		pc_fail(c, "a prefix before '*' needs at least 3 letters");
 	} else if (tk.n == 1) {
-		r = node_new(prefix ? P_PREFIX : exact ? P_EXACT : P_WORD);
-		const char *w = r->kind == P_WORD ? tk.v[0].stem : tk.v[0].surf;
-		r->wl = (uint8_t)strlen(w);
+		enum pkind k = prefix ? P_PREFIX : exact ? P_EXACT : P_WORD;
+		const char *w = k == P_WORD ? tk.v[0].stem : tk.v[0].surf;
+		r = node_new_word(k, w, strlen(w), tk.v[0].surf, tk.v[0].surf_len);
 		r->tflags = tk.v[0].flags;
-		memcpy(r->w, w, (size_t)r->wl + 1);
-		memcpy(r->typed, tk.v[0].surf, (size_t)tk.v[0].surf_len + 1);
 	} else { /* "cant" -> can not */
 		r = node_new(P_SEQ);
 		for (size_t i = 0; i < tk.n; i++) {
-			struct pnode *k = node_new(P_WORD);
-			k->wl = tk.v[i].stem_len;
+			struct pnode *k = node_new_word(P_WORD, tk.v[i].stem, tk.v[i].stem_len,
+							tk.v[i].surf, tk.v[i].surf_len);
 			k->tflags = tk.v[i].flags;
-			memcpy(k->w, tk.v[i].stem, (size_t)k->wl + 1);
-			memcpy(k->typed, tk.v[i].surf, (size_t)tk.v[i].surf_len + 1);
 			add_kid(r, k, 0);
 		}
 	}
@@ -999,11 +1006,9 @@ build_typo(struct safety_set *s, struct text_ctx *t)
 			typo_words_of(s, t, s->concepts[c].words[i]);
 	if (s->dict && s->npfx) {
 		size_t *taken = xcalloc(s->npfx, sizeof *taken);
-		const struct wordset *d = s->dict;
-		for (size_t off = 0; off < d->len;) {
-			size_t n = (unsigned char)d->arena[off];
-			const char *w = d->arena + off + 1;
-			off += 1 + n;
+		char w[255];
+		size_t n, pos = 0;
+		while (wordset_next(s->dict, &pos, w, &n)) {
 			int p3 = n >= PREFIX_MIN ? hmap_get(&s->p3, w, PREFIX_MIN) : -1;
 			for (int i = p3 >= 0 ? s->p3v[p3].pfx : -1; i >= 0; i = s->pfx[i].next)
 				if (s->pfx_live[i] && n > s->pfx[i].len &&

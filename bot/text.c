@@ -15,8 +15,6 @@
 #include "wordset.h"
 #include "xmem.h"
 
-#define STEM_CACHE_MAX 65536
-
 struct text_ctx {
 	struct sb_stemmer *stemmer;
 	struct hmap words;   /* word -> WF_* flags, from the lists below */
@@ -53,6 +51,12 @@ text_ctx_free(struct text_ctx *t)
 	hmap_free(&t->cache);
 	free(t->stems);
 	free(t);
+}
+
+size_t
+text_stems_remembered(const struct text_ctx *t)
+{
+	return hmap_count(&t->cache);
 }
 
 void
@@ -548,7 +552,7 @@ text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX])
 {
 	int v = hmap_get(&t->cache, w, n);
 	if (v < 0) {
-		if (hmap_count(&t->cache) >= STEM_CACHE_MAX) {
+		if (hmap_count(&t->cache) >= TEXT_STEM_MEMO) {
 			hmap_clear(&t->cache);
 			t->nstems = 0;
 		}

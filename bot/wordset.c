@@ -1,5 +1,6 @@
 /*
- * wordset: open-addressing word set over one arena (see wordset.h).
+ * wordset: open-addressing word set over one arena, front-coded once
+ * sealed (see wordset.h).
  */
 #include "wordset.h"
 
@@ -11,6 +12,7 @@
 
 /* Each word is stored as a length byte and the word. */
 #define WORD_MAX 255
+#define BLOCK 16 /* words per front-coded block */
 
 /* The slot holding s, or the empty slot where it would go. */
 static size_t
@@ -44,8 +46,8 @@ rehash(struct wordset *w, size_t nslots)
 void
 wordset_add(struct wordset *w, const char *s, size_t n)
 {
-	if (n > WORD_MAX)
-		return; /* longer than any word */
+	if (n > WORD_MAX || w->fc)
+		return; /* longer than any word, or sealed */
 	if ((w->n + 1) * 4 > w->nslots * 3)
 		rehash(w, w->nslots ? w->nslots * 2 : 1024);
 	size_t j = find_slot(w, s, n);
@@ -70,19 +72,121 @@ wordset_reserve(struct wordset *w, size_t n, size_t bytes)
 	w->arena = xgrow(w->arena, &w->cap, bytes, 1);
 }
 
+/* Byte order, then the shorter first: the order of the sealed words. */
+static int
+word_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+static int
+by_word(const void *pa, const void *pb, void *arena)
+{
+	const unsigned char *a = (const unsigned char *)arena + *(const uint32_t *)pa;
+	const unsigned char *b = (const unsigned char *)arena + *(const uint32_t *)pb;
+	return word_cmp(a + 1, a[0], b + 1, b[0]);
+}
+
 void
 wordset_seal(struct wordset *w)
 {
-	if (w->len && w->cap > w->len) {
-		w->arena = xrealloc(w->arena, w->len);
-		w->cap = w->len;
+	if (w->fc || w->n == 0)
+		return;
+	uint32_t *order = xmalloc(w->n * sizeof *order);
+	size_t k = 0;
+	for (size_t i = 0; i < w->nslots; i++)
+		if (w->slots[i])
+			order[k++] = w->slots[i] - 1;
+	qsort_r(order, k, sizeof *order, by_word, w->arena);
+	w->nblocks = (k + BLOCK - 1) / BLOCK;
+	w->blocks = xmalloc(w->nblocks * sizeof *w->blocks);
+	/* at most two bytes more per word than the arena's one */
+	unsigned char *fc = xmalloc(w->len + k * 2);
+	size_t o = 0;
+	const unsigned char *prev = NULL;
+	for (size_t i = 0; i < k; i++) {
+		const unsigned char *word = (const unsigned char *)w->arena + order[i];
+		size_t shared = 0;
+		if (i % BLOCK == 0) {
+			w->blocks[i / BLOCK] = (uint32_t)o;
+		} else {
+			while (shared < word[0] && shared < prev[0] &&
+			       word[1 + shared] == prev[1 + shared])
+				shared++;
+		}
+		fc[o++] = (unsigned char)shared;
+		fc[o++] = (unsigned char)(word[0] - shared);
+		memcpy(fc + o, word + 1 + shared, word[0] - shared);
+		o += word[0] - shared;
+		prev = word;
 	}
+	free(order);
+	free(w->arena);
+	free(w->slots);
+	w->arena = NULL;
+	w->slots = NULL;
+	w->len = w->cap = w->nslots = 0;
+	w->fc = xrealloc(fc, o);
+	w->fc_len = o;
+}
+
+/* Is s one of the words of block b of a sealed set? */
+static int
+in_block(const struct wordset *w, size_t b, const unsigned char *s, size_t n)
+{
+	const unsigned char *p = w->fc + w->blocks[b];
+	unsigned char word[WORD_MAX];
+	size_t wl = 0;
+	for (size_t i = 0; i < BLOCK && b * BLOCK + i < w->n; i++) {
+		size_t shared = p[0], rest = p[1];
+		memcpy(word + shared, p + 2, rest);
+		wl = shared + rest;
+		p += 2 + rest;
+		int c = word_cmp(word, wl, s, n);
+		if (c >= 0)
+			return c == 0;
+	}
+	return 0;
+}
+
+/* Is s in a sealed set: the last block whose first word is not after s. */
+static int
+sealed_has(const struct wordset *w, const char *s, size_t n)
+{
+	const unsigned char *key = (const unsigned char *)s;
+	size_t lo = 0, hi = w->nblocks; /* the block is in [lo, hi) */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		const unsigned char *first = w->fc + w->blocks[mid];
+		if (word_cmp(first + 2, first[1], key, n) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return in_block(w, lo, key, n);
+}
+
+int
+wordset_next(const struct wordset *w, size_t *pos, char *buf, size_t *n)
+{
+	/* *pos: where the next word starts in fc; buf still holds the word
+	 * before it, whose first bytes it shares */
+	if (w->fc == NULL || *pos >= w->fc_len)
+		return 0;
+	const unsigned char *p = w->fc + *pos;
+	memcpy(buf + p[0], p + 2, p[1]);
+	*n = (size_t)p[0] + p[1];
+	*pos += 2 + (size_t)p[1];
+	return 1;
 }
 
 int
 wordset_has(const struct wordset *w, const char *s, size_t n)
 {
-	return w->n && n <= WORD_MAX && w->slots[find_slot(w, s, n)] != 0;
+	if (w->n == 0 || n > WORD_MAX)
+		return 0;
+	return w->fc ? sealed_has(w, s, n) : w->slots[find_slot(w, s, n)] != 0;
 }
 
 size_t
@@ -96,5 +200,7 @@ wordset_free(struct wordset *w)
 {
 	free(w->arena);
 	free(w->slots);
+	free(w->fc);
+	free(w->blocks);
 	memset(w, 0, sizeof *w);
 }

@@ -26,6 +26,7 @@
 #include "queue.h"
 #include "strbuf.h"
 #include "sys.h"
+#include "tls.h"
 #include "xmem.h"
 
 #define PROTO_NAME "client"
@@ -67,6 +68,7 @@ struct conn {
 	int destroyed;  /* WSI_DESTROY arrived while in_connect */
 	struct lws *wsi;
 	int tls, port;
+	int tls_up; /* the TLS handshake finished (the HTTP upgrade went out) */
 	char host[256];
 	char path[512];
 	struct dns_job *dns;
@@ -94,6 +96,8 @@ struct srv_ref {
 struct ws_loop {
 	struct lws_context *ctx;
 	struct lws_vhost *client_vh;
+	struct lws_vhost *tls_vh; /* wss: verifies against tls_ctx's store */
+	void *tls_ctx;            /* our reference to its SSL_CTX */
 	struct ws *clients;
 	struct ws_server *servers;
 	struct srv_ref *refs; /* every server's vhost user, freed last */
@@ -284,6 +288,41 @@ on_writeable(struct conn *c, struct lws *wsi)
 	return 0;
 }
 
+/*
+ * The TLS handshake failed.  lws's own words say little ("connect SSL err
+ * 1: error:00000001:lib(0)::reason(1)" for a refused certificate, whose
+ * cause goes to its log): say what happened, from the certificate's
+ * verification result when that was the cause.
+ */
+static void
+tls_failed(struct conn *c, struct lws *wsi, const char *in)
+{
+	long err = tls_ssl_verify_result(lws_get_ssl(wsi)); /* still there now */
+	char why[320], problem[160];
+	const char *reason = in ? strrchr(in, ':') : NULL;
+	int e = 0;
+	if (err) {
+		tls_cert_problem(err, problem, sizeof problem);
+		snprintf(why, sizeof why, "TLS certificate of %.80s:%d refused: %s", c->host,
+			 c->port, problem);
+	} else if (in && strstr(in, "Timed out")) {
+		snprintf(why, sizeof why, "TLS handshake with %.80s:%d did not finish (timed out)",
+			 c->host, c->port);
+	} else if (in && sscanf(in, "connect SYSCALL %d", &e) == 1 && e > 0) {
+		snprintf(why, sizeof why, "TLS handshake with %.80s:%d broke off: %s", c->host,
+			 c->port, strerror(e));
+	} else if (reason && reason[1] && strstr(reason, "reason(") == NULL) {
+		snprintf(why, sizeof why, "TLS handshake with %.80s:%d broke off: %.100s", c->host,
+			 c->port, reason + 1);
+	} else {
+		snprintf(
+		    why, sizeof why,
+		    "TLS handshake with %.80s:%d broke off (the server hung up or speaks no TLS)",
+		    c->host, c->port);
+	}
+	gone(c, 1006, why);
+}
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -313,7 +352,14 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 				  len - 2);
 		}
 		return 0; /* lws echoes the close */
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		c->tls_up = 1;
+		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (c->tls && !c->tls_up) {
+			tls_failed(c, wsi, in);
+			break;
+		}
 		gone(c, 1006, in ? (const char *)in : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
@@ -321,7 +367,15 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		     c->peer_code ? c->peer_reason : "connection lost without a close frame");
 		break;
 	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-		gone(c, 1006, "websocket handshake failed or timed out");
+		if (c->tls && !c->tls_up) {
+			char why[160];
+			snprintf(why, sizeof why,
+				 "TLS handshake with %.80s:%d did not finish (timed out)", c->host,
+				 c->port);
+			gone(c, 1006, why);
+		} else {
+			gone(c, 1006, "websocket handshake failed or timed out");
+		}
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		gone(c, c->peer_code ? c->peer_code : 1006, "connection closed");
@@ -415,6 +469,8 @@ start_lws(struct ws *w, struct conn *c)
 	pthread_mutex_unlock(&j->mu);
 	dns_release(j, 0);
 	c->dns = NULL;
+	if (err[0] == '\0' && c->tls && w->l->tls_vh == NULL)
+		snprintf(err, sizeof err, "wss:// needs the trusted certificates (ws_loop_tls)");
 	if (err[0]) {
 		gone(c, 1006, err);
 		conn_free(c);
@@ -423,7 +479,7 @@ start_lws(struct ws *w, struct conn *c)
 	struct lws_client_connect_info cc;
 	memset(&cc, 0, sizeof cc);
 	cc.context = w->l->ctx;
-	cc.vhost = w->l->client_vh;
+	cc.vhost = c->tls ? w->l->tls_vh : w->l->client_vh;
 	cc.address = addr;
 	cc.port = c->port;
 	cc.path = c->path;
@@ -466,7 +522,8 @@ emit(int level, const char *line)
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	if (level & LLL_ERR)
+	/* a refused certificate: the connection's end names it (tls_failed) */
+	if ((level & LLL_ERR) && strncmp(line, "SSL error:", 10) != 0)
 		log_warn("lws: %.*s", (int)n, line);
 	else
 		log_debug("lws: %.*s", (int)n, line);
@@ -497,6 +554,7 @@ struct ws_loop *
 ws_loop_new(unsigned max_fds, char **cause)
 {
 	lws_set_log_level(LLL_ERR | LLL_WARN, emit);
+	tls_init(); /* before lws's own OpenSSL set-up */
 	struct ws_loop *l = xcalloc(1, sizeof *l);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -517,9 +575,10 @@ ws_loop_new(unsigned max_fds, char **cause)
 	vh.vhost_name = "client";
 	vh.port = CONTEXT_PORT_NO_LISTEN;
 	vh.protocols = protocols;
-	vh.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "bio_create failed" */
-	vh.timeout_secs = 10;                              /* websocket handshake */
-	vh.connect_timeout_secs = 10;                      /* TCP connect */
+	/* plain ws:// only: without DO_SSL_GLOBAL_INIT lws gives this vhost no
+	 * TLS context, which would load the system's CA bundle (about 1 MB) */
+	vh.timeout_secs = 10;         /* websocket handshake */
+	vh.connect_timeout_secs = 10; /* TCP connect */
 	l->client_vh = lws_create_vhost(l->ctx, &vh);
 	if (l->client_vh == NULL) {
 		*cause = xstrdup("cannot create the libwebsockets client vhost");
@@ -540,12 +599,42 @@ ws_loop_free(struct ws_loop *l)
 		return;
 	lws_sul_cancel(&l->sul_wake);
 	lws_context_destroy(l->ctx); /* callbacks of detached connections find no user */
+	tls_ctx_free(l->tls_ctx);    /* lws does not free a provided one */
 	while (l->refs) {
 		struct srv_ref *r = l->refs;
 		l->refs = r->next;
 		free(r);
 	}
 	free(l);
+}
+
+int
+ws_loop_tls(struct ws_loop *l, struct tls_trust *t, char **cause)
+{
+	if (l->tls_vh)
+		return 0;
+	l->tls_ctx = tls_client_ctx(t);
+	if (l->tls_ctx == NULL) {
+		*cause = xstrdup("cannot create the TLS client context");
+		return -1;
+	}
+	struct lws_context_creation_info vh;
+	memset(&vh, 0, sizeof vh);
+	vh.vhost_name = "client-tls";
+	vh.port = CONTEXT_PORT_NO_LISTEN;
+	vh.protocols = protocols;
+	vh.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* else wss: "bio_create failed" */
+	vh.provided_client_ssl_ctx = l->tls_ctx;           /* one store for every connection */
+	vh.timeout_secs = 10;
+	vh.connect_timeout_secs = 10;
+	l->tls_vh = lws_create_vhost(l->ctx, &vh);
+	if (l->tls_vh == NULL) {
+		tls_ctx_free(l->tls_ctx);
+		l->tls_ctx = NULL;
+		*cause = xstrdup("cannot create the libwebsockets TLS client vhost");
+		return -1;
+	}
+	return 0;
 }
 
 static void

@@ -22,6 +22,7 @@
 
 struct ws_loop;
 struct ws;
+struct tls_trust;
 
 enum ws_ev_type {
 	WS_EV_OPEN,    /* handshake done */
@@ -49,6 +50,12 @@ struct ws_event {
  */
 struct ws_loop *ws_loop_new(unsigned max_fds, char **cause);
 void ws_loop_free(struct ws_loop *l);
+/*
+ * Let clients on l connect with TLS (wss://), verifying servers against t
+ * (the loop keeps what it needs: t may be freed after).  Once; later calls
+ * do nothing.  0, or -1 with *cause (caller frees).
+ */
+int ws_loop_tls(struct ws_loop *l, struct tls_trust *t, char **cause);
 /* Wait for network activity, ws_loop_wake() or timeout_ms, then return. */
 void ws_loop_service(struct ws_loop *l, unsigned timeout_ms);
 /* Any thread (not a signal handler): make ws_loop_service return soon. */
@@ -61,7 +68,9 @@ void ws_free(struct ws *w);
 
 /*
  * Start connecting to ws[s]://host:port/path (path includes the query).
- * Resolution runs in a thread; the outcome is WS_EV_OPEN or WS_EV_CLOSED.
+ * Resolution runs in a thread; the outcome is WS_EV_OPEN or WS_EV_CLOSED
+ * (a TLS failure's reason names its cause: the certificate's problem, or
+ * the handshake that broke off or timed out).
  * Returns -1 if a connection is already current.
  */
 int ws_connect(struct ws *w, int tls, const char *host, int port, const char *path);

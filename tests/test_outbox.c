@@ -316,6 +316,72 @@ test_instant_sender_and_many_conversations(void **st)
 	outbox_free(ob);
 }
 
+/* A burst of 5,000 questions of two parts each: the slabs that hold them
+ * grow with it and go once it has drained; text comes back as given, and a
+ * part too big for a slab works too. */
+static void
+test_burst_storage(void **st)
+{
+	(void)st;
+	struct outbox *ob = outbox_new(OB_MAX_ITEMS, OB_MAX_BYTES);
+	struct fake f;
+	fake_init(&f, ob, "discord");
+	char body[800], id[16];
+	memset(body, 'b', sizeof body);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		assert_int_equal(
+		    outbox_ask(ob, &f.s, "A", NULL, id, "a question", 10, "a question"), 0);
+	}
+	size_t peak = outbox_slabs(ob);
+	assert_true(peak >= 5000 * sizeof(struct ob_question) / (64 << 10)); /* packed in slabs */
+	for (int i = 0; i < 5000; i++) {
+		struct ob_question *q = outbox_take(ob);
+		assert_non_null(q);
+		assert_string_equal(q->text, "a question");
+		assert_string_equal(q->log_text, "a question");
+		for (unsigned part = 0; part < 2; part++) {
+			char *b = xmalloc(sizeof body + 1);
+			memcpy(b, body, sizeof body);
+			b[sizeof body] = '\0';
+			outbox_part(ob, q, part, 2, b, sizeof body);
+		}
+		outbox_answered(ob, q);
+	}
+	assert_true(outbox_slabs(ob) >= 5000 * 2 * sizeof body / (64 << 10));
+	char *big = xmalloc(40001); /* bigger than a slab takes: on its own */
+	memset(big, 'g', 40000);
+	big[40000] = '\0';
+	assert_int_equal(outbox_ask(ob, &f.s, "B", NULL, "big", "q", 1, NULL), 0);
+	struct ob_question *q = outbox_take(ob);
+	outbox_part(ob, q, 0, 1, big, 40000);
+	outbox_answered(ob, q);
+	outbox_pump(ob, 100); /* the heads of A and B */
+	assert_int_equal(f.n, 2);
+	for (int i = 0; i < 2; i++) {
+		struct ob_item *it = f.sent[i];
+		size_t want = strcmp(it->conv_id, "A") == 0 ? sizeof body : 40000;
+		assert_int_equal(it->len, want);
+		assert_int_equal(strlen(it->body), want);
+		assert_true(it->body[0] == (want == 40000 ? 'g' : 'b'));
+		/* sent again in another form, twice: the new bodies are kept */
+		outbox_rebody(it, xstrdup("another form"), 12);
+		outbox_rebody(it, xstrdup("a third form"), 12);
+		done(ob, it, OB_RETRY, 0, 100);
+		outbox_pump(ob, 100000);
+		assert_ptr_equal(f.sent[2 + i], it);
+		assert_string_equal(it->body, "a third form");
+		done(ob, it, OB_SENT, 0, 100000);
+	}
+	f.instant = 1;
+	for (int turn = 0; turn < 20000 && outbox_waiting(ob); turn++)
+		outbox_pump(ob, 100);
+	assert_int_equal(outbox_waiting(ob), 0);
+	assert_int_equal(f.n, 10003);
+	assert_true(outbox_slabs(ob) <= 1); /* the one being filled, emptied */
+	outbox_free(ob);
+}
+
 static void
 test_backoff(void **st)
 {
@@ -346,6 +412,7 @@ main(void)
 	    cmocka_unit_test(test_gone),
 	    cmocka_unit_test(test_bound_and_shutdown),
 	    cmocka_unit_test(test_instant_sender_and_many_conversations),
+	    cmocka_unit_test(test_burst_storage),
 	    cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);

@@ -65,6 +65,25 @@ test_stems(void **st)
 	(void)st;
 	assert_string_equal(joined("running massages stretching", 1), "run massag stretch");
 	assert_string_equal(joined("Numbness tingling", 1), "numb tingl");
+	/* 20,000 different words: the memo stays bounded, stems stay right */
+	struct text_ctx *t = text_ctx_new();
+	char w[32], out[TEXT_WORD_MAX], first[100][TEXT_WORD_MAX];
+	for (int i = 0; i < 20000; i++) {
+		int n = snprintf(w, sizeof w, "massag%c%c%cings", 'a' + i % 26, 'a' + i / 26 % 26,
+				 'a' + i / 676 % 26);
+		text_stem(t, w, (size_t)n, out);
+		if (i < 100)
+			memcpy(first[i], out, sizeof out);
+		assert_true(text_stems_remembered(t) <= TEXT_STEM_MEMO);
+	}
+	assert_true(text_stems_remembered(t) > 0);
+	for (int i = 0; i < 100; i++) { /* long forgotten: stemmed again, the same */
+		int n = snprintf(w, sizeof w, "massag%c%c%cings", 'a' + i % 26, 'a' + i / 26 % 26,
+				 'a' + i / 676 % 26);
+		text_stem(t, w, (size_t)n, out);
+		assert_string_equal(out, first[i]);
+	}
+	text_ctx_free(t);
 }
 
 static void
@@ -166,7 +185,75 @@ test_wordset(void **st)
 	assert_false(wordset_has(&w, "w5000", 5));
 	assert_true(wordset_has(&w, "", 0));
 	assert_false(wordset_has(&w, longw, sizeof longw));
+	wordset_add(&w, "zzz", 3); /* sealed: read-only */
+	assert_false(wordset_has(&w, "zzz", 3));
 	wordset_free(&w);
+}
+
+/* Sealing (front-coded blocks) keeps exactly the same words: every word,
+ * and near misses of each (a prefix, one letter more, the last letter
+ * changed), get the same answer from the sealed set as from the table; and
+ * the sealed set is smaller. */
+static void
+test_wordset_sealed(void **st)
+{
+	(void)st;
+	struct wordset table = {0}, sealed = {0};
+	enum { N = 20000 };
+	static char words[N][24];
+	uint32_t x = 12345;
+	for (int i = 0; i < N; i++) {
+		/* words sharing long prefixes, as a dictionary's do */
+		size_t n = 0;
+		int len = 1 + (int)((x = x * 1103515245u + 12345u) >> 16) % 14;
+		for (int j = 0; j < len; j++) {
+			x = x * 1103515245u + 12345u;
+			words[i][n++] = (char)('a' + (x >> 16) % (j < 3 ? 4 : 26));
+		}
+		words[i][n] = '\0';
+		wordset_add(&table, words[i], n);
+		wordset_add(&sealed, words[i], n);
+	}
+	size_t before = table.cap + table.nslots * sizeof *table.slots;
+	wordset_seal(&sealed);
+	assert_int_equal(wordset_count(&sealed), wordset_count(&table));
+	assert_null(sealed.slots);
+	assert_true(sealed.nblocks > 0);
+	size_t after = 0;
+	for (size_t b = 0; b < sealed.nblocks; b++)
+		after = sealed.blocks[b]; /* the last block starts near the end */
+	assert_true(after < before / 2);
+	char probe[32];
+	for (int i = 0; i < N; i++) {
+		size_t n = strlen(words[i]);
+		assert_true(wordset_has(&sealed, words[i], n));
+		struct {
+			size_t len;
+			char last;
+		} miss[] = {{n - (n > 0), 0}, {n + 1, 'q'}, {n, 'z'}, {n, 'a'}};
+		for (size_t m = 0; m < sizeof miss / sizeof miss[0]; m++) {
+			memcpy(probe, words[i], n);
+			if (miss[m].last && miss[m].len > 0)
+				probe[miss[m].len - 1] = miss[m].last;
+			assert_int_equal(wordset_has(&sealed, probe, miss[m].len),
+					 wordset_has(&table, probe, miss[m].len));
+		}
+	}
+	assert_false(wordset_has(&sealed, "{", 1)); /* after every word */
+	/* read back in byte order, each word once */
+	char cur[255], last[256] = "";
+	size_t pos = 0, n, count = 0, lastn = 0;
+	while (wordset_next(&sealed, &pos, cur, &n)) {
+		assert_true(wordset_has(&table, cur, n));
+		assert_true(count == 0 || memcmp(last, cur, n < lastn ? n : lastn) < 0 ||
+			    (memcmp(last, cur, n < lastn ? n : lastn) == 0 && lastn < n));
+		memcpy(last, cur, n);
+		lastn = n;
+		count++;
+	}
+	assert_int_equal(count, wordset_count(&table));
+	wordset_free(&table);
+	wordset_free(&sealed);
 }
 
 static void
@@ -290,6 +377,7 @@ main(void)
 	    cmocka_unit_test(test_hostile_input),
 	    cmocka_unit_test(test_utf8_repair),
 	    cmocka_unit_test(test_wordset),
+	    cmocka_unit_test(test_wordset_sealed),
 	    cmocka_unit_test(test_distance),
 	    cmocka_unit_test(test_disguises),
 	};
