@@ -27,6 +27,7 @@
 #define WEAK_LEAD 0.03
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
+#define TIE 0.01
 
 const char *
 followup_how_name(enum followup_how how)
@@ -187,15 +188,24 @@ static const char *const interjections[] = {
     "thank", "you",  "hmm", "ah",    "alright", NULL,
 };
 
-/* First words that continue the previous question ("and how often?"),
- * or make the message a fragment of one: a preposition or a "when" or
- * "if" with no sentence around it ("during pregnancy?", "even if I'm
- * pregnant?", "after a massage?"). */
-static const char *const openers[] = {
-    "and",    "but",    "or",    "also", "plus",    "so",     "then",    "if",
-    "even",   "unless", "until", "with", "without", "for",    "during",  "after",
-    "before", "in",     "on",    "at",   "while",   "except", "instead", NULL,
+/* First words that continue the previous question ("and how often?",
+ * "but is it safe if I'm pregnant?"), whatever the length. */
+static const char *const joiners[] = {
+    "and", "but", "or", "plus", NULL,
 };
+
+/* First words that make a SHORT message a fragment of the previous
+ * question: a preposition or an "if" with no sentence around it ("during
+ * pregnancy?", "even if I'm pregnant?", "after a massage?").  A longer
+ * message opening so is a sentence of its own ("on blood thinners for my
+ * heart, my back is stiff, would a firm massage be ok?", "so my back has
+ * been bad for weeks ..."). */
+static const char *const fragment_openers[] = {
+    "also",    "so",     "then",    "if",    "even",   "unless", "until", "with",
+    "without", "for",    "during",  "after", "before", "in",     "on",    "at",
+    "while",   "except", "instead", "from",  "about",  "by",     NULL,
+};
+#define FRAGMENT_WORDS 7 /* "even if i am pregnant", "after a deep tissue massage" */
 
 /* Question words and the like: a message of nothing else has no topic
  * of its own ("why?", "tell me more"). */
@@ -205,11 +215,13 @@ static const char *const question_words[] = {
 };
 
 /* Words that compare the topic with something the message names: both
- * then weigh the same ("is that the same as deep tissue?"). */
-static const char *const comparing[] = {
-    "same",    "different", "difference", "differ", "better",  "worse",   "versus", "vs",
-    "compare", "compared",  "comparison", "than",   "between", "similar", NULL,
+ * then weigh the same ("is that the same as deep tissue?"); the first
+ * ones set the two side by side, so the answer is neither of them. */
+static const char *const side_by_side[] = {
+    "same", "different", "difference", "differ",  "versus",  "vs",
+    "than", "compare",   "compared",   "between", "similar", NULL,
 };
+static const char *const comparing[] = {"better", "worse", NULL};
 
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
@@ -257,6 +269,7 @@ struct cues {
 	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
 	int opener;  /* "and ...", "what about ..." */
 	int compare; /* "is that the same as ...", "is it better than ..." */
+	int sides;   /* ... setting two side by side ("same", "than", "vs") */
 	int asks;    /* a question word: "why?", "how?", "tell me more" */
 	int weak;    /* none of the above: only short and without an answer alone */
 	size_t own;  /* content words of its own */
@@ -272,14 +285,16 @@ read_cues(const struct tokens *tk, struct cues *c)
 	if (first < tk->n) {
 		const struct token *t = &tk->v[first];
 		c->opener =
-		    in_list(t, openers) ||
+		    in_list(t, joiners) ||
+		    (in_list(t, fragment_openers) && tk->n - first <= FRAGMENT_WORDS) ||
 		    (first + 1 < tk->n && (is_word(t, "what") || is_word(t, "how")) &&
 		     (is_word(&tk->v[first + 1], "about") || is_word(&tk->v[first + 1], "if")));
 	}
 	for (size_t i = 0; i < tk->n; i++) {
 		c->back |= points_back(tk, i);
 		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
-		c->compare |= in_list(&tk->v[i], comparing);
+		c->sides |= in_list(&tk->v[i], side_by_side);
+		c->compare |= c->sides || in_list(&tk->v[i], comparing);
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
@@ -393,6 +408,7 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (mr->ncand == 0)
 		return 0;
 	const struct match_cand *top = &mr->cand[0];
+	int sides = 0; /* a third answer for two set side by side */
 	/* "is it safe?" alone points at no answer: what "it" is decides
 	 * between readings about as close (not a pregnancy answer because
 	 * its text says "deep" when "it" is deep tissue) */
@@ -407,26 +423,48 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (cu->compare) {
 		/* a comparison is answered by what speaks of both: of the
 		 * candidates that know words of the message and of the topic,
-		 * the one that knows most of the message */
-		size_t best = 0;
-		const struct match_cand *pick = NULL;
+		 * the one that knows most of the message; when it sets two side
+		 * by side, not one of the two (the topic, the message's own
+		 * reading) if another can */
+		int one = a->mr.ncand ? a->mr.cand[0].intent : -1;
+		const struct match_cand *pick = NULL, *other = NULL;
+		size_t best = 0, best_other = 0;
 		for (size_t i = 0; i < mr->ncand; i++) {
-			size_t own = own_terms(mr, tk, mr->cand[i].intent, from);
-			if (own > best && topic_terms(mr, tk, mr->cand[i].intent, from) > 0) {
+			const struct match_cand *cd = &mr->cand[i];
+			size_t own = own_terms(mr, tk, cd->intent, from);
+			if (own == 0 || topic_terms(mr, tk, cd->intent, from) == 0)
+				continue;
+			if (own > best) {
 				best = own;
-				pick = &mr->cand[i];
+				pick = cd;
+			}
+			if (cu->sides && cd->intent != topic && cd->intent != one &&
+			    own > best_other) {
+				best_other = own;
+				other = cd;
 			}
 		}
-		if (pick)
+		if (other)
+			top = other;
+		else if (pick)
 			top = pick;
+		sides = other != NULL;
+	} else if (top == &mr->cand[0] && mr->ncand > 1 && a->mr.ncand &&
+		   mr->cand[1].intent == a->mr.cand[0].intent &&
+		   mr->cand[1].raw >= top->raw - TIE) {
+		/* as close as can be with the topic: the message's own reading
+		 * decides */
+		top = &mr->cand[1];
 	}
 	if (k->entries[top->intent].small_talk || top->intent == a->mr.intent)
 		return 0;
 	if (top->score < MIN_SCORE && top->raw < MIN_RAW)
 		return 0;
-	/* a comparison that points back ("is that the same as deep tissue?")
+	/* the message alone sees one of the two it compares: no rival then;
+	 * a comparison that points back ("is that the same as deep tissue?")
 	 * is about the earlier answer, however sure the message alone is */
-	if (answered(k, &a->mr) && top->score <= a->mr.score && !(cu->compare && cu->back))
+	if (answered(k, &a->mr) && top->score <= a->mr.score && !sides &&
+	    !(cu->compare && cu->back))
 		return 0;
 	/* on a weak cue, the topic must settle it: its own answer, or a clear
 	 * lead (not "hours", as close to opening hours as to session length
