@@ -3,7 +3,7 @@
  * chained hash buckets over the keys' hashes, and a list from the newest
  * to the oldest message; places freed are kept on their own list, and the
  * places never used yet are the ones past `used`, so that the array's
- * pages (1.6 MB of them for CONVO_MAX) are only touched as conversations
+ * pages (1.2 MB of them for CONVO_MAX) are only touched as conversations
  * come.
  */
 #include "convo.h"

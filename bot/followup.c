@@ -27,6 +27,7 @@
 #define WEAK_LEAD 0.03
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
+#define TIE 0.01
 
 const char *
 followup_how_name(enum followup_how how)
@@ -192,9 +193,9 @@ static const char *const interjections[] = {
  * "if" with no sentence around it ("during pregnancy?", "even if I'm
  * pregnant?", "after a massage?"). */
 static const char *const openers[] = {
-    "and",    "but",    "or",    "also", "plus",    "so",     "then",    "if",
-    "even",   "unless", "until", "with", "without", "for",    "during",  "after",
-    "before", "in",     "on",    "at",   "while",   "except", "instead", NULL,
+    "and",    "but",   "or",    "also",    "plus",    "so",     "then",  "if",     "even",
+    "unless", "until", "with",  "without", "for",     "during", "after", "before", "in",
+    "on",     "at",    "while", "except",  "instead", "from",   "about", "by",     NULL,
 };
 
 /* Question words and the like: a message of nothing else has no topic
@@ -205,11 +206,13 @@ static const char *const question_words[] = {
 };
 
 /* Words that compare the topic with something the message names: both
- * then weigh the same ("is that the same as deep tissue?"). */
-static const char *const comparing[] = {
-    "same",    "different", "difference", "differ", "better",  "worse",   "versus", "vs",
-    "compare", "compared",  "comparison", "than",   "between", "similar", NULL,
+ * then weigh the same ("is that the same as deep tissue?"); the first
+ * ones set the two side by side, so the answer is neither of them. */
+static const char *const side_by_side[] = {
+    "same", "different", "difference", "differ",  "versus",  "vs",
+    "than", "compare",   "compared",   "between", "similar", NULL,
 };
+static const char *const comparing[] = {"better", "worse", NULL};
 
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
@@ -257,6 +260,7 @@ struct cues {
 	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
 	int opener;  /* "and ...", "what about ..." */
 	int compare; /* "is that the same as ...", "is it better than ..." */
+	int sides;   /* ... setting two side by side ("same", "than", "vs") */
 	int asks;    /* a question word: "why?", "how?", "tell me more" */
 	int weak;    /* none of the above: only short and without an answer alone */
 	size_t own;  /* content words of its own */
@@ -279,7 +283,8 @@ read_cues(const struct tokens *tk, struct cues *c)
 	for (size_t i = 0; i < tk->n; i++) {
 		c->back |= points_back(tk, i);
 		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
-		c->compare |= in_list(&tk->v[i], comparing);
+		c->sides |= in_list(&tk->v[i], side_by_side);
+		c->compare |= c->sides || in_list(&tk->v[i], comparing);
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
@@ -393,6 +398,7 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (mr->ncand == 0)
 		return 0;
 	const struct match_cand *top = &mr->cand[0];
+	int sides = 0; /* a third answer for two set side by side */
 	/* "is it safe?" alone points at no answer: what "it" is decides
 	 * between readings about as close (not a pregnancy answer because
 	 * its text says "deep" when "it" is deep tissue) */
@@ -407,24 +413,45 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 	if (cu->compare) {
 		/* a comparison is answered by what speaks of both: of the
 		 * candidates that know words of the message and of the topic,
-		 * the one that knows most of the message */
-		size_t best = 0;
-		const struct match_cand *pick = NULL;
+		 * the one that knows most of the message; when it sets two side
+		 * by side, not one of the two (the topic, the message's own
+		 * reading) if another can */
+		int one = a->mr.ncand ? a->mr.cand[0].intent : -1;
+		const struct match_cand *pick = NULL, *other = NULL;
+		size_t best = 0, best_other = 0;
 		for (size_t i = 0; i < mr->ncand; i++) {
-			size_t own = own_terms(mr, tk, mr->cand[i].intent, from);
-			if (own > best && topic_terms(mr, tk, mr->cand[i].intent, from) > 0) {
+			const struct match_cand *cd = &mr->cand[i];
+			size_t own = own_terms(mr, tk, cd->intent, from);
+			if (own == 0 || topic_terms(mr, tk, cd->intent, from) == 0)
+				continue;
+			if (own > best) {
 				best = own;
-				pick = &mr->cand[i];
+				pick = cd;
+			}
+			if (cu->sides && cd->intent != topic && cd->intent != one &&
+			    own > best_other) {
+				best_other = own;
+				other = cd;
 			}
 		}
-		if (pick)
+		if (other)
+			top = other;
+		else if (pick)
 			top = pick;
+		sides = other != NULL;
+	} else if (top == &mr->cand[0] && mr->ncand > 1 && a->mr.ncand &&
+		   mr->cand[1].intent == a->mr.cand[0].intent &&
+		   mr->cand[1].raw >= top->raw - TIE) {
+		/* as close as can be with the topic: the message's own reading
+		 * decides */
+		top = &mr->cand[1];
 	}
 	if (k->entries[top->intent].small_talk || top->intent == a->mr.intent)
 		return 0;
 	if (top->score < MIN_SCORE && top->raw < MIN_RAW)
 		return 0;
-	if (answered(k, &a->mr) && top->score <= a->mr.score)
+	/* the message alone sees one of the two it compares: no rival then */
+	if (answered(k, &a->mr) && top->score <= a->mr.score && !sides)
 		return 0;
 	/* on a weak cue, the topic must settle it: its own answer, or a clear
 	 * lead (not "hours", as close to opening hours as to session length

@@ -127,6 +127,10 @@ test_follow_ups(void **st)
 	    /* a title of function words says nothing: no answer is better */
 	    {"location", "does it hurt?", "-"},
 	    {"location", "and how often?", "-"},
+	    /* two set side by side: neither of them */
+	    {"trigger-point-therapy", "is that the same as deep tissue?", "choosing-a-massage"},
+	    /* a tie with the topic: the message's own reading decides */
+	    {"hot-stone-massage", "is it safe when pregnant?", "pregnancy-massage"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
