@@ -131,18 +131,6 @@ check_days(const char *v, char *err, size_t n)
 }
 
 static int
-check_rate(const char *v, char *err, size_t n)
-{
-	char *e;
-	long r = strtol(v, &e, 10);
-	if (*v && *e == '\0' && r >= 1 && r <= 10000)
-		return 0;
-	snprintf(err, n, "must be a whole number of requests per second from 1 to 10000, not '%s'",
-		 v);
-	return -1;
-}
-
-static int
 check_unit(const char *v, char *err, size_t n)
 {
 	char *e;
@@ -183,6 +171,7 @@ RANGE(check_messages, 1, 10000, "messages")
 RANGE(check_frame, 512, 65536, "bytes")
 RANGE(check_idle, 5, 86400, "seconds")
 RANGE(check_handshake, 1, 300, "seconds")
+RANGE(check_rate, 1, 10000, "requests per second")
 
 const struct cfg_var cfg_vars[CFG_COUNT] = {
     [CFG_BOT_PLATFORM] =

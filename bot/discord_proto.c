@@ -35,6 +35,17 @@ fail(char *why, size_t n, const char *fmt, ...)
 	return -1;
 }
 
+/* jansson's error without its " near '...'" context: that is up to 20 bytes
+ * of the peer's text, already cut, so a secret it quoted in part could no
+ * longer be masked for the log (which masks whole secrets only). */
+static int
+fail_json(char *why, size_t n, const json_error_t *err)
+{
+	const char *near = strstr(err->text, " near '");
+	int len = near ? (int)(near - err->text) : (int)strlen(err->text);
+	return fail(why, n, "invalid JSON at byte %d: %.*s", err->position, len, err->text);
+}
+
 /* A snowflake is a decimal string of 1-20 digits. */
 static int
 valid_id(const char *s)
@@ -332,7 +343,7 @@ dp_parse_event(const char *buf, size_t len, struct dp_event *ev, char *why, size
 	json_error_t err;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
-		return fail(why, whylen, "invalid JSON at byte %d: %s", err.position, err.text);
+		return fail_json(why, whylen, &err);
 	int rc = parse_body(root, ev, why, whylen);
 	json_decref(root);
 	return rc;
@@ -846,7 +857,7 @@ dp_parse_gateway_bot(const char *buf, size_t len, struct dp_gateway *g, char *wh
 	json_error_t err;
 	json_t *root = json_loadb(buf, len, 0, &err);
 	if (root == NULL)
-		return fail(why, whylen, "invalid JSON at byte %d: %s", err.position, err.text);
+		return fail_json(why, whylen, &err);
 	int rc = -1;
 	json_t *url = json_object_get(root, "url");
 	if (!json_is_string(url) || !valid_ws_url(json_string_value(url)) ||
@@ -940,7 +951,8 @@ dp_parse_ws_url(const char *url, struct dp_url *u, char *why, size_t whylen)
 	return 0;
 }
 
-/* Value of header name in hdrs (case-insensitive), copied to out; -1 if absent. */
+/* Value of header name in hdrs (case-insensitive), copied to out; -1 if
+ * absent or longer than out holds. */
 static int
 header(const char *hdrs, size_t len, const char *name, char *out, size_t outlen)
 {
@@ -957,8 +969,10 @@ header(const char *hdrs, size_t len, const char *name, char *out, size_t outlen)
 			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
 				ve--;
 			size_t vl = (size_t)(ve - v);
+			/* a value that does not fit is no value: cut, it could
+			 * keep part of a secret the log would no longer know */
 			if (vl >= outlen)
-				vl = outlen - 1;
+				return -1;
 			memcpy(out, v, vl);
 			out[vl] = '\0';
 			return 0;

@@ -269,8 +269,8 @@ struct dp_ratelimit {
 	double reset_after; /* X-RateLimit-Reset-After, seconds; -1 if absent */
 	double retry_after; /* Retry-After header, seconds; -1 if absent */
 	int global;         /* X-RateLimit-Global: true */
-	char bucket[64];    /* X-RateLimit-Bucket */
-	char scope[16];     /* X-RateLimit-Scope */
+	char bucket[64];    /* X-RateLimit-Bucket; "" if absent or longer */
+	char scope[16];     /* X-RateLimit-Scope; "" if absent or longer */
 };
 
 /* Parse response header lines ("Name: value\r\n"...), names case-insensitive. */

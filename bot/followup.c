@@ -188,15 +188,24 @@ static const char *const interjections[] = {
     "thank", "you",  "hmm", "ah",    "alright", NULL,
 };
 
-/* First words that continue the previous question ("and how often?"),
- * or make the message a fragment of one: a preposition or a "when" or
- * "if" with no sentence around it ("during pregnancy?", "even if I'm
- * pregnant?", "after a massage?"). */
-static const char *const openers[] = {
-    "and",    "but",   "or",    "also",    "plus",    "so",     "then",  "if",     "even",
-    "unless", "until", "with",  "without", "for",     "during", "after", "before", "in",
-    "on",     "at",    "while", "except",  "instead", "from",   "about", "by",     NULL,
+/* First words that continue the previous question ("and how often?",
+ * "but is it safe if I'm pregnant?"), whatever the length. */
+static const char *const joiners[] = {
+    "and", "but", "or", "plus", NULL,
 };
+
+/* First words that make a SHORT message a fragment of the previous
+ * question: a preposition or an "if" with no sentence around it ("during
+ * pregnancy?", "even if I'm pregnant?", "after a massage?").  A longer
+ * message opening so is a sentence of its own ("on blood thinners for my
+ * heart, my back is stiff, would a firm massage be ok?", "so my back has
+ * been bad for weeks ..."). */
+static const char *const fragment_openers[] = {
+    "also",    "so",     "then",    "if",    "even",   "unless", "until", "with",
+    "without", "for",    "during",  "after", "before", "in",     "on",    "at",
+    "while",   "except", "instead", "from",  "about",  "by",     NULL,
+};
+#define FRAGMENT_WORDS 7 /* "even if i am pregnant", "after a deep tissue massage" */
 
 /* Question words and the like: a message of nothing else has no topic
  * of its own ("why?", "tell me more"). */
@@ -276,7 +285,8 @@ read_cues(const struct tokens *tk, struct cues *c)
 	if (first < tk->n) {
 		const struct token *t = &tk->v[first];
 		c->opener =
-		    in_list(t, openers) ||
+		    in_list(t, joiners) ||
+		    (in_list(t, fragment_openers) && tk->n - first <= FRAGMENT_WORDS) ||
 		    (first + 1 < tk->n && (is_word(t, "what") || is_word(t, "how")) &&
 		     (is_word(&tk->v[first + 1], "about") || is_word(&tk->v[first + 1], "if")));
 	}

@@ -6,14 +6,15 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "xmem.h"
 

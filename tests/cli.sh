@@ -253,7 +253,7 @@ done
 # without; dialogues.tsv is the tuning set of the follow-up reading,
 # dialogues-check.tsv was never tuned on.  No alone turn may be answered
 # worse with memory than without.
-for set in "dialogues:0.84:0.92" "dialogues-check:0.68:0.90"; do
+for set in "dialogues:0.84:0.92" "dialogues-check:0.68:0.90" "dialogues-r1:0.78:0.94"; do
 	IFS=: read -r name follow alone <<<"$set"
 	"$MB" eval "tests/data/$name.tsv" --min-follow "$follow" --min-alone "$alone" --max-worse 0 \
 		>"$tmp/out" 2>"$tmp/err"

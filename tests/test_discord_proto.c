@@ -212,6 +212,13 @@ test_parse_malformed(void **st)
 	assert_int_equal(parse(big), -1);
 	assert_int_equal(parse("{\"op\":0,\"s\":1,\"t\":\"X\xff\",\"d\":{}}"), -1);
 	free(big);
+	/* jansson quotes up to 20 bytes near the error, a piece of whatever
+	 * was there (a token, cut): not taken, the byte position says where */
+	assert_int_equal(parse("{\"op\":1,\"d\":OTkwNjEzODQxMDk.GqWxYz}"), -1);
+	assert_null(strstr(WHY, "OTkwNjEzODQxMDk"));
+	assert_non_null(strstr(WHY, "invalid JSON at byte"));
+	assert_int_equal(parse("{\"op\":"), -1); /* "near end of file" is kept */
+	assert_non_null(strstr(WHY, "end of file"));
 }
 
 static void
@@ -842,6 +849,14 @@ test_ratelimit(void **st)
 	assert_int_equal(rl.has_remaining, 0);
 	assert_true(rl.reset_after < 0);
 	assert_true(rl.retry_after < 0);
+	/* a bucket too long to keep is dropped, not cut (it is logged, and
+	 * a proxy may echo anything there) */
+	char longer[200];
+	snprintf(longer, sizeof longer, "X-RateLimit-Bucket: %070d\r\nX-RateLimit-Scope: user\r\n",
+		 7);
+	dp_parse_ratelimit(longer, strlen(longer), &rl);
+	assert_string_equal(rl.bucket, "");
+	assert_string_equal(rl.scope, "user");
 	int global;
 	const char *b =
 	    "{\"message\":\"You are being rate limited.\",\"retry_after\":0.35,\"global\":false}";

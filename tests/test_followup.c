@@ -182,6 +182,35 @@ test_alone(void **st)
 		}
 }
 
+/* A longer message that opens like a fragment ("on ...", "so ...",
+ * "after ...") is a sentence of its own: whatever came before, it gets
+ * the answer it gets alone. */
+static void
+test_fragment_openers_of_full_sentences(void **st)
+{
+	(void)st;
+	static const char *const texts[] = {
+	    "on apixaban for my heart, my back is stiff, would a firm massage be ok?",
+	    "so my back has been sore for weeks since i started a desk job, would massage help?",
+	    "after my run yesterday my lower back is tight, is heat or ice better?",
+	    "for about a month my neck and shoulders have been really tight, what can help?",
+	};
+	static const char *const topics[] = {"self-massage", "deep-tissue-massage", "prices",
+					     "pregnancy-massage"};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		char alone[64];
+		snprintf(alone, sizeof alone, "%s", ask(NULL, texts[i], NULL));
+		for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++) {
+			struct convo_memory m = memory(topics[t], NULL, NULL);
+			enum followup_how how;
+			const char *got = ask(&m, texts[i], &how);
+			if (strcmp(got, alone) != 0)
+				fail_msg("after %s, '%s' -> %s (%s), alone %s", topics[t], texts[i],
+					 got, followup_how_name(how), alone);
+		}
+	}
+}
+
 /* Every message's safety rules are those it fires on its own: the topic
  * adds none and takes none away; an emergency still replaces the answer. */
 static void
@@ -308,8 +337,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_choices),  cmocka_unit_test(test_follow_ups),
-	    cmocka_unit_test(test_alone),    cmocka_unit_test(test_safety_reads_the_message_alone),
+	    cmocka_unit_test(test_choices),
+	    cmocka_unit_test(test_follow_ups),
+	    cmocka_unit_test(test_alone),
+	    cmocka_unit_test(test_fragment_openers_of_full_sentences),
+	    cmocka_unit_test(test_safety_reads_the_message_alone),
 	    cmocka_unit_test(test_remember),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,10 +2,11 @@
  * once and its certificates made only when a chain needs them), the errors
  * of a bundle that cannot be used, and the words for every kind of refused
  * certificate. */
+#include <unistd.h>
+
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
-#include <unistd.h>
 
 #include "testutil.h"
 #include "tls.h"
