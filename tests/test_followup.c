@@ -107,13 +107,29 @@ test_choices(void **st)
 	assert_string_equal(ask(&none, "1", NULL), "-");
 }
 
+/* A message after an answer (topic) and the answer it should get. */
+struct after {
+	const char *topic, *text, *want;
+};
+
+static void
+check_after(const struct after *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
+		enum followup_how how;
+		const char *got = ask(&m, cases[i].text, &how);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("after %s, '%s' -> %s (%s), expected %s", cases[i].topic,
+				 cases[i].text, got, followup_how_name(how), cases[i].want);
+	}
+}
+
 static void
 test_follow_ups(void **st)
 {
 	(void)st;
-	static const struct {
-		const char *topic, *text, *want;
-	} cases[] = {
+	static const struct after cases[] = {
 	    {"deep-tissue-massage", "and how often?", "session-frequency"},
 	    {"swedish-massage", "what about during pregnancy?", "pregnancy-massage"},
 	    {"swedish-massage", "is that the same as deep tissue?", "choosing-a-massage"},
@@ -132,13 +148,7 @@ test_follow_ups(void **st)
 	    /* a tie with the topic: the message's own reading decides */
 	    {"hot-stone-massage", "is it safe when pregnant?", "pregnancy-massage"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
-		const char *got = ask(&m, cases[i].text, NULL);
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("after %s, '%s' -> %s, expected %s", cases[i].topic, cases[i].text,
-				 got, cases[i].want);
-	}
+	check_after(cases, sizeof cases / sizeof cases[0]);
 	/* "it" may still be the answer before the last one */
 	struct convo_memory two = memory("session-frequency", NULL, NULL);
 	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
@@ -162,9 +172,7 @@ static void
 test_bare_questions(void **st)
 {
 	(void)st;
-	static const struct {
-		const char *topic, *text, *want;
-	} cases[] = {
+	static const struct after cases[] = {
 	    {"hydration", "how much?", "hydration"},
 	    {"cancellation", "is there a charge?", "cancellation"},
 	    {"massage-gun", "how long for?", "massage-gun"},
@@ -176,14 +184,7 @@ test_bare_questions(void **st)
 	    {"massage-gun", "and a foam roller?", "self-massage"},
 	    {"neck-and-shoulders", "and my knee hurts too", "-"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
-		enum followup_how how;
-		const char *got = ask(&m, cases[i].text, &how);
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("after %s, '%s' -> %s (%s), expected %s", cases[i].topic,
-				 cases[i].text, got, followup_how_name(how), cases[i].want);
-	}
+	check_after(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* A question that stands alone gets its own answer whatever came before,
