@@ -1656,7 +1656,10 @@ view_score(const struct match_index *m, const struct match_scratch *s, int in, d
 	return 0;
 }
 
-/* Merge the candidates of r into out, each intent with its better score. */
+/* Merge the candidates of r into out: each intent ranked by its better
+ * ranking score and trusted with its surer confidence (a story around a
+ * question may rank an answer higher in the whole message and explain it
+ * worse than the question read with the story as context). */
 static void
 merge_cands(struct match_result *out, const struct match_result *r)
 {
@@ -1668,12 +1671,18 @@ merge_cands(struct match_result *out, const struct match_result *r)
 			insert_cand(out, &r->cand[k]);
 			continue;
 		}
-		if (out->cand[x].raw >= r->cand[k].raw)
+		if (out->cand[x].raw >= r->cand[k].raw) {
+			if (r->cand[k].score > out->cand[x].score)
+				out->cand[x].score = r->cand[k].score;
 			continue;
+		}
+		struct match_cand c = r->cand[k];
+		if (out->cand[x].score > c.score)
+			c.score = out->cand[x].score;
 		for (; x + 1 < out->ncand; x++) /* take it out, then in at its place */
 			out->cand[x] = out->cand[x + 1];
 		out->ncand--;
-		insert_cand(out, &r->cand[k]);
+		insert_cand(out, &c);
 	}
 }
 

@@ -1,5 +1,6 @@
 /* test_match: ranking, typos, synonyms, compounds, threshold, ambiguity,
  * determinism on a small fixture knowledge base. */
+#include "kb.h"
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -206,6 +207,36 @@ test_question_inside_message(void **st)
 	assert_string_equal(top("hi, anyone there?"), "greeting");
 }
 
+/* A story before a question can rank the answer it leads to first in the
+ * whole message and explain it worse than the question read with the story
+ * as context: the answer keeps the surer of the two confidences (on the
+ * shipped knowledge, with the bot's dictionary). */
+static void
+test_story_before_question(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	char *cause = NULL;
+	struct wordset *dict = kb_load_dictionary(T);
+	struct knowledge *k = kb_load(T, "knowledge", dict, &pr, &cause);
+	assert_non_null(k);
+	const char *msg = "been lifting boxes at the warehouse all week and my lower back is "
+			  "wrecked. would a massage be worth it for this?";
+	struct tokens tk = {0};
+	struct match_params p = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	struct match_result r;
+	text_tokenize(T, msg, strlen(msg), &tk);
+	match_query(k->match, S, &tk, msg, strlen(msg), &p, &r);
+	tokens_free(&tk);
+	assert_int_not_equal(r.intent, -1);
+	assert_string_equal(k->entries[r.intent].id.s, "massage-for-back-pain");
+	knowledge_free(k);
+	wordset_free(dict);
+	free(dict);
+	problems_free(&pr);
+	free(cause);
+}
+
 /* The words of a story around a question that no answer knows count
  * less against it than the same words in the question itself. */
 static void
@@ -311,7 +342,7 @@ main(void)
 	    cmocka_unit_test(test_small_talk),    cmocka_unit_test(test_question_inside_message),
 	    cmocka_unit_test(test_context_words), cmocka_unit_test(test_title),
 	    cmocka_unit_test(test_two_questions), cmocka_unit_test(test_little_evidence),
-	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_deterministic), cmocka_unit_test(test_story_before_question),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);
