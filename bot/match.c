@@ -40,6 +40,7 @@ const struct match_tuning match_default_tuning = {
     .unknown_exp = 0.70,
     .unknown_other_frac = 0.50,
     .context_weight = 0.60,
+    .near_weight = 0.40,
     .other_weight = 0.05,
     .two_margin = 0.00,
     .evidence_prior = 2.00,
@@ -1791,7 +1792,7 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	int ex = exact_message(m, s, q, nq, nst);
 	/* the whole message (small talk only when there is nothing else),
 	 * and with its questions first, the statements around them as
-	 * context: each intent keeps the better of the two readings */
+	 * context: each intent keeps its best reading (merge_cands) */
 	double cw[MATCH_CLAUSES_MAX], cu[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
 		cw[c] = s->clause[c].kind == CL_TOPIC
@@ -1800,16 +1801,22 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	score_view(m, s, cw, cw, ex, out);
 	if (nq && nst && (double)question_content(m, s, q) >= m->tu.focus_min) {
 		/* the words of a story around the question are mostly not
-		 * what it asks about: "my nan ... whereabouts are you?" */
+		 * what it asks about: "my nan ... whereabouts are you?"; read
+		 * with the story at context_weight, then fainter still
+		 * (near_weight: a long story outweighs a short question) */
+		const double story[] = {m->tu.context_weight, m->tu.near_weight};
 		struct match_result focus;
-		for (size_t c = 0; c < s->nclause; c++) {
-			if (s->clause[c].kind == CL_STATEMENT)
-				cw[c] = m->tu.context_weight;
-			cu[c] = s->clause[c].kind == CL_STATEMENT ? cw[c] * m->tu.context_unknown
-								  : cw[c];
+		for (size_t v = 0; v < sizeof story / sizeof story[0]; v++) {
+			for (size_t c = 0; c < s->nclause; c++) {
+				if (s->clause[c].kind == CL_STATEMENT)
+					cw[c] = story[v];
+				cu[c] = s->clause[c].kind == CL_STATEMENT
+					    ? cw[c] * m->tu.context_unknown
+					    : cw[c];
+			}
+			score_view(m, s, cw, cu, ex, &focus);
+			merge_cands(out, &focus);
 		}
-		score_view(m, s, cw, cu, ex, &focus);
-		merge_cands(out, &focus);
 	}
 	out->score = out->ncand ? out->cand[0].score : 0;
 	out->greeting = s->clause[0].kind == CL_SMALL_TALK && nq + nst ? s->clause[0].exact : -1;
