@@ -698,8 +698,9 @@ letter_symbol(uint32_t cp)
  * Digits and symbols inside a word read as the letters they stand for,
  * when that spells a known word: "su1c1de", "k1ll", "p@in", "su!cidal",
  * "$uicide" ('1' and '|' as i or l).  A word that starts with a digit
- * ("5am", "10mg") is left alone.  Returns the new length (in place), or 0
- * when the word does not read as one.
+ * ("5am", "10mg") is left alone.  A two-letter word reads only a '0' as o
+ * ("t0", "n0"): "l4", "s1", "c5" name vertebrae.  Returns the new length
+ * (in place), or 0 when the word does not read as one.
  */
 /* Han ideographs and Japanese kana (scripts written without spaces) */
 static int
@@ -713,7 +714,8 @@ ideograph(uint32_t cp)
 static size_t
 read_digits(const struct text_ctx *t, char *w, size_t n)
 {
-	if (t->lexicon == NULL || n < 3 || n >= TEXT_WORD_MAX || (w[0] >= '0' && w[0] <= '9'))
+	if (t->lexicon == NULL || n < 2 || n >= TEXT_WORD_MAX || (w[0] >= '0' && w[0] <= '9') ||
+	    (n == 2 && w[1] != '0'))
 		return 0;
 	static const char map[] = "o\0\0eas\0t"; /* '0'..'7'; '1' is i or l */
 	char b[TEXT_WORD_MAX];
@@ -965,6 +967,31 @@ join_split(struct tk_state *st, const char *s)
 	o->n = w;
 }
 
+/*
+ * A trailing-off "..." (or U+2026) followed by a lowercase word does not end
+ * the sentence ("i don't want to be here... at the office on a saturday"):
+ * it is a pause, read like a comma.  i is at a '.' or at U+2026.
+ */
+static int
+ellipsis_pause(const char *s, size_t len, size_t i)
+{
+	size_t a = i, b = i, dots = 0;
+	while (a > 0 && s[a - 1] == '.')
+		a--;
+	for (b = a; b < len && s[b] == '.'; b++)
+		dots++;
+	if (i + 2 < len && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+	    (unsigned char)s[i + 2] == 0xa6) {
+		dots = 3;
+		b = i + 3;
+	}
+	if (dots < 2)
+		return 0;
+	while (b < len && s[b] == ' ')
+		b++;
+	return b < len && s[b] >= 'a' && s[b] <= 'z';
+}
+
 void
 text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 {
@@ -1004,6 +1031,9 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 		}
 		/* a '.' between digits (1.5) or after an abbreviation stays in
 		 * the sentence */
+		if (c == C_SENT && (cp == '.' || cp == 0x2026) && i < len &&
+		    ellipsis_pause(s, len, i))
+			c = C_PUNCT;
 		if (c == C_SENT && cp == '.' && in_word) {
 			int digit_next = i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9';
 			int digit_prev = wn > 0 && w[wn - 1] >= '0' && w[wn - 1] <= '9';

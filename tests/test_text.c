@@ -108,6 +108,17 @@ test_sentences_and_flags(void **st)
 	assert_int_equal(tk.v[3].off, 12);
 	assert_int_equal(tk.v[3].len, 5);
 	tokens_free(&tk);
+	/* a trailing-off "..." before a lowercase word is a pause, not an end;
+	 * before a capital or the end of the text it still ends the sentence */
+	const char *e = "here... at work. Fine... Bye \xe2\x80\xa6 ok..";
+	text_tokenize(T, e, strlen(e), &tk);
+	assert_int_equal(tk.n, 6);
+	assert_int_equal(tk.v[1].sent, 0);            /* at: same sentence as here */
+	assert_true(tk.v[0].flags & TOK_PUNCT_AFTER); /* read like a comma */
+	assert_int_equal(tk.v[3].sent, 1);            /* fine */
+	assert_int_equal(tk.v[4].sent, 2);            /* bye: capital after the dots */
+	assert_int_equal(tk.v[5].sent, 2);            /* ok: after U+2026 and a lowercase word */
+	tokens_free(&tk);
 }
 
 static void
@@ -287,8 +298,8 @@ test_disguises(void **st)
 {
 	(void)st;
 	struct wordset lex = {0};
-	const char *words[] = {"suicide", "suicidal", "kill",   "pain", "please", "help",
-			       "so",      "cool",     "myself", "numb", "sam"};
+	const char *words[] = {"suicide", "suicidal", "kill", "pain", "please", "help", "so",
+			       "cool",    "myself",   "numb", "sam",  "to",     "la",   "si"};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		wordset_add(&lex, words[i], strlen(words[i]));
 	/* without a lexicon only the plain Unicode folding applies */
@@ -327,6 +338,8 @@ test_disguises(void **st)
 	assert_string_equal(joined("su1c1de k1ll p@in", 0), "suicide kill pain");
 	assert_string_equal(joined("5am 10mg l5 covid19 me@home", 0),
 			    "5am 10mg l5 covid19 me home");
+	/* two letters: only a '0' reads as o ("t0"); "l4" and "s1" are vertebrae */
+	assert_string_equal(joined("t0 l4 s1", 0), "to l4 s1");
 	/* '!', '$' and '|' for letters; otherwise '!' still ends a sentence */
 	assert_string_equal(joined("su!cidal $uicide k|ll", 0), "suicidal suicide kill");
 	assert_string_equal(joined("so!cool", 0), "so cool");
