@@ -13,13 +13,14 @@ PKGS       := libwebsockets libcurl openssl jansson yaml-0.1 libsystemd libutf8p
 # TEST_PKGS: what `make test` adds (chromium and its font for the web
 # widget's browser test; openssl for the Discord tests' throwaway
 # certificates, mount for the private mount namespace that stands a test CA
-# in for the system's); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
+# in for the system's; clang for the fuzz targets, whose seed corpora every
+# `make test` replays); FUZZ_PKGS: `make fuzz`; BENCH_PKGS: `make bench`
 # and `make soak`.
 BUILD_PKGS := gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjansson-dev \
               libwebsockets-dev libyaml-dev libstemmer-dev libsystemd-dev libutf8proc-dev \
               ca-certificates wamerican wbritish procps
 TEST_PKGS  := libcmocka-dev python3 python3-websockets systemd valgrind clang-format openssl \
-              mount chromium fonts-dejavu-core
+              mount chromium fonts-dejavu-core clang libclang-rt-14-dev
 FUZZ_PKGS  := clang libclang-rt-14-dev
 BENCH_PKGS := python3 python3-websockets openssl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -168,9 +169,13 @@ valgrind: $(VG_TESTS:%=build/vg/%) | deps-test
 	    || { cat build/vg/$$t.log; echo "FAIL valgrind $$t"; rc=1; }; \
 	done; exit $$rc
 
-test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%) | deps-test
+# the fuzz targets (fuzz/README.md); `make test` replays their seed corpora
+FUZZ_TARGETS := kb gateway answer dotenv web
+test: build/san/massagebot $(TESTS:%=build/tests/%) $(VG_TESTS:%=build/vg/%) \
+      $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) | deps-test
 	@rc=0; $(MAKE) --no-print-directory check-deps || rc=1; \
 	$(MAKE) --no-print-directory format-check || rc=1; \
+	$(MAKE) --no-print-directory fuzz-corpus || rc=1; \
 	for t in $(TESTS); do \
 	  echo "== $$t"; ./build/tests/$$t || { echo "FAIL $$t"; rc=1; }; \
 	done; \
@@ -273,7 +278,7 @@ build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 tune: build/tune
-	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv
+	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv,tests/data/match-r1.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv tests/data/own-r2.tsv
 
 # --- Install (see deploy/README.md) -----------------------------------------
 # `make install` puts the binary (stripped), the systemd unit and the
@@ -374,7 +379,6 @@ uninstall:
 # log is build/fuzz/<target>.log, the reproducer build/fuzz/artifacts/<target>-*.
 # New inputs go to build/fuzz/corpus/<target>; the seeds in fuzz/corpus/ stay.
 FUZZ_CC      := clang
-FUZZ_TARGETS := kb gateway answer dotenv web
 FUZZ_SECONDS ?= 600
 FUZZ_SRC     := $(CORE_SRC) kb
 FUZZ_CFLAGS  := $(BASEFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -404,6 +408,18 @@ fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory FUZZ_SECONDS=30 fuzz
+
+# Every target once over its seed corpus, without fuzzing (part of `make
+# test`): the harnesses' checks hold on the inputs they were seeded with.
+.PHONY: fuzz-corpus
+fuzz-corpus: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz corpus $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ./build/fuzz/fuzz_$$t -runs=0 fuzz/corpus/$$t \
+	    > build/fuzz/$$t-corpus.log 2>&1 \
+	    || { tail -n 40 build/fuzz/$$t-corpus.log; echo "FAIL fuzz corpus $$t"; rc=1; }; \
+	done; exit $$rc
 
 .PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
 $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/fuzz_%

@@ -165,7 +165,7 @@ struct knob {
 #define TU(f) 0, offsetof(struct match_tuning, f)
 #define MP(f) 1, offsetof(struct match_params, f)
 static const struct knob knobs[] = {
-    {"margin", MP(margin), {0.0, 0.02, 0.04, 0.06, 0}},
+    {"margin", MP(margin), {0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0}},
     {"q_exp", TU(q_exp), {0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0}},
     {"bag_weight", TU(bag_weight), {0.3, 0.4, 0.45, 0.5, 0.55, 0.65, 0}},
     {"unknown_frac", TU(unknown_frac), {1.0, 2.0, 3.0, 4.0, 5.5, 7.0, 0}},
@@ -181,6 +181,9 @@ static const struct knob knobs[] = {
     {"evidence_prior", TU(evidence_prior), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 0}},
     {"offer_band", TU(offer_band), {0.01, 0.05, 0.1, 0.15, 0}},
     {"domain_weight", TU(domain_weight), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 0}},
+    {"context_unknown", TU(context_unknown), {0.1, 0.25, 0.5, 0.75, 1.0, 0}},
+    {"focus_min", TU(focus_min), {1, 2, 3, 0}},
+    {"title_weight", TU(title_weight), {0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0}},
 };
 
 static double *
@@ -189,12 +192,80 @@ knob_at(const struct knob *kn, struct match_tuning *tu, struct match_params *mp)
 	return (double *)(void *)((char *)(kn->in_params ? (void *)mp : (void *)tu) + kn->off);
 }
 
+/* Everything one search step needs. */
+struct search {
+	struct knowledge *k;
+	struct answer_ctx *ac;
+	const struct wordset *dict;
+	struct set *sets;
+	size_t ntune, nsets;
+	struct sample *samples;
+	double best;
+};
+
+static void
+print_figures(struct search *S, const struct match_params *mp)
+{
+	for (size_t s = 0; s < S->nsets; s++) {
+		struct figures f = score_set(S->k, S->ac, mp, &S->sets[s]);
+		const char *base = strrchr(S->sets[s].file, '/');
+		printf(" %s%s acc %.3f wrong %.3f oos-answered %.3f",
+		       s == S->ntune ? "| check: " : "", base ? base + 1 : S->sets[s].file, f.acc,
+		       f.wrong, f.oos_answered);
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Rank with the constants tu, fit the confidence to that ranking, then
+ * choose the threshold: returns 1 (tu, mp updated) when the goal beats
+ * S->best. */
+static int
+try_constants(struct search *S, struct match_tuning *tu, struct match_params *mp, const char *name,
+	      double v)
+{
+	static const double thresholds[] = {0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8};
+	struct problems p2 = {0};
+	struct knowledge *k = S->k;
+	match_free(k->match);
+	k->match =
+	    match_build(S->ac->text, k->entries, k->nentries, &k->syns, S->dict, tu, &p2, NULL);
+	size_t ns = 0;
+	for (size_t s = 0; s < S->ntune; s++)
+		ns += collect(k, S->ac, &S->sets[s], S->samples + ns);
+	fit_confidence(S->samples, ns, tu->conf);
+	match_free(k->match);
+	k->match =
+	    match_build(S->ac->text, k->entries, k->nentries, &k->syns, S->dict, tu, &p2, NULL);
+	problems_free(&p2);
+	int better = 0;
+	double keep = mp->threshold;
+	for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0]; t++) {
+		mp->threshold = thresholds[t];
+		double goal = 0;
+		for (size_t s = 0; s < S->ntune; s++)
+			goal += score_set(k, S->ac, mp, &S->sets[s]).goal;
+		if (goal <= S->best + 1e-9)
+			continue;
+		S->best = goal;
+		keep = mp->threshold;
+		better = 1;
+		printf("%s=%.2f threshold=%.2f goal %.3f |", name, v, mp->threshold, goal);
+		print_figures(S, mp);
+	}
+	mp->threshold = keep;
+	return better;
+}
+
 int
 main(int argc, char **argv)
 {
+	int fit_only = argc > 1 && strcmp(argv[1], "--fit-only") == 0;
+	argc -= fit_only;
+	argv += fit_only;
 	if (argc < 3) {
-		fprintf(stderr,
-			"usage: tune KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] [CHECK.tsv...]\n");
+		fprintf(stderr, "usage: tune [--fit-only] KNOWLEDGE_DIR TUNE.tsv[,TUNE2.tsv...] "
+				"[CHECK.tsv...]\n");
 		return 2;
 	}
 	struct answer_ctx ac;
@@ -209,12 +280,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct set sets[16] = {{0}};
-	size_t ntune = 0, nsets = 0;
+	size_t nsets = 0;
 	char *list = xstrdup(argv[2]), *save = NULL;
 	for (char *f = strtok_r(list, ",", &save); f && nsets < 16; f = strtok_r(NULL, ",", &save))
 		if (load_set(k, f, &sets[nsets++]) < 0)
 			return 2;
-	ntune = nsets;
+	size_t ntune = nsets;
 	for (int i = 3; i < argc && nsets < 16; i++)
 		if (load_set(k, argv[i], &sets[nsets++]) < 0)
 			return 2;
@@ -223,10 +294,16 @@ main(int argc, char **argv)
 	size_t nrows = 0;
 	for (size_t s = 0; s < ntune; s++)
 		nrows += sets[s].n;
-	struct sample *samples = xcalloc(nrows + 1, sizeof *samples);
-	static const double thresholds[] = {0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8};
-	double best = -1e9;
-	for (int round = 0, changed = 1; changed && round < 4; round++) {
+	struct search S = {
+	    k, &ac, dict, sets, ntune, nsets, xcalloc(nrows + 1, sizeof(struct sample)), -1e9};
+	printf("shipped: threshold=%.2f |", mp.threshold);
+	print_figures(&S, &mp);
+	if (fit_only) { /* the shipped constants, the confidence refitted */
+		try_constants(&S, &tu, &mp, "fit", 0);
+		printf("fit: threshold=%.2f |", mp.threshold);
+		print_figures(&S, &mp);
+	}
+	for (int round = 0, changed = !fit_only; changed && round < 4; round++) {
 		changed = 0;
 		for (size_t kn = 0; kn < sizeof knobs / sizeof knobs[0]; kn++) {
 			double *v = knob_at(&knobs[kn], &tu, &mp), keep = *v;
@@ -234,48 +311,12 @@ main(int argc, char **argv)
 			double keep_th = mp.threshold;
 			for (size_t x = 0; x < 8 && (x == 0 || knobs[kn].v[x] != 0); x++) {
 				*v = knobs[kn].v[x];
-				/* rank with these constants, fit the confidence to
-				 * that ranking, then choose the threshold */
-				struct problems p2 = {0};
-				match_free(k->match);
-				k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
-						       dict, &tu, &p2, NULL);
-				size_t ns = 0;
-				for (size_t s = 0; s < ntune; s++)
-					ns += collect(k, &ac, &sets[s], samples + ns);
-				fit_confidence(samples, ns, tu.conf);
-				match_free(k->match);
-				k->match = match_build(ac.text, k->entries, k->nentries, &k->syns,
-						       dict, &tu, &p2, NULL);
-				problems_free(&p2);
-				for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0];
-				     t++) {
-					mp.threshold = thresholds[t];
-					double goal = 0;
-					for (size_t s = 0; s < ntune; s++)
-						goal += score_set(k, &ac, &mp, &sets[s]).goal;
-					if (goal <= best + 1e-9)
-						continue;
-					best = goal;
-					keep = *v;
-					keep_tu = tu;
-					keep_th = mp.threshold;
-					changed = 1;
-					printf("%s=%.2f threshold=%.2f goal %.3f |", knobs[kn].name,
-					       *v, mp.threshold, goal);
-					for (size_t s = 0; s < nsets; s++) {
-						struct figures f = score_set(k, &ac, &mp, &sets[s]);
-						printf(
-						    " %s%s acc %.3f wrong %.3f oos-answered %.3f",
-						    s == ntune ? "| check: " : "",
-						    strrchr(sets[s].file, '/')
-							? strrchr(sets[s].file, '/') + 1
-							: sets[s].file,
-						    f.acc, f.wrong, f.oos_answered);
-					}
-					putchar('\n');
-					fflush(stdout);
-				}
+				if (!try_constants(&S, &tu, &mp, knobs[kn].name, *v))
+					continue;
+				keep = *v;
+				keep_tu = tu;
+				keep_th = mp.threshold;
+				changed = 1;
 			}
 			tu = keep_tu;
 			mp.threshold = keep_th;
@@ -289,6 +330,6 @@ main(int argc, char **argv)
 	for (size_t f = 0; f < MATCH_CONF_FEATURES; f++)
 		printf("%s%.2f", f ? ", " : "", tu.conf[f]);
 	printf("}\n");
-	free(samples);
+	free(S.samples);
 	return 0;
 }

@@ -214,6 +214,21 @@ static const char *const question_words[] = {
     "else", "info", "information", "details", "detail", "explain", "again", NULL,
 };
 
+/* Words that ask about an aspect of something rather than name a thing:
+ * amount, time, cost, frequency, safety, effect, and the verbs around
+ * them.  A message of only these and function words ("how much?", "is
+ * there a fee?", "how long for?", "how often can I use it?", "is it
+ * safe?") names no subject of its own: after an answer, it asks about
+ * that answer's subject when that answer speaks of what it asks. */
+static const char *const aspects[] = {
+    "much",      "many",  "long",   "longer", "often",   "cost",       "costs",     "price",
+    "priced",    "fee",   "fees",   "charge", "charges", "charged",    "pay",       "paying",
+    "expensive", "cheap", "safe",   "safely", "risky",   "risk",       "hurt",      "hurts",
+    "painful",   "ok",    "okay",   "fine",   "time",    "times",      "take",      "takes",
+    "last",      "lasts", "work",   "works",  "use",     "using",      "do",        "does",
+    "get",       "need",  "should", "enough", "normal",  "frequently", "regularly", NULL,
+};
+
 /* Words that compare the topic with something the message names: both
  * then weigh the same ("is that the same as deep tissue?"); the first
  * ones set the two side by side, so the answer is neither of them. */
@@ -246,7 +261,8 @@ points_back(const struct tokens *tk, size_t i)
 	 * ("one massage a month", "this sunday") */
 	if (is_word(t, "one") || is_word(t, "ones") || is_word(t, "this") || is_word(t, "that") ||
 	    is_word(t, "these") || is_word(t, "those"))
-		return i + 1 == tk->n || (tk->v[i + 1].flags & TOK_STOP);
+		return i + 1 == tk->n || (tk->v[i + 1].flags & TOK_STOP) ||
+		       (i > 0 && is_word(t - 1, "which")); /* "which one hurts less?" */
 	return 1;
 }
 
@@ -272,6 +288,8 @@ struct cues {
 	int sides;   /* ... setting two side by side ("same", "than", "vs") */
 	int asks;    /* a question word: "why?", "how?", "tell me more" */
 	int weak;    /* none of the above: only short and without an answer alone */
+	int bare;    /* it asks about an aspect and names no subject (aspects[]) */
+	int when;    /* a word of circumstance: "after a massage", "if pregnant" */
 	size_t own;  /* content words of its own */
 };
 
@@ -290,14 +308,23 @@ read_cues(const struct tokens *tk, struct cues *c)
 		    (first + 1 < tk->n && (is_word(t, "what") || is_word(t, "how")) &&
 		     (is_word(&tk->v[first + 1], "about") || is_word(&tk->v[first + 1], "if")));
 	}
+	size_t aspect = 0, other = 0;
 	for (size_t i = 0; i < tk->n; i++) {
+		if (content_word(tk, i)) {
+			if (in_list(&tk->v[i], aspects) || in_list(&tk->v[i], question_words))
+				aspect++;
+			else
+				other++;
+		}
 		c->back |= points_back(tk, i);
+		c->when |= in_list(&tk->v[i], fragment_openers);
 		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
 		c->sides |= in_list(&tk->v[i], side_by_side);
 		c->compare |= c->sides || in_list(&tk->v[i], comparing);
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
+	c->bare = aspect > 0 && other == 0 && tk->n <= SHORT_WORDS + 1;
 }
 
 /* Read the message again with the topic's title after it (and the title
@@ -402,8 +429,9 @@ take(const struct knowledge *k, const struct match_result *mr, const struct toke
  * candidate as its one answer.
  */
 static int
-take_reading(const struct knowledge *k, struct match_result *mr, const struct tokens *tk,
-	     size_t from, int topic, int before, const struct cues *cu, const struct answer *a)
+take_reading(const struct knowledge *k, const struct match_params *p, struct match_result *mr,
+	     const struct tokens *tk, size_t from, int topic, int before, const struct cues *cu,
+	     const struct answer *a)
 {
 	if (mr->ncand == 0)
 		return 0;
@@ -449,7 +477,7 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 		else if (pick)
 			top = pick;
 		sides = other != NULL;
-	} else if (top == &mr->cand[0] && mr->ncand > 1 && a->mr.ncand &&
+	} else if (top == &mr->cand[0] && mr->ncand > 1 && a->mr.ncand && !cu->bare &&
 		   mr->cand[1].intent == a->mr.cand[0].intent &&
 		   mr->cand[1].raw >= top->raw - TIE) {
 		/* as close as can be with the topic: the message's own reading
@@ -460,8 +488,23 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 		return 0;
 	if (top->score < MIN_SCORE && top->raw < MIN_RAW)
 		return 0;
-	/* the message alone sees one of the two it compares: no rival then */
-	if (answered(k, &a->mr) && top->score <= a->mr.score && !sides)
+	/* a bare question ("how much?", "is there a fee?") is about the topic
+	 * when the topic reads first and speaks of what it asks, however sure
+	 * the message alone is of some other answer */
+	int about = cu->bare && (top->intent == topic || top->intent == before) &&
+		    own_terms(mr, tk, top->intent, from) > 0;
+	/* the message alone sees one of the two it compares: no rival then;
+	 * a comparison that points back ("is that the same as deep tissue?")
+	 * is about the earlier answer, however sure the message alone is */
+	if (answered(k, &a->mr) && top->score <= a->mr.score && !sides &&
+	    !(cu->compare && cu->back) && !about)
+		return 0;
+	/* a message that names a subject of its own, not a circumstance of
+	 * the topic's ("what about after a massage?"), and has an answer
+	 * alone is not about the topic itself ("and a foam roller?" after
+	 * the massage gun answer) */
+	if (answered(k, &a->mr) && !cu->back && !cu->bare && !cu->compare && !cu->when &&
+	    (top->intent == topic || top->intent == before))
 		return 0;
 	/* on a weak cue, the topic must settle it: its own answer, or a clear
 	 * lead (not "hours", as close to opening hours as to session length
@@ -478,6 +521,12 @@ take_reading(const struct knowledge *k, struct match_result *mr, const struct to
 		for (size_t i = 1; i < mr->ncand; i++)
 			known |= own_terms(mr, tk, mr->cand[i].intent, from) > 0;
 		if (!known || topic_terms(mr, tk, topic, from) == 0)
+			return 0;
+		/* ... and, unless it points back, only as sure as an answer
+		 * ("and my knee hurts too" after a neck answer is not about the
+		 * neck), and never for a bare question the topic does not speak
+		 * of ("how often?" after an answer that says nothing of it) */
+		if (!cu->back && (cu->bare || top->score < p->threshold))
 			return 0;
 	}
 	int in = top->intent;
@@ -542,7 +591,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	/* a message leans on what came before when it points back, opens with
 	 * "and ..." or "what about ...", has no words of its own, or is short
 	 * and has no answer alone */
-	cu.weak = !(cu.back || cu.opener || cu.own == 0);
+	cu.weak = !(cu.back || cu.opener || cu.own == 0 || cu.bare);
 	if ((cu.weak && (q->n > SHORT_WORDS || out->mr.nanswers > 0)) ||
 	    (out->mr.nanswers > 0 && !answered(k, &out->mr)))
 		goto done; /* it stands alone, or is small talk */
@@ -558,7 +607,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	double w = cu.compare && cu.own > 0 ? 1.0 : TOPIC_WEIGHT;
 	size_t from = reread(k, c, p, topic, before, w, out, &mr, &tk);
-	if (!take_reading(k, &mr, &tk, from, topic, before, &cu, out))
+	if (!take_reading(k, p, &mr, &tk, from, topic, before, &cu, out))
 		goto done;
 	take(k, &mr, &tk, out);
 	rebuild_reply(k, out);

@@ -28,7 +28,7 @@
 const struct match_tuning match_default_tuning = {
     .q_exp = 0.30,
     .bag_weight = 0.30,
-    .unknown_frac = 2.00,
+    .unknown_frac = 1.00,
     .unknown_common_frac = 0.20,
     .common_weight = 1.00,
     .c_typo1 = 0.85,
@@ -38,14 +38,17 @@ const struct match_tuning match_default_tuning = {
     .body_weight = 0.80,
     .stop_weight = 0.30,
     .unknown_exp = 0.70,
-    .unknown_other_frac = 0.10,
-    .context_weight = 0.50,
+    .unknown_other_frac = 0.50,
+    .context_weight = 0.60,
     .other_weight = 0.05,
     .two_margin = 0.00,
     .evidence_prior = 2.00,
     .offer_band = 0.25,
     .domain_weight = 1.50,
-    .conf = {-3.46, 2.40, 3.37, 0.16, 2.26, -2.10, 2.48, -0.98},
+    .context_unknown = 0.25,
+    .focus_min = 1,
+    .title_weight = 0.10,
+    .conf = {-2.10, 1.37, 1.91, 0.73, 1.47, -3.83, 2.86, -1.00, 1.51},
 };
 
 struct term {
@@ -106,6 +109,7 @@ struct match_index {
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
+	int32_t (*title_phr)[2];    /* per intent: its title's and its id's phrasing, or -1 */
 };
 
 /* a word of the query as the matcher reads it */
@@ -132,6 +136,7 @@ struct qterm {
 struct clause {
 	uint16_t from, to; /* token span */
 	uint8_t kind;      /* CL_* */
+	uint8_t asks;      /* written as a question, even with no words of its own */
 	int exact;         /* intent it is written exactly as, or -1 */
 };
 
@@ -155,6 +160,9 @@ struct match_scratch {
 	size_t capreading;
 	struct clause clause[MATCH_CLAUSES_MAX];
 	size_t nclause;
+	double *term_c; /* per term: its credit in the view being scored, 0 if absent */
+	size_t capterm;
+	int with_topic;      /* the message is read with an earlier answer's topic */
 	double view_weight;  /* of the view last scored */
 	double view_unknown; /* of its unknown words */
 };
@@ -210,6 +218,37 @@ static const char *const chat_words[] = {
     "got",        "getting",    "wanted",    NULL,
 };
 
+/*
+ * Everyday words that judge, feel, tell the time or the story but name no
+ * topic ("awful", "at the moment", "it was brutal"): chat like the above.
+ * Other frequent English words the answers do not use are mostly nouns,
+ * and a noun no answer knows is what an off-topic question is about
+ * ("what should I wear to a wedding", "a good pizza").
+ */
+static const char *const general_words[] = {
+    "awful",      "terrible",      "horrible",   "dreadful",   "brutal",     "decent",
+    "lovely",     "love",          "loved",      "loves",      "hate",       "hated",
+    "hates",      "amazing",       "awesome",    "brilliant",  "fab",        "great",
+    "rubbish",    "worst",         "fast",       "happy",      "sad",        "fun",
+    "funny",      "glad",          "keen",       "fancy",      "excited",    "nervous",
+    "anxious",    "worried",       "scared",     "bored",      "angry",      "weird",
+    "strange",    "odd",           "insane",     "ridiculous", "proper",     "properly",
+    "decently",   "realistically", "ideally",    "hopefully",  "apparently", "obviously",
+    "definitely", "absolutely",    "massively",  "slightly",   "mostly",     "mainly",
+    "moment",     "moments",       "meanwhile",  "nowadays",   "ago",        "since",
+    "yet",        "soon",          "whole",      "half",       "least",      "able",
+    "ready",      "busy",          "hurry",      "necessary",  "meant",      "went",
+    "came",       "took",          "saw",        "sat",        "stood",      "lay",
+    "slept",      "kept",          "left",       "fell",       "hit",        "won",
+    "lose",       "young",         "name",       "case",       "bye",        "write",
+    "wrote",      "happened",      "manage",     "managed",    "afford",     "bother",
+    "bothered",   "mention",       "convinced",  "sceptic",    "skeptic",    "believe",
+    "believer",   "swore",         "sworn",      "squeeze",    "fit",        "juggle",
+    "deal",       "dealing",       "struggle",   "struggling", "cope",       "coping",
+    "manageable", "bearable",      "unbearable", "okayish",    "nagging",    "dull",
+    "constant",   "annoyingly",    "recent",     "nightmare",  NULL,
+};
+
 enum {
 	W_QUESTION = 1 << 0,   /* a question may start with it */
 	W_JOINING = 1 << 1,    /* joins a second question */
@@ -218,6 +257,7 @@ enum {
 	W_CHAT = 1 << 4,       /* chat that says nothing about what is asked */
 	W_TALK_FIRST = 1 << 5, /* the first word of a small-talk phrasing */
 	W_TALK_LAST = 1 << 6,  /* the last word of one */
+	W_ANSWER = 1 << 7,     /* a content word of an answer's phrasing ("help") */
 };
 
 static void
@@ -232,11 +272,9 @@ build_word_classes(struct match_index *m)
 	static const struct {
 		const char *const *words;
 		int cls;
-	} lists[] = {{question_words, W_QUESTION},
-		     {joining_words, W_JOINING},
-		     {opening_words, W_OPENING},
-		     {request_words, W_REQUEST},
-		     {chat_words, W_CHAT}};
+	} lists[] = {{question_words, W_QUESTION}, {joining_words, W_JOINING},
+		     {opening_words, W_OPENING},   {request_words, W_REQUEST},
+		     {chat_words, W_CHAT},         {general_words, W_CHAT}};
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (const char *const *w = lists[l].words; *w; w++)
 			add_word_class(m, *w, strlen(*w), lists[l].cls);
@@ -349,6 +387,17 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 				  strlen(m->syn_stems[c_off + i]), 1, NULL) = 1;
 		for (size_t k = 0; k < grp->n; k++) {
 			content_stems(t, grp->terms[k].s, &tk, &seq, &n, &cap);
+			if (tk.n > 1 && n <= 1) {
+				/* "can not make it" would read every "make" as "cancel" */
+				problems_add(pr, syns->file ? syns->file : "synonyms.txt",
+					     grp->terms[k].line, 1,
+					     "'%s' is read as %s%s%s: the matcher skips function "
+					     "words; write that word alone, or a phrase with two "
+					     "words that are not function words",
+					     grp->terms[k].s, n ? "'" : "nothing",
+					     n ? seq[0].stem : "", n ? "' alone" : "");
+				continue;
+			}
 			if (n == 0)
 				continue;
 			struct strbuf key = STRBUF_INIT;
@@ -491,6 +540,9 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 		add_word_class(m, f->surf, f->surf_len, W_TALK_FIRST);
 		add_word_class(m, l->surf, l->surf_len, W_TALK_LAST);
 	}
+	for (size_t k = 0; !m->small_talk[i] && k < b->tk.n; k++)
+		if (!(b->tk.v[k].flags & TOK_STOP))
+			add_word_class(m, b->tk.v[k].surf, b->tk.v[k].surf_len, W_ANSWER);
 	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
 	add_stop_terms(m, b);
 	if (b->nseq2 == 0)
@@ -678,6 +730,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	m->tu = tu ? *tu : match_default_tuning;
 	m->dict = dict;
 	m->small_talk = xcalloc(n ? n : 1, 1);
+	m->title_phr = xcalloc(n ? n : 1, sizeof *m->title_phr);
 	for (size_t i = 0; i < n; i++)
 		m->small_talk[i] = (uint8_t)entries[i].small_talk;
 	hmap_init(&m->term_ids);
@@ -692,8 +745,13 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 		build_synonyms(m, t, syns, pr);
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_entry *e = &entries[i];
+		size_t before = m->nphr;
+		m->title_phr[i][0] = m->title_phr[i][1] = -1;
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
+		if (m->nphr > before)
+			m->title_phr[i][0] = (int32_t)before;
+		before = m->nphr;
 		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
 			char name[128];
 			snprintf(name, sizeof name, "%s", e->id.s);
@@ -701,6 +759,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 				*c = *c == '-' ? ' ' : *c;
 			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
 		}
+		if (m->nphr > before)
+			m->title_phr[i][1] = (int32_t)before;
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -733,6 +793,7 @@ match_free(struct match_index *m)
 	hmap_free(&m->exact);
 	hmap_free(&m->word_class);
 	free(m->small_talk);
+	free(m->title_phr);
 	free(m->term);
 	free(m->ppost);
 	free(m->ipost);
@@ -770,6 +831,7 @@ match_scratch_free(struct match_scratch *s)
 	free(s->seq);
 	free(s->seq2);
 	free(s->qt);
+	free(s->term_c);
 	free(s->reading);
 	free(s->tok_clause);
 	free(s->tok_class);
@@ -859,6 +921,11 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 		s->bag = xcalloc(m->nintent, sizeof *s->bag);
 		s->itouched = xcalloc(m->nintent, sizeof *s->itouched);
 		s->iseen = xcalloc(m->nintent, 1);
+	}
+	if (s->capterm < m->nterms) {
+		s->capterm = m->nterms;
+		free(s->term_c);
+		s->term_c = xcalloc(m->nterms, sizeof *s->term_c);
 	}
 	if (s->capreading < ntok + 1) {
 		free(s->reading);
@@ -998,7 +1065,7 @@ small_talk_span(const struct match_index *m, const struct tokens *q, size_t from
 }
 
 static void
-add_clause(struct match_scratch *s, size_t from, size_t to, int kind, int intent)
+add_clause(struct match_scratch *s, size_t from, size_t to, int kind, int asks, int intent)
 {
 	if (from >= to)
 		return;
@@ -1010,7 +1077,26 @@ add_clause(struct match_scratch *s, size_t from, size_t to, int kind, int intent
 	c->from = (uint16_t)from;
 	c->to = (uint16_t)to;
 	c->kind = (uint8_t)kind;
+	c->asks = (uint8_t)asks;
 	c->exact = intent;
+}
+
+/*
+ * Small talk [a, b) at the edge of a clause stands apart from the rest:
+ * punctuation between them (gap: the token before the punctuation), or
+ * its words are no answer's words ("how do I book thanks", but "would a
+ * massage help" keeps its "help").
+ */
+static int
+talk_apart(const struct match_scratch *s, const struct tokens *q, const char *text, size_t len,
+	   size_t a, size_t b, size_t gap)
+{
+	if (gap_has(q, text, len, gap, ",.!;:-()"))
+		return 1;
+	for (size_t i = a; i < b; i++)
+		if (s->tok_class[i] & W_ANSWER)
+			return 0;
+	return 1;
 }
 
 /* One piece of a sentence: small talk around it split off, then typed. */
@@ -1022,23 +1108,25 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 		     ? small_talk_span(m, q, from, to)
 		     : -1;
 	if (st >= 0) {
-		add_clause(s, from, to, CL_SMALL_TALK, st);
+		add_clause(s, from, to, CL_SMALL_TALK, 0, st);
 		return;
 	}
 	for (size_t l = 4; l >= 1 && (s->tok_class[from] & W_TALK_FIRST); l--) {
-		/* "hey 👋 is massage ...", "hi, ..." */
+		/* "hey 👋 is massage ...", "hi, ..."; not "help me choose" */
 		if (from + l >= to || !(s->tok_class[from + l - 1] & W_TALK_LAST) ||
+		    !talk_apart(s, q, text, len, from, from + l, from + l - 1) ||
 		    (st = small_talk_span(m, q, from, from + l)) < 0)
 			continue;
-		add_clause(s, from, from + l, CL_SMALL_TALK, st);
+		add_clause(s, from, from + l, CL_SMALL_TALK, 0, st);
 		from += l;
 		break;
 	}
 	int tail = -1;
 	size_t tail_from = to;
 	for (size_t l = 3; l >= 1 && (s->tok_class[to - 1] & W_TALK_LAST); l--) {
-		/* "..., thanks!" */
+		/* "..., thanks!"; not "would massage help" */
 		if (from + l >= to || !(s->tok_class[to - l] & W_TALK_FIRST) ||
+		    !talk_apart(s, q, text, len, to - l, to, to - l - 1) ||
 		    (st = small_talk_span(m, q, to - l, to)) < 0)
 			continue;
 		tail = st;
@@ -1056,15 +1144,15 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 		    (i > from && q->v[i].surf_len == 4 && memcmp(q->v[i].surf, "like", 4) == 0 &&
 		     q->v[i - 1].surf_len == 5 && memcmp(q->v[i - 1].surf, "would", 5) == 0))
 			kind = CL_QUESTION;
-	int content = 0;
+	int content = 0, asks = kind == CL_QUESTION;
 	for (size_t i = from; i < tail_from; i++)
 		content |= !(q->v[i].flags & TOK_STOP);
-	if (!content) /* "hi, anyone there?" */
+	if (!content) /* "hi, anyone there?", "what should i do?" */
 		kind = CL_SMALL_TALK;
 	int ex = exact_span(m, q, from, tail_from);
-	add_clause(s, from, tail_from, kind, ex);
+	add_clause(s, from, tail_from, kind, asks, ex);
 	if (tail >= 0)
-		add_clause(s, tail_from, to, CL_SMALL_TALK, tail);
+		add_clause(s, tail_from, to, CL_SMALL_TALK, 0, tail);
 }
 
 /* The weight of the topic that token i is in (topics t[0..nt), by start). */
@@ -1092,6 +1180,7 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 {
 	size_t topic_from = nt ? t[0].from : q->n;
 	s->nclause = 0;
+	s->with_topic = topic_from < q->n;
 	for (size_t i = 0; i < q->n; i++)
 		s->tok_class[i] = (uint8_t)word_class(m, &q->v[i]);
 	size_t start = 0;
@@ -1106,7 +1195,7 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 		if (!cut)
 			continue;
 		if (start >= topic_from)
-			add_clause(s, start, i, CL_TOPIC, -1);
+			add_clause(s, start, i, CL_TOPIC, 0, -1);
 		else
 			type_clause(m, s, q, text, len, start, i);
 		start = i;
@@ -1160,6 +1249,9 @@ static void
 read_terms(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
 	   const char *text, size_t len)
 {
+	for (size_t j = 0; j < s->nqt; j++) /* the last message's */
+		if (s->qt[j].term >= 0)
+			s->term_c[s->qt[j].term] = 0;
 	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
 	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
 		const struct token *k = &q->v[i];
@@ -1199,9 +1291,10 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
 			continue;
 		const struct token *k = &q->v[t->tok];
-		if ((k->flags & TOK_COMMON) || (s->tok_class[t->tok] & W_CHAT))
-			qt->unknown = UNK_COMMON;
-		else if (!m->dict || wordset_has(m->dict, k->surf, k->surf_len) ||
+		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
+			qt->unknown = UNK_COMMON; /* "y/n" is no topic */
+		else if (!m->dict || (k->flags & TOK_COMMON) ||
+			 wordset_has(m->dict, k->surf, k->surf_len) ||
 			 proper_name(q, text, len, t->tok))
 			qt->unknown = UNK_WORD; /* a real word, or a name: from another topic */
 		else
@@ -1213,20 +1306,20 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 
 /*
  * A view of the message: each term weighted by the clauses it is in
- * (cw: per clause).  Returns the view's weight: its known terms' idf plus
- * the penalty of its unknown words.  Unknown words count against the
- * question, each one less than the last: one strange noun sinks a short
- * question, a long ramble keeps its chance.
+ * (cw: per clause; cu: the same for words no answer knows).  Returns the view's weight: its known
+ * terms' idf plus the penalty of its unknown words.  Unknown words count against the question, each
+ * one less than the last: one strange noun sinks a short question, a long ramble keeps its chance.
  */
 static double
-weigh_view(const struct match_index *m, struct match_scratch *s, const double *cw)
+weigh_view(const struct match_index *m, struct match_scratch *s, const double *cw, const double *cu)
 {
 	double qden = 0, unk[UNK_KINDS] = {0}, nunk[UNK_KINDS] = {0};
 	for (size_t j = 0; j < s->nqt; j++) {
 		struct qterm *qt = &s->qt[j];
 		double w = 0;
+		const double *cl = qt->term >= 0 ? cw : cu;
 		for (uint32_t b = qt->clauses; b; b &= b - 1) {
-			double x = cw[__builtin_ctz(b)];
+			double x = cl[__builtin_ctz(b)];
 			if (x > w)
 				w = x;
 		}
@@ -1350,6 +1443,29 @@ insert_cand(struct match_result *out, const struct match_cand *c)
 		out->ncand++;
 }
 
+/*
+ * How much of what intent in is about the question says: the share of its
+ * title's weight (or of its id's, the better) found in the view last
+ * scored (s->term_c).  "how do I get rid of a headache" says nothing of
+ * "Neck and shoulder pain", though a phrasing of it mentions headaches.
+ */
+static double
+title_share(const struct match_index *m, const struct match_scratch *s, uint32_t in)
+{
+	double best = 0;
+	for (int t = 0; t < 2; t++) {
+		int32_t ph = m->title_phr[in][t];
+		if (ph < 0 || m->phr[ph].w <= 0)
+			continue;
+		double got = 0;
+		for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++)
+			got += m->term[m->phr_terms[x]].idf * s->term_c[m->phr_terms[x]];
+		if (got / m->phr[ph].w > best)
+			best = got / m->phr[ph].w;
+	}
+	return best;
+}
+
 /* Intent in's candidate in the view last scored. */
 static struct match_cand
 cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
@@ -1358,12 +1474,17 @@ cand_of(const struct match_index *m, const struct match_scratch *s, uint32_t in)
 	if (bag > 1)
 		bag = 1;
 	double bw = m->small_talk[in] ? 0 : m->tu.bag_weight;
+	/* not in the ranking when an earlier answer's title is read beside a
+	 * follow-up: that title would pull every reading back to itself */
+	double tw = m->small_talk[in] || s->with_topic ? 0 : m->tu.title_weight;
+	double title = title_share(m, s, in);
 	struct match_cand c = {.intent = (int)in,
-			       .raw = (1.0 - bw) * s->best[in] + bw * bag,
+			       .raw = (1.0 - bw - tw) * s->best[in] + bw * bag + tw * title,
 			       .fit = s->best[in],
 			       .cover = bag,
 			       .evidence = s->bag[in] / m->mean_idf,
-			       .unknown = s->view_unknown / m->mean_idf};
+			       .unknown = s->view_unknown / m->mean_idf,
+			       .title = title};
 	return c;
 }
 
@@ -1378,6 +1499,7 @@ match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATU
 	x[5] = log(1.0 + c->unknown);
 	x[6] = gap;
 	x[7] = c->missing;
+	x[8] = c->title;
 }
 
 /* The confidence that c is the right answer (see match_features). */
@@ -1450,16 +1572,26 @@ put_exact(struct match_result *out, int ex)
 	out->cand[0].score = out->cand[0].raw = 1.0;
 }
 
-/* Rank the intents for one view of the message (cw: weight per clause;
- * ex: an intent written exactly, or -1). */
+/* Rank the intents for one view of the message (cw, cu: weight per
+ * clause of known and unknown words; ex: an intent written exactly, or -1). */
 static void
-score_view(const struct match_index *m, struct match_scratch *s, const double *cw, int ex,
-	   struct match_result *out)
+score_view(const struct match_index *m, struct match_scratch *s, const double *cw, const double *cu,
+	   int ex, struct match_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->intent = -1;
-	double qden = weigh_view(m, s, cw);
+	double qden = weigh_view(m, s, cw, cu);
 	s->view_weight = qden;
+	/* each term's credit for the title share, until the next view: the
+	 * message's words as weighed in this view, an earlier answer's title
+	 * in full (what the follow-up is about) */
+	uint32_t own = 0;
+	for (size_t c = 0; c < s->nclause; c++)
+		own |= (uint32_t)(s->clause[c].kind != CL_TOPIC) << c;
+	for (size_t j = 0; j < s->nqt; j++)
+		if (s->qt[j].term >= 0)
+			s->term_c[s->qt[j].term] =
+			    s->qt[j].clauses & own ? s->qt[j].c * s->qt[j].w : s->qt[j].c;
 	s->ntouched = s->nitouched = 0;
 	if (qden > 0)
 		accumulate(m, s);
@@ -1490,15 +1622,14 @@ decide(const struct match_index *m, const struct match_params *p, int question,
 		}
 	}
 	out->score = out->cand[0].score;
-	double second = 0; /* the runner-up's raw score */
+	double second = 0; /* the runner-up's confidence */
 	for (size_t k = 1; k < out->ncand; k++)
-		if (out->cand[k].raw > second &&
+		if (out->cand[k].score > second &&
 		    (m->small_talk[out->cand[0].intent] || !m->small_talk[out->cand[k].intent]))
-			second = out->cand[k].raw;
+			second = out->cand[k].score;
 	if (out->score < p->threshold - m->tu.offer_band)
 		return;
-	if (out->score < p->threshold ||
-	    (out->score < 1.0 && out->cand[0].raw - second < p->margin)) {
+	if (out->score < p->threshold || (out->score < 1.0 && out->score - second < p->margin)) {
 		/* close, but not sure: offer the closest answers */
 		out->ambiguous = 1;
 		for (size_t k = 0; k < out->ncand && out->nchoices < MATCH_CHOICES; k++)
@@ -1570,7 +1701,7 @@ two_answers(const struct match_index *m, struct match_scratch *s, const struct m
 				: s->clause[x].kind == CL_SMALL_TALK ? 0.0
 								     : m->tu.other_weight;
 		int ex = s->clause[c].exact;
-		score_view(m, s, cw, ex >= 0 && !m->small_talk[ex] ? ex : -1, &r);
+		score_view(m, s, cw, cw, ex >= 0 && !m->small_talk[ex] ? ex : -1, &r);
 		const struct match_cand *top = NULL;
 		for (size_t k = 0; k < r.ncand && top == NULL; k++)
 			if (!m->small_talk[r.cand[k].intent])
@@ -1642,27 +1773,33 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	split_clauses(m, s, q, text, len, t, nt);
 	read_words(m, s, q);
 	read_terms(m, s, q, text, len);
-	size_t nq = 0, nst = 0;
+	size_t nq = 0, nst = 0, nasks = 0;
 	for (size_t c = 0; c < s->nclause; c++) {
 		nq += s->clause[c].kind == CL_QUESTION;
 		nst += s->clause[c].kind == CL_STATEMENT;
+		nasks += s->clause[c].asks;
 	}
 	int ex = exact_message(m, s, q, nq, nst);
 	/* the whole message (small talk only when there is nothing else),
 	 * and with its questions first, the statements around them as
 	 * context: each intent keeps the better of the two readings */
-	double cw[MATCH_CLAUSES_MAX];
+	double cw[MATCH_CLAUSES_MAX], cu[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
 		cw[c] = s->clause[c].kind == CL_TOPIC
 			    ? topic_weight_at(t, nt, s->clause[c].from)
 			    : s->clause[c].kind != CL_SMALL_TALK || nq + nst == 0;
-	score_view(m, s, cw, ex, out);
-	if (nq && nst && question_content(m, s, q) >= 2) {
+	score_view(m, s, cw, cw, ex, out);
+	if (nq && nst && (double)question_content(m, s, q) >= m->tu.focus_min) {
+		/* the words of a story around the question are mostly not
+		 * what it asks about: "my nan ... whereabouts are you?" */
 		struct match_result focus;
-		for (size_t c = 0; c < s->nclause; c++)
+		for (size_t c = 0; c < s->nclause; c++) {
 			if (s->clause[c].kind == CL_STATEMENT)
 				cw[c] = m->tu.context_weight;
-		score_view(m, s, cw, ex, &focus);
+			cu[c] = s->clause[c].kind == CL_STATEMENT ? cw[c] * m->tu.context_unknown
+								  : cw[c];
+		}
+		score_view(m, s, cw, cu, ex, &focus);
 		merge_cands(out, &focus);
 	}
 	out->score = out->ncand ? out->cand[0].score : 0;
@@ -1678,9 +1815,10 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 		return;
 	if (out->ncand)
 		decide(m, p, nq + nst > 0, out);
-	if (out->intent >= 0 || nq > 0)
+	if (out->intent >= 0 || nq > 0 || (nst > 0 && nasks > 0))
 		return;
-	/* "thanks, that was helpful": what the statements say is no question */
+	/* "thanks, that was helpful": what the statements say is no question
+	 * (but "my knee clicks. what should I do?" asks about them) */
 	for (size_t c = 0; c < s->nclause; c++)
 		if (s->clause[c].kind == CL_SMALL_TALK && s->clause[c].exact >= 0) {
 			out->score = 1.0;

@@ -53,13 +53,18 @@ struct match_tuning {
 	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
 	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
 	double context_weight;            /* statements around a question weigh this much */
-	double other_weight;   /* the rest of the message, reading one of two questions */
-	double two_margin;     /* each of two answers scores this much over threshold */
-	double evidence_prior; /* mass (in mean idfs) added to every question */
-	double offer_band;     /* below threshold by less: offer the closest answers */
-	double domain_weight;  /* added to every known word's idf */
-			       /* confidence = logistic(conf . match_features()) */
-#define MATCH_CONF_FEATURES 8
+	double other_weight;    /* the rest of the message, reading one of two questions */
+	double two_margin;      /* each of two answers scores this much over threshold */
+	double evidence_prior;  /* mass (in mean idfs) added to every question */
+	double offer_band;      /* below threshold by less: offer the closest answers */
+	double domain_weight;   /* added to every known word's idf */
+	double context_unknown; /* unknown words of statements around a question, as a share
+				   of context_weight */
+	double focus_min;       /* known words a question needs to be read with its statements as
+				   context */
+	double title_weight;    /* share of the ranking score for saying the answer's title */
+				/* confidence = logistic(conf . match_features()) */
+#define MATCH_CONF_FEATURES 9
 	double conf[MATCH_CONF_FEATURES];
 };
 
@@ -67,10 +72,10 @@ extern const struct match_tuning match_default_tuning;
 
 struct match_params {
 	double threshold; /* below: fallback */
-	double margin;    /* raw top1 - top2 below this: ask which was meant */
+	double margin;    /* confidence of the best minus the next below this: ask which */
 };
 
-#define MATCH_DEFAULT_THRESHOLD 0.65
+#define MATCH_DEFAULT_THRESHOLD 0.75
 #define MATCH_DEFAULT_MARGIN 0.02
 
 struct match_cand {
@@ -82,6 +87,7 @@ struct match_cand {
 	double evidence; /* the weight they explain, in mean word weights */
 	double unknown;  /* the question's words no answer knows, the same */
 	double missing;  /* its weightiest word this answer does not know, the same */
+	double title;    /* the share of its title (or id) the question says, 0..1 */
 	size_t nterms;
 	unsigned short terms[MATCH_TERMS_MAX]; /* query token indices */
 };
@@ -158,7 +164,7 @@ void match_query_topic(const struct match_index *m, struct match_scratch *s, con
 
 /* What a candidate's confidence is made of: 1, raw, fit, cover,
  * log(evidence + 0.1), log(1 + unknown), gap (its raw score minus the next
- * best's; for the others, minus the best's), missing. */
+ * best's; for the others, minus the best's), missing, title. */
 void match_features(const struct match_cand *c, double gap, double x[MATCH_CONF_FEATURES]);
 
 /*

@@ -563,7 +563,8 @@ struct safety_set {
 	struct concept *concepts;
 	size_t nconcepts, capconcepts;
 	struct hmap concept_ids;
-	int someone_else, for_someone_else; /* engine concepts, -1 if absent */
+	int someone_else, for_someone_else, animal,
+	    own_question; /* engine concepts, -1 if absent */
 	char *concepts_file;
 	/* Every pattern word has an id: WORD by stem, EXACT by surface,
 	 * PREFIX by its text, the prefixes also listed by their first 3 bytes
@@ -1432,7 +1433,7 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	s->nrules = in->nrules;
 	s->unless = xcalloc(in->nrules ? in->nrules : 1, sizeof *s->unless);
 	s->rule_emergency = xcalloc(in->nrules ? in->nrules : 1, 1);
-	s->someone_else = s->for_someone_else = -1;
+	s->someone_else = s->for_someone_else = s->animal = s->own_question = -1;
 	if (in->concepts_file) {
 		s->concepts_file = xstrdup(in->concepts_file);
 		parse_concepts(s, t, s->concepts_file, in->concepts, in->concepts_len, pr);
@@ -1498,10 +1499,13 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	/* engine concepts, then unused ones */
 	s->someone_else = hmap_get(&s->concept_ids, "someone-else", 12);
 	s->for_someone_else = hmap_get(&s->concept_ids, "for-someone-else", 16);
+	s->animal = hmap_get(&s->concept_ids, "animal", 6);
+	s->own_question = hmap_get(&s->concept_ids, "own-question", 12);
 	for (size_t i = 0; i < nrps; i++)
 		mark_used(s, rps[i].root, rps[i].unless ? USED_UNLESS : USED_TRIGGER);
-	for (int e = 0; e < 2; e++) {
-		int c = e ? s->for_someone_else : s->someone_else;
+	const int engine[] = {s->someone_else, s->for_someone_else, s->animal, s->own_question};
+	for (size_t e = 0; e < sizeof engine / sizeof engine[0]; e++) {
+		int c = engine[e];
 		if (c >= 0 && !s->concepts[c].used) {
 			struct pnode ref = {.kind = P_CONCEPT, .id = c};
 			mark_used(s, &ref, USED_TRIGGER);
@@ -1650,13 +1654,14 @@ struct span {
 /* per token, computed once: what the scopes of negation and of a subject
  * need to know */
 enum {
-	TF_BREAKER = 1,     /* but, however, because, ...: ends a scope */
-	TF_NEW_CLAUSE = 2,  /* i, my, it, ...: opens a clause after "and" or a comma */
-	TF_HEDGE = 4,       /* sure, idea, know, ...: "not sure" is no negation */
-	TF_FIRST = 8,       /* i, me, my, ...: the writer */
-	TF_AND = 16,        /* "and" */
-	TF_OTHER_END = 32,  /* an occurrence of someone-else ends here */
-	TF_OTHER_START = 64 /* ... starts here */
+	TF_BREAKER = 1,      /* but, however, because, ...: ends a scope */
+	TF_NEW_CLAUSE = 2,   /* i, my, it, ...: opens a clause after "and" or a comma */
+	TF_HEDGE = 4,        /* sure, idea, know, ...: "not sure" is no negation */
+	TF_FIRST = 8,        /* i, me, my, ...: the writer */
+	TF_AND = 16,         /* "and" */
+	TF_OTHER_END = 32,   /* an occurrence of someone-else ends here */
+	TF_OTHER_START = 64, /* ... starts here */
+	TF_ANIMAL_END = 128  /* an occurrence of animal ends here */
 };
 
 /* per rule, over the message */
@@ -1715,7 +1720,8 @@ struct ev {
 	const struct safety_set *s; /* NULL: a lone pattern (tests) */
 	const struct tokens *q;
 	struct safety_scratch *sc;
-	int for_other; /* an occurrence of for-someone-else */
+	int for_other;    /* an occurrence of for-someone-else */
+	int own_question; /* an occurrence of own-question */
 };
 
 struct safety_scratch *
@@ -2126,7 +2132,8 @@ enum { V_NONE, V_OTHER, V_SELF };
 
 /* Who the part at sp is about: the writer when it names them ("a kid ran
  * into me"), else the nearest person named before it in its clause ("my
- * friend broke her leg": someone else). */
+ * friend broke her leg": someone else).  When that is an animal ("the
+ * neighbour's dog had a tumour removed") the part is about no one. */
 static int
 subject(const struct ev *e, size_t s0, const struct span *sp)
 {
@@ -2137,7 +2144,7 @@ subject(const struct ev *e, size_t s0, const struct span *sp)
 	for (size_t j = sp->a; j-- > s0;) {
 		uint8_t c = tok_class(e, j);
 		if (c & TF_OTHER_END)
-			return V_OTHER;
+			return (c & TF_ANIMAL_END) ? V_NONE : V_OTHER;
 		if (c & TF_BREAKER)
 			return V_SELF;
 		if ((c & TF_FIRST) && !(j + 1 < e->q->n && (tok_class(e, j + 1) & TF_OTHER_START)))
@@ -2287,7 +2294,7 @@ find_top(struct trial *tr, const struct pnode *n, struct span *hit)
 int
 safety_pattern_fires(const struct pattern *p, const struct tokens *q)
 {
-	struct ev e = {NULL, q, NULL, 0};
+	struct ev e = {NULL, q, NULL, 0, 0};
 	const struct pnode *r = p->root;
 	size_t nparts = r->kind == P_MSG ? r->nkids : 1;
 	uint32_t found = 0;
@@ -2336,6 +2343,10 @@ add_occ(struct ev *e, int c, size_t a, size_t b, int judged)
 	}
 	if (c == e->s->for_someone_else)
 		e->for_other = 1;
+	if (c == e->s->animal)
+		sc->tf[b - 1] |= TF_ANIMAL_END;
+	if (c == e->s->own_question)
+		e->own_question = 1;
 }
 
 static int
@@ -2616,7 +2627,7 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 		return 0;
 	struct safety_scratch *sc = scratch ? scratch : safety_scratch_new();
 	prepare(s, sc, q->n);
-	struct ev e = {s, q, sc, 0};
+	struct ev e = {s, q, sc, 0, 0};
 	struct rstate *rs = sc->rs;
 	struct mstate *ms = sc->ms;
 
@@ -2700,8 +2711,9 @@ safety_eval(const struct safety_set *s, struct safety_scratch *scratch, struct t
 		s0 = s1;
 	}
 	/* a match about someone else still fires when the message is all
-	 * about them, or asks about their care */
-	int mine = 0;
+	 * about them, or asks about their care; a question the writer asks
+	 * for themselves ("does flying make back pain worse?") is theirs */
+	int mine = e.own_question;
 	for (size_t j = 0; j < q->n && !mine; j++)
 		mine =
 		    (sc->tf[j] & TF_FIRST) && !(j + 1 < q->n && (sc->tf[j + 1] & TF_OTHER_START));

@@ -688,6 +688,15 @@ letter_symbol(uint32_t cp)
  * ("5am", "10mg") is left alone.  Returns the new length (in place), or 0
  * when the word does not read as one.
  */
+/* Han ideographs and Japanese kana (scripts written without spaces) */
+static int
+ideograph(uint32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	       (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	       (cp >= 0x20000 && cp <= 0x2fa1f);
+}
+
 static size_t
 read_digits(const struct text_ctx *t, char *w, size_t n)
 {
@@ -998,6 +1007,22 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 			if (!pending_apos)
 				apos_at = i;
 			pending_apos = 1;
+			i += step;
+			continue;
+		}
+		/* Chinese and Japanese write no spaces: each ideograph or kana
+		 * is a word of its own, so a phrase matches wherever it stands */
+		if (c == C_WORD && ideograph(cp)) {
+			size_t before = out->n;
+			if (in_word)
+				emit_word(&st, w, wn, wstart,
+					  (uint32_t)((pending_apos ? apos_at : i) - wstart));
+			memcpy(w, f, fn);
+			emit_word(&st, w, fn, (uint32_t)i, (uint32_t)step);
+			if (out->n > before)
+				sent_used = 1;
+			in_word = 0;
+			pending_apos = 0;
 			i += step;
 			continue;
 		}

@@ -136,9 +136,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(a.mr.ncand <= MATCH_TOP);
 	CHECK(a.mr.score >= 0.0 && a.mr.score <= 1.0 + 1e-9);
 	CHECK(a.mr.intent < 0 || (size_t)a.mr.intent < K->nentries);
+	/* safety reads the whole message: its spans are of the repaired whole
+	 * when the question was cut */
+	CHECK((a.full != NULL) == a.truncated);
+	size_t hl = a.full ? rl : ql;
 	for (size_t i = 0; i < a.nhits; i++) {
 		CHECK(a.hits[i].rule >= 0 && (size_t)a.hits[i].rule < K->nrules);
-		CHECK((size_t)a.hits[i].off + a.hits[i].len <= ql);
+		CHECK((size_t)a.hits[i].off + a.hits[i].len <= hl);
 	}
 	for (size_t i = 0; i < a.mr.ncand; i++)
 		for (size_t t = 0; t < a.mr.cand[i].nterms; t++)

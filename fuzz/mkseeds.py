@@ -108,6 +108,8 @@ for i, q in enumerate(random.sample(qs, 40)):
 for i, q in enumerate(random.sample(msgs, 40)):
     put('answer', 's-%02d' % i, q)
 put('answer', 'long', ("my back hurts and my legs are numb. " * 120)[:4200])
+# a red flag after the first 4 KB: safety reads the whole message, past the cut
+put('answer', 'long-red-flag', "is massage good for my back? " * 200 + "I want to kill myself")
 put('answer', 'mixed', "Hi! Is deep\u2011tissue massage ok? I can\u2019t feel my groin \U0001F622 caf\u00e9 \xef\xbf\xbd")
 put('answer', 'invalid', b'massage \xff\xfe\xc0\x80 ok?\x00 back pain')
 

@@ -107,13 +107,29 @@ test_choices(void **st)
 	assert_string_equal(ask(&none, "1", NULL), "-");
 }
 
+/* A message after an answer (topic) and the answer it should get. */
+struct after {
+	const char *topic, *text, *want;
+};
+
+static void
+check_after(const struct after *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
+		enum followup_how how;
+		const char *got = ask(&m, cases[i].text, &how);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("after %s, '%s' -> %s (%s), expected %s", cases[i].topic,
+				 cases[i].text, got, followup_how_name(how), cases[i].want);
+	}
+}
+
 static void
 test_follow_ups(void **st)
 {
 	(void)st;
-	static const struct {
-		const char *topic, *text, *want;
-	} cases[] = {
+	static const struct after cases[] = {
 	    {"deep-tissue-massage", "and how often?", "session-frequency"},
 	    {"swedish-massage", "what about during pregnancy?", "pregnancy-massage"},
 	    {"swedish-massage", "is that the same as deep tissue?", "choosing-a-massage"},
@@ -132,13 +148,7 @@ test_follow_ups(void **st)
 	    /* a tie with the topic: the message's own reading decides */
 	    {"hot-stone-massage", "is it safe when pregnant?", "pregnancy-massage"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
-		const char *got = ask(&m, cases[i].text, NULL);
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("after %s, '%s' -> %s, expected %s", cases[i].topic, cases[i].text,
-				 got, cases[i].want);
-	}
+	check_after(cases, sizeof cases / sizeof cases[0]);
 	/* "it" may still be the answer before the last one */
 	struct convo_memory two = memory("session-frequency", NULL, NULL);
 	snprintf(two.before, sizeof two.before, "deep-tissue-massage");
@@ -152,6 +162,29 @@ test_follow_ups(void **st)
 	struct convo_memory none = memory(NULL, NULL, NULL);
 	assert_string_equal(ask(&none, "and how often?", NULL), "-");
 	assert_string_equal(ask(&none, "why?", NULL), "-");
+}
+
+/* A bare question about an aspect ("how much?", "is there a fee?", "how
+ * long for?") is about the topic when the topic speaks of it, however sure
+ * its reading alone is of another answer; when the topic says nothing of
+ * it, or the message names a subject of its own, it is answered alone. */
+static void
+test_bare_questions(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"hydration", "how much?", "hydration"},
+	    {"cancellation", "is there a charge?", "cancellation"},
+	    {"massage-gun", "how long for?", "massage-gun"},
+	    {"massage-gun", "how often can I use it?", "massage-gun"},
+	    /* the topic says nothing of it: the reading alone */
+	    {"neck-and-shoulders", "how often?", "session-frequency"},
+	    {"deep-tissue-massage", "how much is it?", "prices"},
+	    /* a subject of its own, or a statement about something else */
+	    {"massage-gun", "and a foam roller?", "self-massage"},
+	    {"neck-and-shoulders", "and my knee hurts too", "-"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* A question that stands alone gets its own answer whatever came before,
@@ -339,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_choices),
 	    cmocka_unit_test(test_follow_ups),
+	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_alone),
 	    cmocka_unit_test(test_fragment_openers_of_full_sentences),
 	    cmocka_unit_test(test_safety_reads_the_message_alone),

@@ -96,6 +96,24 @@ test_synonyms(void **st)
 	assert_string_equal(top("is warmth good after a massage"), "heat-therapy");
 }
 
+/* A synonym of several words that reads as one word would rewrite that
+ * word everywhere ("can not make it" -> every "make" read as "cancel"). */
+static void
+test_synonym_check(void **st)
+{
+	(void)st;
+	static const struct tfile bad[] = {
+	    {"deep.md", ENTRY("deep-tissue-massage", "Deep tissue massage",
+			      "  - what is deep tissue massage\n", "[massage]")},
+	    {"synonyms.txt", "cancel = call off = can not make it\n"},
+	};
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, bad, 2, &pr);
+	assert_true(find_problem(&pr, "'can not make it' is read as 'make' alone") >= 0);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
 static void
 test_out_of_scope(void **st)
 {
@@ -135,10 +153,10 @@ test_threshold_and_margin(void **st)
 	r = q("tell me about swedish massage", s + 0.5, 0.0);
 	assert_false(r.ambiguous);
 	assert_int_equal(r.nchoices, 0);
-	/* a lead (raw scores) smaller than the margin: ask which was meant */
+	/* a lead (confidence) smaller than the margin: ask which was meant */
 	r = q("massage", 0.0, 0.0);
 	assert_true(r.ncand >= 2);
-	double gap = r.cand[0].raw - r.cand[1].raw;
+	double gap = r.cand[0].score - r.cand[1].score;
 	r = q("massage", 0.0, gap + 0.01);
 	assert_int_equal(r.intent, -1);
 	assert_true(r.ambiguous);
@@ -177,6 +195,49 @@ test_question_inside_message(void **st)
 	assert_string_equal(top("Good morning. Why does my back hurt so much?"),
 			    "back-pain-causes");
 	assert_string_equal(top("why does my back hurt? thanks in advance"), "back-pain-causes");
+	/* "help" at the end of a sentence is its verb, not a request for
+	 * the menu; after a comma it is small talk of its own */
+	assert_string_equal(top("my mate reckons yoga would help"), "-");
+	assert_string_equal(top("hot or cold for a sore back, help"), "heat-therapy");
+	/* a question with no words of its own asks about the story before
+	 * it: no greeting for it, whatever the greeting in front */
+	assert_string_equal(top("hi, my knee clicks when I go running. what should I do?"), "-");
+
+	assert_string_equal(top("hi, anyone there?"), "greeting");
+}
+
+/* The words of a story around a question that no answer knows count
+ * less against it than the same words in the question itself. */
+static void
+test_context_words(void **st)
+{
+	(void)st;
+	const char *story = "my nan moved to Lisbon last spring with her neighbour Agata, "
+			    "who paints boats. is swedish massage gentle?";
+	assert_string_equal(top(story), "swedish-massage");
+	assert_string_equal(top("is swedish massage gentle for my nan who moved to Lisbon last "
+				"spring with her neighbour Agata who paints boats"),
+			    "-");
+	/* a noun no answer knows is a topic, even a frequent one */
+	struct match_result noun = q("is swedish massage gentle for a dog", 0.0, 0.0);
+	struct match_result chat = q("is swedish massage gentle for my mate", 0.0, 0.0);
+	assert_true(noun.cand[0].score < chat.cand[0].score);
+}
+
+/* An answer's title says what it is about: a question that says none of
+ * it is less sure to be meant, though a phrasing shares a word with it. */
+static void
+test_title(void **st)
+{
+	(void)st;
+	struct match_result on = q("is deep tissue painful", 0.0, 0.0);
+	struct match_result off = q("is a tattoo painful", 0.0, 0.0);
+	assert_string_equal(K->entries[on.cand[0].intent].id.s, "deep-tissue-massage");
+	assert_true(on.cand[0].title > 0.5);
+	for (size_t k = 0; k < off.ncand; k++)
+		if (strcmp(K->entries[off.cand[k].intent].id.s, "deep-tissue-massage") == 0)
+			assert_true(off.cand[k].title == 0.0);
+	assert_string_equal(top("is a tattoo painful"), "-");
 }
 
 /* Two questions that two answers cover get both, in the message's order;
@@ -244,15 +305,12 @@ main(void)
 		return 1;
 	S = match_scratch_new();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ranking),
-	    cmocka_unit_test(test_typos_and_compounds),
-	    cmocka_unit_test(test_synonyms),
-	    cmocka_unit_test(test_out_of_scope),
-	    cmocka_unit_test(test_threshold_and_margin),
-	    cmocka_unit_test(test_small_talk),
-	    cmocka_unit_test(test_question_inside_message),
-	    cmocka_unit_test(test_two_questions),
-	    cmocka_unit_test(test_little_evidence),
+	    cmocka_unit_test(test_ranking),       cmocka_unit_test(test_typos_and_compounds),
+	    cmocka_unit_test(test_synonyms),      cmocka_unit_test(test_synonym_check),
+	    cmocka_unit_test(test_out_of_scope),  cmocka_unit_test(test_threshold_and_margin),
+	    cmocka_unit_test(test_small_talk),    cmocka_unit_test(test_question_inside_message),
+	    cmocka_unit_test(test_context_words), cmocka_unit_test(test_title),
+	    cmocka_unit_test(test_two_questions), cmocka_unit_test(test_little_evidence),
 	    cmocka_unit_test(test_deterministic),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);

@@ -249,8 +249,10 @@ static const struct tfile concept_files[] = {
 			    "breathless:\n  short of breath\n"
 			    "exertion:\n  (stairs | running)\n"
 			    "weak-bones:\n  osteoporosis\n"
-			    "someone-else:\n  (friend | mum | he | she | her)\n"
-			    "for-someone-else:\n  can (she | he) .. have\n"},
+			    "someone-else:\n  (friend | mum | he | she | her)\n  <animal>\n"
+			    "for-someone-else:\n  can (she | he) .. have\n"
+			    "animal:\n  dog\n"
+			    "own-question:\n  (any | have) slots\n"},
     {"safety/emergency.md", "---\nid: emergency\nlevel: emergency\npriority: 10\n"
 			    "triggers:\n  - '<numbness> & <saddle>'\n"
 			    "  - '<incontinence> && <back>'\n  - '<legs> .. <numbness>'\n"
@@ -301,6 +303,9 @@ test_concept_rules(void **st)
 	    {"my mum fell last week", "trauma"},                   /* all about her */
 	    {"my friend broke her leg and I fell too", "trauma"},
 	    {"a kid ran into me at football, my back hurts", "trauma"}, /* me: the writer */
+	    {"the neighbour's dog fell down the stairs", ""},           /* an animal: no one */
+	    {"my friend fell. any slots on saturday?", ""}, /* the writer's own question */
+	    {"my friend fell. can she have a massage? any slots?", "trauma"}, /* asks for her */
 	    /* '&' in a concept: each part judged for negation on its own */
 	    {"my calf is swollen, red and hot", "emergency"},
 	    {"my calf is swollen", ""},

@@ -356,6 +356,11 @@ test_disguises(void **st)
 	assert_int_equal(tk.v[0].off, 0);
 	assert_int_equal(tk.v[0].len, 7);
 	tokens_free(&tk);
+	/* Chinese and Japanese: one word per ideograph or kana, next to Latin */
+	assert_string_equal(joined("\xe6\x88\x91\xe4\xb8\x8d\xe6\x83\xb3\xe6\xb4\xbb sorry", 0),
+			    "\xe6\x88\x91 \xe4\xb8\x8d \xe6\x83\xb3 \xe6\xb4\xbb sorry");
+	assert_string_equal(joined("pain\xe6\xad\xbb\xe3\x81\xab", 0),
+			    "pain \xe6\xad\xbb \xe3\x81\xab");
 	/* HTML entities */
 	assert_string_equal(joined("can&#39;t feel &amp; numb&nbsp;groin", 0),
 			    "can not feel numb groin");
