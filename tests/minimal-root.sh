@@ -85,6 +85,9 @@ prepare() {
 	mkdir -p "$root/work"
 	git clone -q "$repo" "$root/work/massagebot" || return 1
 	if [ -d "$repo/../shared" ]; then cp -a "$repo/../shared" "$root/work/shared"; fi
+	# the root a mount point of its own, as / is on a real machine (unshare -m
+	# makes / private, which a plain directory cannot be)
+	mount --bind "$root" "$root" && mounted+=("$root")
 	mount -t proc proc "$root/proc" && mounted+=("$root/proc")
 	mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys" && mounted+=("$root/sys")
 	mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev" && mounted+=("$root/dev")
