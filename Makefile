@@ -278,7 +278,7 @@ build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 tune: build/tune
-	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv,tests/data/match-r1.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv tests/data/own-r2.tsv
+	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv,tests/data/match-r1.tsv,tests/data/match-r2.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv tests/data/own-r2.tsv
 
 # --- Install (see deploy/README.md) -----------------------------------------
 # `make install` puts the binary (stripped), the systemd unit and the

@@ -176,6 +176,7 @@ static const struct knob knobs[] = {
     {"stop_weight", TU(stop_weight), {0.1, 0.2, 0.3, 0.4, 0}},
     {"common_weight", TU(common_weight), {0.3, 0.5, 0.7, 1.0, 0}},
     {"context_weight", TU(context_weight), {0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 0}},
+    {"near_weight", TU(near_weight), {0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0}},
     {"other_weight", TU(other_weight), {0.05, 0.1, 0.15, 0.25, 0.4, 0}},
     {"two_margin", TU(two_margin), {0.02, 0.05, 0.1, 0.15, 0.2, 0}},
     {"evidence_prior", TU(evidence_prior), {0.01, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 0}},

@@ -40,6 +40,7 @@ const struct match_tuning match_default_tuning = {
     .unknown_exp = 0.70,
     .unknown_other_frac = 0.50,
     .context_weight = 0.60,
+    .near_weight = 0.40,
     .other_weight = 0.05,
     .two_margin = 0.00,
     .evidence_prior = 2.00,
@@ -1656,7 +1657,10 @@ view_score(const struct match_index *m, const struct match_scratch *s, int in, d
 	return 0;
 }
 
-/* Merge the candidates of r into out, each intent with its better score. */
+/* Merge the candidates of r into out: each intent ranked by its better
+ * ranking score and trusted with its surer confidence (a story around a
+ * question may rank an answer higher in the whole message and explain it
+ * worse than the question read with the story as context). */
 static void
 merge_cands(struct match_result *out, const struct match_result *r)
 {
@@ -1668,12 +1672,18 @@ merge_cands(struct match_result *out, const struct match_result *r)
 			insert_cand(out, &r->cand[k]);
 			continue;
 		}
-		if (out->cand[x].raw >= r->cand[k].raw)
+		if (out->cand[x].raw >= r->cand[k].raw) {
+			if (r->cand[k].score > out->cand[x].score)
+				out->cand[x].score = r->cand[k].score;
 			continue;
+		}
+		struct match_cand c = r->cand[k];
+		if (out->cand[x].score > c.score)
+			c.score = out->cand[x].score;
 		for (; x + 1 < out->ncand; x++) /* take it out, then in at its place */
 			out->cand[x] = out->cand[x + 1];
 		out->ncand--;
-		insert_cand(out, &r->cand[k]);
+		insert_cand(out, &c);
 	}
 }
 
@@ -1782,7 +1792,7 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	int ex = exact_message(m, s, q, nq, nst);
 	/* the whole message (small talk only when there is nothing else),
 	 * and with its questions first, the statements around them as
-	 * context: each intent keeps the better of the two readings */
+	 * context: each intent keeps its best reading (merge_cands) */
 	double cw[MATCH_CLAUSES_MAX], cu[MATCH_CLAUSES_MAX];
 	for (size_t c = 0; c < s->nclause; c++)
 		cw[c] = s->clause[c].kind == CL_TOPIC
@@ -1791,16 +1801,22 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	score_view(m, s, cw, cw, ex, out);
 	if (nq && nst && (double)question_content(m, s, q) >= m->tu.focus_min) {
 		/* the words of a story around the question are mostly not
-		 * what it asks about: "my nan ... whereabouts are you?" */
+		 * what it asks about: "my nan ... whereabouts are you?"; read
+		 * with the story at context_weight, then fainter still
+		 * (near_weight: a long story outweighs a short question) */
+		const double story[] = {m->tu.context_weight, m->tu.near_weight};
 		struct match_result focus;
-		for (size_t c = 0; c < s->nclause; c++) {
-			if (s->clause[c].kind == CL_STATEMENT)
-				cw[c] = m->tu.context_weight;
-			cu[c] = s->clause[c].kind == CL_STATEMENT ? cw[c] * m->tu.context_unknown
-								  : cw[c];
+		for (size_t v = 0; v < sizeof story / sizeof story[0]; v++) {
+			for (size_t c = 0; c < s->nclause; c++) {
+				if (s->clause[c].kind == CL_STATEMENT)
+					cw[c] = story[v];
+				cu[c] = s->clause[c].kind == CL_STATEMENT
+					    ? cw[c] * m->tu.context_unknown
+					    : cw[c];
+			}
+			score_view(m, s, cw, cu, ex, &focus);
+			merge_cands(out, &focus);
 		}
-		score_view(m, s, cw, cu, ex, &focus);
-		merge_cands(out, &focus);
 	}
 	out->score = out->ncand ? out->cand[0].score : 0;
 	out->greeting = s->clause[0].kind == CL_SMALL_TALK && nq + nst ? s->clause[0].exact : -1;

@@ -53,6 +53,7 @@ struct match_tuning {
 	double unknown_exp;               /* n unknown words weigh n^unknown_exp */
 	double unknown_other_frac;        /* unknown words not in the dictionary (slang) */
 	double context_weight;            /* statements around a question weigh this much */
+	double near_weight;               /* ... and this much in a second such reading */
 	double other_weight;    /* the rest of the message, reading one of two questions */
 	double two_margin;      /* each of two answers scores this much over threshold */
 	double evidence_prior;  /* mass (in mean idfs) added to every question */

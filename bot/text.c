@@ -283,6 +283,19 @@ static const struct {
     {"abt", "about"},
     {"tho", "though"},
     {"rn", "right now"},
+    {"thru", "through"},
+    {"tmrw", "tomorrow"},
+    {"tmr", "tomorrow"},
+    {"tomoz", "tomorrow"},
+    {"hubby", "husband"},
+    {"bf", "boyfriend"},
+    {"gf", "girlfriend"},
+    {"ppl", "people"},
+    {"sth", "something"},
+    {"smth", "something"},
+    {"ugh", "oh"},
+    {"urgh", "oh"},
+    {"ooh", "oh"},
 };
 
 static void

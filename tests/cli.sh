@@ -238,11 +238,13 @@ grep -q "^read as: *tisue->tissue" "$tmp/out" && grep -q "^answer: *deep-tissue-
 # floor for in-scope accuracy, its ceiling for wrong answers and its floor
 # for out-of-scope rejection (the figures of the round that set them, a
 # little below): questions.tsv, chat.tsv and (from round 2 of issue 13)
-# match-r1.tsv were used to tune the matcher; holdout.tsv and
-# chat-holdout.tsv never were; own-r2.tsv was written before round 2
-# changed anything and scored first (see README), then only checked.
+# match-r1.tsv were used to tune the matcher, and (from round 3)
+# match-r2.tsv; holdout.tsv and chat-holdout.tsv never were; own-r2.tsv was
+# written before round 2 changed anything and scored first (see README),
+# then only checked.
 for set in "questions:0.87:0.03:0.95" "holdout:0.90:0.03:0.95" "chat:0.86:0.06:0.95" \
-	"chat-holdout:0.86:0.02:0.90" "match-r1:0.84:0.02:0.95" "own-r2:0.87:0.03:0.95"; do
+	"chat-holdout:0.86:0.02:0.90" "match-r1:0.84:0.02:0.95" "own-r2:0.87:0.03:0.95" \
+	"match-r2:0.77:0.045:0.95"; do
 	IFS=: read -r name acc wrong oos <<<"$set"
 	"$MB" eval "tests/data/$name.tsv" --min-accuracy "$acc" --max-wrong "$wrong" --min-oos "$oos" \
 		>"$tmp/out" 2>"$tmp/err"

@@ -1,5 +1,6 @@
 /* test_match: ranking, typos, synonyms, compounds, threshold, ambiguity,
  * determinism on a small fixture knowledge base. */
+#include "kb.h"
 #include "testutil.h"
 
 static struct text_ctx *T;
@@ -206,6 +207,51 @@ test_question_inside_message(void **st)
 	assert_string_equal(top("hi, anyone there?"), "greeting");
 }
 
+/*
+ * A story before a question (on the shipped knowledge, with the bot's
+ * dictionary): the answer keeps the surer confidence of its readings (the
+ * whole message ranks it first and explains it worse), and the question is
+ * also read with the story fainter than context_weight, so that a longer
+ * story does not outweigh a short question.
+ */
+static void
+test_story_before_question(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *msg, *want;
+	} cases[] = {
+	    {"been lifting boxes at the warehouse all week and my lower back is wrecked. would a "
+	     "massage be worth it for this?",
+	     "massage-for-back-pain"},
+	    {"I can only get away from the office at lunchtime. how long does a typical session "
+	     "take?",
+	     "session-length"},
+	};
+	struct problems pr = {0};
+	char *cause = NULL;
+	struct wordset *dict = kb_load_dictionary(T);
+	struct knowledge *k = kb_load(T, "knowledge", dict, &pr, &cause);
+	assert_non_null(k);
+	struct match_params p = {MATCH_DEFAULT_THRESHOLD, MATCH_DEFAULT_MARGIN};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tokens tk = {0};
+		struct match_result r;
+		text_tokenize(T, cases[i].msg, strlen(cases[i].msg), &tk);
+		match_query(k->match, S, &tk, cases[i].msg, strlen(cases[i].msg), &p, &r);
+		tokens_free(&tk);
+		const char *got = r.intent >= 0 ? k->entries[r.intent].id.s : "-";
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("'%s' -> %s (%.2f), expected %s", cases[i].msg, got, r.score,
+				 cases[i].want);
+	}
+	knowledge_free(k);
+	wordset_free(dict);
+	free(dict);
+	problems_free(&pr);
+	free(cause);
+}
+
 /* The words of a story around a question that no answer knows count
  * less against it than the same words in the question itself. */
 static void
@@ -311,7 +357,7 @@ main(void)
 	    cmocka_unit_test(test_small_talk),    cmocka_unit_test(test_question_inside_message),
 	    cmocka_unit_test(test_context_words), cmocka_unit_test(test_title),
 	    cmocka_unit_test(test_two_questions), cmocka_unit_test(test_little_evidence),
-	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_deterministic), cmocka_unit_test(test_story_before_question),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);

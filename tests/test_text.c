@@ -57,6 +57,8 @@ test_contractions(void **st)
 	assert_string_equal(joined("the therapist's hands", 0), "the therapist hands");
 	assert_string_equal(joined("I've we'll they're I'd", 0), "i have we will they are i would");
 	assert_string_equal(joined("idk thx", 0), "i do not know thanks");
+	assert_string_equal(joined("ugh my hubby went thru it tmrw", 0),
+			    "oh my husband went through it tomorrow");
 }
 
 static void
