@@ -1035,6 +1035,38 @@ add_terms(const struct match_index *m, const struct match_scratch *s, const stru
  */
 enum { CL_QUESTION, CL_STATEMENT, CL_SMALL_TALK, CL_TOPIC /* an earlier answer's */ };
 
+/* Auxiliaries that open a statement with its subject left out as often as
+ * a question ("was told I've got a slipped disc", "my nan is 85 and has a
+ * bad back", "had a massage yesterday"): they open a question only before
+ * a subject ("was it", "have you", "has anyone"). */
+static const char *const elided_aux[] = {"was", "were", "has", "have", "had", NULL};
+static const char *const subjects[] = {
+    "i",     "you",    "he",      "she",     "it",       "we",       "they",
+    "there", "anyone", "anybody", "someone", "somebody", "everyone", "everybody",
+    "this",  "that",   "these",   "those",   "y",        NULL,
+};
+
+static int
+surf_in(const struct token *t, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (t->surf_len == strlen(list[i]) && memcmp(t->surf, list[i], t->surf_len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does token i open a question (a question word, and a subject after an
+ * auxiliary of elided_aux)? */
+static int
+opens_question(const struct match_scratch *s, const struct tokens *q, size_t i)
+{
+	if (!(s->tok_class[i] & W_QUESTION))
+		return 0;
+	if (!surf_in(&q->v[i], elided_aux))
+		return 1;
+	return i + 1 < q->n && q->v[i + 1].sent == q->v[i].sent && surf_in(&q->v[i + 1], subjects);
+}
+
 /* The punctuation between token i and the next one (or the end). */
 static int
 gap_has(const struct tokens *q, const char *text, size_t len, size_t i, const char *chars)
@@ -1137,7 +1169,7 @@ type_clause(const struct match_index *m, struct match_scratch *s, const struct t
 	size_t first = from;
 	while (first + 1 < tail_from && (s->tok_class[first] & W_OPENING))
 		first++;
-	int kind = gap_has(q, text, len, tail_from - 1, "?") || (s->tok_class[first] & W_QUESTION)
+	int kind = gap_has(q, text, len, tail_from - 1, "?") || opens_question(s, q, first)
 		       ? CL_QUESTION
 		       : CL_STATEMENT;
 	for (size_t i = from; i < tail_from && kind == CL_STATEMENT; i++)
@@ -1187,11 +1219,11 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 	size_t start = 0;
 	for (size_t i = 1; i <= q->n; i++) {
 		int cut = i == q->n || q->v[i].sent != q->v[i - 1].sent || topic_starts(t, nt, i);
-		if (!cut && i - start >= 2 && (s->tok_class[i] & W_QUESTION) &&
+		if (!cut && i - start >= 2 && opens_question(s, q, i) &&
 		    gap_has(q, text, len, i - 1, ",:;-("))
 			cut = 1; /* "..., where is it" */
 		if (!cut && i - start >= 2 && i + 1 < q->n && q->v[i + 1].sent == q->v[i].sent &&
-		    (s->tok_class[i] & W_JOINING) && (s->tok_class[i + 1] & W_QUESTION))
+		    (s->tok_class[i] & W_JOINING) && opens_question(s, q, i + 1))
 			cut = 1; /* "... and can I pay by card" */
 		if (!cut)
 			continue;

@@ -16,8 +16,9 @@
  * query, not the knowledge size.
  *
  * A message is read as clauses (questions, statements, small talk): as a
- * whole and with its statements as context, each question alone when there
- * are several (two answers for two questions).  A candidate's score is the
+ * whole and with its statements as context (at two weights; each answer
+ * keeps its best ranking score and its surest confidence), each question
+ * alone when there are several (two answers for two questions).  A candidate's score is the
  * confidence that it is right: a logistic function of its fit, the share
  * and weight explained, the unknown words and its lead (see match_cand).
  *
