@@ -1850,6 +1850,17 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 			merge_cands(out, &focus);
 		}
 	}
+	if (nq == 0 && nst && nasks) {
+		/* a question with no words of its own asks about the story
+		 * ("... is that ok?"): read once more with the story's unknown
+		 * words at context_unknown, as around a question that has words */
+		struct match_result story;
+		for (size_t c = 0; c < s->nclause; c++)
+			cu[c] = s->clause[c].kind == CL_STATEMENT ? cw[c] * m->tu.context_unknown
+								  : cw[c];
+		score_view(m, s, cw, cu, ex, &story);
+		merge_cands(out, &story);
+	}
 	out->score = out->ncand ? out->cand[0].score : 0;
 	out->greeting = s->clause[0].kind == CL_SMALL_TALK && nq + nst ? s->clause[0].exact : -1;
 	for (size_t k = 0; k < out->ncand; k++)

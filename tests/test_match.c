@@ -276,6 +276,19 @@ test_elided_subject(void **st)
 	}
 }
 
+/* A question with no words of its own asks about the story before it: the
+ * story's words no answer knows weigh as little as around a question with
+ * words, but a story about something else is still no question of ours. */
+static void
+test_story_is_the_question(void **st)
+{
+	(void)st;
+	assert_string_equal(top("my back hurts whenever I go kayaking on the loch. what can I do?"),
+			    "back-pain-causes");
+	assert_string_equal(
+	    top("my physiotherapist moved to Lisbon with her kayak and her cello. what now?"), "-");
+}
+
 /* The words of a story around a question that no answer knows count
  * less against it than the same words in the question itself. */
 static void
@@ -382,7 +395,7 @@ main(void)
 	    cmocka_unit_test(test_context_words),  cmocka_unit_test(test_title),
 	    cmocka_unit_test(test_two_questions),  cmocka_unit_test(test_little_evidence),
 	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_story_before_question),
-	    cmocka_unit_test(test_elided_subject),
+	    cmocka_unit_test(test_elided_subject), cmocka_unit_test(test_story_is_the_question),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);
