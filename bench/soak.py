@@ -519,6 +519,8 @@ class Run:
             while i < min(due, len(plan)):
                 if not fake.hold.is_set():
                     break
+                if i == len(plan) - 1 and self.final_idx is None:
+                    break  # the last question, a canary, asks the final revision
                 ch, text, canary = plan[i]
                 m = self.message_for(ch, text)
                 q = Q(i, m["id"], ch, text, canary)
