@@ -933,12 +933,13 @@ join_split(struct tk_state *st, const char *s)
 	for (size_t i = 0; i < o->n; i++) {
 		const struct token *a = &o->v[i], *b = i + 1 < o->n ? &o->v[i + 1] : NULL;
 		uint32_t end = a->off + a->len;
-		int ka = b && known(st->t, a->surf, a->surf_len),
-		    kb = b && known(st->t, b->surf, b->surf_len);
+		/* the cheap tests first: the lexicon is looked up only for two
+		 * words one separator apart */
 		if (b && b->off == end + 1 && strchr("-_* ", s[end]) &&
 		    a->surf_len + b->surf_len < TEXT_WORD_MAX && a->surf_len == a->len &&
 		    b->surf_len == b->len && !(a->flags & TOK_NUMBER) && !(b->flags & TOK_NUMBER) &&
-		    (!ka || !kb) && (s[end] != ' ' || a->surf_len + b->surf_len >= 6)) {
+		    (s[end] != ' ' || a->surf_len + b->surf_len >= 6) &&
+		    (!known(st->t, a->surf, a->surf_len) || !known(st->t, b->surf, b->surf_len))) {
 			/* joined as typed; a star may also stand for a vowel */
 			static const char fill[] = "\0aeiou";
 			char buf[TEXT_WORD_MAX + 1];
