@@ -38,22 +38,35 @@
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG, P_NOT };
 
-/* A rules file holds some 15,000 of these: the strings live in the node's
- * tail, sized to fit, not in two arrays of TEXT_WORD_MAX each. */
+/* A rules file holds some 20,000 of these, so each is one allocation of
+ * 40 bytes and its words: the word (stem, surface, prefix or concept name,
+ * "" for the others) and the word as typed live in the node's tail, and a
+ * node's kids and their gaps share one array. */
 struct pnode {
-	enum pkind kind;
-	uint8_t wl;
-	uint8_t tflags;    /* a word's TOK_* flags: how common it is */
-	int32_t id;        /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
-	const char *w;     /* stem, surface, prefix, or concept name ("" for the others) */
-	const char *typed; /* a word as written ("" for the others) */
+	uint8_t kind;   /* enum pkind */
+	uint8_t wl;     /* bytes of the word in tail */
+	uint8_t tflags; /* a word's TOK_* flags: how common it is */
+	int32_t id;     /* WORD/EXACT/PREFIX: id in the set's word tables; CONCEPT: index */
 	uint32_t req_off, req_n; /* pattern roots and '&&' parts: see possible() */
 	uint32_t wb_off, wb_n;   /* ALT: its one-word kids' bits, sorted (firsts) */
-	struct pnode **kids;
-	uint8_t *gap; /* SEQ: words allowed before kid i */
-	size_t nkids;
-	char tail[]; /* w and typed */
+	uint32_t nkids;
+	struct pnode **kids; /* nkids kids, then a byte each: see kid_gaps() */
+	char tail[];         /* the word, NUL, the word as typed, NUL */
 };
+
+/* SEQ: words allowed before kid i, kept after the kids in their array. */
+static uint8_t *
+kid_gaps(const struct pnode *n)
+{
+	return (uint8_t *)(n->kids + n->nkids);
+}
+
+/* The word as typed. */
+static const char *
+node_typed(const struct pnode *n)
+{
+	return n->tail + n->wl + 1;
+}
 
 struct pattern {
 	struct pnode *root;
@@ -75,13 +88,11 @@ static struct pnode *
 node_new_word(enum pkind k, const char *w, size_t wl, const char *typed, size_t tl)
 {
 	struct pnode *n = xcalloc(1, sizeof *n + wl + 1 + tl + 1);
-	n->kind = k;
+	n->kind = (uint8_t)k;
 	n->id = -1;
 	memcpy(n->tail, w, wl);
 	memcpy(n->tail + wl + 1, typed, tl);
-	n->w = n->tail;
 	n->wl = (uint8_t)wl;
-	n->typed = n->tail + wl + 1;
 	return n;
 }
 
@@ -99,18 +110,18 @@ node_free(struct pnode *n)
 	for (size_t i = 0; i < n->nkids; i++)
 		node_free(n->kids[i]);
 	free(n->kids);
-	free(n->gap);
 	free(n);
 }
 
 static void
 add_kid(struct pnode *n, struct pnode *k, uint8_t gap)
 {
-	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof *n->kids);
-	n->gap = xrealloc(n->gap, n->nkids + 1);
-	n->kids[n->nkids] = k;
-	n->gap[n->nkids] = gap;
-	n->nkids++;
+	/* the gaps move up by one kid to make room for it */
+	n->kids = xrealloc(n->kids, (n->nkids + 1) * (sizeof *n->kids + 1));
+	uint8_t *gaps = kid_gaps(n);
+	memmove(gaps + sizeof *n->kids, gaps, n->nkids);
+	n->kids[n->nkids++] = k;
+	kid_gaps(n)[n->nkids - 1] = gap;
 }
 
 static void
@@ -433,7 +444,7 @@ node_cost(const struct pnode *n, double *ends)
 	case P_SEQ:
 		e = 1;
 		for (size_t i = 0; i < n->nkids; i++) {
-			double tries = e * (n->gap[i] + 1);
+			double tries = e * (kid_gaps(n)[i] + 1);
 			c += tries * node_cost(n->kids[i], &ke);
 			e = tries * ke < MAX_ENDS ? tries * ke : MAX_ENDS;
 		}
@@ -646,7 +657,7 @@ intern_word(struct safety_set *s, struct pnode *n)
 	if (n->kind == P_WORD || n->kind == P_EXACT) {
 		int word = n->kind == P_WORD;
 		struct hmap *h = word ? &s->stem_ids : &s->surf_ids;
-		n->id = *hmap_put(h, n->w, n->wl, (int)hmap_count(h), &ins);
+		n->id = *hmap_put(h, n->tail, n->wl, (int)hmap_count(h), &ins);
 		if (ins) {
 			int **head = word ? &s->stem_head : &s->surf_head;
 			*head = xgrow(*head, word ? &s->capstem : &s->capsurf, (size_t)n->id + 1,
@@ -654,11 +665,11 @@ intern_word(struct safety_set *s, struct pnode *n)
 			(*head)[n->id] = -1;
 		}
 	} else if (n->kind == P_PREFIX) {
-		n->id = *hmap_put(&s->pfx_ids, n->w, n->wl, (int)s->npfx, &ins);
+		n->id = *hmap_put(&s->pfx_ids, n->tail, n->wl, (int)s->npfx, &ins);
 		if (ins) {
-			int slot = p3_slot(s, n->w);
+			int slot = p3_slot(s, n->tail);
 			s->pfx = xgrow(s->pfx, &s->cappfx, s->npfx + 1, sizeof *s->pfx);
-			memcpy(s->pfx[s->npfx].p, n->w, (size_t)n->wl + 1);
+			memcpy(s->pfx[s->npfx].p, n->tail, (size_t)n->wl + 1);
 			s->pfx[s->npfx].len = n->wl;
 			s->pfx[s->npfx].next = s->p3v[slot].pfx;
 			s->p3v[slot].pfx = (int)s->npfx;
@@ -821,13 +832,13 @@ resolve(struct safety_set *s, struct pnode *n, const char *file, unsigned line, 
 {
 	int ok = 1;
 	if (n->kind == P_CONCEPT) {
-		n->id = hmap_get(&s->concept_ids, n->w, n->wl);
+		n->id = hmap_get(&s->concept_ids, n->tail, n->wl);
 		if (n->id < 0) {
 			const char *best = NULL;
 			int bd = 3;
 			for (size_t c = 0; c < s->nconcepts; c++) {
 				const char *nm = s->concepts[c].name;
-				int d = text_distance(n->w, n->wl, nm, strlen(nm), 2);
+				int d = text_distance(n->tail, n->wl, nm, strlen(nm), 2);
 				if (d < bd) {
 					bd = d;
 					best = nm;
@@ -835,10 +846,10 @@ resolve(struct safety_set *s, struct pnode *n, const char *file, unsigned line, 
 			}
 			if (best)
 				problems_add(pr, file, line, 1,
-					     "unknown concept <%s> (did you mean <%s>?)", n->w,
+					     "unknown concept <%s> (did you mean <%s>?)", n->tail,
 					     best);
 			else
-				problems_add(pr, file, line, 1, "unknown concept <%s>%s", n->w,
+				problems_add(pr, file, line, 1, "unknown concept <%s>%s", n->tail,
 					     s->concepts_file ? ""
 							      : " (no " SAFETY_CONCEPTS_FILE ")");
 			ok = 0;
@@ -978,7 +989,7 @@ static void
 typo_words_of(struct safety_set *s, struct text_ctx *t, const struct pnode *n)
 {
 	if (n->kind == P_WORD || n->kind == P_EXACT)
-		add_typo_word(s, t, n->typed, strlen(n->typed));
+		add_typo_word(s, t, node_typed(n), strlen(node_typed(n)));
 	if (n->kind == P_WORD)
 		s->stem_live[n->id] = 1;
 	else if (n->kind == P_EXACT)
@@ -1787,13 +1798,13 @@ tok_match(const struct ev *e, const struct pnode *n, const struct token *k)
 	case P_WORD:
 		if (n->id >= 0 && e->s)
 			return k->sid == n->id;
-		return k->stem_len == n->wl && memcmp(k->stem, n->w, n->wl) == 0;
+		return k->stem_len == n->wl && memcmp(k->stem, n->tail, n->wl) == 0;
 	case P_EXACT:
 		if (n->id >= 0 && e->s)
 			return k->xid == n->id;
-		return k->surf_len == n->wl && memcmp(k->surf, n->w, n->wl) == 0;
+		return k->surf_len == n->wl && memcmp(k->surf, n->tail, n->wl) == 0;
 	case P_PREFIX:
-		return (k->surf_len >= n->wl && memcmp(k->surf, n->w, n->wl) == 0) ||
+		return (k->surf_len >= n->wl && memcmp(k->surf, n->tail, n->wl) == 0) ||
 		       (e->s && typo_prefix(e, k, n->id));
 	default:
 		return 0;
@@ -1887,7 +1898,7 @@ m_node(const struct ev *e, const struct pnode *n, size_t pos, size_t end, uint16
 		for (size_t i = 0; i < n->nkids; i++) {
 			nn = 0;
 			for (size_t c = 0; c < nc; c++)
-				for (size_t g = 0; g <= n->gap[i] && cur[c] + g < end; g++) {
+				for (size_t g = 0; g <= kid_gaps(n)[i] && cur[c] + g < end; g++) {
 					/* a gap never passes over a negation ("legs are
 					 * not numb" is no "legs .. numb") */
 					if (g > 0 && (q->v[cur[c] + g - 1].flags & TOK_NEGATOR))
