@@ -933,13 +933,12 @@ join_split(struct tk_state *st, const char *s)
 	for (size_t i = 0; i < o->n; i++) {
 		const struct token *a = &o->v[i], *b = i + 1 < o->n ? &o->v[i + 1] : NULL;
 		uint32_t end = a->off + a->len;
-		/* the cheap tests first: the lexicon is looked up only for two
-		 * words one separator apart */
+		/* the cheap tests first, then the joined word (seldom a word:
+		 * one lookup for most pairs), then its halves */
 		if (b && b->off == end + 1 && strchr("-_* ", s[end]) &&
 		    a->surf_len + b->surf_len < TEXT_WORD_MAX && a->surf_len == a->len &&
 		    b->surf_len == b->len && !(a->flags & TOK_NUMBER) && !(b->flags & TOK_NUMBER) &&
-		    (s[end] != ' ' || a->surf_len + b->surf_len >= 6) &&
-		    (!known(st->t, a->surf, a->surf_len) || !known(st->t, b->surf, b->surf_len))) {
+		    (s[end] != ' ' || a->surf_len + b->surf_len >= 6)) {
 			/* joined as typed; a star may also stand for a vowel */
 			static const char fill[] = "\0aeiou";
 			char buf[TEXT_WORD_MAX + 1];
@@ -953,7 +952,8 @@ join_split(struct tk_state *st, const char *s)
 				memcpy(buf + a->surf_len + fl, b->surf, b->surf_len);
 				ok = bn < TEXT_WORD_MAX && known(st->t, buf, bn);
 			}
-			if (ok) {
+			if (ok && (!known(st->t, a->surf, a->surf_len) ||
+				   !known(st->t, b->surf, b->surf_len))) {
 				struct token k;
 				st->sent = a->sent;
 				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off);
