@@ -46,6 +46,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.dont_write_bytecode = True  # no __pycache__ in tests/
 import fake_discord as fd  # noqa: E402
+from procmem import vm_kb  # noqa: E402
 
 now = time.monotonic
 CLK = os.sysconf("SC_CLK_TCK")
@@ -60,13 +61,8 @@ def cpu_s(pid):
 
 def rss_mb(pid):
     """VmRSS and VmHWM (peak) of a process, in MB."""
-    v = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, rest = line.partition(":")
-            if k in ("VmRSS", "VmHWM"):
-                v[k] = int(rest.split()[0]) / 1024
-    return v["VmRSS"], v["VmHWM"]
+    v = vm_kb(pid)
+    return v["VmRSS"] / 1024, v["VmHWM"] / 1024
 
 
 def pct(v, p):

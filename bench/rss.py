@@ -3,19 +3,12 @@
 after start and after 10,000 questions.  Prints a small table."""
 import os, subprocess, sys, tempfile, threading, time
 
+from procmem import vm_kb
+
 mb = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/massagebot")
 qfile = "tests/data/questions.tsv"
 questions = [l.split("\t")[0] for l in open(qfile, encoding="utf-8")
              if l.strip() and not l.startswith("#")]
-
-
-def status(pid):
-    out = {}
-    for line in open(f"/proc/{pid}/status"):
-        k, _, v = line.partition(":")
-        if k in ("VmRSS", "VmHWM"):
-            out[k] = int(v.split()[0])
-    return out
 
 
 env = dict(os.environ, BOT_PLATFORM="console", LOG_LEVEL="warn",
@@ -37,7 +30,7 @@ with tempfile.TemporaryDirectory() as cwd:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len(got) == 0:
         time.sleep(0.01)
-    idle = status(p.pid)
+    idle = vm_kb(p.pid)
     n = 10000
     for i in range(n):
         p.stdin.write((questions[i % len(questions)] + "\n").encode())
@@ -48,7 +41,7 @@ with tempfile.TemporaryDirectory() as cwd:
     while time.monotonic() < deadline and len(got) != last:
         last = len(got)
         time.sleep(0.3)
-    after = status(p.pid)
+    after = vm_kb(p.pid)
     p.stdin.close()
     p.wait(timeout=30)
 print(f"{'state':<28} {'RSS MB':>8} {'peak RSS MB':>12}")

@@ -46,6 +46,8 @@ import time
 
 import websockets
 
+from procmem import vm_kb
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ADDRESSES = 50
@@ -53,16 +55,6 @@ IDLE_S = 15
 HANDSHAKE_S = 3
 RSS_LIMIT_KB = 40 * 1024
 SLACK = 3.0
-
-
-def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM"):
-                out[k] = int(v.split()[0])
-    return out
 
 
 def cpu_s(pid):
@@ -244,7 +236,7 @@ async def round_(name, port, nclients, questions_of, want, pid, problems, hostil
     socks = await asyncio.gather(*(connect(i) for i in range(nclients)))
     t_conn = time.monotonic() - t0
     h = await healthz(port)
-    st = status(pid)
+    st = vm_kb(pid)
     print("  %d chats open after %.1f s (healthz says %d); VmRSS %.1f MB" % (
         len(socks), t_conn, h["chats"], st["VmRSS"] / 1024))
     problems.check(st["VmRSS"] < RSS_LIMIT_KB, "VmRSS with %d open chats %.1f MB < 40 MB" % (
@@ -264,7 +256,7 @@ async def round_(name, port, nclients, questions_of, want, pid, problems, hostil
     plat = await asyncio.get_running_loop().run_in_executor(None, results.get, True, 30)
     prober.join(10)
     n = sum(len(g) for g in got)
-    st = status(pid)
+    st = vm_kb(pid)
     print("  %d questions answered in %.1f s (%.0f/s); latency ms p50 %.1f, p90 %.1f, p99 %.1f, max %.1f; "
           "the bot used %.2f s of CPU (%.0f us a question, %.0f%% of one core); VmRSS %.1f MB, peak %.1f MB" % (
               n, took, n / took, pct(lat, .5), pct(lat, .9), pct(lat, .99), max(lat), cpu, cpu / n * 1e6,
@@ -335,7 +327,7 @@ async def amain(args):
             time.sleep(0.05)
         if proc.poll() is not None:
             raise SystemExit("web_load: the bot did not start:\n" + open(log_path, errors="replace").read())
-        idle = status(proc.pid)
+        idle = vm_kb(proc.pid)
         print("bot: VmRSS %.1f MB idle (web, %d answers)" % (idle["VmRSS"] / 1024, (await healthz(port))["answers"]))
         # one chat alone: the bot's latency without 1,000 clients in this process's loop
         ws = await client(0, port, None, None, None)
@@ -346,7 +338,7 @@ async def amain(args):
             pct(lat, .5), pct(lat, .99), max(lat)))
         await round_("clean", port, args.clients, lambda i: plan[i], want, proc.pid, problems)
         await round_("hostile", port, args.clients, lambda i: plan[i], want, proc.pid, problems, True, log_path)
-        st = status(proc.pid)
+        st = vm_kb(proc.pid)
         print("bot: VmRSS %.1f MB at the end, peak %.1f MB" % (st["VmRSS"] / 1024, st["VmHWM"] / 1024))
     finally:
         proc.send_signal(signal.SIGTERM)
