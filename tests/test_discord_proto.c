@@ -678,7 +678,10 @@ test_notes(void **st)
 	assert_null(dp_notes_get(&s, "k996"));
 	/* one value, many keys: kept once; values no note holds are let go,
 	 * so distinct values never take more than max + 1 places */
-	assert_int_equal(s.nvals - (size_t)(s.vals[0].s == NULL), 1);
+	size_t held = 0;
+	for (size_t i = 0; i < s.nvals; i++)
+		held += s.vals[i].s != NULL;
+	assert_int_equal(held, 1);
 	for (int i = 0; i < 1000; i++) {
 		char k[16], v[16];
 		snprintf(k, sizeof k, "j%d", i);
