@@ -3,8 +3,10 @@
  */
 #include "followup.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "strbuf.h"
 
@@ -24,6 +26,7 @@
 #define MIN_RAW 0.38
 #define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
 #define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
+#define BARE_WORDS 9  /* "how long does it usually take to go away?" */
 #define WEAK_LEAD 0.03
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
@@ -56,13 +59,14 @@ in_list(const struct token *t, const char *const *list)
 /* Words around a choice that say nothing about which: "the second one
  * please", "no, I meant number 2". */
 static const char *const choice_filler[] = {
-    "the",  "one",    "ones",   "number", "no",    "num",  "option", "choice", "please", "pls",
-    "plz",  "i",      "mean",   "meant",  "want",  "like", "yes",    "yeah",   "yep",    "ok",
-    "okay", "sorry",  "that",   "this",   "it",    "is",   "its",    "s",      "thanks", "thank",
-    "you",  "ta",     "oh",     "um",     "hmm",   "for",  "me",     "about",  "go",     "with",
-    "id",   "would",  "rather", "choose", "pick",  "take", "try",    "a",      "an",     "of",
-    "them", "those",  "these",  "answer", "topic", "just", "first",  "second", "last",   "1st",
-    "2nd",  "former", "latter", "1",      "2",     "two",  NULL,
+    "the",   "one",    "ones",  "number", "no",    "num",   "option", "choice", "please",
+    "pls",   "plz",    "i",     "mean",   "meant", "want",  "like",   "yes",    "yeah",
+    "yep",   "ok",     "okay",  "sorry",  "that",  "this",  "it",     "is",     "its",
+    "s",     "thanks", "thank", "you",    "ta",    "oh",    "um",     "hmm",    "for",
+    "me",    "about",  "go",    "with",   "id",    "would", "rather", "choose", "pick",
+    "take",  "try",    "a",     "an",     "of",    "them",  "those",  "these",  "answer",
+    "topic", "just",   "first", "second", "last",  "1st",   "2nd",    "former", "latter",
+    "1",     "2",      "two",   "and",    "what",  "whats", "tell",   "more",   NULL,
 };
 
 static const struct {
@@ -156,6 +160,54 @@ title_choice(struct text_ctx *t, const struct knowledge *k, const struct tokens 
 	return got >= 0 ? got : -1;
 }
 
+/*
+ * The answers the text of answer e lists, in order: the items of its
+ * bulleted or numbered lists ("- Deep tissue massage: slower, firmer
+ * pressure ..."), each the answer whose title it opens with, or -1.
+ * Returns the number of items (at most LIST_MAX), 0 when none names an
+ * answer or e is a clinic fact (a price list names treatments to choose
+ * from, not topics: "the first" is the one to book).
+ */
+#define LIST_MAX 12
+static size_t
+listed_answers(const struct knowledge *k, int e, int *out)
+{
+	size_t n = 0, named = 0;
+	const char *l = k->entries[e].disclaimer ? k->entries[e].body : NULL;
+	while (l && *l && n < LIST_MAX) {
+		const char *end = strchr(l, '\n');
+		if (end == NULL)
+			end = l + strlen(l);
+		const char *p = l;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *d = p;
+		while (d < end && isdigit((unsigned char)*d))
+			d++;
+		size_t mark = d > p && d < end && (*d == '.' || *d == ')') ? (size_t)(d - p) + 1
+			      : p < end && (*p == '-' || *p == '*')        ? 1
+									   : 0;
+		if (mark && p + mark < end && p[mark] == ' ') {
+			p += mark;
+			while (p < end && (*p == ' ' || *p == '*'))
+				p++;
+			int got = -1;
+			for (size_t i = 0; i < k->nentries && got < 0; i++) {
+				const char *t = k->entries[i].title.s;
+				size_t tl = t ? strlen(t) : 0;
+				if ((int)i != e && tl && (size_t)(end - p) >= tl &&
+				    strncasecmp(p, t, tl) == 0 &&
+				    (p + tl == end || !isalnum((unsigned char)p[tl])))
+					got = (int)i;
+			}
+			out[n++] = got;
+			named += got >= 0;
+		}
+		l = *end ? end + 1 : end;
+	}
+	return named ? n : 0;
+}
+
 /* Replace the match in out by the one answer idx, chosen. */
 static void
 give_answer(const struct knowledge *k, int idx, struct answer *out)
@@ -215,18 +267,21 @@ static const char *const question_words[] = {
 };
 
 /* Words that ask about an aspect of something rather than name a thing:
- * amount, time, cost, frequency, safety, effect, and the verbs around
- * them.  A message of only these and function words ("how much?", "is
- * there a fee?", "how long for?", "how often can I use it?", "is it
- * safe?") names no subject of its own: after an answer, it asks about
- * that answer's subject when that answer speaks of what it asks. */
+ * amount, time, cost, frequency, safety, effect, recovery, and the verbs
+ * around them.  A message of only these and function words ("how much?",
+ * "is there a fee?", "how long for?", "how often can I use it?", "is it
+ * safe?", "how long does it take to heal?") names no subject of its own:
+ * after an answer, it asks about that answer's subject when that answer
+ * speaks of what it asks. */
 static const char *const aspects[] = {
-    "much",      "many",  "long",   "longer", "often",   "cost",       "costs",     "price",
-    "priced",    "fee",   "fees",   "charge", "charges", "charged",    "pay",       "paying",
-    "expensive", "cheap", "safe",   "safely", "risky",   "risk",       "hurt",      "hurts",
-    "painful",   "ok",    "okay",   "fine",   "time",    "times",      "take",      "takes",
-    "last",      "lasts", "work",   "works",  "use",     "using",      "do",        "does",
-    "get",       "need",  "should", "enough", "normal",  "frequently", "regularly", NULL,
+    "much",      "many",     "long",    "longer",   "often",   "cost",       "costs",     "price",
+    "priced",    "fee",      "fees",    "charge",   "charges", "charged",    "pay",       "paying",
+    "expensive", "cheap",    "safe",    "safely",   "risky",   "risk",       "hurt",      "hurts",
+    "painful",   "ok",       "okay",    "fine",     "time",    "times",      "take",      "takes",
+    "last",      "lasts",    "work",    "works",    "use",     "using",      "do",        "does",
+    "get",       "need",     "should",  "enough",   "normal",  "frequently", "regularly", "heal",
+    "heals",     "healing",  "recover", "recovery", "settle",  "settles",    "away",      "clear",
+    "improve",   "improves", "till",    "until",    "better",  NULL,
 };
 
 /* Words that compare the topic with something the message names: both
@@ -237,6 +292,9 @@ static const char *const side_by_side[] = {
     "than", "compare",   "compared",   "between", "similar", NULL,
 };
 static const char *const comparing[] = {"better", "worse", NULL};
+/* ... unless it says how one feels: "get better", "feeling worse" */
+static const char *const feeling[] = {"get",  "gets",  "getting", "got",
+				      "feel", "feels", "feeling", NULL};
 
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
@@ -320,11 +378,12 @@ read_cues(const struct tokens *tk, struct cues *c)
 		c->when |= in_list(&tk->v[i], fragment_openers);
 		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
 		c->sides |= in_list(&tk->v[i], side_by_side);
-		c->compare |= c->sides || in_list(&tk->v[i], comparing);
+		c->compare |= c->sides || (in_list(&tk->v[i], comparing) &&
+					   !(i > 0 && in_list(&tk->v[i - 1], feeling)));
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
-	c->bare = aspect > 0 && other == 0 && tk->n <= SHORT_WORDS + 1;
+	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
 }
 
 /* Read the message again with the topic's title after it (and the title
@@ -586,6 +645,21 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	if (topic < 0)
 		goto done;
+	if (nch == 0) {
+		/* "tell me more about the second one", "and the third?" after
+		 * an answer that lists others (or after one of those) */
+		int list[LIST_MAX];
+		size_t nl = listed_answers(k, topic, list);
+		if (nl == 0 && before >= 0)
+			nl = listed_answers(k, before, list);
+		int ch = nl ? ordinal_choice(q, nl) : -1;
+		if (ch >= 0 && list[ch] >= 0) {
+			give_answer(k, list[ch], out);
+			rebuild_reply(k, out);
+			how = FOLLOWUP_CHOICE;
+			goto done;
+		}
+	}
 	struct cues cu;
 	read_cues(q, &cu);
 	/* a message leans on what came before when it points back, opens with
