@@ -144,6 +144,7 @@ struct clause {
 struct match_scratch {
 	double *acc;
 	uint32_t *touched;
+	uint64_t *tbits; /* a bit per phrasing in touched */
 	size_t ntouched, capph;
 	double *best, *bag;
 	uint32_t *itouched;
@@ -825,6 +826,7 @@ match_scratch_free(struct match_scratch *s)
 		return;
 	free(s->acc);
 	free(s->touched);
+	free(s->tbits);
 	free(s->best);
 	free(s->bag);
 	free(s->itouched);
@@ -909,8 +911,10 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 		s->capph = m->nphr;
 		free(s->acc);
 		free(s->touched);
+		free(s->tbits);
 		s->acc = xcalloc(m->nphr, sizeof *s->acc);
 		s->touched = xcalloc(m->nphr, sizeof *s->touched);
+		s->tbits = xcalloc(m->nphr / 64 + 1, sizeof *s->tbits);
 	}
 	if (s->capin < m->nintent) {
 		s->capin = m->nintent;
@@ -946,13 +950,11 @@ add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t ter
 	const struct term *tm = &m->term[term];
 	/* walk whichever is shorter: the term's postings (acc != 0 marks a
 	 * phrasing found already), or the found phrasings' own terms */
-	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: one test a phrasing found */
+	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: the found ones that hold it */
 		const uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
-		for (size_t k = 0; k < s->ntouched; k++) {
-			uint32_t ph = s->touched[k];
-			if (bits[ph / 64] >> (ph % 64) & 1)
-				s->acc[ph] += w;
-		}
+		for (size_t x = 0; x < m->words_per_pbm; x++)
+			for (uint64_t b = bits[x] & s->tbits[x]; b; b &= b - 1)
+				s->acc[x * 64 + (size_t)__builtin_ctzll(b)] += w;
 	} else if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
@@ -1382,6 +1384,41 @@ weigh_view(const struct match_index *m, struct match_scratch *s, const double *c
 
 /* ---- scoring -------------------------------------------------------------- */
 
+/* Sort n keys ascending (tmp: room for n): insertion sort for a few,
+ * else a bottom-up merge. */
+static void
+sort_keys(uint64_t *v, uint64_t *tmp, size_t n)
+{
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t k = v[i];
+			size_t x = i;
+			for (; x > 0 && v[x - 1] > k; x--)
+				v[x] = v[x - 1];
+			v[x] = k;
+		}
+		return;
+	}
+	uint64_t *a = v, *b = tmp;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				b[o++] = a[j] < a[i] ? a[j++] : a[i++];
+			while (i < mid)
+				b[o++] = a[i++];
+			while (j < hi)
+				b[o++] = a[j++];
+		}
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != v)
+		memcpy(v, a, n * sizeof *v);
+}
+
 /* 4. Add each known term's weight to the phrasings (s->acc) and intents
  * (s->bag) that hold it, rarest terms first: they find the candidates. */
 static void
@@ -1389,21 +1426,19 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 {
 	s->ntouched = 0;
 	s->nitouched = 0;
-	size_t order[256], nord = 0;
-	for (size_t j = 0; j < s->nqt && nord < 256; j++) {
-		if (s->qt[j].term < 0 || s->qt[j].w <= 0)
-			continue;
-		uint32_t pn = m->term[s->qt[j].term].p_n;
-		size_t x = nord++;
-		while (x > 0 && m->term[s->qt[order[x - 1]].term].p_n > pn) {
-			order[x] = order[x - 1];
-			x--;
-		}
-		order[x] = j;
-	}
+	if (m->words_per_pbm)
+		memset(s->tbits, 0, m->words_per_pbm * sizeof *s->tbits);
+	/* (postings, position) in one key: sorted, the rarest first and
+	 * equals in the query's order */
+	uint64_t order[256], tmp[256];
+	size_t nord = 0;
+	for (size_t j = 0; j < s->nqt && nord < 256; j++)
+		if (s->qt[j].term >= 0 && s->qt[j].w > 0)
+			order[nord++] = (uint64_t)m->term[s->qt[j].term].p_n << 32 | j;
+	sort_keys(order, tmp, nord);
 	int found = 0;
 	for (size_t o = 0; o < nord; o++) {
-		size_t j = order[o];
+		size_t j = (uint32_t)order[o];
 		const struct term *tm = &m->term[s->qt[j].term];
 		double w = tm->idf * s->qt[j].c * s->qt[j].w;
 		if (found && tm->p_n > LONG_POSTINGS) {
@@ -1413,8 +1448,10 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 		found |= tm->p_n > 0;
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
-			if (s->acc[ph] == 0)
+			if (s->acc[ph] == 0) {
 				s->touched[s->ntouched++] = ph;
+				s->tbits[ph / 64] |= 1ULL << (ph % 64);
+			}
 			s->acc[ph] += w;
 		}
 		for (uint32_t k = 0; k < tm->i_n; k++) {
