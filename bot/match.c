@@ -162,8 +162,11 @@ struct match_scratch {
 	size_t capreading;
 	struct clause clause[MATCH_CLAUSES_MAX];
 	size_t nclause;
-	double *term_c; /* per term: its credit in the view being scored, 0 if absent */
+	double *term_c;    /* per term: its credit in the view being scored, 0 if absent */
+	uint32_t *term_qt; /* per term: its index in qt + 1 while read_terms runs, else 0 */
 	size_t capterm;
+	uint32_t *unk; /* read_terms: the unknown words' indices in qt */
+	size_t nunk, capunk;
 	int with_topic;      /* the message is read with an earlier answer's topic */
 	double view_weight;  /* of the view last scored */
 	double view_unknown; /* of its unknown words */
@@ -835,6 +838,8 @@ match_scratch_free(struct match_scratch *s)
 	free(s->seq2);
 	free(s->qt);
 	free(s->term_c);
+	free(s->term_qt);
+	free(s->unk);
 	free(s->reading);
 	free(s->tok_clause);
 	free(s->tok_class);
@@ -930,7 +935,9 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 	if (s->capterm < m->nterms) {
 		s->capterm = m->nterms;
 		free(s->term_c);
+		free(s->term_qt);
 		s->term_c = xcalloc(m->nterms, sizeof *s->term_c);
+		s->term_qt = xcalloc(m->nterms, sizeof *s->term_qt);
 	}
 	if (s->capreading < ntok + 1) {
 		free(s->reading);
@@ -1298,17 +1305,21 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		s->seq2[s->nseq2].tok = (uint16_t)i;
 		s->nseq2++;
 	}
-	s->nqt = 0;
+	s->nqt = s->nunk = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
 		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
 		uint32_t in = 1u << s->tok_clause[t->tok];
-		size_t j;
-		for (j = 0; j < s->nqt; j++)
-			if ((id >= 0 && s->qt[j].term == id) ||
-			    (id < 0 && s->qt[j].term < 0 &&
-			     strcmp(s->seq2[s->qt[j].tok].stem, t->stem) == 0))
-				break;
+		size_t j = s->nqt;
+		if (id >= 0 && s->term_qt[id]) {
+			j = s->term_qt[id] - 1;
+		} else if (id < 0) {
+			for (size_t u = 0; u < s->nunk; u++)
+				if (strcmp(s->seq2[s->qt[s->unk[u]].tok].stem, t->stem) == 0) {
+					j = s->unk[u];
+					break;
+				}
+		}
 		if (j < s->nqt) {
 			if (id >= 0 && t->c > s->qt[j].c)
 				s->qt[j].c = t->c;
@@ -1323,7 +1334,13 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		qt->clauses = in;
 		qt->unknown = UNK_NONE;
 		qt->content = !(q->v[t->tok].flags & TOK_STOP);
-		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
+		if (id >= 0) {
+			s->term_qt[id] = (uint32_t)s->nqt;
+			continue;
+		}
+		s->unk = xgrow(s->unk, &s->capunk, s->nunk + 1, sizeof *s->unk);
+		s->unk[s->nunk++] = (uint32_t)(s->nqt - 1);
+		if (hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
 			continue;
 		const struct token *k = &q->v[t->tok];
 		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
@@ -1335,8 +1352,11 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		else
 			qt->unknown = UNK_OTHER;
 	}
-	for (size_t j = 0; j < s->nqt; j++)
+	for (size_t j = 0; j < s->nqt; j++) {
 		s->qt[j].tok = s->seq2[s->qt[j].tok].tok; /* now a query token index */
+		if (s->qt[j].term >= 0)
+			s->term_qt[s->qt[j].term] = 0;
+	}
 }
 
 /*
