@@ -131,21 +131,45 @@ wordset_seal(struct wordset *w)
 	w->fc_len = o;
 }
 
-/* Is s one of the words of block b of a sealed set? */
+/* word_cmp without a call, for the short words of a lookup. */
+static int
+short_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (al > bl) - (al < bl);
+}
+
+/*
+ * Is s one of the words of block b of a sealed set?  Read front-coded,
+ * without rebuilding the words: m is how many first bytes the word before
+ * shares with s (it sorts before s).  A word that shares more with that
+ * one than m also sorts before s; one that shares less sorts after it (as
+ * do all that follow); one that shares m is compared from there.
+ */
 static int
 in_block(const struct wordset *w, size_t b, const unsigned char *s, size_t n)
 {
 	const unsigned char *p = w->fc + w->blocks[b];
-	unsigned char word[WORD_MAX];
-	size_t wl = 0;
+	size_t m = 0;
 	for (size_t i = 0; i < BLOCK && b * BLOCK + i < w->n; i++) {
 		size_t shared = p[0], rest = p[1];
-		memcpy(word + shared, p + 2, rest);
-		wl = shared + rest;
+		const unsigned char *r = p + 2; /* byte x of the word is r[x - shared] */
 		p += 2 + rest;
-		int c = word_cmp(word, wl, s, n);
-		if (c >= 0)
-			return c == 0;
+		if (shared > m)
+			continue;
+		if (shared < m)
+			return 0;
+		size_t wl = shared + rest, x = m;
+		while (x < wl && x < n && r[x - shared] == s[x])
+			x++;
+		if (x == n)
+			return x == wl; /* s itself, or a word s begins */
+		if (x < wl && r[x - shared] > s[x])
+			return 0;
+		m = x;
 	}
 	return 0;
 }
@@ -159,7 +183,7 @@ sealed_has(const struct wordset *w, const char *s, size_t n)
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		const unsigned char *first = w->fc + w->blocks[mid];
-		if (word_cmp(first + 2, first[1], key, n) <= 0)
+		if (short_cmp(first + 2, first[1], key, n) <= 0)
 			lo = mid;
 		else
 			hi = mid;
