@@ -77,7 +77,8 @@ struct syn_var {
 
 struct match_index {
 	size_t nintent;
-	struct hmap term_ids; /* stem -> term id */
+	struct hmap term_ids; /* stem -> term id, or STEM_KNOWN: every stem the matcher
+				 understands */
 	struct term *term;
 	size_t nterms, capterms;
 	uint32_t *ppost, *ipost;
@@ -104,7 +105,6 @@ struct match_index {
 	size_t nsyn_vars, capsyn_vars;
 	char (*syn_stems)[TEXT_WORD_MAX];
 	size_t nsyn_stems, capsyn_stems;
-	struct hmap known;      /* stems the matcher understands */
 	struct hmap exact;      /* whole phrasing, folded -> intent */
 	struct hmap word_class; /* surface word -> W_* bits */
 	struct match_tuning tu;
@@ -294,12 +294,23 @@ word_class(const struct match_index *m, const struct token *k)
 
 /* ---- helpers -------------------------------------------------------------- */
 
+/* In term_ids: a stem the matcher understands that is no term (a word of
+ * a synonym group only). */
+#define STEM_KNOWN (-2)
+
+static void
+mark_known(struct match_index *m, const char *stem)
+{
+	hmap_put(&m->term_ids, stem, strlen(stem), STEM_KNOWN, NULL);
+}
+
 static int
 term_id(struct match_index *m, const char *stem, size_t n)
 {
 	int ins;
-	int *v = hmap_put(&m->term_ids, stem, n, (int)m->nterms, &ins);
-	if (ins) {
+	int *v = hmap_put(&m->term_ids, stem, n, STEM_KNOWN, &ins);
+	if (*v == STEM_KNOWN) {
+		*v = (int)m->nterms;
 		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
 		memset(&m->term[m->nterms], 0, sizeof *m->term);
 		m->term[m->nterms].last_intent = -1;
@@ -388,8 +399,7 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 		uint32_t c_off = pool_stems(m, seq, n);
 		uint32_t c_n = (uint32_t)n;
 		for (uint32_t i = 0; i < c_n; i++)
-			*hmap_put(&m->known, m->syn_stems[c_off + i],
-				  strlen(m->syn_stems[c_off + i]), 1, NULL) = 1;
+			mark_known(m, m->syn_stems[c_off + i]);
 		for (size_t k = 0; k < grp->n; k++) {
 			content_stems(t, grp->terms[k].s, &tk, &seq, &n, &cap);
 			if (tk.n > 1 && n <= 1) {
@@ -437,7 +447,7 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 			v->next = *head;
 			*head = (int)m->nsyn_vars++;
 			for (size_t i = 0; i < n; i++)
-				*hmap_put(&m->known, seq[i].stem, strlen(seq[i].stem), 1, NULL) = 1;
+				mark_known(m, seq[i].stem);
 		}
 	}
 	hmap_free(&seen);
@@ -560,7 +570,6 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
 		int id = term_id(m, stem, strlen(stem));
-		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
 		struct term *tm = &m->term[id];
 		if (tm->last_phr == pid)
 			continue;
@@ -589,7 +598,6 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
 		int id = term_id(m, stem, strlen(stem));
-		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
 		struct term *tm = &m->term[id];
 		if (tm->last_intent == (int)i || tm->last_body == (int)i)
 			continue;
@@ -608,11 +616,19 @@ weigh_terms(struct match_index *m, const struct builder *b)
 {
 	double sum_idf = 0, n = (double)m->nintent;
 	uint32_t poff = 0, ioff = 0;
+	uint32_t *ent = xcalloc(m->nterms + 1, sizeof *ent); /* each term's entry in term_ids */
+	for (size_t e = 0; e < hmap_count(&m->term_ids); e++) {
+		size_t sl;
+		const char *stem = hmap_key(&m->term_ids, e, &sl);
+		int id = hmap_get(&m->term_ids, stem, sl);
+		if (id >= 0)
+			ent[id] = (uint32_t)e;
+	}
 	for (size_t k = 0; k < m->nterms; k++) {
 		struct term *tm = &m->term[k];
 		double df = tm->i_n;
 		size_t sl;
-		const char *stem = hmap_key(&m->term_ids, k, &sl);
+		const char *stem = hmap_key(&m->term_ids, ent[k], &sl);
 		/* every word the answers use says the question is in their
 		 * domain, however many answers use it ("massage") */
 		tm->idf = log(1.0 + (n - df + 0.5) / (df + 0.5)) + m->tu.domain_weight;
@@ -628,6 +644,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 		tm->p_n = tm->i_n = 0;
 		tm->last_intent = -1;
 	}
+	free(ent);
 	double mean_idf = m->nterms ? sum_idf / (double)m->nterms : 1.0;
 	m->mean_idf = mean_idf;
 	m->unknown_weight = m->tu.unknown_frac * mean_idf;
@@ -741,7 +758,6 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	hmap_init(&m->term_ids);
 	typo_init(&m->surf);
 	hmap_init(&m->syn_first);
-	hmap_init(&m->known);
 	hmap_init(&m->exact);
 	hmap_init(&m->word_class);
 	build_word_classes(m);
@@ -794,7 +810,6 @@ match_free(struct match_index *m)
 	hmap_free(&m->term_ids);
 	typo_free(&m->surf);
 	hmap_free(&m->syn_first);
-	hmap_free(&m->known);
 	hmap_free(&m->exact);
 	hmap_free(&m->word_class);
 	free(m->small_talk);
@@ -1259,7 +1274,7 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
 			continue; /* weak terms, added after synonyms */
-		if (hmap_get(&m->known, k->stem, k->stem_len) >= 0 || (k->flags & TOK_NUMBER)) {
+		if (hmap_get(&m->term_ids, k->stem, k->stem_len) != -1 || (k->flags & TOK_NUMBER)) {
 			push_seq(s, k->stem, 1.0, i);
 			continue;
 		}
@@ -1309,6 +1324,9 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
 		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
+		int known = id != -1; /* a term, or a word of a synonym group */
+		if (id < 0)
+			id = -1;
 		uint32_t in = 1u << s->tok_clause[t->tok];
 		size_t j = s->nqt;
 		if (id >= 0 && s->term_qt[id]) {
@@ -1340,7 +1358,7 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		}
 		s->unk = xgrow(s->unk, &s->capunk, s->nunk + 1, sizeof *s->unk);
 		s->unk[s->nunk++] = (uint32_t)(s->nqt - 1);
-		if (hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
+		if (known)
 			continue;
 		const struct token *k = &q->v[t->tok];
 		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
