@@ -13,6 +13,7 @@
 /* Each word is stored as a length byte and the word. */
 #define WORD_MAX 255
 #define BLOCK 16 /* words per front-coded block */
+#define PAIR_CLASSES 28
 
 /* The slot holding s, or the empty slot where it would go. */
 static size_t
@@ -80,6 +81,25 @@ word_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
 	return c ? c : (al > bl) - (al < bl);
 }
 
+/* A byte's place among the pair classes: the end of the word and the bytes
+ * before 'a' first, then 'a' to 'z', then the rest (in byte order). */
+static size_t
+pair_class(const unsigned char *s, size_t n, size_t i)
+{
+	if (i >= n || s[i] < 'a')
+		return 0;
+	return s[i] <= 'z' ? (size_t)(s[i] - 'a') + 1 : PAIR_CLASSES - 1;
+}
+
+/* The pair class of a word's first two bytes (the second only after a
+ * letter, whose class holds no other byte): word order never decreases it. */
+static size_t
+pair_of(const unsigned char *s, size_t n)
+{
+	size_t c = pair_class(s, n, 0);
+	return c * PAIR_CLASSES + (c > 0 && c < PAIR_CLASSES - 1 ? pair_class(s, n, 1) : 0);
+}
+
 static int
 by_word(const void *pa, const void *pb, void *arena)
 {
@@ -120,6 +140,21 @@ wordset_seal(struct wordset *w)
 		memcpy(fc + o, word + 1 + shared, word[0] - shared);
 		o += word[0] - shared;
 		prev = word;
+	}
+	w->pairs = NULL;
+	if (w->nblocks < UINT16_MAX) { /* pairs[p]: blocks whose first word's pair is below p */
+		size_t np = PAIR_CLASSES * PAIR_CLASSES;
+		w->pairs = xcalloc(np + 1, sizeof *w->pairs);
+		size_t b = 0;
+		for (size_t p = 0; p <= np; p++) {
+			while (b < w->nblocks) {
+				const unsigned char *first = fc + w->blocks[b];
+				if (pair_of(first + 2, first[1]) >= p)
+					break;
+				b++;
+			}
+			w->pairs[p] = (uint16_t)b;
+		}
 	}
 	free(order);
 	free(w->arena);
@@ -180,6 +215,11 @@ sealed_has(const struct wordset *w, const char *s, size_t n)
 {
 	const unsigned char *key = (const unsigned char *)s;
 	size_t lo = 0, hi = w->nblocks; /* the block is in [lo, hi) */
+	if (w->pairs) { /* the blocks that start with s's first two letters, and the one before */
+		size_t p = pair_of(key, n);
+		lo = w->pairs[p] ? w->pairs[p] - 1u : 0;
+		hi = w->pairs[p + 1] > lo ? w->pairs[p + 1] : lo + 1;
+	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		const unsigned char *first = w->fc + w->blocks[mid];
@@ -226,5 +266,6 @@ wordset_free(struct wordset *w)
 	free(w->slots);
 	free(w->fc);
 	free(w->blocks);
+	free(w->pairs);
 	memset(w, 0, sizeof *w);
 }
