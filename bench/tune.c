@@ -185,6 +185,9 @@ static const struct knob knobs[] = {
     {"context_unknown", TU(context_unknown), {0.1, 0.25, 0.5, 0.75, 1.0, 0}},
     {"focus_min", TU(focus_min), {1, 2, 3, 0}},
     {"title_weight", TU(title_weight), {0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0}},
+    {"lead_gap", TU(lead_gap), {0.1, 0.12, 0.15, 0.2, 0.3, 9.0, 0}},
+    {"lead_cover", TU(lead_cover), {0.3, 0.35, 0.4, 0.45, 0.5, 0}},
+    {"lead_floor", TU(lead_floor), {0.3, 0.4, 0.5, 0.6, 0}},
 };
 
 static double *

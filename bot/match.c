@@ -49,6 +49,11 @@ const struct match_tuning match_default_tuning = {
     .context_unknown = 0.25,
     .focus_min = 1,
     .title_weight = 0.10,
+    .lead_gap = 0.15,
+    .lead_cover = 0.40,
+    .lead_floor = 0.40,
+    .lead_terms = 3,
+    .lead_unknown = 0.50,
     .conf = {-2.10, 1.37, 1.91, 0.73, 1.47, -3.83, 2.86, -1.00, 1.51},
 };
 
@@ -1712,6 +1717,28 @@ score_view(const struct match_index *m, struct match_scratch *s, const double *c
 
 /* ---- deciding ------------------------------------------------------------- */
 
+/*
+ * Below the threshold, the best answer is still taken when it leads
+ * clearly: far ahead of the next in the ranking, explaining a good share
+ * of the message, and either matching several of its words or two of
+ * them with next to no word no answer knows (one word is no lead: "and
+ * for my cat?" is not about the cat stretch).  On the tuning sets the hedged
+ * messages whose best answer is right differ from the wrong ones and
+ * from off-topic ones mostly by that lead; one matched word beside an
+ * unknown noun ("where can I park at the airport") is the topic of
+ * another question.
+ */
+static int
+clear_lead(const struct match_tuning *tu, const struct match_result *out)
+{
+	const struct match_cand *c = &out->cand[0];
+	double next = out->ncand > 1 ? out->cand[1].raw : 0;
+	return c->score >= tu->lead_floor && c->raw - next >= tu->lead_gap &&
+	       c->cover >= tu->lead_cover &&
+	       ((double)c->nterms >= tu->lead_terms ||
+		(c->nterms >= 2 && c->unknown <= tu->lead_unknown));
+}
+
 /* Answer, ask which was meant, or fall back, from the ranked candidates. */
 static void
 decide(const struct match_index *m, const struct match_params *p, int question,
@@ -1735,6 +1762,11 @@ decide(const struct match_index *m, const struct match_params *p, int question,
 		if (out->cand[k].score > second &&
 		    (m->small_talk[out->cand[0].intent] || !m->small_talk[out->cand[k].intent]))
 			second = out->cand[k].score;
+	if (clear_lead(&m->tu, out)) {
+		out->intent = out->cand[0].intent;
+		out->answers[out->nanswers++] = out->intent;
+		return;
+	}
 	if (out->score < p->threshold - m->tu.offer_band)
 		return;
 	if (out->score < p->threshold || (out->score < 1.0 && out->score - second < p->margin)) {

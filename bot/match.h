@@ -65,7 +65,12 @@ struct match_tuning {
 	double focus_min;       /* known words a question needs to be read with its statements as
 				   context */
 	double title_weight;    /* share of the ranking score for saying the answer's title */
-				/* confidence = logistic(conf . match_features()) */
+	/* a clear lead below the threshold is answered: ranked first by
+	   lead_gap over the next, explaining lead_cover of the message, its
+	   confidence at least lead_floor, and lead_terms words matched or
+	   two with less than lead_unknown of words no answer knows */
+	double lead_gap, lead_cover, lead_floor, lead_terms, lead_unknown;
+	/* confidence = logistic(conf . match_features()) */
 #define MATCH_CONF_FEATURES 9
 	double conf[MATCH_CONF_FEATURES];
 };

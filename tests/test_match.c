@@ -139,11 +139,12 @@ static void
 test_threshold_and_margin(void **st)
 {
 	(void)st;
-	struct match_result r = q("tell me about swedish massage", 0.0, 0.0);
+	/* one word: no clear lead (test_clear_lead), the threshold decides */
+	struct match_result r = q("swedish", 0.0, 0.0);
 	assert_int_not_equal(r.intent, -1);
 	double s = r.score;
 	/* a threshold just above the score: no answer, the closest offered */
-	r = q("tell me about swedish massage", s + 0.01, 0.0);
+	r = q("swedish", s + 0.01, 0.0);
 	assert_int_equal(r.intent, -1);
 	assert_int_equal(r.nanswers, 0);
 	assert_true(r.ambiguous);
@@ -151,7 +152,7 @@ test_threshold_and_margin(void **st)
 	assert_int_equal(r.choices[0], r.cand[0].intent);
 	assert_true(r.score == s); /* still the best candidate's score */
 	/* far above it: nothing offered either */
-	r = q("tell me about swedish massage", s + 0.5, 0.0);
+	r = q("swedish", s + 0.5, 0.0);
 	assert_false(r.ambiguous);
 	assert_int_equal(r.nchoices, 0);
 	/* a lead (confidence) smaller than the margin: ask which was meant */
@@ -347,6 +348,27 @@ test_two_questions(void **st)
 
 /* One known word is not a whole question: it does not reach the
  * confidence of a question the answers explain. */
+/* Below the threshold, a clear lead is answered: far ahead of the next,
+ * explaining much of the message with several of its words.  One word is
+ * no lead, nor a close runner-up. */
+static void
+test_clear_lead(void **st)
+{
+	(void)st;
+	struct match_result r = q("hot or cold for my sore back after the gym", 0.99, 0.0);
+	assert_true(r.cand[0].score < 0.99);
+	assert_true(r.cand[0].raw - r.cand[1].raw > 0.3);
+	assert_int_equal(r.nanswers, 1);
+	assert_string_equal(K->entries[r.intent].id.s, "heat-therapy");
+	r = q("warmth", 0.99, 0.0); /* heat, through a synonym, and nothing else */
+	assert_string_equal(K->entries[r.cand[0].intent].id.s, "heat-therapy");
+	assert_true(r.cand[0].raw - (r.ncand > 1 ? r.cand[1].raw : 0) > 0.3);
+	assert_int_equal(r.intent, -1);
+	assert_true(r.ambiguous);
+	r = q("massage", 0.99, 0.0); /* deep tissue or swedish */
+	assert_int_equal(r.intent, -1);
+}
+
 static void
 test_little_evidence(void **st)
 {
@@ -388,14 +410,23 @@ main(void)
 		return 1;
 	S = match_scratch_new();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ranking),        cmocka_unit_test(test_typos_and_compounds),
-	    cmocka_unit_test(test_synonyms),       cmocka_unit_test(test_synonym_check),
-	    cmocka_unit_test(test_out_of_scope),   cmocka_unit_test(test_threshold_and_margin),
-	    cmocka_unit_test(test_small_talk),     cmocka_unit_test(test_question_inside_message),
-	    cmocka_unit_test(test_context_words),  cmocka_unit_test(test_title),
-	    cmocka_unit_test(test_two_questions),  cmocka_unit_test(test_little_evidence),
-	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_story_before_question),
-	    cmocka_unit_test(test_elided_subject), cmocka_unit_test(test_story_is_the_question),
+	    cmocka_unit_test(test_ranking),
+	    cmocka_unit_test(test_typos_and_compounds),
+	    cmocka_unit_test(test_synonyms),
+	    cmocka_unit_test(test_synonym_check),
+	    cmocka_unit_test(test_out_of_scope),
+	    cmocka_unit_test(test_threshold_and_margin),
+	    cmocka_unit_test(test_small_talk),
+	    cmocka_unit_test(test_question_inside_message),
+	    cmocka_unit_test(test_context_words),
+	    cmocka_unit_test(test_title),
+	    cmocka_unit_test(test_two_questions),
+	    cmocka_unit_test(test_little_evidence),
+	    cmocka_unit_test(test_clear_lead),
+	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_story_before_question),
+	    cmocka_unit_test(test_elided_subject),
+	    cmocka_unit_test(test_story_is_the_question),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);
