@@ -123,7 +123,11 @@ struct qtok {
 	char stem[TEXT_WORD_MAX];
 	double c;
 	uint16_t tok;
+	int32_t id; /* the stem in term_ids (a term id, STEM_KNOWN or -1), or ID_UNSEEN */
 };
+
+/* A qtok's stem not looked up in term_ids yet. */
+#define ID_UNSEEN (-3)
 
 enum { UNK_NONE, UNK_WORD, UNK_COMMON, UNK_OTHER, UNK_KINDS };
 
@@ -370,6 +374,7 @@ content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok 
 		*seq = xgrow(*seq, cap, *n + 1, sizeof **seq);
 		memcpy((*seq)[*n].stem, tk->v[i].stem, (size_t)tk->v[i].stem_len + 1);
 		(*seq)[*n].c = 1.0;
+		(*seq)[*n].id = ID_UNSEEN;
 		(*seq)[*n].tok = (uint16_t)i;
 		(*n)++;
 	}
@@ -498,6 +503,7 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 			struct qtok *o = &(*out)[(*on)++];
 			memcpy(o->stem, m->syn_stems[sv->c_off + j], TEXT_WORD_MAX);
 			o->c = c;
+			o->id = ID_UNSEEN;
 			o->tok = in[i + (j < sv->n ? j : sv->n - 1)].tok;
 		}
 		i += sv->n;
@@ -534,6 +540,7 @@ add_stop_terms(const struct match_index *m, struct builder *b)
 		memcpy(b->seq2[b->nseq2].stem, w->stem, (size_t)w->stem_len + 1);
 		b->seq2[b->nseq2].c = 1.0;
 		b->seq2[b->nseq2].tok = (uint16_t)k;
+		b->seq2[b->nseq2].id = ID_UNSEEN;
 		b->nseq2++;
 	}
 }
@@ -871,7 +878,7 @@ match_scratch_free(struct match_scratch *s)
 /* ---- query ------------------------------------------------------------- */
 
 static void
-push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
+push_seq(struct match_scratch *s, const char *stem, double c, size_t tok, int id)
 {
 	s->seq = xgrow(s->seq, &s->capseq, s->nseq + 1, sizeof *s->seq);
 	struct qtok *q = &s->seq[s->nseq++];
@@ -879,6 +886,7 @@ push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
 	memcpy(q->stem, stem, l + 1);
 	q->c = c;
 	q->tok = (uint16_t)tok;
+	q->id = id;
 }
 
 /* How an unknown word reads: a compound split at cut (-3 - cut), a typo fix
@@ -932,8 +940,8 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 		size_t cut = (size_t)(-3 - v);
 		int a = typo_find(&m->surf, k->surf, cut);
 		int b = typo_find(&m->surf, k->surf + cut, n - cut);
-		push_seq(s, m->surf_stem[a], m->tu.c_split, i);
-		push_seq(s, m->surf_stem[b], m->tu.c_split, i);
+		push_seq(s, m->surf_stem[a], m->tu.c_split, i, ID_UNSEEN);
+		push_seq(s, m->surf_stem[b], m->tu.c_split, i, ID_UNSEEN);
 		snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)cut, k->surf,
 			 (int)(n - cut), k->surf + cut);
 		return;
@@ -941,7 +949,7 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	if (v < 0)
 		return;
 	int fix = v / 4, dist = v % 4;
-	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i);
+	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i, ID_UNSEEN);
 	snprintf(s->reading[i], sizeof s->reading[i], "%s", typo_word(&m->surf, fix, NULL));
 }
 
@@ -1295,14 +1303,15 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
 			continue; /* weak terms, added after synonyms */
-		if (hmap_get(&m->term_ids, k->stem, k->stem_len) != -1 || (k->flags & TOK_NUMBER)) {
-			push_seq(s, k->stem, 1.0, i);
+		int id = hmap_get(&m->term_ids, k->stem, k->stem_len);
+		if (id != -1 || (k->flags & TOK_NUMBER)) {
+			push_seq(s, k->stem, 1.0, i, id);
 			continue;
 		}
 		size_t before = s->nseq;
 		read_unknown(m, s, k, i);
 		if (s->nseq == before)
-			push_seq(s, k->stem, 1.0, i); /* stays unknown */
+			push_seq(s, k->stem, 1.0, i, -1); /* stays unknown */
 	}
 }
 
@@ -1333,18 +1342,21 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
 	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
 		const struct token *k = &q->v[i];
-		if (!(k->flags & TOK_STOP) || hmap_get(&m->term_ids, k->stem, k->stem_len) < 0)
+		int id = k->flags & TOK_STOP ? hmap_get(&m->term_ids, k->stem, k->stem_len) : -1;
+		if (id < 0)
 			continue;
 		s->seq2 = xgrow(s->seq2, &s->capseq2, s->nseq2 + 1, sizeof *s->seq2);
 		memcpy(s->seq2[s->nseq2].stem, k->stem, (size_t)k->stem_len + 1);
 		s->seq2[s->nseq2].c = 1.0;
 		s->seq2[s->nseq2].tok = (uint16_t)i;
+		s->seq2[s->nseq2].id = id;
 		s->nseq2++;
 	}
 	s->nqt = s->nunk = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
-		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
+		int id =
+		    t->id != ID_UNSEEN ? t->id : hmap_get(&m->term_ids, t->stem, strlen(t->stem));
 		int known = id != -1; /* a term, or a word of a synonym group */
 		if (id < 0)
 			id = -1;
