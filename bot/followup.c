@@ -3,8 +3,10 @@
  */
 #include "followup.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "strbuf.h"
 
@@ -56,13 +58,14 @@ in_list(const struct token *t, const char *const *list)
 /* Words around a choice that say nothing about which: "the second one
  * please", "no, I meant number 2". */
 static const char *const choice_filler[] = {
-    "the",  "one",    "ones",   "number", "no",    "num",  "option", "choice", "please", "pls",
-    "plz",  "i",      "mean",   "meant",  "want",  "like", "yes",    "yeah",   "yep",    "ok",
-    "okay", "sorry",  "that",   "this",   "it",    "is",   "its",    "s",      "thanks", "thank",
-    "you",  "ta",     "oh",     "um",     "hmm",   "for",  "me",     "about",  "go",     "with",
-    "id",   "would",  "rather", "choose", "pick",  "take", "try",    "a",      "an",     "of",
-    "them", "those",  "these",  "answer", "topic", "just", "first",  "second", "last",   "1st",
-    "2nd",  "former", "latter", "1",      "2",     "two",  NULL,
+    "the",   "one",    "ones",  "number", "no",    "num",   "option", "choice", "please",
+    "pls",   "plz",    "i",     "mean",   "meant", "want",  "like",   "yes",    "yeah",
+    "yep",   "ok",     "okay",  "sorry",  "that",  "this",  "it",     "is",     "its",
+    "s",     "thanks", "thank", "you",    "ta",    "oh",    "um",     "hmm",    "for",
+    "me",    "about",  "go",    "with",   "id",    "would", "rather", "choose", "pick",
+    "take",  "try",    "a",     "an",     "of",    "them",  "those",  "these",  "answer",
+    "topic", "just",   "first", "second", "last",  "1st",   "2nd",    "former", "latter",
+    "1",     "2",      "two",   "and",    "what",  "whats", "tell",   "more",   NULL,
 };
 
 static const struct {
@@ -154,6 +157,54 @@ title_choice(struct text_ctx *t, const struct knowledge *k, const struct tokens 
 	for (size_t j = 0; j < n; j++)
 		tokens_free(&titles[j]);
 	return got >= 0 ? got : -1;
+}
+
+/*
+ * The answers the text of answer e lists, in order: the items of its
+ * bulleted or numbered lists ("- Deep tissue massage: slower, firmer
+ * pressure ..."), each the answer whose title it opens with, or -1.
+ * Returns the number of items (at most LIST_MAX), 0 when none names an
+ * answer or e is a clinic fact (a price list names treatments to choose
+ * from, not topics: "the first" is the one to book).
+ */
+#define LIST_MAX 12
+static size_t
+listed_answers(const struct knowledge *k, int e, int *out)
+{
+	size_t n = 0, named = 0;
+	const char *l = k->entries[e].disclaimer ? k->entries[e].body : NULL;
+	while (l && *l && n < LIST_MAX) {
+		const char *end = strchr(l, '\n');
+		if (end == NULL)
+			end = l + strlen(l);
+		const char *p = l;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *d = p;
+		while (d < end && isdigit((unsigned char)*d))
+			d++;
+		size_t mark = d > p && d < end && (*d == '.' || *d == ')') ? (size_t)(d - p) + 1
+			      : p < end && (*p == '-' || *p == '*')        ? 1
+									   : 0;
+		if (mark && p + mark < end && p[mark] == ' ') {
+			p += mark;
+			while (p < end && (*p == ' ' || *p == '*'))
+				p++;
+			int got = -1;
+			for (size_t i = 0; i < k->nentries && got < 0; i++) {
+				const char *t = k->entries[i].title.s;
+				size_t tl = t ? strlen(t) : 0;
+				if ((int)i != e && tl && (size_t)(end - p) >= tl &&
+				    strncasecmp(p, t, tl) == 0 &&
+				    (p + tl == end || !isalnum((unsigned char)p[tl])))
+					got = (int)i;
+			}
+			out[n++] = got;
+			named += got >= 0;
+		}
+		l = *end ? end + 1 : end;
+	}
+	return named ? n : 0;
 }
 
 /* Replace the match in out by the one answer idx, chosen. */
@@ -586,6 +637,21 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	if (topic < 0)
 		goto done;
+	if (nch == 0) {
+		/* "tell me more about the second one", "and the third?" after
+		 * an answer that lists others (or after one of those) */
+		int list[LIST_MAX];
+		size_t nl = listed_answers(k, topic, list);
+		if (nl == 0 && before >= 0)
+			nl = listed_answers(k, before, list);
+		int ch = nl ? ordinal_choice(q, nl) : -1;
+		if (ch >= 0 && list[ch] >= 0) {
+			give_answer(k, list[ch], out);
+			rebuild_reply(k, out);
+			how = FOLLOWUP_CHOICE;
+			goto done;
+		}
+	}
 	struct cues cu;
 	read_cues(q, &cu);
 	/* a message leans on what came before when it points back, opens with

@@ -107,6 +107,45 @@ test_choices(void **st)
 	assert_string_equal(ask(&none, "1", NULL), "-");
 }
 
+/* After an answer whose text lists others ("- Deep tissue massage: ..."),
+ * an ordinal picks from its list, also one answer later; a clinic fact's
+ * list (prices per treatment) is no menu of topics. */
+static void
+test_listed_choices(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *topic, *before, *text, *want;
+	} cases[] = {
+	    {"massage-types", NULL, "tell me more about the second one", "deep-tissue-massage"},
+	    {"massage-types", NULL, "the first", "swedish-massage"},
+	    {"massage-types", NULL, "number 3", "trigger-point-therapy"},
+	    {"massage-types", NULL, "and the last one?", "trigger-point-therapy"},
+	    {"deep-tissue-massage", "massage-types", "and the third?", "trigger-point-therapy"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
+		if (cases[i].before)
+			snprintf(m.before, sizeof m.before, "%s", cases[i].before);
+		enum followup_how how;
+		const char *got = ask(&m, cases[i].text, &how);
+		if (strcmp(got, cases[i].want) != 0 || how != FOLLOWUP_CHOICE)
+			fail_msg("after %s, '%s' -> %s (%s), expected the listed %s",
+				 cases[i].topic, cases[i].text, got, followup_how_name(how),
+				 cases[i].want);
+	}
+	enum followup_how how;
+	struct convo_memory m = memory("massage-types", NULL, NULL);
+	ask(&m, "the fourth one", &how); /* not in the list */
+	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	m = memory("prices", NULL, NULL);
+	ask(&m, "the first", &how);
+	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	m = memory("swedish-massage", NULL, NULL); /* its text lists no answer */
+	ask(&m, "the second one", &how);
+	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+}
+
 /* A message after an answer (topic) and the answer it should get. */
 struct after {
 	const char *topic, *text, *want;
@@ -371,6 +410,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_choices),
+	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
 	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_alone),
