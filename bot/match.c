@@ -63,9 +63,6 @@ struct term {
 	uint32_t i_off, i_n; /* intent postings */
 	int32_t bitmap;      /* intent bitmaps (phrasing, body) or -1 */
 	int32_t phr_bitmap;  /* phrasing bitmap or -1 */
-	int last_intent;     /* build only */
-	int last_phr;
-	int last_body;
 };
 
 struct phr {
@@ -315,23 +312,6 @@ mark_known(struct match_index *m, const char *stem)
 	hmap_put(&m->term_ids, stem, strlen(stem), STEM_KNOWN, NULL);
 }
 
-static int
-term_id(struct match_index *m, const char *stem, size_t n)
-{
-	int ins;
-	int *v = hmap_put(&m->term_ids, stem, n, STEM_KNOWN, &ins);
-	if (*v == STEM_KNOWN) {
-		*v = (int)m->nterms;
-		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
-		memset(&m->term[m->nterms], 0, sizeof *m->term);
-		m->term[m->nterms].last_intent = -1;
-		m->term[m->nterms].last_phr = -1;
-		m->term[m->nterms].last_body = -1;
-		m->nterms++;
-	}
-	return *v;
-}
-
 static void
 add_surface(struct match_index *m, const struct token *k)
 {
@@ -525,7 +505,27 @@ struct builder {
 	size_t nbp, capbp;
 	struct hmap common; /* stems of common English words seen */
 	struct hmap stops;  /* stems of stop words seen */
+	struct seen {       /* per term: where it was last counted */
+		int intent, phr, body;
+	} * seen;
+	size_t capseen;
 };
+
+static int
+term_id(struct match_index *m, struct builder *b, const char *stem, size_t n)
+{
+	int ins;
+	int *v = hmap_put(&m->term_ids, stem, n, STEM_KNOWN, &ins);
+	if (*v == STEM_KNOWN) {
+		*v = (int)m->nterms;
+		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
+		memset(&m->term[m->nterms], 0, sizeof *m->term);
+		b->seen = xgrow(b->seen, &b->capseen, m->nterms + 1, sizeof *b->seen);
+		b->seen[m->nterms] = (struct seen){-1, -1, -1};
+		m->nterms++;
+	}
+	return *v;
+}
 
 /* Append the function words of b->tk to b->seq2 as weak terms ("who
  * should not", "how"). */
@@ -583,14 +583,15 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 	m->nphr++;
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
-		int id = term_id(m, stem, strlen(stem));
+		int id = term_id(m, b, stem, strlen(stem));
 		struct term *tm = &m->term[id];
-		if (tm->last_phr == pid)
+		struct seen *sn = &b->seen[id];
+		if (sn->phr == pid)
 			continue;
-		tm->last_phr = pid;
+		sn->phr = pid;
 		tm->p_n++;
-		if (tm->last_intent != (int)i) {
-			tm->last_intent = (int)i;
+		if (sn->intent != (int)i) {
+			sn->intent = (int)i;
 			tm->i_n++;
 		}
 		b->pterms = xgrow(b->pterms, &b->cappt, b->npt + 1, sizeof *b->pterms);
@@ -611,11 +612,12 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
-		int id = term_id(m, stem, strlen(stem));
+		int id = term_id(m, b, stem, strlen(stem));
 		struct term *tm = &m->term[id];
-		if (tm->last_intent == (int)i || tm->last_body == (int)i)
+		struct seen *sn = &b->seen[id];
+		if (sn->intent == (int)i || sn->body == (int)i)
 			continue;
-		tm->last_body = (int)i;
+		sn->body = (int)i;
 		tm->i_n++;
 		b->bpairs = xgrow(b->bpairs, &b->capbp, b->nbp + 2, sizeof *b->bpairs);
 		b->bpairs[b->nbp++] = (uint32_t)id;
@@ -626,7 +628,7 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 /* Each term's idf over intents (function and common words weigh less), its
  * postings' offsets (counting sort), and the weight of an unknown word. */
 static void
-weigh_terms(struct match_index *m, const struct builder *b)
+weigh_terms(struct match_index *m, struct builder *b)
 {
 	double sum_idf = 0, n = (double)m->nintent;
 	uint32_t poff = 0, ioff = 0;
@@ -656,7 +658,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 		poff += tm->p_n;
 		ioff += tm->i_n;
 		tm->p_n = tm->i_n = 0;
-		tm->last_intent = -1;
+		b->seen[k].intent = -1;
 	}
 	free(ent);
 	double mean_idf = m->nterms ? sum_idf / (double)m->nterms : 1.0;
@@ -671,7 +673,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 /* Phrasing and intent postings, each phrasing's weight, the forward index
  * (each phrasing's terms), then the body-only intent postings. */
 static void
-fill_postings(struct match_index *m, const struct builder *b)
+fill_postings(struct match_index *m, struct builder *b)
 {
 	uint32_t pid = 0;
 	for (size_t k = 0; k < b->npt; k++) {
@@ -683,8 +685,8 @@ fill_postings(struct match_index *m, const struct builder *b)
 		uint32_t intent = m->phr[pid].intent;
 		m->ppost[tm->p_off + tm->p_n++] = pid;
 		m->phr[pid].w += tm->idf;
-		if (tm->last_intent != (int)intent) {
-			tm->last_intent = (int)intent;
+		if (b->seen[b->pterms[k]].intent != (int)intent) {
+			b->seen[b->pterms[k]].intent = (int)intent;
 			m->ipost_weight[tm->i_off + tm->i_n] = 1.0f;
 			m->ipost[tm->i_off + tm->i_n++] = intent;
 		}
@@ -810,6 +812,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	hmap_free(&b.stops);
 	free(b.pterms);
 	free(b.bpairs);
+	free(b.seen);
 	free(b.seq);
 	free(b.seq2);
 	tokens_free(&b.tk);
