@@ -26,6 +26,7 @@
 #define MIN_RAW 0.38
 #define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
 #define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
+#define BARE_WORDS 9  /* "how long does it usually take to go away?" */
 #define WEAK_LEAD 0.03
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
@@ -266,18 +267,21 @@ static const char *const question_words[] = {
 };
 
 /* Words that ask about an aspect of something rather than name a thing:
- * amount, time, cost, frequency, safety, effect, and the verbs around
- * them.  A message of only these and function words ("how much?", "is
- * there a fee?", "how long for?", "how often can I use it?", "is it
- * safe?") names no subject of its own: after an answer, it asks about
- * that answer's subject when that answer speaks of what it asks. */
+ * amount, time, cost, frequency, safety, effect, recovery, and the verbs
+ * around them.  A message of only these and function words ("how much?",
+ * "is there a fee?", "how long for?", "how often can I use it?", "is it
+ * safe?", "how long does it take to heal?") names no subject of its own:
+ * after an answer, it asks about that answer's subject when that answer
+ * speaks of what it asks. */
 static const char *const aspects[] = {
-    "much",      "many",  "long",   "longer", "often",   "cost",       "costs",     "price",
-    "priced",    "fee",   "fees",   "charge", "charges", "charged",    "pay",       "paying",
-    "expensive", "cheap", "safe",   "safely", "risky",   "risk",       "hurt",      "hurts",
-    "painful",   "ok",    "okay",   "fine",   "time",    "times",      "take",      "takes",
-    "last",      "lasts", "work",   "works",  "use",     "using",      "do",        "does",
-    "get",       "need",  "should", "enough", "normal",  "frequently", "regularly", NULL,
+    "much",      "many",     "long",    "longer",   "often",   "cost",       "costs",     "price",
+    "priced",    "fee",      "fees",    "charge",   "charges", "charged",    "pay",       "paying",
+    "expensive", "cheap",    "safe",    "safely",   "risky",   "risk",       "hurt",      "hurts",
+    "painful",   "ok",       "okay",    "fine",     "time",    "times",      "take",      "takes",
+    "last",      "lasts",    "work",    "works",    "use",     "using",      "do",        "does",
+    "get",       "need",     "should",  "enough",   "normal",  "frequently", "regularly", "heal",
+    "heals",     "healing",  "recover", "recovery", "settle",  "settles",    "away",      "clear",
+    "improve",   "improves", "till",    "until",    "better",  NULL,
 };
 
 /* Words that compare the topic with something the message names: both
@@ -288,6 +292,9 @@ static const char *const side_by_side[] = {
     "than", "compare",   "compared",   "between", "similar", NULL,
 };
 static const char *const comparing[] = {"better", "worse", NULL};
+/* ... unless it says how one feels: "get better", "feeling worse" */
+static const char *const feeling[] = {"get",  "gets",  "getting", "got",
+				      "feel", "feels", "feeling", NULL};
 
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
@@ -371,11 +378,12 @@ read_cues(const struct tokens *tk, struct cues *c)
 		c->when |= in_list(&tk->v[i], fragment_openers);
 		c->it |= points_back(tk, i) && !in_list(&tk->v[i], persons);
 		c->sides |= in_list(&tk->v[i], side_by_side);
-		c->compare |= c->sides || in_list(&tk->v[i], comparing);
+		c->compare |= c->sides || (in_list(&tk->v[i], comparing) &&
+					   !(i > 0 && in_list(&tk->v[i - 1], feeling)));
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
-	c->bare = aspect > 0 && other == 0 && tk->n <= SHORT_WORDS + 1;
+	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
 }
 
 /* Read the message again with the topic's title after it (and the title
