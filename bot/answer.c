@@ -160,9 +160,6 @@ answer_free(struct answer *a)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-/* s as a JSON string (quotes included), as jansson writes it: '"', '\\'
- * and control characters escaped, UTF-8 as it is (valid: repaired on the
- * way in, or checked knowledge text).  Runs of plain bytes go in one copy. */
 /* Are the 8 bytes at p all plain (no control character, '"' or '\\')?  Eight
  * at a time: a byte below 0x20, or one equal to '"' or '\\' after an xor,
  * sets its top bit in the usual zero-byte test. */
@@ -178,6 +175,9 @@ plain8(const char *p)
 	return (flagged & tops) == 0;
 }
 
+/* s as a JSON string (quotes included), as jansson writes it: '"', '\\'
+ * and control characters escaped, UTF-8 as it is (valid: repaired on the
+ * way in, or checked knowledge text).  Runs of plain bytes go in one copy. */
 static void
 json_str(struct strbuf *b, const char *s, size_t n)
 {

@@ -434,10 +434,6 @@ classify_unicode(uint32_t cp, char *out, size_t *n)
 	return *n ? C_WORD : C_SKIP;
 }
 
-/*
- * Classify cp and fold it: for C_WORD, writes the folded form (UTF-8, at
- * most FOLD_MAX bytes) to out and its length to *n.
- */
 /* ASCII letters and digits as words hold them (folded), else 0. */
 static const char ascii_word[128] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
@@ -451,6 +447,10 @@ static const char ascii_word[128] = {
     ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
 };
 
+/*
+ * Classify cp and fold it: for C_WORD, writes the folded form (UTF-8, at
+ * most FOLD_MAX bytes) to out and its length to *n.
+ */
 static enum cls
 classify(uint32_t cp, char *out, size_t *n)
 {
