@@ -1076,6 +1076,39 @@ note_key(const char *key)
 	return hmap_hash(key, strnlen(key, DP_NOTE_KEY - 1));
 }
 
+/* The place of val in s->vals, taken once more (a new place if no note
+ * holds it yet). */
+static uint32_t
+note_val_take(struct dp_notes *s, const char *val)
+{
+	size_t len = strnlen(val, DP_NOTE_VAL - 1), spare = s->nvals;
+	for (size_t i = 0; i < s->nvals; i++) {
+		struct dp_note_val *nv = &s->vals[i];
+		if (nv->s == NULL) {
+			if (spare == s->nvals)
+				spare = i;
+		} else if (strncmp(nv->s, val, len) == 0 && nv->s[len] == '\0') {
+			nv->refs++;
+			return (uint32_t)i;
+		}
+	}
+	if (spare == s->nvals) {
+		s->vals = xgrow(s->vals, &s->capvals, s->nvals + 1, sizeof *s->vals);
+		s->nvals++;
+	}
+	s->vals[spare] = (struct dp_note_val){xstrndup(val, len), 1};
+	return (uint32_t)spare;
+}
+
+static void
+note_val_drop(struct dp_notes *s, uint32_t i)
+{
+	if (--s->vals[i].refs == 0) {
+		free(s->vals[i].s);
+		s->vals[i].s = NULL;
+	}
+}
+
 void
 dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
 {
@@ -1088,16 +1121,21 @@ dp_notes_put(struct dp_notes *s, size_t max, const char *key, const char *val)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].key == h)
 			slot = i;
+	/* taken before the old value is dropped: a value replaced by itself
+	 * keeps its place */
+	uint32_t vi = note_val_take(s, val);
 	if (slot == s->n) {
 		if (s->n < s->max) {
 			s->n++;
 		} else {
 			slot = s->head;
 			s->head = (s->head + 1) % s->max;
+			note_val_drop(s, s->v[slot].val);
 		}
+	} else {
+		note_val_drop(s, s->v[slot].val);
 	}
-	s->v[slot].key = h;
-	snprintf(s->v[slot].val, DP_NOTE_VAL, "%s", val);
+	s->v[slot] = (struct dp_note){h, vi};
 }
 
 const char *
@@ -1106,13 +1144,16 @@ dp_notes_get(const struct dp_notes *s, const char *key)
 	uint64_t h = note_key(key);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].key == h)
-			return s->v[i].val;
+			return s->vals[s->v[i].val].s;
 	return NULL;
 }
 
 void
 dp_notes_free(struct dp_notes *s)
 {
+	for (size_t i = 0; i < s->nvals; i++)
+		free(s->vals[i].s);
+	free(s->vals);
 	free(s->v);
 	memset(s, 0, sizeof *s);
 }

@@ -122,7 +122,7 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 	size_t j = (size_t)h & (m->nslots - 1);
 	while (m->slots[j]) {
 		const struct hmap_ent *e = &m->ents[m->slots[j] - 1];
-		if (e->hash == h && e->key_len == len &&
+		if (e->hash == (uint32_t)h && e->key_len == len &&
 		    memcmp(m->arena + e->key_off, key, len) == 0) {
 			*slot = j;
 			return (long)(m->slots[j] - 1);
@@ -148,13 +148,15 @@ hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 		rehash(m, m->nslots ? m->nslots * 2 : 16);
 		find(m, key, len, h, &slot);
 	}
+	if (len >= UINT32_MAX - m->arena_len)
+		abort(); /* 4 GB of keys: out of memory long before */
 	m->ents = xgrow(m->ents, &m->cap, m->n + 1, sizeof *m->ents);
 	m->arena = xgrow(m->arena, &m->arena_cap, m->arena_len + len + 1, 1);
 	memcpy(m->arena + m->arena_len, key, len);
 	m->arena[m->arena_len + len] = '\0';
 	struct hmap_ent *e = &m->ents[m->n];
-	e->hash = h;
-	e->key_off = m->arena_len;
+	e->hash = (uint32_t)h;
+	e->key_off = (uint32_t)m->arena_len;
 	e->key_len = (uint32_t)len;
 	e->val = dflt;
 	m->arena_len += len + 1;

@@ -24,11 +24,12 @@
 #include <stdint.h>
 
 struct hmap {
-	uint32_t *slots; /* entry index + 1, 0 = empty */
-	size_t nslots;   /* power of two */
-	struct hmap_ent {
-		uint64_t hash;
-		size_t key_off;
+	uint32_t *slots;          /* entry index + 1, 0 = empty */
+	size_t nslots;            /* power of two */
+	struct hmap_ent {         /* 16 bytes: a knowledge holds some 20,000 */
+		uint32_t hash;    /* the low half of the key's hash: where it sits,
+				     and a quick test before comparing keys */
+		uint32_t key_off; /* in arena, which stays under 4 GB */
 		uint32_t key_len;
 		int val;
 	} * ents;

@@ -31,6 +31,8 @@ struct slot {
 	struct http_req *r; /* NULL: free */
 	struct curl_slist *hl;
 	uint64_t t0;
+	struct http *h;
+	unsigned start_at; /* its entry in h->starts, while h->o.rate */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -133,6 +135,27 @@ _gnutls_global_init_skip(void)
 
 /* ---- the worker ------------------------------------------------------------ */
 
+/*
+ * The request is about to go out (its connection made or reused): its
+ * entry in the rate window moves from when it was started to now, so that
+ * a connection slow to open (a TLS handshake on a loaded machine) does not
+ * let the window's next requests arrive within the same second.  Runs on
+ * the worker thread, inside curl_multi_perform.
+ */
+static int
+on_prereq(void *data, char *ip, char *local_ip, int port, int local_port)
+{
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	struct slot *s = data;
+	uint64_t now = sys_now_ms(), *at = &s->h->starts[s->start_at];
+	if (*at < now)
+		*at = now;
+	return CURL_PREREQFUNC_OK;
+}
+
 static void
 setup(struct http *h, struct slot *s, struct http_req *r)
 {
@@ -158,6 +181,10 @@ setup(struct http *h, struct slot *s, struct http_req *r)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	if (h->o.rate) {
+		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(c, CURLOPT_PREREQDATA, s);
+	}
 	if (h->o.trust) {
 		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -253,15 +280,18 @@ rate_wait(const struct http *h, uint64_t now)
 	return oldest + h->o.window_ms > now ? oldest + h->o.window_ms - now : 0;
 }
 
-static void
+/* Note a start at now in the window; its entry's index. */
+static unsigned
 note_start(struct http *h, uint64_t now)
 {
 	if (h->o.rate == 0)
-		return;
+		return 0;
+	unsigned at = h->next_start;
 	h->starts[h->next_start] = now;
 	h->next_start = (h->next_start + 1) % h->o.rate;
 	if (h->nstarts < h->o.rate)
 		h->nstarts++;
+	return at;
 }
 
 /* Start waiting requests while slots and the rate allow; returns ms until
@@ -283,7 +313,8 @@ start_some(struct http *h)
 		for (unsigned i = 0; i < h->o.parallel && s == NULL; i++)
 			if (h->slots[i].r == NULL)
 				s = &h->slots[i];
-		note_start(h, now);
+		s->h = h;
+		s->start_at = note_start(h, now);
 		setup(h, s, queue_entry(l, struct http_req, link));
 	}
 }

@@ -21,6 +21,7 @@ typo_free(struct typo_index *x)
 {
 	hmap_free(&x->words);
 	free(x->df);
+	free(x->dir);
 	free(x->del);
 	memset(x, 0, sizeof *x);
 }
@@ -65,11 +66,17 @@ del_hash(const char *s, size_t n)
 	return (uint32_t)(h ^ h >> 32);
 }
 
+/* A delete variant while the index is built. */
+struct del {
+	uint32_t h;    /* 32-bit hash of the variant */
+	uint32_t word; /* id */
+};
+
 /* Stable LSD radix sort of v by hash, 16 bits a pass. */
 static void
-sort_dels(struct typo_del *v, size_t n)
+sort_dels(struct del *v, size_t n)
 {
-	struct typo_del *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
+	struct del *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = v, *dst = tmp;
 	size_t *count = xmalloc(65536 * sizeof *count);
 	for (unsigned shift = 0; shift < 32; shift += 16) {
 		memset(count, 0, 65536 * sizeof *count);
@@ -83,7 +90,7 @@ sort_dels(struct typo_del *v, size_t n)
 		}
 		for (size_t i = 0; i < n; i++)
 			dst[count[src[i].h >> shift & 0xffff]++] = src[i];
-		struct typo_del *t = src;
+		struct del *t = src;
 		src = dst;
 		dst = t;
 	}
@@ -92,37 +99,47 @@ sort_dels(struct typo_del *v, size_t n)
 	free(tmp);
 }
 
+/* The part of hash h kept beside a variant's word id. */
+static uint32_t
+rest_of(const struct typo_index *x, uint32_t h)
+{
+	return h >> (32 - x->dir_bits - TYPO_REST_BITS) & ((1u << TYPO_REST_BITS) - 1);
+}
+
 void
 typo_seal(struct typo_index *x)
 {
 	char buf[TEXT_WORD_MAX], buf2[TEXT_WORD_MAX];
 	size_t total = 0, nw = hmap_count(&x->words);
+	if (nw > (size_t)1 << TYPO_ID_BITS)
+		nw = (size_t)1 << TYPO_ID_BITS;
 	for (size_t id = 0; id < nw; id++) {
 		size_t n;
 		hmap_key(&x->words, id, &n);
 		if (n >= 3 && n < TEXT_WORD_MAX)
 			total += n + (n >= 7 ? n * (n - 1) / 2 : 0);
 	}
+	free(x->dir);
 	free(x->del);
-	struct typo_del *v = xmalloc((total ? total : 1) * sizeof *v);
+	struct del *v = xmalloc((total ? total : 1) * sizeof *v);
 	size_t nv = 0;
 	x->hash = 0;
-	for (size_t id = 0; id < nw; id++) {
+	for (size_t id = 0; id < hmap_count(&x->words); id++) {
 		size_t n;
 		const char *w = hmap_key(&x->words, id, &n);
 		x->hash = x->hash * 1099511628211ULL ^ hmap_hash(w, n);
-		if (n < 3 || n >= TEXT_WORD_MAX)
+		if (id >= nw || n < 3 || n >= TEXT_WORD_MAX)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			memcpy(buf, w, i);
 			memcpy(buf + i, w + i + 1, n - i - 1);
-			v[nv++] = (struct typo_del){del_hash(buf, n - 1), (uint32_t)id};
+			v[nv++] = (struct del){del_hash(buf, n - 1), (uint32_t)id};
 			if (n < 7)
 				continue; /* two edits only for long words (see consider) */
 			for (size_t j = i; j < n - 1; j++) {
 				memcpy(buf2, buf, j);
 				memcpy(buf2 + j, buf + j + 1, n - 2 - j);
-				v[nv++] = (struct typo_del){del_hash(buf2, n - 2), (uint32_t)id};
+				v[nv++] = (struct del){del_hash(buf2, n - 2), (uint32_t)id};
 			}
 		}
 	}
@@ -133,8 +150,22 @@ typo_seal(struct typo_index *x)
 	for (size_t i = 0; i < nv; i++)
 		if (out == 0 || v[out - 1].h != v[i].h || v[out - 1].word != v[i].word)
 			v[out++] = v[i];
-	x->del = out ? xrealloc(v, out * sizeof *v) : v;
+	/* some 8 variants a bucket of the directory, which costs 1 byte a
+	 * variant; the hash bits left beside the id tell the rest apart */
+	x->dir_bits = 4;
+	while (x->dir_bits < 32 - TYPO_REST_BITS && ((size_t)8 << x->dir_bits) < out)
+		x->dir_bits++;
+	size_t nb = (size_t)1 << x->dir_bits;
+	x->dir = xcalloc(nb + 1, sizeof *x->dir);
+	x->del = xmalloc((out ? out : 1) * sizeof *x->del);
+	for (size_t i = 0; i < out; i++) {
+		x->dir[(v[i].h >> (32 - x->dir_bits)) + 1]++;
+		x->del[i] = rest_of(x, v[i].h) << TYPO_ID_BITS | v[i].word;
+	}
+	for (size_t b = 0; b < nb; b++)
+		x->dir[b + 1] += x->dir[b];
 	x->ndel = out;
+	free(v);
 }
 
 static void
@@ -169,16 +200,13 @@ lookup_variant(const struct typo_index *x, const char *w, size_t n, const char *
 	if (s >= 0)
 		consider(x, w, n, s, maxd, best, best_d);
 	uint32_t h = del_hash(v, vn);
-	size_t lo = 0, hi = x->ndel;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->del[mid].h < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < x->ndel && x->del[lo].h == h; lo++)
-		consider(x, w, n, (int)x->del[lo].word, maxd, best, best_d);
+	if (x->dir == NULL)
+		return;
+	uint32_t rest = rest_of(x, h), b = h >> (32 - x->dir_bits);
+	for (uint32_t i = x->dir[b]; i < x->dir[b + 1]; i++)
+		if (x->del[i] >> TYPO_ID_BITS == rest)
+			consider(x, w, n, (int)(x->del[i] & ((1u << TYPO_ID_BITS) - 1)), maxd, best,
+				 best_d);
 }
 
 /*

@@ -15,15 +15,21 @@
 
 #include "hmap.h"
 
+#define TYPO_ID_BITS 20 /* word ids a variant holds: words past 2^20 get no typo help */
+#define TYPO_REST_BITS (32 - TYPO_ID_BITS)
+
 struct typo_index {
 	struct hmap words; /* word -> id, ids in order of first addition */
 	uint32_t *df;      /* per id: how many times the word was added */
 	size_t capdf;
-	struct typo_del {
-		uint32_t h;    /* 32-bit hash of a delete variant (a collision only adds a
-				  candidate the edit distance then rejects) */
-		uint32_t word; /* id */
-	} * del;
+	/* The delete variants, by their 32-bit hash: the variants whose top
+	 * dir_bits of hash are b are del[dir[b]] .. del[dir[b + 1] - 1], each
+	 * the next TYPO_REST_BITS bits of its hash and a word id (a hash that
+	 * collides only adds a candidate the edit distance then rejects).
+	 * 4 bytes a variant, where a (hash, id) pair took 8. */
+	uint32_t *dir;
+	unsigned dir_bits;
+	uint32_t *del;
 	size_t ndel;
 	uint64_t hash; /* of the word list, for callers' caches of corrections */
 };

@@ -676,6 +676,29 @@ test_notes(void **st)
 	assert_int_equal(s.n, 3);
 	assert_non_null(dp_notes_get(&s, "k999"));
 	assert_null(dp_notes_get(&s, "k996"));
+	/* one value, many keys: kept once; values no note holds are let go,
+	 * so distinct values never take more than max + 1 places */
+	size_t held = 0;
+	for (size_t i = 0; i < s.nvals; i++)
+		held += s.vals[i].s != NULL;
+	assert_int_equal(held, 1);
+	for (int i = 0; i < 1000; i++) {
+		char k[16], v[16];
+		snprintf(k, sizeof k, "j%d", i);
+		snprintf(v, sizeof v, "v%d", i);
+		dp_notes_put(&s, 3, k, v);
+	}
+	assert_true(s.nvals <= 4);
+	assert_string_equal(dp_notes_get(&s, "j999"), "v999");
+	assert_string_equal(dp_notes_get(&s, "j997"), "v997");
+	/* a value cut to DP_NOTE_VAL - 1 bytes, and found again cut */
+	char longv[DP_NOTE_VAL * 2];
+	memset(longv, 'x', sizeof longv - 1);
+	longv[sizeof longv - 1] = '\0';
+	dp_notes_put(&s, 3, "long", longv);
+	dp_notes_put(&s, 3, "long2", longv);
+	assert_int_equal(strlen(dp_notes_get(&s, "long")), DP_NOTE_VAL - 1);
+	assert_ptr_equal(dp_notes_get(&s, "long"), dp_notes_get(&s, "long2"));
 	dp_notes_free(&s);
 }
 

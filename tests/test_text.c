@@ -1,6 +1,7 @@
 /* test_text: the normaliser (folding, punctuation, contractions, stems). */
 #include "testutil.h"
 #include "text.h"
+#include "typo.h"
 #include "utf8.h"
 #include "wordset.h"
 
@@ -295,6 +296,56 @@ test_distance(void **st)
 	assert_int_equal(text_distance(longw, sizeof longw, longw, sizeof longw, 2), 3);
 }
 
+/* The spelling corrector's delete index over a few thousand words (its
+ * directory then has many buckets): every word found again from one slip,
+ * long words from two, none from a word of other letters, and the index
+ * 4 bytes a variant. */
+static void
+test_typo_index(void **st)
+{
+	(void)st;
+	enum { NW = 3000 };
+	static char words[NW][16];
+	struct typo_index x;
+	typo_init(&x);
+	uint32_t seed = 12345;
+	for (size_t i = 0; i < NW; i++) {
+		size_t n = 7 + i % 6;
+		for (size_t k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			words[i][k] = (char)('a' + (seed >> 16) % 26);
+		}
+		words[i][n] = '\0';
+		assert_int_equal(typo_add(&x, words[i], n), (int)i);
+	}
+	typo_seal(&x);
+	assert_true(x.ndel > NW * 20);
+	assert_true(((size_t)8 << x.dir_bits) >= x.ndel && x.dir_bits > 4);
+	assert_int_equal(x.dir[(size_t)1 << x.dir_bits], x.ndel);
+	for (size_t i = 0; i < NW; i++) {
+		char v[16];
+		size_t n = strlen(words[i]);
+		int d;
+		/* one letter dropped from the middle */
+		memcpy(v, words[i], n / 2);
+		memcpy(v + n / 2, words[i] + n / 2 + 1, n - n / 2);
+		assert_int_equal(typo_correct(&x, v, n - 1, &d), (int)i);
+		assert_int_equal(d, 1);
+		/* one letter changed */
+		memcpy(v, words[i], n + 1);
+		v[n - 1] = v[n - 1] == 'q' ? 'j' : 'q';
+		assert_int_equal(typo_correct(&x, v, n, &d), (int)i);
+		if (n >= 9) { /* and a second letter dropped: two edits */
+			memmove(v + 1, v + 2, n - 1);
+			assert_int_equal(typo_correct(&x, v, n - 1, &d), (int)i);
+			assert_int_equal(d, 2);
+		}
+	}
+	int d;
+	assert_int_equal(typo_correct(&x, "0123456789", 10, &d), -1);
+	typo_free(&x);
+}
+
 /* Normalisation against disguised words: zero-width and other ignorable
  * characters, look-alike letters, digits, stretched and spelt-out words,
  * HTML entities. */
@@ -404,6 +455,7 @@ main(void)
 	    cmocka_unit_test(test_wordset),
 	    cmocka_unit_test(test_wordset_sealed),
 	    cmocka_unit_test(test_distance),
+	    cmocka_unit_test(test_typo_index),
 	    cmocka_unit_test(test_disguises),
 	};
 	int rc = cmocka_run_group_tests_name("text", tests, NULL, NULL);
