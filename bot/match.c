@@ -112,7 +112,16 @@ struct match_index {
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
-	int32_t (*title_phr)[2];    /* per intent: its title's and its id's phrasing, or -1 */
+	/* per intent: its title's and its id's phrasing, their terms in a
+	 * row (what title_share reads for every candidate) */
+	struct title {
+		uint32_t off, n; /* in title_term */
+		double w;        /* the phrasing's weight; 0: none */
+	} (*title)[2];
+	struct title_term {
+		uint32_t term;
+		double idf;
+	} * title_term;
 };
 
 /* a word of the query as the matcher reads it */
@@ -756,6 +765,36 @@ build_bitmaps(struct match_index *m)
 	}
 }
 
+/* Each intent's title and id phrasings (title_phr: their ids, or -1) with
+ * their terms and weights in a row. */
+static void
+build_titles(struct match_index *m, const int32_t (*title_phr)[2])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nintent; i++)
+		for (int t = 0; t < 2; t++)
+			if (title_phr[i][t] >= 0)
+				n += m->phr_terms_off[title_phr[i][t] + 1] -
+				     m->phr_terms_off[title_phr[i][t]];
+	m->title = xcalloc(m->nintent ? m->nintent : 1, sizeof *m->title);
+	m->title_term = xcalloc(n ? n : 1, sizeof *m->title_term);
+	uint32_t o = 0;
+	for (size_t i = 0; i < m->nintent; i++)
+		for (int t = 0; t < 2; t++) {
+			int32_t ph = title_phr[i][t];
+			struct title *ti = &m->title[i][t];
+			ti->off = o;
+			if (ph < 0 || m->phr[ph].w <= 0)
+				continue; /* ti->w 0: none */
+			ti->w = m->phr[ph].w;
+			for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++) {
+				uint32_t tm = m->phr_terms[x];
+				m->title_term[o++] = (struct title_term){tm, m->term[tm].idf};
+				ti->n++;
+			}
+		}
+}
+
 struct match_index *
 match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
@@ -768,7 +807,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	m->tu = tu ? *tu : match_default_tuning;
 	m->dict = dict;
 	m->small_talk = xcalloc(n ? n : 1, 1);
-	m->title_phr = xcalloc(n ? n : 1, sizeof *m->title_phr);
+	int32_t(*title_phr)[2] = xcalloc(n ? n : 1, sizeof *title_phr);
 	for (size_t i = 0; i < n; i++)
 		m->small_talk[i] = (uint8_t)entries[i].small_talk;
 	hmap_init(&m->term_ids);
@@ -783,11 +822,11 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_entry *e = &entries[i];
 		size_t before = m->nphr;
-		m->title_phr[i][0] = m->title_phr[i][1] = -1;
+		title_phr[i][0] = title_phr[i][1] = -1;
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
 		if (m->nphr > before)
-			m->title_phr[i][0] = (int32_t)before;
+			title_phr[i][0] = (int32_t)before;
 		before = m->nphr;
 		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
 			char name[128];
@@ -797,7 +836,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
 		}
 		if (m->nphr > before)
-			m->title_phr[i][1] = (int32_t)before;
+			title_phr[i][1] = (int32_t)before;
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -807,6 +846,8 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	weigh_terms(m, &b);
 	fill_postings(m, &b);
 	build_bitmaps(m);
+	build_titles(m, title_phr);
+	free(title_phr);
 	typo_seal(&m->surf);
 	hmap_free(&b.common);
 	hmap_free(&b.stops);
@@ -830,7 +871,8 @@ match_free(struct match_index *m)
 	hmap_free(&m->exact);
 	hmap_free(&m->word_class);
 	free(m->small_talk);
-	free(m->title_phr);
+	free(m->title);
+	free(m->title_term);
 	free(m->term);
 	free(m->ppost);
 	free(m->ipost);
@@ -1599,14 +1641,14 @@ title_share(const struct match_index *m, const struct match_scratch *s, uint32_t
 {
 	double best = 0;
 	for (int t = 0; t < 2; t++) {
-		int32_t ph = m->title_phr[in][t];
-		if (ph < 0 || m->phr[ph].w <= 0)
+		const struct title *ti = &m->title[in][t];
+		if (ti->w <= 0)
 			continue;
 		double got = 0;
-		for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++)
-			got += m->term[m->phr_terms[x]].idf * s->term_c[m->phr_terms[x]];
-		if (got / m->phr[ph].w > best)
-			best = got / m->phr[ph].w;
+		for (uint32_t x = ti->off; x < ti->off + ti->n; x++)
+			got += m->title_term[x].idf * s->term_c[m->title_term[x].term];
+		if (got / ti->w > best)
+			best = got / ti->w;
 	}
 	return best;
 }
