@@ -844,13 +844,15 @@ out:
 	return rc;
 }
 
-/* Is rule r named in the comma-separated list ids?  An unknown id: -1. */
+/* Is rule r named in the comma-separated list ids?  An item may name
+ * alternatives, "emergency|see-a-doctor": either rule counts.  An unknown
+ * id: -1 (*unknown points at it). */
 static int
 listed(const struct knowledge *k, const char *ids, int r, const char **unknown)
 {
 	int found = 0;
 	char *copy = xstrdup(ids), *save = NULL;
-	for (char *id = strtok_r(copy, ", ", &save); id; id = strtok_r(NULL, ", ", &save)) {
+	for (char *id = strtok_r(copy, ", |", &save); id; id = strtok_r(NULL, ", |", &save)) {
 		int x = knowledge_find_rule(k, id);
 		if (x < 0) {
 			*unknown = ids + (id - copy);
@@ -862,6 +864,44 @@ listed(const struct knowledge *k, const char *ids, int r, const char **unknown)
 	free(copy);
 	return found;
 }
+
+/* Is rule r named on its own (not as one of "a|b") in the list ids? */
+static int
+listed_single(const struct knowledge *k, const char *ids, int r)
+{
+	int found = 0;
+	char *copy = xstrdup(ids), *save = NULL;
+	for (char *id = strtok_r(copy, ", ", &save); id; id = strtok_r(NULL, ", ", &save))
+		found |= strchr(id, '|') == NULL && knowledge_find_rule(k, id) == r;
+	free(copy);
+	return found;
+}
+
+/* Did any rule named by the item "a" or "a|b" (len bytes of it) fire? */
+static int
+item_fired(const struct knowledge *k, const struct answer *ans, const char *item, size_t len)
+{
+	while (len > 0) {
+		size_t n = 0;
+		while (n < len && item[n] != '|')
+			n++;
+		for (size_t h = 0; h < ans->nhits; h++) {
+			const char *id = k->rules[ans->hits[h].rule].id.s;
+			if (strlen(id) == n && memcmp(id, item, n) == 0)
+				return 1;
+		}
+		item += n < len ? n + 1 : n;
+		len -= n < len ? n + 1 : n;
+	}
+	return 0;
+}
+
+/* Must-fire items naming alternatives ("emergency|see-a-doctor"): each
+ * distinct item is tallied on its own line. */
+struct alt_tally {
+	char item[128];
+	size_t must, hit;
+};
 
 /* The safety table: every rule's recall (fired where it must) and false
  * alarms (fired where it must not), each miss and false alarm listed. */
@@ -875,13 +915,15 @@ eval_safety(struct app *a, const struct eval_opts *o, const struct eval_row *row
 	       *falses = xcalloc(nr + 1, sizeof *falses);
 	size_t tmust = 0, thit = 0, tmustnot = 0, tfalse = 0;
 	struct strbuf misses = STRBUF_INIT, alarms = STRBUF_INIT;
+	struct alt_tally alts[32] = {0};
+	size_t nalt = 0;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < n; i++) {
 		const char *unknown = NULL;
 		if (listed(k, rows[i].a, -1, &unknown) < 0 ||
 		    listed(k, rows[i].b, -1, &unknown) < 0) {
 			fprintf(stderr, "%s:%u: unknown rule id '%.*s'\n", o->file, rows[i].line,
-				(int)strcspn(unknown, ", "), unknown);
+				(int)strcspn(unknown, ", |"), unknown);
 			rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -898,7 +940,7 @@ eval_safety(struct app *a, const struct eval_opts *o, const struct eval_row *row
 			int fires = 0;
 			for (size_t h = 0; h < ans.nhits; h++)
 				fires |= ans.hits[h].rule == (int)r;
-			if (listed(k, rows[i].a, (int)r, &unknown) > 0) {
+			if (listed_single(k, rows[i].a, (int)r) > 0) {
 				must[r]++;
 				hit[r] += fires;
 				if (!fires)
@@ -914,6 +956,34 @@ eval_safety(struct app *a, const struct eval_opts *o, const struct eval_row *row
 						rows[i].line, k->rules[r].id.s, rows[i].q, fired.s);
 			}
 		}
+		for (const char *p = rows[i].a; *p;) {
+			size_t len = strcspn(p, ", ");
+			if (len > 0 && memchr(p, '|', len) != NULL) {
+				int ok = item_fired(k, &ans, p, len);
+				size_t x = 0;
+				while (x < nalt && (strlen(alts[x].item) != len ||
+						    memcmp(alts[x].item, p, len) != 0))
+					x++;
+				if (x == nalt && nalt < sizeof alts / sizeof alts[0] &&
+				    len < sizeof alts[0].item) {
+					memcpy(alts[x].item, p, len);
+					alts[x].item[len] = '\0';
+					nalt++;
+				}
+				if (x < nalt) {
+					alts[x].must++;
+					alts[x].hit += ok;
+				}
+				tmust++;
+				thit += ok;
+				if (!ok)
+					sb_addf(&misses, "  %s:%u  %.*s  %s  (fired: %s)\n",
+						o->file, rows[i].line, (int)len, p, rows[i].q,
+						fired.len ? fired.s : "none");
+			}
+			p += len;
+			p += strspn(p, ", ");
+		}
 		sb_free(&fired);
 		answer_free(&ans);
 	}
@@ -927,6 +997,9 @@ eval_safety(struct app *a, const struct eval_opts *o, const struct eval_row *row
 		tmustnot += mustnot[r];
 		tfalse += falses[r];
 	}
+	for (size_t x = 0; x < nalt; x++)
+		printf("%-22s %7.2f %5zu/%-5zu\n", alts[x].item,
+		       (double)alts[x].hit / (double)alts[x].must, alts[x].hit, alts[x].must);
 	if (misses.len)
 		printf("\nmisses (the rule did not fire):\n%s", misses.s);
 	if (alarms.len)

@@ -129,7 +129,8 @@ static const char *const stopwords[] = {
 };
 
 static const char *const negators[] = {
-    "no", "not", "never", "without", "nor", "neither", "none", "deny", "denies", "denied", NULL,
+    "no",      "not",  "never", "nothing", "without", "nor",
+    "neither", "none", "deny",  "denies",  "denied",  NULL,
 };
 
 /* Frequent English words outside the knowledge base's vocabulary: a typo

@@ -375,5 +375,15 @@ expect_rc 1 "eval with a limit it misses" "$MB" eval "$tmp/s.tsv" --min-recall 0
 printf 'hello\tno-such-rule\t\n' >"$tmp/s.tsv"
 expect_rc 2 "eval safety table with an unknown rule" "$MB" eval "$tmp/s.tsv"
 grep -q "s.tsv:1: unknown rule id 'no-such-rule'" "$tmp/err" && ok || bad "unknown rule id named"
+# "a|b" in the must-fire column: either rule counts, tallied on its own line
+printf 'my groin is numb and my back hurts\tpregnancy|emergency\t\n' >"$tmp/s.tsv"
+printf 'hello there\tpregnancy|emergency\t\n' >>"$tmp/s.tsv"
+expect_rc 1 "eval a safety table with alternatives" "$MB" eval "$tmp/s.tsv"
+grep -qE '^pregnancy\|emergency +0\.50 +1/2' "$tmp/out" && grep -q '^recall: 0.500 (1/2)' "$tmp/out" &&
+	grep -q "^  $tmp/s.tsv:2  pregnancy|emergency  hello there" "$tmp/out" && ok ||
+	bad "eval: alternatives fire when either rule does, the miss listed"
+printf 'hello\tpregnancy|no-such-rule\t\n' >"$tmp/s.tsv"
+expect_rc 2 "eval alternatives with an unknown rule" "$MB" eval "$tmp/s.tsv"
+grep -q "s.tsv:1: unknown rule id 'no-such-rule'" "$tmp/err" && ok || bad "unknown alternative named"
 
 summary cli

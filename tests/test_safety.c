@@ -380,19 +380,31 @@ test_shipped_rules_table(void **st)
 		}
 		for (int col = 0; col < 2; col++) {
 			char *ids = strdup(col ? c3 : c2);
-			for (char *id = strtok(ids, ", "); id; id = strtok(NULL, ", ")) {
-				if (knowledge_find_rule(k, id) < 0) {
+			char *save = NULL;
+			for (char *id = strtok_r(ids, ", ", &save); id;
+			     id = strtok_r(NULL, ", ", &save)) {
+				/* "a|b": either rule counts (must-fire column) */
+				int hit = 0, unknown = 0;
+				char *alts = strdup(id), *asave = NULL;
+				for (char *alt = strtok_r(alts, "|", &asave); alt;
+				     alt = strtok_r(NULL, "|", &asave)) {
+					if (knowledge_find_rule(k, alt) < 0) {
+						unknown = 1;
+						break;
+					}
+					char needle[80];
+					snprintf(needle, sizeof needle, "%s,", alt);
+					for (char *p = fired; (p = strstr(p, needle)); p++)
+						if (p == fired || p[-1] == ',')
+							hit = 1;
+				}
+				free(alts);
+				if (unknown) {
 					fprintf(stderr, "safety.tsv:%u: unknown rule id '%s'\n", ln,
 						id);
 					bad++;
 					continue;
 				}
-				char needle[80];
-				snprintf(needle, sizeof needle, "%s,", id);
-				int hit = 0;
-				for (char *p = fired; (p = strstr(p, needle)); p++)
-					if (p == fired || p[-1] == ',')
-						hit = 1;
 				if (hit == col) {
 					fprintf(stderr,
 						"safety.tsv:%u: %s '%s' on: %s (fired: %s)\n", ln,
