@@ -146,7 +146,12 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 int *
 hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 {
-	uint64_t h = hmap_hash(key, len);
+	return hmap_put_h(m, key, len, hmap_hash(key, len), dflt, inserted);
+}
+
+int *
+hmap_put_h(struct hmap *m, const char *key, size_t len, uint64_t h, int dflt, int *inserted)
+{
 	size_t slot = 0;
 	long i = find(m, key, len, h, &slot);
 	if (i >= 0) {
@@ -180,8 +185,14 @@ hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 int
 hmap_get(const struct hmap *m, const char *key, size_t len)
 {
+	return hmap_get_h(m, key, len, hmap_hash(key, len));
+}
+
+int
+hmap_get_h(const struct hmap *m, const char *key, size_t len, uint64_t h)
+{
 	size_t slot;
-	long i = find(m, key, len, hmap_hash(key, len), &slot);
+	long i = find(m, key, len, h, &slot);
 	return i < 0 ? -1 : m->ents[i].val;
 }
 

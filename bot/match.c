@@ -305,7 +305,7 @@ build_word_classes(struct match_index *m)
 static int
 word_class(const struct match_index *m, const struct token *k)
 {
-	int c = hmap_get(&m->word_class, k->surf, k->surf_len);
+	int c = hmap_get_h(&m->word_class, k->surf, k->surf_len, k->surf_hash);
 	return c < 0 ? 0 : c;
 }
 
@@ -978,7 +978,7 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 	}
 	size_t n = k->surf_len;
 	int ins;
-	int *slot = hmap_put(&s->cache, k->surf, n, -1, &ins);
+	int *slot = hmap_put_h(&s->cache, k->surf, n, k->surf_hash, -1, &ins);
 	if (ins)
 		*slot = unknown_reading(m, k);
 	int v = *slot;

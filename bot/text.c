@@ -585,9 +585,9 @@ struct tk_state {
 /* The word w's stem, flags and rewrite, from the memo (valid until the
  * next call). */
 static const struct word_info *
-word_info(struct text_ctx *t, const char *w, size_t n)
+word_info(struct text_ctx *t, const char *w, size_t n, uint64_t h)
 {
-	int v = hmap_get(&t->cache, w, n);
+	int v = hmap_get_h(&t->cache, w, n, h);
 	if (v >= 0)
 		return &t->memo[v];
 	if (hmap_count(&t->cache) >= TEXT_STEM_MEMO) {
@@ -611,29 +611,32 @@ word_info(struct text_ctx *t, const char *w, size_t n)
 	wi->wf = (uint8_t)(wf > 0 ? wf : 0);
 	wi->rw = (int16_t)hmap_get(&t->rewrite, w, n);
 	v = (int)t->nmemo++;
-	*hmap_put(&t->cache, w, n, v, NULL) = v;
+	*hmap_put_h(&t->cache, w, n, h, v, NULL) = v;
 	return wi;
 }
 
 size_t
 text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX])
 {
-	const struct word_info *wi = word_info(t, w, n);
+	const struct word_info *wi = word_info(t, w, n, hmap_hash(w, n));
 	memcpy(out, wi->stem, (size_t)wi->stem_len + 1);
 	return wi->stem_len;
 }
 
 /* Fill k with the word w (folded) from source bytes [off, off+len); wi:
- * word_info of w when the caller has it (w shorter than TEXT_WORD_MAX),
- * else NULL. */
+ * word_info of w when the caller has it (w shorter than TEXT_WORD_MAX; h:
+ * w's hash), else NULL. */
 static void
 fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32_t off,
-	   uint32_t len, const struct word_info *wi)
+	   uint32_t len, const struct word_info *wi, uint64_t h)
 {
 	memset(k, 0, sizeof *k);
 	n = utf8_cut(w, n, TEXT_WORD_MAX - 1);
-	if (wi == NULL)
-		wi = word_info(st->t, w, n);
+	if (wi == NULL) {
+		h = hmap_hash(w, n);
+		wi = word_info(st->t, w, n, h);
+	}
+	k->surf_hash = h;
 	memcpy(k->surf, w, n);
 	k->surf[n] = '\0';
 	k->surf_len = (uint8_t)n;
@@ -665,19 +668,19 @@ fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32
 
 static void
 emit_info(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len,
-	  const struct word_info *wi)
+	  const struct word_info *wi, uint64_t h)
 {
 	struct tokens *o = st->out;
 	if (n == 0 || o->n >= TEXT_MAX_TOKENS)
 		return;
 	o->v = xgrow(o->v, &o->cap, o->n + 1, sizeof *o->v);
-	fill_token(st, &o->v[o->n++], w, n, off, len, wi);
+	fill_token(st, &o->v[o->n++], w, n, off, len, wi, h);
 }
 
 static void
 emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
 {
-	emit_info(st, w, n, off, len, NULL);
+	emit_info(st, w, n, off, len, NULL, 0);
 }
 
 static int
@@ -912,12 +915,13 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 		return;
 	/* one lookup: the rewrite, and for a word that fits a token its stem
 	 * and flags */
-	const struct word_info *wi = word_info(st->t, w, n);
+	uint64_t h = hmap_hash(w, n);
+	const struct word_info *wi = word_info(st->t, w, n, h);
 	if (wi->rw >= 0) {
 		emit_phrase(st, rewrites[wi->rw].to, off, len);
 		return;
 	}
-	emit_info(st, w, n, off, len, n < TEXT_WORD_MAX ? wi : NULL);
+	emit_info(st, w, n, off, len, n < TEXT_WORD_MAX ? wi : NULL, h);
 }
 
 /* Is k one ASCII letter typed on its own? */
@@ -962,7 +966,7 @@ join_spelt(struct tk_state *st, const char *s)
 			struct token k;
 			st->sent = (uint16_t)(o->v[i].sent - shift);
 			fill_token(st, &k, buf, bn, o->v[i].off, o->v[j - 1].off + 1 - o->v[i].off,
-				   NULL);
+				   NULL, 0);
 			k.flags |= o->v[j - 1].flags & TOK_PUNCT_AFTER;
 			shift = (uint16_t)(shift + o->v[j - 1].sent - o->v[i].sent);
 			o->v[w++] = k;
@@ -1013,7 +1017,8 @@ join_split(struct tk_state *st, const char *s)
 				   !known(st->t, b->surf, b->surf_len))) {
 				struct token k;
 				st->sent = a->sent;
-				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off, NULL);
+				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off, NULL,
+					   0);
 				k.flags |= b->flags & TOK_PUNCT_AFTER;
 				o->v[w++] = k;
 				i++;
