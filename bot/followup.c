@@ -296,6 +296,13 @@ static const char *const comparing[] = {"better", "worse", NULL};
 static const char *const feeling[] = {"get",  "gets",  "getting", "got",
 				      "feel", "feels", "feeling", NULL};
 
+/* What "that" or "this" says of something, not a noun it goes with: "is
+ * that ok?", "is this normal?" */
+static const char *const predicates[] = {
+    "ok",    "okay", "fine",  "safe",   "normal",    "good",    "bad",   "worth", "true",
+    "right", "real", "wrong", "common", "dangerous", "serious", "risky", NULL,
+};
+
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
 };
@@ -320,7 +327,8 @@ points_back(const struct tokens *tk, size_t i)
 	if (is_word(t, "one") || is_word(t, "ones") || is_word(t, "this") || is_word(t, "that") ||
 	    is_word(t, "these") || is_word(t, "those"))
 		return i + 1 == tk->n || (tk->v[i + 1].flags & TOK_STOP) ||
-		       (i > 0 && is_word(t - 1, "which")); /* "which one hurts less?" */
+		       (i > 0 && is_word(t - 1, "which")) || /* "which one hurts less?" */
+		       in_list(&tk->v[i + 1], predicates);   /* "is that ok?" */
 	return 1;
 }
 

@@ -174,6 +174,9 @@ test_follow_ups(void **st)
 	    {"swedish-massage", "is that the same as deep tissue?", "choosing-a-massage"},
 	    {"deep-tissue-massage", "how much is it?", "prices"},
 	    {"opening-hours", "and on saturdays?", "opening-hours"},
+	    /* "that" before what is said of it points back ("is that ok?") */
+	    {"self-massage", "i roll right on my spine, is that bad?", "self-massage"},
+	    {"hot-stone-massage", "i have diabetes, is that safe for me", "hot-stone-massage"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
 	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
