@@ -897,7 +897,8 @@ item_fired(const struct knowledge *k, const struct answer *ans, const char *item
 }
 
 /* Must-fire items naming alternatives ("emergency|see-a-doctor"): each
- * distinct item is tallied on its own line. */
+ * distinct item is tallied on its own line (the first 32 of them; every
+ * item counts in the totals). */
 struct alt_tally {
 	char item[128];
 	size_t must, hit;
