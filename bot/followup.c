@@ -592,7 +592,7 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 		/* ... but a bare question whose words no answer knows ("till
 		 * when?", "til when?") asks about the topic as "when?" would */
 		int as_when = cu->bare && !known;
-		if (!known && !as_when)
+		if (!known && !cu->bare)
 			return 0;
 		/* ... and, unless it points back, only as sure as an answer
 		 * ("and my knee hurts too" after a neck answer is not about the
@@ -673,18 +673,21 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			goto done;
 		}
 	}
+	struct cues cu;
+	read_cues(q, &cu);
 	if (nch == 0 && out->mr.ambiguous && out->mr.nchoices && out->mr.choices[0] == topic &&
-	    q->n <= MAX_WORDS) {
+	    q->n <= MAX_WORDS && (cu.back || cu.opener || cu.compare || cu.bare)) {
 		/* alone it would ask "did you mean" the answer just given
-		 * first: that one ("can I keep my leggings on" after what to
-		 * wear); not when the answer just given is only second */
+		 * first, and it leans on what came before: that answer ("should
+		 * I get one before my race?" after sports massage, "my mattress
+		 * is rock hard, is that better?"); not when that answer is only
+		 * second, nor for a message of its own ("how do I knot a tie"
+		 * after trigger points) */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
 		how = FOLLOWUP_TOPIC;
 		goto done;
 	}
-	struct cues cu;
-	read_cues(q, &cu);
 	/* a message leans on what came before when it points back, opens with
 	 * "and ..." or "what about ...", has no words of its own, or is short
 	 * and has no answer alone */
