@@ -7,7 +7,8 @@
 #   whole        `massagebot ask --json` reading them on stdin, writing JSON
 # Five rounds; the best of each is printed.  The baseline is built once
 # into build/base-<commit> from `git archive` (BASE=commit to change it;
-# default e318a36, main before issue 12).  Figures, not pass/fail.
+# default e318a36, main before issue 12).  Figures, not pass/fail; then
+# instructions per question of both (bench/instructions.sh).
 set -u
 BASE=${BASE:-e318a36}
 dir=build/base-$BASE
@@ -55,3 +56,8 @@ printf '%-22s %14s %16s %13s%%\n' "this build" "$ni" "$nw" "$((nw * 100 / ni))"
 printf '%-22s %13sx %15sx\n' "this / baseline" \
 	"$(awk -v a=$ni -v b=$bi 'BEGIN {printf "%.2f", a / b}')" \
 	"$(awk -v a=$nw -v b=$bw 'BEGIN {printf "%.2f", a / b}')"
+# The same comparison in instructions (callgrind, answer_question only):
+# steady where the figures above swing with the machine's load.
+if command -v valgrind >/dev/null; then
+	bench/instructions.sh "$dir" .
+fi

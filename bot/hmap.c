@@ -114,6 +114,16 @@ rehash(struct hmap *m, size_t nslots)
 	}
 }
 
+/* memcmp(a, b, n) == 0 without a call: the keys are words, a few bytes. */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static long
 find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot)
 {
@@ -123,7 +133,7 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 	while (m->slots[j]) {
 		const struct hmap_ent *e = &m->ents[m->slots[j] - 1];
 		if (e->hash == (uint32_t)h && e->key_len == len &&
-		    memcmp(m->arena + e->key_off, key, len) == 0) {
+		    same_bytes(m->arena + e->key_off, key, len)) {
 			*slot = j;
 			return (long)(m->slots[j] - 1);
 		}
@@ -136,7 +146,12 @@ find(const struct hmap *m, const char *key, size_t len, uint64_t h, size_t *slot
 int *
 hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 {
-	uint64_t h = hmap_hash(key, len);
+	return hmap_put_h(m, key, len, hmap_hash(key, len), dflt, inserted);
+}
+
+int *
+hmap_put_h(struct hmap *m, const char *key, size_t len, uint64_t h, int dflt, int *inserted)
+{
 	size_t slot = 0;
 	long i = find(m, key, len, h, &slot);
 	if (i >= 0) {
@@ -170,8 +185,14 @@ hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted)
 int
 hmap_get(const struct hmap *m, const char *key, size_t len)
 {
+	return hmap_get_h(m, key, len, hmap_hash(key, len));
+}
+
+int
+hmap_get_h(const struct hmap *m, const char *key, size_t len, uint64_t h)
+{
 	size_t slot;
-	long i = find(m, key, len, hmap_hash(key, len), &slot);
+	long i = find(m, key, len, h, &slot);
 	return i < 0 ? -1 : m->ents[i].val;
 }
 

@@ -45,6 +45,10 @@ void hmap_clear(struct hmap *m);
 int *hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted);
 /* Returns the value, or -1 if absent. */
 int hmap_get(const struct hmap *m, const char *key, size_t len);
+/* The same two with the key's hmap_hash() already known (a token carries
+ * its word's). */
+int *hmap_put_h(struct hmap *m, const char *key, size_t len, uint64_t h, int dflt, int *inserted);
+int hmap_get_h(const struct hmap *m, const char *key, size_t len, uint64_t h);
 size_t hmap_count(const struct hmap *m);
 /* The key of entry i (0 <= i < count), in insertion order. */
 const char *hmap_key(const struct hmap *m, size_t i, size_t *len);

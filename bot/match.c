@@ -63,9 +63,6 @@ struct term {
 	uint32_t i_off, i_n; /* intent postings */
 	int32_t bitmap;      /* intent bitmaps (phrasing, body) or -1 */
 	int32_t phr_bitmap;  /* phrasing bitmap or -1 */
-	int last_intent;     /* build only */
-	int last_phr;
-	int last_body;
 };
 
 struct phr {
@@ -82,7 +79,8 @@ struct syn_var {
 
 struct match_index {
 	size_t nintent;
-	struct hmap term_ids; /* stem -> term id */
+	struct hmap term_ids; /* stem -> term id, or STEM_KNOWN: every stem the matcher
+				 understands */
 	struct term *term;
 	size_t nterms, capterms;
 	uint32_t *ppost, *ipost;
@@ -109,13 +107,21 @@ struct match_index {
 	size_t nsyn_vars, capsyn_vars;
 	char (*syn_stems)[TEXT_WORD_MAX];
 	size_t nsyn_stems, capsyn_stems;
-	struct hmap known;      /* stems the matcher understands */
 	struct hmap exact;      /* whole phrasing, folded -> intent */
 	struct hmap word_class; /* surface word -> W_* bits */
 	struct match_tuning tu;
 	const struct wordset *dict; /* borrowed English word list, or NULL */
 	uint8_t *small_talk;        /* per intent */
-	int32_t (*title_phr)[2];    /* per intent: its title's and its id's phrasing, or -1 */
+	/* per intent: its title's and its id's phrasing, their terms in a
+	 * row (what title_share reads for every candidate) */
+	struct title {
+		uint32_t off, n; /* in title_term */
+		double w;        /* the phrasing's weight; 0: none */
+	} (*title)[2];
+	struct title_term {
+		uint32_t term;
+		double idf;
+	} * title_term;
 };
 
 /* a word of the query as the matcher reads it */
@@ -123,7 +129,11 @@ struct qtok {
 	char stem[TEXT_WORD_MAX];
 	double c;
 	uint16_t tok;
+	int32_t id; /* the stem in term_ids (a term id, STEM_KNOWN or -1), or ID_UNSEEN */
 };
+
+/* A qtok's stem not looked up in term_ids yet. */
+#define ID_UNSEEN (-3)
 
 enum { UNK_NONE, UNK_WORD, UNK_COMMON, UNK_OTHER, UNK_KINDS };
 
@@ -149,6 +159,7 @@ struct clause {
 struct match_scratch {
 	double *acc;
 	uint32_t *touched;
+	uint64_t *tbits; /* a bit per phrasing in touched */
 	size_t ntouched, capph;
 	double *best, *bag;
 	uint32_t *itouched;
@@ -158,16 +169,20 @@ struct match_scratch {
 	size_t nseq, nseq2, capseq, capseq2;
 	struct qterm *qt;
 	size_t nqt, capqt;
-	struct hmap cache; /* query word -> surf id, or -2 */
+	struct hmap cache; /* unknown query word -> its unknown_reading() */
 	uint64_t cache_vocab;
+	const struct wordset *cache_dict;
 	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
 	uint8_t *tok_clause; /* per query token: its clause */
 	uint8_t *tok_class;  /* per query token: W_* bits */
 	size_t capreading;
 	struct clause clause[MATCH_CLAUSES_MAX];
 	size_t nclause;
-	double *term_c; /* per term: its credit in the view being scored, 0 if absent */
+	double *term_c;    /* per term: its credit in the view being scored, 0 if absent */
+	uint32_t *term_qt; /* per term: its index in qt + 1 while read_terms runs, else 0 */
 	size_t capterm;
+	uint32_t *unk; /* read_terms: the unknown words' indices in qt */
+	size_t nunk, capunk;
 	int with_topic;      /* the message is read with an earlier answer's topic */
 	double view_weight;  /* of the view last scored */
 	double view_unknown; /* of its unknown words */
@@ -299,26 +314,20 @@ build_word_classes(struct match_index *m)
 static int
 word_class(const struct match_index *m, const struct token *k)
 {
-	int c = hmap_get(&m->word_class, k->surf, k->surf_len);
+	int c = hmap_get_h(&m->word_class, k->surf, k->surf_len, k->surf_hash);
 	return c < 0 ? 0 : c;
 }
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int
-term_id(struct match_index *m, const char *stem, size_t n)
+/* In term_ids: a stem the matcher understands that is no term (a word of
+ * a synonym group only). */
+#define STEM_KNOWN (-2)
+
+static void
+mark_known(struct match_index *m, const char *stem)
 {
-	int ins;
-	int *v = hmap_put(&m->term_ids, stem, n, (int)m->nterms, &ins);
-	if (ins) {
-		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
-		memset(&m->term[m->nterms], 0, sizeof *m->term);
-		m->term[m->nterms].last_intent = -1;
-		m->term[m->nterms].last_phr = -1;
-		m->term[m->nterms].last_body = -1;
-		m->nterms++;
-	}
-	return *v;
+	hmap_put(&m->term_ids, stem, strlen(stem), STEM_KNOWN, NULL);
 }
 
 static void
@@ -364,6 +373,7 @@ content_stems(struct text_ctx *t, const char *s, struct tokens *tk, struct qtok 
 		*seq = xgrow(*seq, cap, *n + 1, sizeof **seq);
 		memcpy((*seq)[*n].stem, tk->v[i].stem, (size_t)tk->v[i].stem_len + 1);
 		(*seq)[*n].c = 1.0;
+		(*seq)[*n].id = ID_UNSEEN;
 		(*seq)[*n].tok = (uint16_t)i;
 		(*n)++;
 	}
@@ -399,8 +409,7 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 		uint32_t c_off = pool_stems(m, seq, n);
 		uint32_t c_n = (uint32_t)n;
 		for (uint32_t i = 0; i < c_n; i++)
-			*hmap_put(&m->known, m->syn_stems[c_off + i],
-				  strlen(m->syn_stems[c_off + i]), 1, NULL) = 1;
+			mark_known(m, m->syn_stems[c_off + i]);
 		for (size_t k = 0; k < grp->n; k++) {
 			content_stems(t, grp->terms[k].s, &tk, &seq, &n, &cap);
 			if (tk.n > 1 && n <= 1) {
@@ -448,7 +457,7 @@ build_synonyms(struct match_index *m, struct text_ctx *t, const struct kb_syns *
 			v->next = *head;
 			*head = (int)m->nsyn_vars++;
 			for (size_t i = 0; i < n; i++)
-				*hmap_put(&m->known, seq[i].stem, strlen(seq[i].stem), 1, NULL) = 1;
+				mark_known(m, seq[i].stem);
 		}
 	}
 	hmap_free(&seen);
@@ -493,6 +502,7 @@ apply_synonyms(const struct match_index *m, const struct qtok *in, size_t n, str
 			struct qtok *o = &(*out)[(*on)++];
 			memcpy(o->stem, m->syn_stems[sv->c_off + j], TEXT_WORD_MAX);
 			o->c = c;
+			o->id = ID_UNSEEN;
 			o->tok = in[i + (j < sv->n ? j : sv->n - 1)].tok;
 		}
 		i += sv->n;
@@ -513,7 +523,27 @@ struct builder {
 	size_t nbp, capbp;
 	struct hmap common; /* stems of common English words seen */
 	struct hmap stops;  /* stems of stop words seen */
+	struct seen {       /* per term: where it was last counted */
+		int intent, phr, body;
+	} * seen;
+	size_t capseen;
 };
+
+static int
+term_id(struct match_index *m, struct builder *b, const char *stem, size_t n)
+{
+	int ins;
+	int *v = hmap_put(&m->term_ids, stem, n, STEM_KNOWN, &ins);
+	if (*v == STEM_KNOWN) {
+		*v = (int)m->nterms;
+		m->term = xgrow(m->term, &m->capterms, m->nterms + 1, sizeof *m->term);
+		memset(&m->term[m->nterms], 0, sizeof *m->term);
+		b->seen = xgrow(b->seen, &b->capseen, m->nterms + 1, sizeof *b->seen);
+		b->seen[m->nterms] = (struct seen){-1, -1, -1};
+		m->nterms++;
+	}
+	return *v;
+}
 
 /* Append the function words of b->tk to b->seq2 as weak terms ("who
  * should not", "how"). */
@@ -529,6 +559,7 @@ add_stop_terms(const struct match_index *m, struct builder *b)
 		memcpy(b->seq2[b->nseq2].stem, w->stem, (size_t)w->stem_len + 1);
 		b->seq2[b->nseq2].c = 1.0;
 		b->seq2[b->nseq2].tok = (uint16_t)k;
+		b->seq2[b->nseq2].id = ID_UNSEEN;
 		b->nseq2++;
 	}
 }
@@ -570,15 +601,15 @@ index_phrasing(struct match_index *m, struct builder *b, uint32_t i, const char 
 	m->nphr++;
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
-		int id = term_id(m, stem, strlen(stem));
-		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
+		int id = term_id(m, b, stem, strlen(stem));
 		struct term *tm = &m->term[id];
-		if (tm->last_phr == pid)
+		struct seen *sn = &b->seen[id];
+		if (sn->phr == pid)
 			continue;
-		tm->last_phr = pid;
+		sn->phr = pid;
 		tm->p_n++;
-		if (tm->last_intent != (int)i) {
-			tm->last_intent = (int)i;
+		if (sn->intent != (int)i) {
+			sn->intent = (int)i;
 			tm->i_n++;
 		}
 		b->pterms = xgrow(b->pterms, &b->cappt, b->npt + 1, sizeof *b->pterms);
@@ -599,12 +630,12 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 	apply_synonyms(m, b->seq, b->nseq, &b->seq2, &b->nseq2, &b->capseq2);
 	for (size_t k = 0; k < b->nseq2; k++) {
 		const char *stem = b->seq2[k].stem;
-		int id = term_id(m, stem, strlen(stem));
-		*hmap_put(&m->known, stem, strlen(stem), 1, NULL) = 1;
+		int id = term_id(m, b, stem, strlen(stem));
 		struct term *tm = &m->term[id];
-		if (tm->last_intent == (int)i || tm->last_body == (int)i)
+		struct seen *sn = &b->seen[id];
+		if (sn->intent == (int)i || sn->body == (int)i)
 			continue;
-		tm->last_body = (int)i;
+		sn->body = (int)i;
 		tm->i_n++;
 		b->bpairs = xgrow(b->bpairs, &b->capbp, b->nbp + 2, sizeof *b->bpairs);
 		b->bpairs[b->nbp++] = (uint32_t)id;
@@ -615,15 +646,23 @@ index_body(struct match_index *m, struct builder *b, uint32_t i, const char *bod
 /* Each term's idf over intents (function and common words weigh less), its
  * postings' offsets (counting sort), and the weight of an unknown word. */
 static void
-weigh_terms(struct match_index *m, const struct builder *b)
+weigh_terms(struct match_index *m, struct builder *b)
 {
 	double sum_idf = 0, n = (double)m->nintent;
 	uint32_t poff = 0, ioff = 0;
+	uint32_t *ent = xcalloc(m->nterms + 1, sizeof *ent); /* each term's entry in term_ids */
+	for (size_t e = 0; e < hmap_count(&m->term_ids); e++) {
+		size_t sl;
+		const char *stem = hmap_key(&m->term_ids, e, &sl);
+		int id = hmap_get(&m->term_ids, stem, sl);
+		if (id >= 0)
+			ent[id] = (uint32_t)e;
+	}
 	for (size_t k = 0; k < m->nterms; k++) {
 		struct term *tm = &m->term[k];
 		double df = tm->i_n;
 		size_t sl;
-		const char *stem = hmap_key(&m->term_ids, k, &sl);
+		const char *stem = hmap_key(&m->term_ids, ent[k], &sl);
 		/* every word the answers use says the question is in their
 		 * domain, however many answers use it ("massage") */
 		tm->idf = log(1.0 + (n - df + 0.5) / (df + 0.5)) + m->tu.domain_weight;
@@ -637,8 +676,9 @@ weigh_terms(struct match_index *m, const struct builder *b)
 		poff += tm->p_n;
 		ioff += tm->i_n;
 		tm->p_n = tm->i_n = 0;
-		tm->last_intent = -1;
+		b->seen[k].intent = -1;
 	}
+	free(ent);
 	double mean_idf = m->nterms ? sum_idf / (double)m->nterms : 1.0;
 	m->mean_idf = mean_idf;
 	m->unknown_weight = m->tu.unknown_frac * mean_idf;
@@ -651,7 +691,7 @@ weigh_terms(struct match_index *m, const struct builder *b)
 /* Phrasing and intent postings, each phrasing's weight, the forward index
  * (each phrasing's terms), then the body-only intent postings. */
 static void
-fill_postings(struct match_index *m, const struct builder *b)
+fill_postings(struct match_index *m, struct builder *b)
 {
 	uint32_t pid = 0;
 	for (size_t k = 0; k < b->npt; k++) {
@@ -663,8 +703,8 @@ fill_postings(struct match_index *m, const struct builder *b)
 		uint32_t intent = m->phr[pid].intent;
 		m->ppost[tm->p_off + tm->p_n++] = pid;
 		m->phr[pid].w += tm->idf;
-		if (tm->last_intent != (int)intent) {
-			tm->last_intent = (int)intent;
+		if (b->seen[b->pterms[k]].intent != (int)intent) {
+			b->seen[b->pterms[k]].intent = (int)intent;
 			m->ipost_weight[tm->i_off + tm->i_n] = 1.0f;
 			m->ipost[tm->i_off + tm->i_n++] = intent;
 		}
@@ -734,6 +774,36 @@ build_bitmaps(struct match_index *m)
 	}
 }
 
+/* Each intent's title and id phrasings (title_phr: their ids, or -1) with
+ * their terms and weights in a row. */
+static void
+build_titles(struct match_index *m, const int32_t (*title_phr)[2])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nintent; i++)
+		for (int t = 0; t < 2; t++)
+			if (title_phr[i][t] >= 0)
+				n += m->phr_terms_off[title_phr[i][t] + 1] -
+				     m->phr_terms_off[title_phr[i][t]];
+	m->title = xcalloc(m->nintent ? m->nintent : 1, sizeof *m->title);
+	m->title_term = xcalloc(n ? n : 1, sizeof *m->title_term);
+	uint32_t o = 0;
+	for (size_t i = 0; i < m->nintent; i++)
+		for (int t = 0; t < 2; t++) {
+			int32_t ph = title_phr[i][t];
+			struct title *ti = &m->title[i][t];
+			ti->off = o;
+			if (ph < 0 || m->phr[ph].w <= 0)
+				continue; /* ti->w 0: none */
+			ti->w = m->phr[ph].w;
+			for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++) {
+				uint32_t tm = m->phr_terms[x];
+				m->title_term[o++] = (struct title_term){tm, m->term[tm].idf};
+				ti->n++;
+			}
+		}
+}
+
 struct match_index *
 match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	    const struct kb_syns *syns, const struct wordset *dict, const struct match_tuning *tu,
@@ -746,13 +816,12 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	m->tu = tu ? *tu : match_default_tuning;
 	m->dict = dict;
 	m->small_talk = xcalloc(n ? n : 1, 1);
-	m->title_phr = xcalloc(n ? n : 1, sizeof *m->title_phr);
+	int32_t(*title_phr)[2] = xcalloc(n ? n : 1, sizeof *title_phr);
 	for (size_t i = 0; i < n; i++)
 		m->small_talk[i] = (uint8_t)entries[i].small_talk;
 	hmap_init(&m->term_ids);
 	typo_init(&m->surf);
 	hmap_init(&m->syn_first);
-	hmap_init(&m->known);
 	hmap_init(&m->exact);
 	hmap_init(&m->word_class);
 	build_word_classes(m);
@@ -762,11 +831,11 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_entry *e = &entries[i];
 		size_t before = m->nphr;
-		m->title_phr[i][0] = m->title_phr[i][1] = -1;
+		title_phr[i][0] = title_phr[i][1] = -1;
 		if (e->title.s)
 			index_phrasing(m, &b, (uint32_t)i, e->title.s, NULL, 0);
 		if (m->nphr > before)
-			m->title_phr[i][0] = (int32_t)before;
+			title_phr[i][0] = (int32_t)before;
 		before = m->nphr;
 		if (e->id.s && !e->small_talk) { /* "complementary-treatments" */
 			char name[128];
@@ -776,7 +845,7 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 			index_phrasing(m, &b, (uint32_t)i, name, NULL, 0);
 		}
 		if (m->nphr > before)
-			m->title_phr[i][1] = (int32_t)before;
+			title_phr[i][1] = (int32_t)before;
 		for (size_t q = 0; q < e->questions.n; q++)
 			if (e->questions.v[q].s)
 				index_phrasing(m, &b, (uint32_t)i, e->questions.v[q].s, hook, q);
@@ -786,11 +855,14 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	weigh_terms(m, &b);
 	fill_postings(m, &b);
 	build_bitmaps(m);
+	build_titles(m, title_phr);
+	free(title_phr);
 	typo_seal(&m->surf);
 	hmap_free(&b.common);
 	hmap_free(&b.stops);
 	free(b.pterms);
 	free(b.bpairs);
+	free(b.seen);
 	free(b.seq);
 	free(b.seq2);
 	tokens_free(&b.tk);
@@ -805,11 +877,11 @@ match_free(struct match_index *m)
 	hmap_free(&m->term_ids);
 	typo_free(&m->surf);
 	hmap_free(&m->syn_first);
-	hmap_free(&m->known);
 	hmap_free(&m->exact);
 	hmap_free(&m->word_class);
 	free(m->small_talk);
-	free(m->title_phr);
+	free(m->title);
+	free(m->title_term);
 	free(m->term);
 	free(m->ppost);
 	free(m->ipost);
@@ -840,6 +912,7 @@ match_scratch_free(struct match_scratch *s)
 		return;
 	free(s->acc);
 	free(s->touched);
+	free(s->tbits);
 	free(s->best);
 	free(s->bag);
 	free(s->itouched);
@@ -848,6 +921,8 @@ match_scratch_free(struct match_scratch *s)
 	free(s->seq2);
 	free(s->qt);
 	free(s->term_c);
+	free(s->term_qt);
+	free(s->unk);
 	free(s->reading);
 	free(s->tok_clause);
 	free(s->tok_class);
@@ -858,7 +933,7 @@ match_scratch_free(struct match_scratch *s)
 /* ---- query ------------------------------------------------------------- */
 
 static void
-push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
+push_seq(struct match_scratch *s, const char *stem, double c, size_t tok, int id)
 {
 	s->seq = xgrow(s->seq, &s->capseq, s->nseq + 1, sizeof *s->seq);
 	struct qtok *q = &s->seq[s->nseq++];
@@ -866,11 +941,13 @@ push_seq(struct match_scratch *s, const char *stem, double c, size_t tok)
 	memcpy(q->stem, stem, l + 1);
 	q->c = c;
 	q->tok = (uint16_t)tok;
+	q->id = id;
 }
 
-/* Read one unknown word: a compound split or a typo fix. */
-static void
-read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k, size_t i)
+/* How an unknown word reads: a compound split at cut (-3 - cut), a typo fix
+ * (fix * 4 + distance), or neither (-1). */
+static int
+unknown_reading(const struct match_index *m, const struct token *k)
 {
 	size_t n = k->surf_len;
 	int real_word = m->dict && wordset_has(m->dict, k->surf, n);
@@ -886,34 +963,48 @@ read_unknown(const struct match_index *m, struct match_scratch *s, const struct 
 				best_split = cut;
 			}
 		}
-		if (best_split) {
-			int a = typo_find(&m->surf, k->surf, best_split);
-			int b = typo_find(&m->surf, k->surf + best_split, n - best_split);
-			push_seq(s, m->surf_stem[a], m->tu.c_split, i);
-			push_seq(s, m->surf_stem[b], m->tu.c_split, i);
-			snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)best_split,
-				 k->surf, (int)(n - best_split), k->surf + best_split);
-			return;
-		}
+		if (best_split)
+			return -3 - (int)best_split;
 	}
 	if (n < 3 || (k->flags & TOK_COMMON))
-		return;
+		return -1;
 	if (real_word)
-		return; /* a real word, just not one the knowledge uses */
-	if (s->cache_vocab != m->surf.hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
+		return -1; /* a real word, just not one the knowledge uses */
+	int d = 0, f = typo_correct(&m->surf, k->surf, n, &d);
+	return f < 0 ? -1 : f * 4 + d;
+}
+
+/* Read one unknown word: a compound split or a typo fix (remembered per
+ * scratch for the index's vocabulary). */
+static void
+read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k, size_t i)
+{
+	if (s->cache_vocab != m->surf.hash || s->cache_dict != m->dict ||
+	    hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
 		hmap_clear(&s->cache);
 		s->cache_vocab = m->surf.hash;
+		s->cache_dict = m->dict;
 	}
+	size_t n = k->surf_len;
 	int ins;
-	int *slot = hmap_put(&s->cache, k->surf, n, -2, &ins);
-	if (ins) {
-		int d = 0, f = typo_correct(&m->surf, k->surf, n, &d);
-		*slot = f < 0 ? -2 : f * 4 + d;
-	}
-	if (*slot < 0)
+	int *slot = hmap_put_h(&s->cache, k->surf, n, k->surf_hash, -1, &ins);
+	if (ins)
+		*slot = unknown_reading(m, k);
+	int v = *slot;
+	if (v <= -3) {
+		size_t cut = (size_t)(-3 - v);
+		int a = typo_find(&m->surf, k->surf, cut);
+		int b = typo_find(&m->surf, k->surf + cut, n - cut);
+		push_seq(s, m->surf_stem[a], m->tu.c_split, i, ID_UNSEEN);
+		push_seq(s, m->surf_stem[b], m->tu.c_split, i, ID_UNSEEN);
+		snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)cut, k->surf,
+			 (int)(n - cut), k->surf + cut);
 		return;
-	int fix = *slot / 4, dist = *slot % 4;
-	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i);
+	}
+	if (v < 0)
+		return;
+	int fix = v / 4, dist = v % 4;
+	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i, ID_UNSEEN);
 	snprintf(s->reading[i], sizeof s->reading[i], "%s", typo_word(&m->surf, fix, NULL));
 }
 
@@ -924,8 +1015,10 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 		s->capph = m->nphr;
 		free(s->acc);
 		free(s->touched);
+		free(s->tbits);
 		s->acc = xcalloc(m->nphr, sizeof *s->acc);
 		s->touched = xcalloc(m->nphr, sizeof *s->touched);
+		s->tbits = xcalloc(m->nphr / 64 + 1, sizeof *s->tbits);
 	}
 	if (s->capin < m->nintent) {
 		s->capin = m->nintent;
@@ -941,7 +1034,9 @@ ensure_scratch(const struct match_index *m, struct match_scratch *s, size_t ntok
 	if (s->capterm < m->nterms) {
 		s->capterm = m->nterms;
 		free(s->term_c);
+		free(s->term_qt);
 		s->term_c = xcalloc(m->nterms, sizeof *s->term_c);
+		s->term_qt = xcalloc(m->nterms, sizeof *s->term_qt);
 	}
 	if (s->capreading < ntok + 1) {
 		free(s->reading);
@@ -961,13 +1056,11 @@ add_late_term(const struct match_index *m, struct match_scratch *s, uint32_t ter
 	const struct term *tm = &m->term[term];
 	/* walk whichever is shorter: the term's postings (acc != 0 marks a
 	 * phrasing found already), or the found phrasings' own terms */
-	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: one test a phrasing found */
+	if (tm->phr_bitmap >= 0) { /* a bit per phrasing: the found ones that hold it */
 		const uint64_t *bits = m->phr_bitmaps + (size_t)tm->phr_bitmap * m->words_per_pbm;
-		for (size_t k = 0; k < s->ntouched; k++) {
-			uint32_t ph = s->touched[k];
-			if (bits[ph / 64] >> (ph % 64) & 1)
-				s->acc[ph] += w;
-		}
+		for (size_t x = 0; x < m->words_per_pbm; x++)
+			for (uint64_t b = bits[x] & s->tbits[x]; b; b &= b - 1)
+				s->acc[x * 64 + (size_t)__builtin_ctzll(b)] += w;
 	} else if ((double)tm->p_n <= (double)s->ntouched * m->avg_phr_terms) {
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
@@ -1265,14 +1358,15 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
 			continue; /* weak terms, added after synonyms */
-		if (hmap_get(&m->known, k->stem, k->stem_len) >= 0 || (k->flags & TOK_NUMBER)) {
-			push_seq(s, k->stem, 1.0, i);
+		int id = hmap_get(&m->term_ids, k->stem, k->stem_len);
+		if (id != -1 || (k->flags & TOK_NUMBER)) {
+			push_seq(s, k->stem, 1.0, i, id);
 			continue;
 		}
 		size_t before = s->nseq;
 		read_unknown(m, s, k, i);
 		if (s->nseq == before)
-			push_seq(s, k->stem, 1.0, i); /* stays unknown */
+			push_seq(s, k->stem, 1.0, i, -1); /* stays unknown */
 	}
 }
 
@@ -1303,25 +1397,35 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 	apply_synonyms(m, s->seq, s->nseq, &s->seq2, &s->nseq2, &s->capseq2);
 	for (size_t i = 0; m->tu.stop_weight > 0 && i < q->n; i++) {
 		const struct token *k = &q->v[i];
-		if (!(k->flags & TOK_STOP) || hmap_get(&m->term_ids, k->stem, k->stem_len) < 0)
+		int id = k->flags & TOK_STOP ? hmap_get(&m->term_ids, k->stem, k->stem_len) : -1;
+		if (id < 0)
 			continue;
 		s->seq2 = xgrow(s->seq2, &s->capseq2, s->nseq2 + 1, sizeof *s->seq2);
 		memcpy(s->seq2[s->nseq2].stem, k->stem, (size_t)k->stem_len + 1);
 		s->seq2[s->nseq2].c = 1.0;
 		s->seq2[s->nseq2].tok = (uint16_t)i;
+		s->seq2[s->nseq2].id = id;
 		s->nseq2++;
 	}
-	s->nqt = 0;
+	s->nqt = s->nunk = 0;
 	for (size_t i = 0; i < s->nseq2; i++) {
 		const struct qtok *t = &s->seq2[i];
-		int id = hmap_get(&m->term_ids, t->stem, strlen(t->stem));
+		int id =
+		    t->id != ID_UNSEEN ? t->id : hmap_get(&m->term_ids, t->stem, strlen(t->stem));
+		int known = id != -1; /* a term, or a word of a synonym group */
+		if (id < 0)
+			id = -1;
 		uint32_t in = 1u << s->tok_clause[t->tok];
-		size_t j;
-		for (j = 0; j < s->nqt; j++)
-			if ((id >= 0 && s->qt[j].term == id) ||
-			    (id < 0 && s->qt[j].term < 0 &&
-			     strcmp(s->seq2[s->qt[j].tok].stem, t->stem) == 0))
-				break;
+		size_t j = s->nqt;
+		if (id >= 0 && s->term_qt[id]) {
+			j = s->term_qt[id] - 1;
+		} else if (id < 0) {
+			for (size_t u = 0; u < s->nunk; u++)
+				if (strcmp(s->seq2[s->qt[s->unk[u]].tok].stem, t->stem) == 0) {
+					j = s->unk[u];
+					break;
+				}
+		}
 		if (j < s->nqt) {
 			if (id >= 0 && t->c > s->qt[j].c)
 				s->qt[j].c = t->c;
@@ -1336,7 +1440,13 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		qt->clauses = in;
 		qt->unknown = UNK_NONE;
 		qt->content = !(q->v[t->tok].flags & TOK_STOP);
-		if (id >= 0 || hmap_get(&m->known, t->stem, strlen(t->stem)) >= 0)
+		if (id >= 0) {
+			s->term_qt[id] = (uint32_t)s->nqt;
+			continue;
+		}
+		s->unk = xgrow(s->unk, &s->capunk, s->nunk + 1, sizeof *s->unk);
+		s->unk[s->nunk++] = (uint32_t)(s->nqt - 1);
+		if (known)
 			continue;
 		const struct token *k = &q->v[t->tok];
 		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
@@ -1348,8 +1458,11 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		else
 			qt->unknown = UNK_OTHER;
 	}
-	for (size_t j = 0; j < s->nqt; j++)
+	for (size_t j = 0; j < s->nqt; j++) {
 		s->qt[j].tok = s->seq2[s->qt[j].tok].tok; /* now a query token index */
+		if (s->qt[j].term >= 0)
+			s->term_qt[s->qt[j].term] = 0;
+	}
 }
 
 /*
@@ -1397,6 +1510,41 @@ weigh_view(const struct match_index *m, struct match_scratch *s, const double *c
 
 /* ---- scoring -------------------------------------------------------------- */
 
+/* Sort n keys ascending (tmp: room for n): insertion sort for a few,
+ * else a bottom-up merge. */
+static void
+sort_keys(uint64_t *v, uint64_t *tmp, size_t n)
+{
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t k = v[i];
+			size_t x = i;
+			for (; x > 0 && v[x - 1] > k; x--)
+				v[x] = v[x - 1];
+			v[x] = k;
+		}
+		return;
+	}
+	uint64_t *a = v, *b = tmp;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				b[o++] = a[j] < a[i] ? a[j++] : a[i++];
+			while (i < mid)
+				b[o++] = a[i++];
+			while (j < hi)
+				b[o++] = a[j++];
+		}
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != v)
+		memcpy(v, a, n * sizeof *v);
+}
+
 /* 4. Add each known term's weight to the phrasings (s->acc) and intents
  * (s->bag) that hold it, rarest terms first: they find the candidates. */
 static void
@@ -1404,21 +1552,19 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 {
 	s->ntouched = 0;
 	s->nitouched = 0;
-	size_t order[256], nord = 0;
-	for (size_t j = 0; j < s->nqt && nord < 256; j++) {
-		if (s->qt[j].term < 0 || s->qt[j].w <= 0)
-			continue;
-		uint32_t pn = m->term[s->qt[j].term].p_n;
-		size_t x = nord++;
-		while (x > 0 && m->term[s->qt[order[x - 1]].term].p_n > pn) {
-			order[x] = order[x - 1];
-			x--;
-		}
-		order[x] = j;
-	}
+	if (m->words_per_pbm)
+		memset(s->tbits, 0, m->words_per_pbm * sizeof *s->tbits);
+	/* (postings, position) in one key: sorted, the rarest first and
+	 * equals in the query's order */
+	uint64_t order[256], tmp[256];
+	size_t nord = 0;
+	for (size_t j = 0; j < s->nqt && nord < 256; j++)
+		if (s->qt[j].term >= 0 && s->qt[j].w > 0)
+			order[nord++] = (uint64_t)m->term[s->qt[j].term].p_n << 32 | j;
+	sort_keys(order, tmp, nord);
 	int found = 0;
 	for (size_t o = 0; o < nord; o++) {
-		size_t j = order[o];
+		size_t j = (uint32_t)order[o];
 		const struct term *tm = &m->term[s->qt[j].term];
 		double w = tm->idf * s->qt[j].c * s->qt[j].w;
 		if (found && tm->p_n > LONG_POSTINGS) {
@@ -1428,8 +1574,10 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 		found |= tm->p_n > 0;
 		for (uint32_t k = 0; k < tm->p_n; k++) {
 			uint32_t ph = m->ppost[tm->p_off + k];
-			if (s->acc[ph] == 0)
+			if (s->acc[ph] == 0) {
 				s->touched[s->ntouched++] = ph;
+				s->tbits[ph / 64] |= 1ULL << (ph % 64);
+			}
 			s->acc[ph] += w;
 		}
 		for (uint32_t k = 0; k < tm->i_n; k++) {
@@ -1502,14 +1650,14 @@ title_share(const struct match_index *m, const struct match_scratch *s, uint32_t
 {
 	double best = 0;
 	for (int t = 0; t < 2; t++) {
-		int32_t ph = m->title_phr[in][t];
-		if (ph < 0 || m->phr[ph].w <= 0)
+		const struct title *ti = &m->title[in][t];
+		if (ti->w <= 0)
 			continue;
 		double got = 0;
-		for (uint32_t x = m->phr_terms_off[ph]; x < m->phr_terms_off[ph + 1]; x++)
-			got += m->term[m->phr_terms[x]].idf * s->term_c[m->phr_terms[x]];
-		if (got / m->phr[ph].w > best)
-			best = got / m->phr[ph].w;
+		for (uint32_t x = ti->off; x < ti->off + ti->n; x++)
+			got += m->title_term[x].idf * s->term_c[m->title_term[x].term];
+		if (got / ti->w > best)
+			best = got / ti->w;
 	}
 	return best;
 }

@@ -2424,8 +2424,8 @@ static void
 word_info(const struct safety_set *s, const struct token *k, struct tinfo *ti)
 {
 	ti->sid = hmap_get(&s->stem_ids, k->stem, k->stem_len);
-	ti->xid = hmap_get(&s->surf_ids, k->surf, k->surf_len);
-	int wc = hmap_get(&s->classes, k->surf, k->surf_len);
+	ti->xid = hmap_get_h(&s->surf_ids, k->surf, k->surf_len, k->surf_hash);
+	int wc = hmap_get_h(&s->classes, k->surf, k->surf_len, k->surf_hash);
 	ti->tf = wc > 0 ? (uint8_t)wc : 0;
 	ti->npfx = 0;
 	int p3 = k->surf_len >= PREFIX_MIN ? hmap_get(&s->p3, k->surf, PREFIX_MIN) : -1;
@@ -2462,7 +2462,7 @@ read_token(struct ev *e, struct token *k, size_t i)
 		sc->memo_gen = s->gen;
 	}
 	int ins;
-	int *m = hmap_put(&sc->memo, k->surf, k->surf_len, (int)sc->nmemo, &ins);
+	int *m = hmap_put_h(&sc->memo, k->surf, k->surf_len, k->surf_hash, (int)sc->nmemo, &ins);
 	if (ins) {
 		sc->memov = xgrow(sc->memov, &sc->capmemo, sc->nmemo + 1, sizeof *sc->memov);
 		word_info(s, k, &sc->memov[sc->nmemo++]);

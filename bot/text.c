@@ -15,13 +15,21 @@
 #include "wordset.h"
 #include "xmem.h"
 
+/* What the tokeniser needs of a word, found with one lookup. */
+struct word_info {
+	char stem[TEXT_WORD_MAX];
+	uint8_t stem_len;
+	uint8_t wf; /* WF_* flags */
+	int16_t rw; /* index in rewrites[], or -1 */
+};
+
 struct text_ctx {
 	struct sb_stemmer *stemmer;
 	struct hmap words;   /* word -> WF_* flags, from the lists below */
 	struct hmap rewrite; /* word -> index in rewrites[] */
-	struct hmap cache;   /* surface -> index into stems */
-	char (*stems)[TEXT_WORD_MAX];
-	size_t nstems, capstems;
+	struct hmap cache;   /* surface -> index into memo */
+	struct word_info *memo;
+	size_t nmemo, capmemo;
 	const struct wordset *lexicon; /* borrowed: known words, or NULL */
 };
 
@@ -49,7 +57,7 @@ text_ctx_free(struct text_ctx *t)
 	hmap_free(&t->words);
 	hmap_free(&t->rewrite);
 	hmap_free(&t->cache);
-	free(t->stems);
+	free(t->memo);
 	free(t);
 }
 
@@ -427,6 +435,19 @@ classify_unicode(uint32_t cp, char *out, size_t *n)
 	return *n ? C_WORD : C_SKIP;
 }
 
+/* ASCII letters and digits as words hold them (folded), else 0. */
+static const char ascii_word[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+    ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
+    ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k',
+    ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r',
+    ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
+    ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm',
+    ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
+
 /*
  * Classify cp and fold it: for C_WORD, writes the folded form (UTF-8, at
  * most FOLD_MAX bytes) to out and its length to *n.
@@ -561,41 +582,61 @@ struct tk_state {
 	uint16_t sent;
 };
 
+/* The word w's stem, flags and rewrite, from the memo (valid until the
+ * next call). */
+static const struct word_info *
+word_info(struct text_ctx *t, const char *w, size_t n, uint64_t h)
+{
+	int v = hmap_get_h(&t->cache, w, n, h);
+	if (v >= 0)
+		return &t->memo[v];
+	if (hmap_count(&t->cache) >= TEXT_STEM_MEMO) {
+		hmap_clear(&t->cache);
+		t->nmemo = 0;
+	}
+	const sb_symbol *r = sb_stemmer_stem(t->stemmer, (const sb_symbol *)w, (int)n);
+	size_t rl = r ? (size_t)sb_stemmer_length(t->stemmer) : 0;
+	if (r == NULL) {
+		r = (const sb_symbol *)w;
+		rl = n;
+	}
+	if (rl >= TEXT_WORD_MAX)
+		rl = TEXT_WORD_MAX - 1;
+	t->memo = xgrow(t->memo, &t->capmemo, t->nmemo + 1, sizeof *t->memo);
+	struct word_info *wi = &t->memo[t->nmemo];
+	memcpy(wi->stem, r, rl);
+	wi->stem[rl] = '\0';
+	wi->stem_len = (uint8_t)rl;
+	int wf = hmap_get(&t->words, w, n);
+	wi->wf = (uint8_t)(wf > 0 ? wf : 0);
+	wi->rw = (int16_t)hmap_get(&t->rewrite, w, n);
+	v = (int)t->nmemo++;
+	*hmap_put_h(&t->cache, w, n, h, v, NULL) = v;
+	return wi;
+}
+
 size_t
 text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX])
 {
-	int v = hmap_get(&t->cache, w, n);
-	if (v < 0) {
-		if (hmap_count(&t->cache) >= TEXT_STEM_MEMO) {
-			hmap_clear(&t->cache);
-			t->nstems = 0;
-		}
-		const sb_symbol *r = sb_stemmer_stem(t->stemmer, (const sb_symbol *)w, (int)n);
-		size_t rl = r ? (size_t)sb_stemmer_length(t->stemmer) : 0;
-		if (r == NULL) {
-			r = (const sb_symbol *)w;
-			rl = n;
-		}
-		if (rl >= TEXT_WORD_MAX)
-			rl = TEXT_WORD_MAX - 1;
-		t->stems = xgrow(t->stems, &t->capstems, t->nstems + 1, sizeof *t->stems);
-		memcpy(t->stems[t->nstems], r, rl);
-		t->stems[t->nstems][rl] = '\0';
-		v = (int)t->nstems++;
-		*hmap_put(&t->cache, w, n, v, NULL) = v;
-	}
-	size_t l = strlen(t->stems[v]);
-	memcpy(out, t->stems[v], l + 1);
-	return l;
+	const struct word_info *wi = word_info(t, w, n, hmap_hash(w, n));
+	memcpy(out, wi->stem, (size_t)wi->stem_len + 1);
+	return wi->stem_len;
 }
 
-/* Fill k with the word w (folded) from source bytes [off, off+len). */
+/* Fill k with the word w (folded) from source bytes [off, off+len); wi:
+ * word_info of w when the caller has it (w shorter than TEXT_WORD_MAX; h:
+ * w's hash), else NULL. */
 static void
 fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32_t off,
-	   uint32_t len)
+	   uint32_t len, const struct word_info *wi, uint64_t h)
 {
 	memset(k, 0, sizeof *k);
 	n = utf8_cut(w, n, TEXT_WORD_MAX - 1);
+	if (wi == NULL) {
+		h = hmap_hash(w, n);
+		wi = word_info(st->t, w, n, h);
+	}
+	k->surf_hash = h;
 	memcpy(k->surf, w, n);
 	k->surf[n] = '\0';
 	k->surf_len = (uint8_t)n;
@@ -611,9 +652,10 @@ fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32
 		memcpy(k->stem, k->surf, n + 1);
 		k->stem_len = (uint8_t)n;
 	} else {
-		k->stem_len = (uint8_t)text_stem(st->t, k->surf, n, k->stem);
+		memcpy(k->stem, wi->stem, (size_t)wi->stem_len + 1);
+		k->stem_len = wi->stem_len;
 	}
-	int wf = hmap_get(&st->t->words, k->surf, n);
+	int wf = wi->wf;
 	if (wf > 0) {
 		if (wf & WF_STOP)
 			k->flags |= TOK_STOP;
@@ -625,13 +667,20 @@ fill_token(struct tk_state *st, struct token *k, const char *w, size_t n, uint32
 }
 
 static void
-emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
+emit_info(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len,
+	  const struct word_info *wi, uint64_t h)
 {
 	struct tokens *o = st->out;
 	if (n == 0 || o->n >= TEXT_MAX_TOKENS)
 		return;
 	o->v = xgrow(o->v, &o->cap, o->n + 1, sizeof *o->v);
-	fill_token(st, &o->v[o->n++], w, n, off, len);
+	fill_token(st, &o->v[o->n++], w, n, off, len, wi, h);
+}
+
+static void
+emit(struct tk_state *st, const char *w, size_t n, uint32_t off, uint32_t len)
+{
+	emit_info(st, w, n, off, len, NULL, 0);
 }
 
 static int
@@ -674,6 +723,11 @@ spell_runs(const char *w, size_t n, unsigned mask, char *out, int *nruns)
 static size_t
 collapse_repeats(const struct text_ctx *t, char *w, size_t n)
 {
+	size_t r = 0; /* the common case first: no letter three times */
+	while (r + 2 < n && !(w[r] == w[r + 1] && w[r] == w[r + 2] && w[r] >= 'a' && w[r] <= 'z'))
+		r++;
+	if (r + 2 >= n)
+		return n;
 	char b[TEXT_WORD_MAX * 4];
 	int nr;
 	size_t o = spell_runs(w, n, 0, b, &nr);
@@ -857,12 +911,17 @@ emit_word(struct tk_state *st, char *w, size_t n, uint32_t off, uint32_t len)
 				w[j++] = w[i];
 		n = j;
 	}
-	int rw = hmap_get(&st->t->rewrite, w, n);
-	if (rw >= 0) {
-		emit_phrase(st, rewrites[rw].to, off, len);
+	if (n == 0)
+		return;
+	/* one lookup: the rewrite, and for a word that fits a token its stem
+	 * and flags */
+	uint64_t h = hmap_hash(w, n);
+	const struct word_info *wi = word_info(st->t, w, n, h);
+	if (wi->rw >= 0) {
+		emit_phrase(st, rewrites[wi->rw].to, off, len);
 		return;
 	}
-	emit(st, w, n, off, len);
+	emit_info(st, w, n, off, len, n < TEXT_WORD_MAX ? wi : NULL, h);
 }
 
 /* Is k one ASCII letter typed on its own? */
@@ -906,7 +965,8 @@ join_spelt(struct tk_state *st, const char *s)
 		if (j - i >= 3 && known(st->t, buf, bn)) {
 			struct token k;
 			st->sent = (uint16_t)(o->v[i].sent - shift);
-			fill_token(st, &k, buf, bn, o->v[i].off, o->v[j - 1].off + 1 - o->v[i].off);
+			fill_token(st, &k, buf, bn, o->v[i].off, o->v[j - 1].off + 1 - o->v[i].off,
+				   NULL, 0);
 			k.flags |= o->v[j - 1].flags & TOK_PUNCT_AFTER;
 			shift = (uint16_t)(shift + o->v[j - 1].sent - o->v[i].sent);
 			o->v[w++] = k;
@@ -957,7 +1017,8 @@ join_split(struct tk_state *st, const char *s)
 				   !known(st->t, b->surf, b->surf_len))) {
 				struct token k;
 				st->sent = a->sent;
-				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off);
+				fill_token(st, &k, buf, bn, a->off, b->off + b->len - a->off, NULL,
+					   0);
 				k.flags |= b->flags & TOK_PUNCT_AFTER;
 				o->v[w++] = k;
 				i++;
@@ -1008,6 +1069,24 @@ text_tokenize(struct text_ctx *t, const char *s, size_t len, struct tokens *out)
 
 	out->n = 0;
 	while (i <= len) {
+		/* the common case first: an ASCII letter or digit inside or at
+		 * the start of a word (what the general path below does) */
+		char a =
+		    i < len && (unsigned char)s[i] < 0x80 ? ascii_word[(unsigned char)s[i]] : 0;
+		if (a && !pending_apos) {
+			if (!in_word) {
+				in_word = 1;
+				wn = 0;
+				trunc = 0;
+				wstart = (uint32_t)i;
+			}
+			if (!trunc && wn + 1 < sizeof w - 4)
+				w[wn++] = a;
+			else
+				trunc = 1;
+			i++;
+			continue;
+		}
 		uint32_t cp = ' ';
 		size_t step = 1;
 		int bad = 0;

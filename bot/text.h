@@ -31,9 +31,11 @@ struct token {
 	char stem[TEXT_WORD_MAX];
 	uint8_t surf_len, stem_len;
 	uint8_t flags;
-	uint16_t sent;     /* sentence number, from 0 */
-	uint32_t off, len; /* span of the source word in the input bytes */
-	int32_t sid, xid;  /* safety_eval's word ids for stem and surface */
+	uint16_t sent;      /* sentence number, from 0 */
+	uint32_t off, len;  /* span of the source word in the input bytes */
+	int32_t sid, xid;   /* safety_eval's word ids for stem and surface */
+	uint64_t surf_hash; /* hmap_hash() of surf: the matcher's and safety's lookups by
+			       the surface use it */
 };
 
 struct tokens {

@@ -13,6 +13,7 @@
 /* Each word is stored as a length byte and the word. */
 #define WORD_MAX 255
 #define BLOCK 16 /* words per front-coded block */
+#define PAIR_CLASSES 28
 
 /* The slot holding s, or the empty slot where it would go. */
 static size_t
@@ -80,6 +81,25 @@ word_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
 	return c ? c : (al > bl) - (al < bl);
 }
 
+/* A byte's place among the pair classes: the end of the word and the bytes
+ * before 'a' first, then 'a' to 'z', then the rest (in byte order). */
+static size_t
+pair_class(const unsigned char *s, size_t n, size_t i)
+{
+	if (i >= n || s[i] < 'a')
+		return 0;
+	return s[i] <= 'z' ? (size_t)(s[i] - 'a') + 1 : PAIR_CLASSES - 1;
+}
+
+/* The pair class of a word's first two bytes (the second only after a
+ * letter, whose class holds no other byte): word order never decreases it. */
+static size_t
+pair_of(const unsigned char *s, size_t n)
+{
+	size_t c = pair_class(s, n, 0);
+	return c * PAIR_CLASSES + (c > 0 && c < PAIR_CLASSES - 1 ? pair_class(s, n, 1) : 0);
+}
+
 static int
 by_word(const void *pa, const void *pb, void *arena)
 {
@@ -121,6 +141,21 @@ wordset_seal(struct wordset *w)
 		o += word[0] - shared;
 		prev = word;
 	}
+	w->pairs = NULL;
+	if (w->nblocks < UINT16_MAX) { /* pairs[p]: blocks whose first word's pair is below p */
+		size_t np = PAIR_CLASSES * PAIR_CLASSES;
+		w->pairs = xcalloc(np + 1, sizeof *w->pairs);
+		size_t b = 0;
+		for (size_t p = 0; p <= np; p++) {
+			while (b < w->nblocks) {
+				const unsigned char *first = fc + w->blocks[b];
+				if (pair_of(first + 2, first[1]) >= p)
+					break;
+				b++;
+			}
+			w->pairs[p] = (uint16_t)b;
+		}
+	}
 	free(order);
 	free(w->arena);
 	free(w->slots);
@@ -131,21 +166,45 @@ wordset_seal(struct wordset *w)
 	w->fc_len = o;
 }
 
-/* Is s one of the words of block b of a sealed set? */
+/* word_cmp without a call, for the short words of a lookup. */
+static int
+short_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (al > bl) - (al < bl);
+}
+
+/*
+ * Is s one of the words of block b of a sealed set?  Read front-coded,
+ * without rebuilding the words: m is how many first bytes the word before
+ * shares with s (it sorts before s).  A word that shares more with that
+ * one than m also sorts before s; one that shares less sorts after it (as
+ * do all that follow); one that shares m is compared from there.
+ */
 static int
 in_block(const struct wordset *w, size_t b, const unsigned char *s, size_t n)
 {
 	const unsigned char *p = w->fc + w->blocks[b];
-	unsigned char word[WORD_MAX];
-	size_t wl = 0;
+	size_t m = 0;
 	for (size_t i = 0; i < BLOCK && b * BLOCK + i < w->n; i++) {
 		size_t shared = p[0], rest = p[1];
-		memcpy(word + shared, p + 2, rest);
-		wl = shared + rest;
+		const unsigned char *r = p + 2; /* byte x of the word is r[x - shared] */
 		p += 2 + rest;
-		int c = word_cmp(word, wl, s, n);
-		if (c >= 0)
-			return c == 0;
+		if (shared > m)
+			continue;
+		if (shared < m)
+			return 0;
+		size_t wl = shared + rest, x = m;
+		while (x < wl && x < n && r[x - shared] == s[x])
+			x++;
+		if (x == n)
+			return x == wl; /* s itself, or a word s begins */
+		if (x < wl && r[x - shared] > s[x])
+			return 0;
+		m = x;
 	}
 	return 0;
 }
@@ -156,10 +215,15 @@ sealed_has(const struct wordset *w, const char *s, size_t n)
 {
 	const unsigned char *key = (const unsigned char *)s;
 	size_t lo = 0, hi = w->nblocks; /* the block is in [lo, hi) */
+	if (w->pairs) { /* the blocks that start with s's first two letters, and the one before */
+		size_t p = pair_of(key, n);
+		lo = w->pairs[p] ? w->pairs[p] - 1u : 0;
+		hi = w->pairs[p + 1] > lo ? w->pairs[p + 1] : lo + 1;
+	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		const unsigned char *first = w->fc + w->blocks[mid];
-		if (word_cmp(first + 2, first[1], key, n) <= 0)
+		if (short_cmp(first + 2, first[1], key, n) <= 0)
 			lo = mid;
 		else
 			hi = mid;
@@ -202,5 +266,6 @@ wordset_free(struct wordset *w)
 	free(w->slots);
 	free(w->fc);
 	free(w->blocks);
+	free(w->pairs);
 	memset(w, 0, sizeof *w);
 }

@@ -26,6 +26,10 @@ struct wordset {
 	size_t fc_len;
 	uint32_t *blocks; /* offset of each block in fc */
 	size_t nblocks;
+	/* where to search: pairs[p] is the number of blocks whose first word
+	 * starts with a pair of letters (see pair_of) below p; NULL with
+	 * 65,535 blocks or more */
+	uint16_t *pairs;
 };
 
 /* Add a word (until sealed; a word over 255 bytes is ignored). */

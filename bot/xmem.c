@@ -43,7 +43,7 @@ xrealloc(void *p, size_t n)
 }
 
 void *
-xgrow(void *p, size_t *cap, size_t want, size_t elem)
+xgrow_slow(void *p, size_t *cap, size_t want, size_t elem)
 {
 	size_t c = *cap;
 	if (want <= c)

@@ -11,8 +11,14 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
-/* Grow an array to hold at least want elements; doubles the capacity. */
-void *xgrow(void *p, size_t *cap, size_t want, size_t elem);
+/* Grow an array to hold at least want elements; doubles the capacity.
+ * The common case (room enough) inline: it is called for every token. */
+void *xgrow_slow(void *p, size_t *cap, size_t want, size_t elem);
+static inline void *
+xgrow(void *p, size_t *cap, size_t want, size_t elem)
+{
+	return want <= *cap ? p : xgrow_slow(p, cap, want, elem);
+}
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string; caller frees. */

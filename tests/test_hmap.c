@@ -194,12 +194,40 @@ test_key_decides(void **st)
 	hmap_free(&m);
 }
 
+/* With the key's hash given (a token carries its word's): the same entries
+ * as without; a wrong hash finds nothing, so the hash must be the key's. */
+static void
+test_hash_given(void **st)
+{
+	(void)st;
+	static const char *const w[] = {"back", "pain", "massage", "a", ""};
+	struct hmap m;
+	hmap_init(&m);
+	for (size_t i = 0; i < 5; i++) {
+		int ins;
+		size_t n = strlen(w[i]);
+		*hmap_put_h(&m, w[i], n, hmap_hash(w[i], n), 0, &ins) = (int)i;
+		assert_true(ins);
+		hmap_put(&m, w[i], n, 0, &ins);
+		assert_false(ins); /* the same entry, found without the hash */
+	}
+	for (size_t i = 0; i < 5; i++) {
+		size_t n = strlen(w[i]);
+		assert_int_equal(hmap_get_h(&m, w[i], n, hmap_hash(w[i], n)), (int)i);
+		assert_int_equal(hmap_get(&m, w[i], n), (int)i);
+	}
+	assert_int_equal(hmap_get_h(&m, "back", 4, hmap_hash("pain", 4)), -1);
+	assert_int_equal(hmap_get_h(&m, "nope", 4, hmap_hash("nope", 4)), -1);
+	hmap_free(&m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flood_is_spread),
 	    cmocka_unit_test(test_key_decides),
+	    cmocka_unit_test(test_hash_given),
 	};
 	return cmocka_run_group_tests_name("hmap", tests, NULL, NULL);
 }

@@ -244,13 +244,13 @@ static void
 test_json_as_jansson_writes_it(void **st)
 {
 	(void)st;
-	const char *qs[] = {"what is swedish massage",
-			    "tab\there \"quoted\" back\\slash / slash \x01\x1f end",
-			    "caf\xc3\xa9 \xf0\x9f\x98\x80 \xff bad byte",
-			    "I fell; is swedish massage gentle",
-			    "chest pain and sciatica",
-			    "",
-			    "line\r\nbreak"};
+	const char *qs[] = {
+	    "what is swedish massage", "tab\there \"quoted\" back\\slash / slash \x01\x1f end",
+	    "caf\xc3\xa9 \xf0\x9f\x98\x80 \xff bad byte", "I fell; is swedish massage gentle",
+	    "chest pain and sciatica", "", "line\r\nbreak",
+	    /* escapes at every place in an 8-byte word (the writer
+	     * scans eight bytes at a time) */
+	    "a\"bc\\def\x1fghij\nklmno\x02pqrstu\"vwxyz12\\3456789\"0123456\x7f\"end"};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		for (int explain = 0; explain < 2; explain++) {
 			ask(qs[i]);
