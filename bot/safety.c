@@ -68,14 +68,65 @@ node_typed(const struct pnode *n)
 	return n->tail + n->wl + 1;
 }
 
+/*
+ * The nodes of a set (or of one pattern compiled alone) come from one pool
+ * and go with it: a set has some 30,000, to which a malloc each would add
+ * its 8-byte header and rounding to 16 (about 0.4 MB).  Kids' arrays, which
+ * grow as a pattern is read, stay with malloc.
+ */
+#define NPOOL_BLOCK (64u << 10)
+
+struct npool_block {
+	struct npool_block *next;
+	size_t cap;
+	char mem[]; /* 16-byte aligned: after a pointer and a size */
+};
+
+struct npool {
+	struct npool_block *head;
+	size_t used; /* bytes of head->mem given out */
+};
+
+/* n zeroed bytes, 8-byte aligned, owned by the pool. */
+static void *
+npool_alloc(struct npool *p, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (p->head == NULL || p->head->cap - p->used < n) {
+		size_t cap = n > NPOOL_BLOCK ? n : NPOOL_BLOCK;
+		struct npool_block *b = xmalloc(sizeof *b + cap);
+		b->next = p->head;
+		b->cap = cap;
+		p->head = b;
+		p->used = 0;
+	}
+	void *r = p->head->mem + p->used;
+	p->used += n;
+	memset(r, 0, n);
+	return r;
+}
+
+static void
+npool_free(struct npool *p)
+{
+	while (p->head) {
+		struct npool_block *b = p->head;
+		p->head = b->next;
+		free(b);
+	}
+	p->used = 0;
+}
+
 struct pattern {
 	struct pnode *root;
+	struct npool pool;
 };
 
 /* ---- compiler ------------------------------------------------------------ */
 
 struct pc {
 	struct text_ctx *t;
+	struct npool *pool; /* where the nodes go */
 	const char *s, *p;
 	char *err;
 	size_t errlen;
@@ -83,11 +134,12 @@ struct pc {
 	int depth; /* open '(' */
 };
 
-/* A node with word w (wl bytes) and the word as typed (tl bytes). */
+/* A node with word w (wl bytes) and the word as typed (tl bytes), from pool. */
 static struct pnode *
-node_new_word(enum pkind k, const char *w, size_t wl, const char *typed, size_t tl)
+node_new_word(struct npool *pool, enum pkind k, const char *w, size_t wl, const char *typed,
+	      size_t tl)
 {
-	struct pnode *n = xcalloc(1, sizeof *n + wl + 1 + tl + 1);
+	struct pnode *n = npool_alloc(pool, sizeof *n + wl + 1 + tl + 1);
 	n->kind = (uint8_t)k;
 	n->id = -1;
 	memcpy(n->tail, w, wl);
@@ -97,11 +149,14 @@ node_new_word(enum pkind k, const char *w, size_t wl, const char *typed, size_t 
 }
 
 static struct pnode *
-node_new(enum pkind k)
+node_new(struct npool *pool, enum pkind k)
 {
-	return node_new_word(k, "", 0, "", 0);
+	return node_new_word(pool, k, "", 0, "", 0);
 }
 
+/* Free what of a tree being read its pool does not hold yet: the kids'
+ * arrays, which grow as the pattern is read.  The nodes go with the pool;
+ * a tree compile() returned holds nothing else (pool_kids). */
 static void
 node_free(struct pnode *n)
 {
@@ -110,7 +165,8 @@ node_free(struct pnode *n)
 	for (size_t i = 0; i < n->nkids; i++)
 		node_free(n->kids[i]);
 	free(n->kids);
-	free(n);
+	n->kids = NULL;
+	n->nkids = 0;
 }
 
 static void
@@ -122,6 +178,23 @@ add_kid(struct pnode *n, struct pnode *k, uint8_t gap)
 	memmove(gaps + sizeof *n->kids, gaps, n->nkids);
 	n->kids[n->nkids++] = k;
 	kid_gaps(n)[n->nkids - 1] = gap;
+}
+
+/* Move the kids' arrays of a finished tree into the pool (each one
+ * allocation of its exact size, where growing it one kid at a time left
+ * malloc's headers and holes): the tree is then the pool's alone. */
+static void
+pool_kids(struct npool *pool, struct pnode *n)
+{
+	if (n->nkids == 0)
+		return;
+	size_t bytes = n->nkids * (sizeof *n->kids + 1);
+	struct pnode **kids = npool_alloc(pool, bytes);
+	memcpy(kids, n->kids, bytes);
+	free(n->kids);
+	n->kids = kids;
+	for (size_t i = 0; i < n->nkids; i++)
+		pool_kids(pool, n->kids[i]);
 }
 
 static void
@@ -166,7 +239,7 @@ parse_concept(struct pc *c)
 		return NULL;
 	}
 	c->p++;
-	return node_new_word(P_CONCEPT, start, n, "", 0);
+	return node_new_word(c->pool, P_CONCEPT, start, n, "", 0);
 }
 
 static struct pnode *
@@ -216,13 +289,14 @@ parse_word(struct pc *c)
 	} else if (tk.n == 1) {
 		enum pkind k = prefix ? P_PREFIX : exact ? P_EXACT : P_WORD;
 		const char *w = k == P_WORD ? tk.v[0].stem : tk.v[0].surf;
-		r = node_new_word(k, w, strlen(w), tk.v[0].surf, tk.v[0].surf_len);
+		r = node_new_word(c->pool, k, w, strlen(w), tk.v[0].surf, tk.v[0].surf_len);
 		r->tflags = tk.v[0].flags;
 	} else { /* "cant" -> can not */
-		r = node_new(P_SEQ);
+		r = node_new(c->pool, P_SEQ);
 		for (size_t i = 0; i < tk.n; i++) {
-			struct pnode *k = node_new_word(P_WORD, tk.v[i].stem, tk.v[i].stem_len,
-							tk.v[i].surf, tk.v[i].surf_len);
+			struct pnode *k =
+			    node_new_word(c->pool, P_WORD, tk.v[i].stem, tk.v[i].stem_len,
+					  tk.v[i].surf, tk.v[i].surf_len);
 			k->tflags = tk.v[i].flags;
 			add_kid(r, k, 0);
 		}
@@ -271,22 +345,32 @@ parse_elem(struct pc *c)
 static struct pnode *
 parse_seq(struct pc *c)
 {
-	struct pnode *seq = node_new(P_SEQ);
+	/* a sequence node only from the second element on: most sequences
+	 * are one word, and a node made and dropped stays in the pool */
+	struct pnode *seq = NULL, *one = NULL;
 	uint8_t gap = 0;
 	for (;;) {
 		struct pnode *e = parse_elem(c);
 		if (e == NULL) {
-			node_free(seq);
+			node_free(seq ? seq : one);
 			return NULL;
 		}
-		add_kid(seq, e, gap);
+		if (seq == NULL && one == NULL) {
+			one = e;
+		} else {
+			if (seq == NULL) {
+				seq = node_new(c->pool, P_SEQ);
+				add_kid(seq, one, 0);
+			}
+			add_kid(seq, e, gap);
+		}
 		skip_ws(c);
 		gap = 0;
 		if (c->p[0] == '.' && c->p[1] == '.') {
 			c->p += 2;
 			if (*c->p == '.') {
 				pc_fail(c, "use '..' (two dots) for a gap");
-				node_free(seq);
+				node_free(seq ? seq : one);
 				return NULL;
 			}
 			gap = SAFETY_GAP;
@@ -296,13 +380,7 @@ parse_seq(struct pc *c)
 		if (*c->p == '\0' || *c->p == ')' || *c->p == '|' || *c->p == '&')
 			break;
 	}
-	if (seq->nkids == 1) {
-		struct pnode *k = seq->kids[0];
-		seq->nkids = 0;
-		node_free(seq);
-		return k;
-	}
-	return seq;
+	return seq ? seq : one;
 }
 
 /* parts joined by `op` ("&" or "&&") into a node of kind k */
@@ -316,7 +394,7 @@ parse_join(struct pc *c, struct pnode *(*part)(struct pc *), const char *op, enu
 	skip_ws(c);
 	if (strncmp(c->p, op, ol) != 0 || (ol == 1 && c->p[1] == '&'))
 		return first;
-	struct pnode *j = node_new(k);
+	struct pnode *j = node_new(c->pool, k);
 	add_kid(j, first, 0);
 	while (strncmp(c->p, op, ol) == 0 && (ol == 2 || c->p[1] != '&')) {
 		c->p += ol;
@@ -347,7 +425,7 @@ parse_and_part(struct pc *c)
 	struct pnode *k = parse_seq(c);
 	if (k == NULL)
 		return NULL;
-	struct pnode *n = node_new(P_NOT);
+	struct pnode *n = node_new(c->pool, P_NOT);
 	add_kid(n, k, 0);
 	return n;
 }
@@ -373,7 +451,7 @@ parse_alts(struct pc *c)
 	skip_ws(c);
 	if (*c->p != '|')
 		return first;
-	struct pnode *alt = node_new(P_ALT);
+	struct pnode *alt = node_new(c->pool, P_ALT);
 	add_kid(alt, first, 0);
 	while (*c->p == '|') {
 		c->p++;
@@ -456,9 +534,10 @@ node_cost(const struct pnode *n, double *ends)
 
 /* One pattern; in_concept: a concept's way of saying it ('&' not allowed). */
 static struct pnode *
-compile(struct text_ctx *t, const char *src, int in_concept, char *err, size_t errlen)
+compile(struct text_ctx *t, struct npool *pool, const char *src, int in_concept, char *err,
+	size_t errlen)
 {
-	struct pc c = {t, src, src, err, errlen, 0, 0};
+	struct pc c = {t, pool, src, src, err, errlen, 0, 0};
 	if (errlen)
 		err[0] = '\0';
 	skip_ws(&c);
@@ -490,6 +569,7 @@ compile(struct text_ctx *t, const char *src, int in_concept, char *err, size_t e
 		node_free(root);
 		return NULL;
 	}
+	pool_kids(pool, root);
 	return root;
 }
 
@@ -507,16 +587,17 @@ has_concept(const struct pnode *n)
 struct pattern *
 safety_compile(struct text_ctx *t, const char *src, char *err, size_t errlen)
 {
-	struct pnode *root = compile(t, src, 0, err, errlen);
-	if (root == NULL)
-		return NULL;
-	if (has_concept(root)) {
+	struct pattern *p = xcalloc(1, sizeof *p);
+	p->root = compile(t, &p->pool, src, 0, err, errlen);
+	if (p->root && has_concept(p->root)) {
 		snprintf(err, errlen, "a concept (<name>) needs the concept file");
-		node_free(root);
+		p->root = NULL;
+	}
+	if (p->root == NULL) {
+		npool_free(&p->pool);
+		free(p);
 		return NULL;
 	}
-	struct pattern *p = xcalloc(1, sizeof *p);
-	p->root = root;
 	return p;
 }
 
@@ -525,7 +606,7 @@ safety_pattern_free(struct pattern *p)
 {
 	if (p == NULL)
 		return;
-	node_free(p->root);
+	npool_free(&p->pool);
 	free(p);
 }
 
@@ -561,6 +642,7 @@ struct link {
 };
 
 struct safety_set {
+	struct npool pool; /* every pattern node */
 	struct cpat *pats; /* concept patterns first, in dependency order */
 	size_t npats, cappats, nconcept_pats;
 	uint32_t *triggers; /* trigger pattern ids, in rule order */
@@ -807,7 +889,7 @@ parse_concepts(struct safety_set *s, struct text_ctx *t, const char *file, const
 			free(line);
 			continue;
 		}
-		struct pnode *root = compile(t, p, 1, err, sizeof err);
+		struct pnode *root = compile(t, &s->pool, p, 1, err, sizeof err);
 		if (root == NULL) {
 			problems_add(pr, file, ln, (unsigned)(p - line) + 1, "pattern '%s': %s", p,
 				     err);
@@ -1404,7 +1486,7 @@ part_concept(struct safety_set *s, struct pnode *n, int part, unsigned line)
 	c->roots[0] = n;
 	c->lines[0] = line;
 	c->nroots = 1;
-	struct pnode *ref = node_new(P_CONCEPT);
+	struct pnode *ref = node_new(&s->pool, P_CONCEPT);
 	ref->id = (int32_t)s->nconcepts++;
 	return ref;
 }
@@ -1457,9 +1539,7 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 			if (resolve(s, k->roots[i], s->concepts_file, k->lines[i], pr)) {
 				k->lines[w] = k->lines[i];
 				k->roots[w++] = k->roots[i];
-			} else {
-				node_free(k->roots[i]);
-			}
+			} /* else dropped: its nodes go with the pool */
 		}
 		k->nroots = w;
 	}
@@ -1477,16 +1557,15 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 		for (int u = 0; u < 2; u++) {
 			const struct kb_list *l = u ? &rule->unless : &rule->triggers;
 			for (size_t i = 0; i < l->n; i++) {
-				struct pnode *root = compile(t, l->v[i].s, 0, err, sizeof err);
+				struct pnode *root =
+				    compile(t, &s->pool, l->v[i].s, 0, err, sizeof err);
 				if (root == NULL) {
 					problems_add(pr, rule->file, l->v[i].line, 1,
 						     "pattern '%s': %s", l->v[i].s, err);
 					continue;
 				}
-				if (!resolve(s, root, rule->file, l->v[i].line, pr)) {
-					node_free(root);
-					continue;
-				}
+				if (!resolve(s, root, rule->file, l->v[i].line, pr))
+					continue; /* its nodes go with the pool */
 				rps = xgrow(rps, &caprps, nrps + 1, sizeof *rps);
 				rps[nrps++] = (struct rp){root, (int)r, u, l->v[i].line};
 			}
@@ -1600,15 +1679,12 @@ safety_free(struct safety_set *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = s->nconcept_pats; i < s->npats; i++)
-		node_free(s->pats[i].root);
 	for (size_t c = 0; c < s->nconcepts; c++) {
-		for (size_t i = 0; i < s->concepts[c].nroots; i++)
-			node_free(s->concepts[c].roots[i]);
 		free(s->concepts[c].roots);
 		free(s->concepts[c].lines);
 		free(s->concepts[c].words);
 	}
+	npool_free(&s->pool);
 	free(s->concepts);
 	for (size_t r = 0; r < s->nrules; r++)
 		free(s->unless[r].v);
