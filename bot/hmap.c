@@ -182,6 +182,17 @@ hmap_put_h(struct hmap *m, const char *key, size_t len, uint64_t h, int dflt, in
 	return &e->val;
 }
 
+void
+hmap_shrink(struct hmap *m)
+{
+	if (m->n == 0)
+		return;
+	m->ents = xrealloc(m->ents, m->n * sizeof *m->ents);
+	m->cap = m->n;
+	m->arena = xrealloc(m->arena, m->arena_len);
+	m->arena_cap = m->arena_len;
+}
+
 int
 hmap_get(const struct hmap *m, const char *key, size_t len)
 {

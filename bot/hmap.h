@@ -43,6 +43,9 @@ void hmap_free(struct hmap *m);
 void hmap_clear(struct hmap *m);
 /* Returns a pointer to the value slot; inserts with *val = dflt if absent. */
 int *hmap_put(struct hmap *m, const char *key, size_t len, int dflt, int *inserted);
+/* Give back the room kept for more keys (a map built once and then only
+ * read): the entries and the keys' bytes at their exact size. */
+void hmap_shrink(struct hmap *m);
 /* Returns the value, or -1 if absent. */
 int hmap_get(const struct hmap *m, const char *key, size_t len);
 /* The same two with the key's hmap_hash() already known (a token carries

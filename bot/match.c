@@ -858,6 +858,10 @@ match_build(struct text_ctx *t, const struct kb_entry *entries, size_t n,
 	build_titles(m, title_phr);
 	free(title_phr);
 	typo_seal(&m->surf);
+	hmap_shrink(&m->term_ids);
+	hmap_shrink(&m->syn_first);
+	hmap_shrink(&m->exact);
+	hmap_shrink(&m->word_class);
 	hmap_free(&b.common);
 	hmap_free(&b.stops);
 	free(b.pterms);

@@ -1666,6 +1666,12 @@ safety_build(struct text_ctx *t, const struct safety_input *in, struct problems 
 	}
 	build_classes(s);
 	index_triggers(s);
+	hmap_shrink(&s->stem_ids);
+	hmap_shrink(&s->surf_ids);
+	hmap_shrink(&s->pfx_ids);
+	hmap_shrink(&s->p3);
+	hmap_shrink(&s->concept_ids);
+	hmap_shrink(&s->classes);
 	/* a set's identity for scratch memos: its words and its size (a new
 	 * set at a freed one's address must not reuse its memo) */
 	s->gen = s->typo.hash ^ (uint64_t)(uintptr_t)s ^ (uint64_t)s->npats << 20 ^

@@ -166,6 +166,7 @@ typo_seal(struct typo_index *x)
 		x->dir[b + 1] += x->dir[b];
 	x->ndel = out;
 	free(v);
+	hmap_shrink(&x->words);
 }
 
 static void
