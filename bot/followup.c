@@ -281,7 +281,7 @@ static const char *const aspects[] = {
     "last",      "lasts",    "work",    "works",    "use",     "using",      "do",        "does",
     "get",       "need",     "should",  "enough",   "normal",  "frequently", "regularly", "heal",
     "heals",     "healing",  "recover", "recovery", "settle",  "settles",    "away",      "clear",
-    "improve",   "improves", "till",    "until",    "better",  NULL,
+    "improve",   "improves", "till",    "until",    "better",  "til",        NULL,
 };
 
 /* Words that compare the topic with something the message names: both
@@ -587,13 +587,18 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 		int known = cu->back;
 		for (size_t i = 1; i < mr->ncand; i++)
 			known |= own_terms(mr, tk, mr->cand[i].intent, from) > 0;
-		if (!known || topic_terms(mr, tk, topic, from) == 0)
+		if (topic_terms(mr, tk, topic, from) == 0)
+			return 0;
+		/* ... but a bare question whose words no answer knows ("till
+		 * when?", "til when?") asks about the topic as "when?" would */
+		int as_when = cu->bare && !known;
+		if (!known && !cu->bare)
 			return 0;
 		/* ... and, unless it points back, only as sure as an answer
 		 * ("and my knee hurts too" after a neck answer is not about the
 		 * neck), and never for a bare question the topic does not speak
 		 * of ("how often?" after an answer that says nothing of it) */
-		if (!cu->back && (cu->bare || top->score < p->threshold))
+		if (!cu->back && !as_when && (cu->bare || top->score < p->threshold))
 			return 0;
 	}
 	int in = top->intent;
@@ -670,6 +675,19 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	struct cues cu;
 	read_cues(q, &cu);
+	if (nch == 0 && out->mr.ambiguous && out->mr.nchoices && out->mr.choices[0] == topic &&
+	    q->n <= MAX_WORDS && (cu.back || cu.opener || cu.compare || cu.bare)) {
+		/* alone it would ask "did you mean" the answer just given
+		 * first, and it leans on what came before: that answer ("should
+		 * I get one before my race?" after sports massage, "my mattress
+		 * is rock hard, is that better?"); not when that answer is only
+		 * second, nor for a message of its own ("how do I knot a tie"
+		 * after trigger points) */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_TOPIC;
+		goto done;
+	}
 	/* a message leans on what came before when it points back, opens with
 	 * "and ..." or "what about ...", has no words of its own, or is short
 	 * and has no answer alone */

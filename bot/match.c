@@ -189,11 +189,12 @@ struct match_scratch {
 
 /* ---- word classes --------------------------------------------------------- */
 
+/* ("anything I can do" asks, with or without a '?') */
 static const char *const question_words[] = {
-    "how", "what",  "whats",  "where", "wheres", "when",  "which", "who",   "whos",
-    "why", "is",    "are",    "am",    "was",    "were",  "do",    "does",  "did",
-    "can", "could", "should", "would", "will",   "shall", "may",   "might", "any",
-    "has", "have",  "isnt",   "arent", "hows",   "whens", NULL};
+    "how", "what",  "whats",  "where", "wheres", "when",  "which",    "who",   "whos",
+    "why", "is",    "are",    "am",    "was",    "were",  "do",       "does",  "did",
+    "can", "could", "should", "would", "will",   "shall", "may",      "might", "any",
+    "has", "have",  "isnt",   "arent", "hows",   "whens", "anything", NULL};
 /* words that join a second question ("... and can I pay by card"); "or"
  * and "but" mostly join two ways of asking one ("... or is it a myth") */
 static const char *const joining_words[] = {"and", "also", "plus", "anyway", "btw", "then", NULL};
@@ -237,6 +238,13 @@ static const char *const chat_words[] = {
     "bugging",    "bothering",  "annoying",     "driving",  "crazy",       "mad",       "nuts",
     "lent",       "borrowed",   "bought",       "buying",   "gave",        "given",     "got",
     "getting",    "wanted",     NULL,
+};
+
+/* Days said in the plural ("what time do you shut on fridays"): chat as
+ * the singular is. */
+static const char *const plural_days[] = {
+    "mondays",   "tuesdays", "wednesdays", "thursdays", "fridays",
+    "saturdays", "sundays",  "weekends",   NULL,
 };
 
 /*
@@ -295,7 +303,8 @@ build_word_classes(struct match_index *m)
 		int cls;
 	} lists[] = {{question_words, W_QUESTION}, {joining_words, W_JOINING},
 		     {opening_words, W_OPENING},   {request_words, W_REQUEST},
-		     {chat_words, W_CHAT},         {general_words, W_CHAT}};
+		     {chat_words, W_CHAT},         {general_words, W_CHAT},
+		     {plural_days, W_CHAT}};
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (const char *const *w = lists[l].words; *w; w++)
 			add_word_class(m, *w, strlen(*w), lists[l].cls);

@@ -221,6 +221,9 @@ test_bare_questions(void **st)
 	    {"massage-gun", "how often can I use it?", "massage-gun"},
 	    /* how long it takes to get better: recovery asks no subject either */
 	    {"slipped-disc", "how long does it take to heal", "slipped-disc"},
+	    /* words no answer knows, the rest a question word: "when?" */
+	    {"opening-hours", "till when", "opening-hours"},
+	    {"opening-hours", "til when?", "opening-hours"},
 	    /* the topic says nothing of it: the reading alone */
 	    {"neck-and-shoulders", "how often?", "session-frequency"},
 	    {"deep-tissue-massage", "how much is it?", "prices"},
@@ -229,6 +232,26 @@ test_bare_questions(void **st)
 	    {"neck-and-shoulders", "and my knee hurts too", "-"},
 	};
 	check_after(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A follow-up that leans on what came before and alone would ask "did you
+ * mean" the answer just given first gets that answer; offered only second,
+ * or to a message with no word leaning back ("can i keep my leggings on"
+ * after what to wear: alone "did you mean" that answer first too), it
+ * does not decide. */
+static void
+test_offered_first(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"sleep-and-mattress", "my mattress is rock hard, is that better",
+	     "sleep-and-mattress"},
+	    {"session-length", "how much is the 60 one", "prices"},
+	    {"what-to-wear", "can i keep my leggings on", "-"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
+	struct convo_memory none = memory(NULL, NULL, NULL);
+	assert_string_equal(ask(&none, "my mattress is rock hard, is that better", NULL), "-");
 }
 
 /* A question that stands alone gets its own answer whatever came before,
@@ -418,6 +441,7 @@ main(void)
 	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
 	    cmocka_unit_test(test_bare_questions),
+	    cmocka_unit_test(test_offered_first),
 	    cmocka_unit_test(test_alone),
 	    cmocka_unit_test(test_fragment_openers_of_full_sentences),
 	    cmocka_unit_test(test_safety_reads_the_message_alone),

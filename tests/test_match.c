@@ -1,5 +1,7 @@
 /* test_match: ranking, typos, synonyms, compounds, threshold, ambiguity,
  * determinism on a small fixture knowledge base. */
+#include <math.h>
+
 #include "kb.h"
 #include "testutil.h"
 
@@ -290,6 +292,21 @@ test_story_is_the_question(void **st)
 	    top("my physiotherapist moved to Lisbon with her kayak and her cello. what now?"), "-");
 }
 
+/* "anything I can do" asks, '?' or not: after a greeting and a story it
+ * is a question, so the greeting does not answer the message; a weekday
+ * said in the plural is chat like the singular, not a topic. */
+static void
+test_anything_asks(void **st)
+{
+	(void)st;
+	assert_string_not_equal(top("hi! my back hurts whenever I go kayaking. anything I can do"),
+				"greeting");
+	assert_string_equal(top("hi! my back hurts whenever I go kayaking."), "greeting");
+	struct match_result one = q("is swedish massage gentle on friday", 0.0, 0.0);
+	struct match_result many = q("is swedish massage gentle on fridays", 0.0, 0.0);
+	assert_true(fabs(one.cand[0].score - many.cand[0].score) < 1e-9);
+}
+
 /* The words of a story around a question that no answer knows count
  * less against it than the same words in the question itself. */
 static void
@@ -427,6 +444,7 @@ main(void)
 	    cmocka_unit_test(test_story_before_question),
 	    cmocka_unit_test(test_elided_subject),
 	    cmocka_unit_test(test_story_is_the_question),
+	    cmocka_unit_test(test_anything_asks),
 	};
 	int rc = cmocka_run_group_tests_name("match", tests, NULL, NULL);
 	match_scratch_free(S);
