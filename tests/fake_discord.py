@@ -46,7 +46,7 @@ CH_DM = "2000000000000000003"
 CH_OTHER = "2000000000000000004"
 HTTP_PARALLEL = 4  # bot/http.h: REST transfers at once
 HB_MS = 1000  # short enough for quick heartbeat tests, long enough for a loaded CI box
-SLACK = 0.6  # seconds of scheduling slack allowed (sanitized build, busy CI)
+SLACK = 1.0  # seconds of scheduling slack allowed (sanitized build, busy CI; 0.6 was seen to fall short at load 6)
 
 
 class Fail(Exception):
@@ -729,7 +729,7 @@ async def sc_heartbeat(args, fake, bot, t):
     t.ok(0 <= first <= HB_MS / 1000 + SLACK, "first heartbeat %.3f s after HELLO" % first)
     for (a, _), (b, _) in zip(hbs, hbs[1:]):
         gap = b - a
-        t.ok(HB_MS / 1000 - 0.1 <= gap <= HB_MS / 1000 + SLACK, "heartbeat gap %.3f s" % gap)
+        t.ok(HB_MS / 1000 - 0.2 <= gap <= HB_MS / 1000 + SLACK, "heartbeat gap %.3f s" % gap)
     # dispatches move the sequence number the heartbeats carry
     await fake.dispatch("GUILD_CREATE", {"id": GUILD, "name": "clinic"})
     s = await fake.dispatch("TYPING_START", {"channel_id": CH_GUILD})
