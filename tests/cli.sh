@@ -218,9 +218,10 @@ else:
     first = subprocess.run([mb, "ask", "massage " * 600], capture_output=True, text=True)
     hello = subprocess.run([mb, "ask", "hello"], capture_output=True, text=True)
     assert out == first.stdout + hello.stdout, out[:300]
-# about 50 MB for the sanitized build, 15 for the optimised one; the whole
-# line kept would add 64
-assert peak_mb < 80, f"peak RSS {peak_mb:.0f} MB"
+# about 80 MB for the sanitized build (the knowledge alone: 76 with the
+# round-6 safety concepts, whose many small patterns cost ASan's redzones),
+# 18 for the optimised one; the whole line kept would add 64
+assert peak_mb < 110, f"peak RSS {peak_mb:.0f} MB"
 PY
 done
 "$MB" ask --json "hi" "what is swedish massage" >"$tmp/out" 2>/dev/null
