@@ -169,9 +169,8 @@ struct match_scratch {
 	size_t nseq, nseq2, capseq, capseq2;
 	struct qterm *qt;
 	size_t nqt, capqt;
-	struct hmap cache; /* unknown query word -> its unknown_reading() */
+	struct hmap cache; /* query word -> surf id, or -2 */
 	uint64_t cache_vocab;
-	const struct wordset *cache_dict;
 	char (*reading)[48]; /* per query token: how it was read, "" if as typed */
 	uint8_t *tok_clause; /* per query token: its clause */
 	uint8_t *tok_class;  /* per query token: W_* bits */
@@ -944,10 +943,9 @@ push_seq(struct match_scratch *s, const char *stem, double c, size_t tok, int id
 	q->id = id;
 }
 
-/* How an unknown word reads: a compound split at cut (-3 - cut), a typo fix
- * (fix * 4 + distance), or neither (-1). */
-static int
-unknown_reading(const struct match_index *m, const struct token *k)
+/* Read one unknown word: a compound split or a typo fix. */
+static void
+read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k, size_t i)
 {
 	size_t n = k->surf_len;
 	int real_word = m->dict && wordset_has(m->dict, k->surf, n);
@@ -963,47 +961,33 @@ unknown_reading(const struct match_index *m, const struct token *k)
 				best_split = cut;
 			}
 		}
-		if (best_split)
-			return -3 - (int)best_split;
+		if (best_split) {
+			int a = typo_find(&m->surf, k->surf, best_split);
+			int b = typo_find(&m->surf, k->surf + best_split, n - best_split);
+			push_seq(s, m->surf_stem[a], m->tu.c_split, i, ID_UNSEEN);
+			push_seq(s, m->surf_stem[b], m->tu.c_split, i, ID_UNSEEN);
+			snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)best_split,
+				 k->surf, (int)(n - best_split), k->surf + best_split);
+			return;
+		}
 	}
 	if (n < 3 || (k->flags & TOK_COMMON))
-		return -1;
+		return;
 	if (real_word)
-		return -1; /* a real word, just not one the knowledge uses */
-	int d = 0, f = typo_correct(&m->surf, k->surf, n, &d);
-	return f < 0 ? -1 : f * 4 + d;
-}
-
-/* Read one unknown word: a compound split or a typo fix (remembered per
- * scratch for the index's vocabulary). */
-static void
-read_unknown(const struct match_index *m, struct match_scratch *s, const struct token *k, size_t i)
-{
-	if (s->cache_vocab != m->surf.hash || s->cache_dict != m->dict ||
-	    hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
+		return; /* a real word, just not one the knowledge uses */
+	if (s->cache_vocab != m->surf.hash || hmap_count(&s->cache) >= TYPO_CACHE_MAX) {
 		hmap_clear(&s->cache);
 		s->cache_vocab = m->surf.hash;
-		s->cache_dict = m->dict;
 	}
-	size_t n = k->surf_len;
 	int ins;
-	int *slot = hmap_put_h(&s->cache, k->surf, n, k->surf_hash, -1, &ins);
-	if (ins)
-		*slot = unknown_reading(m, k);
-	int v = *slot;
-	if (v <= -3) {
-		size_t cut = (size_t)(-3 - v);
-		int a = typo_find(&m->surf, k->surf, cut);
-		int b = typo_find(&m->surf, k->surf + cut, n - cut);
-		push_seq(s, m->surf_stem[a], m->tu.c_split, i, ID_UNSEEN);
-		push_seq(s, m->surf_stem[b], m->tu.c_split, i, ID_UNSEEN);
-		snprintf(s->reading[i], sizeof s->reading[i], "%.*s %.*s", (int)cut, k->surf,
-			 (int)(n - cut), k->surf + cut);
-		return;
+	int *slot = hmap_put_h(&s->cache, k->surf, n, k->surf_hash, -2, &ins);
+	if (ins) {
+		int d = 0, f = typo_correct(&m->surf, k->surf, n, &d);
+		*slot = f < 0 ? -2 : f * 4 + d;
 	}
-	if (v < 0)
+	if (*slot < 0)
 		return;
-	int fix = v / 4, dist = v % 4;
+	int fix = *slot / 4, dist = *slot % 4;
 	push_seq(s, m->surf_stem[fix], dist == 1 ? m->tu.c_typo1 : m->tu.c_typo2, i, ID_UNSEEN);
 	snprintf(s->reading[i], sizeof s->reading[i], "%s", typo_word(&m->surf, fix, NULL));
 }
