@@ -715,10 +715,23 @@ spell_runs(const char *w, size_t n, unsigned mask, char *out, int *nruns)
 	return o;
 }
 
+/* A last letter typed twice that spells no word ("heyy", "thank youu"):
+ * once, when that spells a known word; not in a word of three letters
+ * ("loo", "poo" are words the lexicon may lack). */
+static size_t
+drop_doubled_end(const struct text_ctx *t, const char *w, size_t n)
+{
+	if (n >= 4 && w[n - 1] == w[n - 2] && w[n - 1] >= 'a' && w[n - 1] <= 'z' &&
+	    !known(t, w, n) && known(t, w, n - 1))
+		return n - 1;
+	return n;
+}
+
 /*
  * A letter typed three or more times ("suiiicidal", "pleeease"): each run
  * becomes two letters or one, whichever first spells a known word; two when
- * none does.  In place; returns the new length.
+ * none does; a last letter typed twice, see drop_doubled_end.  In place;
+ * returns the new length.
  */
 static size_t
 collapse_repeats(const struct text_ctx *t, char *w, size_t n)
@@ -727,7 +740,7 @@ collapse_repeats(const struct text_ctx *t, char *w, size_t n)
 	while (r + 2 < n && !(w[r] == w[r + 1] && w[r] == w[r + 2] && w[r] >= 'a' && w[r] <= 'z'))
 		r++;
 	if (r + 2 >= n)
-		return n;
+		return drop_doubled_end(t, w, n);
 	char b[TEXT_WORD_MAX * 4];
 	int nr;
 	size_t o = spell_runs(w, n, 0, b, &nr);

@@ -412,6 +412,9 @@ test_disguises(void **st)
 	/* letters typed three times or more */
 	assert_string_equal(joined("suiiicidal pleeeease sooooo cooool zzzz", 0),
 			    "suicidal please so cool zz");
+	/* a last letter typed twice, when once spells a word (not in words of
+	 * three letters: "loo", "poo") */
+	assert_string_equal(joined("pleasee soo", 0), "please soo");
 	/* spelt out */
 	assert_string_equal(joined("s u i c i d e", 0), "suicide");
 	assert_string_equal(joined("I want to k.i.l.l myself", 0), "i want to kill myself");
