@@ -717,11 +717,13 @@ spell_runs(const char *w, size_t n, unsigned mask, char *out, int *nruns)
 
 /* A last letter typed twice that spells no word ("heyy", "thank youu"):
  * once, when that spells a known word; not in a word of three letters
- * ("loo", "poo" are words the lexicon may lack). */
+ * ("loo", "poo" are words the lexicon may lack), and only a vowel, y or s
+ * (a doubled consonant ends words of other languages that the English
+ * lists lack and the safety rules know: Hindi "sunn", numb, is no "sun"). */
 static size_t
 drop_doubled_end(const struct text_ctx *t, const char *w, size_t n)
 {
-	if (n >= 4 && w[n - 1] == w[n - 2] && w[n - 1] >= 'a' && w[n - 1] <= 'z' &&
+	if (n >= 4 && w[n - 1] == w[n - 2] && strchr("aeiouys", w[n - 1]) && w[n - 1] != '\0' &&
 	    !known(t, w, n) && known(t, w, n - 1))
 		return n - 1;
 	return n;
