@@ -38,10 +38,10 @@
 
 enum pkind { P_WORD, P_PREFIX, P_EXACT, P_CONCEPT, P_SEQ, P_ALT, P_AND, P_MSG, P_NOT };
 
-/* A rules file holds some 20,000 of these, so each is one allocation of
- * 40 bytes and its words: the word (stem, surface, prefix or concept name,
- * "" for the others) and the word as typed live in the node's tail, and a
- * node's kids and their gaps share one array. */
+/* A rules file holds some 30,000 of these, so each is 40 bytes and its
+ * words, from the set's pool (npool): the word (stem, surface, prefix or
+ * concept name, "" for the others) and the word as typed live in the node's
+ * tail, and a node's kids and their gaps share one array. */
 struct pnode {
 	uint8_t kind;   /* enum pkind */
 	uint8_t wl;     /* bytes of the word in tail */
@@ -71,8 +71,9 @@ node_typed(const struct pnode *n)
 /*
  * The nodes of a set (or of one pattern compiled alone) come from one pool
  * and go with it: a set has some 30,000, to which a malloc each would add
- * its 8-byte header and rounding to 16 (about 0.4 MB).  Kids' arrays, which
- * grow as a pattern is read, stay with malloc.
+ * its 8-byte header and rounding to 16 (about 0.4 MB).  Kids' arrays grow
+ * with malloc while a pattern is read and move into the pool once it is
+ * read (pool_kids).
  */
 #define NPOOL_BLOCK (64u << 10)
 

@@ -723,8 +723,8 @@ spell_runs(const char *w, size_t n, unsigned mask, char *out, int *nruns)
 static size_t
 drop_doubled_end(const struct text_ctx *t, const char *w, size_t n)
 {
-	if (n >= 4 && w[n - 1] == w[n - 2] && strchr("aeiouys", w[n - 1]) && w[n - 1] != '\0' &&
-	    !known(t, w, n) && known(t, w, n - 1))
+	if (n >= 4 && w[n - 1] == w[n - 2] && memchr("aeiouys", w[n - 1], 7) && !known(t, w, n) &&
+	    known(t, w, n - 1))
 		return n - 1;
 	return n;
 }
