@@ -296,6 +296,79 @@ static const char *const comparing[] = {"better", "worse", NULL};
 static const char *const feeling[] = {"get",  "gets",  "getting", "got",
 				      "feel", "feels", "feeling", NULL};
 
+/* ---- aspects ------------------------------------------------------------- */
+
+/*
+ * The aspect a short question asks about, and the words by which an
+ * answer's text shows that it speaks of it.  "will I be charged?" after the
+ * cancellation answer (whose text says what a late cancellation costs) is
+ * about that answer; "where is it?" after the opening hours (whose text
+ * says nothing of a place) is not: it goes to the first reading whose text
+ * speaks of a place.
+ */
+enum aspect { ASPECT_COST, ASPECT_PLACE, ASPECT_N };
+
+static const char *const cost_asked[] = {
+    "cost",    "costs",   "price", "prices", "priced",    "fee",   "fees",   "charge",
+    "charges", "charged", "pay",   "paying", "expensive", "cheap", "afford", NULL,
+};
+/* "how much is it?", not "how much should I do?" */
+static const char *const how_much_cost[] = {
+    "is", "are", "was", "would", "will", "s", "for", "it", "they", "that", "each", "per", NULL,
+};
+static const char *const cost_told[] = {
+    "fee",  "fees",    "charge", "charged", "charges", "pay",
+    "paid", "payment", "free",   "amount",  "refund",  NULL,
+};
+static const char *const place_told[] = {
+    "address",  "street",   "road",    "station", "directions", "floor",
+    "entrance", "building", "located", "map",     "postcode",   NULL,
+};
+
+/* Words that address the clinic: "where are you?" */
+static const char *const addressing[] = {"you", "your", "u", "ur", "clinic", NULL};
+
+/* The aspect the message asks about, or ASPECT_N.  "where" asks for the
+ * clinic's place after a clinic fact, or when it addresses the clinic
+ * ("where are you?"); after a health answer it asks where in the body
+ * ("where does it hurt?", "where should I use it?"). */
+static enum aspect
+asked_aspect(const struct tokens *tk, int after_fact)
+{
+	int addressed = 0;
+	for (size_t i = 0; i < tk->n; i++)
+		addressed |= in_list(&tk->v[i], addressing);
+	for (size_t i = 0; i < tk->n; i++) {
+		const struct token *t = &tk->v[i];
+		int after_how = i > 0 && is_word(t - 1, "how");
+		if (in_list(t, cost_asked) || (after_how && is_word(t, "much") && i + 1 < tk->n &&
+					       in_list(t + 1, how_much_cost)))
+			return ASPECT_COST;
+		if (is_word(t, "where") && (after_fact || addressed))
+			return ASPECT_PLACE;
+	}
+	return ASPECT_N;
+}
+
+/* Does the text of answer e speak of aspect as?  Only a clinic fact's
+ * text is read: cost and place are the clinic's (a health answer that
+ * says "pain-free" is not about money, nor "where it hurts" about a
+ * place). */
+static int
+speaks_of(struct text_ctx *tc, const struct knowledge *k, int e, enum aspect as)
+{
+	const struct kb_entry *en = &k->entries[e];
+	if (en->disclaimer || en->small_talk)
+		return 0;
+	struct tokens tk = {0};
+	text_tokenize(tc, en->body, strlen(en->body), &tk);
+	int got = 0;
+	for (size_t i = 0; i < tk.n && !got; i++)
+		got = in_list(&tk.v[i], as == ASPECT_COST ? cost_told : place_told);
+	tokens_free(&tk);
+	return got;
+}
+
 /* What "that" or "this" says of something, not a noun it goes with: "is
  * that ok?", "is this normal?" */
 static const char *const predicates[] = {
@@ -347,16 +420,17 @@ content_word(const struct tokens *tk, size_t i)
 }
 
 struct cues {
-	int back;    /* a word points back */
-	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
-	int opener;  /* "and ...", "what about ..." */
-	int compare; /* "is that the same as ...", "is it better than ..." */
-	int sides;   /* ... setting two side by side ("same", "than", "vs") */
-	int asks;    /* a question word: "why?", "how?", "tell me more" */
-	int weak;    /* none of the above: only short and without an answer alone */
-	int bare;    /* it asks about an aspect and names no subject (aspects[]) */
-	int when;    /* a word of circumstance: "after a massage", "if pregnant" */
-	size_t own;  /* content words of its own */
+	int back;     /* a word points back */
+	int it;       /* ... at a thing ("it", "that", "they"), not a person ("he") */
+	int opener;   /* "and ...", "what about ..." */
+	int compare;  /* "is that the same as ...", "is it better than ..." */
+	int sides;    /* ... setting two side by side ("same", "than", "vs") */
+	int asks;     /* a question word: "why?", "how?", "tell me more" */
+	int weak;     /* none of the above: only short and without an answer alone */
+	int bare;     /* it asks about an aspect and names no subject (aspects[]) */
+	int when;     /* a word of circumstance: "after a massage", "if pregnant" */
+	size_t own;   /* content words of its own */
+	size_t other; /* ... that are not aspects (aspects[]) */
 };
 
 static void
@@ -391,6 +465,7 @@ read_cues(const struct tokens *tk, struct cues *c)
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 	}
+	c->other = other;
 	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
 }
 
@@ -698,6 +773,34 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	if (q->n > MAX_WORDS)
 		goto done;
 	struct match_result mr;
+	enum aspect as = asked_aspect(q, !k->entries[topic].disclaimer);
+	if (as != ASPECT_N && cu.other <= 1 && q->n <= BARE_WORDS) {
+		/* a question about an aspect, naming no subject of its own
+		 * (or one word): the topic when it speaks of that aspect and
+		 * the message adds nothing; else, if the topic does not, the
+		 * first reading with the topic whose text does */
+		int pick = -1;
+		if (speaks_of(c->text, k, topic, as)) {
+			if (cu.other == 0 && as == ASPECT_COST)
+				pick = topic;
+		} else {
+			reread(k, c, p, topic, before, TOPIC_WEIGHT, out, &mr, &tk);
+			for (size_t i = 0; i < mr.ncand && pick < 0; i++) {
+				int e = mr.cand[i].intent;
+				if (e != topic && speaks_of(c->text, k, e, as))
+					pick = e;
+			}
+			tokens_free(&tk);
+		}
+		if (pick >= 0 && out->mr.nanswers == 1 && pick == out->mr.intent)
+			goto done; /* its answer alone */
+		if (pick >= 0) {
+			give_answer(k, pick, out);
+			rebuild_reply(k, out);
+			how = FOLLOWUP_TOPIC;
+			goto done;
+		}
+	}
 	if (cu.own == 0 && (cu.asks || cu.back) && !answered(k, &out->mr)) {
 		/* "why?", "tell me more", "what is it?": the topic again */
 		give_answer(k, topic, out);

@@ -210,6 +210,28 @@ test_follow_ups(void **st)
  * long for?") is about the topic when the topic speaks of it, however sure
  * its reading alone is of another answer; when the topic says nothing of
  * it, or the message names a subject of its own, it is answered alone. */
+/* A question about cost or place that names no subject: the topic when it
+ * is a clinic fact whose text speaks of money, else the clinic fact among
+ * the readings whose text speaks of what is asked. */
+static void
+test_aspects(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"cancellation", "would I have to pay anything?", "cancellation"},
+	    {"gift-vouchers", "is there a charge for them?", "gift-vouchers"},
+	    {"session-length", "is there a fee?", "prices"},
+	    {"deep-tissue-massage", "how much does it cost?", "prices"},
+	    {"opening-hours", "and where do I find you?", "location"},
+	    {"what-to-wear", "where is that?", "location"},
+	    {"deep-tissue-massage", "where are you?", "location"},
+	    /* after a health answer, "where" asks where in the body */
+	    {"massage-gun", "where should I use it?", "massage-gun"},
+	    {"posture", "where should my screen be?", "posture"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
+}
+
 static void
 test_bare_questions(void **st)
 {
@@ -440,6 +462,7 @@ main(void)
 	    cmocka_unit_test(test_choices),
 	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
+	    cmocka_unit_test(test_aspects),
 	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_offered_first),
 	    cmocka_unit_test(test_alone),
