@@ -376,6 +376,11 @@ static const char *const predicates[] = {
     "right", "real", "wrong", "common", "dangerous", "serious", "risky", NULL,
 };
 
+/* Whether something is safe or fine: "is it ok if ...", "is that safe?" */
+static const char *const safety_words[] = {
+    "safe", "ok", "okay", "fine", "alright", "dangerous", "risky", "harmful", NULL,
+};
+
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
 };
@@ -431,6 +436,7 @@ struct cues {
 	int when;     /* a word of circumstance: "after a massage", "if pregnant" */
 	size_t own;   /* content words of its own */
 	size_t other; /* ... that are not aspects (aspects[]) */
+	int safe;     /* it asks whether something is safe or fine (safety_words[]) */
 };
 
 static void
@@ -464,6 +470,7 @@ read_cues(const struct tokens *tk, struct cues *c)
 					   !(i > 0 && in_list(&tk->v[i - 1], feeling)));
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
+		c->safe |= in_list(&tk->v[i], safety_words);
 	}
 	c->other = other;
 	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
@@ -535,6 +542,17 @@ answered(const struct knowledge *k, const struct match_result *mr)
 		if (!k->entries[mr->answers[i]].small_talk)
 			return 1;
 	return 0;
+}
+
+/* Are answers a and b in the same folder of the knowledge (a family:
+ * massage/, self-care/, treatments/, ...)? */
+static int
+same_family(const struct knowledge *k, int a, int b)
+{
+	const char *fa = k->entries[a].file, *fb = k->entries[b].file;
+	const char *sa = strrchr(fa, '/'), *sb = strrchr(fb, '/');
+	size_t la = sa ? (size_t)(sa - fa) : 0, lb = sb ? (size_t)(sb - fb) : 0;
+	return la == lb && strncmp(fa, fb, la) == 0;
 }
 
 /* Take reading mr (tokens tk) into out, rebuilding the reply with the
@@ -803,6 +821,21 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	}
 	if (cu.own == 0 && (cu.asks || cu.back) && !answered(k, &out->mr)) {
 		/* "why?", "tell me more", "what is it?": the topic again */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_TOPIC;
+		goto done;
+	}
+	int alone = out->mr.nanswers == 1 ? out->mr.intent : -1;
+	if (cu.it && cu.safe && !cu.compare && alone >= 0 && alone != topic && alone != before &&
+	    k->entries[topic].disclaimer && k->entries[alone].disclaimer &&
+	    !same_family(k, topic, alone)) {
+		/* whether "it" (the health topic) is safe or fine, with what
+		 * the message adds alone reading as an answer of another
+		 * family: a circumstance of the topic ("is it safe to use when
+		 * pregnant?" after the massage gun is about the gun, with the
+		 * pregnancy rule; after Swedish massage the pregnancy massage
+		 * answer, of its family, is) */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
 		how = FOLLOWUP_TOPIC;

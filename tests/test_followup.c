@@ -232,6 +232,23 @@ test_aspects(void **st)
 	check_after(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* Whether "it" is safe or fine in a circumstance that alone reads as an
+ * answer of another family: the topic (the safety rules add the rest);
+ * of the same family, that answer. */
+static void
+test_circumstance_of_the_topic(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"massage-gun", "is that safe if I'm pregnant?", "massage-gun"},
+	    {"pain-relievers", "is it fine if im pregnant", "pain-relievers"},
+	    {"stretching", "I have sciatica, is that ok?", "stretching"},
+	    {"swedish-massage", "is that ok if I'm pregnant?", "pregnancy-massage"},
+	    {"deep-tissue-massage", "is it safe if I'm pregnant?", "pregnancy-massage"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
+}
+
 static void
 test_bare_questions(void **st)
 {
@@ -463,6 +480,7 @@ main(void)
 	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
 	    cmocka_unit_test(test_aspects),
+	    cmocka_unit_test(test_circumstance_of_the_topic),
 	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_offered_first),
 	    cmocka_unit_test(test_alone),
