@@ -105,6 +105,33 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	return got >= 0 && (size_t)got < nchoices ? got : -1;
 }
 
+/* The choice (0-based) a message names with an ordinal and "one" among
+ * words of its own ("the second one, is it painful?", "the first one
+ * sounds nice"), -1 if none or two: "one" after it (or "number" before
+ * it) makes it a pointer, not "first" or "last" as in "the last time". */
+static int
+ordinal_one(const struct tokens *tk, size_t nchoices)
+{
+	int got = -1;
+	for (size_t i = 0; i < tk->n; i++) {
+		size_t o = 0;
+		while (o < sizeof ordinals / sizeof ordinals[0] &&
+		       !is_word(&tk->v[i], ordinals[o].w))
+			o++;
+		if (o == sizeof ordinals / sizeof ordinals[0])
+			continue;
+		int pointer = (i + 1 < tk->n && is_word(&tk->v[i + 1], "one")) ||
+			      (i > 0 && is_word(&tk->v[i - 1], "number"));
+		if (!pointer)
+			continue;
+		int n = ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+		if (got >= 0 && got != n - 1)
+			return -1;
+		got = n - 1;
+	}
+	return got >= 0 && (size_t)got < nchoices ? got : -1;
+}
+
 /* Does word s of the message name a word of the title? */
 static int
 word_in(const struct token *s, const struct tokens *title)
@@ -738,6 +765,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		int ch = ordinal_choice(q, nch);
 		if (ch < 0)
 			ch = title_choice(c->text, k, q, choices, nch);
+		if (ch < 0)
+			ch = ordinal_one(q, nch);
 		if (ch >= 0) {
 			give_answer(k, choices[ch], out);
 			rebuild_reply(k, out);
@@ -759,6 +788,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		if (nl == 0 && before >= 0)
 			nl = listed_answers(k, before, list);
 		int ch = nl ? ordinal_choice(q, nl) : -1;
+		if (ch < 0 && nl)
+			ch = ordinal_one(q, nl);
 		if (ch >= 0 && list[ch] >= 0) {
 			give_answer(k, list[ch], out);
 			rebuild_reply(k, out);

@@ -122,6 +122,9 @@ test_listed_choices(void **st)
 	    {"massage-types", NULL, "number 3", "trigger-point-therapy"},
 	    {"massage-types", NULL, "and the last one?", "trigger-point-therapy"},
 	    {"deep-tissue-massage", "massage-types", "and the third?", "trigger-point-therapy"},
+	    /* an ordinal with "one" among words of its own */
+	    {"massage-types", NULL, "the third one, does it hurt?", "trigger-point-therapy"},
+	    {"massage-types", NULL, "i like the sound of the first one", "swedish-massage"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
@@ -137,6 +140,9 @@ test_listed_choices(void **st)
 	enum followup_how how;
 	struct convo_memory m = memory("massage-types", NULL, NULL);
 	ask(&m, "the fourth one", &how); /* not in the list */
+	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	m = memory("massage-types", NULL, NULL); /* "last" without "one" */
+	ask(&m, "the last time i had one it hurt", &how);
 	assert_int_not_equal(how, FOLLOWUP_CHOICE);
 	m = memory("prices", NULL, NULL);
 	ask(&m, "the first", &how);
