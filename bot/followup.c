@@ -412,6 +412,23 @@ static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
 };
 
+/* Verbs that need an object: after "is it ok to", one without it makes
+ * "it" that object ("is it safe to use when pregnant?"). */
+static const char *const transitive[] = {
+    "use", "take", "try", "do", "have", "get", "wear", "buy", NULL,
+};
+
+/* Is token v such a verb with no object after it: the message's end, or
+ * a circumstance ("when pregnant", "every day")? */
+static int
+object_less(const struct tokens *tk, size_t v)
+{
+	if (v >= tk->n || !in_list(&tk->v[v], transitive))
+		return 0;
+	return v + 1 == tk->n || in_list(&tk->v[v + 1], fragment_openers) ||
+	       is_word(&tk->v[v + 1], "when") || is_word(&tk->v[v + 1], "every");
+}
+
 /* Is token i a word that points back ("can I park there", "does it
  * hurt"), not a dummy ("is it ok to ...", "is there parking")? */
 static int
@@ -423,10 +440,11 @@ points_back(const struct tokens *tk, size_t i)
 	if (is_word(t, "there"))
 		return !(i > 0 && in_list(&tk->v[i - 1], be_words)) &&
 		       !(i + 1 < tk->n && in_list(&tk->v[i + 1], be_words));
+	/* "is it safe to have a massage", but not "... to use when pregnant" */
 	if (is_word(t, "it"))
 		for (size_t j = i + 1; j < tk->n && j <= i + 3; j++)
 			if (is_word(&tk->v[j], "to"))
-				return 0; /* "is it safe to have a massage" */
+				return object_less(tk, j + 1);
 	/* "one", "this", ... before a word of its own: a number or a determiner
 	 * ("one massage a month", "this sunday") */
 	if (is_word(t, "one") || is_word(t, "ones") || is_word(t, "this") || is_word(t, "that") ||

@@ -251,6 +251,10 @@ test_circumstance_of_the_topic(void **st)
 	    {"stretching", "I have sciatica, is that ok?", "stretching"},
 	    {"swedish-massage", "is that ok if I'm pregnant?", "pregnancy-massage"},
 	    {"deep-tissue-massage", "is it safe if I'm pregnant?", "pregnancy-massage"},
+	    /* "it" before "to" and a verb without its object is that object */
+	    {"massage-gun", "is it ok to use if I'm pregnant", "massage-gun"},
+	    {"pain-relievers", "is it ok to take when pregnant", "pain-relievers"},
+	    {"swedish-massage", "is it safe to have a massage when pregnant", "pregnancy-massage"},
 	};
 	check_after(cases, sizeof cases / sizeof cases[0]);
 }
