@@ -31,6 +31,7 @@
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
 #define TIE 0.01
+#define UNSURE 0.012 /* ranking scores this close after reading with the topic: offer both */
 
 const char *
 followup_how_name(enum followup_how how)
@@ -738,6 +739,19 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 		 * of ("how often?" after an answer that says nothing of it) */
 		if (!cu->back && !as_when && (cu->bare || top->score < p->threshold))
 			return 0;
+	}
+	/* a reading that the topic does not settle (the next candidate as
+	 * close as can be, nothing forcing either) is offered, not guessed */
+	if (top == &mr->cand[0] && !about && !cu->compare && mr->ncand > 1 &&
+	    !k->entries[mr->cand[1].intent].small_talk && top->raw - mr->cand[1].raw < UNSURE) {
+		mr->intent = -1;
+		mr->nanswers = 0;
+		mr->ambiguous = 1;
+		mr->nchoices = 2;
+		mr->choices[0] = top->intent;
+		mr->choices[1] = mr->cand[1].intent;
+		mr->score = top->score;
+		return 1;
 	}
 	int in = top->intent;
 	double score = top->score;

@@ -259,6 +259,30 @@ test_circumstance_of_the_topic(void **st)
 	check_after(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A reading with the topic that does not settle between its two best
+ * (their ranking scores about equal) offers both instead of a guess, and
+ * the offer is remembered so that "1" or "2" answers it. */
+static void
+test_unsure_reading_offers_two(void **st)
+{
+	(void)st;
+	struct convo_memory m = memory("sports-massage", NULL, NULL);
+	struct answer a;
+	const char *q = "does it ache after?";
+	enum followup_how how = followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_int_equal(how, FOLLOWUP_TOPIC);
+	assert_int_equal(a.mr.nanswers, 0);
+	assert_true(a.mr.ambiguous);
+	assert_int_equal(a.reply.noffered, 2);
+	int soreness = knowledge_find(K, "soreness-after-massage");
+	assert_true(a.reply.offered[0] == soreness || a.reply.offered[1] == soreness);
+	struct convo_memory next = m;
+	followup_remember(K, &a, &next);
+	answer_free(&a);
+	assert_int_equal(next.nchoices, 2);
+	assert_string_equal(next.answer, "sports-massage");
+}
+
 static void
 test_bare_questions(void **st)
 {
@@ -490,6 +514,7 @@ main(void)
 	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
 	    cmocka_unit_test(test_aspects),
+	    cmocka_unit_test(test_unsure_reading_offers_two),
 	    cmocka_unit_test(test_circumstance_of_the_topic),
 	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_offered_first),
