@@ -319,8 +319,13 @@ test_offered_first(void **st)
 	static const struct after cases[] = {
 	    {"sleep-and-mattress", "my mattress is rock hard, is that better",
 	     "sleep-and-mattress"},
+	    {"talking-to-your-therapist", "I have thin bones, is firm pressure ok",
+	     "talking-to-your-therapist"},
 	    {"session-length", "how much is the 60 one", "prices"},
-	    {"what-to-wear", "can i keep my leggings on", "-"},
+	    /* without a cue too: the conversation settles it */
+	    {"what-to-wear", "can i keep my leggings on", "what-to-wear"},
+	    /* not when the answer just given is only offered second */
+	    {"massage-for-older-people", "I have thin bones, is firm pressure ok", "-"},
 	};
 	check_after(cases, sizeof cases / sizeof cases[0]);
 	struct convo_memory none = memory(NULL, NULL, NULL);
