@@ -739,6 +739,19 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 		 * of ("how often?" after an answer that says nothing of it) */
 		if (!cu->back && !as_when && (cu->bare || top->score < p->threshold))
 			return 0;
+		/* ... and a clinic fact is not what a bare question about a
+		 * thing asks of: "will it hurt?" after what to wear asks about
+		 * the massage; the best reading that knows its words */
+		if (cu->bare && known && !k->entries[topic].disclaimer) {
+			const struct match_cand *next = NULL;
+			for (size_t i = 1; i < mr->ncand && !next; i++)
+				if (own_terms(mr, tk, mr->cand[i].intent, from) > 0 &&
+				    !k->entries[mr->cand[i].intent].small_talk)
+					next = &mr->cand[i];
+			if (next == NULL || (next->score < MIN_SCORE && next->raw < MIN_RAW))
+				return 0;
+			top = next;
+		}
 	}
 	/* a reading that the topic does not settle (the next candidate as
 	 * close as can be, nothing forcing either) is offered, not guessed */

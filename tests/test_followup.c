@@ -191,6 +191,9 @@ test_follow_ups(void **st)
 	    /* a title of function words says nothing: no answer is better */
 	    {"location", "does it hurt?", "-"},
 	    {"location", "and how often?", "-"},
+	    /* a clinic fact is not what a bare question about a thing asks of */
+	    {"what-to-wear", "is it painful?", "-"},
+	    {"prices", "is it safe?", "-"},
 	    /* two set side by side: neither of them */
 	    {"trigger-point-therapy", "is that the same as deep tissue?", "choosing-a-massage"},
 	    /* a tie with the topic: the message's own reading decides */
