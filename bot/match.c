@@ -1370,6 +1370,41 @@ proper_name(const struct tokens *q, const char *text, size_t len, size_t i)
 }
 
 /*
+ * Is k an adverb made of an English word ("completely", "typically",
+ * "fully", "easily", "terribly")?  It says how, not what: chat.  The word
+ * before "-ly" must be in the dictionary and four letters or more
+ * ("family" and "apply" are no adverbs), and not be made of a word in "-le"
+ * ("tingly", "prickly": how a symptom feels).
+ */
+static int
+adverb(const struct match_index *m, const struct token *k)
+{
+	size_t n = k->surf_len;
+	if (m->dict == NULL || n < 5 || memcmp(k->surf + n - 2, "ly", 2) != 0)
+		return 0;
+	char base[TEXT_WORD_MAX + 3];
+	n -= 2;
+	memcpy(base, k->surf, n);
+	base[n] = '\0';
+	if (n >= 4 && wordset_has(m->dict, base, n)) { /* complete-ly, typical-ly */
+		memcpy(base + n, "le", 3);
+		return !wordset_has(m->dict, base, n + 2);
+	}
+	const char *end = base[n - 1] == 'l'   ? "l"  /* ful-ly: full */
+			  : base[n - 1] == 'b' ? "le" /* terrib-ly: terrible */
+					       : NULL;
+	if (base[n - 1] == 'i') { /* eas-i-ly: easy */
+		base[n - 1] = 'y';
+		end = "";
+	}
+	if (end == NULL)
+		return 0;
+	size_t e = strlen(end);
+	memcpy(base + n, end, e + 1);
+	return n + e >= 4 && wordset_has(m->dict, base, n + e);
+}
+
+/*
  * 2. Synonyms, then function words the knowledge uses, into s->seq2;
  * 3. each distinct term once into s->qt, with the clauses it is in; an
  * unknown word with its kind (a real word from another topic, a common
@@ -1437,7 +1472,7 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		if (known)
 			continue;
 		const struct token *k = &q->v[t->tok];
-		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
+		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2 || adverb(m, k))
 			qt->unknown = UNK_COMMON; /* "y/n" is no topic */
 		else if (!m->dict || (k->flags & TOK_COMMON) ||
 			 wordset_has(m->dict, k->surf, k->surf_len) ||

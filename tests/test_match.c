@@ -234,6 +234,8 @@ test_story_before_question(void **st)
 	    {"my gran is 88 and has a bad back, she bruises easily. is it safe for her to have a "
 	     "massage?",
 	     "massage-for-older-people"},
+	    /* an adverb of an English word says how, not what: chat */
+	    {"do i have to get undressed fully", "what-to-wear"},
 	    /* a grandparent is an older person (synonyms.txt) */
 	    {"my nan is 85, can she have a massage?", "massage-for-older-people"},
 	    /* one answer: the second question's answer is the message's best
