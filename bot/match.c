@@ -1336,9 +1336,44 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 
 /* ---- reading the query -------------------------------------------------- */
 
+/* Words after a number that make it no age ("is 90 minutes ok"). */
+static const char *const units[] = {
+    "min",   "mins",   "minute",  "minutes", "hour",    "hours", "hr",    "hrs",   "sec",
+    "secs",  "second", "seconds", "kg",      "kgs",     "kilo",  "kilos", "lb",    "lbs",
+    "pound", "pounds", "quid",    "dollar",  "dollars", "euro",  "euros", "bucks", "pence",
+    "p",     "cm",     "mm",      "percent", "degrees", "day",   "days",  "week",  "weeks",
+    "month", "months", "times",   "x",       NULL,
+};
+/* Words before a number that make it a person's age ("my nan is 85",
+ * "she's 90", "aged 78"). */
+static const char *const age_before[] = {"is",     "s",       "am",    "aged",
+					 "turned", "turning", "turns", NULL};
+
+/* Is token i of q (text: q's source, may be NULL) a person's age of 70 to
+ * 99 ("my nan is 85 and ...")?  Then *decade gets its decade ("80s"),
+ * which the synonyms may know ("older = ... = 80s"). */
+static int
+age_decade(const struct tokens *q, const char *text, size_t len, size_t i, char decade[4])
+{
+	const struct token *k = &q->v[i];
+	if (k->surf_len != 2 || k->surf[0] < '7' || k->surf[0] > '9' || k->surf[1] < '0' ||
+	    k->surf[1] > '9' || i == 0 || !surf_in(&q->v[i - 1], age_before) ||
+	    (i + 1 < q->n && surf_in(&q->v[i + 1], units)))
+		return 0;
+	if (text && k->off > 0 && k->off <= len &&
+	    strchr("$\xc2\xa3\xe2\x82\xac#", text[k->off - 1]))
+		return 0; /* "the price is $80": money (£ and € end in those bytes) */
+	decade[0] = k->surf[0];
+	decade[1] = '0';
+	decade[2] = 's';
+	decade[3] = '\0';
+	return 1;
+}
+
 /* 1. Each content word as typed, split or typo-fixed, into s->seq. */
 static void
-read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q)
+read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	   const char *text, size_t len)
 {
 	s->nseq = 0;
 	for (size_t i = 0; i < q->n; i++) {
@@ -1346,6 +1381,12 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
 			continue; /* weak terms, added after synonyms */
+		char dec[4];
+		if ((k->flags & TOK_NUMBER) && age_decade(q, text, len, i, dec)) {
+			push_seq(s, dec, 1.0, i, hmap_get(&m->term_ids, dec, 3));
+			snprintf(s->reading[i], sizeof s->reading[i], "%s", dec);
+			continue;
+		}
 		int id = hmap_get(&m->term_ids, k->stem, k->stem_len);
 		if (id != -1 || (k->flags & TOK_NUMBER)) {
 			push_seq(s, k->stem, 1.0, i, id);
@@ -2047,7 +2088,7 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	if (q->n == 0 || (nt && t[0].from == 0))
 		return;
 	split_clauses(m, s, q, text, len, t, nt);
-	read_words(m, s, q);
+	read_words(m, s, q, text, len);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0, nasks = 0;
 	for (size_t c = 0; c < s->nclause; c++) {
