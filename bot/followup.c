@@ -79,6 +79,16 @@ static const struct {
     {"3", 3},   {"3rd", 3},    {"third", 3},   {"three", 3},
 };
 
+/* The 1-based place ordinal word t names among nchoices, 0 if none. */
+static int
+ordinal_of(const struct token *t, size_t nchoices)
+{
+	for (size_t o = 0; o < sizeof ordinals / sizeof ordinals[0]; o++)
+		if (is_word(t, ordinals[o].w))
+			return ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+	return 0;
+}
+
 /* The choice (0-based) an ordinal message names, -1 if none, -2 if it
  * names two. */
 static int
@@ -87,11 +97,8 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	int got = -1, ones = 0;
 	for (size_t i = 0; i < tk->n; i++) {
 		const struct token *t = &tk->v[i];
-		size_t o = 0;
-		while (o < sizeof ordinals / sizeof ordinals[0] && !is_word(t, ordinals[o].w))
-			o++;
-		if (o < sizeof ordinals / sizeof ordinals[0]) {
-			int n = ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+		int n = ordinal_of(t, nchoices);
+		if (n > 0) {
 			if (got >= 0 && got != n - 1)
 				return -2;
 			got = n - 1;
@@ -106,26 +113,22 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	return got >= 0 && (size_t)got < nchoices ? got : -1;
 }
 
-/* The choice (0-based) a message names with an ordinal and "one" among
- * words of its own ("the second one, is it painful?", "the first one
- * sounds nice"), -1 if none or two: "one" after it (or "number" before
- * it) makes it a pointer, not "first" or "last" as in "the last time". */
+/* The item (0-based) of a list of nchoices (or of the choices offered)
+ * that a message with words of its own names as "the second one" ("the
+ * second one, is it painful?", "I like the sound of the first one") or
+ * "number 2", -1 if none or two: not "first" or "last" alone ("the last
+ * time"). */
 static int
 ordinal_one(const struct tokens *tk, size_t nchoices)
 {
 	int got = -1;
 	for (size_t i = 0; i < tk->n; i++) {
-		size_t o = 0;
-		while (o < sizeof ordinals / sizeof ordinals[0] &&
-		       !is_word(&tk->v[i], ordinals[o].w))
-			o++;
-		if (o == sizeof ordinals / sizeof ordinals[0])
-			continue;
-		int pointer = (i + 1 < tk->n && is_word(&tk->v[i + 1], "one")) ||
+		int n = ordinal_of(&tk->v[i], nchoices);
+		int pointer = (i + 1 < tk->n &&
+			       (is_word(&tk->v[i + 1], "one") || is_word(&tk->v[i + 1], "ones"))) ||
 			      (i > 0 && is_word(&tk->v[i - 1], "number"));
-		if (!pointer)
+		if (n == 0 || !pointer)
 			continue;
-		int n = ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
 		if (got >= 0 && got != n - 1)
 			return -1;
 		got = n - 1;
@@ -806,12 +809,11 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	const struct tokens *q = &c->tk; /* the message's, from answer_question */
 	struct tokens tk = {0};
 	enum followup_how how = FOLLOWUP_ALONE;
+	int named = 0; /* the topic is the item an ordinal named */
 	if (nch) {
 		int ch = ordinal_choice(q, nch);
 		if (ch < 0)
 			ch = title_choice(c->text, k, q, choices, nch);
-		if (ch < 0)
-			ch = ordinal_one(q, nch);
 		if (ch >= 0) {
 			give_answer(k, choices[ch], out);
 			rebuild_reply(k, out);
@@ -819,9 +821,13 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			goto done;
 		}
 		/* not a choice, but after "did you mean X or Y?" what was asked
-		 * was most likely X: its topic, and the one before */
+		 * was most likely X (or the one it names among words of its own:
+		 * "the second one, is it painful?"): its topic, and the one
+		 * before */
+		int one = ordinal_one(q, nch);
+		named = one >= 0;
 		before = topic;
-		topic = choices[0];
+		topic = choices[named ? one : 0];
 	}
 	if (topic < 0)
 		goto done;
@@ -833,13 +839,18 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		if (nl == 0 && before >= 0)
 			nl = listed_answers(k, before, list);
 		int ch = nl ? ordinal_choice(q, nl) : -1;
-		if (ch < 0 && nl)
-			ch = ordinal_one(q, nl);
 		if (ch >= 0 && list[ch] >= 0) {
 			give_answer(k, list[ch], out);
 			rebuild_reply(k, out);
 			how = FOLLOWUP_CHOICE;
 			goto done;
+		}
+		/* "the second one, is it painful?": a question about that item,
+		 * read with it as the topic */
+		if (nl && (ch = ordinal_one(q, nl)) >= 0 && list[ch] >= 0) {
+			before = topic;
+			topic = list[ch];
+			named = 1;
 		}
 	}
 	struct cues cu;
@@ -925,6 +936,12 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	rebuild_reply(k, out);
 	how = FOLLOWUP_TOPIC;
 done:
+	if (named && how == FOLLOWUP_ALONE && !answered(k, &out->mr)) {
+		/* "I like the sound of the first one": that one */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_CHOICE;
+	}
 	tokens_free(&tk);
 	return how;
 }

@@ -108,8 +108,9 @@ test_choices(void **st)
 }
 
 /* After an answer whose text lists others ("- Deep tissue massage: ..."),
- * an ordinal picks from its list, also one answer later; a clinic fact's
- * list (prices per treatment) is no menu of topics. */
+ * an ordinal picks from its list, also one answer later, and "the third
+ * one" beside a question makes that item the question's topic; a clinic
+ * fact's list (prices per treatment) is no menu of topics. */
 static void
 test_listed_choices(void **st)
 {
@@ -122,9 +123,6 @@ test_listed_choices(void **st)
 	    {"massage-types", NULL, "number 3", "trigger-point-therapy"},
 	    {"massage-types", NULL, "and the last one?", "trigger-point-therapy"},
 	    {"deep-tissue-massage", "massage-types", "and the third?", "trigger-point-therapy"},
-	    /* an ordinal with "one" among words of its own */
-	    {"massage-types", NULL, "the third one, does it hurt?", "trigger-point-therapy"},
-	    {"massage-types", NULL, "i like the sound of the first one", "swedish-massage"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct convo_memory m = memory(cases[i].topic, NULL, NULL);
@@ -150,6 +148,16 @@ test_listed_choices(void **st)
 	m = memory("swedish-massage", NULL, NULL); /* its text lists no answer */
 	ask(&m, "the second one", &how);
 	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	/* "the third one" with a question of its own: the question, about
+	 * that item */
+	m = memory("massage-types", NULL, NULL);
+	assert_string_equal(ask(&m, "the third one, does it hurt?", &how), "trigger-point-therapy");
+	assert_int_equal(how, FOLLOWUP_TOPIC);
+	/* ... and that item when the rest asks nothing */
+	assert_string_equal(ask(&m, "i like the sound of the first one", &how), "swedish-massage");
+	/* the same after "did you mean" */
+	m = memory(NULL, "deep-tissue-massage", "sports-massage");
+	assert_string_equal(ask(&m, "the second one, is it painful?", &how), "sports-massage");
 }
 
 /* A message after an answer (topic) and the answer it should get. */
