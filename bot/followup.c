@@ -856,13 +856,13 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	struct cues cu;
 	read_cues(q, &cu);
 	if (nch == 0 && out->mr.ambiguous && out->mr.nchoices && out->mr.choices[0] == topic &&
-	    q->n <= MAX_WORDS) {
+	    q->n <= MAX_WORDS && (cu.back || cu.opener || cu.compare || cu.bare)) {
 		/* alone it would ask "did you mean" the answer just given
-		 * first: the conversation settles it ("should I get one before
-		 * my race?" after sports massage, "my mattress is rock hard, is
-		 * that better?"); not when that answer is only second, nor for a
-		 * message of its own ("how do I knot a tie" after trigger points
-		 * has no "did you mean") */
+		 * first, and it leans on what came before: that answer ("should
+		 * I get one before my race?" after sports massage, "my mattress
+		 * is rock hard, is that better?"); not when that answer is only
+		 * second, nor for a message of its own ("how do I knot a tie"
+		 * after trigger points) */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
 		how = FOLLOWUP_TOPIC;

@@ -330,11 +330,8 @@ test_offered_first(void **st)
 	static const struct after cases[] = {
 	    {"sleep-and-mattress", "my mattress is rock hard, is that better",
 	     "sleep-and-mattress"},
-	    {"talking-to-your-therapist", "I have thin bones, is firm pressure ok",
-	     "talking-to-your-therapist"},
 	    {"session-length", "how much is the 60 one", "prices"},
-	    /* without a cue too: the conversation settles it */
-	    {"what-to-wear", "can i keep my leggings on", "what-to-wear"},
+	    {"what-to-wear", "can i keep my leggings on", "-"},
 	    /* not when the answer just given is only offered second */
 	    {"massage-for-older-people", "I have thin bones, is firm pressure ok", "-"},
 	};
