@@ -890,7 +890,10 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 				pick = topic;
 		} else {
 			reread(k, c, p, topic, before, TOPIC_WEIGHT, out, &mr, &tk);
-			for (size_t i = 0; i < mr.ncand && pick < 0; i++) {
+			/* ... of something the knowledge knows ("how much is a
+			 * coffee?" names a thing no answer knows) */
+			for (size_t i = 0; i < mr.ncand && pick < 0 && mr.cand[0].unknown == 0;
+			     i++) {
 				int e = mr.cand[i].intent;
 				if (e != topic && speaks_of(c->text, k, e, as))
 					pick = e;

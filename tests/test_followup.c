@@ -245,6 +245,8 @@ test_aspects(void **st)
 	    /* after a health answer, "where" asks where in the body */
 	    {"massage-gun", "where should I use it?", "massage-gun"},
 	    {"posture", "where should my screen be?", "posture"},
+	    /* a thing no answer knows is not the clinic's to charge for */
+	    {"what-to-wear", "can I pay my taxes there", "-"},
 	};
 	check_after(cases, sizeof cases / sizeof cases[0]);
 }
