@@ -1897,31 +1897,43 @@ merge_cands(struct match_result *out, const struct match_result *r)
 	}
 }
 
+/* Read question clause c on its own, the rest of the message (small talk
+ * aside) as faint context, into r. */
+static void
+clause_view(const struct match_index *m, struct match_scratch *s, size_t c, struct match_result *r)
+{
+	double cw[MATCH_CLAUSES_MAX];
+	for (size_t x = 0; x < s->nclause; x++)
+		cw[x] = x == c                               ? 1.0
+			: s->clause[x].kind == CL_SMALL_TALK ? 0.0
+							     : m->tu.other_weight;
+	int ex = s->clause[c].exact;
+	score_view(m, s, cw, cw, ex >= 0 && !m->small_talk[ex] ? ex : -1, r);
+}
+
 /*
  * Two questions in one message that two answers cover: each question
  * clause read on its own (the rest of the message as faint context); the
  * first two clauses whose best answers differ, are each sure enough, and
  * where the first answer does not already answer the second clause, get
- * both, in the message's order.  Returns 1 when it answered.
+ * both, in the message's order.  Not when the second answer is the
+ * message's best and answers the first clause too: that is one question
+ * asked twice ("which massage type gives the best results? want to pick
+ * the right one this time").
+ * Returns 1 when it answered.
  */
 static int
 two_answers(const struct match_index *m, struct match_scratch *s, const struct match_params *p,
 	    struct match_result *out)
 {
-	double cw[MATCH_CLAUSES_MAX];
 	struct match_result r;
 	int got[MATCH_ANSWERS_MAX];
 	double score[MATCH_ANSWERS_MAX];
-	size_t n = 0;
+	size_t n = 0, first = 0;
 	for (size_t c = 0; c < s->nclause && n < MATCH_ANSWERS_MAX; c++) {
 		if (s->clause[c].kind != CL_QUESTION)
 			continue;
-		for (size_t x = 0; x < s->nclause; x++)
-			cw[x] = x == c                               ? 1.0
-				: s->clause[x].kind == CL_SMALL_TALK ? 0.0
-								     : m->tu.other_weight;
-		int ex = s->clause[c].exact;
-		score_view(m, s, cw, cw, ex >= 0 && !m->small_talk[ex] ? ex : -1, &r);
+		clause_view(m, s, c, &r);
 		const struct match_cand *top = NULL;
 		for (size_t k = 0; k < r.ncand && top == NULL; k++)
 			if (!m->small_talk[r.cand[k].intent])
@@ -1931,8 +1943,17 @@ two_answers(const struct match_index *m, struct match_scratch *s, const struct m
 		if (n > 0 && (got[n - 1] == top->intent ||
 			      view_score(m, s, got[n - 1], r.cand[0].raw) >= p->threshold))
 			continue; /* the first answer covers this question too */
-		got[n] = top->intent;
-		score[n++] = top->score;
+		int in = top->intent;
+		double sc = top->score;
+		if (n > 0 && in == out->cand[0].intent) {
+			clause_view(m, s, first, &r);
+			if (view_score(m, s, in, r.cand[0].raw) >= p->threshold)
+				continue; /* ... or this answer the first */
+		}
+		if (n == 0)
+			first = c;
+		got[n] = in;
+		score[n++] = sc;
 	}
 	if (n < 2)
 		return 0;

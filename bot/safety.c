@@ -2067,10 +2067,10 @@ static const char *const breakers[] = {"but",  "however", "although", "though", 
 				       "yet",  "because", "since",    "now",    "still",
 				       "then", "whereas", "while",    NULL};
 static const char *const new_clause[] = {
-    "i",     "my",     "it",    "the",   "now",   "also",  "we", "he",   "she",   "they",
-    "this",  "there",  "have",  "has",   "had",   "got",   "am", "feel", "feels", "can",
-    "could", "should", "would", "will",  "may",   "might", "do", "does", "did",   "what",
-    "how",   "why",    "when",  "where", "which", "who",   NULL};
+    "i",     "my",     "it",    "the",   "now",   "also",  "we",  "he",   "she",   "they",
+    "this",  "there",  "have",  "has",   "had",   "got",   "am",  "feel", "feels", "can",
+    "could", "should", "would", "will",  "may",   "might", "do",  "does", "did",   "what",
+    "how",   "why",    "when",  "where", "which", "who",   "let", NULL};
 static const char *const hedges[] = {"sure", "idea", "certain", "know", "just", "only", NULL};
 static const char *const first_person[] = {"i",  "me", "my",  "myself", "mine",
 					   "we", "us", "our", NULL};

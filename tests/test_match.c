@@ -234,6 +234,11 @@ test_story_before_question(void **st)
 	    {"my gran is 88 and has a bad back, she bruises easily. is it safe for her to have a "
 	     "massage?",
 	     "massage-for-older-people"},
+	    /* one answer: the second question's answer is the message's best
+	       and answers the first question too (one question asked twice) */
+	    {"my back has been stiff for a year. which type of massage gives the best results? i "
+	     "want to pick the right one",
+	     "choosing-a-massage"},
 	};
 	struct problems pr = {0};
 	char *cause = NULL;
