@@ -16,7 +16,10 @@
  * scored through the bot's own reader of the file (distress_parse,
  * distress_score): talk-at is set TALK_MARGIN above the highest of them and
  * crisis-at CRISIS_MARGIN above it, so that no ordinary message in the
- * tables gets either line.  Development tool (make distress).
+ * tables gets either line.  --cv first prints what five-fold
+ * cross-validation expects of each margin on unseen messages, and the
+ * ordinary messages that come close to the highest (a mislabelled row shows
+ * there).  Development tool (make distress).
  */
 #include "distress.h"
 
@@ -42,6 +45,7 @@
  * ordinary messages with any line under 1%, with the crisis line under 0.5% */
 #define TALK_MARGIN 1500
 #define CRISIS_MARGIN 3000
+#define CLOSE 1000 /* --cv lists the ordinary messages this close to the highest */
 
 struct doc {
 	char *text;
@@ -415,6 +419,15 @@ main(int argc, char **argv)
 		top = s > top ? s : top;
 	}
 	long talk = top + TALK_MARGIN, crisis = top + CRISIS_MARGIN;
+	if (cv) /* the ordinary messages that set the thresholds: mislabelled rows show here */
+		for (size_t i = 0; i < m.nd; i++) {
+			if (m.d[i].distress)
+				continue;
+			text_tokenize(ac.text, m.d[i].text, strlen(m.d[i].text), &tk);
+			long s = distress_score(ds, &tk, NULL, NULL);
+			if (s >= top - CLOSE)
+				printf("close: %ld %s\n", s, m.d[i].text);
+		}
 	size_t at_talk = 0, at_crisis = 0;
 	for (size_t i = 0; i < m.nd; i++) {
 		if (!m.d[i].distress)

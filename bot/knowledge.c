@@ -422,18 +422,18 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				  dict,
 				  &k->warnings};
 	k->safety = safety_build(t, &si, pr);
-	problems_sort(&k->warnings);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
 	k->talk = knowledge_find_rule(k, "talk-to-someone");
 	if (distress) {
 		k->distress = distress_parse(t, distress->path, distress->data, distress->len, pr);
 		if (k->distress && (k->crisis < 0 || k->talk < 0))
-			problems_add(pr, distress->path, 1, 1,
-				     "the distress words need the rules 'crisis' and "
-				     "'talk-to-someone' (safety/crisis.md, "
+			problems_add(&k->warnings, distress->path, 1, 1,
+				     "the distress words are not used: they need the rules "
+				     "'crisis' and 'talk-to-someone' (safety/crisis.md, "
 				     "safety/talk-to-someone.md)");
 	}
+	problems_sort(&k->warnings);
 	for (const char *const *r = knowledge_required_rules; *r; r++) {
 		if (knowledge_find_rule(k, *r) >= 0)
 			continue;

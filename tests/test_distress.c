@@ -200,6 +200,7 @@ test_crisis_at(void **st)
 	problems_free(&pr);
 }
 
+/* Without the talk-to-someone rule the list is not used, and check says so. */
 static void
 test_needs_both_rules(void **st)
 {
@@ -211,11 +212,18 @@ test_needs_both_rules(void **st)
 			f[n++] = files[i];
 	struct problems pr = {0};
 	struct knowledge *k = build_kb(T, f, n, &pr);
-	int i = find_problem(&pr, "need the rules 'crisis' and 'talk-to-someone'");
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0); /* served, with a warning, and the list unused */
+	int i = find_problem(&k->warnings, "need the rules 'crisis' and 'talk-to-someone'");
 	if (i < 0)
-		dump_problems(&pr);
+		dump_problems(&k->warnings);
 	assert_int_not_equal(i, -1);
-	assert_string_equal(pr.v[i].file, "safety/distress.txt");
+	assert_string_equal(k->warnings.v[i].file, "safety/distress.txt");
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	assert_string_equal(fired(k, &ac, "hopeless, I can't do this anymore", b, sizeof b), "");
+	answer_ctx_free(&ac);
 	knowledge_free(k);
 	problems_free(&pr);
 }
