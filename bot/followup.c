@@ -78,6 +78,16 @@ static const struct {
     {"3", 3},   {"3rd", 3},    {"third", 3},   {"three", 3},
 };
 
+/* The 1-based place ordinal word t names among nchoices, 0 if none. */
+static int
+ordinal_of(const struct token *t, size_t nchoices)
+{
+	for (size_t o = 0; o < sizeof ordinals / sizeof ordinals[0]; o++)
+		if (is_word(t, ordinals[o].w))
+			return ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+	return 0;
+}
+
 /* The choice (0-based) an ordinal message names, -1 if none, -2 if it
  * names two. */
 static int
@@ -86,11 +96,8 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	int got = -1, ones = 0;
 	for (size_t i = 0; i < tk->n; i++) {
 		const struct token *t = &tk->v[i];
-		size_t o = 0;
-		while (o < sizeof ordinals / sizeof ordinals[0] && !is_word(t, ordinals[o].w))
-			o++;
-		if (o < sizeof ordinals / sizeof ordinals[0]) {
-			int n = ordinals[o].n < 0 ? (int)nchoices : ordinals[o].n;
+		int n = ordinal_of(t, nchoices);
+		if (n > 0) {
 			if (got >= 0 && got != n - 1)
 				return -2;
 			got = n - 1;
@@ -102,6 +109,24 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	}
 	if (got < 0 && ones == 1 && tk->n <= 3)
 		got = 0; /* "one", "one please" */
+	return got >= 0 && (size_t)got < nchoices ? got : -1;
+}
+
+/* The item (0-based) of a list of nchoices that a message with words of
+ * its own names as "the second one" ("the second one, is it painful?"),
+ * -1 if none or two. */
+static int
+ordinal_one(const struct tokens *tk, size_t nchoices)
+{
+	int got = -1;
+	for (size_t i = 0; i + 1 < tk->n; i++) {
+		int n = ordinal_of(&tk->v[i], nchoices);
+		if (n == 0 || !(is_word(&tk->v[i + 1], "one") || is_word(&tk->v[i + 1], "ones")))
+			continue;
+		if (got >= 0 && got != n - 1)
+			return -1;
+		got = n - 1;
+	}
 	return got >= 0 && (size_t)got < nchoices ? got : -1;
 }
 
@@ -671,6 +696,12 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			rebuild_reply(k, out);
 			how = FOLLOWUP_CHOICE;
 			goto done;
+		}
+		/* "the second one, is it painful?": a question about that item,
+		 * read with it as the topic */
+		if (nl && (ch = ordinal_one(q, nl)) >= 0 && list[ch] >= 0) {
+			before = topic;
+			topic = list[ch];
 		}
 	}
 	struct cues cu;

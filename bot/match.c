@@ -1336,9 +1336,44 @@ split_clauses(const struct match_index *m, struct match_scratch *s, const struct
 
 /* ---- reading the query -------------------------------------------------- */
 
+/* Words after a number that make it no age ("is 90 minutes ok"). */
+static const char *const units[] = {
+    "min",   "mins",   "minute",  "minutes", "hour",    "hours", "hr",    "hrs",   "sec",
+    "secs",  "second", "seconds", "kg",      "kgs",     "kilo",  "kilos", "lb",    "lbs",
+    "pound", "pounds", "quid",    "dollar",  "dollars", "euro",  "euros", "bucks", "pence",
+    "p",     "cm",     "mm",      "percent", "degrees", "day",   "days",  "week",  "weeks",
+    "month", "months", "times",   "x",       NULL,
+};
+/* Words before a number that make it a person's age ("my nan is 85",
+ * "she's 90", "aged 78"). */
+static const char *const age_before[] = {"is",     "s",       "am",    "aged",
+					 "turned", "turning", "turns", NULL};
+
+/* Is token i of q (text: q's source, may be NULL) a person's age of 70 to
+ * 99 ("my nan is 85 and ...")?  Then *decade gets its decade ("80s"),
+ * which the synonyms may know ("older = ... = 80s"). */
+static int
+age_decade(const struct tokens *q, const char *text, size_t len, size_t i, char decade[4])
+{
+	const struct token *k = &q->v[i];
+	if (k->surf_len != 2 || k->surf[0] < '7' || k->surf[0] > '9' || k->surf[1] < '0' ||
+	    k->surf[1] > '9' || i == 0 || !surf_in(&q->v[i - 1], age_before) ||
+	    (i + 1 < q->n && surf_in(&q->v[i + 1], units)))
+		return 0;
+	if (text && k->off > 0 && k->off <= len &&
+	    strchr("$\xc2\xa3\xe2\x82\xac#", text[k->off - 1]))
+		return 0; /* "the price is $80": money (£ and € end in those bytes) */
+	decade[0] = k->surf[0];
+	decade[1] = '0';
+	decade[2] = 's';
+	decade[3] = '\0';
+	return 1;
+}
+
 /* 1. Each content word as typed, split or typo-fixed, into s->seq. */
 static void
-read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q)
+read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
+	   const char *text, size_t len)
 {
 	s->nseq = 0;
 	for (size_t i = 0; i < q->n; i++) {
@@ -1346,6 +1381,12 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 		s->reading[i][0] = '\0';
 		if (k->flags & TOK_STOP)
 			continue; /* weak terms, added after synonyms */
+		char dec[4];
+		if ((k->flags & TOK_NUMBER) && age_decade(q, text, len, i, dec)) {
+			push_seq(s, dec, 1.0, i, hmap_get(&m->term_ids, dec, 3));
+			snprintf(s->reading[i], sizeof s->reading[i], "%s", dec);
+			continue;
+		}
 		int id = hmap_get(&m->term_ids, k->stem, k->stem_len);
 		if (id != -1 || (k->flags & TOK_NUMBER)) {
 			push_seq(s, k->stem, 1.0, i, id);
@@ -1367,6 +1408,41 @@ proper_name(const struct tokens *q, const char *text, size_t len, size_t i)
 		return 0;
 	unsigned char c = (unsigned char)text[q->v[i].off];
 	return c >= 'A' && c <= 'Z';
+}
+
+/*
+ * Is k an adverb made of an English word ("completely", "typically",
+ * "fully", "easily", "terribly")?  It says how, not what: chat.  The word
+ * before "-ly" must be in the dictionary and four letters or more
+ * ("family" and "apply" are no adverbs), and not be made of a word in "-le"
+ * ("tingly", "prickly": how a symptom feels).
+ */
+static int
+adverb(const struct match_index *m, const struct token *k)
+{
+	size_t n = k->surf_len;
+	if (m->dict == NULL || n < 5 || memcmp(k->surf + n - 2, "ly", 2) != 0)
+		return 0;
+	char base[TEXT_WORD_MAX + 3];
+	n -= 2;
+	memcpy(base, k->surf, n);
+	base[n] = '\0';
+	if (n >= 4 && wordset_has(m->dict, base, n)) { /* complete-ly, typical-ly */
+		memcpy(base + n, "le", 3);
+		return !wordset_has(m->dict, base, n + 2);
+	}
+	const char *end = base[n - 1] == 'l'   ? "l"  /* ful-ly: full */
+			  : base[n - 1] == 'b' ? "le" /* terrib-ly: terrible */
+					       : NULL;
+	if (base[n - 1] == 'i') { /* eas-i-ly: easy */
+		base[n - 1] = 'y';
+		end = "";
+	}
+	if (end == NULL)
+		return 0;
+	size_t e = strlen(end);
+	memcpy(base + n, end, e + 1);
+	return n + e >= 4 && wordset_has(m->dict, base, n + e);
 }
 
 /*
@@ -1437,7 +1513,7 @@ read_terms(const struct match_index *m, struct match_scratch *s, const struct to
 		if (known)
 			continue;
 		const struct token *k = &q->v[t->tok];
-		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2)
+		if ((s->tok_class[t->tok] & W_CHAT) || k->surf_len <= 2 || adverb(m, k))
 			qt->unknown = UNK_COMMON; /* "y/n" is no topic */
 		else if (!m->dict || (k->flags & TOK_COMMON) ||
 			 wordset_has(m->dict, k->surf, k->surf_len) ||
@@ -2012,7 +2088,7 @@ query(const struct match_index *m, struct match_scratch *s, const struct tokens 
 	if (q->n == 0 || (nt && t[0].from == 0))
 		return;
 	split_clauses(m, s, q, text, len, t, nt);
-	read_words(m, s, q);
+	read_words(m, s, q, text, len);
 	read_terms(m, s, q, text, len);
 	size_t nq = 0, nst = 0, nasks = 0;
 	for (size_t c = 0; c < s->nclause; c++) {

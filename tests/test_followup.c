@@ -108,8 +108,9 @@ test_choices(void **st)
 }
 
 /* After an answer whose text lists others ("- Deep tissue massage: ..."),
- * an ordinal picks from its list, also one answer later; a clinic fact's
- * list (prices per treatment) is no menu of topics. */
+ * an ordinal picks from its list, also one answer later, and "the third
+ * one" beside a question makes that item the question's topic; a clinic
+ * fact's list (prices per treatment) is no menu of topics. */
 static void
 test_listed_choices(void **st)
 {
@@ -144,6 +145,11 @@ test_listed_choices(void **st)
 	m = memory("swedish-massage", NULL, NULL); /* its text lists no answer */
 	ask(&m, "the second one", &how);
 	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	/* "the third one" with a question of its own: the question, about
+	 * that item */
+	m = memory("massage-types", NULL, NULL);
+	assert_string_equal(ask(&m, "the third one, does it hurt?", &how), "trigger-point-therapy");
+	assert_int_equal(how, FOLLOWUP_TOPIC);
 }
 
 /* A message after an answer (topic) and the answer it should get. */

@@ -234,6 +234,18 @@ test_story_before_question(void **st)
 	    {"my gran is 88 and has a bad back, she bruises easily. is it safe for her to have a "
 	     "massage?",
 	     "massage-for-older-people"},
+	    /* an adverb of an English word says how, not what: chat */
+	    {"do i have to get undressed fully", "what-to-wear"},
+	    /* an age of 70 to 99 reads as its decade, which synonyms.txt
+	       knows as older; a price is no age */
+	    {"my husband is 76 with a stiff back, is massage ok for him?",
+	     "massage-for-older-people"},
+	    {"the price is \u00a380?", "prices"},
+	    /* no phrasing asks what the answer never speaks of: the neck
+	       answer says nothing of headaches */
+	    {"how do i get rid of a headache", "-"},
+	    /* a grandparent is an older person (synonyms.txt) */
+	    {"my nan is 85, can she have a massage?", "massage-for-older-people"},
 	    /* one answer: the second question's answer is the message's best
 	       and answers the first question too (one question asked twice) */
 	    {"my back has been stiff for a year. which type of massage gives the best results? i "
