@@ -890,15 +890,14 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 				pick = topic;
 		} else {
 			reread(k, c, p, topic, before, TOPIC_WEIGHT, out, &mr, &tk);
+			tokens_free(&tk);
 			/* ... of something the knowledge knows ("how much is a
 			 * coffee?" names a thing no answer knows) */
-			for (size_t i = 0; i < mr.ncand && pick < 0 && mr.cand[0].unknown == 0;
-			     i++) {
-				int e = mr.cand[i].intent;
-				if (e != topic && speaks_of(c->text, k, e, as))
-					pick = e;
-			}
-			tokens_free(&tk);
+			int unknown = mr.ncand && mr.cand[0].unknown > 0;
+			for (size_t i = 0; i < mr.ncand && pick < 0 && !unknown; i++)
+				if (mr.cand[i].intent != topic &&
+				    speaks_of(c->text, k, mr.cand[i].intent, as))
+					pick = mr.cand[i].intent;
 		}
 		if (pick >= 0 && out->mr.nanswers == 1 && pick == out->mr.intent)
 			goto done; /* its answer alone */
