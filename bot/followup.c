@@ -474,18 +474,19 @@ content_word(const struct tokens *tk, size_t i)
 }
 
 struct cues {
-	int back;     /* a word points back */
-	int it;       /* ... at a thing ("it", "that", "they"), not a person ("he") */
-	int opener;   /* "and ...", "what about ..." */
-	int compare;  /* "is that the same as ...", "is it better than ..." */
-	int sides;    /* ... setting two side by side ("same", "than", "vs") */
-	int asks;     /* a question word: "why?", "how?", "tell me more" */
-	int weak;     /* none of the above: only short and without an answer alone */
-	int bare;     /* it asks about an aspect and names no subject (aspects[]) */
-	int when;     /* a word of circumstance: "after a massage", "if pregnant" */
-	size_t own;   /* content words of its own */
-	size_t other; /* ... that are not aspects (aspects[]) */
-	int safe;     /* it asks whether something is safe or fine (safety_words[]) */
+	int back;       /* a word points back */
+	int it;         /* ... at a thing ("it", "that", "they"), not a person ("he") */
+	int opener;     /* "and ...", "what about ..." */
+	int compare;    /* "is that the same as ...", "is it better than ..." */
+	int sides;      /* ... setting two side by side ("same", "than", "vs") */
+	int asks;       /* a question word: "why?", "how?", "tell me more" */
+	int weak;       /* none of the above: only short and without an answer alone */
+	int bare;       /* it asks about an aspect and names no subject (aspects[]) */
+	int when;       /* a word of circumstance: "after a massage", "if pregnant" */
+	size_t own;     /* content words of its own */
+	size_t other;   /* ... that are not aspects (aspects[]) */
+	int safe;       /* it asks whether something is safe or fine (safety_words[]) */
+	size_t numbers; /* content words that are numbers: "and for 90?" */
 };
 
 static void
@@ -520,6 +521,7 @@ read_cues(const struct tokens *tk, struct cues *c)
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
 		c->safe |= in_list(&tk->v[i], safety_words);
+		c->numbers += content_word(tk, i) && isdigit((unsigned char)tk->v[i].surf[0]);
 	}
 	c->other = other;
 	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
@@ -908,7 +910,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			goto done;
 		}
 	}
-	if (cu.own == 0 && (cu.asks || cu.back) && !answered(k, &out->mr)) {
+	if (((cu.own == 0 && (cu.asks || cu.back)) || (cu.opener && cu.own == cu.numbers)) &&
+	    !answered(k, &out->mr)) {
 		/* "why?", "tell me more", "what is it?": the topic again */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
