@@ -1370,6 +1370,24 @@ age_decade(const struct tokens *q, const char *text, size_t len, size_t i, char 
 	return 1;
 }
 
+/* Is token i "booked" that tells of a booking made ("I've booked deep
+ * tissue for Friday, will it hurt?", "booked for Saturday, where are
+ * you?"), not a request for one ("can I get booked in", "get myself
+ * booked", "can I be booked")?  Such a word is the story, not what is
+ * asked, and is read as nothing. */
+static int
+already_booked(const struct tokens *q, size_t i)
+{
+	static const char *const asking[] = {"get", "getting", "be", NULL};
+	const struct token *k = &q->v[i];
+	if (k->surf_len != 6 || memcmp(k->surf, "booked", 6) != 0)
+		return 0;
+	for (size_t j = i >= 3 ? i - 3 : 0; j < i; j++)
+		if (surf_in(&q->v[j], asking))
+			return 0;
+	return 1;
+}
+
 /* 1. Each content word as typed, split or typo-fixed, into s->seq. */
 static void
 read_words(const struct match_index *m, struct match_scratch *s, const struct tokens *q,
@@ -1379,8 +1397,8 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 	for (size_t i = 0; i < q->n; i++) {
 		const struct token *k = &q->v[i];
 		s->reading[i][0] = '\0';
-		if (k->flags & TOK_STOP)
-			continue; /* weak terms, added after synonyms */
+		if ((k->flags & TOK_STOP) || already_booked(q, i))
+			continue; /* weak terms, added after synonyms; a booking told of */
 		char dec[4];
 		if ((k->flags & TOK_NUMBER) && age_decade(q, text, len, i, dec)) {
 			push_seq(s, dec, 1.0, i, hmap_get(&m->term_ids, dec, 3));
