@@ -1360,9 +1360,10 @@ age_decade(const struct tokens *q, const char *text, size_t len, size_t i, char 
 	    k->surf[1] > '9' || i == 0 || !surf_in(&q->v[i - 1], age_before) ||
 	    (i + 1 < q->n && surf_in(&q->v[i + 1], units)))
 		return 0;
+	static const char money[] = "$#\xa3\xac"; /* £ and € end in 0xa3, 0xac */
 	if (text && k->off > 0 && k->off <= len &&
-	    strchr("$\xc2\xa3\xe2\x82\xac#", text[k->off - 1]))
-		return 0; /* "the price is $80": money (£ and € end in those bytes) */
+	    memchr(money, text[k->off - 1], sizeof money - 1))
+		return 0; /* "the price is $80": money */
 	decade[0] = k->surf[0];
 	decade[1] = '0';
 	decade[2] = 's';
