@@ -57,6 +57,45 @@ window_end(const char *s, size_t len, size_t start, int *overlap)
 	return end;
 }
 
+static int
+has_hit(const struct answer *out, int rule)
+{
+	for (size_t i = 0; i < out->nhits; i++)
+		if (out->hits[i].rule == rule)
+			return 1;
+	return 0;
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const struct safety_hit *x = a, *y = b;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/*
+ * The distress words (distress.h) when no crisis or talk-to-someone rule
+ * fired: from talk-at the talk-to-someone line, from crisis-at the crisis
+ * line, in rule order with the others.  tk: the words of the message, or of
+ * the part of a long one that starts at byte base.
+ */
+static void
+distress_check(const struct knowledge *k, const struct tokens *tk, uint32_t base,
+	       struct answer *out)
+{
+	if (k->distress == NULL || k->crisis < 0 || k->talk < 0 || has_hit(out, k->crisis) ||
+	    has_hit(out, k->talk) || out->nhits == REPLY_MAX_RULES)
+		return;
+	uint32_t off, len;
+	enum distress_level lv =
+	    distress_level(k->distress, distress_score(k->distress, tk, &off, &len));
+	if (lv == DISTRESS_NONE)
+		return;
+	struct safety_hit h = {lv == DISTRESS_CRISIS ? k->crisis : k->talk, base + off, len};
+	out->hits[out->nhits++] = h;
+	qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
+}
+
 static void
 add_hits(struct answer *out, const struct safety_hit *h, size_t n, uint32_t base)
 {
@@ -88,6 +127,7 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 		text_tokenize(c->text, s + start, end - start, &c->stk);
 		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
+		distress_check(k, &c->stk, (uint32_t)start, out);
 		if (end >= len)
 			break;
 		size_t next =
@@ -96,13 +136,6 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 			next--;
 		start = next > start ? next : end;
 	}
-}
-
-static int
-cmp_hit(const void *a, const void *b)
-{
-	const struct safety_hit *x = a, *y = b;
-	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
 void
@@ -130,6 +163,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 	} else {
 		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
+		distress_check(k, &c->tk, 0, out);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)

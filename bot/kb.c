@@ -26,6 +26,14 @@ struct scan {
 	struct problems skipped; /* what is not read, and why (file = rel path) */
 };
 
+/* The most bytes read of a file: more for the word lists of safety/. */
+static size_t
+file_cap(const char *rel)
+{
+	enum kb_file_kind k = knowledge_file_kind(rel);
+	return k == KBF_CONCEPTS || k == KBF_DISTRESS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+}
+
 static int
 scan_dir(const char *root, const char *rel, int depth, struct scan *s, char **cause)
 {
@@ -173,8 +181,7 @@ kb_load(struct text_ctx *t, const char *dir, const struct wordset *dict, struct 
 		char *err = NULL;
 		size_t len = 0;
 		long long mtime = 0;
-		size_t cap =
-		    knowledge_file_kind(s.rel[i]) == KBF_CONCEPTS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+		size_t cap = file_cap(s.rel[i]);
 		char *data = read_file(path, cap, &len, &mtime, &err);
 		if (data == NULL) {
 			problems_add(pr, path, 1, 1, "%s", err);
@@ -245,7 +252,7 @@ kb_load_file(struct text_ctx *t, const char *file, const struct wordset *dict, s
 	int in_safety = (base - file >= 7 && strncmp(base - 7, "safety/", 7) == 0 &&
 			 (base - file == 7 || base[-8] == '/'));
 	char *rel = in_safety ? xasprintf("safety/%s", base) : xstrdup(base);
-	size_t cap = knowledge_file_kind(rel) == KBF_CONCEPTS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+	size_t cap = file_cap(rel);
 	f.data = read_file(file, cap, &f.len, &f.mtime, &err);
 	if (f.data == NULL) {
 		*cause = xasprintf("cannot read %s: %s", file, err);

@@ -19,7 +19,8 @@
  * matter: libyaml's time grows with the square of the nesting, so these
  * keep a reload of a hostile file well under a second. */
 #define KB_FILE_MAX (64 * 1024)
-/* safety/concepts.txt: plain lines, no YAML, read in one pass */
+/* safety/concepts.txt and safety/distress.txt: plain lines, no YAML, read in
+ * one pass */
 #define KB_CONCEPTS_MAX (256 * 1024)
 #define KB_FLOW_DEPTH_MAX 32
 /* A safety rule's priority: lower comes first within its level. */

@@ -35,6 +35,8 @@ knowledge_file_kind(const char *rel)
 		return KBF_CLINIC;
 	if (strcmp(rel, SAFETY_CONCEPTS_FILE) == 0)
 		return KBF_CONCEPTS;
+	if (strcmp(rel, DISTRESS_FILE) == 0)
+		return KBF_DISTRESS;
 	/* README.md and SOURCES.md are notes for people, not answers */
 	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
 	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
@@ -316,7 +318,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	size_t nbroken = 0;
 	struct hmap broken; /* ids of answer files that did not parse */
 	hmap_init(&broken);
-	const struct kb_file *concepts = NULL;
+	const struct kb_file *concepts = NULL, *distress = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
@@ -375,6 +377,9 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		case KBF_CONCEPTS:
 			concepts = f;
 			break;
+		case KBF_DISTRESS:
+			distress = f;
+			break;
 		case KBF_IGNORED:
 			break;
 		}
@@ -417,9 +422,18 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				  dict,
 				  &k->warnings};
 	k->safety = safety_build(t, &si, pr);
-	problems_sort(&k->warnings);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
+	k->talk = knowledge_find_rule(k, "talk-to-someone");
+	if (distress) {
+		k->distress = distress_parse(t, distress->path, distress->data, distress->len, pr);
+		if (k->distress && (k->crisis < 0 || k->talk < 0))
+			problems_add(&k->warnings, distress->path, 1, 1,
+				     "the distress words are not used: they need the rules "
+				     "'crisis' and 'talk-to-someone' (safety/crisis.md, "
+				     "safety/talk-to-someone.md)");
+	}
+	problems_sort(&k->warnings);
 	for (const char *const *r = knowledge_required_rules; *r; r++) {
 		if (knowledge_find_rule(k, *r) >= 0)
 			continue;
@@ -481,5 +495,6 @@ knowledge_free(struct knowledge *k)
 	problems_free(&k->warnings);
 	match_free(k->match);
 	safety_free(k->safety);
+	distress_free(k->distress);
 	free(k);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "clinic.h"
+#include "distress.h"
 #include "kb_parse.h"
 #include "match.h"
 #include "safety.h"
@@ -32,6 +33,7 @@ enum kb_file_kind {
 	KBF_SYNONYMS,
 	KBF_CLINIC,
 	KBF_CONCEPTS,
+	KBF_DISTRESS,
 	KBF_MESSAGE,
 	KBF_IGNORED
 };
@@ -47,9 +49,10 @@ struct knowledge {
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
-	int crisis, disclaimer;     /* rule indices, -1 if absent */
-	char missing[256];          /* required rule ids not present, space separated */
+	struct distress *distress;    /* NULL without safety/distress.txt */
+	const struct wordset *dict;   /* borrowed from knowledge_build's caller, or NULL */
+	int crisis, disclaimer, talk; /* rule indices, -1 if absent */
+	char missing[256];            /* required rule ids not present, space separated */
 };
 
 /* How the problem of a related id that no answer has begins. */

@@ -1,11 +1,12 @@
 /*
  * fuzz_kb: libFuzzer harness for the knowledge file parser (kb_parse), the
  * safety pattern compiler (safety) and the knowledge assembler (knowledge).
- * The first input byte picks the mode ('0'-'5', or any byte: (b - '0') % 6);
+ * The first input byte picks the mode ('0'-'6', or any byte: (b - '0') % 7);
  * the rest is the file text.  Modes:
  *   0 answer file   1 rule file   2 synonyms file   3 one safety pattern
  *   4 a knowledge folder: pieces split at "%%%%", see build_folder()
  *   5 a clinic.yaml, "%%%%", an answer body to fill from it
+ *   6 a distress word list, "%%%%", a message to score with it
  * Asserts the contracts: problems carry a file and a line >= 1, a file that
  * parsed has its required fields, and everything is freed (leak check).
  */
@@ -17,6 +18,7 @@
 
 #include "answer.h"
 #include "clinic.h"
+#include "distress.h"
 #include "fuzz.h"
 #include "kb_parse.h"
 #include "knowledge.h"
@@ -283,11 +285,37 @@ fuzz_clinic(const char *buf, size_t len)
 	problems_free(&warn);
 }
 
+/* A distress list, then (after "%%%%") a message: the list reads or says
+ * why by file:line, and a list that reads scores any message. */
+static void
+fuzz_distress(const char *buf, size_t len)
+{
+	const char *sep = memmem(buf, len, SEP, 4);
+	size_t ll = sep ? (size_t)(sep - buf) : len;
+	struct problems pr = {0};
+	struct distress *d = distress_parse(T, "distress.txt", buf, ll, &pr);
+	check_problems(&pr, 0);
+	CHECK((d == NULL) == (pr.n > 0));
+	if (d && sep) {
+		struct tokens tk = {0};
+		const char *m = sep + 4;
+		size_t ml = len - ll - 4;
+		text_tokenize(T, m, ml, &tk);
+		uint32_t off, n;
+		long s = distress_score(d, &tk, &off, &n);
+		CHECK(off <= ml && n <= ml - off);
+		CHECK((int)distress_level(d, s) >= DISTRESS_NONE);
+		tokens_free(&tk);
+	}
+	distress_free(d);
+	problems_free(&pr);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const fuzz_mode modes[] = {fuzz_entry,   fuzz_rule,   fuzz_synonyms,
-					  fuzz_pattern, fuzz_folder, fuzz_clinic};
+	static const fuzz_mode modes[] = {fuzz_entry,  fuzz_rule,   fuzz_synonyms, fuzz_pattern,
+					  fuzz_folder, fuzz_clinic, fuzz_distress};
 	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }

@@ -17,6 +17,8 @@ for f in sorted(glob.glob('knowledge/**/*.md', recursive=True)):
 put('kb', 'synonyms', b'2' + open('knowledge/synonyms.txt', 'rb').read())
 put('kb', 'clinic', b'5' + open('knowledge/clinic.yaml', 'rb').read() +
     b'%%%%Call {{clinic.phone}}.\n\nOpen: {{clinic.hours}}\n\n{{ clinic.prices }} {{clinic.nope}}')
+put('kb', 'distress', b'6' + open('knowledge/safety/distress.txt', 'rb').read() +
+    b'%%%%nobody would miss me anymore, I am so tired of all of it')
 # patterns: a few triggers from the shipped rules, each with a message
 import re
 pats = []

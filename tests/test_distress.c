@@ -1,0 +1,245 @@
+/* test_distress: the distress word list (bot/distress.h): reading it, each
+ * problem with its file:line; scoring (each word once, pairs inside a
+ * sentence, the strongest word's place); and the lines it adds to a reply
+ * when no crisis or talk-to-someone rule fired, also at the end of a
+ * message longer than the matcher reads. */
+#include "distress.h"
+#include "testutil.h"
+
+static struct text_ctx *T;
+
+#define LIST                                                                                       \
+	"# a comment\n"                                                                            \
+	"bias -2.000\n"                                                                            \
+	"talk-at 0.5\n"                                                                            \
+	"crisis-at 3\n"                                                                            \
+	"\n"                                                                                       \
+	"2.000 hopeless   # a word\n"                                                              \
+	"1.500 give up\n"                                                                          \
+	"1.250 anymore\n"                                                                          \
+	"-1.000 massage\n"
+
+static struct distress *
+parse(const char *text, struct problems *pr)
+{
+	return distress_parse(T, "k/distress.txt", text, strlen(text), pr);
+}
+
+static void
+expect_problem(const char *text, unsigned line, const char *msg)
+{
+	struct problems pr = {0};
+	struct distress *d = parse(text, &pr);
+	if (find_problem(&pr, msg) < 0)
+		dump_problems(&pr);
+	assert_null(d);
+	int i = find_problem(&pr, msg);
+	assert_int_not_equal(i, -1);
+	assert_string_equal(pr.v[i].file, "k/distress.txt");
+	assert_int_equal(pr.v[i].line, line);
+	problems_free(&pr);
+}
+
+static long
+score(const struct distress *d, const char *msg, char *best, size_t bestlen)
+{
+	struct tokens tk = {0};
+	text_tokenize(T, msg, strlen(msg), &tk);
+	uint32_t off, len;
+	long s = distress_score(d, &tk, &off, &len);
+	snprintf(best, bestlen, "%.*s", (int)len, msg + off);
+	tokens_free(&tk);
+	return s;
+}
+
+static void
+test_reads_a_list(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct distress *d = parse(LIST, &pr);
+	dump_problems(&pr);
+	assert_non_null(d);
+	assert_int_equal(pr.n, 0);
+	assert_int_equal(distress_talk_at(d), 500);
+	assert_int_equal(distress_crisis_at(d), 3000);
+	char best[64];
+	assert_int_equal(score(d, "what is a massage", best, sizeof best), -3000);
+	assert_string_equal(best, "");
+	/* a word in any of its forms, each word once, the strongest named */
+	assert_int_equal(score(d, "I feel so hopeless, hopeless", best, sizeof best), 0);
+	assert_string_equal(best, "hopeless");
+	/* a pair only side by side, in one sentence */
+	assert_int_equal(score(d, "I want to give up anymore", best, sizeof best), 750);
+	assert_string_equal(best, "give up");
+	assert_int_equal(score(d, "I want to give. Up the road", best, sizeof best), -2000);
+	assert_int_equal(score(d, "giving up, hopeless", best, sizeof best), 1500);
+	assert_int_equal(distress_level(d, 499), DISTRESS_NONE);
+	assert_int_equal(distress_level(d, 500), DISTRESS_TALK);
+	assert_int_equal(distress_level(d, 3000), DISTRESS_CRISIS);
+	distress_free(d);
+}
+
+static void
+test_problems_name_the_line(void **st)
+{
+	(void)st;
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.2345 hopeless\n", 4,
+		       "expected a weight and one or two words");
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nhopeless 1.0\n", 4,
+		       "expected a weight and one or two words");
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.0 no way out\n", 4, "reads as 3 words");
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.0 hopeless\n2.0 Hopelessly\n", 5,
+		       "has a weight already");
+	expect_problem("bias -2\ntalk-at x\ncrisis-at 2\n", 2, "'talk-at' needs one number");
+	expect_problem("bias -2\nbias -1\ntalk-at 1\ncrisis-at 2\n", 2, "'bias' is set twice");
+	expect_problem("bias -2\ntalk-at 1\n\n1.0 hopeless\n", 4, "'crisis-at' is missing");
+	expect_problem("bias -2\ntalk-at 3\ncrisis-at 2\n", 1, "talk-at (3.000) is above");
+}
+
+/* ---- in a reply ---------------------------------------------------------- */
+
+#define RULE(id, level, prio, trig)                                                                \
+	"---\nid: " id "\nlevel: " level "\npriority: " prio "\ntriggers:\n  - '" trig             \
+	"'\n---\n" id " text.\n"
+
+static const struct tfile files[] = {
+    {"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
+	     "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage "
+	     "feel\nsource: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
+    {"safety/crisis.md", RULE("crisis", "emergency", "0", "suicid*")},
+    {"safety/talk-to-someone.md", RULE("talk-to-someone", "urgent", "5", "cannot cope")},
+    {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
+    {"safety/disclaimer.md",
+     "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+    {"safety/distress.txt", LIST},
+    {"messages/fallback.md", "---\nid: fallback\n---\nFallback text.\n"},
+};
+
+static struct knowledge *
+kb(size_t nfiles)
+{
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, files, nfiles, &pr);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	problems_free(&pr);
+	return k;
+}
+
+/* The ids of the rules that fired on q, comma-separated. */
+static char *
+fired(const struct knowledge *k, struct answer_ctx *ac, const char *q, char *out, size_t n)
+{
+	struct match_params p = {0.3, 0.0};
+	struct answer a;
+	answer_question(k, ac, &p, q, strlen(q), &a);
+	out[0] = '\0';
+	for (size_t i = 0; i < a.nhits; i++)
+		snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? "," : "",
+			 k->rules[a.hits[i].rule].id.s);
+	answer_free(&a);
+	return out;
+}
+
+static void
+test_adds_a_line_when_no_rule_did(void **st)
+{
+	(void)st;
+	struct knowledge *k = kb(sizeof files / sizeof *files);
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	assert_string_equal(fired(k, &ac, "what is swedish massage", b, sizeof b), "");
+	/* 2 + 1.25 - 2 = 1.25: the talk-to-someone line */
+	assert_string_equal(fired(k, &ac, "hopeless, I can't do this anymore", b, sizeof b),
+			    "talk-to-someone");
+	/* 2 + 1.5 + 1.25 - 2 = 2.75, under crisis-at 3 */
+	assert_string_equal(fired(k, &ac, "hopeless, want to give up anymore", b, sizeof b),
+			    "talk-to-someone");
+	/* a listed word that weighs against: massage */
+	assert_string_equal(fired(k, &ac, "hopeless massage, anymore", b, sizeof b), "");
+	/* a rule fired: the list adds nothing */
+	assert_string_equal(fired(k, &ac, "I cannot cope, hopeless, anymore", b, sizeof b),
+			    "talk-to-someone");
+	assert_string_equal(fired(k, &ac, "suicidal and hopeless", b, sizeof b), "crisis");
+	/* with an emergency: both, in rule order */
+	assert_string_equal(fired(k, &ac, "chest pain, hopeless, anymore", b, sizeof b),
+			    "talk-to-someone,emergency");
+	/* at the end of a message longer than the matcher reads */
+	char *longq = malloc(ANSWER_INPUT_MAX + 200);
+	memset(longq, 0, ANSWER_INPUT_MAX + 200);
+	while (strlen(longq) < ANSWER_INPUT_MAX)
+		strcat(longq, "my back is stiff today. ");
+	strcat(longq, "hopeless, I can't do this anymore");
+	assert_string_equal(fired(k, &ac, longq, b, sizeof b), "talk-to-someone");
+	free(longq);
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+}
+
+static void
+test_crisis_at(void **st)
+{
+	(void)st;
+	struct tfile f[sizeof files / sizeof *files];
+	memcpy(f, files, sizeof files);
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if (strcmp(f[i].rel, "safety/distress.txt") == 0)
+			f[i].data = "bias -2\ntalk-at 0.5\ncrisis-at 1\n2 hopeless\n1.25 anymore\n";
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, f, sizeof f / sizeof *f, &pr);
+	assert_int_equal(pr.n, 0);
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	assert_string_equal(fired(k, &ac, "hopeless, anymore", b, sizeof b), "crisis");
+	assert_string_equal(fired(k, &ac, "hopeless", b, sizeof b), "");
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+/* Without the talk-to-someone rule the list is not used, and check says so. */
+static void
+test_needs_both_rules(void **st)
+{
+	(void)st;
+	struct tfile f[sizeof files / sizeof *files];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+		if (strcmp(files[i].rel, "safety/talk-to-someone.md") != 0)
+			f[n++] = files[i];
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, f, n, &pr);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0); /* served, with a warning, and the list unused */
+	int i = find_problem(&k->warnings, "need the rules 'crisis' and 'talk-to-someone'");
+	if (i < 0)
+		dump_problems(&k->warnings);
+	assert_int_not_equal(i, -1);
+	assert_string_equal(k->warnings.v[i].file, "safety/distress.txt");
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	assert_string_equal(fired(k, &ac, "hopeless, I can't do this anymore", b, sizeof b), "");
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+int
+main(void)
+{
+	T = text_ctx_new();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reads_a_list),
+	    cmocka_unit_test(test_problems_name_the_line),
+	    cmocka_unit_test(test_adds_a_line_when_no_rule_did),
+	    cmocka_unit_test(test_crisis_at),
+	    cmocka_unit_test(test_needs_both_rules),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	text_ctx_free(T);
+	return rc;
+}
