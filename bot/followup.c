@@ -31,6 +31,7 @@
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
 #define TIE 0.01
+#define UNSURE 0.012 /* ranking scores this close after reading with the topic: offer both */
 
 const char *
 followup_how_name(enum followup_how how)
@@ -112,16 +113,21 @@ ordinal_choice(const struct tokens *tk, size_t nchoices)
 	return got >= 0 && (size_t)got < nchoices ? got : -1;
 }
 
-/* The item (0-based) of a list of nchoices that a message with words of
- * its own names as "the second one" ("the second one, is it painful?"),
- * -1 if none or two. */
+/* The item (0-based) of a list of nchoices (or of the choices offered)
+ * that a message with words of its own names as "the second one" ("the
+ * second one, is it painful?", "I like the sound of the first one") or
+ * "number 2", -1 if none or two: not "first" or "last" alone ("the last
+ * time"). */
 static int
 ordinal_one(const struct tokens *tk, size_t nchoices)
 {
 	int got = -1;
-	for (size_t i = 0; i + 1 < tk->n; i++) {
+	for (size_t i = 0; i < tk->n; i++) {
 		int n = ordinal_of(&tk->v[i], nchoices);
-		if (n == 0 || !(is_word(&tk->v[i + 1], "one") || is_word(&tk->v[i + 1], "ones")))
+		int pointer = (i + 1 < tk->n &&
+			       (is_word(&tk->v[i + 1], "one") || is_word(&tk->v[i + 1], "ones"))) ||
+			      (i > 0 && is_word(&tk->v[i - 1], "number"));
+		if (n == 0 || !pointer)
 			continue;
 		if (got >= 0 && got != n - 1)
 			return -1;
@@ -321,6 +327,79 @@ static const char *const comparing[] = {"better", "worse", NULL};
 static const char *const feeling[] = {"get",  "gets",  "getting", "got",
 				      "feel", "feels", "feeling", NULL};
 
+/* ---- aspects ------------------------------------------------------------- */
+
+/*
+ * The aspect a short question asks about, and the words by which an
+ * answer's text shows that it speaks of it.  "will I be charged?" after the
+ * cancellation answer (whose text says what a late cancellation costs) is
+ * about that answer; "where is it?" after the opening hours (whose text
+ * says nothing of a place) is not: it goes to the first reading whose text
+ * speaks of a place.
+ */
+enum aspect { ASPECT_COST, ASPECT_PLACE, ASPECT_N };
+
+static const char *const cost_asked[] = {
+    "cost",    "costs",   "price", "prices", "priced",    "fee",   "fees",   "charge",
+    "charges", "charged", "pay",   "paying", "expensive", "cheap", "afford", NULL,
+};
+/* "how much is it?", not "how much should I do?" */
+static const char *const how_much_cost[] = {
+    "is", "are", "was", "would", "will", "s", "for", "it", "they", "that", "each", "per", NULL,
+};
+static const char *const cost_told[] = {
+    "fee",  "fees",    "charge", "charged", "charges", "pay",
+    "paid", "payment", "free",   "amount",  "refund",  NULL,
+};
+static const char *const place_told[] = {
+    "address",  "street",   "road",    "station", "directions", "floor",
+    "entrance", "building", "located", "map",     "postcode",   NULL,
+};
+
+/* Words that address the clinic: "where are you?" */
+static const char *const addressing[] = {"you", "your", "u", "ur", "clinic", NULL};
+
+/* The aspect the message asks about, or ASPECT_N.  "where" asks for the
+ * clinic's place after a clinic fact, or when it addresses the clinic
+ * ("where are you?"); after a health answer it asks where in the body
+ * ("where does it hurt?", "where should I use it?"). */
+static enum aspect
+asked_aspect(const struct tokens *tk, int after_fact)
+{
+	int addressed = 0;
+	for (size_t i = 0; i < tk->n; i++)
+		addressed |= in_list(&tk->v[i], addressing);
+	for (size_t i = 0; i < tk->n; i++) {
+		const struct token *t = &tk->v[i];
+		int after_how = i > 0 && is_word(t - 1, "how");
+		if (in_list(t, cost_asked) || (after_how && is_word(t, "much") && i + 1 < tk->n &&
+					       in_list(t + 1, how_much_cost)))
+			return ASPECT_COST;
+		if (is_word(t, "where") && (after_fact || addressed))
+			return ASPECT_PLACE;
+	}
+	return ASPECT_N;
+}
+
+/* Does the text of answer e speak of aspect as?  Only a clinic fact's
+ * text is read: cost and place are the clinic's (a health answer that
+ * says "pain-free" is not about money, nor "where it hurts" about a
+ * place). */
+static int
+speaks_of(struct text_ctx *tc, const struct knowledge *k, int e, enum aspect as)
+{
+	const struct kb_entry *en = &k->entries[e];
+	if (en->disclaimer || en->small_talk)
+		return 0;
+	struct tokens tk = {0};
+	text_tokenize(tc, en->body, strlen(en->body), &tk);
+	int got = 0;
+	for (size_t i = 0; i < tk.n && !got; i++)
+		got = in_list(&tk.v[i], as == ASPECT_COST ? cost_told : place_told);
+	tokens_free(&tk);
+	return got;
+}
+
 /* What "that" or "this" says of something, not a noun it goes with: "is
  * that ok?", "is this normal?" */
 static const char *const predicates[] = {
@@ -328,9 +407,31 @@ static const char *const predicates[] = {
     "right", "real", "wrong", "common", "dangerous", "serious", "risky", NULL,
 };
 
+/* Whether something is safe or fine: "is it ok if ...", "is that safe?" */
+static const char *const safety_words[] = {
+    "safe", "ok", "okay", "fine", "alright", "dangerous", "risky", "harmful", NULL,
+};
+
 static const char *const be_words[] = {
     "is", "are", "was", "were", "be", "any", "s", NULL,
 };
+
+/* Verbs that need an object: after "is it ok to", one without it makes
+ * "it" that object ("is it safe to use when pregnant?"). */
+static const char *const transitive[] = {
+    "use", "take", "try", "do", "have", "get", "wear", "buy", NULL,
+};
+
+/* Is token v such a verb with no object after it: the message's end, or
+ * a circumstance ("when pregnant", "every day")? */
+static int
+object_less(const struct tokens *tk, size_t v)
+{
+	if (v >= tk->n || !in_list(&tk->v[v], transitive))
+		return 0;
+	return v + 1 == tk->n || in_list(&tk->v[v + 1], fragment_openers) ||
+	       is_word(&tk->v[v + 1], "when") || is_word(&tk->v[v + 1], "every");
+}
 
 /* Is token i a word that points back ("can I park there", "does it
  * hurt"), not a dummy ("is it ok to ...", "is there parking")? */
@@ -343,10 +444,11 @@ points_back(const struct tokens *tk, size_t i)
 	if (is_word(t, "there"))
 		return !(i > 0 && in_list(&tk->v[i - 1], be_words)) &&
 		       !(i + 1 < tk->n && in_list(&tk->v[i + 1], be_words));
+	/* "is it safe to have a massage", but not "... to use when pregnant" */
 	if (is_word(t, "it"))
 		for (size_t j = i + 1; j < tk->n && j <= i + 3; j++)
 			if (is_word(&tk->v[j], "to"))
-				return 0; /* "is it safe to have a massage" */
+				return object_less(tk, j + 1);
 	/* "one", "this", ... before a word of its own: a number or a determiner
 	 * ("one massage a month", "this sunday") */
 	if (is_word(t, "one") || is_word(t, "ones") || is_word(t, "this") || is_word(t, "that") ||
@@ -372,16 +474,19 @@ content_word(const struct tokens *tk, size_t i)
 }
 
 struct cues {
-	int back;    /* a word points back */
-	int it;      /* ... at a thing ("it", "that", "they"), not a person ("he") */
-	int opener;  /* "and ...", "what about ..." */
-	int compare; /* "is that the same as ...", "is it better than ..." */
-	int sides;   /* ... setting two side by side ("same", "than", "vs") */
-	int asks;    /* a question word: "why?", "how?", "tell me more" */
-	int weak;    /* none of the above: only short and without an answer alone */
-	int bare;    /* it asks about an aspect and names no subject (aspects[]) */
-	int when;    /* a word of circumstance: "after a massage", "if pregnant" */
-	size_t own;  /* content words of its own */
+	int back;       /* a word points back */
+	int it;         /* ... at a thing ("it", "that", "they"), not a person ("he") */
+	int opener;     /* "and ...", "what about ..." */
+	int compare;    /* "is that the same as ...", "is it better than ..." */
+	int sides;      /* ... setting two side by side ("same", "than", "vs") */
+	int asks;       /* a question word: "why?", "how?", "tell me more" */
+	int weak;       /* none of the above: only short and without an answer alone */
+	int bare;       /* it asks about an aspect and names no subject (aspects[]) */
+	int when;       /* a word of circumstance: "after a massage", "if pregnant" */
+	size_t own;     /* content words of its own */
+	size_t other;   /* ... that are not aspects (aspects[]) */
+	int safe;       /* it asks whether something is safe or fine (safety_words[]) */
+	size_t numbers; /* content words that are numbers: "and for 90?" */
 };
 
 static void
@@ -415,7 +520,10 @@ read_cues(const struct tokens *tk, struct cues *c)
 					   !(i > 0 && in_list(&tk->v[i - 1], feeling)));
 		c->own += content_word(tk, i) && !in_list(&tk->v[i], question_words);
 		c->asks |= in_list(&tk->v[i], question_words);
+		c->safe |= in_list(&tk->v[i], safety_words);
+		c->numbers += content_word(tk, i) && isdigit((unsigned char)tk->v[i].surf[0]);
 	}
+	c->other = other;
 	c->bare = aspect > 0 && other == 0 && tk->n <= BARE_WORDS;
 }
 
@@ -485,6 +593,17 @@ answered(const struct knowledge *k, const struct match_result *mr)
 		if (!k->entries[mr->answers[i]].small_talk)
 			return 1;
 	return 0;
+}
+
+/* Are answers a and b in the same folder of the knowledge (a family:
+ * massage/, self-care/, treatments/, ...)? */
+static int
+same_family(const struct knowledge *k, int a, int b)
+{
+	const char *fa = k->entries[a].file, *fb = k->entries[b].file;
+	const char *sa = strrchr(fa, '/'), *sb = strrchr(fb, '/');
+	size_t la = sa ? (size_t)(sa - fa) : 0, lb = sb ? (size_t)(sb - fb) : 0;
+	return la == lb && strncmp(fa, fb, la) == 0;
 }
 
 /* Take reading mr (tokens tk) into out, rebuilding the reply with the
@@ -625,6 +744,32 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 		 * of ("how often?" after an answer that says nothing of it) */
 		if (!cu->back && !as_when && (cu->bare || top->score < p->threshold))
 			return 0;
+		/* ... and a clinic fact is not what a bare question about a
+		 * thing asks of: "will it hurt?" after what to wear asks about
+		 * the massage; the best reading that knows its words */
+		if (cu->bare && known && !k->entries[topic].disclaimer) {
+			const struct match_cand *next = NULL;
+			for (size_t i = 1; i < mr->ncand && !next; i++)
+				if (own_terms(mr, tk, mr->cand[i].intent, from) > 0 &&
+				    !k->entries[mr->cand[i].intent].small_talk)
+					next = &mr->cand[i];
+			if (next == NULL || (next->score < MIN_SCORE && next->raw < MIN_RAW))
+				return 0;
+			top = next;
+		}
+	}
+	/* a reading that the topic does not settle (the next candidate as
+	 * close as can be, nothing forcing either) is offered, not guessed */
+	if (top == &mr->cand[0] && !about && !cu->compare && mr->ncand > 1 &&
+	    !k->entries[mr->cand[1].intent].small_talk && top->raw - mr->cand[1].raw < UNSURE) {
+		mr->intent = -1;
+		mr->nanswers = 0;
+		mr->ambiguous = 1;
+		mr->nchoices = 2;
+		mr->choices[0] = top->intent;
+		mr->choices[1] = mr->cand[1].intent;
+		mr->score = top->score;
+		return 1;
 	}
 	int in = top->intent;
 	double score = top->score;
@@ -666,6 +811,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	const struct tokens *q = &c->tk; /* the message's, from answer_question */
 	struct tokens tk = {0};
 	enum followup_how how = FOLLOWUP_ALONE;
+	int named = 0; /* the topic is the item an ordinal named */
 	if (nch) {
 		int ch = ordinal_choice(q, nch);
 		if (ch < 0)
@@ -677,9 +823,13 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			goto done;
 		}
 		/* not a choice, but after "did you mean X or Y?" what was asked
-		 * was most likely X: its topic, and the one before */
+		 * was most likely X (or the one it names among words of its own:
+		 * "the second one, is it painful?"): its topic, and the one
+		 * before */
+		int one = ordinal_one(q, nch);
+		named = one >= 0;
 		before = topic;
-		topic = choices[0];
+		topic = choices[named ? one : 0];
 	}
 	if (topic < 0)
 		goto done;
@@ -702,6 +852,7 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		if (nl && (ch = ordinal_one(q, nl)) >= 0 && list[ch] >= 0) {
 			before = topic;
 			topic = list[ch];
+			named = 1;
 		}
 	}
 	struct cues cu;
@@ -729,8 +880,54 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	if (q->n > MAX_WORDS)
 		goto done;
 	struct match_result mr;
-	if (cu.own == 0 && (cu.asks || cu.back) && !answered(k, &out->mr)) {
+	enum aspect as = asked_aspect(q, !k->entries[topic].disclaimer);
+	if (as != ASPECT_N && cu.other <= 1 && q->n <= BARE_WORDS) {
+		/* a question about an aspect, naming no subject of its own
+		 * (or one word): the topic when it speaks of that aspect and
+		 * the message adds nothing; else, if the topic does not, the
+		 * first reading with the topic whose text does */
+		int pick = -1;
+		if (speaks_of(c->text, k, topic, as)) {
+			if (cu.other == 0 && as == ASPECT_COST)
+				pick = topic;
+		} else {
+			reread(k, c, p, topic, before, TOPIC_WEIGHT, out, &mr, &tk);
+			tokens_free(&tk);
+			/* ... of something the knowledge knows ("how much is a
+			 * coffee?" names a thing no answer knows) */
+			int unknown = mr.ncand && mr.cand[0].unknown > 0;
+			for (size_t i = 0; i < mr.ncand && pick < 0 && !unknown; i++)
+				if (mr.cand[i].intent != topic &&
+				    speaks_of(c->text, k, mr.cand[i].intent, as))
+					pick = mr.cand[i].intent;
+		}
+		if (pick >= 0 && out->mr.nanswers == 1 && pick == out->mr.intent)
+			goto done; /* its answer alone */
+		if (pick >= 0) {
+			give_answer(k, pick, out);
+			rebuild_reply(k, out);
+			how = FOLLOWUP_TOPIC;
+			goto done;
+		}
+	}
+	if (((cu.own == 0 && (cu.asks || cu.back)) || (cu.opener && cu.own == cu.numbers)) &&
+	    !answered(k, &out->mr)) {
 		/* "why?", "tell me more", "what is it?": the topic again */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_TOPIC;
+		goto done;
+	}
+	int alone = out->mr.nanswers == 1 ? out->mr.intent : -1;
+	if (cu.it && cu.safe && !cu.compare && alone >= 0 && alone != topic && alone != before &&
+	    k->entries[topic].disclaimer && k->entries[alone].disclaimer &&
+	    !same_family(k, topic, alone)) {
+		/* whether "it" (the health topic) is safe or fine, with what
+		 * the message adds alone reading as an answer of another
+		 * family: a circumstance of the topic ("is it safe to use when
+		 * pregnant?" after the massage gun is about the gun, with the
+		 * pregnancy rule; after Swedish massage the pregnancy massage
+		 * answer, of its family, is) */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
 		how = FOLLOWUP_TOPIC;
@@ -744,6 +941,12 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	rebuild_reply(k, out);
 	how = FOLLOWUP_TOPIC;
 done:
+	if (named && how == FOLLOWUP_ALONE && !answered(k, &out->mr)) {
+		/* "I like the sound of the first one": that one */
+		give_answer(k, topic, out);
+		rebuild_reply(k, out);
+		how = FOLLOWUP_CHOICE;
+	}
 	tokens_free(&tk);
 	return how;
 }

@@ -7,7 +7,9 @@
  *   - a message that does not stand alone ("and how often?", "is that the
  *     same as deep tissue?") is read again with the previous answer's
  *     topic (and, fainter, the one before it), and answered that way when
- *     the reading is better;
+ *     the reading is better; a question of cost or place ("will I be
+ *     charged?", "where is it?") by what the clinic facts' texts say; a
+ *     reading the topic does not settle offers its best two;
  *   - any other message is answered alone, whatever came before.
  * The safety rules always read the message on its own: context never adds
  * a rule nor takes one away.

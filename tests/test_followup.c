@@ -146,6 +146,9 @@ test_listed_choices(void **st)
 	struct convo_memory m = memory("massage-types", NULL, NULL);
 	ask(&m, "the fourth one", &how); /* not in the list */
 	assert_int_not_equal(how, FOLLOWUP_CHOICE);
+	m = memory("massage-types", NULL, NULL); /* "last" without "one" */
+	ask(&m, "the last time i had one it hurt", &how);
+	assert_int_not_equal(how, FOLLOWUP_CHOICE);
 	m = memory("prices", NULL, NULL);
 	ask(&m, "the first", &how);
 	assert_int_not_equal(how, FOLLOWUP_CHOICE);
@@ -157,6 +160,11 @@ test_listed_choices(void **st)
 	m = memory("massage-types", NULL, NULL);
 	assert_string_equal(ask(&m, "the third one, does it hurt?", &how), "trigger-point-therapy");
 	assert_int_equal(how, FOLLOWUP_TOPIC);
+	/* ... and that item when the rest asks nothing */
+	assert_string_equal(ask(&m, "i like the sound of the first one", &how), "swedish-massage");
+	/* the same after "did you mean" */
+	m = memory(NULL, "deep-tissue-massage", "sports-massage");
+	assert_string_equal(ask(&m, "the second one, is it painful?", &how), "sports-massage");
 }
 
 /* A message after an answer (topic) and the answer it should get. */
@@ -192,12 +200,18 @@ test_follow_ups(void **st)
 	    {"hot-stone-massage", "i have diabetes, is that safe for me", "hot-stone-massage"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
+	    /* a continuation of nothing but a number: the topic's */
+	    {"prices", "and for 45?", "prices"},
+	    {"massage-for-older-people", "and 95?", "massage-for-older-people"},
 	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
 	    /* what "it" is decides, not a reading that only echoes its words */
 	    {"deep-tissue-massage", "is it safe?", "deep-tissue-massage"},
 	    /* a title of function words says nothing: no answer is better */
 	    {"location", "does it hurt?", "-"},
 	    {"location", "and how often?", "-"},
+	    /* a clinic fact is not what a bare question about a thing asks of */
+	    {"what-to-wear", "is it painful?", "-"},
+	    {"prices", "is it safe?", "-"},
 	    /* two set side by side: neither of them */
 	    {"trigger-point-therapy", "is that the same as deep tissue?", "choosing-a-massage"},
 	    /* a tie with the topic: the message's own reading decides */
@@ -223,6 +237,75 @@ test_follow_ups(void **st)
  * long for?") is about the topic when the topic speaks of it, however sure
  * its reading alone is of another answer; when the topic says nothing of
  * it, or the message names a subject of its own, it is answered alone. */
+/* A question about cost or place that names no subject: the topic when it
+ * is a clinic fact whose text speaks of money, else the clinic fact among
+ * the readings whose text speaks of what is asked. */
+static void
+test_aspects(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"cancellation", "would I have to pay anything?", "cancellation"},
+	    {"gift-vouchers", "is there a charge for them?", "gift-vouchers"},
+	    {"session-length", "is there a fee?", "prices"},
+	    {"deep-tissue-massage", "how much does it cost?", "prices"},
+	    {"opening-hours", "and where do I find you?", "location"},
+	    {"what-to-wear", "where is that?", "location"},
+	    {"deep-tissue-massage", "where are you?", "location"},
+	    /* after a health answer, "where" asks where in the body */
+	    {"massage-gun", "where should I use it?", "massage-gun"},
+	    {"posture", "where should my screen be?", "posture"},
+	    /* a thing no answer knows is not the clinic's to charge for */
+	    {"what-to-wear", "can I pay my taxes there", "-"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Whether "it" is safe or fine in a circumstance that alone reads as an
+ * answer of another family: the topic (the safety rules add the rest);
+ * of the same family, that answer. */
+static void
+test_circumstance_of_the_topic(void **st)
+{
+	(void)st;
+	static const struct after cases[] = {
+	    {"massage-gun", "is that safe if I'm pregnant?", "massage-gun"},
+	    {"pain-relievers", "is it fine if im pregnant", "pain-relievers"},
+	    {"stretching", "I have sciatica, is that ok?", "stretching"},
+	    {"swedish-massage", "is that ok if I'm pregnant?", "pregnancy-massage"},
+	    {"deep-tissue-massage", "is it safe if I'm pregnant?", "pregnancy-massage"},
+	    /* "it" before "to" and a verb without its object is that object */
+	    {"massage-gun", "is it ok to use if I'm pregnant", "massage-gun"},
+	    {"pain-relievers", "is it ok to take when pregnant", "pain-relievers"},
+	    {"swedish-massage", "is it safe to have a massage when pregnant", "pregnancy-massage"},
+	};
+	check_after(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A reading with the topic that does not settle between its two best
+ * (their ranking scores about equal) offers both instead of a guess, and
+ * the offer is remembered so that "1" or "2" answers it. */
+static void
+test_unsure_reading_offers_two(void **st)
+{
+	(void)st;
+	struct convo_memory m = memory("sports-massage", NULL, NULL);
+	struct answer a;
+	const char *q = "does it ache after?";
+	enum followup_how how = followup_answer(K, &AC, &MP, &m, q, strlen(q), &a);
+	assert_int_equal(how, FOLLOWUP_TOPIC);
+	assert_int_equal(a.mr.nanswers, 0);
+	assert_true(a.mr.ambiguous);
+	assert_int_equal(a.reply.noffered, 2);
+	int soreness = knowledge_find(K, "soreness-after-massage");
+	assert_true(a.reply.offered[0] == soreness || a.reply.offered[1] == soreness);
+	struct convo_memory next = m;
+	followup_remember(K, &a, &next);
+	answer_free(&a);
+	assert_int_equal(next.nchoices, 2);
+	assert_string_equal(next.answer, "sports-massage");
+}
+
 static void
 test_bare_questions(void **st)
 {
@@ -261,6 +344,8 @@ test_offered_first(void **st)
 	     "sleep-and-mattress"},
 	    {"session-length", "how much is the 60 one", "prices"},
 	    {"what-to-wear", "can i keep my leggings on", "-"},
+	    /* not when the answer just given is only offered second */
+	    {"massage-for-older-people", "I have thin bones, is firm pressure ok", "-"},
 	};
 	check_after(cases, sizeof cases / sizeof cases[0]);
 	struct convo_memory none = memory(NULL, NULL, NULL);
@@ -453,6 +538,9 @@ main(void)
 	    cmocka_unit_test(test_choices),
 	    cmocka_unit_test(test_listed_choices),
 	    cmocka_unit_test(test_follow_ups),
+	    cmocka_unit_test(test_aspects),
+	    cmocka_unit_test(test_unsure_reading_offers_two),
+	    cmocka_unit_test(test_circumstance_of_the_topic),
 	    cmocka_unit_test(test_bare_questions),
 	    cmocka_unit_test(test_offered_first),
 	    cmocka_unit_test(test_alone),
