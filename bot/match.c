@@ -212,32 +212,32 @@ static const char *const request_words[] = {
  * answers, they count against a question as little as a common word.
  */
 static const char *const chat_words[] = {
-    "friend",     "friends",    "mate",         "mates",    "wife",        "husband",   "partner",
-    "boyfriend",  "girlfriend", "mum",          "mom",      "dad",         "mother",    "father",
-    "sister",     "brother",    "son",          "daughter", "gran",        "granny",    "grandma",
-    "grandad",    "grandpa",    "aunt",         "auntie",   "uncle",       "cousin",    "colleague",
-    "colleagues", "boss",       "neighbour",    "neighbor", "family",      "kids",      "kid",
-    "guy",        "guys",       "lady",         "monday",   "tuesday",     "wednesday", "thursday",
-    "friday",     "saturday",   "sunday",       "weekend",  "today",       "tonight",   "tomorrow",
-    "yesterday",  "lately",     "recently",     "ages",     "forever",     "january",   "february",
-    "march",      "april",      "june",         "july",     "august",      "september", "october",
-    "november",   "december",   "christmas",    "holiday",  "holidays",    "vacation",  "summer",
-    "easter",     "xmas",       "thanksgiving", "ramadan",  "diwali",      "hanukkah",  "winter",
-    "thinking",   "thought",    "reckon",       "guess",    "suppose",     "supposed",  "wondered",
-    "heard",      "hear",       "read",         "told",     "tell",        "says",      "said",
-    "saying",     "mentioned",  "recommended",  "swears",   "swear",       "reckons",   "keeps",
-    "tried",      "trying",     "honest",       "honestly", "seriously",   "literally", "totally",
-    "pretty",     "quite",      "super",        "loads",    "load",        "tons",      "stuff",
-    "bunch",      "whatever",   "anyway",       "anyhow",   "thing",       "sort",      "kinda",
-    "sorta",      "basically",  "genuinely",    "curious",  "confused",    "sceptical", "skeptical",
-    "unsure",     "opinion",    "advice",       "info",     "information", "question",  "quick",
-    "random",     "silly",      "dumb",         "stupid",   "sorry",       "cheers",    "lol",
-    "haha",       "omg",        "btw",          "fyi",      "tbh",         "idk",       "imo",
-    "ngl",        "pls",        "thx",          "ty",       "killing",     "wrecked",   "knackered",
-    "shattered",  "grief",      "niggly",       "niggling", "grumbly",     "playing",   "acting",
-    "bugging",    "bothering",  "annoying",     "driving",  "crazy",       "mad",       "nuts",
-    "lent",       "borrowed",   "bought",       "buying",   "gave",        "given",     "got",
-    "getting",    "wanted",     NULL,
+    "friend",     "friends",    "mate",      "mates",        "wife",     "husband",     "partner",
+    "boyfriend",  "girlfriend", "mum",       "mom",          "dad",      "mother",      "father",
+    "sister",     "brother",    "son",       "daughter",     "gran",     "granny",      "grandma",
+    "grandad",    "grandpa",    "aunt",      "auntie",       "uncle",    "cousin",      "colleague",
+    "colleagues", "boss",       "neighbour", "neighbor",     "family",   "kids",        "kid",
+    "guy",        "guys",       "lady",      "monday",       "tuesday",  "wednesday",   "thursday",
+    "friday",     "saturday",   "sunday",    "weekend",      "today",    "tonight",     "tomorrow",
+    "yesterday",  "lately",     "recently",  "ages",         "forever",  "january",     "february",
+    "march",      "april",      "june",      "july",         "august",   "september",   "october",
+    "november",   "december",   "christmas", "holiday",      "holidays", "vacation",    "summer",
+    "easter",     "eve",        "xmas",      "thanksgiving", "ramadan",  "diwali",      "hanukkah",
+    "winter",     "thinking",   "thought",   "reckon",       "guess",    "suppose",     "supposed",
+    "wondered",   "heard",      "hear",      "read",         "told",     "tell",        "says",
+    "said",       "saying",     "mentioned", "recommended",  "swears",   "swear",       "reckons",
+    "keeps",      "tried",      "trying",    "honest",       "honestly", "seriously",   "literally",
+    "totally",    "pretty",     "quite",     "super",        "loads",    "load",        "tons",
+    "stuff",      "bunch",      "whatever",  "anyway",       "anyhow",   "thing",       "sort",
+    "kinda",      "sorta",      "basically", "genuinely",    "curious",  "confused",    "sceptical",
+    "skeptical",  "unsure",     "opinion",   "advice",       "info",     "information", "question",
+    "quick",      "random",     "silly",     "dumb",         "stupid",   "sorry",       "cheers",
+    "lol",        "haha",       "omg",       "btw",          "fyi",      "tbh",         "idk",
+    "imo",        "ngl",        "pls",       "thx",          "ty",       "killing",     "wrecked",
+    "knackered",  "shattered",  "grief",     "niggly",       "niggling", "grumbly",     "playing",
+    "acting",     "bugging",    "bothering", "annoying",     "driving",  "crazy",       "mad",
+    "nuts",       "lent",       "borrowed",  "bought",       "buying",   "gave",        "given",
+    "got",        "getting",    "wanted",    NULL,
 };
 
 /* Days said in the plural ("what time do you shut on fridays"): chat as
@@ -1360,13 +1360,32 @@ age_decade(const struct tokens *q, const char *text, size_t len, size_t i, char 
 	    k->surf[1] > '9' || i == 0 || !surf_in(&q->v[i - 1], age_before) ||
 	    (i + 1 < q->n && surf_in(&q->v[i + 1], units)))
 		return 0;
+	static const char money[] = "$#\xa3\xac"; /* £ and € end in 0xa3, 0xac */
 	if (text && k->off > 0 && k->off <= len &&
-	    strchr("$\xc2\xa3\xe2\x82\xac#", text[k->off - 1]))
-		return 0; /* "the price is $80": money (£ and € end in those bytes) */
+	    memchr(money, text[k->off - 1], sizeof money - 1))
+		return 0; /* "the price is $80": money */
 	decade[0] = k->surf[0];
 	decade[1] = '0';
 	decade[2] = 's';
 	decade[3] = '\0';
+	return 1;
+}
+
+/* Is token i "booked" that tells of a booking made ("I've booked deep
+ * tissue for Friday, will it hurt?", "booked for Saturday, where are
+ * you?"), not a request for one ("can I get booked in", "get myself
+ * booked", "can I be booked")?  Such a word is the story, not what is
+ * asked, and is read as nothing. */
+static int
+already_booked(const struct tokens *q, size_t i)
+{
+	static const char *const asking[] = {"get", "getting", "be", NULL};
+	const struct token *k = &q->v[i];
+	if (k->surf_len != 6 || memcmp(k->surf, "booked", 6) != 0)
+		return 0;
+	for (size_t j = i >= 3 ? i - 3 : 0; j < i; j++)
+		if (surf_in(&q->v[j], asking))
+			return 0;
 	return 1;
 }
 
@@ -1379,8 +1398,8 @@ read_words(const struct match_index *m, struct match_scratch *s, const struct to
 	for (size_t i = 0; i < q->n; i++) {
 		const struct token *k = &q->v[i];
 		s->reading[i][0] = '\0';
-		if (k->flags & TOK_STOP)
-			continue; /* weak terms, added after synonyms */
+		if ((k->flags & TOK_STOP) || already_booked(q, i))
+			continue; /* weak terms, added after synonyms; a booking told of */
 		char dec[4];
 		if ((k->flags & TOK_NUMBER) && age_decade(q, text, len, i, dec)) {
 			push_seq(s, dec, 1.0, i, hmap_get(&m->term_ids, dec, 3));

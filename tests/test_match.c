@@ -234,6 +234,11 @@ test_story_before_question(void **st)
 	    {"my gran is 88 and has a bad back, she bruises easily. is it safe for her to have a "
 	     "massage?",
 	     "massage-for-older-people"},
+	    /* "booked" telling of a booking made is the story, not a request
+	       to book; "get ... booked" is one */
+	    {"i've booked in for a deep tissue next week and i'm nervous now. will it hurt a lot?",
+	     "deep-tissue-massage"},
+	    {"how do i get myself booked in?", "booking"},
 	    /* an adverb of an English word says how, not what: chat */
 	    {"do i have to get undressed fully", "what-to-wear"},
 	    /* an age of 70 to 99 reads as its decade, which synonyms.txt
