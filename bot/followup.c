@@ -910,7 +910,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 			goto done;
 		}
 	}
-	if (((cu.own == 0 && (cu.asks || cu.back)) || (cu.opener && cu.own == cu.numbers)) &&
+	if (((cu.own == 0 && (cu.asks || cu.back)) ||
+	     (cu.opener && cu.own == cu.numbers && !k->entries[topic].disclaimer)) &&
 	    !answered(k, &out->mr)) {
 		/* "why?", "tell me more", "what is it?": the topic again */
 		give_answer(k, topic, out);
@@ -941,8 +942,9 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	rebuild_reply(k, out);
 	how = FOLLOWUP_TOPIC;
 done:
-	if (named && how == FOLLOWUP_ALONE && !answered(k, &out->mr)) {
-		/* "I like the sound of the first one": that one */
+	if (named && how == FOLLOWUP_ALONE) {
+		/* "I like the sound of the first one": that one, whatever the
+		 * message alone reads ("first" is no first visit here) */
 		give_answer(k, topic, out);
 		rebuild_reply(k, out);
 		how = FOLLOWUP_CHOICE;

@@ -201,9 +201,9 @@ test_follow_ups(void **st)
 	    {"hot-stone-massage", "i have diabetes, is that safe for me", "hot-stone-massage"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
-	    /* a continuation of nothing but a number: the topic's */
+	    /* a continuation of nothing but a number: the clinic fact's */
 	    {"prices", "and for 45?", "prices"},
-	    {"massage-for-older-people", "and 95?", "massage-for-older-people"},
+	    {"session-length", "what about 60?", "session-length"},
 	    {"hot-stone-massage", "does it hurt?", "hot-stone-massage"},
 	    /* what "it" is decides, not a reading that only echoes its words */
 	    {"deep-tissue-massage", "is it safe?", "deep-tissue-massage"},
