@@ -35,6 +35,10 @@ answer_ctx_free(struct answer_ctx *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* Words (not function words) a message needs before the classifier has its
+ * say: "what helps?", "the first one" and "is it good before a run?" are
+ * left to the matcher and the conversation (followup.c). */
+#define CLASSIFY_MIN_WORDS 3
 #define SAFETY_OVERLAP 256 /* bytes read twice where a window ends mid-sentence */
 
 /* End of the safety window that starts at `start`: a sentence end in its
@@ -138,6 +142,45 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 	}
 }
 
+/*
+ * The classifier's word on the matcher's (classify.h), for answers the
+ * model knows: a confident other answer makes the matcher's one "did you
+ * mean" (the classifier's first), a confident "out of scope" makes it the
+ * fallback; where the matcher gave none, a confident answer is given.
+ * Two answers to two questions stay the matcher's.
+ */
+static void
+second_reader(const struct knowledge *k, const struct tokens *tk, struct match_result *mr)
+{
+	size_t words = 0;
+	for (size_t i = 0; i < tk->n; i++)
+		words += !(tk->v[i].flags & TOK_STOP);
+	if (k->clf == NULL || mr->nanswers > 1 || words < CLASSIFY_MIN_WORDS)
+		return;
+	double p;
+	int y = k->clf_entry[classify_top(k->clf, tk, &p)];
+	if (y == -1)
+		return;
+	if (mr->nanswers == 1) {
+		int m = mr->intent;
+		if (y == m || p < classify_veto_at(k->clf) || k->entry_class[m] < 0)
+			return;
+		mr->intent = -1;
+		mr->nanswers = 0;
+		mr->ambiguous = y >= 0;
+		mr->nchoices = y >= 0 ? 2 : 0;
+		mr->choices[0] = y;
+		mr->choices[1] = m;
+	} else if (y >= 0 && p >= classify_take_at(k->clf)) {
+		mr->intent = y;
+		mr->nanswers = 1;
+		mr->answers[0] = y;
+		mr->ambiguous = 0;
+		mr->nchoices = 0;
+		mr->score = p;
+	}
+}
+
 void
 answer_question(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
 		const char *text, size_t len, struct answer *out)
@@ -157,6 +200,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	text_set_lexicon(c->text, k->dict);
 	text_tokenize(c->text, out->question, cut, &c->tk);
 	match_query(k->match, c->ms, &c->tk, out->question, cut, p, &out->mr);
+	second_reader(k, &c->tk, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;
 	if (out->truncated) {
 		safety_whole(k, c, rep, rl, out);

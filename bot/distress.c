@@ -41,10 +41,8 @@ distress_features(const struct tokens *q,
 
 /* ---- reading the list ------------------------------------------------------ */
 
-/* A number with at most three decimals, in thousandths; the end of it in
- * *end.  -1 when s does not start with one. */
-static int
-parse_milli(const char *s, const char **end, long *out)
+int
+distress_milli(const char *s, const char **end, long *out)
 {
 	const char *p = s;
 	int neg = *p == '-';
@@ -86,7 +84,7 @@ setting(struct reading *r, unsigned line, const char *name, const char *rest)
 {
 	long v;
 	const char *end;
-	if (parse_milli(rest, &end, &v) < 0 || *end != '\0') {
+	if (distress_milli(rest, &end, &v) < 0 || *end != '\0') {
 		problems_add(r->pr, r->file, line, 1,
 			     "'%s' needs one number with at most three decimals (for example "
 			     "%s 1.250)",
@@ -113,7 +111,7 @@ weight_line(struct reading *r, unsigned line, const char *s)
 {
 	long v;
 	const char *end;
-	if (parse_milli(s, &end, &v) < 0 || (*end != ' ' && *end != '\t')) {
+	if (distress_milli(s, &end, &v) < 0 || (*end != ' ' && *end != '\t')) {
 		problems_add(r->pr, r->file, line, 1,
 			     "expected a weight and one or two words (for example: 1.250 "
 			     "hopeless), or bias, talk-at or crisis-at and a number");

@@ -57,6 +57,11 @@ void distress_features(const struct tokens *q,
 		       void (*fn)(const char *key, size_t n, size_t tok, size_t ntok, void *arg),
 		       void *arg);
 
+/* A number with at most three decimals at s, in thousandths, the end of it
+ * in *end; -1 when s does not start with one.  (The classifier's file
+ * writes its weights the same way.) */
+int distress_milli(const char *s, const char **end, long *out);
+
 /* Thresholds and bias, in thousandths (for the trainer and tests). */
 long distress_talk_at(const struct distress *d);
 long distress_crisis_at(const struct distress *d);

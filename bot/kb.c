@@ -26,12 +26,14 @@ struct scan {
 	struct problems skipped; /* what is not read, and why (file = rel path) */
 };
 
-/* The most bytes read of a file: more for the word lists of safety/. */
+/* The most bytes read of a file: more for the word lists. */
 static size_t
 file_cap(const char *rel)
 {
 	enum kb_file_kind k = knowledge_file_kind(rel);
-	return k == KBF_CONCEPTS || k == KBF_DISTRESS ? KB_CONCEPTS_MAX : KB_FILE_MAX;
+	return k == KBF_CLASSIFIER                      ? KB_MODEL_MAX
+	       : k == KBF_CONCEPTS || k == KBF_DISTRESS ? KB_CONCEPTS_MAX
+							: KB_FILE_MAX;
 }
 
 static int

@@ -22,6 +22,8 @@
 /* safety/concepts.txt and safety/distress.txt: plain lines, no YAML, read in
  * one pass */
 #define KB_CONCEPTS_MAX (256 * 1024)
+/* classifier.txt: made by make classifier, one line per word */
+#define KB_MODEL_MAX (1024 * 1024)
 #define KB_FLOW_DEPTH_MAX 32
 /* A safety rule's priority: lower comes first within its level. */
 #define KB_PRIORITY_MIN 0

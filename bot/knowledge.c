@@ -37,6 +37,8 @@ knowledge_file_kind(const char *rel)
 		return KBF_CONCEPTS;
 	if (strcmp(rel, DISTRESS_FILE) == 0)
 		return KBF_DISTRESS;
+	if (strcmp(rel, CLASSIFY_FILE) == 0)
+		return KBF_CLASSIFIER;
 	/* README.md and SOURCES.md are notes for people, not answers */
 	if (!ends_with(rel, ".md") || strcasecmp(base, "README.md") == 0 ||
 	    strcasecmp(base, "SOURCES.md") == 0 || base[0] == '.')
@@ -305,6 +307,41 @@ fill_bodies(struct knowledge *k, struct problems *pr)
 			     CLINIC_FILE);
 }
 
+/* The classifier (classify.h) and its classes' answers; the answers it
+ * does not know are the matcher's alone, and check says which. */
+static void
+load_classifier(struct knowledge *k, const struct kb_file *f, struct problems *pr)
+{
+	k->clf = classify_parse(f->path, f->data, f->len, pr);
+	if (k->clf == NULL)
+		return;
+	size_t nc = classify_nclasses(k->clf);
+	k->clf_entry = xmalloc(nc * sizeof *k->clf_entry);
+	k->entry_class = xmalloc((k->nentries ? k->nentries : 1) * sizeof *k->entry_class);
+	for (size_t e = 0; e < k->nentries; e++)
+		k->entry_class[e] = -1;
+	for (size_t i = 0; i < nc; i++) {
+		const char *id = classify_class(k->clf, i);
+		int e =
+		    strcmp(id, CLASSIFY_OUT_OF_SCOPE) == 0 ? KNOWLEDGE_OOS : knowledge_find(k, id);
+		k->clf_entry[i] = e;
+		if (e >= 0)
+			k->entry_class[e] = (int)i;
+	}
+	struct strbuf missing = STRBUF_INIT;
+	size_t nmissing = 0;
+	for (size_t e = 0; e < k->nentries; e++)
+		if (k->entry_class[e] < 0 && nmissing++ < 5)
+			sb_addf(&missing, "%s%s", missing.len ? ", " : "", k->entries[e].id.s);
+	if (nmissing)
+		problems_add(&k->warnings, f->path, 1, 1,
+			     "the classifier does not know %zu answer%s (%s%s): the matcher alone "
+			     "answers for %s; make it again (make classifier)",
+			     nmissing, nmissing > 1 ? "s" : "", missing.s,
+			     nmissing > 5 ? ", ..." : "", nmissing > 1 ? "them" : "it");
+	sb_free(&missing);
+}
+
 struct knowledge *
 knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		const struct wordset *dict, struct problems *pr)
@@ -318,7 +355,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	size_t nbroken = 0;
 	struct hmap broken; /* ids of answer files that did not parse */
 	hmap_init(&broken);
-	const struct kb_file *concepts = NULL, *distress = NULL;
+	const struct kb_file *concepts = NULL, *distress = NULL, *clf = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
@@ -380,6 +417,9 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		case KBF_DISTRESS:
 			distress = f;
 			break;
+		case KBF_CLASSIFIER:
+			clf = f;
+			break;
 		case KBF_IGNORED:
 			break;
 		}
@@ -433,6 +473,8 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 				     "'crisis' and 'talk-to-someone' (safety/crisis.md, "
 				     "safety/talk-to-someone.md)");
 	}
+	if (clf)
+		load_classifier(k, clf, pr);
 	problems_sort(&k->warnings);
 	for (const char *const *r = knowledge_required_rules; *r; r++) {
 		if (knowledge_find_rule(k, *r) >= 0)
@@ -496,5 +538,8 @@ knowledge_free(struct knowledge *k)
 	match_free(k->match);
 	safety_free(k->safety);
 	distress_free(k->distress);
+	classify_free(k->clf);
+	free(k->clf_entry);
+	free(k->entry_class);
 	free(k);
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "classify.h"
 #include "clinic.h"
 #include "distress.h"
 #include "kb_parse.h"
@@ -34,6 +35,7 @@ enum kb_file_kind {
 	KBF_CLINIC,
 	KBF_CONCEPTS,
 	KBF_DISTRESS,
+	KBF_CLASSIFIER,
 	KBF_MESSAGE,
 	KBF_IGNORED
 };
@@ -49,7 +51,10 @@ struct knowledge {
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	struct distress *distress;    /* NULL without safety/distress.txt */
+	struct distress *distress; /* NULL without safety/distress.txt */
+	struct classifier *clf;    /* NULL without classifier.txt */
+	int *clf_entry;   /* per class: its answer, KNOWLEDGE_OOS, or -1 (no such answer) */
+	int *entry_class; /* per answer: its class, or -1 (the model does not know it) */
 	const struct wordset *dict;   /* borrowed from knowledge_build's caller, or NULL */
 	int crisis, disclaimer, talk; /* rule indices, -1 if absent */
 	char missing[256];            /* required rule ids not present, space separated */
@@ -57,6 +62,9 @@ struct knowledge {
 
 /* How the problem of a related id that no answer has begins. */
 #define KNOWLEDGE_RELATED_MISSING "related id "
+
+/* clf_entry of the classifier's out-of-scope class */
+#define KNOWLEDGE_OOS (-2)
 
 /* Where the message files live, relative to the knowledge folder. */
 #define KNOWLEDGE_MESSAGES_DIR "messages/"

@@ -1,12 +1,13 @@
 /*
  * fuzz_kb: libFuzzer harness for the knowledge file parser (kb_parse), the
  * safety pattern compiler (safety) and the knowledge assembler (knowledge).
- * The first input byte picks the mode ('0'-'6', or any byte: (b - '0') % 7);
+ * The first input byte picks the mode ('0'-'7', or any byte: (b - '0') % 8);
  * the rest is the file text.  Modes:
  *   0 answer file   1 rule file   2 synonyms file   3 one safety pattern
  *   4 a knowledge folder: pieces split at "%%%%", see build_folder()
  *   5 a clinic.yaml, "%%%%", an answer body to fill from it
  *   6 a distress word list, "%%%%", a message to score with it
+ *   7 a classifier, "%%%%", a message to classify with it
  * Asserts the contracts: problems carry a file and a line >= 1, a file that
  * parsed has its required fields, and everything is freed (leak check).
  */
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "classify.h"
 #include "clinic.h"
 #include "distress.h"
 #include "fuzz.h"
@@ -311,11 +313,34 @@ fuzz_distress(const char *buf, size_t len)
 	problems_free(&pr);
 }
 
+/* A classifier, then (after "%%%%") a message: the model reads or says why
+ * by file:line, and a model that reads gives a class and a probability. */
+static void
+fuzz_classifier(const char *buf, size_t len)
+{
+	const char *sep = memmem(buf, len, SEP, 4);
+	size_t ml = sep ? (size_t)(sep - buf) : len;
+	struct problems pr = {0};
+	struct classifier *c = classify_parse("classifier.txt", buf, ml, &pr);
+	check_problems(&pr, 0);
+	CHECK((c == NULL) == (pr.n > 0));
+	if (c && sep) {
+		struct tokens tk = {0};
+		text_tokenize(T, sep + 4, len - ml - 4, &tk);
+		double p;
+		size_t k = classify_top(c, &tk, &p);
+		CHECK(k < classify_nclasses(c) && p > 0 && p <= 1.0 + 1e-9);
+		tokens_free(&tk);
+	}
+	classify_free(c);
+	problems_free(&pr);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const fuzz_mode modes[] = {fuzz_entry,  fuzz_rule,   fuzz_synonyms, fuzz_pattern,
-					  fuzz_folder, fuzz_clinic, fuzz_distress};
+					  fuzz_folder, fuzz_clinic, fuzz_distress, fuzz_classifier};
 	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }

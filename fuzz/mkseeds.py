@@ -19,6 +19,8 @@ put('kb', 'clinic', b'5' + open('knowledge/clinic.yaml', 'rb').read() +
     b'%%%%Call {{clinic.phone}}.\n\nOpen: {{clinic.hours}}\n\n{{ clinic.prices }} {{clinic.nope}}')
 put('kb', 'distress', b'6' + open('knowledge/safety/distress.txt', 'rb').read() +
     b'%%%%nobody would miss me anymore, I am so tired of all of it')
+put('kb', 'classifier', b'7' + open('knowledge/classifier.txt', 'rb').read()[:4000] +
+    b'%%%%hi, is deep tissue massage worth it for my stiff back?')
 # patterns: a few triggers from the shipped rules, each with a message
 import re
 pats = []

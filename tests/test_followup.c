@@ -22,6 +22,13 @@ setup(void **st)
 	int bad = K == NULL || pr.n > 0;
 	if (bad)
 		dump_problems(&pr);
+	if (K) {
+		/* the conversation's own reading, over the matcher alone: the
+		 * classifier has its tests (test_classify) and the dialogue
+		 * tables measure the two together */
+		classify_free(K->clf);
+		K->clf = NULL;
+	}
 	problems_free(&pr);
 	free(cause);
 	return bad ? -1 : 0;

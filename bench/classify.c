@@ -1,0 +1,314 @@
+/*
+ * classify: makes knowledge/classifier.txt, the learned second reader of
+ * which answer a message asks for (bot/classify.h).
+ *   classify KNOWLEDGE_DIR OUT.txt TABLE.tsv...
+ * The examples: every answer's phrasings and title, and every labelled
+ * message of the tables (message<TAB>answer id or "-"; a dialogue table's
+ * stand-alone turns; rows with two answers, follow-up turns and safety
+ * tables are left out, and so are ids the knowledge no longer has).  Each
+ * is read as the bot reads it (the knowledge's tokeniser and lexicon,
+ * distress_features); a multinomial logistic model over the words and
+ * pairs seen in two examples or more is fitted by stochastic gradient
+ * descent (fixed seed: the same inputs give the same file).  Each
+ * feature's weights are centred on their median (softmax does not mind)
+ * and only those at least SPARSE away from it are written, in thousandths.
+ * take-at and veto-at are TAKE_AT and VETO_AT: chosen on the round-5
+ * held-out matcher set with a model made without it (bench/RESULTS.md,
+ * "The classifier").  Development tool (make classifier).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "distress.h"
+#include "hmap.h"
+#include "kb.h"
+#include "strbuf.h"
+#include "xmem.h"
+
+#define EPOCHS 20
+#define RATE 0.1
+#define L2 1e-5
+#define MIN_DOCS 2
+#define SPARSE 0.05
+#define TAKE_AT "0.700"
+#define VETO_AT "0.700"
+
+struct example {
+	int cls;
+	int *f;
+	size_t nf;
+};
+
+struct model {
+	size_t nclasses; /* the knowledge's answers, then out of scope */
+	struct hmap ids; /* feature key -> index */
+	char **keys;
+	size_t *docs;
+	size_t nf, capf, capdocs;
+	struct example *x;
+	size_t nx, capx;
+	struct answer_ctx *ac;
+	struct tokens tk;
+};
+
+struct collect {
+	struct model *m;
+	struct example *x;
+	size_t cap;
+};
+
+static void
+collect(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
+{
+	(void)tok;
+	(void)ntok;
+	struct collect *c = arg;
+	struct model *m = c->m;
+	int ins;
+	int id = *hmap_put(&m->ids, key, n, (int)m->nf, &ins);
+	if (ins) {
+		m->keys = xgrow(m->keys, &m->capf, m->nf + 1, sizeof *m->keys);
+		m->docs = xgrow(m->docs, &m->capdocs, m->nf + 1, sizeof *m->docs);
+		m->keys[m->nf] = xstrndup(key, n);
+		m->docs[m->nf++] = 0;
+	}
+	for (size_t i = 0; i < c->x->nf; i++)
+		if (c->x->f[i] == id)
+			return;
+	c->x->f = xgrow(c->x->f, &c->cap, c->x->nf + 1, sizeof *c->x->f);
+	c->x->f[c->x->nf++] = id;
+	m->docs[id]++;
+}
+
+static void
+add_example(struct model *m, const char *text, int cls)
+{
+	m->x = xgrow(m->x, &m->capx, m->nx + 1, sizeof *m->x);
+	struct example *x = &m->x[m->nx++];
+	memset(x, 0, sizeof *x);
+	x->cls = cls;
+	text_tokenize(m->ac->text, text, strlen(text), &m->tk);
+	struct collect c = {m, x, 0};
+	distress_features(&m->tk, collect, &c);
+}
+
+static int
+load_table(struct model *m, const struct knowledge *k, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strncmp(base, "safety", 6) == 0)
+		return 0;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		fprintf(stderr, "classify: cannot read %s\n", path);
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *c2 = strchr(line, '\t');
+		if (line[0] == '#' || c2 == NULL)
+			continue;
+		*c2++ = '\0';
+		char *c3 = strchr(c2, '\t');
+		if (c3) {
+			*c3++ = '\0';
+			if (strcmp(c3, "alone") != 0)
+				continue; /* a follow-up turn means what it means after the one
+					     before */
+		}
+		int cls = strcmp(c2, "-") == 0 ? (int)k->nentries : knowledge_find(k, c2);
+		if (cls >= 0)
+			add_example(m, line, cls);
+	}
+	free(line);
+	fclose(fp);
+	return 0;
+}
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+fit(const struct model *m, double *w, double *b)
+{
+	size_t K = m->nclasses;
+	size_t *order = xmalloc(m->nx * sizeof *order);
+	for (size_t i = 0; i < m->nx; i++)
+		order[i] = i;
+	double *z = xmalloc(K * sizeof *z);
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	for (int e = 0; e < EPOCHS; e++) {
+		for (size_t i = m->nx; i > 1; i--) {
+			size_t j = (size_t)(next_rand(&seed) % i);
+			size_t t = order[i - 1];
+			order[i - 1] = order[j];
+			order[j] = t;
+		}
+		for (size_t n = 0; n < m->nx; n++) {
+			const struct example *x = &m->x[order[n]];
+			memcpy(z, b, K * sizeof *z);
+			for (size_t i = 0; i < x->nf; i++)
+				if (m->docs[x->f[i]] >= MIN_DOCS)
+					for (size_t c = 0; c < K; c++)
+						z[c] += w[(size_t)x->f[i] * K + c];
+			double top = z[0], sum = 0;
+			for (size_t c = 1; c < K; c++)
+				top = z[c] > top ? z[c] : top;
+			for (size_t c = 0; c < K; c++)
+				sum += (z[c] = exp(z[c] - top));
+			for (size_t c = 0; c < K; c++) {
+				double g = z[c] / sum - (c == (size_t)x->cls);
+				b[c] -= RATE * g;
+				for (size_t i = 0; i < x->nf; i++)
+					if (m->docs[x->f[i]] >= MIN_DOCS) {
+						double *wi = &w[(size_t)x->f[i] * K + c];
+						*wi -= RATE * (g + L2 * *wi);
+					}
+			}
+		}
+	}
+	free(z);
+	free(order);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_key(const void *a, const void *b, void *keys)
+{
+	char **k = keys;
+	return strcmp(k[*(const size_t *)a], k[*(const size_t *)b]);
+}
+
+static void
+milli(struct strbuf *b, double v)
+{
+	long x = lround(v * 1000);
+	x = x > 32767 ? 32767 : x < -32767 ? -32767 : x;
+	sb_addf(b, "%s%ld.%03ld", x < 0 ? "-" : "", labs(x) / 1000, labs(x) % 1000);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: classify KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
+		return 2;
+	}
+	struct answer_ctx ac;
+	if (answer_ctx_init(&ac) < 0)
+		return 2;
+	struct problems pr = {0};
+	char *cause = NULL;
+	struct wordset *dict = kb_load_dictionary(ac.text);
+	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
+	if (!k) {
+		fprintf(stderr, "classify: the knowledge has problems (massagebot check)\n");
+		return 2;
+	}
+	text_set_lexicon(ac.text, k->dict);
+	struct model m = {.nclasses = k->nentries + 1, .ac = &ac};
+	for (size_t e = 0; e < k->nentries; e++) {
+		add_example(&m, k->entries[e].title.s, (int)e);
+		for (size_t q = 0; q < k->entries[e].questions.n; q++)
+			add_example(&m, k->entries[e].questions.v[q].s, (int)e);
+	}
+	size_t nknow = m.nx;
+	for (int i = 3; i < argc; i++)
+		if (load_table(&m, k, argv[i]) < 0)
+			return 2;
+	size_t K = m.nclasses;
+	double *w = xcalloc(m.nf * K, sizeof *w), *b = xcalloc(K, sizeof *b);
+	fit(&m, w, b);
+
+	struct strbuf out = STRBUF_INIT;
+	sb_addf(&out,
+		"# The classifier: a second reader of which answer a message asks for,\n"
+		"# beside the matcher (README, \"How the matcher works\"; bot/classify.h).\n"
+		"# Made by `make classifier` (bench/classify.c) from %zu examples: the\n"
+		"# answers' phrasings and titles (%zu) and the labelled questions of\n"
+		"# tests/data.  Do not edit: after answers or tests/data change, make it\n"
+		"# again.  Each line below the settings: a word stem or two, a tab, and\n"
+		"# class:weight pairs (classes numbered from 0 in the classes line).\n\n"
+		"classes",
+		m.nx, nknow);
+	for (size_t e = 0; e < k->nentries; e++)
+		sb_addf(&out, " %s", k->entries[e].id.s);
+	sb_adds(&out, " " CLASSIFY_OUT_OF_SCOPE "\nbias");
+	for (size_t c = 0; c < K; c++) {
+		sb_addf(&out, " %zu:", c);
+		milli(&out, b[c]);
+	}
+	sb_adds(&out, "\ntake-at " TAKE_AT "\nveto-at " VETO_AT "\n\n");
+	size_t *order = xmalloc((m.nf ? m.nf : 1) * sizeof *order), nkept = 0, nw = 0;
+	for (size_t f = 0; f < m.nf; f++)
+		if (m.docs[f] >= MIN_DOCS)
+			order[nkept++] = f;
+	qsort_r(order, nkept, sizeof *order, cmp_key, m.keys);
+	double *sorted = xmalloc(K * sizeof *sorted);
+	for (size_t i = 0; i < nkept; i++) {
+		const double *wf = &w[order[i] * K];
+		memcpy(sorted, wf, K * sizeof *sorted);
+		qsort(sorted, K, sizeof *sorted, cmp_double);
+		double med = sorted[K / 2];
+		size_t mark = out.len;
+		sb_addf(&out, "%s\t", m.keys[order[i]]);
+		size_t before = nw;
+		for (size_t c = 0; c < K; c++)
+			if (fabs(wf[c] - med) >= SPARSE) {
+				sb_addf(&out, "%s%zu:", nw > before ? " " : "", c);
+				milli(&out, wf[c] - med);
+				nw++;
+			}
+		if (nw == before)
+			out.len = mark; /* nothing to say: no line */
+		else
+			sb_addc(&out, '\n');
+	}
+	out.s[out.len] = '\0';
+	FILE *fp = fopen(argv[2], "w");
+	if (fp == NULL || fputs(out.s, fp) == EOF || fclose(fp) != 0) {
+		fprintf(stderr, "classify: cannot write %s\n", argv[2]);
+		return 1;
+	}
+	printf("classify: %zu examples (%zu from the answers), %zu classes, %zu features, %zu "
+	       "weights written\n",
+	       m.nx, nknow, K, nkept, nw);
+	free(sorted);
+	free(order);
+	sb_free(&out);
+	free(w);
+	free(b);
+	for (size_t f = 0; f < m.nf; f++)
+		free(m.keys[f]);
+	free(m.keys);
+	free(m.docs);
+	for (size_t i = 0; i < m.nx; i++)
+		free(m.x[i].f);
+	free(m.x);
+	hmap_free(&m.ids);
+	tokens_free(&m.tk);
+	knowledge_free(k);
+	problems_free(&pr);
+	wordset_free(dict);
+	answer_ctx_free(&ac);
+	return 0;
+}

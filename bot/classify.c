@@ -1,0 +1,313 @@
+/*
+ * classify: the learned second reader of which answer a message asks for
+ * (see classify.h).
+ */
+#include "classify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distress.h"
+#include "hmap.h"
+#include "xmem.h"
+
+#define WEIGHT_MAX 32767 /* thousandths: a weight is an int16_t */
+#define SEEN_STACK 256
+
+struct cweight {
+	uint8_t cls;
+	int16_t w; /* thousandths */
+};
+
+struct classifier {
+	char **classes;
+	size_t nclasses;
+	double *bias; /* per class */
+	double take_at, veto_at;
+	struct hmap keys; /* feature -> index in off */
+	uint32_t *off;    /* feature i's weights: w[off[i] .. off[i + 1]) */
+	size_t noff, capoff;
+	struct cweight *w;
+	size_t nw, capw;
+};
+
+/* ---- reading --------------------------------------------------------------- */
+
+struct reading {
+	struct classifier *c;
+	const char *file;
+	struct problems *pr;
+	unsigned line;
+	int have_take, have_veto, have_bias;
+	unsigned failed;
+};
+
+static void bad(struct reading *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+bad(struct reading *r, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	problems_add(r->pr, r->file, r->line, 1, "%s", msg);
+	r->failed++;
+}
+
+/* "index:weight" pairs in s, for each fn(class, thousandths). */
+static int
+weights(struct reading *r, const char *s, void (*fn)(struct reading *, size_t, long))
+{
+	while (*s) {
+		char *end;
+		unsigned long cls = strtoul(s, &end, 10);
+		const char *e;
+		long v;
+		if (end == s || *end != ':' || cls >= r->c->nclasses ||
+		    distress_milli(end + 1, &e, &v) < 0 || (*e && *e != ' ') ||
+		    labs(v) > WEIGHT_MAX) {
+			bad(r,
+			    "expected class:weight pairs (a class index of the classes line, "
+			    "a weight between -32.767 and 32.767 with at most three decimals) "
+			    "near '%.20s'",
+			    s);
+			return -1;
+		}
+		fn(r, cls, v);
+		s = e + strspn(e, " ");
+	}
+	return 0;
+}
+
+static void
+add_bias(struct reading *r, size_t cls, long v)
+{
+	r->c->bias[cls] = (double)v / 1000.0;
+}
+
+static void
+add_weight(struct reading *r, size_t cls, long v)
+{
+	struct classifier *c = r->c;
+	c->w = xgrow(c->w, &c->capw, c->nw + 1, sizeof *c->w);
+	c->w[c->nw].cls = (uint8_t)cls;
+	c->w[c->nw++].w = (int16_t)v;
+}
+
+static void
+classes_line(struct reading *r, char *s)
+{
+	struct classifier *c = r->c;
+	if (c->nclasses) {
+		bad(r, "'%s' is set twice", "classes");
+		return;
+	}
+	for (char *save = NULL, *t = strtok_r(s, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save)) {
+		if (c->nclasses == CLASSIFY_CLASSES_MAX) {
+			bad(r, "more classes than %s", "250");
+			return;
+		}
+		c->classes = xrealloc(c->classes, (c->nclasses + 1) * sizeof *c->classes);
+		c->classes[c->nclasses++] = xstrdup(t);
+	}
+	c->bias = xcalloc(c->nclasses ? c->nclasses : 1, sizeof *c->bias);
+}
+
+static void
+probability(struct reading *r, const char *name, const char *s, double *to, int *have)
+{
+	const char *e;
+	long v;
+	if (distress_milli(s, &e, &v) < 0 || *e || v <= 0 || v > 1000) {
+		bad(r, "'%s' needs a probability above 0 and at most 1 (for example 0.700)", name);
+		return;
+	}
+	*to = (double)v / 1000.0;
+	*have = 1;
+}
+
+static void
+feature_line(struct reading *r, const char *key, size_t kl, const char *rest)
+{
+	struct classifier *c = r->c;
+	int ins;
+	hmap_put(&c->keys, key, kl, (int)c->noff, &ins);
+	if (!ins) {
+		bad(r, "the feature '%s' is listed twice", key);
+		return;
+	}
+	c->off = xgrow(c->off, &c->capoff, c->noff + 2, sizeof *c->off);
+	c->off[c->noff++] = (uint32_t)c->nw;
+	if (weights(r, rest, add_weight) < 0)
+		c->nw = c->off[c->noff - 1];
+	c->off[c->noff] = (uint32_t)c->nw;
+}
+
+struct classifier *
+classify_parse(const char *file, const char *text, size_t len, struct problems *pr)
+{
+	struct classifier *c = xcalloc(1, sizeof *c);
+	struct reading r = {.c = c, .file = file, .pr = pr};
+	for (size_t i = 0; i < len;) {
+		size_t e = i;
+		while (e < len && text[e] != '\n')
+			e++;
+		r.line++;
+		char *l = xstrndup(text + i, e - i);
+		size_t n = strlen(l);
+		while (n && strchr(" \t\r", l[n - 1]))
+			l[--n] = '\0';
+		char *tab = strchr(l, '\t');
+		if (l[0] == '#' || l[0] == '\0') {
+			/* a comment or a blank line */
+		} else if (tab) { /* a feature: its key, a tab, its weights */
+			*tab = '\0';
+			if (c->nclasses == 0)
+				bad(&r, "%s: the classes line must come first", "a feature");
+			else
+				feature_line(&r, l, strlen(l), tab + 1);
+		} else if (strncmp(l, "classes ", 8) == 0) {
+			classes_line(&r, l + 8);
+		} else if (strncmp(l, "bias ", 5) == 0 && c->nclasses) {
+			r.have_bias = 1;
+			weights(&r, l + 5, add_bias);
+		} else if (strncmp(l, "take-at ", 8) == 0) {
+			probability(&r, "take-at", l + 8, &c->take_at, &r.have_take);
+		} else if (strncmp(l, "veto-at ", 8) == 0) {
+			probability(&r, "veto-at", l + 8, &c->veto_at, &r.have_veto);
+		} else {
+			bad(&r,
+			    "expected classes, bias, take-at, veto-at or a feature (a word, a tab, "
+			    "its weights), not '%.30s'",
+			    l);
+		}
+		free(l);
+		i = e + (e < len);
+	}
+	r.line = r.line ? r.line : 1;
+	if (c->nclasses < 2)
+		bad(&r, "'%s' needs a line of two classes or more", "classes");
+	if (!r.have_bias)
+		bad(&r, "'%s' is missing", "bias");
+	if (!r.have_take)
+		bad(&r, "'%s' is missing", "take-at");
+	if (!r.have_veto)
+		bad(&r, "'%s' is missing", "veto-at");
+	if (r.failed) {
+		classify_free(c);
+		return NULL;
+	}
+	hmap_shrink(&c->keys);
+	return c;
+}
+
+void
+classify_free(struct classifier *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nclasses; i++)
+		free(c->classes[i]);
+	free(c->classes);
+	free(c->bias);
+	hmap_free(&c->keys);
+	free(c->off);
+	free(c->w);
+	free(c);
+}
+
+size_t
+classify_nclasses(const struct classifier *c)
+{
+	return c->nclasses;
+}
+
+const char *
+classify_class(const struct classifier *c, size_t i)
+{
+	return c->classes[i];
+}
+
+double
+classify_take_at(const struct classifier *c)
+{
+	return c->take_at;
+}
+
+double
+classify_veto_at(const struct classifier *c)
+{
+	return c->veto_at;
+}
+
+/* ---- scoring --------------------------------------------------------------- */
+
+struct seen {
+	const struct classifier *c;
+	int *v; /* feature indices found */
+	size_t n, cap;
+	int heap;
+};
+
+static void
+found(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
+{
+	(void)tok;
+	(void)ntok;
+	struct seen *s = arg;
+	int i = hmap_get(&s->c->keys, key, n);
+	if (i < 0)
+		return;
+	if (s->n == s->cap) {
+		int *v = xmalloc(s->cap * 2 * sizeof *v);
+		memcpy(v, s->v, s->n * sizeof *v);
+		if (s->heap)
+			free(s->v);
+		s->v = v;
+		s->cap *= 2;
+		s->heap = 1;
+	}
+	s->v[s->n++] = i;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+size_t
+classify_top(const struct classifier *c, const struct tokens *q, double *prob)
+{
+	int stack[SEEN_STACK];
+	struct seen s = {c, stack, 0, SEEN_STACK, 0};
+	distress_features(q, found, &s);
+	qsort(s.v, s.n, sizeof *s.v, cmp_int); /* each feature once */
+	double z[CLASSIFY_CLASSES_MAX];
+	memcpy(z, c->bias, c->nclasses * sizeof *z);
+	for (size_t i = 0; i < s.n; i++) {
+		if (i && s.v[i] == s.v[i - 1])
+			continue;
+		for (uint32_t j = c->off[s.v[i]]; j < c->off[s.v[i] + 1]; j++)
+			z[c->w[j].cls] += c->w[j].w / 1000.0;
+	}
+	if (s.heap)
+		free(s.v);
+	size_t top = 0;
+	for (size_t k = 1; k < c->nclasses; k++)
+		if (z[k] > z[top])
+			top = k;
+	double sum = 0;
+	for (size_t k = 0; k < c->nclasses; k++)
+		sum += exp(z[k] - z[top]);
+	*prob = 1.0 / sum;
+	return top;
+}
