@@ -403,8 +403,8 @@ speaks_of(struct text_ctx *tc, const struct knowledge *k, int e, enum aspect as)
 /* What "that" or "this" says of something, not a noun it goes with: "is
  * that ok?", "is this normal?" */
 static const char *const predicates[] = {
-    "ok",    "okay", "fine",  "safe",   "normal",    "good",    "bad",   "worth", "true",
-    "right", "real", "wrong", "common", "dangerous", "serious", "risky", NULL,
+    "ok",   "okay",  "alright", "fine",  "safe",   "normal",    "good",    "bad",   "worth",
+    "true", "right", "real",    "wrong", "common", "dangerous", "serious", "risky", NULL,
 };
 
 /* Whether something is safe or fine: "is it ok if ...", "is that safe?" */

@@ -197,6 +197,7 @@ test_follow_ups(void **st)
 	    {"opening-hours", "and on saturdays?", "opening-hours"},
 	    /* "that" before what is said of it points back ("is that ok?") */
 	    {"self-massage", "i roll right on my spine, is that bad?", "self-massage"},
+	    {"stretching", "i stretch every morning, is that alright", "stretching"},
 	    {"hot-stone-massage", "i have diabetes, is that safe for me", "hot-stone-massage"},
 	    {"sciatica", "can massage help it?", "sciatica"},
 	    {"choosing-a-massage", "why?", "choosing-a-massage"},
