@@ -274,12 +274,12 @@ soak: build/san/massagebot build/massagebot | deps-bench
 
 # Development: search the matcher constants on the tuning sets, the check sets
 # beside (see bench/tune.c).
-build/tune: bench/tune.c $(LIB_SRC:%=build/%.o)
+build/tune: bench/tune.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 # Development: the distress words (knowledge/safety/distress.txt) made again
 # from the tables of tests/data (see bench/distress.c); run after they change.
-build/distress: bench/distress.c $(LIB_SRC:%=build/%.o)
+build/distress: bench/distress.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 .PHONY: distress
@@ -288,7 +288,7 @@ distress: build/distress
 
 # Development: the classifier (knowledge/classifier.txt) made again from the
 # answers and the tables of tests/data (see bench/classify.c).
-build/classify: bench/classify.c $(LIB_SRC:%=build/%.o)
+build/classify: bench/classify.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
 .PHONY: classifier

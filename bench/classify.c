@@ -30,6 +30,7 @@
 #include "hmap.h"
 #include "kb.h"
 #include "strbuf.h"
+#include "trainer.h"
 #include "xmem.h"
 
 #define EPOCHS 20
@@ -135,15 +136,6 @@ load_table(struct model *m, const struct knowledge *k, const char *path)
 	return 0;
 }
 
-static uint64_t
-next_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void
 fit(const struct model *m, double *w, double *b)
 {
@@ -155,7 +147,7 @@ fit(const struct model *m, double *w, double *b)
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	for (int e = 0; e < EPOCHS; e++) {
 		for (size_t i = m->nx; i > 1; i--) {
-			size_t j = (size_t)(next_rand(&seed) % i);
+			size_t j = (size_t)(trainer_rand(&seed) % i);
 			size_t t = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = t;
@@ -217,17 +209,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct answer_ctx ac;
+	struct wordset *dict;
 	if (answer_ctx_init(&ac) < 0)
 		return 2;
-	struct problems pr = {0};
-	char *cause = NULL;
-	struct wordset *dict = kb_load_dictionary(ac.text);
-	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
-	if (!k) {
-		fprintf(stderr, "classify: the knowledge has problems (massagebot check)\n");
+	struct knowledge *k = trainer_load("classify", argv[1], &ac, &dict);
+	if (k == NULL)
 		return 2;
-	}
-	text_set_lexicon(ac.text, k->dict);
 	struct model m = {.nclasses = k->nentries + 1, .ac = &ac};
 	for (size_t e = 0; e < k->nentries; e++) {
 		add_example(&m, k->entries[e].title.s, (int)e);
@@ -310,7 +297,6 @@ main(int argc, char **argv)
 	hmap_free(&m.ids);
 	tokens_free(&m.tk);
 	knowledge_free(k);
-	problems_free(&pr);
 	wordset_free(dict);
 	answer_ctx_free(&ac);
 	return 0;

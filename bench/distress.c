@@ -33,6 +33,7 @@
 #include "hmap.h"
 #include "kb.h"
 #include "strbuf.h"
+#include "trainer.h"
 #include "xmem.h"
 
 #define KEEP 2000
@@ -148,15 +149,6 @@ load_table(struct model *m, struct answer_ctx *ac, struct tokens *tk, const char
 	return 0;
 }
 
-static uint64_t
-next_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Fits the weights of the features marked keep (the others stay 0) on the
  * messages not in fold `out` (-1: on all). */
 static void
@@ -171,7 +163,7 @@ fit(struct model *m, int out)
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	for (int e = 0; e < EPOCHS; e++) {
 		for (size_t i = m->nd; i > 1; i--) {
-			size_t j = (size_t)(next_rand(&seed) % i);
+			size_t j = (size_t)(trainer_rand(&seed) % i);
 			size_t t = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = t;
@@ -265,7 +257,7 @@ cross_validate(struct model *m, const int *usable, struct feat **byw)
 {
 	uint64_t seed = 0x2545f4914f6cdd1dULL;
 	for (size_t i = 0; i < m->nd; i++)
-		m->d[i].fold = (int)(next_rand(&seed) % FOLDS);
+		m->d[i].fold = (int)(trainer_rand(&seed) % FOLDS);
 	size_t pos = 0, neg = 0, tp[NT] = {0}, fp[NT] = {0}, cp[NC] = {0}, cf[NC] = {0};
 	for (int f = 0; f < FOLDS; f++) {
 		fit_kept(m, usable, byw, f);
@@ -360,17 +352,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct answer_ctx ac;
+	struct wordset *dict;
 	if (answer_ctx_init(&ac) < 0)
 		return 2;
-	struct problems pr = {0};
-	char *cause = NULL;
-	struct wordset *dict = kb_load_dictionary(ac.text);
-	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
-	if (!k) {
-		fprintf(stderr, "distress: the knowledge has problems (massagebot check)\n");
+	struct knowledge *k = trainer_load("distress", argv[1], &ac, &dict);
+	if (k == NULL)
 		return 2;
-	}
-	text_set_lexicon(ac.text, k->dict);
 	struct model m = {0};
 	struct tokens tk = {0};
 	for (int i = 3; i < argc; i++)
@@ -466,7 +453,6 @@ main(int argc, char **argv)
 	free(m.d);
 	hmap_free(&m.ids);
 	knowledge_free(k);
-	problems_free(&pr);
 	problems_free(&pp);
 	wordset_free(dict);
 	answer_ctx_free(&ac);

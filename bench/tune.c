@@ -17,6 +17,7 @@
 
 #include "answer.h"
 #include "kb.h"
+#include "trainer.h"
 #include "xmem.h"
 
 struct row {
@@ -273,16 +274,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct answer_ctx ac;
+	struct wordset *dict;
 	if (answer_ctx_init(&ac) < 0)
 		return 2;
-	struct problems pr = {0};
-	char *cause = NULL;
-	struct wordset *dict = kb_load_dictionary(ac.text);
-	struct knowledge *k = kb_load(ac.text, argv[1], dict, &pr, &cause);
-	if (!k) {
-		fprintf(stderr, "tune: the knowledge has problems (massagebot check)\n");
+	struct knowledge *k = trainer_load("tune", argv[1], &ac, &dict);
+	if (k == NULL)
 		return 2;
-	}
 	struct set sets[16] = {{0}};
 	size_t nsets = 0;
 	char *list = xstrdup(argv[2]), *save = NULL;

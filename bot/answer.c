@@ -165,19 +165,13 @@ second_reader(const struct knowledge *k, const struct tokens *tk, struct match_r
 		int m = mr->intent;
 		if (y == m || p < classify_veto_at(k->clf) || k->entry_class[m] < 0)
 			return;
-		mr->intent = -1;
-		mr->nanswers = 0;
-		mr->ambiguous = y >= 0;
-		mr->nchoices = y >= 0 ? 2 : 0;
-		mr->choices[0] = y;
-		mr->choices[1] = m;
+		match_result_ask(mr, y, m, mr->score);
+		if (y == KNOWLEDGE_OOS) { /* no choice to offer: the fallback */
+			mr->ambiguous = 0;
+			mr->nchoices = 0;
+		}
 	} else if (y >= 0 && p >= classify_take_at(k->clf)) {
-		mr->intent = y;
-		mr->nanswers = 1;
-		mr->answers[0] = y;
-		mr->ambiguous = 0;
-		mr->nchoices = 0;
-		mr->score = p;
+		match_result_answer(mr, y, p);
 	}
 }
 

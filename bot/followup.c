@@ -244,13 +244,8 @@ static void
 give_answer(const struct knowledge *k, int idx, struct answer *out)
 {
 	struct match_result *mr = &out->mr;
-	mr->intent = idx;
-	mr->nanswers = 1;
-	mr->answers[0] = idx;
-	mr->ambiguous = 0;
-	mr->nchoices = 0;
+	match_result_answer(mr, idx, 1.0);
 	mr->greeting = -1;
-	mr->score = 1.0;
 	mr->ncand = 0;
 	out->intent_id = k->entries[idx].id.s;
 }
@@ -762,23 +757,10 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 	 * close as can be, nothing forcing either) is offered, not guessed */
 	if (top == &mr->cand[0] && !about && !cu->compare && mr->ncand > 1 &&
 	    !k->entries[mr->cand[1].intent].small_talk && top->raw - mr->cand[1].raw < UNSURE) {
-		mr->intent = -1;
-		mr->nanswers = 0;
-		mr->ambiguous = 1;
-		mr->nchoices = 2;
-		mr->choices[0] = top->intent;
-		mr->choices[1] = mr->cand[1].intent;
-		mr->score = top->score;
+		match_result_ask(mr, top->intent, mr->cand[1].intent, top->score);
 		return 1;
 	}
-	int in = top->intent;
-	double score = top->score;
-	mr->intent = in;
-	mr->nanswers = 1;
-	mr->answers[0] = in;
-	mr->ambiguous = 0;
-	mr->nchoices = 0;
-	mr->score = score;
+	match_result_answer(mr, top->intent, top->score);
 	return 1;
 }
 

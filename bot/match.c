@@ -2212,3 +2212,26 @@ match_token_reading(const struct match_index *m, struct match_scratch *s, size_t
 	snprintf(buf, len, "%s", s->reading[i]);
 	return 1;
 }
+
+void
+match_result_answer(struct match_result *mr, int entry, double score)
+{
+	mr->intent = entry;
+	mr->nanswers = 1;
+	mr->answers[0] = entry;
+	mr->ambiguous = 0;
+	mr->nchoices = 0;
+	mr->score = score;
+}
+
+void
+match_result_ask(struct match_result *mr, int a, int b, double score)
+{
+	mr->intent = -1;
+	mr->nanswers = 0;
+	mr->ambiguous = 1;
+	mr->nchoices = 2;
+	mr->choices[0] = a;
+	mr->choices[1] = b;
+	mr->score = score;
+}

@@ -153,6 +153,12 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 const char *text, size_t len, const struct match_params *p,
 		 struct match_result *out);
 
+/* What a reader after the matcher (the classifier, the conversation) makes
+ * of a result: the one answer entry with confidence score, or "did you
+ * mean" a or b (no answer). */
+void match_result_answer(struct match_result *mr, int entry, double score);
+void match_result_ask(struct match_result *mr, int a, int b, double score);
+
 /*
  * The same for a message that may lean on earlier answers: each topic
  * t[i] (an answer's title) is the tokens of q from t[i].from up to the

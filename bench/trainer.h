@@ -1,0 +1,46 @@
+/*
+ * trainer: what the development tools that learn from tests/data (tune.c,
+ * distress.c, classify.c) share: the knowledge loaded as the bot loads it,
+ * and a small seeded random number generator, so that the same inputs
+ * always make the same file.
+ */
+#ifndef TRAINER_H
+#define TRAINER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "answer.h"
+#include "kb.h"
+
+/* The knowledge in dir with the bot's English word list, tokenised with
+ * ac's text context (its lexicon set as the bot sets it); NULL, said on
+ * stderr under tool's name, when it has problems.  *dict: free it after. */
+static inline struct knowledge *
+trainer_load(const char *tool, const char *dir, struct answer_ctx *ac, struct wordset **dict)
+{
+	struct problems pr = {0};
+	char *cause = NULL;
+	*dict = kb_load_dictionary(ac->text);
+	struct knowledge *k = kb_load(ac->text, dir, *dict, &pr, &cause);
+	problems_free(&pr);
+	free(cause);
+	if (k == NULL) {
+		fprintf(stderr, "%s: the knowledge has problems (massagebot check)\n", tool);
+		return NULL;
+	}
+	text_set_lexicon(ac->text, k->dict);
+	return k;
+}
+
+/* xorshift64: the next number of the sequence s (never 0) holds. */
+static inline uint64_t
+trainer_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+#endif
