@@ -359,6 +359,10 @@ print_counts(const struct knowledge *k)
 	       "groups",
 	       k->nentries, k->nentries == 1 ? "" : "s", nq, k->nrules, k->nrules == 1 ? "" : "s",
 	       ntrig, k->syns.n);
+	if (k->distress)
+		printf(", %zu distress words", distress_count(k->distress));
+	if (k->clf)
+		printf(", a classifier of %zu classes", classify_nclasses(k->clf));
 }
 
 /* The whole folder: every problem, the missing required rules too. */

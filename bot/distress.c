@@ -309,6 +309,12 @@ distress_level(const struct distress *d, long score)
 				     : DISTRESS_NONE;
 }
 
+size_t
+distress_count(const struct distress *d)
+{
+	return d->nw;
+}
+
 long
 distress_talk_at(const struct distress *d)
 {

@@ -46,6 +46,9 @@ void distress_free(struct distress *d);
  * bytes of the word or pair that weighs most toward distress (0/0: none). */
 long distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len);
 
+/* How many words and pairs the list weighs. */
+size_t distress_count(const struct distress *d);
+
 enum distress_level { DISTRESS_NONE, DISTRESS_TALK, DISTRESS_CRISIS };
 enum distress_level distress_level(const struct distress *d, long score);
 

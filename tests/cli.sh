@@ -85,6 +85,8 @@ rc=$?
 # --- check: the shipped knowledge is clean; a broken copy is reported
 expect_rc 0 "check shipped knowledge" "$MB" check
 grep -q "^ok: " "$tmp/out" && ok || bad "check prints a summary"
+grep -qE "^ok: .*, [0-9]+ distress words, a classifier of [0-9]+ classes in " "$tmp/out" && ok ||
+	bad "check says the distress words and the classifier loaded"
 cp -r knowledge "$tmp/k"
 printf -- '---\nid: broken\ntitel: x\nquestions: [a b, c d]\n---\n\n' >"$tmp/k/broken.md"
 expect_rc 1 "check broken knowledge" "$MB" check "$tmp/k"
