@@ -13,6 +13,7 @@
 
 #include "distress.h"
 #include "hmap.h"
+#include "kb_parse.h"
 #include "xmem.h"
 
 #define WEIGHT_MAX 32767 /* thousandths: a weight is an int16_t */
@@ -155,15 +156,9 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 {
 	struct classifier *c = xcalloc(1, sizeof *c);
 	struct reading r = {.c = c, .file = file, .pr = pr};
-	for (size_t i = 0; i < len;) {
-		size_t e = i;
-		while (e < len && text[e] != '\n')
-			e++;
+	char *l;
+	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
 		r.line++;
-		char *l = xstrndup(text + i, e - i);
-		size_t n = strlen(l);
-		while (n && strchr(" \t\r", l[n - 1]))
-			l[--n] = '\0';
 		char *tab = strchr(l, '\t');
 		if (l[0] == '#' || l[0] == '\0') {
 			/* a comment or a blank line */
@@ -189,7 +184,6 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 			    l);
 		}
 		free(l);
-		i = e + (e < len);
 	}
 	r.line = r.line ? r.line : 1;
 	if (c->nclasses < 2)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "kb_parse.h"
 #include "xmem.h"
 
 #define KEY_MAX (2 * TEXT_WORD_MAX + 1)
@@ -69,19 +70,31 @@ distress_milli(const char *s, const char **end, long *out)
 	return 0;
 }
 
+/* The settings of a list, and where each goes. */
+enum { NSETTINGS = 3 };
+static const char *const settings[NSETTINGS] = {"bias", "talk-at", "crisis-at"};
+
+static long *
+setting_of(struct distress *d, size_t k)
+{
+	long *const to[NSETTINGS] = {&d->bias, &d->talk_at, &d->crisis_at};
+	return to[k];
+}
+
 struct reading {
 	struct distress *d;
 	struct text_ctx *t;
 	const char *file;
 	struct problems *pr;
 	struct tokens tk;
-	int have_bias, have_talk, have_crisis;
+	int have[NSETTINGS]; /* settings[k] was set */
 	unsigned failed;
 };
 
 static void
-setting(struct reading *r, unsigned line, const char *name, const char *rest)
+setting(struct reading *r, unsigned line, size_t k, const char *rest)
 {
+	const char *name = settings[k];
 	long v;
 	const char *end;
 	if (distress_milli(rest, &end, &v) < 0 || *end != '\0') {
@@ -92,18 +105,12 @@ setting(struct reading *r, unsigned line, const char *name, const char *rest)
 		r->failed++;
 		return;
 	}
-	int *have = strcmp(name, "bias") == 0      ? &r->have_bias
-		    : strcmp(name, "talk-at") == 0 ? &r->have_talk
-						   : &r->have_crisis;
-	long *to = have == &r->have_bias   ? &r->d->bias
-		   : have == &r->have_talk ? &r->d->talk_at
-					   : &r->d->crisis_at;
-	if (*have) {
+	if (r->have[k]) {
 		problems_add(r->pr, r->file, line, 1, "'%s' is set twice", name);
 		r->failed++;
 	}
-	*have = 1;
-	*to = v;
+	r->have[k] = 1;
+	*setting_of(r->d, k) = v;
 }
 
 static void
@@ -165,17 +172,14 @@ distress_parse(struct text_ctx *t, const char *file, const char *text, size_t le
 	struct distress *d = xcalloc(1, sizeof *d);
 	struct reading r = {.d = d, .t = t, .file = file, .pr = pr};
 	unsigned line = 0;
-	for (size_t i = 0; i < len;) {
-		size_t e = i;
-		while (e < len && text[e] != '\n')
-			e++;
+	char *l;
+	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
 		line++;
-		char *l = xstrndup(text + i, e - i);
 		char *hash = strchr(l, '#');
 		if (hash)
 			*hash = '\0';
-		size_t n = strlen(l);
-		while (n && strchr(" \t\r", l[n - 1]))
+		size_t n = strlen(l); /* what the comment left */
+		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t'))
 			l[--n] = '\0';
 		char *s = l;
 		while (*s == ' ' || *s == '\t')
@@ -183,27 +187,22 @@ distress_parse(struct text_ctx *t, const char *file, const char *text, size_t le
 		if (*s) {
 			size_t w = strcspn(s, " \t");
 			const char *rest = s + w + strspn(s + w, " \t");
-			static const char *const names[] = {"bias", "talk-at", "crisis-at"};
-			int named = 0;
-			for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-				if (w == strlen(names[k]) && strncmp(s, names[k], w) == 0) {
-					s[w] = '\0';
-					setting(&r, line, names[k], rest);
-					named = 1;
-				}
-			if (!named)
+			size_t k = 0;
+			while (k < NSETTINGS &&
+			       !(w == strlen(settings[k]) && strncmp(s, settings[k], w) == 0))
+				k++;
+			if (k < NSETTINGS)
+				setting(&r, line, k, rest);
+			else
 				weight_line(&r, line, s);
 		}
 		free(l);
-		i = e + (e < len);
 	}
-	static const char *const names[] = {"bias", "talk-at", "crisis-at"};
-	const int have[] = {r.have_bias, r.have_talk, r.have_crisis};
-	for (size_t k = 0; k < 3; k++)
-		if (!have[k]) {
+	for (size_t k = 0; k < NSETTINGS; k++)
+		if (!r.have[k]) {
 			problems_add(pr, file, line ? line : 1, 1,
-				     "'%s' is missing (a line: %s and a number)", names[k],
-				     names[k]);
+				     "'%s' is missing (a line: %s and a number)", settings[k],
+				     settings[k]);
 			r.failed++;
 		}
 	if (!r.failed && d->talk_at > d->crisis_at) {

@@ -157,6 +157,24 @@ scalar_dup(const yaml_node_t *n)
 	return xstrndup((const char *)n->data.scalar.value, n->data.scalar.length);
 }
 
+char *
+kb_next_line(const char *data, size_t len, size_t *pos)
+{
+	if (*pos >= len)
+		return NULL;
+	const char *s = data + *pos;
+	const char *nl = memchr(s, '\n', len - *pos);
+	size_t n = nl ? (size_t)(nl - s) : len - *pos;
+	*pos += n + 1;
+	char *line = xmalloc(n + 1);
+	memcpy(line, s, n);
+	line[n] = '\0';
+	n = strlen(line);
+	while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
+	return line;
+}
+
 const char *
 kb_closest(const char *word, const char *const *names, size_t n)
 {

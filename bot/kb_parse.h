@@ -124,6 +124,11 @@ int kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_
 		 yaml_document_t *doc, struct problems *pr);
 /* The file line of a node of a document loaded with kb_yaml_load. */
 unsigned kb_yaml_line(const yaml_node_t *n, unsigned first_line);
+/* The plain-text files' lines (safety/concepts.txt, the distress words, the
+ * classifier): a copy of the line of data that starts at *pos, trailing
+ * spaces, tabs and '\r' cut (free it), *pos moved past its newline; NULL
+ * once all of data is read. */
+char *kb_next_line(const char *data, size_t len, size_t *pos);
 /* The closest of names[0..n) to word, at most two edits away, or NULL: for
  * "did you mean" hints. */
 const char *kb_closest(const char *word, const char *const *names, size_t n);

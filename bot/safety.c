@@ -871,18 +871,10 @@ parse_concepts(struct safety_set *s, struct text_ctx *t, const char *file, const
 	char err[200];
 	struct concept *cur = NULL;
 	unsigned ln = 0;
-	for (size_t i = 0; i < len;) {
-		size_t e = i;
-		while (e < len && data[e] != '\n')
-			e++;
+	char *line;
+	for (size_t i = 0; (line = kb_next_line(data, len, &i)) != NULL;) {
 		ln++;
-		char *line = xmalloc(e - i + 1);
-		memcpy(line, data + i, e - i);
-		line[e - i] = '\0';
-		i = e + 1;
 		size_t n = strlen(line);
-		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-			line[--n] = '\0';
 		char *hash = strstr(line, "  #");
 		if (hash) {
 			*hash = '\0';
