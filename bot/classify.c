@@ -243,58 +243,20 @@ classify_veto_at(const struct classifier *c)
 
 /* ---- scoring --------------------------------------------------------------- */
 
-struct seen {
-	const struct classifier *c;
-	int *v; /* feature indices found */
-	size_t n, cap;
-	int heap;
-};
-
-static void
-found(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
-{
-	(void)tok;
-	(void)ntok;
-	struct seen *s = arg;
-	int i = hmap_get(&s->c->keys, key, n);
-	if (i < 0)
-		return;
-	if (s->n == s->cap) {
-		int *v = xmalloc(s->cap * 2 * sizeof *v);
-		memcpy(v, s->v, s->n * sizeof *v);
-		if (s->heap)
-			free(s->v);
-		s->v = v;
-		s->cap *= 2;
-		s->heap = 1;
-	}
-	s->v[s->n++] = i;
-}
-
-static int
-cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	return (x > y) - (x < y);
-}
-
 size_t
 classify_top(const struct classifier *c, const struct tokens *q, double *prob)
 {
-	int stack[SEEN_STACK];
-	struct seen s = {c, stack, 0, SEEN_STACK, 0};
-	distress_features(q, found, &s);
-	qsort(s.v, s.n, sizeof *s.v, cmp_int); /* each feature once */
+	uint64_t stack[SEEN_STACK], *v;
+	size_t n = distress_found(&c->keys, q, stack, SEEN_STACK, &v);
 	double z[CLASSIFY_CLASSES_MAX];
 	memcpy(z, c->bias, c->nclasses * sizeof *z);
-	for (size_t i = 0; i < s.n; i++) {
-		if (i && s.v[i] == s.v[i - 1])
-			continue;
-		for (uint32_t j = c->off[s.v[i]]; j < c->off[s.v[i] + 1]; j++)
+	for (size_t i = 0; i < n; i++) {
+		size_t f = (size_t)(v[i] >> 32);
+		for (uint32_t j = c->off[f]; j < c->off[f + 1]; j++)
 			z[c->w[j].cls] += c->w[j].w / 1000.0;
 	}
-	if (s.heap)
-		free(s.v);
+	if (v != stack)
+		free(v);
 	size_t top = 0;
 	for (size_t k = 1; k < c->nclasses; k++)
 		if (z[k] > z[top])

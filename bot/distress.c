@@ -231,30 +231,27 @@ distress_free(struct distress *d)
 
 /* ---- scoring --------------------------------------------------------------- */
 
-/* Each listed feature found: its index in the high half, the token it
- * starts at in bits 1-31, whether it is a pair in bit 0. */
 struct hits {
-	const struct distress *d;
+	const struct hmap *keys;
 	uint64_t *v;
 	size_t n, cap;
-	int heap; /* v was malloc'ed */
+	uint64_t *buf; /* the caller's room: v until it is too small */
 };
 
 static void
 found(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
 {
 	struct hits *h = arg;
-	int i = hmap_get(&h->d->keys, key, n);
+	int i = hmap_get(h->keys, key, n);
 	if (i < 0)
 		return;
 	if (h->n == h->cap) {
 		uint64_t *v = xmalloc(h->cap * 2 * sizeof *v);
 		memcpy(v, h->v, h->n * sizeof *v);
-		if (h->heap)
+		if (h->v != h->buf)
 			free(h->v);
 		h->v = v;
 		h->cap *= 2;
-		h->heap = 1;
 	}
 	h->v[h->n++] = (uint64_t)i << 32 | (uint64_t)tok << 1 | (ntok == 2);
 }
@@ -266,24 +263,35 @@ cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+size_t
+distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, size_t cap,
+	       uint64_t **out)
+{
+	struct hits h = {keys, buf, 0, cap, buf};
+	distress_features(q, found, &h);
+	qsort(h.v, h.n, sizeof *h.v, cmp_u64);
+	size_t n = 0;
+	for (size_t i = 0; i < h.n; i++) /* each feature once: its first place */
+		if (n == 0 || h.v[i] >> 32 != h.v[n - 1] >> 32)
+			h.v[n++] = h.v[i];
+	*out = h.v;
+	return n;
+}
+
 long
 distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len)
 {
-	uint64_t stack[SCORE_STACK];
-	struct hits h = {d, stack, 0, SCORE_STACK, 0};
-	distress_features(q, found, &h);
-	qsort(h.v, h.n, sizeof *h.v, cmp_u64); /* each feature once: its first place */
+	uint64_t stack[SCORE_STACK], *v;
+	size_t n = distress_found(&d->keys, q, stack, SCORE_STACK, &v);
 	long score = d->bias;
 	int32_t best = 0;
 	uint64_t best_at = 0;
-	for (size_t i = 0; i < h.n; i++) {
-		if (i && h.v[i] >> 32 == h.v[i - 1] >> 32)
-			continue;
-		int32_t w = d->w[h.v[i] >> 32];
+	for (size_t i = 0; i < n; i++) {
+		int32_t w = d->w[v[i] >> 32];
 		score += w;
 		if (w > best) {
 			best = w;
-			best_at = h.v[i];
+			best_at = v[i];
 		}
 	}
 	if (off && len) {
@@ -295,8 +303,8 @@ distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, 
 			*len = b->off + b->len - a->off;
 		}
 	}
-	if (h.heap)
-		free(h.v);
+	if (v != stack)
+		free(v);
 	return score;
 }
 

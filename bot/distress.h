@@ -42,6 +42,15 @@ struct distress *distress_parse(struct text_ctx *t, const char *file, const char
 				struct problems *pr);
 void distress_free(struct distress *d);
 
+/* The features of q that keys (feature -> index) lists, each once, sorted
+ * by index: index << 32 | the token it starts at << 1 | 1 for a pair (its
+ * first place in the message).  buf: room for cap of them; *out is buf,
+ * or a larger array to free when more were found.  Returns how many.  The
+ * distress words and the classifier read a message through it. */
+struct hmap;
+size_t distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, size_t cap,
+		      uint64_t **out);
+
 /* A message's score in thousandths; off and len (may be NULL): the source
  * bytes of the word or pair that weighs most toward distress (0/0: none). */
 long distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len);

@@ -74,6 +74,12 @@ test_reads_a_list(void **st)
 	assert_string_equal(best, "give up");
 	assert_int_equal(score(d, "I want to give. Up the road", best, sizeof best), -2000);
 	assert_int_equal(score(d, "giving up, hopeless", best, sizeof best), 1500);
+	/* more listed words than the scorer's own room: still each once */
+	char many[3000] = "";
+	for (int i = 0; i < 300; i++)
+		strcat(many, "hopeless ");
+	assert_int_equal(score(d, many, best, sizeof best), 0);
+	assert_string_equal(best, "hopeless");
 	assert_int_equal(distress_level(d, 499), DISTRESS_NONE);
 	assert_int_equal(distress_level(d, 500), DISTRESS_TALK);
 	assert_int_equal(distress_level(d, 3000), DISTRESS_CRISIS);
