@@ -282,9 +282,14 @@ build/tune: bench/tune.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 build/distress: bench/distress.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
-.PHONY: distress
+.PHONY: distress rulewords
 distress: build/distress
 	./build/distress knowledge knowledge/safety/distress.txt tests/data/*.tsv
+
+# Development: the rule words (knowledge/safety/rule-words.txt), the same
+# net under the other rules, made again from the tables of tests/data.
+rulewords: build/distress
+	./build/distress --rules knowledge knowledge/safety/rule-words.txt tests/data/*.tsv
 
 # Development: the classifier (knowledge/classifier.txt) made again from the
 # answers and the tables of tests/data (see bench/classify.c).

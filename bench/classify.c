@@ -108,9 +108,7 @@ add_example(struct model *m, const char *text, int cls)
 static int
 load_table(struct model *m, const struct knowledge *k, const char *path)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (strncmp(base, "safety", 6) == 0)
+	if (trainer_safety_table(path))
 		return 0;
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {

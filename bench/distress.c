@@ -1,9 +1,9 @@
 /*
- * distress: makes knowledge/safety/distress.txt, the weighted word list that
- * reads distress in a whole message (bot/distress.h), from the tables of
- * tests/data.
- *   distress KNOWLEDGE_DIR OUT.txt TABLE.tsv...
- * A message of a safety table (a file named safety*.tsv) whose must-fire
+ * distress: makes the learned safety words (bot/distress.h) from the tables
+ * of tests/data: knowledge/safety/distress.txt, the distress words, or
+ * with --rules knowledge/safety/rule-words.txt, the rule words.
+ *   distress [--cv] [--rules] KNOWLEDGE_DIR OUT.txt TABLE.tsv...
+ * A message of a safety table (a file whose name holds "safety") whose must-fire
  * column names crisis or talk-to-someone is a message of distress; every
  * other message of every table (safety rows for other rules, traps, the
  * matcher's and the dialogues' questions) is an ordinary one.  Each
@@ -19,7 +19,18 @@
  * tables gets either line.  --cv first prints what five-fold
  * cross-validation expects of each margin on unseen messages, and the
  * ordinary messages that come close to the highest (a mislabelled row shows
- * there).  Development tool (make distress).
+ * there).
+ *
+ * --rules: one model per rule other than crisis, talk-to-someone and the
+ * disclaimer.  Rule R's positives are the safety rows that must fire R (a
+ * cell "a|b": each of a and b); its negatives every other message except
+ * those on which the hand-written rules fire R themselves (no evidence
+ * against R).  Its threshold `at` lies a margin above the highest score
+ * of a negative that is an ordinary message (of a table that is not a
+ * safety table) or a safety row that must not fire R; the margin is the
+ * smallest of MARGINS with which five-fold cross-validation sees at most
+ * RULE_FA of those negatives, unseen, reach it.  The figures go to stdout
+ * and the file's header.  Development tool (make distress, make rulewords).
  */
 #include "distress.h"
 
@@ -46,14 +57,24 @@
  * ordinary messages with any line under 1%, with the crisis line under 0.5% */
 #define TALK_MARGIN 1500
 #define CRISIS_MARGIN 3000
-#define CLOSE 1000 /* --cv lists the ordinary messages this close to the highest */
+#define CLOSE 1000    /* --cv lists the ordinary messages this close to the highest */
+#define KEEP_RULE 600 /* weights kept per rule */
+#define RULE_FA 0.005 /* of unseen ordinary messages, at most this many get a rule's line */
+#define RULES_MAX 16
 
 struct doc {
 	char *text;
 	int distress;
 	int *f; /* feature ids, each once */
 	size_t nf;
-	int fold; /* for --cv: which fifth of the messages it is in */
+	int fold;                      /* for --cv: which fifth of the messages it is in */
+	int safety;                    /* of a safety table */
+	unsigned must, mustnot, fired; /* --rules: bit j for rule j, must fire, must not,
+					  fired by the hand-written rules */
+	/* for the model being made: */
+	int pos;   /* a positive */
+	int skip;  /* neither positive nor negative */
+	int guard; /* a negative the threshold lies above */
 };
 
 struct feat {
@@ -65,12 +86,17 @@ struct feat {
 };
 
 struct model {
+	size_t keep;     /* weights kept */
 	struct hmap ids; /* key -> index in f */
 	struct feat *f;
 	size_t nf, capf;
 	struct doc *d;
 	size_t nd, capd;
 	double b;
+	/* --rules: the rules made, their ids */
+	const char *rule[RULES_MAX];
+	int rule_ix[RULES_MAX];
+	size_t nrules;
 };
 
 struct collect {
@@ -106,17 +132,33 @@ collect(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
 	m->f[*id].docs++;
 }
 
+/* The rules of a must-fire or must-not-fire cell, as bits of m->rule. */
+static unsigned
+rule_bits(const struct model *m, const char *cell)
+{
+	unsigned bits = 0;
+	const char *p = cell;
+	while (*p) {
+		size_t n = strcspn(p, ",|\t ");
+		for (size_t j = 0; j < m->nrules; j++)
+			if (n == strlen(m->rule[j]) && strncmp(p, m->rule[j], n) == 0)
+				bits |= 1u << j;
+		p += n;
+		p += *p != '\0';
+	}
+	return bits;
+}
+
 static int
-load_table(struct model *m, struct answer_ctx *ac, struct tokens *tk, const char *path)
+load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struct tokens *tk,
+	   const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	if (fp == NULL) {
 		fprintf(stderr, "distress: cannot read %s\n", path);
 		return -1;
 	}
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	int safety = strncmp(base, "safety", 6) == 0;
+	int safety = trainer_safety_table(path);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -124,29 +166,64 @@ load_table(struct model *m, struct answer_ctx *ac, struct tokens *tk, const char
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		char *tab = strchr(line, '\t');
-		if (tab)
-			*tab = '\0';
-		int distress = 0;
-		if (safety && tab) {
-			char *must = tab + 1;
-			must[strcspn(must, "\t")] = '\0';
-			distress = strstr(must, "crisis") != NULL ||
-				   strstr(must, "talk-to-someone") != NULL;
+		char *must = strchr(line, '\t'), *mustnot = NULL;
+		if (must) {
+			*must++ = '\0';
+			mustnot = strchr(must, '\t');
+			if (mustnot)
+				*mustnot++ = '\0';
 		}
 		m->d = xgrow(m->d, &m->capd, m->nd + 1, sizeof *m->d);
 		struct doc *d = &m->d[m->nd++];
 		memset(d, 0, sizeof *d);
 		d->fold = -1;
 		d->text = xstrdup(line);
-		d->distress = distress;
+		d->safety = safety && must;
+		if (d->safety) {
+			d->distress = strstr(must, "crisis") != NULL ||
+				      strstr(must, "talk-to-someone") != NULL;
+			d->must = rule_bits(m, must);
+			d->mustnot = mustnot ? rule_bits(m, mustnot) : 0;
+		}
 		text_tokenize(ac->text, d->text, strlen(d->text), tk);
+		struct safety_hit h[REPLY_MAX_RULES];
+		size_t nh = m->nrules ? safety_eval(k->safety, ac->ss, tk, h, REPLY_MAX_RULES) : 0;
+		for (size_t i = 0; i < nh; i++)
+			for (size_t j = 0; j < m->nrules; j++)
+				if (h[i].rule == m->rule_ix[j])
+					d->fired |= 1u << j;
 		struct collect c = {m, tk, d, 0};
 		distress_features(tk, collect, &c);
 	}
 	free(line);
 	fclose(fp);
 	return 0;
+}
+
+/* Labels for the distress words: every ordinary message a negative under
+ * the thresholds. */
+static void
+label_distress(struct model *m)
+{
+	for (size_t i = 0; i < m->nd; i++) {
+		struct doc *d = &m->d[i];
+		d->pos = d->distress;
+		d->skip = 0;
+		d->guard = !d->distress;
+	}
+}
+
+/* Labels for rule j (see the top). */
+static void
+label_rule(struct model *m, size_t j)
+{
+	unsigned bit = 1u << j;
+	for (size_t i = 0; i < m->nd; i++) {
+		struct doc *d = &m->d[i];
+		d->pos = (d->must & bit) != 0;
+		d->skip = !d->pos && (d->fired & bit);
+		d->guard = !d->pos && !d->skip && (!d->safety || (d->mustnot & bit));
+	}
 }
 
 /* Fits the weights of the features marked keep (the others stay 0) on the
@@ -170,14 +247,14 @@ fit(struct model *m, int out)
 		}
 		for (size_t k = 0; k < m->nd; k++) {
 			const struct doc *d = &m->d[order[k]];
-			if (out >= 0 && d->fold == out)
+			if ((out >= 0 && d->fold == out) || d->skip)
 				continue;
 			double z = m->b;
 			for (size_t i = 0; i < d->nf; i++)
 				if (m->f[d->f[i]].keep)
 					z += m->f[d->f[i]].w;
 			z = z > 30 ? 30 : z < -30 ? -30 : z;
-			double g = 1.0 / (1.0 + exp(-z)) - d->distress;
+			double g = 1.0 / (1.0 + exp(-z)) - d->pos;
 			m->b -= RATE * g;
 			for (size_t i = 0; i < d->nf; i++) {
 				struct feat *f = &m->f[d->f[i]];
@@ -223,7 +300,7 @@ fit_kept(struct model *m, const int *usable, struct feat **byw, int out)
 	qsort(byw, nk, sizeof *byw, by_weight);
 	for (size_t i = 0; i < m->nf; i++)
 		m->f[i].keep = 0;
-	nk = nk < KEEP ? nk : KEEP;
+	nk = nk < m->keep ? nk : m->keep;
 	for (size_t i = 0; i < nk; i++)
 		byw[i]->keep = 1;
 	fit(m, out);
@@ -263,7 +340,7 @@ cross_validate(struct model *m, const int *usable, struct feat **byw)
 		fit_kept(m, usable, byw, f);
 		double top = -1e9;
 		for (size_t i = 0; i < m->nd; i++)
-			if (m->d[i].fold != f && !m->d[i].distress) {
+			if (m->d[i].fold != f && m->d[i].guard) {
 				double z = doc_score(m, &m->d[i]);
 				top = z > top ? z : top;
 			}
@@ -271,7 +348,7 @@ cross_validate(struct model *m, const int *usable, struct feat **byw)
 			if (m->d[i].fold != f)
 				continue;
 			double z = doc_score(m, &m->d[i]);
-			int d = m->d[i].distress;
+			int d = m->d[i].pos;
 			pos += (size_t)d;
 			neg += (size_t)!d;
 			for (size_t t = 0; t < NT; t++)
@@ -341,14 +418,346 @@ write_list(const struct model *m, struct feat **kept, size_t nk, long talk, long
 	return sb_steal(&b);
 }
 
+/* ---- the rule words (--rules) ---------------------------------------------- */
+
+static const double margins[] = {0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0};
+#define NM (sizeof margins / sizeof *margins)
+
+/* One rule's model as made: its weights (feature, thousandths, largest
+ * first), bias, margin and what cross-validation saw. */
+struct made {
+	size_t *feat;
+	long *w;
+	size_t nk;
+	long bias, at;
+	size_t margin;                        /* index in margins */
+	size_t pos, missed, guards, ordinary; /* held out: positives, of them the rules miss */
+	size_t tp[NM], rescued[NM], fa[NM], fa_ord[NM];
+	double *rel; /* per message: its held-out score less its fold's highest guard */
+};
+
+/* Five-fold cross-validation of rule j's model (its labels set): for each
+ * margin, how many unseen positives and negatives under the threshold
+ * would reach it; the margin chosen is the smallest with at most RULE_FA
+ * of the unseen negatives. */
+static void
+cv_rule(struct model *m, const int *usable, struct feat **byw, struct made *r)
+{
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	for (size_t i = 0; i < m->nd; i++)
+		m->d[i].fold = (int)(trainer_rand(&seed) % FOLDS);
+	r->rel = xcalloc(m->nd, sizeof *r->rel);
+	for (int f = 0; f < FOLDS; f++) {
+		fit_kept(m, usable, byw, f);
+		double top = -1e9;
+		for (size_t i = 0; i < m->nd; i++)
+			if (m->d[i].fold != f && m->d[i].guard) {
+				double z = doc_score(m, &m->d[i]);
+				top = z > top ? z : top;
+			}
+		for (size_t i = 0; i < m->nd; i++) {
+			const struct doc *d = &m->d[i];
+			if (d->fold != f || d->skip || (!d->pos && !d->guard))
+				continue;
+			double rel = doc_score(m, d) - top;
+			r->rel[i] = rel;
+			r->pos += (size_t)d->pos;
+			r->guards += (size_t)d->guard;
+			r->ordinary += (size_t)(d->guard && !d->safety);
+			for (size_t t = 0; t < NM; t++) {
+				if (rel <= margins[t])
+					continue;
+				r->tp[t] += (size_t)d->pos;
+				r->fa[t] += (size_t)d->guard;
+				r->fa_ord[t] += (size_t)(d->guard && !d->safety);
+			}
+		}
+	}
+	for (size_t i = 0; i < m->nd; i++)
+		m->d[i].fold = -1;
+	r->margin = NM - 1;
+	for (size_t t = NM; t-- > 0;)
+		if ((double)r->fa[t] <= RULE_FA * (double)r->guards)
+			r->margin = t;
+}
+
+/* The rules' file: header, then each rule's section. */
+static char *
+write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t ord_any, size_t ord)
+{
+	struct strbuf b = STRBUF_INIT;
+	sb_addf(&b,
+		"# Rule words: the safety net under the hand-written rules other than crisis\n"
+		"# and talk-to-someone (those have the distress words, distress.txt).  README,\n"
+		"# \"How safety works\"; bot/distress.h.  Each section `rule ID` is a model of\n"
+		"# its own: a message's score is its bias plus the weight of each word and\n"
+		"# each pair of adjacent words below that the message holds (each once;\n"
+		"# words match in all their forms, as the rules' words do).  When rule ID\n"
+		"# did not fire, a score at its `at` or above adds its line.  No model\n"
+		"# removes a line.\n"
+		"#\n"
+		"# Made by `make rulewords` (bench/distress.c --rules) from the %zu messages\n"
+		"# of the tables in tests/data.  A rule's positives: the safety rows that\n"
+		"# must fire it; its negatives: every other message but those the rules\n"
+		"# fire it on.  `at` lies a margin above the score of every ordinary message\n"
+		"# and of every safety row that must not fire the rule; the margin is the\n"
+		"# smallest with which five-fold cross-validation saw at most %.1f%% of\n"
+		"# those, unseen, reach it, raised rule by rule while more than %.1f%% of\n"
+		"# the unseen ordinary messages got some rule's line (now %zu of %zu).\n"
+		"# Cross-validation (unseen messages):\n"
+		"#   rule: margin; positives reached (of them the rules miss); negatives\n"
+		"#   reached (of them ordinary messages)\n",
+		ndocs, RULE_FA * 100, RULE_FA * 100, ord_any, ord);
+	for (size_t j = 0; j < m->nrules; j++) {
+		const struct made *x = &r[j];
+		size_t t = x->margin;
+		sb_addf(&b, "#   %s: %.2f; %zu/%zu (%zu/%zu); %zu/%zu (%zu/%zu)\n", m->rule[j],
+			margins[t], x->tp[t], x->pos, x->rescued[t], x->missed, x->fa[t], x->guards,
+			x->fa_ord[t], x->ordinary);
+	}
+	sb_adds(&b, "# Edit the rules, not this file; after tests/data changes, run\n"
+		    "# `make rulewords` again.  To stop a word counting, delete its line.\n");
+	for (size_t j = 0; j < m->nrules; j++) {
+		sb_addf(&b, "\nrule %s\nbias ", m->rule[j]);
+		milli(&b, r[j].bias);
+		sb_adds(&b, "\nat ");
+		milli(&b, r[j].at);
+		sb_addc(&b, '\n');
+		for (size_t i = 0; i < r[j].nk; i++) {
+			milli(&b, r[j].w[i]);
+			sb_addf(&b, " %s\n", m->f[r[j].feat[i]].written);
+		}
+	}
+	return sb_steal(&b);
+}
+
+static int
+rule_of(const char *id, void *arg)
+{
+	const struct model *m = arg;
+	for (size_t j = 0; j < m->nrules; j++)
+		if (strcmp(m->rule[j], id) == 0)
+			return m->rule_ix[j];
+	return -1;
+}
+
+/* How many unseen ordinary messages (of tables that are not safety
+ * tables) got some rule's line in cross-validation at the margins r[j].margin;
+ * *of: how many could (some rule left to fire). */
+static size_t
+union_warned(const struct model *m, const struct made *r, size_t *of)
+{
+	size_t any = 0;
+	*of = 0;
+	for (size_t i = 0; i < m->nd; i++) {
+		if (m->d[i].safety)
+			continue;
+		int counted = 0, hit = 0;
+		for (size_t j = 0; j < m->nrules; j++) {
+			if (m->d[i].fired & 1u << j)
+				continue;
+			counted = 1;
+			hit |= r[j].rel[i] > margins[r[j].margin];
+		}
+		*of += (size_t)counted;
+		any += (size_t)hit;
+	}
+	return any;
+}
+
+/* While more than RULE_FA of the unseen ordinary messages get some rule's
+ * line, the margin of the rule that takes most of them off for the fewest
+ * positives goes one step up. */
+static void
+choose_margins(const struct model *m, struct made *r)
+{
+	for (;;) {
+		size_t of, now = union_warned(m, r, &of), best = m->nrules;
+		double best_gain = 0;
+		if ((double)now <= RULE_FA * (double)of)
+			return;
+		for (size_t j = 0; j < m->nrules; j++) {
+			size_t t = r[j].margin;
+			if (t + 1 == NM)
+				continue;
+			r[j].margin++;
+			size_t after = union_warned(m, r, &of);
+			r[j].margin--;
+			double gain =
+			    (double)(now - after) / (double)(r[j].tp[t] - r[j].tp[t + 1] + 1);
+			if (gain > best_gain) {
+				best_gain = gain;
+				best = j;
+			}
+		}
+		if (best == m->nrules)
+			return;
+		r[best].margin++;
+	}
+}
+
+static int
+make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct feat **byw,
+	   const char *out_path, int cv)
+{
+	struct made r[RULES_MAX];
+	memset(r, 0, sizeof r);
+	for (size_t j = 0; j < m->nrules; j++) {
+		label_rule(m, j);
+		struct made *x = &r[j];
+		cv_rule(m, usable, byw, x);
+		for (size_t i = 0; i < m->nd; i++) /* the rescued: positives the rules miss */
+			if (m->d[i].pos && !(m->d[i].fired & 1u << j)) {
+				x->missed++;
+				for (size_t t = 0; t < NM; t++)
+					x->rescued[t] += x->rel[i] > margins[t];
+			}
+		size_t nk = fit_kept(m, usable, byw, -1);
+		qsort(byw, nk, sizeof *byw, by_value);
+		x->feat = xmalloc((nk ? nk : 1) * sizeof *x->feat);
+		x->w = xmalloc((nk ? nk : 1) * sizeof *x->w);
+		for (size_t i = 0; i < nk; i++) {
+			long v = lround(byw[i]->w * 1000);
+			if (v == 0)
+				continue;
+			x->feat[x->nk] = (size_t)(byw[i] - m->f);
+			x->w[x->nk++] = v;
+		}
+		x->bias = lround(m->b * 1000);
+		x->at = 1000000000L;
+	}
+	choose_margins(m, r);
+	size_t ord, ord_any = union_warned(m, r, &ord);
+
+	/* the thresholds, through the bot's own reader of the file */
+	char *text = write_rules(m, r, m->nd, ord_any, ord);
+	struct problems pp = {0};
+	struct distress *ds = distress_new();
+	int rc = 1;
+	if (distress_read(ds, ac->text, out_path, text, strlen(text), rule_of, m, &pp) < 0) {
+		fprintf(stderr, "distress: the rule words made do not read back (%zu problems)\n",
+			pp.n);
+		for (size_t i = 0; i < pp.n; i++)
+			fprintf(stderr, "  %u: %s\n", pp.v[i].line, pp.v[i].msg);
+		goto cleanup;
+	}
+	long top[RULES_MAX];
+	size_t reach[RULES_MAX] = {0}, rescue[RULES_MAX] = {0}, npos[RULES_MAX] = {0},
+	       nmiss[RULES_MAX] = {0};
+	for (size_t j = 0; j < m->nrules; j++)
+		top[j] = -1000000000L;
+	struct tokens tk = {0};
+	long *sc = xmalloc(m->nd * m->nrules * sizeof *sc);
+	for (size_t i = 0; i < m->nd; i++) {
+		text_tokenize(ac->text, m->d[i].text, strlen(m->d[i].text), &tk);
+		struct distress_scores s;
+		distress_score_all(ds, &tk, &s);
+		for (size_t j = 0; j < m->nrules; j++)
+			sc[i * m->nrules + j] = s.score[j];
+	}
+	for (size_t j = 0; j < m->nrules; j++) {
+		label_rule(m, j);
+		for (size_t i = 0; i < m->nd; i++)
+			if (m->d[i].guard && sc[i * m->nrules + j] > top[j])
+				top[j] = sc[i * m->nrules + j];
+		r[j].at = top[j] + 1 + lround(margins[r[j].margin] * 1000); /* above: by 0.001 */
+		for (size_t i = 0; i < m->nd; i++) {
+			const struct doc *d = &m->d[i];
+			if (!d->pos)
+				continue;
+			int hit = sc[i * m->nrules + j] >= r[j].at;
+			npos[j]++;
+			reach[j] += (size_t)hit;
+			if (!(d->fired & 1u << j)) {
+				nmiss[j]++;
+				rescue[j] += (size_t)hit;
+			}
+		}
+	}
+	free(sc);
+	tokens_free(&tk);
+	free(text);
+	text = write_rules(m, r, m->nd, ord_any, ord);
+	FILE *out = fopen(out_path, "w");
+	if (out == NULL || fputs(text, out) == EOF || fclose(out) != 0) {
+		fprintf(stderr, "distress: cannot write %s\n", out_path);
+		goto cleanup;
+	}
+	printf("rule words: %zu messages, %zu words and pairs\n", m->nd, m->nf);
+	printf("%-20s %6s %7s %14s %14s %16s %16s\n", "rule", "margin", "at", "cv positives",
+	       "cv rescued", "cv negatives", "cv ordinary");
+	for (size_t j = 0; j < m->nrules; j++) {
+		const struct made *x = &r[j];
+		size_t t = x->margin;
+		printf("%-20s %6.2f %7.3f %6zu/%-7zu %6zu/%-7zu %7zu/%-8zu %7zu/%-8zu\n",
+		       m->rule[j], margins[t], (double)x->at / 1000, x->tp[t], x->pos,
+		       x->rescued[t], x->missed, x->fa[t], x->guards, x->fa_ord[t], x->ordinary);
+	}
+	printf("cv: %zu of %zu unseen ordinary messages (%.4f) would get some rule's line\n",
+	       ord_any, ord, ord ? (double)ord_any / (double)ord : 0.0);
+	for (size_t j = 0; j < m->nrules; j++)
+		printf("made: %-20s %zu weights; of its %zu positives %zu reach at; of the %zu the "
+		       "rules miss, %zu\n",
+		       m->rule[j], r[j].nk, npos[j], reach[j], nmiss[j], rescue[j]);
+	if (cv) /* every margin, and the unseen ordinary messages that got a line */
+		for (size_t j = 0; j < m->nrules; j++)
+			for (size_t t = 0; t < NM; t++)
+				printf("margin %-20s %.2f: positives %zu/%zu rescued %zu/%zu "
+				       "negatives %zu/%zu ordinary %zu/%zu\n",
+				       m->rule[j], margins[t], r[j].tp[t], r[j].pos,
+				       r[j].rescued[t], r[j].missed, r[j].fa[t], r[j].guards,
+				       r[j].fa_ord[t], r[j].ordinary);
+	for (size_t i = 0; cv && i < m->nd; i++)
+		for (size_t j = 0; j < m->nrules; j++) {
+			label_rule(m, j);
+			if (m->d[i].guard && r[j].rel[i] > margins[r[j].margin])
+				printf("cv warned: %-18s %s %s\n", m->rule[j],
+				       m->d[i].safety ? "trap" : "ordinary", m->d[i].text);
+		}
+	rc = 0;
+cleanup:
+	distress_free(ds);
+	problems_free(&pp);
+	free(text);
+	for (size_t j = 0; j < m->nrules; j++) {
+		free(r[j].feat);
+		free(r[j].w);
+		free(r[j].rel);
+	}
+	return rc;
+}
+
+static void
+free_model(struct model *m)
+{
+	for (size_t i = 0; i < m->nf; i++) {
+		free(m->f[i].key);
+		free(m->f[i].written);
+	}
+	for (size_t i = 0; i < m->nd; i++) {
+		free(m->d[i].text);
+		free(m->d[i].f);
+	}
+	free(m->f);
+	free(m->d);
+	hmap_free(&m->ids);
+}
+
 int
 main(int argc, char **argv)
 {
-	int cv = argc > 1 && strcmp(argv[1], "--cv") == 0;
-	argc -= cv;
-	argv += cv;
+	int cv = 0, rules = 0;
+	for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argc--, argv++) {
+		if (strcmp(argv[1], "--cv") == 0)
+			cv = 1;
+		else if (strcmp(argv[1], "--rules") == 0)
+			rules = 1;
+		else
+			break;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: distress [--cv] KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
+		fprintf(stderr,
+			"usage: distress [--cv] [--rules] KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
 		return 2;
 	}
 	struct answer_ctx ac;
@@ -358,10 +767,16 @@ main(int argc, char **argv)
 	struct knowledge *k = trainer_load("distress", argv[1], &ac, &dict);
 	if (k == NULL)
 		return 2;
-	struct model m = {0};
+	struct model m = {.keep = rules ? KEEP_RULE : KEEP};
+	for (size_t r = 0; rules && r < k->nrules; r++)
+		if ((int)r != k->crisis && (int)r != k->talk && (int)r != k->disclaimer &&
+		    m.nrules < RULES_MAX) {
+			m.rule[m.nrules] = k->rules[r].id.s;
+			m.rule_ix[m.nrules++] = (int)r;
+		}
 	struct tokens tk = {0};
 	for (int i = 3; i < argc; i++)
-		if (load_table(&m, &ac, &tk, argv[i]) < 0)
+		if (load_table(&m, &ac, k, &tk, argv[i]) < 0)
 			return 2;
 	size_t npos = 0;
 	for (size_t i = 0; i < m.nd; i++)
@@ -382,6 +797,19 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < m.nf; i++)
 		usable[i] = m.f[i].keep;
 	struct feat **byw = xmalloc(m.nf * sizeof *byw);
+	if (rules) {
+		int rc = make_rules(&m, &ac, usable, byw, argv[2], cv);
+		free(byw);
+		free(usable);
+		tokens_free(&tk);
+		tokens_free(&back);
+		free_model(&m);
+		knowledge_free(k);
+		wordset_free(dict);
+		answer_ctx_free(&ac);
+		return rc;
+	}
+	label_distress(&m);
 	if (cv)
 		cross_validate(&m, usable, byw);
 	size_t nk = fit_kept(&m, usable, byw, -1);
@@ -441,17 +869,8 @@ main(int argc, char **argv)
 	free(byw);
 	tokens_free(&tk);
 	tokens_free(&back);
-	for (size_t i = 0; i < m.nf; i++) {
-		free(m.f[i].key);
-		free(m.f[i].written);
-	}
-	for (size_t i = 0; i < m.nd; i++) {
-		free(m.d[i].text);
-		free(m.d[i].f);
-	}
-	free(m.f);
-	free(m.d);
-	hmap_free(&m.ids);
+	free(usable);
+	free_model(&m);
 	knowledge_free(k);
 	problems_free(&pp);
 	wordset_free(dict);

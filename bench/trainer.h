@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "answer.h"
 #include "kb.h"
@@ -31,6 +32,15 @@ trainer_load(const char *tool, const char *dir, struct answer_ctx *ac, struct wo
 	}
 	text_set_lexicon(ac->text, k->dict);
 	return k;
+}
+
+/* Is path a safety table (message, must fire, must not fire)?  Its file
+ * name holds "safety": safety.tsv, safety-r7.tsv, train-safety-1.tsv. */
+static inline int
+trainer_safety_table(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	return strstr(base ? base + 1 : path, "safety") != NULL;
 }
 
 /* xorshift64: the next number of the sequence s (never 0) holds. */

@@ -3,6 +3,7 @@
  */
 #include "answer.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,27 +78,49 @@ cmp_hit(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
+/* The rule whose line model m adds at score (-1: none): the distress
+ * words' when no crisis or talk-to-someone rule fired, a rule's words'
+ * when their rule did not. */
+static int
+words_rule(const struct knowledge *k, const struct distress_model *m, long score,
+	   const struct answer *out)
+{
+	if (m->rule >= 0)
+		return score >= m->at && !has_hit(out, m->rule) ? m->rule : -1;
+	if (k->crisis < 0 || k->talk < 0 || has_hit(out, k->crisis) || has_hit(out, k->talk))
+		return -1;
+	enum distress_level lv = distress_level(m, score);
+	return lv == DISTRESS_CRISIS ? k->crisis : lv == DISTRESS_TALK ? k->talk : -1;
+}
+
 /*
- * The distress words (distress.h) when no crisis or talk-to-someone rule
- * fired: from talk-at the talk-to-someone line, from crisis-at the crisis
- * line, in rule order with the others.  tk: the words of the message, or of
- * the part of a long one that starts at byte base.
+ * The learned safety words (distress.h), all models scored from one
+ * look-up of the message's words: each adds its line where the rules did
+ * not fire it, in rule order with the others; none removes one.  tk: the
+ * words of the message, or of the part of a long one that starts at byte
+ * base.
  */
 static void
-distress_check(const struct knowledge *k, const struct tokens *tk, uint32_t base,
-	       struct answer *out)
+words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, struct answer *out)
 {
-	if (k->distress == NULL || k->crisis < 0 || k->talk < 0 || has_hit(out, k->crisis) ||
-	    has_hit(out, k->talk) || out->nhits == REPLY_MAX_RULES)
+	if (k->distress == NULL || out->nhits == REPLY_MAX_RULES)
 		return;
-	uint32_t off, len;
-	enum distress_level lv =
-	    distress_level(k->distress, distress_score(k->distress, tk, &off, &len));
-	if (lv == DISTRESS_NONE)
+	size_t nm = distress_nmodels(k->distress), m = 0;
+	while (m < nm && words_rule(k, distress_model(k->distress, m), LONG_MAX, out) < 0)
+		m++;
+	if (m == nm) /* every line the models could add is there already */
 		return;
-	struct safety_hit h = {lv == DISTRESS_CRISIS ? k->crisis : k->talk, base + off, len};
-	out->hits[out->nhits++] = h;
-	qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
+	struct distress_scores s;
+	distress_score_all(k->distress, tk, &s);
+	size_t before = out->nhits;
+	for (m = 0; m < nm && out->nhits < REPLY_MAX_RULES; m++) {
+		int rule = words_rule(k, distress_model(k->distress, m), s.score[m], out);
+		if (rule >= 0)
+			out->hits[out->nhits++] =
+			    (struct safety_hit){rule, base + s.off[m], s.len[m]};
+	}
+	if (out->nhits > before)
+		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 }
 
 static void
@@ -131,7 +154,7 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 		text_tokenize(c->text, s + start, end - start, &c->stk);
 		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
-		distress_check(k, &c->stk, (uint32_t)start, out);
+		words_check(k, &c->stk, (uint32_t)start, out);
 		if (end >= len)
 			break;
 		size_t next =
@@ -200,7 +223,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 	} else {
 		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
-		distress_check(k, &c->tk, 0, out);
+		words_check(k, &c->tk, 0, out);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)

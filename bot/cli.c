@@ -359,8 +359,16 @@ print_counts(const struct knowledge *k)
 	       "groups",
 	       k->nentries, k->nentries == 1 ? "" : "s", nq, k->nrules, k->nrules == 1 ? "" : "s",
 	       ntrig, k->syns.n);
-	if (k->distress)
-		printf(", %zu distress words", distress_count(k->distress));
+	size_t nrules = 0, nwords = 0;
+	for (size_t m = 0; k->distress && m < distress_nmodels(k->distress); m++) {
+		const struct distress_model *dm = distress_model(k->distress, m);
+		if (dm->rule < 0)
+			printf(", %zu distress words", dm->nw);
+		else
+			nrules++, nwords += dm->nw;
+	}
+	if (nrules)
+		printf(", %zu rule words for %zu rules", nwords, nrules);
 	if (k->clf)
 		printf(", a classifier of %zu classes", classify_nclasses(k->clf));
 }

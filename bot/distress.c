@@ -1,6 +1,6 @@
 /*
- * distress: the weighted word list that reads distress in a whole message
- * (see distress.h).
+ * distress: the learned safety words, weighted word lists that read a
+ * whole message for the rules' red flags (see distress.h).
  */
 #include "distress.h"
 
@@ -14,11 +14,20 @@
 #define KEY_MAX (2 * TEXT_WORD_MAX + 1)
 #define SCORE_STACK 256 /* features of a message scored without malloc */
 
+/* One weight: of feature feat, in model model. */
+struct cell {
+	uint32_t feat;
+	uint16_t model;
+	int32_t w; /* thousandths */
+};
+
 struct distress {
-	struct hmap keys; /* "stem" or "stem stem" -> index in w */
-	int32_t *w;       /* thousandths */
-	size_t nw, capw;
-	long bias, talk_at, crisis_at;
+	struct hmap keys;   /* "stem" or "stem stem" -> feature index */
+	uint32_t *start;    /* per feature: its first cell, and one past the last */
+	struct cell *cells; /* sorted by feature, then model */
+	size_t ncells, capcells;
+	struct distress_model m[DISTRESS_MODELS_MAX];
+	size_t nm;
 };
 
 void
@@ -40,7 +49,7 @@ distress_features(const struct tokens *q,
 	}
 }
 
-/* ---- reading the list ------------------------------------------------------ */
+/* ---- reading the files ----------------------------------------------------- */
 
 int
 distress_milli(const char *s, const char **end, long *out)
@@ -70,31 +79,58 @@ distress_milli(const char *s, const char **end, long *out)
 	return 0;
 }
 
-/* The settings of a list, and where each goes. */
-enum { NSETTINGS = 3 };
-static const char *const settings[NSETTINGS] = {"bias", "talk-at", "crisis-at"};
+/* The settings of a model, and which file has each: every one of its
+ * file's is needed. */
+enum { FOR_DISTRESS = 1, FOR_RULES = 2 };
+static const struct {
+	const char *name;
+	int files;
+} settings[] = {
+    {"bias", FOR_DISTRESS | FOR_RULES},
+    {"talk-at", FOR_DISTRESS},
+    {"crisis-at", FOR_DISTRESS},
+    {"at", FOR_RULES},
+};
+enum { NSETTINGS = sizeof settings / sizeof *settings };
 
 static long *
-setting_of(struct distress *d, size_t k)
+setting_of(struct distress_model *m, size_t k)
 {
-	long *const to[NSETTINGS] = {&d->bias, &d->talk_at, &d->crisis_at};
+	long *const to[NSETTINGS] = {&m->bias, &m->at, &m->crisis_at, &m->at};
 	return to[k];
 }
+
+#define SKIPPED (-2)
 
 struct reading {
 	struct distress *d;
 	struct text_ctx *t;
 	const char *file;
 	struct problems *pr;
+	distress_rule_fn rule_of;
+	void *arg;
+	int kind;     /* FOR_DISTRESS or FOR_RULES */
+	size_t first; /* the file's first model */
+	int cur;      /* the model being read; -1: none yet; SKIPPED: a section not read */
+	unsigned have[DISTRESS_MODELS_MAX];    /* per model: bit k, settings[k] was set */
+	unsigned line_of[DISTRESS_MODELS_MAX]; /* per model: its `rule` line */
+	struct hmap seen;                      /* model and key: the weights read so far */
 	struct tokens tk;
-	int have[NSETTINGS]; /* settings[k] was set */
+	size_t nweights;
 	unsigned failed;
 };
 
 static void
 setting(struct reading *r, unsigned line, size_t k, const char *rest)
 {
-	const char *name = settings[k];
+	const char *name = settings[k].name;
+	if (!(settings[k].files & r->kind)) {
+		problems_add(r->pr, r->file, line, 1, "'%s' belongs in %s", name,
+			     r->kind == FOR_RULES ? "the distress words (" DISTRESS_FILE ")"
+						  : "the rule words (" RULE_WORDS_FILE ")");
+		r->failed++;
+		return;
+	}
 	long v;
 	const char *end;
 	if (distress_milli(rest, &end, &v) < 0 || *end != '\0') {
@@ -105,12 +141,66 @@ setting(struct reading *r, unsigned line, size_t k, const char *rest)
 		r->failed++;
 		return;
 	}
-	if (r->have[k]) {
+	if (r->have[r->cur] & 1u << k) {
 		problems_add(r->pr, r->file, line, 1, "'%s' is set twice", name);
 		r->failed++;
 	}
-	r->have[k] = 1;
-	*setting_of(r->d, k) = v;
+	r->have[r->cur] |= 1u << k;
+	*setting_of(&r->d->m[r->cur], k) = v;
+}
+
+/* A new model (rule: its rule, or -1) at line; SKIPPED when there is no room. */
+static int
+new_model(struct reading *r, unsigned line, int rule)
+{
+	struct distress *d = r->d;
+	if (d->nm == DISTRESS_MODELS_MAX) {
+		problems_add(r->pr, r->file, line, 1, "more than %d models", DISTRESS_MODELS_MAX);
+		r->failed++;
+		return SKIPPED;
+	}
+	memset(&d->m[d->nm], 0, sizeof d->m[d->nm]);
+	d->m[d->nm].rule = rule;
+	r->have[d->nm] = 0;
+	r->line_of[d->nm] = line;
+	return (int)d->nm++;
+}
+
+/* `rule ID`: the section of rule ID starts. */
+static void
+section(struct reading *r, unsigned line, const char *id)
+{
+	if (r->kind != FOR_RULES) {
+		problems_add(r->pr, r->file, line, 1,
+			     "the distress words have no 'rule' sections (those are the rule "
+			     "words': " RULE_WORDS_FILE ")");
+		r->failed++;
+		return;
+	}
+	if (*id == '\0' || id[strcspn(id, " \t")] != '\0') {
+		problems_add(r->pr, r->file, line, 1,
+			     "'rule' needs one rule id (for example: "
+			     "rule emergency)");
+		r->failed++;
+		r->cur = SKIPPED; /* its lines are not read */
+		return;
+	}
+	int rule = r->rule_of(id, r->arg);
+	if (rule < 0) {
+		problems_add(r->pr, r->file, line, 1,
+			     "unknown rule id '%s' (a rule of safety/ other than crisis, "
+			     "talk-to-someone and disclaimer)",
+			     id);
+		r->failed++;
+	}
+	for (size_t m = r->first; rule >= 0 && m < r->d->nm; m++)
+		if (r->d->m[m].rule == rule) {
+			problems_add(r->pr, r->file, line, 1,
+				     "rule '%s' has a section already (line %u)", id,
+				     r->line_of[m]);
+			r->failed++;
+		}
+	r->cur = new_model(r, line, rule);
 }
 
 static void
@@ -121,7 +211,9 @@ weight_line(struct reading *r, unsigned line, const char *s)
 	if (distress_milli(s, &end, &v) < 0 || (*end != ' ' && *end != '\t')) {
 		problems_add(r->pr, r->file, line, 1,
 			     "expected a weight and one or two words (for example: 1.250 "
-			     "hopeless), or bias, talk-at or crisis-at and a number");
+			     "hopeless), or %s and a number",
+			     r->kind == FOR_RULES ? "rule and an id, bias or at"
+						  : "bias, talk-at or crisis-at");
 		r->failed++;
 		return;
 	}
@@ -136,23 +228,24 @@ weight_line(struct reading *r, unsigned line, const char *s)
 		r->failed++;
 		return;
 	}
-	char key[KEY_MAX];
-	size_t kl = r->tk.v[0].stem_len;
-	memcpy(key, r->tk.v[0].stem, kl);
-	if (r->tk.n == 2) {
-		key[kl++] = ' ';
-		memcpy(key + kl, r->tk.v[1].stem, r->tk.v[1].stem_len);
-		kl += r->tk.v[1].stem_len;
-	}
-	struct distress *d = r->d;
-	if (d->nw == DISTRESS_FEATURES_MAX) {
+	if (r->nweights == DISTRESS_FEATURES_MAX) {
 		problems_add(r->pr, r->file, line, 1, "more than %d weights",
 			     DISTRESS_FEATURES_MAX);
 		r->failed++;
 		return;
 	}
+	/* key[0]: the model, so that a word weighs once per model */
+	char key[1 + KEY_MAX];
+	key[0] = (char)('A' + r->cur);
+	size_t kl = r->tk.v[0].stem_len;
+	memcpy(key + 1, r->tk.v[0].stem, kl);
+	if (r->tk.n == 2) {
+		key[1 + kl++] = ' ';
+		memcpy(key + 1 + kl, r->tk.v[1].stem, r->tk.v[1].stem_len);
+		kl += r->tk.v[1].stem_len;
+	}
 	int ins;
-	int *slot = hmap_put(&d->keys, key, kl, (int)d->nw, &ins);
+	hmap_put(&r->seen, key, kl + 1, 0, &ins);
 	if (!ins) {
 		problems_add(r->pr, r->file, line, 1,
 			     "'%s' has a weight already (a word and its other forms share one)",
@@ -160,17 +253,89 @@ weight_line(struct reading *r, unsigned line, const char *s)
 		r->failed++;
 		return;
 	}
-	d->w = xgrow(d->w, &d->capw, d->nw + 1, sizeof *d->w);
-	d->w[*slot] = (int32_t)v;
-	d->nw++;
+	struct distress *d = r->d;
+	int *feat = hmap_put(&d->keys, key + 1, kl, (int)hmap_count(&d->keys), &ins);
+	d->cells = xgrow(d->cells, &d->capcells, d->ncells + 1, sizeof *d->cells);
+	d->cells[d->ncells++] = (struct cell){(uint32_t)*feat, (uint16_t)r->cur, (int32_t)v};
+	d->m[r->cur].nw++;
+	r->nweights++;
+}
+
+static void
+read_line(struct reading *r, unsigned line, char *s)
+{
+	size_t w = strcspn(s, " \t");
+	const char *rest = s + w + strspn(s + w, " \t");
+	if (w == 4 && strncmp(s, "rule", 4) == 0) {
+		section(r, line, rest);
+		return;
+	}
+	if (r->cur == SKIPPED)
+		return;
+	if (r->cur < 0) {
+		problems_add(r->pr, r->file, line, 1,
+			     "before the first section: a line 'rule ID' starts the words of "
+			     "rule ID");
+		r->failed++;
+		return;
+	}
+	size_t k = 0;
+	while (k < NSETTINGS &&
+	       !(w == strlen(settings[k].name) && strncmp(s, settings[k].name, w) == 0))
+		k++;
+	if (k < NSETTINGS)
+		setting(r, line, k, rest);
+	else
+		weight_line(r, line, s);
+}
+
+static int
+by_feature(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+	if (x->feat != y->feat)
+		return x->feat < y->feat ? -1 : 1;
+	return (x->model > y->model) - (x->model < y->model);
+}
+
+/* The cells sorted by feature, and where each feature's start. */
+static void
+index_cells(struct distress *d)
+{
+	if (d->ncells)
+		qsort(d->cells, d->ncells, sizeof *d->cells, by_feature);
+	size_t nf = hmap_count(&d->keys);
+	free(d->start);
+	d->start = xcalloc(nf + 1, sizeof *d->start);
+	for (size_t i = 0; i < d->ncells; i++)
+		d->start[d->cells[i].feat + 1]++;
+	for (size_t f = 0; f < nf; f++)
+		d->start[f + 1] += d->start[f];
+	hmap_shrink(&d->keys);
 }
 
 struct distress *
-distress_parse(struct text_ctx *t, const char *file, const char *text, size_t len,
-	       struct problems *pr)
+distress_new(void)
 {
-	struct distress *d = xcalloc(1, sizeof *d);
-	struct reading r = {.d = d, .t = t, .file = file, .pr = pr};
+	return xcalloc(1, sizeof(struct distress));
+}
+
+int
+distress_read(struct distress *d, struct text_ctx *t, const char *file, const char *text,
+	      size_t len, distress_rule_fn rule_of, void *arg, struct problems *pr)
+{
+	struct reading r = {.d = d,
+			    .t = t,
+			    .file = file,
+			    .pr = pr,
+			    .rule_of = rule_of,
+			    .arg = arg,
+			    .kind = rule_of ? FOR_RULES : FOR_DISTRESS,
+			    .first = d->nm,
+			    .cur = -1};
+	hmap_init(&r.seen);
+	if (r.kind == FOR_DISTRESS)
+		r.cur = new_model(&r, 0, -1);
 	unsigned line = 0;
 	char *l;
 	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
@@ -184,38 +349,41 @@ distress_parse(struct text_ctx *t, const char *file, const char *text, size_t le
 		char *s = l;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (*s) {
-			size_t w = strcspn(s, " \t");
-			const char *rest = s + w + strspn(s + w, " \t");
-			size_t k = 0;
-			while (k < NSETTINGS &&
-			       !(w == strlen(settings[k]) && strncmp(s, settings[k], w) == 0))
-				k++;
-			if (k < NSETTINGS)
-				setting(&r, line, k, rest);
-			else
-				weight_line(&r, line, s);
-		}
+		if (*s)
+			read_line(&r, line, s);
 		free(l);
 	}
-	for (size_t k = 0; k < NSETTINGS; k++)
-		if (!r.have[k]) {
-			problems_add(pr, file, line ? line : 1, 1,
-				     "'%s' is missing (a line: %s and a number)", settings[k],
-				     settings[k]);
-			r.failed++;
-		}
-	if (!r.failed && d->talk_at > d->crisis_at) {
+	for (size_t m = r.first; m < d->nm; m++)
+		for (size_t k = 0; k < NSETTINGS; k++)
+			if ((settings[k].files & r.kind) && !(r.have[m] & 1u << k)) {
+				unsigned at = r.line_of[m] ? r.line_of[m] : line ? line : 1;
+				problems_add(pr, file, at, 1,
+					     "'%s' is missing (a line: %s and a number)",
+					     settings[k].name, settings[k].name);
+				r.failed++;
+			}
+	if (!r.failed && r.kind == FOR_DISTRESS && d->m[r.first].at > d->m[r.first].crisis_at) {
 		problems_add(pr, file, 1, 1, "talk-at (%ld.%03ld) is above crisis-at",
-			     d->talk_at / 1000, labs(d->talk_at % 1000));
+			     d->m[r.first].at / 1000, labs(d->m[r.first].at % 1000));
 		r.failed++;
 	}
 	tokens_free(&r.tk);
-	if (r.failed) {
+	hmap_free(&r.seen);
+	if (r.failed)
+		return -1;
+	index_cells(d);
+	return 0;
+}
+
+struct distress *
+distress_parse(struct text_ctx *t, const char *file, const char *text, size_t len,
+	       struct problems *pr)
+{
+	struct distress *d = distress_new();
+	if (distress_read(d, t, file, text, len, NULL, NULL, pr) < 0) {
 		distress_free(d);
 		return NULL;
 	}
-	hmap_shrink(&d->keys);
 	return d;
 }
 
@@ -225,7 +393,8 @@ distress_free(struct distress *d)
 	if (d == NULL)
 		return;
 	hmap_free(&d->keys);
-	free(d->w);
+	free(d->start);
+	free(d->cells);
 	free(d);
 }
 
@@ -278,58 +447,73 @@ distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, s
 	return n;
 }
 
+void
+distress_score_all(const struct distress *d, const struct tokens *q, struct distress_scores *out)
+{
+	uint64_t stack[SCORE_STACK], *v;
+	size_t n = d->start ? distress_found(&d->keys, q, stack, SCORE_STACK, &v) : 0;
+	int32_t best[DISTRESS_MODELS_MAX] = {0};
+	uint64_t best_at[DISTRESS_MODELS_MAX] = {0};
+	for (size_t m = 0; m < d->nm; m++)
+		out->score[m] = d->m[m].bias;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t f = (uint32_t)(v[i] >> 32);
+		for (uint32_t c = d->start[f]; c < d->start[f + 1]; c++) {
+			const struct cell *x = &d->cells[c];
+			out->score[x->model] += x->w;
+			if (x->w > best[x->model]) {
+				best[x->model] = x->w;
+				best_at[x->model] = v[i];
+			}
+		}
+	}
+	for (size_t m = 0; m < d->nm; m++) {
+		out->off[m] = out->len[m] = 0;
+		if (best[m] > 0) {
+			size_t t = (size_t)(best_at[m] & 0xffffffffu) >> 1;
+			const struct token *a = &q->v[t], *b = &q->v[t + (best_at[m] & 1)];
+			out->off[m] = a->off;
+			out->len[m] = b->off + b->len - a->off;
+		}
+	}
+	if (n && v != stack)
+		free(v);
+}
+
 long
 distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len)
 {
-	uint64_t stack[SCORE_STACK], *v;
-	size_t n = distress_found(&d->keys, q, stack, SCORE_STACK, &v);
-	long score = d->bias;
-	int32_t best = 0;
-	uint64_t best_at = 0;
-	for (size_t i = 0; i < n; i++) {
-		int32_t w = d->w[v[i] >> 32];
-		score += w;
-		if (w > best) {
-			best = w;
-			best_at = v[i];
-		}
-	}
+	struct distress_scores s;
+	distress_score_all(d, q, &s);
 	if (off && len) {
-		*off = *len = 0;
-		if (best > 0) {
-			size_t t = (size_t)(best_at & 0xffffffffu) >> 1;
-			const struct token *a = &q->v[t], *b = &q->v[t + (best_at & 1)];
-			*off = a->off;
-			*len = b->off + b->len - a->off;
-		}
+		*off = s.off[0];
+		*len = s.len[0];
 	}
-	if (v != stack)
-		free(v);
-	return score;
+	return s.score[0];
 }
 
 enum distress_level
-distress_level(const struct distress *d, long score)
+distress_level(const struct distress_model *m, long score)
 {
-	return score >= d->crisis_at ? DISTRESS_CRISIS
-	       : score >= d->talk_at ? DISTRESS_TALK
+	return score >= m->crisis_at ? DISTRESS_CRISIS
+	       : score >= m->at      ? DISTRESS_TALK
 				     : DISTRESS_NONE;
 }
 
 size_t
 distress_count(const struct distress *d)
 {
-	return d->nw;
+	return d->ncells;
 }
 
-long
-distress_talk_at(const struct distress *d)
+size_t
+distress_nmodels(const struct distress *d)
 {
-	return d->talk_at;
+	return d->nm;
 }
 
-long
-distress_crisis_at(const struct distress *d)
+const struct distress_model *
+distress_model(const struct distress *d, size_t m)
 {
-	return d->crisis_at;
+	return &d->m[m];
 }

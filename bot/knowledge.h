@@ -35,6 +35,7 @@ enum kb_file_kind {
 	KBF_CLINIC,
 	KBF_CONCEPTS,
 	KBF_DISTRESS,
+	KBF_RULE_WORDS,
 	KBF_CLASSIFIER,
 	KBF_MESSAGE,
 	KBF_IGNORED
@@ -51,7 +52,7 @@ struct knowledge {
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	struct distress *distress; /* NULL without safety/distress.txt */
+	struct distress *distress; /* the distress and rule words; NULL without both files */
 	struct classifier *clf;    /* NULL without classifier.txt */
 	int *clf_entry;   /* per class: its answer, KNOWLEDGE_OOS, or -1 (no such answer) */
 	int *entry_class; /* per answer: its class, or -1 (the model does not know it) */

@@ -85,8 +85,33 @@ rc=$?
 # --- check: the shipped knowledge is clean; a broken copy is reported
 expect_rc 0 "check shipped knowledge" "$MB" check
 grep -q "^ok: " "$tmp/out" && ok || bad "check prints a summary"
-grep -qE "^ok: .*, [0-9]+ distress words, a classifier of [0-9]+ classes in " "$tmp/out" && ok ||
-	bad "check says the distress words and the classifier loaded"
+grep -qE "^ok: .*, [0-9]+ distress words, [0-9]+ rule words for 9 rules, a classifier of [0-9]+ classes in " \
+	"$tmp/out" && ok || bad "check says the distress words, the rule words and the classifier loaded"
+# the rule words: a red flag the hand-written rules miss gets its line (a
+# motorbike crash said without their words for an accident); without the
+# file, the same message gets none; the safety table gate stays green
+redflag="since the crash on my motorbike yesterday my lower back is agony"
+"$MB" ask --json "$redflag" >"$tmp/out"
+grep -q '"safety":\[[^]]*"trauma"' "$tmp/out" && ok || bad "the rule words add the trauma line"
+cp -r knowledge "$tmp/k0" && rm "$tmp/k0/safety/rule-words.txt"
+KNOWLEDGE_DIR=$tmp/k0 "$MB" ask --json "$redflag" >"$tmp/out"
+grep -q '"safety":\[\]' "$tmp/out" && ok || bad "without the rule words the rules miss it"
+printf '%s\ttrauma\tcrisis\n' "$redflag" >"$tmp/s.tsv"
+expect_rc 0 "eval: the red flag the rules miss fires" "$MB" eval "$tmp/s.tsv"
+KNOWLEDGE_DIR=$tmp/k0 expect_rc 1 "eval: without the rule words it is missed" "$MB" eval "$tmp/s.tsv"
+# rule words for one rule only: the others are warned about
+printf 'rule emergency\nbias -1\nat 1\n1.5 numb\n' >"$tmp/k0/safety/rule-words.txt"
+expect_rc 0 "check rule words for one rule" "$MB" check "$tmp/k0"
+grep -q "rule-words.txt:1:1: warning: no words for rule 'trauma'" "$tmp/out" && ok ||
+	bad "check warns about a rule without words"
+# a broken rule-words file: file:line, and the knowledge is not served
+printf 'rule emergency\nbias -1\nat 1\nrule no-such-rule\nbias 1\nat x\n' \
+	>"$tmp/k0/safety/rule-words.txt"
+expect_rc 1 "check broken rule words" "$MB" check "$tmp/k0"
+grep -q "^$tmp/k0/safety/rule-words.txt:4:1: unknown rule id 'no-such-rule'" "$tmp/out" &&
+	grep -q "^$tmp/k0/safety/rule-words.txt:6:1: 'at' needs one number" "$tmp/out" && ok ||
+	bad "check names the rule words' bad lines"
+rm -r "$tmp/k0"
 cp -r knowledge "$tmp/k"
 printf -- '---\nid: broken\ntitel: x\nquestions: [a b, c d]\n---\n\n' >"$tmp/k/broken.md"
 expect_rc 1 "check broken knowledge" "$MB" check "$tmp/k"
@@ -137,7 +162,8 @@ grep -q "^$tmp/k/messages/other.md:2:1: unknown message id 'falback'.*did you me
 KNOWLEDGE_DIR=$tmp/k expect_rc 2 "chat refuses a folder without a message" "$MB" chat </dev/null
 rm "$tmp/k/messages/other.md"
 mv "$tmp/gcf.md" "$tmp/k/messages/get-checked-first.md"
-rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md 2>/dev/null
+# (the rule words go too: a section for a rule that is not there is an error)
+rm "$tmp/k/broken.md" "$tmp/k/safety/"*.md "$tmp/k/safety/rule-words.txt" 2>/dev/null
 expect_rc 1 "check without safety rules" "$MB" check "$tmp/k"
 grep -q "required safety rule 'crisis' is missing" "$tmp/out" && ok || bad "missing rules reported"
 KNOWLEDGE_DIR=$tmp/k expect_rc 2 "chat refuses without safety rules" "$MB" chat </dev/null

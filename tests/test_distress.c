@@ -1,8 +1,9 @@
-/* test_distress: the distress word list (bot/distress.h): reading it, each
- * problem with its file:line; scoring (each word once, pairs inside a
- * sentence, the strongest word's place); and the lines it adds to a reply
- * when no crisis or talk-to-someone rule fired, also at the end of a
- * message longer than the matcher reads. */
+/* test_distress: the learned safety words (bot/distress.h), the distress
+ * words and the rule words: reading them, each problem with its file:line;
+ * scoring (each word once, pairs inside a sentence, the strongest word's
+ * place, every model from one look-up); and the lines they add to a reply
+ * when the rules did not fire them, also at the end of a message longer
+ * than the matcher reads. */
 #include "distress.h"
 #include "testutil.h"
 
@@ -61,8 +62,12 @@ test_reads_a_list(void **st)
 	dump_problems(&pr);
 	assert_non_null(d);
 	assert_int_equal(pr.n, 0);
-	assert_int_equal(distress_talk_at(d), 500);
-	assert_int_equal(distress_crisis_at(d), 3000);
+	assert_int_equal(distress_nmodels(d), 1);
+	const struct distress_model *m = distress_model(d, 0);
+	assert_int_equal(m->rule, -1);
+	assert_int_equal(m->at, 500);
+	assert_int_equal(m->crisis_at, 3000);
+	assert_int_equal(m->nw, 4);
 	char best[64];
 	assert_int_equal(score(d, "what is a massage", best, sizeof best), -3000);
 	assert_string_equal(best, "");
@@ -80,9 +85,9 @@ test_reads_a_list(void **st)
 		strcat(many, "hopeless ");
 	assert_int_equal(score(d, many, best, sizeof best), 0);
 	assert_string_equal(best, "hopeless");
-	assert_int_equal(distress_level(d, 499), DISTRESS_NONE);
-	assert_int_equal(distress_level(d, 500), DISTRESS_TALK);
-	assert_int_equal(distress_level(d, 3000), DISTRESS_CRISIS);
+	assert_int_equal(distress_level(m, 499), DISTRESS_NONE);
+	assert_int_equal(distress_level(m, 500), DISTRESS_TALK);
+	assert_int_equal(distress_level(m, 3000), DISTRESS_CRISIS);
 	distress_free(d);
 }
 
@@ -101,6 +106,146 @@ test_problems_name_the_line(void **st)
 	expect_problem("bias -2\nbias -1\ntalk-at 1\ncrisis-at 2\n", 2, "'bias' is set twice");
 	expect_problem("bias -2\ntalk-at 1\n\n1.0 hopeless\n", 4, "'crisis-at' is missing");
 	expect_problem("bias -2\ntalk-at 3\ncrisis-at 2\n", 1, "talk-at (3.000) is above");
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nat 1\n", 4,
+		       "'at' belongs in the rule words");
+	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nrule emergency\n", 4,
+		       "the distress words have no 'rule' sections");
+}
+
+/* ---- the rule words ------------------------------------------------------ */
+
+/* Rule ids for the rule words' tests: emergency is 0, trauma 1. */
+static int
+test_rule_of(const char *id, void *arg)
+{
+	(void)arg;
+	return strcmp(id, "emergency") == 0 ? 0 : strcmp(id, "trauma") == 0 ? 1 : -1;
+}
+
+#define RULE_WORDS                                                                                 \
+	"# rule words\n"                                                                           \
+	"rule emergency\n"                                                                         \
+	"bias -3\n"                                                                                \
+	"at 0.5\n"                                                                                 \
+	"2.000 numb\n"                                                                             \
+	"1.500 groin\n"                                                                            \
+	"-1.000 toes\n"                                                                            \
+	"\n"                                                                                       \
+	"rule trauma\n"                                                                            \
+	"bias -2\n"                                                                                \
+	"at 1\n"                                                                                   \
+	"3.000 crash\n"                                                                            \
+	"0.500 numb\n"
+
+static void
+expect_rules_problem(const char *text, unsigned line, const char *msg)
+{
+	struct problems pr = {0};
+	struct distress *d = distress_new();
+	int rc =
+	    distress_read(d, T, "k/rule-words.txt", text, strlen(text), test_rule_of, NULL, &pr);
+	if (find_problem(&pr, msg) < 0)
+		dump_problems(&pr);
+	assert_int_equal(rc, -1);
+	int i = find_problem(&pr, msg);
+	assert_int_not_equal(i, -1);
+	assert_string_equal(pr.v[i].file, "k/rule-words.txt");
+	assert_int_equal(pr.v[i].line, line);
+	distress_free(d);
+	problems_free(&pr);
+}
+
+/* The distress words and the rule words in one set: every model scored
+ * from one look-up, a word shared by two models weighing in each. */
+static void
+test_reads_rule_words(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct distress *d = distress_new();
+	assert_int_equal(distress_read(d, T, "k/distress.txt", LIST, strlen(LIST), NULL, NULL, &pr),
+			 0);
+	assert_int_equal(distress_read(d, T, "k/rule-words.txt", RULE_WORDS, strlen(RULE_WORDS),
+				       test_rule_of, NULL, &pr),
+			 0);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	assert_int_equal(distress_nmodels(d), 3);
+	assert_int_equal(distress_count(d), 4 + 5);
+	const struct distress_model *em = distress_model(d, 1), *tr = distress_model(d, 2);
+	assert_int_equal(em->rule, 0);
+	assert_int_equal(em->bias, -3000);
+	assert_int_equal(em->at, 500);
+	assert_int_equal(em->nw, 3);
+	assert_int_equal(tr->rule, 1);
+	assert_int_equal(tr->at, 1000);
+	assert_int_equal(tr->nw, 2);
+
+	const char *msg = "numb groin after the crash, hopeless";
+	struct tokens tk = {0};
+	text_tokenize(T, msg, strlen(msg), &tk);
+	struct distress_scores s;
+	distress_score_all(d, &tk, &s);
+	assert_int_equal(s.score[0], 0);            /* -2 + 2 hopeless */
+	assert_int_equal(s.score[1], -3000 + 3500); /* numb, groin */
+	assert_int_equal(s.score[2], -2000 + 3500); /* crash, numb */
+	assert_int_equal(s.off[1], 0);
+	assert_int_equal(s.len[1], 4); /* numb: the strongest toward emergency */
+	assert_int_equal(s.len[2], 5); /* crash */
+	assert_memory_equal(msg + s.off[2], "crash", 5);
+	/* a word that weighs against, and no listed word at all */
+	text_tokenize(T, "numb toes", 9, &tk);
+	distress_score_all(d, &tk, &s);
+	assert_int_equal(s.score[1], -2000);
+	text_tokenize(T, "hello", 5, &tk);
+	distress_score_all(d, &tk, &s);
+	assert_int_equal(s.score[1], -3000);
+	assert_int_equal(s.len[1], 0);
+	tokens_free(&tk);
+	distress_free(d);
+}
+
+static void
+test_rule_words_problems(void **st)
+{
+	(void)st;
+	expect_rules_problem("rule nosuch\nbias -1\nat 1\n", 1, "unknown rule id 'nosuch'");
+	expect_rules_problem("rule emergency\nbias -1\nat 1\nrule emergency\nbias 1\nat 1\n", 4,
+			     "rule 'emergency' has a section already (line 1)");
+	expect_rules_problem("rule emergency\nbias -1\nat x\n", 3, "'at' needs one number");
+	expect_rules_problem("rule emergency\nbias -1\nat 1\n1.0 numb\n2.0 numbness\n", 5,
+			     "has a weight already");
+	expect_rules_problem("bias -1\nrule emergency\nbias -1\nat 1\n", 1,
+			     "before the first section");
+	expect_rules_problem("rule emergency\nbias -1\n\nrule trauma\nbias 0\nat 1\n", 1,
+			     "'at' is missing");
+	expect_rules_problem("rule emergency\nbias -1\nat 1\ncrisis-at 2\n", 4,
+			     "'crisis-at' belongs in the distress words");
+	expect_rules_problem("rule emergency trauma\nbias -1\nat 1\n", 1,
+			     "'rule' needs one rule id");
+	expect_rules_problem("rule emergency\nbias -1\nat 1\n1.0 numb groin area\n", 4,
+			     "reads as 3 words");
+	/* the same word in two rules' sections is no repeat */
+	struct problems pr = {0};
+	struct distress *d = distress_new();
+	const char *ok =
+	    "rule emergency\nbias -1\nat 1\n1 numb\nrule trauma\nbias -1\nat 1\n1 numb\n";
+	assert_int_equal(distress_read(d, T, "r.txt", ok, strlen(ok), test_rule_of, NULL, &pr), 0);
+	assert_int_equal(pr.n, 0);
+	distress_free(d);
+	/* a section with no weights: its bias is every message's score */
+	d = distress_new();
+	ok = "rule trauma\nbias -1.5\nat 1\n";
+	assert_int_equal(distress_read(d, T, "r.txt", ok, strlen(ok), test_rule_of, NULL, &pr), 0);
+	assert_int_equal(distress_count(d), 0);
+	struct tokens tk = {0};
+	text_tokenize(T, "numb", 4, &tk);
+	struct distress_scores s;
+	distress_score_all(d, &tk, &s);
+	assert_int_equal(s.score[0], -1500);
+	assert_int_equal(s.len[0], 0);
+	tokens_free(&tk);
+	distress_free(d);
 }
 
 /* ---- in a reply ---------------------------------------------------------- */
@@ -234,6 +379,117 @@ test_needs_both_rules(void **st)
 	problems_free(&pr);
 }
 
+/* ---- the rule words in a reply ------------------------------------------- */
+
+static const struct tfile rule_files[] = {
+    {"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
+	     "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage "
+	     "feel\nsource: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
+    {"safety/crisis.md", RULE("crisis", "emergency", "0", "suicid*")},
+    {"safety/talk-to-someone.md", RULE("talk-to-someone", "urgent", "5", "cannot cope")},
+    {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
+    {"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")},
+    {"safety/disclaimer.md",
+     "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
+    {"safety/distress.txt", LIST},
+    {"safety/rule-words.txt", RULE_WORDS},
+    {"messages/fallback.md", "---\nid: fallback\n---\nFallback text.\n"},
+};
+
+static void
+test_rule_words_add_a_line(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, rule_files, sizeof rule_files / sizeof *rule_files, &pr);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	assert_int_equal(k->warnings.n, 0);
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	assert_string_equal(fired(k, &ac, "what is swedish massage", b, sizeof b), "");
+	/* -3 + 2 + 1.5 = 0.5: at emergency's at; numb alone is not */
+	assert_string_equal(fired(k, &ac, "my groin is numb", b, sizeof b), "emergency");
+	assert_string_equal(fired(k, &ac, "my leg is numb", b, sizeof b), "");
+	assert_string_equal(fired(k, &ac, "numb groin and numb toes", b, sizeof b), "");
+	/* -2 + 3: trauma; with numb groin, both, in rule order */
+	assert_string_equal(fired(k, &ac, "a crash", b, sizeof b), "trauma");
+	assert_string_equal(fired(k, &ac, "after a crash my groin is numb", b, sizeof b),
+			    "emergency,trauma");
+	/* a rule that fired is not added again, and its own place is kept */
+	struct match_params p = {0.3, 0.0};
+	struct answer a;
+	const char *q = "chest pain and a numb groin";
+	answer_question(k, &ac, &p, q, strlen(q), &a);
+	assert_int_equal(a.nhits, 1);
+	assert_int_equal(a.hits[0].off, 0);
+	assert_int_equal(a.hits[0].len, strlen("chest pain"));
+	answer_free(&a);
+	/* the net's hit: its strongest word */
+	q = "oh my groin is numb";
+	answer_question(k, &ac, &p, q, strlen(q), &a);
+	assert_int_equal(a.nhits, 1);
+	assert_memory_equal(q + a.hits[0].off, "numb", a.hits[0].len);
+	answer_free(&a);
+	/* at the end of a message longer than the matcher reads */
+	char *longq = calloc(1, ANSWER_INPUT_MAX + 200);
+	while (strlen(longq) < ANSWER_INPUT_MAX)
+		strcat(longq, "my back is stiff today. ");
+	strcat(longq, "after a crash");
+	assert_string_equal(fired(k, &ac, longq, b, sizeof b), "trauma");
+	free(longq);
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+	problems_free(&pr);
+}
+
+/* check: an unknown rule in the rule words is a problem with its line; a
+ * rule they have no section for, a warning. */
+static void
+test_rule_words_checked(void **st)
+{
+	(void)st;
+	size_t n = sizeof rule_files / sizeof *rule_files;
+	struct tfile f[sizeof rule_files / sizeof *rule_files];
+	memcpy(f, rule_files, sizeof rule_files);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].rel, "safety/rule-words.txt") == 0)
+			f[i].data = "rule emergency\nbias -1\nat 1\n1 numb\n";
+	struct problems pr = {0};
+	struct knowledge *k = build_kb(T, f, n, &pr);
+	dump_problems(&pr);
+	assert_int_equal(pr.n, 0);
+	int i = find_problem(&k->warnings, "no words for rule 'trauma'");
+	if (i < 0)
+		dump_problems(&k->warnings);
+	assert_int_not_equal(i, -1);
+	assert_string_equal(k->warnings.v[i].file, "safety/rule-words.txt");
+	knowledge_free(k);
+	problems_free(&pr);
+
+	/* crisis and talk-to-someone are the distress words': no section */
+	const char *bad[] = {"rule emergency\nbias -1\nat 1\nrule crisis\nbias -1\nat 1\n",
+			     "rule emergency\nbias -1\nat 1\n\nrule talk-to-someone\n",
+			     "rule disclaimer\n"};
+	const unsigned line[] = {4, 5, 1};
+	for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(f[j].rel, "safety/rule-words.txt") == 0)
+				f[j].data = bad[b];
+		k = build_kb(T, f, n, &pr);
+		i = find_problem(&pr, "unknown rule id");
+		if (i < 0)
+			dump_problems(&pr);
+		assert_int_not_equal(i, -1);
+		assert_string_equal(pr.v[i].file, "safety/rule-words.txt");
+		assert_int_equal(pr.v[i].line, line[b]);
+		assert_null(k->distress);
+		knowledge_free(k);
+		problems_free(&pr);
+	}
+}
+
 int
 main(void)
 {
@@ -244,6 +500,10 @@ main(void)
 	    cmocka_unit_test(test_adds_a_line_when_no_rule_did),
 	    cmocka_unit_test(test_crisis_at),
 	    cmocka_unit_test(test_needs_both_rules),
+	    cmocka_unit_test(test_reads_rule_words),
+	    cmocka_unit_test(test_rule_words_problems),
+	    cmocka_unit_test(test_rule_words_add_a_line),
+	    cmocka_unit_test(test_rule_words_checked),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	text_ctx_free(T);
