@@ -34,6 +34,7 @@
  */
 #include "distress.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,13 +63,16 @@
 #define RULE_FA 0.005 /* of unseen ordinary messages, at most this many get a rule's line */
 #define RULES_MAX 16
 
+enum { WHOLE, LONG_WHOLE, WINDOW };
+
 struct doc {
 	char *text;
 	int distress;
 	int *f; /* feature ids, each once */
 	size_t nf;
-	int fold;                      /* for --cv: which fifth of the messages it is in */
-	int safety;                    /* of a safety table */
+	int fold;   /* for --cv: which fifth of the messages it is in */
+	int part;   /* WHOLE, or a long message: LONG_WHOLE, or one WINDOW of it */
+	int safety; /* of a safety table */
 	unsigned must, mustnot, fired; /* --rules: bit j for rule j, must fire, must not,
 					  fired by the hand-written rules */
 	/* for the model being made: */
@@ -149,6 +153,30 @@ rule_bits(const struct model *m, const char *cell)
 	return bits;
 }
 
+/* A message (text, n bytes) as one document; part: see struct doc.
+ * Returns its index. */
+static size_t
+add_doc(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struct tokens *tk,
+	const char *text, size_t n, const struct doc *labels, int part)
+{
+	m->d = xgrow(m->d, &m->capd, m->nd + 1, sizeof *m->d);
+	struct doc *d = &m->d[m->nd];
+	*d = *labels;
+	d->fold = -1;
+	d->part = part;
+	d->text = xstrndup(text, n);
+	text_tokenize(ac->text, d->text, n, tk);
+	struct safety_hit h[REPLY_MAX_RULES];
+	size_t nh = m->nrules ? safety_eval(k->safety, ac->ss, tk, h, REPLY_MAX_RULES) : 0;
+	for (size_t i = 0; i < nh; i++)
+		for (size_t j = 0; j < m->nrules; j++)
+			if (h[i].rule == m->rule_ix[j])
+				d->fired |= 1u << j;
+	struct collect c = {m, tk, d, 0};
+	distress_features(tk, collect, &c);
+	return m->nd++;
+}
+
 static int
 load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struct tokens *tk,
 	   const char *path)
@@ -173,31 +201,60 @@ load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, st
 			if (mustnot)
 				*mustnot++ = '\0';
 		}
-		m->d = xgrow(m->d, &m->capd, m->nd + 1, sizeof *m->d);
-		struct doc *d = &m->d[m->nd++];
-		memset(d, 0, sizeof *d);
-		d->fold = -1;
-		d->text = xstrdup(line);
-		d->safety = safety && must;
-		if (d->safety) {
-			d->distress = strstr(must, "crisis") != NULL ||
-				      strstr(must, "talk-to-someone") != NULL;
-			d->must = rule_bits(m, must);
-			d->mustnot = mustnot ? rule_bits(m, mustnot) : 0;
+		struct doc labels = {0};
+		labels.safety = safety && must;
+		if (labels.safety) {
+			labels.distress = strstr(must, "crisis") != NULL ||
+					  strstr(must, "talk-to-someone") != NULL;
+			labels.must = rule_bits(m, must);
+			labels.mustnot = mustnot ? rule_bits(m, mustnot) : 0;
 		}
-		text_tokenize(ac->text, d->text, strlen(d->text), tk);
-		struct safety_hit h[REPLY_MAX_RULES];
-		size_t nh = m->nrules ? safety_eval(k->safety, ac->ss, tk, h, REPLY_MAX_RULES) : 0;
-		for (size_t i = 0; i < nh; i++)
-			for (size_t j = 0; j < m->nrules; j++)
-				if (h[i].rule == m->rule_ix[j])
-					d->fired |= 1u << j;
-		struct collect c = {m, tk, d, 0};
-		distress_features(tk, collect, &c);
+		size_t len = strlen(line);
+		if (len <= ANSWER_INPUT_MAX) {
+			add_doc(m, ac, k, tk, line, len, &labels, WHOLE);
+			continue;
+		}
+		/* a long message: whole for a positive, window by window for a
+		 * negative, as the bot reads it (answer_window) */
+		size_t whole = add_doc(m, ac, k, tk, line, len, &labels, LONG_WHOLE);
+		m->d[whole].fired = 0;
+		for (size_t start = 0, next; start < len; start = next) {
+			size_t end = answer_window(line, len, start, &next);
+			size_t w =
+			    add_doc(m, ac, k, tk, line + start, end - start, &labels, WINDOW);
+			m->d[whole].fired |= m->d[w].fired;
+		}
 	}
 	free(line);
 	fclose(fp);
 	return 0;
+}
+
+/* Does doc d, for a model where it is a positive (pos) or not, count?  A
+ * long message counts whole as a positive, window by window as a negative. */
+static int
+counts(const struct doc *d, int pos)
+{
+	return d->part == WHOLE || (d->part == LONG_WHOLE) == pos;
+}
+
+/* Every model's score of text (scores[m]) as the bot reads it: the
+ * highest of the windows a long message is read in (answer_window). */
+static void
+scores_as_read(struct answer_ctx *ac, const struct distress *ds, const char *text,
+	       struct tokens *tk, long *scores)
+{
+	size_t n = distress_nmodels(ds), len = strlen(text);
+	for (size_t m = 0; m < n; m++)
+		scores[m] = LONG_MIN;
+	for (size_t start = 0, next; start < len; start = next) {
+		size_t end = answer_window(text, len, start, &next);
+		text_tokenize(ac->text, text + start, end - start, tk);
+		struct distress_scores s;
+		distress_score_all(ds, tk, &s);
+		for (size_t m = 0; m < n; m++)
+			scores[m] = s.score[m] > scores[m] ? s.score[m] : scores[m];
+	}
 }
 
 /* Labels for the distress words: every ordinary message a negative under
@@ -208,8 +265,8 @@ label_distress(struct model *m)
 	for (size_t i = 0; i < m->nd; i++) {
 		struct doc *d = &m->d[i];
 		d->pos = d->distress;
-		d->skip = 0;
-		d->guard = !d->distress;
+		d->skip = !counts(d, d->pos);
+		d->guard = !d->pos && !d->skip;
 	}
 }
 
@@ -221,7 +278,7 @@ label_rule(struct model *m, size_t j)
 	for (size_t i = 0; i < m->nd; i++) {
 		struct doc *d = &m->d[i];
 		d->pos = (d->must & bit) != 0;
-		d->skip = !d->pos && (d->fired & bit);
+		d->skip = !counts(d, d->pos) || (!d->pos && (d->fired & bit));
 		d->guard = !d->pos && !d->skip && (!d->safety || (d->mustnot & bit));
 	}
 }
@@ -345,7 +402,7 @@ cross_validate(struct model *m, const int *usable, struct feat **byw)
 				top = z > top ? z : top;
 			}
 		for (size_t i = 0; i < m->nd; i++) {
-			if (m->d[i].fold != f)
+			if (m->d[i].fold != f || m->d[i].skip)
 				continue;
 			double z = doc_score(m, &m->d[i]);
 			int d = m->d[i].pos;
@@ -489,7 +546,7 @@ write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t or
 	sb_addf(&b,
 		"# Rule words: the safety net under the hand-written rules other than crisis\n"
 		"# and talk-to-someone (those have the distress words, distress.txt).  README,\n"
-		"# \"How safety works\"; bot/distress.h.  Each section `rule ID` is a model of\n"
+		"# \"Safety rules\"; bot/distress.h.  Each section `rule ID` is a model of\n"
 		"# its own: a message's score is its bias plus the weight of each word and\n"
 		"# each pair of adjacent words below that the message holds (each once;\n"
 		"# words match in all their forms, as the rules' words do).  When rule ID\n"
@@ -550,7 +607,7 @@ union_warned(const struct model *m, const struct made *r, size_t *of)
 	size_t any = 0;
 	*of = 0;
 	for (size_t i = 0; i < m->nd; i++) {
-		if (m->d[i].safety)
+		if (m->d[i].safety || m->d[i].part == LONG_WHOLE)
 			continue;
 		int counted = 0, hit = 0;
 		for (size_t j = 0; j < m->nrules; j++) {
@@ -567,32 +624,34 @@ union_warned(const struct model *m, const struct made *r, size_t *of)
 
 /* While more than RULE_FA of the unseen ordinary messages get some rule's
  * line, the margin of the rule that takes most of them off for the fewest
- * positives goes one step up. */
+ * positives goes up, to the next margin that takes any off. */
 static void
 choose_margins(const struct model *m, struct made *r)
 {
 	for (;;) {
-		size_t of, now = union_warned(m, r, &of), best = m->nrules;
+		size_t of, now = union_warned(m, r, &of), best = m->nrules, best_to = 0;
 		double best_gain = 0;
 		if ((double)now <= RULE_FA * (double)of)
 			return;
 		for (size_t j = 0; j < m->nrules; j++) {
-			size_t t = r[j].margin;
-			if (t + 1 == NM)
-				continue;
-			r[j].margin++;
-			size_t after = union_warned(m, r, &of);
-			r[j].margin--;
+			size_t t = r[j].margin, after = now;
+			while (after == now && r[j].margin + 1 < NM) {
+				r[j].margin++;
+				after = union_warned(m, r, &of);
+			}
+			size_t to = r[j].margin;
+			r[j].margin = t;
 			double gain =
-			    (double)(now - after) / (double)(r[j].tp[t] - r[j].tp[t + 1] + 1);
+			    (double)(now - after) / (double)(r[j].tp[t] - r[j].tp[to] + 1);
 			if (gain > best_gain) {
 				best_gain = gain;
 				best = j;
+				best_to = to;
 			}
 		}
 		if (best == m->nrules)
 			return;
-		r[best].margin++;
+		r[best].margin = best_to;
 	}
 }
 
@@ -607,7 +666,7 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 		struct made *x = &r[j];
 		cv_rule(m, usable, byw, x);
 		for (size_t i = 0; i < m->nd; i++) /* the rescued: positives the rules miss */
-			if (m->d[i].pos && !(m->d[i].fired & 1u << j)) {
+			if (m->d[i].pos && !m->d[i].skip && !(m->d[i].fired & 1u << j)) {
 				x->missed++;
 				for (size_t t = 0; t < NM; t++)
 					x->rescued[t] += x->rel[i] > margins[t];
@@ -630,7 +689,10 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	size_t ord, ord_any = union_warned(m, r, &ord);
 
 	/* the thresholds, through the bot's own reader of the file */
-	char *text = write_rules(m, r, m->nd, ord_any, ord);
+	size_t nrows = 0;
+	for (size_t i = 0; i < m->nd; i++)
+		nrows += (size_t)(m->d[i].part != WINDOW);
+	char *text = write_rules(m, r, nrows, ord_any, ord);
 	struct problems pp = {0};
 	struct distress *ds = distress_new();
 	int rc = 1;
@@ -648,13 +710,8 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 		top[j] = -1000000000L;
 	struct tokens tk = {0};
 	long *sc = xmalloc(m->nd * m->nrules * sizeof *sc);
-	for (size_t i = 0; i < m->nd; i++) {
-		text_tokenize(ac->text, m->d[i].text, strlen(m->d[i].text), &tk);
-		struct distress_scores s;
-		distress_score_all(ds, &tk, &s);
-		for (size_t j = 0; j < m->nrules; j++)
-			sc[i * m->nrules + j] = s.score[j];
-	}
+	for (size_t i = 0; i < m->nd; i++)
+		scores_as_read(ac, ds, m->d[i].text, &tk, sc + i * m->nrules);
 	for (size_t j = 0; j < m->nrules; j++) {
 		label_rule(m, j);
 		for (size_t i = 0; i < m->nd; i++)
@@ -663,7 +720,7 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 		r[j].at = top[j] + 1 + lround(margins[r[j].margin] * 1000); /* above: by 0.001 */
 		for (size_t i = 0; i < m->nd; i++) {
 			const struct doc *d = &m->d[i];
-			if (!d->pos)
+			if (!d->pos || d->skip)
 				continue;
 			int hit = sc[i * m->nrules + j] >= r[j].at;
 			npos[j]++;
@@ -677,13 +734,13 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	free(sc);
 	tokens_free(&tk);
 	free(text);
-	text = write_rules(m, r, m->nd, ord_any, ord);
+	text = write_rules(m, r, nrows, ord_any, ord);
 	FILE *out = fopen(out_path, "w");
 	if (out == NULL || fputs(text, out) == EOF || fclose(out) != 0) {
 		fprintf(stderr, "distress: cannot write %s\n", out_path);
 		goto cleanup;
 	}
-	printf("rule words: %zu messages, %zu words and pairs\n", m->nd, m->nf);
+	printf("rule words: %zu messages, %zu words and pairs\n", nrows, m->nf);
 	printf("%-20s %6s %7s %14s %14s %16s %16s\n", "rule", "margin", "at", "cv positives",
 	       "cv rescued", "cv negatives", "cv ordinary");
 	for (size_t j = 0; j < m->nrules; j++) {
@@ -778,9 +835,6 @@ main(int argc, char **argv)
 	for (int i = 3; i < argc; i++)
 		if (load_table(&m, &ac, k, &tk, argv[i]) < 0)
 			return 2;
-	size_t npos = 0;
-	for (size_t i = 0; i < m.nd; i++)
-		npos += (size_t)m.d[i].distress;
 
 	/* a word or pair as the file writes it must read back as itself */
 	struct tokens back = {0};
@@ -810,6 +864,11 @@ main(int argc, char **argv)
 		return rc;
 	}
 	label_distress(&m);
+	size_t npos = 0, nrows = 0;
+	for (size_t i = 0; i < m.nd; i++) {
+		npos += (size_t)(m.d[i].pos && !m.d[i].skip);
+		nrows += (size_t)(m.d[i].part != WINDOW);
+	}
 	if (cv)
 		cross_validate(&m, usable, byw);
 	size_t nk = fit_kept(&m, usable, byw, -1);
@@ -817,7 +876,7 @@ main(int argc, char **argv)
 
 	/* the thresholds, through the bot's own reader of the list */
 	long big = 1000000000L;
-	char *text = write_list(&m, byw, nk, big, big, m.nd, npos);
+	char *text = write_list(&m, byw, nk, big, big, nrows, npos);
 	struct problems pp = {0};
 	struct distress *ds = distress_parse(ac.text, argv[2], text, strlen(text), &pp);
 	if (ds == NULL) {
@@ -827,40 +886,40 @@ main(int argc, char **argv)
 	}
 	long top = -big;
 	for (size_t i = 0; i < m.nd; i++) {
-		if (m.d[i].distress)
+		if (!m.d[i].guard)
 			continue;
-		text_tokenize(ac.text, m.d[i].text, strlen(m.d[i].text), &tk);
-		long s = distress_score(ds, &tk, NULL, NULL);
+		long s;
+		scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
 		top = s > top ? s : top;
 	}
 	long talk = top + TALK_MARGIN, crisis = top + CRISIS_MARGIN;
 	if (cv) /* the ordinary messages that set the thresholds: mislabelled rows show here */
 		for (size_t i = 0; i < m.nd; i++) {
-			if (m.d[i].distress)
+			if (!m.d[i].guard)
 				continue;
-			text_tokenize(ac.text, m.d[i].text, strlen(m.d[i].text), &tk);
-			long s = distress_score(ds, &tk, NULL, NULL);
+			long s;
+			scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
 			if (s >= top - CLOSE)
 				printf("close: %ld %s\n", s, m.d[i].text);
 		}
 	size_t at_talk = 0, at_crisis = 0;
 	for (size_t i = 0; i < m.nd; i++) {
-		if (!m.d[i].distress)
+		if (!m.d[i].pos || m.d[i].skip)
 			continue;
-		text_tokenize(ac.text, m.d[i].text, strlen(m.d[i].text), &tk);
-		long s = distress_score(ds, &tk, NULL, NULL);
+		long s;
+		scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
 		at_talk += s >= talk && s < crisis;
 		at_crisis += s >= crisis;
 	}
 	distress_free(ds);
 	free(text);
-	text = write_list(&m, byw, nk, talk, crisis, m.nd, npos);
+	text = write_list(&m, byw, nk, talk, crisis, nrows, npos);
 	FILE *out = fopen(argv[2], "w");
 	if (out == NULL || fputs(text, out) == EOF || fclose(out) != 0) {
 		fprintf(stderr, "distress: cannot write %s\n", argv[2]);
 		return 1;
 	}
-	printf("distress: %zu messages (%zu of distress), %zu words and pairs, %zu kept\n", m.nd,
+	printf("distress: %zu messages (%zu of distress), %zu words and pairs, %zu kept\n", nrows,
 	       npos, m.nf, nk);
 	printf("distress: highest ordinary score %ld; of the distress messages (the words "
 	       "alone, without the rules) %zu reach crisis-at, %zu talk-at only, %zu neither\n",

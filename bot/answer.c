@@ -62,6 +62,22 @@ window_end(const char *s, size_t len, size_t start, int *overlap)
 	return end;
 }
 
+size_t
+answer_window(const char *s, size_t len, size_t start, size_t *next)
+{
+	int overlap;
+	size_t end = window_end(s, len, start, &overlap);
+	if (end >= len) {
+		*next = len;
+		return end;
+	}
+	size_t n = overlap && end - start > 2 * SAFETY_OVERLAP ? end - SAFETY_OVERLAP : end;
+	while (n > start && n < end && s[n - 1] != ' ')
+		n--;
+	*next = n > start ? n : end;
+	return end;
+}
+
 static int
 has_hit(const struct answer *out, int rule)
 {
@@ -137,31 +153,19 @@ add_hits(struct answer *out, const struct safety_hit *h, size_t n, uint32_t base
 	}
 }
 
-/*
- * Safety over a message longer than the matcher's cut, within the line
- * limit: windows of at most ANSWER_INPUT_MAX bytes that end at a sentence
- * end where one is near (else they overlap), so a red flag at the end of a
- * long story still fires.
- */
+/* Safety over a message longer than the matcher's cut, within the line
+ * limit, window by window (answer_window). */
 static void
 safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, size_t len,
 	     struct answer *out)
 {
 	struct safety_hit h[REPLY_MAX_RULES];
-	for (size_t start = 0; start < len;) {
-		int overlap;
-		size_t end = window_end(s, len, start, &overlap);
+	for (size_t start = 0, next; start < len; start = next) {
+		size_t end = answer_window(s, len, start, &next);
 		text_tokenize(c->text, s + start, end - start, &c->stk);
 		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
 		words_check(k, &c->stk, (uint32_t)start, out);
-		if (end >= len)
-			break;
-		size_t next =
-		    overlap && end - start > 2 * SAFETY_OVERLAP ? end - SAFETY_OVERLAP : end;
-		while (next > start && next < end && s[next - 1] != ' ')
-			next--;
-		start = next > start ? next : end;
 	}
 }
 

@@ -49,6 +49,15 @@ void answer_question(const struct knowledge *k, struct answer_ctx *c, const stru
 		     const char *text, size_t len, struct answer *out);
 void answer_free(struct answer *a);
 
+/* The safety checks' reading of a long message (s, len bytes, valid
+ * UTF-8): the window that starts at byte start ends at the returned byte,
+ * the next one starts at *next (len: none).  A message of at most
+ * ANSWER_INPUT_MAX bytes is one window; a longer one is read in windows of
+ * at most that many bytes that end at a sentence end where one is near,
+ * else overlap, so a red flag at the end of a long story still fires.  The
+ * trainers of the learned safety words score messages through it too. */
+size_t answer_window(const char *s, size_t len, size_t start, size_t *next);
+
 /* One-line JSON as specified for `ask --json`; caller frees. */
 char *answer_json(const struct knowledge *k, const struct answer *a, int explain);
 

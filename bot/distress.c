@@ -114,7 +114,8 @@ struct reading {
 	int cur;      /* the model being read; -1: none yet; SKIPPED: a section not read */
 	unsigned have[DISTRESS_MODELS_MAX];    /* per model: bit k, settings[k] was set */
 	unsigned line_of[DISTRESS_MODELS_MAX]; /* per model: its `rule` line */
-	struct hmap seen;                      /* model and key: the weights read so far */
+	uint16_t *last; /* per feature: 1 + the model of its last weight read here */
+	size_t caplast;
 	struct tokens tk;
 	size_t nweights;
 	unsigned failed;
@@ -234,27 +235,29 @@ weight_line(struct reading *r, unsigned line, const char *s)
 		r->failed++;
 		return;
 	}
-	/* key[0]: the model, so that a word weighs once per model */
-	char key[1 + KEY_MAX];
-	key[0] = (char)('A' + r->cur);
+	char key[KEY_MAX];
 	size_t kl = r->tk.v[0].stem_len;
-	memcpy(key + 1, r->tk.v[0].stem, kl);
+	memcpy(key, r->tk.v[0].stem, kl);
 	if (r->tk.n == 2) {
-		key[1 + kl++] = ' ';
-		memcpy(key + 1 + kl, r->tk.v[1].stem, r->tk.v[1].stem_len);
+		key[kl++] = ' ';
+		memcpy(key + kl, r->tk.v[1].stem, r->tk.v[1].stem_len);
 		kl += r->tk.v[1].stem_len;
 	}
-	int ins;
-	hmap_put(&r->seen, key, kl + 1, 0, &ins);
-	if (!ins) {
+	struct distress *d = r->d;
+	int ins, *feat = hmap_put(&d->keys, key, kl, (int)hmap_count(&d->keys), &ins);
+	if ((size_t)*feat >= r->caplast) { /* room for it: none read yet */
+		size_t old = r->caplast;
+		r->last = xgrow(r->last, &r->caplast, (size_t)*feat + 1, sizeof *r->last);
+		memset(r->last + old, 0, (r->caplast - old) * sizeof *r->last);
+	}
+	if (r->last[*feat] == r->cur + 1) { /* sections are read one after another */
 		problems_add(r->pr, r->file, line, 1,
 			     "'%s' has a weight already (a word and its other forms share one)",
 			     end);
 		r->failed++;
 		return;
 	}
-	struct distress *d = r->d;
-	int *feat = hmap_put(&d->keys, key + 1, kl, (int)hmap_count(&d->keys), &ins);
+	r->last[*feat] = (uint16_t)(r->cur + 1);
 	d->cells = xgrow(d->cells, &d->capcells, d->ncells + 1, sizeof *d->cells);
 	d->cells[d->ncells++] = (struct cell){(uint32_t)*feat, (uint16_t)r->cur, (int32_t)v};
 	d->m[r->cur].nw++;
@@ -302,8 +305,11 @@ by_feature(const void *a, const void *b)
 static void
 index_cells(struct distress *d)
 {
-	if (d->ncells)
+	if (d->ncells) {
 		qsort(d->cells, d->ncells, sizeof *d->cells, by_feature);
+		d->cells = xrealloc(d->cells, d->ncells * sizeof *d->cells);
+		d->capcells = d->ncells;
+	}
 	size_t nf = hmap_count(&d->keys);
 	free(d->start);
 	d->start = xcalloc(nf + 1, sizeof *d->start);
@@ -333,7 +339,6 @@ distress_read(struct distress *d, struct text_ctx *t, const char *file, const ch
 			    .kind = rule_of ? FOR_RULES : FOR_DISTRESS,
 			    .first = d->nm,
 			    .cur = -1};
-	hmap_init(&r.seen);
 	if (r.kind == FOR_DISTRESS)
 		r.cur = new_model(&r, 0, -1);
 	unsigned line = 0;
@@ -368,7 +373,7 @@ distress_read(struct distress *d, struct text_ctx *t, const char *file, const ch
 		r.failed++;
 	}
 	tokens_free(&r.tk);
-	hmap_free(&r.seen);
+	free(r.last);
 	if (r.failed)
 		return -1;
 	index_cells(d);
