@@ -381,18 +381,18 @@ static const double crisis_margins[] = {1.0, 2.0, 3.0, 4.0};
 #define NC (sizeof crisis_margins / sizeof *crisis_margins)
 
 /*
- * --cv: each fifth of the messages scored by a model made without it, its
- * thresholds set above the other four fifths' ordinary messages: how many
- * unseen ordinary messages would get a line, and how many unseen messages
- * of distress would, for each margin.
+ * Five-fold cross-validation: each fifth of the messages scored by a model
+ * made without it, less the highest score of the other four fifths'
+ * negatives under the thresholds (guard): per message, how far above (or
+ * below) the lowest threshold its model could have it is.  Owned array.
  */
-static void
-cross_validate(struct model *m, const int *usable, struct feat **byw)
+static double *
+cv_rel(struct model *m, const int *usable, struct feat **byw)
 {
 	uint64_t seed = 0x2545f4914f6cdd1dULL;
 	for (size_t i = 0; i < m->nd; i++)
 		m->d[i].fold = (int)(trainer_rand(&seed) % FOLDS);
-	size_t pos = 0, neg = 0, tp[NT] = {0}, fp[NT] = {0}, cp[NC] = {0}, cf[NC] = {0};
+	double *rel = xcalloc(m->nd, sizeof *rel);
 	for (int f = 0; f < FOLDS; f++) {
 		fit_kept(m, usable, byw, f);
 		double top = -1e9;
@@ -401,23 +401,38 @@ cross_validate(struct model *m, const int *usable, struct feat **byw)
 				double z = doc_score(m, &m->d[i]);
 				top = z > top ? z : top;
 			}
-		for (size_t i = 0; i < m->nd; i++) {
-			if (m->d[i].fold != f || m->d[i].skip)
-				continue;
-			double z = doc_score(m, &m->d[i]);
-			int d = m->d[i].pos;
-			pos += (size_t)d;
-			neg += (size_t)!d;
-			for (size_t t = 0; t < NT; t++)
-				if (z >= top + talk_margins[t])
-					*(d ? &tp[t] : &fp[t]) += 1;
-			for (size_t c = 0; c < NC; c++)
-				if (z >= top + crisis_margins[c])
-					*(d ? &cp[c] : &cf[c]) += 1;
-		}
+		for (size_t i = 0; i < m->nd; i++)
+			if (m->d[i].fold == f)
+				rel[i] = doc_score(m, &m->d[i]) - top;
 	}
 	for (size_t i = 0; i < m->nd; i++)
 		m->d[i].fold = -1;
+	return rel;
+}
+
+/*
+ * --cv: how many unseen ordinary messages would get a line, and how many
+ * unseen messages of distress would, for each margin.
+ */
+static void
+cross_validate(struct model *m, const int *usable, struct feat **byw)
+{
+	double *rel = cv_rel(m, usable, byw);
+	size_t pos = 0, neg = 0, tp[NT] = {0}, fp[NT] = {0}, cp[NC] = {0}, cf[NC] = {0};
+	for (size_t i = 0; i < m->nd; i++) {
+		if (m->d[i].skip)
+			continue;
+		int d = m->d[i].pos;
+		pos += (size_t)d;
+		neg += (size_t)!d;
+		for (size_t t = 0; t < NT; t++)
+			if (rel[i] >= talk_margins[t])
+				*(d ? &tp[t] : &fp[t]) += 1;
+		for (size_t c = 0; c < NC; c++)
+			if (rel[i] >= crisis_margins[c])
+				*(d ? &cp[c] : &cf[c]) += 1;
+	}
+	free(rel);
 	printf("cv (%d folds): %zu messages of distress, %zu ordinary, none seen by its model\n",
 	       FOLDS, pos, neg);
 	for (size_t t = 0; t < NT; t++)
@@ -500,38 +515,22 @@ struct made {
 static void
 cv_rule(struct model *m, const int *usable, struct feat **byw, struct made *r)
 {
-	uint64_t seed = 0x2545f4914f6cdd1dULL;
-	for (size_t i = 0; i < m->nd; i++)
-		m->d[i].fold = (int)(trainer_rand(&seed) % FOLDS);
-	r->rel = xcalloc(m->nd, sizeof *r->rel);
-	for (int f = 0; f < FOLDS; f++) {
-		fit_kept(m, usable, byw, f);
-		double top = -1e9;
-		for (size_t i = 0; i < m->nd; i++)
-			if (m->d[i].fold != f && m->d[i].guard) {
-				double z = doc_score(m, &m->d[i]);
-				top = z > top ? z : top;
-			}
-		for (size_t i = 0; i < m->nd; i++) {
-			const struct doc *d = &m->d[i];
-			if (d->fold != f || d->skip || (!d->pos && !d->guard))
+	r->rel = cv_rel(m, usable, byw);
+	for (size_t i = 0; i < m->nd; i++) {
+		const struct doc *d = &m->d[i];
+		if (d->skip || (!d->pos && !d->guard))
+			continue;
+		r->pos += (size_t)d->pos;
+		r->guards += (size_t)d->guard;
+		r->ordinary += (size_t)(d->guard && !d->safety);
+		for (size_t t = 0; t < NM; t++) {
+			if (r->rel[i] <= margins[t])
 				continue;
-			double rel = doc_score(m, d) - top;
-			r->rel[i] = rel;
-			r->pos += (size_t)d->pos;
-			r->guards += (size_t)d->guard;
-			r->ordinary += (size_t)(d->guard && !d->safety);
-			for (size_t t = 0; t < NM; t++) {
-				if (rel <= margins[t])
-					continue;
-				r->tp[t] += (size_t)d->pos;
-				r->fa[t] += (size_t)d->guard;
-				r->fa_ord[t] += (size_t)(d->guard && !d->safety);
-			}
+			r->tp[t] += (size_t)d->pos;
+			r->fa[t] += (size_t)d->guard;
+			r->fa_ord[t] += (size_t)(d->guard && !d->safety);
 		}
 	}
-	for (size_t i = 0; i < m->nd; i++)
-		m->d[i].fold = -1;
 	r->margin = NM - 1;
 	for (size_t t = NM; t-- > 0;)
 		if ((double)r->fa[t] <= RULE_FA * (double)r->guards)

@@ -381,27 +381,24 @@ test_needs_both_rules(void **st)
 
 /* ---- the rule words in a reply ------------------------------------------- */
 
-static const struct tfile rule_files[] = {
-    {"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
-	     "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage "
-	     "feel\nsource: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
-    {"safety/crisis.md", RULE("crisis", "emergency", "0", "suicid*")},
-    {"safety/talk-to-someone.md", RULE("talk-to-someone", "urgent", "5", "cannot cope")},
-    {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
-    {"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")},
-    {"safety/disclaimer.md",
-     "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
-    {"safety/distress.txt", LIST},
-    {"safety/rule-words.txt", RULE_WORDS},
-    {"messages/fallback.md", "---\nid: fallback\n---\nFallback text.\n"},
-};
+/* files, with a trauma rule and rule words (text): into f, how many. */
+#define NFILES (sizeof files / sizeof *files)
+static size_t
+with_rule_words(struct tfile *f, const char *text)
+{
+	memcpy(f, files, sizeof files);
+	f[NFILES] = (struct tfile){"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")};
+	f[NFILES + 1] = (struct tfile){"safety/rule-words.txt", text};
+	return NFILES + 2;
+}
 
 static void
 test_rule_words_add_a_line(void **st)
 {
 	(void)st;
+	struct tfile f[NFILES + 2];
 	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, rule_files, sizeof rule_files / sizeof *rule_files, &pr);
+	struct knowledge *k = build_kb(T, f, with_rule_words(f, RULE_WORDS), &pr);
 	dump_problems(&pr);
 	assert_int_equal(pr.n, 0);
 	assert_int_equal(k->warnings.n, 0);
@@ -450,12 +447,8 @@ static void
 test_rule_words_checked(void **st)
 {
 	(void)st;
-	size_t n = sizeof rule_files / sizeof *rule_files;
-	struct tfile f[sizeof rule_files / sizeof *rule_files];
-	memcpy(f, rule_files, sizeof rule_files);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(f[i].rel, "safety/rule-words.txt") == 0)
-			f[i].data = "rule emergency\nbias -1\nat 1\n1 numb\n";
+	struct tfile f[NFILES + 2];
+	size_t n = with_rule_words(f, "rule emergency\nbias -1\nat 1\n1 numb\n");
 	struct problems pr = {0};
 	struct knowledge *k = build_kb(T, f, n, &pr);
 	dump_problems(&pr);
@@ -474,10 +467,7 @@ test_rule_words_checked(void **st)
 			     "rule disclaimer\n"};
 	const unsigned line[] = {4, 5, 1};
 	for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
-		for (size_t j = 0; j < n; j++)
-			if (strcmp(f[j].rel, "safety/rule-words.txt") == 0)
-				f[j].data = bad[b];
-		k = build_kb(T, f, n, &pr);
+		k = build_kb(T, f, with_rule_words(f, bad[b]), &pr);
 		i = find_problem(&pr, "unknown rule id");
 		if (i < 0)
 			dump_problems(&pr);
