@@ -259,6 +259,7 @@ model_text(struct strbuf *out, const struct model *m, const struct knowledge *k,
 		else
 			sb_addc(out, '\n');
 	}
+	out->s[out->len] = '\0'; /* after a feature line taken back */
 	*kept = nkept;
 	*written = nw;
 	free(sorted);
