@@ -296,9 +296,13 @@ rulewords: build/distress
 build/classify: bench/classify.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
+build/context: bench/context.c bench/trainer.h $(LIB_SRC:%=build/%.o)
+	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
+
 .PHONY: classifier
-classifier: build/classify
+classifier: build/classify build/context
 	./build/classify knowledge knowledge/classifier.txt tests/data/*.tsv
+	./build/context knowledge knowledge/classifier.txt tests/data/*.tsv
 
 tune: build/tune
 	./build/tune knowledge tests/data/questions.tsv,tests/data/chat.tsv,tests/data/match-r1.tsv,tests/data/match-r2.tsv tests/data/holdout.tsv tests/data/chat-holdout.tsv tests/data/own-r2.tsv
@@ -458,3 +462,4 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/fuzz_%
 	 if [ $$rc -ne 0 ]; then tail -n 60 build/fuzz/$*.log; echo "FAIL fuzz $* (exit $$rc)"; exit 1; fi; \
 	 grep -aE '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: ' build/fuzz/$*.log | \
 	  tail -n 4 | sed 's/^/fuzz: $*: /'
+

@@ -19,6 +19,8 @@
  * answered, 0.7 / 0.7 0.905 / 1.8% / 8 (bench/RESULTS.md, "The
  * classifier").  Development tool (make classifier).
  */
+#include "classify.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,11 +42,13 @@
 #define SPARSE 0.05
 #define TAKE_AT "0.800"
 #define VETO_AT "0.500"
+#define FOLDS 5
 
 struct example {
 	int cls;
 	int *f;
 	size_t nf;
+	char *text; /* a table's message (for --cv), NULL for the answers' own */
 };
 
 struct model {
@@ -55,6 +59,7 @@ struct model {
 	size_t nf, capf, capdocs;
 	struct example *x;
 	size_t nx, capx;
+	size_t nknow; /* the first nknow examples are the answers' own */
 	struct answer_ctx *ac;
 	struct tokens tk;
 };
@@ -126,31 +131,36 @@ load_table(struct model *m, const struct knowledge *k, const char *path)
 					     before */
 		}
 		int cls = strcmp(c2, "-") == 0 ? (int)k->nentries : knowledge_find(k, c2);
-		if (cls >= 0)
+		if (cls >= 0) {
 			add_example(m, line, cls);
+			m->x[m->nx - 1].text = xstrdup(line);
+		}
 	}
 	free(line);
 	fclose(fp);
 	return 0;
 }
 
+/* Fit w and b on every example but the tables' ones of fold skip (-1:
+ * all of them). */
 static void
-fit(const struct model *m, double *w, double *b)
+fit(const struct model *m, int skip, double *w, double *b)
 {
 	size_t K = m->nclasses;
-	size_t *order = xmalloc(m->nx * sizeof *order);
+	size_t *order = xmalloc(m->nx * sizeof *order), nx = 0;
 	for (size_t i = 0; i < m->nx; i++)
-		order[i] = i;
+		if (i < m->nknow || (int)(i % FOLDS) != skip)
+			order[nx++] = i;
 	double *z = xmalloc(K * sizeof *z);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	for (int e = 0; e < EPOCHS; e++) {
-		for (size_t i = m->nx; i > 1; i--) {
+		for (size_t i = nx; i > 1; i--) {
 			size_t j = (size_t)(trainer_rand(&seed) % i);
 			size_t t = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = t;
 		}
-		for (size_t n = 0; n < m->nx; n++) {
+		for (size_t n = 0; n < nx; n++) {
 			const struct example *x = &m->x[order[n]];
 			memcpy(z, b, K * sizeof *z);
 			for (size_t i = 0; i < x->nf; i++)
@@ -199,11 +209,152 @@ milli(struct strbuf *b, double v)
 	sb_addf(b, "%s%ld.%03ld", x < 0 ? "-" : "", labs(x) / 1000, labs(x) % 1000);
 }
 
+/* The model's file: its header, the classes, the bias, the thresholds and
+ * each feature's weights; *kept and *written: features and weights. */
+static void
+model_text(struct strbuf *out, const struct model *m, const struct knowledge *k, const double *w,
+	   const double *b, const char *take_at, const char *veto_at, size_t *kept, size_t *written)
+{
+	size_t K = m->nclasses;
+	sb_addf(out,
+		"# The classifier: a second reader of which answer a message asks for,\n"
+		"# beside the matcher (README, \"How the matcher works\"; bot/classify.h).\n"
+		"# Made by `make classifier` (bench/classify.c) from %zu examples: the\n"
+		"# answers' phrasings and titles (%zu) and the labelled questions of\n"
+		"# tests/data.  Do not edit: after answers or tests/data change, make it\n"
+		"# again.  Each line below the settings: a word stem or two, a tab, and\n"
+		"# class:weight pairs (classes numbered from 0 in the classes line).\n\n"
+		"classes",
+		m->nx, m->nknow);
+	for (size_t e = 0; e < k->nentries; e++)
+		sb_addf(out, " %s", k->entries[e].id.s);
+	sb_adds(out, " " CLASSIFY_OUT_OF_SCOPE "\nbias");
+	for (size_t c = 0; c < K; c++) {
+		sb_addf(out, " %zu:", c);
+		milli(out, b[c]);
+	}
+	sb_addf(out, "\ntake-at %s\nveto-at %s\n\n", take_at, veto_at);
+	size_t *order = xmalloc((m->nf ? m->nf : 1) * sizeof *order), nkept = 0, nw = 0;
+	for (size_t f = 0; f < m->nf; f++)
+		if (m->docs[f] >= MIN_DOCS)
+			order[nkept++] = f;
+	qsort_r(order, nkept, sizeof *order, cmp_key, m->keys);
+	double *sorted = xmalloc(K * sizeof *sorted);
+	for (size_t i = 0; i < nkept; i++) {
+		const double *wf = &w[order[i] * K];
+		memcpy(sorted, wf, K * sizeof *sorted);
+		qsort(sorted, K, sizeof *sorted, cmp_double);
+		double med = sorted[K / 2];
+		size_t mark = out->len;
+		sb_addf(out, "%s\t", m->keys[order[i]]);
+		size_t before = nw;
+		for (size_t c = 0; c < K; c++)
+			if (fabs(wf[c] - med) >= SPARSE) {
+				sb_addf(out, "%s%zu:", nw > before ? " " : "", c);
+				milli(out, wf[c] - med);
+				nw++;
+			}
+		if (nw == before)
+			out->len = mark; /* nothing to say: no line */
+		else
+			sb_addc(out, '\n');
+	}
+	*kept = nkept;
+	*written = nw;
+	free(sorted);
+	free(order);
+}
+
+/* How the pipeline answers the tables' examples of one fold with a model
+ * fitted without them, at each pair of thresholds. */
+struct tally {
+	size_t in, right, wrong, oos, oos_answered;
+};
+
+static const char *const takes[] = {"0.600", "0.700", "0.800", "0.900"};
+static const char *const vetoes[] = {"0.400", "0.500", "0.600", "0.700", "0.800"};
+#define NTAKE (sizeof takes / sizeof takes[0])
+#define NVETO (sizeof vetoes / sizeof vetoes[0])
+
+static void
+score_fold(struct model *m, struct knowledge *k, int fold, const double *w, const double *b,
+	   struct tally (*t)[NVETO])
+{
+	static const struct match_params mp = {.threshold = MATCH_DEFAULT_THRESHOLD,
+					       .margin = MATCH_DEFAULT_MARGIN};
+	struct classifier *shipped = k->clf;
+	for (size_t a = 0; a < NTAKE; a++)
+		for (size_t v = 0; v < NVETO; v++) {
+			struct strbuf text = STRBUF_INIT;
+			size_t kept, nw;
+			struct problems pr = {0};
+			model_text(&text, m, k, w, b, takes[a], vetoes[v], &kept, &nw);
+			k->clf = classify_parse("fold", text.s, text.len, &pr);
+			problems_free(&pr);
+			sb_free(&text);
+			if (k->clf == NULL)
+				continue;
+			for (size_t i = m->nknow; i < m->nx; i++) {
+				const struct example *x = &m->x[i];
+				if ((int)(i % FOLDS) != fold)
+					continue;
+				struct answer ans;
+				answer_question(k, m->ac, &mp, x->text, strlen(x->text), &ans);
+				struct tally *y = &t[a][v];
+				int given = ans.mr.nanswers == 1 ? ans.mr.intent : -1;
+				if (x->cls == (int)k->nentries) {
+					y->oos++;
+					y->oos_answered += ans.mr.nanswers > 0;
+				} else {
+					y->in++;
+					y->right += given == x->cls;
+					y->wrong += ans.mr.nanswers > 0 && given != x->cls;
+				}
+				answer_free(&ans);
+			}
+			classify_free(k->clf);
+		}
+	k->clf = shipped;
+}
+
+static void
+cross_validate(struct model *m, struct knowledge *k)
+{
+	size_t K = m->nclasses;
+	struct tally t[NTAKE][NVETO] = {{{0}}};
+	double *w = xmalloc(m->nf * K * sizeof *w), *b = xmalloc(K * sizeof *b);
+	for (int f = 0; f < FOLDS; f++) {
+		memset(w, 0, m->nf * K * sizeof *w);
+		memset(b, 0, K * sizeof *b);
+		fit(m, f, w, b);
+		score_fold(m, k, f, w, b, t);
+		fprintf(stderr, "classify: fold %d of %d\n", f + 1, FOLDS);
+	}
+	printf("%d-fold cross-validation over the tables' messages (the answers' own always in "
+	       "the model):\n take-at veto-at  in scope right / wrong, out of scope answered, "
+	       "goal (right - 3 x wrong - 1.5 x answered)\n",
+	       FOLDS);
+	for (size_t a = 0; a < NTAKE; a++)
+		for (size_t v = 0; v < NVETO; v++) {
+			const struct tally *y = &t[a][v];
+			double r = y->in ? (double)y->right / (double)y->in : 0;
+			double wr = y->in ? (double)y->wrong / (double)y->in : 0;
+			double oa = y->oos ? (double)y->oos_answered / (double)y->oos : 0;
+			printf("  %s   %s   %.3f / %.3f, %.3f, %.3f\n", takes[a], vetoes[v], r, wr,
+			       oa, r - 3 * wr - 1.5 * oa);
+		}
+	free(w);
+	free(b);
+}
+
 int
 main(int argc, char **argv)
 {
+	int cv = argc > 1 && strcmp(argv[1], "--cv") == 0;
+	argv += cv;
+	argc -= cv;
 	if (argc < 4) {
-		fprintf(stderr, "usage: classify KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
+		fprintf(stderr, "usage: classify [--cv] KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
 		return 2;
 	}
 	struct answer_ctx ac;
@@ -219,69 +370,30 @@ main(int argc, char **argv)
 		for (size_t q = 0; q < k->entries[e].questions.n; q++)
 			add_example(&m, k->entries[e].questions.v[q].s, (int)e);
 	}
-	size_t nknow = m.nx;
+	m.nknow = m.nx;
 	for (int i = 3; i < argc; i++)
 		if (load_table(&m, k, argv[i]) < 0)
 			return 2;
 	size_t K = m.nclasses;
 	double *w = xcalloc(m.nf * K, sizeof *w), *b = xcalloc(K, sizeof *b);
-	fit(&m, w, b);
+	if (cv)
+		cross_validate(&m, k); /* and write nothing */
+	else
+		fit(&m, -1, w, b);
 
 	struct strbuf out = STRBUF_INIT;
-	sb_addf(&out,
-		"# The classifier: a second reader of which answer a message asks for,\n"
-		"# beside the matcher (README, \"How the matcher works\"; bot/classify.h).\n"
-		"# Made by `make classifier` (bench/classify.c) from %zu examples: the\n"
-		"# answers' phrasings and titles (%zu) and the labelled questions of\n"
-		"# tests/data.  Do not edit: after answers or tests/data change, make it\n"
-		"# again.  Each line below the settings: a word stem or two, a tab, and\n"
-		"# class:weight pairs (classes numbered from 0 in the classes line).\n\n"
-		"classes",
-		m.nx, nknow);
-	for (size_t e = 0; e < k->nentries; e++)
-		sb_addf(&out, " %s", k->entries[e].id.s);
-	sb_adds(&out, " " CLASSIFY_OUT_OF_SCOPE "\nbias");
-	for (size_t c = 0; c < K; c++) {
-		sb_addf(&out, " %zu:", c);
-		milli(&out, b[c]);
-	}
-	sb_adds(&out, "\ntake-at " TAKE_AT "\nveto-at " VETO_AT "\n\n");
-	size_t *order = xmalloc((m.nf ? m.nf : 1) * sizeof *order), nkept = 0, nw = 0;
-	for (size_t f = 0; f < m.nf; f++)
-		if (m.docs[f] >= MIN_DOCS)
-			order[nkept++] = f;
-	qsort_r(order, nkept, sizeof *order, cmp_key, m.keys);
-	double *sorted = xmalloc(K * sizeof *sorted);
-	for (size_t i = 0; i < nkept; i++) {
-		const double *wf = &w[order[i] * K];
-		memcpy(sorted, wf, K * sizeof *sorted);
-		qsort(sorted, K, sizeof *sorted, cmp_double);
-		double med = sorted[K / 2];
-		size_t mark = out.len;
-		sb_addf(&out, "%s\t", m.keys[order[i]]);
-		size_t before = nw;
-		for (size_t c = 0; c < K; c++)
-			if (fabs(wf[c] - med) >= SPARSE) {
-				sb_addf(&out, "%s%zu:", nw > before ? " " : "", c);
-				milli(&out, wf[c] - med);
-				nw++;
-			}
-		if (nw == before)
-			out.len = mark; /* nothing to say: no line */
-		else
-			sb_addc(&out, '\n');
-	}
-	out.s[out.len] = '\0';
-	FILE *fp = fopen(argv[2], "w");
-	if (fp == NULL || fputs(out.s, fp) == EOF || fclose(fp) != 0) {
+	size_t nkept = 0, nw = 0;
+	if (!cv)
+		model_text(&out, &m, k, w, b, TAKE_AT, VETO_AT, &nkept, &nw);
+	FILE *fp = cv ? NULL : fopen(argv[2], "w");
+	if (!cv && (fp == NULL || fputs(out.s, fp) == EOF || fclose(fp) != 0)) {
 		fprintf(stderr, "classify: cannot write %s\n", argv[2]);
 		return 1;
 	}
-	printf("classify: %zu examples (%zu from the answers), %zu classes, %zu features, %zu "
-	       "weights written\n",
-	       m.nx, nknow, K, nkept, nw);
-	free(sorted);
-	free(order);
+	if (!cv)
+		printf("classify: %zu examples (%zu from the answers), %zu classes, %zu features, "
+		       "%zu weights written\n",
+		       m.nx, m.nknow, K, nkept, nw);
 	sb_free(&out);
 	free(w);
 	free(b);
@@ -289,8 +401,10 @@ main(int argc, char **argv)
 		free(m.keys[f]);
 	free(m.keys);
 	free(m.docs);
-	for (size_t i = 0; i < m.nx; i++)
+	for (size_t i = 0; i < m.nx; i++) {
 		free(m.x[i].f);
+		free(m.x[i].text);
+	}
 	free(m.x);
 	hmap_free(&m.ids);
 	tokens_free(&m.tk);

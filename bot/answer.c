@@ -192,11 +192,10 @@ second_reader(const struct knowledge *k, const struct tokens *tk, struct match_r
 		int m = mr->intent;
 		if (y == m || p < classify_veto_at(k->clf) || k->entry_class[m] < 0)
 			return;
-		match_result_ask(mr, y, m, mr->score);
-		if (y == KNOWLEDGE_OOS) { /* no choice to offer: the fallback */
-			mr->ambiguous = 0;
-			mr->nchoices = 0;
-		}
+		if (y == KNOWLEDGE_OOS) /* no choice to offer: the fallback */
+			match_result_none(mr);
+		else
+			match_result_ask(mr, y, m, mr->score);
 	} else if (y >= 0 && p >= classify_take_at(k->clf)) {
 		match_result_answer(mr, y, p);
 	}

@@ -29,6 +29,9 @@ struct classifier {
 	size_t nclasses;
 	double *bias; /* per class */
 	double take_at, veto_at;
+	double context[CLASSIFY_CONTEXT_MAX]; /* the context reader's weights */
+	double context_margin;
+	int has_context;
 	struct hmap keys; /* feature -> index in off */
 	uint32_t *off;    /* feature i's weights: w[off[i] .. off[i + 1]) */
 	size_t noff, capoff;
@@ -43,7 +46,7 @@ struct reading {
 	const char *file;
 	struct problems *pr;
 	unsigned line;
-	int have_take, have_veto, have_bias;
+	int have_take, have_veto, have_bias, have_margin;
 	unsigned failed;
 };
 
@@ -61,29 +64,42 @@ bad(struct reading *r, const char *fmt, ...)
 	r->failed++;
 }
 
-/* "index:weight" pairs in s, for each fn(class, thousandths). */
+/* "index:weight" pairs in s (index below bound: what it indexes), for
+ * each fn(index, thousandths). */
 static int
-weights(struct reading *r, const char *s, void (*fn)(struct reading *, size_t, long))
+indexed(struct reading *r, const char *s, size_t bound, const char *what,
+	void (*fn)(struct reading *, size_t, long))
 {
 	while (*s) {
 		char *end;
 		unsigned long cls = strtoul(s, &end, 10);
 		const char *e;
 		long v;
-		if (end == s || *end != ':' || cls >= r->c->nclasses ||
+		if (end == s || *end != ':' || cls >= bound ||
 		    distress_milli(end + 1, &e, &v) < 0 || (*e && *e != ' ') ||
 		    labs(v) > WEIGHT_MAX) {
 			bad(r,
-			    "expected class:weight pairs (a class index of the classes line, "
-			    "a weight between -32.767 and 32.767 with at most three decimals) "
-			    "near '%.20s'",
-			    s);
+			    "expected index:weight pairs (%s, a weight between -32.767 and 32.767 "
+			    "with at most three decimals) near '%.20s'",
+			    what, s);
 			return -1;
 		}
 		fn(r, cls, v);
 		s = e + strspn(e, " ");
 	}
 	return 0;
+}
+
+static int
+weights(struct reading *r, const char *s, void (*fn)(struct reading *, size_t, long))
+{
+	return indexed(r, s, r->c->nclasses, "a class index of the classes line", fn);
+}
+
+static void
+add_context(struct reading *r, size_t i, long v)
+{
+	r->c->context[i] = (double)v / 1000.0;
 }
 
 static void
@@ -173,14 +189,31 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 		} else if (strncmp(l, "bias ", 5) == 0 && c->nclasses) {
 			r.have_bias = 1;
 			weights(&r, l + 5, add_bias);
+		} else if (strncmp(l, "context ", 8) == 0) {
+			if (c->has_context)
+				bad(&r, "'%s' is set twice", "context");
+			c->has_context = 1;
+			indexed(&r, l + 8, CLASSIFY_CONTEXT_MAX, "a feature index below 32",
+				add_context);
+		} else if (strncmp(l, "context-margin ", 15) == 0) {
+			const char *e;
+			long v;
+			if (distress_milli(l + 15, &e, &v) < 0 || *e || v < 0 || v > WEIGHT_MAX)
+				bad(&r,
+				    "'%s' needs a number of at least 0 with at most three "
+				    "decimals (for example 0.500)",
+				    "context-margin");
+			c->context_margin = (double)v / 1000.0;
+			r.have_margin = 1;
 		} else if (strncmp(l, "take-at ", 8) == 0) {
 			probability(&r, "take-at", l + 8, &c->take_at, &r.have_take);
 		} else if (strncmp(l, "veto-at ", 8) == 0) {
 			probability(&r, "veto-at", l + 8, &c->veto_at, &r.have_veto);
 		} else {
 			bad(&r,
-			    "expected classes, bias, take-at, veto-at or a feature (a word, a tab, "
-			    "its weights), not '%.30s'",
+			    "expected classes, bias, take-at, veto-at, context, context-margin or "
+			    "a "
+			    "feature (a word, a tab, its weights), not '%.30s'",
 			    l);
 		}
 		free(l);
@@ -194,6 +227,9 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 		bad(&r, "'%s' is missing", "take-at");
 	if (!r.have_veto)
 		bad(&r, "'%s' is missing", "veto-at");
+	if (c->has_context != r.have_margin)
+		bad(&r, "'%s' needs '%s'", c->has_context ? "context" : "context-margin",
+		    c->has_context ? "context-margin" : "context");
 	if (r.failed) {
 		classify_free(c);
 		return NULL;
@@ -241,14 +277,21 @@ classify_veto_at(const struct classifier *c)
 	return c->veto_at;
 }
 
+const double *
+classify_context(const struct classifier *c, double *margin)
+{
+	*margin = c->context_margin;
+	return c->has_context ? c->context : NULL;
+}
+
 /* ---- scoring --------------------------------------------------------------- */
 
 size_t
-classify_top(const struct classifier *c, const struct tokens *q, double *prob)
+classify_probs(const struct classifier *c, const struct tokens *q, double *prob)
 {
 	uint64_t stack[SEEN_STACK], *v;
 	size_t n = distress_found(&c->keys, q, stack, SEEN_STACK, &v);
-	double z[CLASSIFY_CLASSES_MAX];
+	double *z = prob;
 	memcpy(z, c->bias, c->nclasses * sizeof *z);
 	for (size_t i = 0; i < n; i++) {
 		size_t f = (size_t)(v[i] >> 32);
@@ -261,9 +304,19 @@ classify_top(const struct classifier *c, const struct tokens *q, double *prob)
 	for (size_t k = 1; k < c->nclasses; k++)
 		if (z[k] > z[top])
 			top = k;
-	double sum = 0;
+	double sum = 0, zt = z[top];
 	for (size_t k = 0; k < c->nclasses; k++)
-		sum += exp(z[k] - z[top]);
-	*prob = 1.0 / sum;
+		sum += (z[k] = exp(z[k] - zt));
+	for (size_t k = 0; k < c->nclasses; k++)
+		z[k] /= sum;
+	return top;
+}
+
+size_t
+classify_top(const struct classifier *c, const struct tokens *q, double *prob)
+{
+	double p[CLASSIFY_CLASSES_MAX];
+	size_t top = classify_probs(c, q, p);
+	*prob = p[top];
 	return top;
 }

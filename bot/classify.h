@@ -36,6 +36,7 @@
 #define CLASSIFY_FILE "classifier.txt" /* relative to the knowledge folder */
 #define CLASSIFY_CLASSES_MAX 250
 #define CLASSIFY_OUT_OF_SCOPE "-"
+#define CLASSIFY_CONTEXT_MAX 32 /* the context reader's weights at most */
 
 struct classifier;
 
@@ -48,6 +49,14 @@ size_t classify_nclasses(const struct classifier *c);
 const char *classify_class(const struct classifier *c, size_t i); /* id, or "-" */
 double classify_take_at(const struct classifier *c);
 double classify_veto_at(const struct classifier *c);
+
+/* The context reader's weights (CLASSIFY_CONTEXT_MAX, unlisted ones 0)
+ * and its margin, NULL when the file has none. */
+const double *classify_context(const struct classifier *c, double *margin);
+
+/* Every class's probability for q into prob (room for classify_nclasses);
+ * returns the likeliest. */
+size_t classify_probs(const struct classifier *c, const struct tokens *q, double *prob);
 
 /* The likeliest class of q and its probability (0..1). */
 size_t classify_top(const struct classifier *c, const struct tokens *q, double *prob);

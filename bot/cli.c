@@ -1224,7 +1224,7 @@ eval_dialogues(struct app *a, const struct eval_opts *o, struct dialogue *d, siz
 	const struct knowledge *k = a->b.kb;
 	struct turn_tally kinds[2] = {{0}}; /* alone, follow */
 	struct strbuf notes = STRBUF_INIT, worse = STRBUF_INIT;
-	size_t nworse = 0, nbetter = 0, by_topic = 0, by_choice = 0;
+	size_t nworse = 0, nbetter = 0, by_topic = 0, by_choice = 0, by_context = 0;
 	struct convo *mem = convo_new(CONVO_MAX, CONVO_TTL_MS);
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < nd; i++)
@@ -1262,6 +1262,7 @@ eval_dialogues(struct app *a, const struct eval_opts *o, struct dialogue *d, siz
 			}
 			by_topic += how == FOLLOWUP_TOPIC;
 			by_choice += how == FOLLOWUP_CHOICE;
+			by_context += how == FOLLOWUP_CONTEXT;
 			nbetter += right && !right0;
 			struct strbuf *to = NULL;
 			if (!t->follow && right0 && !right) {
@@ -1297,8 +1298,9 @@ eval_dialogues(struct app *a, const struct eval_opts *o, struct dialogue *d, siz
 		print_share("turns expecting no answer that were answered",
 			    kinds[0].oos_answered + kinds[1].oos_answered,
 			    kinds[0].oos + kinds[1].oos, "");
-	printf("read with the previous topic: %zu turns; as a choice: %zu turns\n", by_topic,
-	       by_choice);
+	printf("read with the previous topic: %zu turns; as a choice: %zu turns; by the context "
+	       "reader: %zu turns\n",
+	       by_topic, by_choice, by_context);
 	double follow = kinds[1].n ? (double)kinds[1].right / (double)kinds[1].n : 1.0;
 	double alone = kinds[0].n ? (double)kinds[0].right / (double)kinds[0].n : 1.0;
 	double wrong = turns ? (double)(kinds[0].wrong + kinds[1].wrong) / (double)turns : 0.0;

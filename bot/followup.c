@@ -4,11 +4,14 @@
 #include "followup.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "classify.h"
 #include "strbuf.h"
+#include "xmem.h"
 
 /*
  * The reading with the topic, as measured on tests/data/dialogues.tsv
@@ -31,12 +34,17 @@
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
 #define TIE 0.01
-#define UNSURE 0.012 /* ranking scores this close after reading with the topic: offer both */
+#define UNSURE 0.012
+#define FOREIGN 0.02 /* the classifier's probability of the topic for a message of other things */
+#define OOS_SURE 0.9
+#define CONTEXT_LIKELY                                                                             \
+	5 /* the context reader weighs the likeliest few classes and
+			    the ones its cues name */ /* ranking scores this close after reading with the topic: offer both */
 
 const char *
 followup_how_name(enum followup_how how)
 {
-	static const char *const names[] = {"alone", "choice", "topic"};
+	static const char *const names[] = {"alone", "choice", "topic", "context"};
 	return names[how];
 }
 
@@ -764,6 +772,140 @@ take_reading(const struct knowledge *k, const struct match_params *p, struct mat
 	return 1;
 }
 
+/* ---- the context reader ---------------------------------------------------- */
+
+static double
+log_p(double p)
+{
+	return p > 1e-6 ? log(p) : log(1e-6);
+}
+
+static int
+is_related(const struct knowledge *k, int a, int b)
+{
+	if (a < 0 || b < 0)
+		return 0;
+	const struct kb_list *r = &k->entries[a].related;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].s, k->entries[b].id.s) == 0)
+			return 1;
+	return 0;
+}
+
+size_t
+followup_features(const struct knowledge *k, struct answer_ctx *c, const struct tokens *q,
+		  const char *question, int topic, int before, const struct followup_alone *alone,
+		  int rules, double (*f)[FOLLOWUP_FEATURES], unsigned char *cand)
+{
+	if (k->clf == NULL)
+		return 0;
+	size_t n = classify_nclasses(k->clf);
+	double p1[CLASSIFY_CLASSES_MAX], p2[CLASSIFY_CLASSES_MAX];
+	classify_probs(k->clf, q, p1);
+	double top1 = 0;
+	for (size_t j = 0; j < n; j++)
+		top1 = p1[j] > top1 ? p1[j] : top1;
+	if (topic >= 0) {
+		struct strbuf b = STRBUF_INIT;
+		struct tokens tk = {0};
+		sb_adds(&b, question);
+		sb_adds(&b, "\n");
+		sb_adds(&b, k->entries[topic].title.s);
+		text_tokenize(c->text, b.s, b.len, &tk);
+		classify_probs(k->clf, &tk, p2);
+		tokens_free(&tk);
+		sb_free(&b);
+	} else {
+		memcpy(p2, p1, n * sizeof *p2);
+	}
+	size_t top2 = 0, oos = 0;
+	for (size_t j = 1; j < n; j++)
+		top2 = p2[j] > p2[top2] ? j : top2;
+	while (oos + 1 < n && k->clf_entry[oos] != KNOWLEDGE_OOS)
+		oos++;
+	struct cues cu;
+	read_cues(q, &cu);
+	for (size_t j = 0; j < n; j++) {
+		int e = k->clf_entry[j];
+		int is_topic = e >= 0 && e == topic, oos_class = e == KNOWLEDGE_OOS;
+		double *x = f[j];
+		x[FX_P_ALONE] = log_p(p1[j]);
+		x[FX_P_WITH_TOPIC] = log_p(p2[j]);
+		x[FX_FIRST_WITH_TOPIC] = j == top2;
+		x[FX_TOPIC] = is_topic;
+		x[FX_BEFORE] = e >= 0 && e == before;
+		x[FX_RELATED] = e >= 0 && !is_topic && is_related(k, topic, e);
+		x[FX_RULES] = e >= 0 ? e == rules : oos_class && rules < 0;
+		x[FX_READ_ALONE] = e >= 0 && e == alone->answer;
+		x[FX_ALONE_SURE] = e >= 0 && e == alone->answer ? log_p(top1) : 0;
+		x[FX_TOPIC_BACK] = is_topic && cu.back;
+		x[FX_TOPIC_SHORT] = is_topic && q->n <= SHORT_WORDS;
+		x[FX_TOPIC_OPENER] = is_topic && cu.opener;
+		x[FX_TOPIC_BARE] = is_topic && cu.bare;
+		x[FX_TOPIC_NO_OWN] = is_topic && cu.own == 0;
+		x[FX_TOPIC_COMPARE] = is_topic && cu.compare;
+		x[FX_TOPIC_ALONE_SURE] = is_topic ? log_p(top1) : 0;
+		x[FX_TOPIC_UNKNOWN] = is_topic ? alone->unknown : 0;
+		x[FX_TOPIC_FOREIGN] = is_topic && cu.own > 0 && p1[j] < FOREIGN;
+		x[FX_TOPIC_P_OOS] = is_topic ? p1[oos] : 0;
+		x[FX_OOS] = oos_class;
+		x[FX_OOS_UNKNOWN] = oos_class ? alone->unknown : 0;
+		x[FX_OOS_P] = oos_class ? p1[j] : 0;
+		cand[j] = oos_class || x[FX_TOPIC] || x[FX_BEFORE] || x[FX_RULES] ||
+			  x[FX_READ_ALONE] || x[FX_RELATED];
+	}
+	/* ... and the likeliest few alone and with the topic */
+	for (int pass = 0; pass < 2; pass++) {
+		const double *pp = pass ? p2 : p1;
+		for (size_t j = 0; j < n; j++) {
+			size_t above = 0;
+			for (size_t i = 0; i < n && above < CONTEXT_LIKELY; i++)
+				above += pp[i] > pp[j] || (pp[i] == pp[j] && i < j);
+			cand[j] |= above < CONTEXT_LIKELY;
+		}
+	}
+	return n;
+}
+
+static double
+weigh(const double *w, const double *x)
+{
+	double s = 0;
+	for (size_t i = 0; i < FOLLOWUP_FEATURES; i++)
+		s += w[i] * x[i];
+	return s;
+}
+
+/* The class of answer e (KNOWLEDGE_OOS: out of scope), -1 if the model
+ * has none. */
+static int
+class_of(const struct knowledge *k, int e)
+{
+	for (size_t j = 0; j < classify_nclasses(k->clf); j++)
+		if (k->clf_entry[j] == e)
+			return (int)j;
+	return -1;
+}
+
+int
+followup_context_pick(const struct knowledge *k, const double *w, double margin,
+		      double (*f)[FOLLOWUP_FEATURES], const unsigned char *cand, size_t n, int heur)
+{
+	int best = -1;
+	for (size_t j = 0; j < n; j++)
+		if (cand[j] && k->clf_entry[j] != -1 &&
+		    (best < 0 || weigh(w, f[j]) > weigh(w, f[best])))
+			best = (int)j;
+	int h = class_of(k, heur >= 0 ? heur : KNOWLEDGE_OOS);
+	/* a message the rules did not answer and that alone reads surely out
+	 * of scope ("and my knee hurts too") stays unanswered */
+	int sure_oos = heur < 0 && h >= 0 && f[h][FX_OOS_P] >= OOS_SURE;
+	if (best < 0 || h < 0 || best == h || sure_oos ||
+	    weigh(w, f[best]) - weigh(w, f[h]) < margin)
+		return heur >= 0 ? heur : KNOWLEDGE_OOS;
+	return k->clf_entry[best];
+}
+
 static void
 rebuild_reply(const struct knowledge *k, struct answer *out)
 {
@@ -772,10 +914,13 @@ rebuild_reply(const struct knowledge *k, struct answer *out)
 }
 
 enum followup_how
-followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
-		const struct convo_memory *mem, const char *text, size_t len, struct answer *out)
+followup_rules(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
+	       const struct convo_memory *mem, const char *text, size_t len, struct answer *out,
+	       struct followup_alone *read_alone)
 {
 	answer_question(k, c, p, text, len, out);
+	read_alone->answer = out->mr.nanswers == 1 ? out->mr.intent : -1;
+	read_alone->unknown = out->mr.ncand ? out->mr.cand[0].unknown : 0;
 	if (mem == NULL)
 		return FOLLOWUP_ALONE;
 	int choices[CONVO_CHOICES];
@@ -935,6 +1080,48 @@ done:
 	return how;
 }
 
+/* Is the reply led by an emergency or crisis rule (the answer is not given)? */
+static int
+emergency_led(const struct knowledge *k, const struct answer *a)
+{
+	for (size_t i = 0; i < a->reply.nshown; i++)
+		if (k->rules[a->reply.shown[i]].level == LEVEL_EMERGENCY)
+			return 1;
+	return 0;
+}
+
+enum followup_how
+followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct match_params *p,
+		const struct convo_memory *mem, const char *text, size_t len, struct answer *out)
+{
+	struct followup_alone alone;
+	enum followup_how how = followup_rules(k, c, p, mem, text, len, out, &alone);
+	double margin;
+	const double *w = k->clf ? classify_context(k->clf, &margin) : NULL;
+	int topic = mem && mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
+	if (w == NULL || topic < 0 || mem->nchoices || how == FOLLOWUP_CHOICE ||
+	    out->mr.nanswers > 1 || out->mr.ambiguous || emergency_led(k, out))
+		return how; /* a "did you mean" stays: guessing one was as often wrong as right */
+	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
+	int h = out->mr.nanswers == 1 ? out->mr.intent : -1;
+	double(*f)[FOLLOWUP_FEATURES] = xmalloc(CLASSIFY_CLASSES_MAX * sizeof *f);
+	unsigned char cand[CLASSIFY_CLASSES_MAX];
+	size_t n =
+	    followup_features(k, c, &c->tk, out->question, topic, before, &alone, h, f, cand);
+	int pick = followup_context_pick(k, w, margin, f, cand, n, h);
+	free(f);
+	if (pick == (h >= 0 ? h : KNOWLEDGE_OOS))
+		return how;
+	if (pick == KNOWLEDGE_OOS) {
+		match_result_none(&out->mr);
+		out->intent_id = NULL;
+	} else {
+		give_answer(k, pick, out);
+	}
+	rebuild_reply(k, out);
+	return FOLLOWUP_CONTEXT;
+}
+
 void
 followup_remember(const struct knowledge *k, const struct answer *a, struct convo_memory *mem)
 {
@@ -945,9 +1132,8 @@ followup_remember(const struct knowledge *k, const struct answer *a, struct conv
 		if (strlen(id) < CONVO_ID_MAX)
 			strcpy(mem->choices[mem->nchoices++], id);
 	}
-	for (size_t i = 0; i < a->reply.nshown; i++)
-		if (k->rules[a->reply.shown[i]].level == LEVEL_EMERGENCY)
-			return; /* the answer was not given */
+	if (emergency_led(k, a))
+		return; /* the answer was not given */
 	for (size_t i = a->mr.nanswers; i > 0; i--) {
 		const struct kb_entry *e = &k->entries[a->mr.answers[i - 1]];
 		if (e->small_talk)

@@ -2225,6 +2225,15 @@ match_result_answer(struct match_result *mr, int entry, double score)
 }
 
 void
+match_result_none(struct match_result *mr)
+{
+	mr->intent = -1;
+	mr->nanswers = 0;
+	mr->ambiguous = 0;
+	mr->nchoices = 0;
+}
+
+void
 match_result_ask(struct match_result *mr, int a, int b, double score)
 {
 	mr->intent = -1;

@@ -154,9 +154,10 @@ void match_query(const struct match_index *m, struct match_scratch *s, const str
 		 struct match_result *out);
 
 /* What a reader after the matcher (the classifier, the conversation) makes
- * of a result: the one answer entry with confidence score, or "did you
- * mean" a or b (no answer). */
+ * of a result: the one answer entry with confidence score, none (the
+ * fallback), or "did you mean" a or b (no answer). */
 void match_result_answer(struct match_result *mr, int entry, double score);
+void match_result_none(struct match_result *mr);
 void match_result_ask(struct match_result *mr, int a, int b, double score);
 
 /*

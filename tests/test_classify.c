@@ -73,9 +73,9 @@ test_problems_name_the_line(void **st)
 {
 	(void)st;
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nx\t2:1.0\n", 5,
-		       "expected class:weight pairs");
+		       "expected index:weight pairs (a class index");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nx\t1:1.2345\n", 5,
-		       "expected class:weight pairs");
+		       "expected index:weight pairs (a class index");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nx\t1:1\nx\t0:1\n", 6,
 		       "the feature 'x' is listed twice");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 1.5\nveto-at 0.7\n", 3,
@@ -83,7 +83,50 @@ test_problems_name_the_line(void **st)
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\n", 3, "'veto-at' is missing");
 	expect_problem("x\t0:1\nclasses a b\n", 1, "the classes line must come first");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nhello there\n", 5,
-		       "expected classes, bias, take-at, veto-at or a feature");
+		       "expected classes, bias, take-at, veto-at, context");
+	/* the context reader's weights: indices below 32, with a margin */
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 32:1\n"
+		       "context-margin 0.5\n",
+		       5, "expected index:weight pairs (a feature index below 32");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 0:1\n", 5,
+		       "'context' needs 'context-margin'");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 0:1\n"
+		       "context 1:1\ncontext-margin 0.5\n",
+		       6, "'context' is set twice");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 0:1\n"
+		       "context-margin -1\n",
+		       6, "'context-margin' needs a number");
+}
+
+/* The context reader's weights and margin, and every class's probability. */
+static void
+test_context_and_probabilities(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	double margin = -1;
+	struct classifier *c = parse(MODEL, &pr);
+	assert_non_null(c);
+	assert_null(classify_context(c, &margin)); /* none in this file */
+	classify_free(c);
+	c = parse(MODEL "context 0:1.500 3:-0.250\ncontext-margin 0.400\n", &pr);
+	dump_problems(&pr);
+	assert_non_null(c);
+	const double *w = classify_context(c, &margin);
+	assert_non_null(w);
+	assert_true(fabs(w[0] - 1.5) < 1e-9 && fabs(w[3] + 0.25) < 1e-9 && w[1] == 0 && w[31] == 0);
+	assert_true(fabs(margin - 0.4) < 1e-9);
+	struct tokens tk = {0};
+	double p[3], top;
+	text_tokenize(T, "a calendar", 10, &tk);
+	assert_int_equal(classify_probs(c, &tk, p), 1);
+	assert_true(fabs(p[0] + p[1] + p[2] - 1) < 1e-9);
+	assert_int_equal(classify_top(c, &tk, &top), 1);
+	assert_true(fabs(top - p[1]) < 1e-12);
+	/* z = 0, 4, 0.5 */
+	assert_true(fabs(p[1] - exp(4) / (1 + exp(4) + exp(0.5))) < 1e-9);
+	tokens_free(&tk);
+	classify_free(c);
 }
 
 /* ---- beside the matcher -------------------------------------------------- */
@@ -171,6 +214,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reads_a_model),
 	    cmocka_unit_test(test_problems_name_the_line),
+	    cmocka_unit_test(test_context_and_probabilities),
 	    cmocka_unit_test(test_beside_the_matcher),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

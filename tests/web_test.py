@@ -294,7 +294,9 @@ async def sc_pages(args, bot):
 
 
 async def sc_replies_like_ask(args, bot):
-    """Each reply is exactly `ask --json`'s, with level, suggestions and choices beside it."""
+    """Each reply is exactly `ask --json`'s, with level, suggestions and choices beside it
+    (each question in a chat of its own: `ask` reads each line alone, and a chat
+    reads a message after an answer as part of the conversation)."""
     questions = ["is deep tissue massage painful?", "what is swedish massage", "hello",
                  "how do I knot a tie", "can I have a massage while pregnant?",
                  "my back hurts and I suddenly can't control my bladder and my groin is numb",
@@ -302,9 +304,10 @@ async def sc_replies_like_ask(args, bot):
     want = ask_json(args.mb, questions)
     files = answer_files()
     dym = did_you_mean()
-    ws = await bot.connect()
     for i, (q, w) in enumerate(zip(questions, want)):
+        ws = await bot.connect()
         r = await ask(ws, q, "q-%d" % i)
+        await ws.close()
         expect(r["text"] == w["reply"], "%r: text differs from ask:\n%s\n---\n%s" % (q, r["text"], w["reply"]))
         expect(r["intent"] == w["intent"] and r["safety"] == w["safety"],
                "%r: intent/safety %r %r, ask says %r %r" % (q, r["intent"], r["safety"], w["intent"], w["safety"]))
@@ -326,6 +329,7 @@ async def sc_replies_like_ask(args, bot):
     unsure = [w for w in ask_json(args.mb, pool) if re.search(r"\n1\. .+\n2\. ", w["reply"])]
     expect(unsure, "some question in tests/data/questions.tsv gets a 'did you mean'")
     w = unsure[0]
+    ws = await bot.connect()
     r = await ask(ws, w["question"], "dym")
     expect(r["text"] == w["reply"], "did-you-mean text as ask gives it")
     expect(r.get("choices"), "a did-you-mean has choices: %r" % r)
