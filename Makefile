@@ -41,7 +41,7 @@ SANFLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 
 # Sources: the pure core, the edges, the adapters, the wiring.
-CORE_SRC   := xmem strbuf problems hmap wordset utf8 term text typo kb_parse clinic match safety distress classify knowledge reply answer followup convo report \
+CORE_SRC   := xmem strbuf problems hmap keysort wordset utf8 term text typo kb_parse clinic match safety distress classify knowledge reply answer followup convo report \
               config_parse discord_proto web_proto
 EDGE_SRC   := sys log config kb jlog unanswered feedback watch outbox bot adapter adapter_console linein tty runtime
 ADAPTER_SRC := tls ws http adapter_discord adapter_web web_assets
@@ -49,7 +49,7 @@ APP_SRC    := cli main
 ALL_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) $(APP_SRC)
 LIB_SRC    := $(CORE_SRC) $(EDGE_SRC) $(ADAPTER_SRC) cli
 
-TESTS      := test_hmap test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_distress test_classify test_reply test_config \
+TESTS      := test_hmap test_keysort test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_distress test_classify test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report test_web_proto test_convo test_followup
 
 ifeq ($(filter clean distclean deps deps-% print-deps,$(MAKECMDGOALS)),)
@@ -154,7 +154,7 @@ run: build/massagebot
 	./build/massagebot run
 
 # The pure core's tests once more without sanitizers, under valgrind.
-VG_TESTS   := test_hmap test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_distress test_classify test_reply test_config \
+VG_TESTS   := test_hmap test_keysort test_log test_outbox test_tls test_text test_kb_parse test_clinic test_match test_safety test_distress test_classify test_reply test_config \
               test_discord_proto test_regress test_unanswered test_term test_report test_web_proto test_convo test_followup
 build/vg/%: tests/%.c $(LIB_SRC:%=build/%.o) tests/*.h | deps-test
 	@mkdir -p build/vg

@@ -9,6 +9,7 @@
 
 #include "hmap.h"
 #include "kb_parse.h"
+#include "keysort.h"
 #include "xmem.h"
 
 #define KEY_MAX (2 * TEXT_WORD_MAX + 1)
@@ -430,20 +431,17 @@ found(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
 	h->v[h->n++] = (uint64_t)i << 32 | (uint64_t)tok << 1 | (ntok == 2);
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 size_t
 distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, size_t cap,
 	       uint64_t **out)
 {
 	struct hits h = {keys, buf, 0, cap, buf};
 	distress_features(q, found, &h);
-	qsort(h.v, h.n, sizeof *h.v, cmp_u64);
+	uint64_t stack[SCORE_STACK];
+	uint64_t *tmp = h.n <= SCORE_STACK ? stack : xmalloc(h.n * sizeof *tmp);
+	keysort(h.v, tmp, h.n);
+	if (tmp != stack)
+		free(tmp);
 	size_t n = 0;
 	for (size_t i = 0; i < h.n; i++) /* each feature once: its first place */
 		if (n == 0 || h.v[i] >> 32 != h.v[n - 1] >> 32)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "keysort.h"
 #include "strbuf.h"
 #include "typo.h"
 #include "wordset.h"
@@ -1593,41 +1594,6 @@ weigh_view(const struct match_index *m, struct match_scratch *s, const double *c
 
 /* ---- scoring -------------------------------------------------------------- */
 
-/* Sort n keys ascending (tmp: room for n): insertion sort for a few,
- * else a bottom-up merge. */
-static void
-sort_keys(uint64_t *v, uint64_t *tmp, size_t n)
-{
-	if (n <= 16) {
-		for (size_t i = 1; i < n; i++) {
-			uint64_t k = v[i];
-			size_t x = i;
-			for (; x > 0 && v[x - 1] > k; x--)
-				v[x] = v[x - 1];
-			v[x] = k;
-		}
-		return;
-	}
-	uint64_t *a = v, *b = tmp;
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-			size_t i = lo, j = mid, o = lo;
-			while (i < mid && j < hi)
-				b[o++] = a[j] < a[i] ? a[j++] : a[i++];
-			while (i < mid)
-				b[o++] = a[i++];
-			while (j < hi)
-				b[o++] = a[j++];
-		}
-		uint64_t *t = a;
-		a = b;
-		b = t;
-	}
-	if (a != v)
-		memcpy(v, a, n * sizeof *v);
-}
-
 /* 4. Add each known term's weight to the phrasings (s->acc) and intents
  * (s->bag) that hold it, rarest terms first: they find the candidates. */
 static void
@@ -1644,7 +1610,7 @@ accumulate(const struct match_index *m, struct match_scratch *s)
 	for (size_t j = 0; j < s->nqt && nord < 256; j++)
 		if (s->qt[j].term >= 0 && s->qt[j].w > 0)
 			order[nord++] = (uint64_t)m->term[s->qt[j].term].p_n << 32 | j;
-	sort_keys(order, tmp, nord);
+	keysort(order, tmp, nord);
 	int found = 0;
 	for (size_t o = 0; o < nord; o++) {
 		size_t j = (uint32_t)order[o];

@@ -14,6 +14,8 @@
 #define WORD_MAX 255
 #define BLOCK 16 /* words per front-coded block */
 #define PAIR_CLASSES 28
+#define BLOOM_BITS 10 /* per word */
+#define BLOOM_PROBES 3
 
 /* The slot holding s, or the empty slot where it would go. */
 static size_t
@@ -100,6 +102,19 @@ pair_of(const unsigned char *s, size_t n)
 	return c * PAIR_CLASSES + (c > 0 && c < PAIR_CLASSES - 1 ? pair_class(s, n, 1) : 0);
 }
 
+/* The Bloom filter's bits of s: double hashing over FNV-1a (unkeyed: a
+ * word made to be a false positive costs only the search it always cost). */
+static void
+bloom_bits(const struct wordset *w, const unsigned char *s, size_t n, size_t bit[BLOOM_PROBES])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1;
+	for (size_t k = 0; k < BLOOM_PROBES; k++)
+		bit[k] = (size_t)(((uint64_t)(a + (uint32_t)k * b) * w->nbloom) >> 32);
+}
+
 static int
 by_word(const void *pa, const void *pb, void *arena)
 {
@@ -140,6 +155,15 @@ wordset_seal(struct wordset *w)
 		memcpy(fc + o, word + 1 + shared, word[0] - shared);
 		o += word[0] - shared;
 		prev = word;
+	}
+	w->nbloom = (k * BLOOM_BITS + 63) / 64 * 64;
+	w->bloom = xcalloc(w->nbloom / 64, sizeof *w->bloom);
+	for (size_t i = 0; i < k; i++) {
+		const unsigned char *word = (const unsigned char *)w->arena + order[i];
+		size_t bit[BLOOM_PROBES];
+		bloom_bits(w, word + 1, word[0], bit);
+		for (size_t j = 0; j < BLOOM_PROBES; j++)
+			w->bloom[bit[j] / 64] |= 1ULL << (bit[j] % 64);
 	}
 	w->pairs = NULL;
 	if (w->nblocks < UINT16_MAX) { /* pairs[p]: blocks whose first word's pair is below p */
@@ -214,6 +238,11 @@ static int
 sealed_has(const struct wordset *w, const char *s, size_t n)
 {
 	const unsigned char *key = (const unsigned char *)s;
+	size_t bit[BLOOM_PROBES];
+	bloom_bits(w, key, n, bit);
+	for (size_t j = 0; j < BLOOM_PROBES; j++)
+		if (!(w->bloom[bit[j] / 64] >> (bit[j] % 64) & 1))
+			return 0;
 	size_t lo = 0, hi = w->nblocks; /* the block is in [lo, hi) */
 	if (w->pairs) { /* the blocks that start with s's first two letters, and the one before */
 		size_t p = pair_of(key, n);
@@ -267,5 +296,6 @@ wordset_free(struct wordset *w)
 	free(w->fc);
 	free(w->blocks);
 	free(w->pairs);
+	free(w->bloom);
 	memset(w, 0, sizeof *w);
 }

@@ -6,7 +6,10 @@
  * words sorted and front-coded in blocks of 16 (each word as the bytes it
  * shares with the one before and the rest), found by a binary search over
  * the blocks' first words: about 0.3 MB where the table takes 1.2 MB.
- * Pure.
+ * Most words looked up are no word (the tokeniser tries every pair of
+ * words side by side as one), so a sealed set first asks a Bloom filter
+ * of its words (10 bits a word, under 2% false positives): a "no" from it
+ * is certain, and costs a tenth of the search.  Pure.
  */
 #ifndef WORDSET_H
 #define WORDSET_H
@@ -30,6 +33,8 @@ struct wordset {
 	 * starts with a pair of letters (see pair_of) below p; NULL with
 	 * 65,535 blocks or more */
 	uint16_t *pairs;
+	uint64_t *bloom; /* sealed: the words' Bloom filter, nbloom bits */
+	size_t nbloom;
 };
 
 /* Add a word (until sealed; a word over 255 bytes is ignored). */

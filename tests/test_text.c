@@ -259,6 +259,13 @@ test_wordset_sealed(void **st)
 		}
 	}
 	assert_false(wordset_has(&sealed, "\xff", 1)); /* after every word */
+	/* the Bloom filter as designed: 3 bits of 10 per word, so about a
+	 * quarter of them set (all set would answer "maybe" to everything) */
+	size_t ones = 0;
+	for (size_t i = 0; i < sealed.nbloom / 64; i++)
+		ones += (size_t)__builtin_popcountll(sealed.bloom[i]);
+	assert_true(sealed.nbloom >= wordset_count(&sealed) * 10);
+	assert_true(ones * 100 > sealed.nbloom * 15 && ones * 100 < sealed.nbloom * 35);
 	/* read back in byte order, each word once */
 	char cur[255], last[256] = "";
 	size_t pos = 0, n, count = 0, lastn = 0;
