@@ -44,6 +44,10 @@ class Reader(threading.Thread):
         with self.lock:
             return len(self.buf)
 
+    def text(self, start, end):
+        with self.lock:
+            return self.buf[start:end]
+
 
 def main():
     tmp = tempfile.mkdtemp(prefix="mb-ops-")
@@ -131,6 +135,41 @@ def run(tmp):
         with open(concepts, "a", encoding="utf-8") as f:
             f.write("\n# edited\n")
         check(err.wait_for("knowledge rebuilt", mark) >= 0, "an edit of concepts.txt rebuilds")
+
+    # 1c. the rule words reload like any file: broken, they are reported with
+    # file:line and the last good version (whose words give a red flag the
+    # rules miss its line) keeps serving; removed, the line goes with them
+    rw = os.path.join(kdir, "safety", "rule-words.txt")
+    redflag = ("would a sports massage help my calf? it has been swollen and warm since my "
+               "long flight")
+    o = out.size()
+    ask(redflag)
+    check(out.wait_for("can be a sign of a blood clot", o) >= 0,
+          "the rule words give the red flag its line")
+    good = open(rw, encoding="utf-8").read()
+    mark = err.size()
+    with open(rw, "a", encoding="utf-8") as f:
+        f.write("rule no-such-rule\n")
+    check(err.wait_for("rule-words.txt:%d:1: unknown rule id 'no-such-rule'"
+                       % (good.count("\n") + 1), mark) >= 0, "broken rule words logged with file:line")
+    check(err.wait_for("still serving the previous", mark) >= 0, "keeps the last good rule words")
+    o = out.size()
+    ask(redflag)
+    check(out.wait_for("can be a sign of a blood clot", o) >= 0,
+          "the last good rule words keep serving")
+    mark = err.size()
+    os.unlink(rw)
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "removing the rule words rebuilds")
+    o = out.size()
+    ask(redflag)
+    ask("what is swedish massage")  # its answer ends the red flag's reply
+    e = out.wait_for("MARKER-ONE", o)
+    check(e >= 0 and "a blood clot" not in out.text(o, e),
+          "without the rule words the red flag gets no line")
+    mark = err.size()
+    with open(rw, "w", encoding="utf-8") as f:
+        f.write(good)
+    check(err.wait_for("knowledge rebuilt", mark) >= 0, "restoring the rule words rebuilds")
 
     # 2. a broken file is reported with file:line and the old version keeps serving
     mark = err.size()
