@@ -294,7 +294,6 @@ score_fold(struct model *m, struct knowledge *k, int fold, const double *w, cons
 			sb_free(&text);
 			if (k->clf == NULL)
 				continue;
-			knowledge_index_features(k);
 			for (size_t i = m->nknow; i < m->nx; i++) {
 				const struct example *x = &m->x[i];
 				if ((int)(i % FOLDS) != fold)
@@ -316,7 +315,6 @@ score_fold(struct model *m, struct knowledge *k, int fold, const double *w, cons
 			classify_free(k->clf);
 		}
 	k->clf = shipped;
-	knowledge_index_features(k);
 }
 
 static void

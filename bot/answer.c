@@ -22,10 +22,6 @@ answer_ctx_init(struct answer_ctx *c)
 		return -1;
 	c->ms = match_scratch_new();
 	c->ss = safety_scratch_new();
-	c->scan = xmalloc(3 * DISTRESS_SCAN_MAX * sizeof *c->scan);
-	c->sel = c->scan + DISTRESS_SCAN_MAX;
-	c->tmp = c->sel + DISTRESS_SCAN_MAX;
-	c->nscan = SIZE_MAX;
 	return 0;
 }
 
@@ -37,7 +33,6 @@ answer_ctx_free(struct answer_ctx *c)
 	safety_scratch_free(c->ss);
 	tokens_free(&c->tk);
 	tokens_free(&c->stk);
-	free(c->scan);
 	memset(c, 0, sizeof *c);
 }
 
@@ -114,24 +109,6 @@ words_rule(const struct knowledge *k, const struct distress_model *m, long score
 	return lv == DISTRESS_CRISIS ? k->crisis : lv == DISTRESS_TALK ? k->talk : -1;
 }
 
-/* Table t's features of tk (KNOWLEDGE_FEAT_*), into c->sel: tk's words
- * are looked up once (on first use) for both learned readers. */
-static size_t
-features(const struct knowledge *k, struct answer_ctx *c, const struct tokens *tk, size_t t)
-{
-	if (c->nscan == SIZE_MAX)
-		c->nscan = distress_index_scan(k->feats, tk, c->scan, c->tmp);
-	return distress_index_select(k->feats, t, c->scan, c->nscan, c->sel);
-}
-
-/* tk: newly tokenised, not scanned yet. */
-static void
-read_tokens(struct answer_ctx *c, const char *s, size_t len, struct tokens *tk)
-{
-	text_tokenize(c->text, s, len, tk);
-	c->nscan = SIZE_MAX;
-}
-
 /*
  * The learned safety words (distress.h), all models scored from one
  * look-up of the message's words: each adds its line where the rules did
@@ -140,8 +117,7 @@ read_tokens(struct answer_ctx *c, const char *s, size_t len, struct tokens *tk)
  * base.
  */
 static void
-words_check(const struct knowledge *k, struct answer_ctx *c, const struct tokens *tk, uint32_t base,
-	    struct answer *out)
+words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, struct answer *out)
 {
 	if (k->distress == NULL || out->nhits == REPLY_MAX_RULES)
 		return;
@@ -151,8 +127,7 @@ words_check(const struct knowledge *k, struct answer_ctx *c, const struct tokens
 	if (m == nm) /* every line the models could add is there already */
 		return;
 	struct distress_scores s;
-	size_t n = features(k, c, tk, KNOWLEDGE_FEAT_WORDS);
-	distress_score_found(k->distress, tk, c->sel, n, &s);
+	distress_score_all(k->distress, tk, &s);
 	size_t before = out->nhits;
 	for (m = 0; m < nm && out->nhits < REPLY_MAX_RULES; m++) {
 		int rule = words_rule(k, distress_model(k->distress, m), s.score[m], out);
@@ -187,10 +162,10 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 	struct safety_hit h[REPLY_MAX_RULES];
 	for (size_t start = 0, next; start < len; start = next) {
 		size_t end = answer_window(s, len, start, &next);
-		read_tokens(c, s + start, end - start, &c->stk);
+		text_tokenize(c->text, s + start, end - start, &c->stk);
 		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
-		words_check(k, c, &c->stk, (uint32_t)start, out);
+		words_check(k, &c->stk, (uint32_t)start, out);
 	}
 }
 
@@ -202,8 +177,7 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
  * Two answers to two questions stay the matcher's.
  */
 static void
-second_reader(const struct knowledge *k, struct answer_ctx *c, const struct tokens *tk,
-	      struct match_result *mr)
+second_reader(const struct knowledge *k, const struct tokens *tk, struct match_result *mr)
 {
 	size_t words = 0;
 	for (size_t i = 0; i < tk->n; i++)
@@ -211,8 +185,7 @@ second_reader(const struct knowledge *k, struct answer_ctx *c, const struct toke
 	if (k->clf == NULL || mr->nanswers > 1 || words < CLASSIFY_MIN_WORDS)
 		return;
 	double p;
-	size_t n = features(k, c, tk, KNOWLEDGE_FEAT_CLASSIFIER);
-	int y = k->clf_entry[classify_top_found(k->clf, c->sel, n, &p)];
+	int y = k->clf_entry[classify_top(k->clf, tk, &p)];
 	if (y == -1)
 		return;
 	if (mr->nanswers == 1) {
@@ -245,16 +218,16 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		out->truncated = 1;
 	}
 	text_set_lexicon(c->text, k->dict);
-	read_tokens(c, out->question, cut, &c->tk);
+	text_tokenize(c->text, out->question, cut, &c->tk);
 	match_query(k->match, c->ms, &c->tk, out->question, cut, p, &out->mr);
-	second_reader(k, c, &c->tk, &out->mr);
+	second_reader(k, &c->tk, &out->mr);
 	out->intent_id = out->mr.intent >= 0 ? k->entries[out->mr.intent].id.s : NULL;
 	if (out->truncated) {
 		safety_whole(k, c, rep, rl, out);
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 	} else {
 		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
-		words_check(k, c, &c->tk, 0, out);
+		words_check(k, &c->tk, 0, out);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)

@@ -24,10 +24,6 @@ struct answer_ctx {
 	struct tokens tk;
 	struct tokens stk; /* safety's windows of an over-long message */
 	struct safety_scratch *ss;
-	/* the features of the tokens last read (distress_index): the scan,
-	 * one table's select, scratch; DISTRESS_SCAN_MAX each */
-	uint64_t *scan, *sel, *tmp;
-	size_t nscan; /* SIZE_MAX: not scanned yet */
 };
 
 struct answer {

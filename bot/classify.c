@@ -287,8 +287,10 @@ classify_context(const struct classifier *c, double *margin)
 /* ---- scoring --------------------------------------------------------------- */
 
 size_t
-classify_probs_found(const struct classifier *c, const uint64_t *v, size_t n, double *prob)
+classify_probs(const struct classifier *c, const struct tokens *q, double *prob)
 {
+	uint64_t stack[SEEN_STACK], *v;
+	size_t n = distress_found(&c->keys, q, stack, SEEN_STACK, &v);
 	double *z = prob;
 	memcpy(z, c->bias, c->nclasses * sizeof *z);
 	for (size_t i = 0; i < n; i++) {
@@ -296,6 +298,8 @@ classify_probs_found(const struct classifier *c, const uint64_t *v, size_t n, do
 		for (uint32_t j = c->off[f]; j < c->off[f + 1]; j++)
 			z[c->w[j].cls] += c->w[j].w / 1000.0;
 	}
+	if (v != stack)
+		free(v);
 	size_t top = 0;
 	for (size_t k = 1; k < c->nclasses; k++)
 		if (z[k] > z[top])
@@ -309,36 +313,10 @@ classify_probs_found(const struct classifier *c, const uint64_t *v, size_t n, do
 }
 
 size_t
-classify_probs(const struct classifier *c, const struct tokens *q, double *prob)
-{
-	uint64_t stack[SEEN_STACK], *v;
-	size_t n = distress_found(&c->keys, q, stack, SEEN_STACK, &v);
-	size_t top = classify_probs_found(c, v, n, prob);
-	if (v != stack)
-		free(v);
-	return top;
-}
-
-const struct hmap *
-classify_keys(const struct classifier *c)
-{
-	return &c->keys;
-}
-
-size_t
 classify_top(const struct classifier *c, const struct tokens *q, double *prob)
 {
 	double p[CLASSIFY_CLASSES_MAX];
 	size_t top = classify_probs(c, q, p);
-	*prob = p[top];
-	return top;
-}
-
-size_t
-classify_top_found(const struct classifier *c, const uint64_t *v, size_t n, double *prob)
-{
-	double p[CLASSIFY_CLASSES_MAX];
-	size_t top = classify_probs_found(c, v, n, p);
 	*prob = p[top];
 	return top;
 }

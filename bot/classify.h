@@ -29,7 +29,6 @@
 #define CLASSIFY_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "problems.h"
 #include "text.h"
@@ -61,14 +60,5 @@ size_t classify_probs(const struct classifier *c, const struct tokens *q, double
 
 /* The likeliest class of q and its probability (0..1). */
 size_t classify_top(const struct classifier *c, const struct tokens *q, double *prob);
-
-/* The same two from q's features as distress_found (or a select of a
- * distress_index over classify_keys) gives them: v, n. */
-size_t classify_probs_found(const struct classifier *c, const uint64_t *v, size_t n, double *prob);
-size_t classify_top_found(const struct classifier *c, const uint64_t *v, size_t n, double *prob);
-
-/* The model's table of features (for distress_index_new). */
-struct hmap;
-const struct hmap *classify_keys(const struct classifier *c);
 
 #endif

@@ -431,18 +431,6 @@ found(const char *key, size_t n, size_t tok, size_t ntok, void *arg)
 	h->v[h->n++] = (uint64_t)i << 32 | (uint64_t)tok << 1 | (ntok == 2);
 }
 
-/* Sorted, each feature once at its first place (tmp: room for n). */
-static size_t
-first_places(uint64_t *v, size_t n, uint64_t *tmp)
-{
-	keysort(v, tmp, n);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || v[i] >> 32 != v[k - 1] >> 32)
-			v[k++] = v[i];
-	return k;
-}
-
 size_t
 distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, size_t cap,
 	       uint64_t **out)
@@ -451,79 +439,22 @@ distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, s
 	distress_features(q, found, &h);
 	uint64_t stack[SCORE_STACK];
 	uint64_t *tmp = h.n <= SCORE_STACK ? stack : xmalloc(h.n * sizeof *tmp);
-	*out = h.v;
-	size_t n = first_places(h.v, h.n, tmp);
+	keysort(h.v, tmp, h.n);
 	if (tmp != stack)
 		free(tmp);
+	size_t n = 0;
+	for (size_t i = 0; i < h.n; i++) /* each feature once: its first place */
+		if (n == 0 || h.v[i] >> 32 != h.v[n - 1] >> 32)
+			h.v[n++] = h.v[i];
+	*out = h.v;
 	return n;
 }
 
-struct distress_index {
-	struct hmap keys; /* every key of the tables -> its id */
-	int32_t *of;      /* id * ntables + t: the key's index in table t, or -1 */
-	size_t ntables;
-};
-
-struct distress_index *
-distress_index_new(const struct hmap *const *tables, size_t ntables)
-{
-	struct distress_index *x = xcalloc(1, sizeof *x);
-	x->ntables = ntables;
-	size_t cap = 0;
-	for (size_t t = 0; t < ntables; t++)
-		for (size_t i = 0; tables[t] && i < hmap_count(tables[t]); i++) {
-			size_t len;
-			const char *key = hmap_key(tables[t], i, &len);
-			int ins,
-			    id = *hmap_put(&x->keys, key, len, (int)hmap_count(&x->keys), &ins);
-			if (ins) {
-				x->of =
-				    xgrow(x->of, &cap, ((size_t)id + 1) * ntables, sizeof *x->of);
-				for (size_t u = 0; u < ntables; u++)
-					x->of[(size_t)id * ntables + u] = -1;
-			}
-			x->of[(size_t)id * ntables + t] = hmap_get(tables[t], key, len);
-		}
-	hmap_shrink(&x->keys);
-	return x;
-}
-
 void
-distress_index_free(struct distress_index *x)
+distress_score_all(const struct distress *d, const struct tokens *q, struct distress_scores *out)
 {
-	if (x == NULL)
-		return;
-	hmap_free(&x->keys);
-	free(x->of);
-	free(x);
-}
-
-size_t
-distress_index_scan(const struct distress_index *x, const struct tokens *q, uint64_t *out,
-		    uint64_t *tmp)
-{
-	struct hits h = {&x->keys, out, 0, DISTRESS_SCAN_MAX, out};
-	distress_features(q, found, &h); /* a word and a pair per token at most: never grows */
-	return first_places(out, h.n, tmp);
-}
-
-size_t
-distress_index_select(const struct distress_index *x, size_t t, const uint64_t *scan, size_t n,
-		      uint64_t *out)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		int32_t f = x->of[(scan[i] >> 32) * x->ntables + t];
-		if (f >= 0)
-			out[k++] = (uint64_t)f << 32 | (scan[i] & 0xffffffffu);
-	}
-	return k;
-}
-
-void
-distress_score_found(const struct distress *d, const struct tokens *q, const uint64_t *v, size_t n,
-		     struct distress_scores *out)
-{
+	uint64_t stack[SCORE_STACK], *v;
+	size_t n = d->start ? distress_found(&d->keys, q, stack, SCORE_STACK, &v) : 0;
 	int32_t best[DISTRESS_MODELS_MAX] = {0};
 	uint64_t best_at[DISTRESS_MODELS_MAX] = {0};
 	for (size_t m = 0; m < d->nm; m++)
@@ -533,9 +464,7 @@ distress_score_found(const struct distress *d, const struct tokens *q, const uin
 		for (uint32_t c = d->start[f]; c < d->start[f + 1]; c++) {
 			const struct cell *x = &d->cells[c];
 			out->score[x->model] += x->w;
-			/* the weightiest, of those the lowest feature: in any order */
-			if (x->w > best[x->model] ||
-			    (x->w == best[x->model] && x->w > 0 && v[i] < best_at[x->model])) {
+			if (x->w > best[x->model]) {
 				best[x->model] = x->w;
 				best_at[x->model] = v[i];
 			}
@@ -550,22 +479,8 @@ distress_score_found(const struct distress *d, const struct tokens *q, const uin
 			out->len[m] = b->off + b->len - a->off;
 		}
 	}
-}
-
-void
-distress_score_all(const struct distress *d, const struct tokens *q, struct distress_scores *out)
-{
-	uint64_t stack[SCORE_STACK], *v; /* no words read: no keys, none found */
-	size_t n = distress_found(&d->keys, q, stack, SCORE_STACK, &v);
-	distress_score_found(d, q, v, n, out);
-	if (v != stack)
+	if (n && v != stack)
 		free(v);
-}
-
-const struct hmap *
-distress_keys(const struct distress *d)
-{
-	return &d->keys;
 }
 
 long

@@ -56,7 +56,6 @@ struct distress_model {
 };
 
 struct distress;
-struct hmap;
 
 /* Which rule a `rule ID` line names (its index), or -1 when the file may
  * not name it. */
@@ -83,31 +82,9 @@ void distress_free(struct distress *d);
  * first place in the message).  buf: room for cap of them; *out is buf,
  * or a larger array to free when more were found.  Returns how many.  The
  * safety words and the classifier read a message through it. */
+struct hmap;
 size_t distress_found(const struct hmap *keys, const struct tokens *q, uint64_t *buf, size_t cap,
 		      uint64_t **out);
-
-/*
- * One look-up of a message's features for several key tables at once (the
- * classifier's and the safety words', answer.c): a table of every key any
- * of them lists, built at load (tables[t] may be NULL).  The first table's
- * keys take the first ids, in the order of its indices.  A scan lists the
- * features of q that any table has, each once at its first place, sorted
- * by id (id << 32 | token << 1 | pair), into out (tmp: scratch; room for
- * DISTRESS_SCAN_MAX each); select picks table t's among them into out
- * (room for n): the features distress_found gives for table t, in the
- * same order for the first table, in another for the others.
- */
-#define DISTRESS_SCAN_MAX (2 * TEXT_MAX_TOKENS) /* a word and a pair per token */
-struct distress_index;
-struct distress_index *distress_index_new(const struct hmap *const *tables, size_t ntables);
-void distress_index_free(struct distress_index *x);
-size_t distress_index_scan(const struct distress_index *x, const struct tokens *q, uint64_t *out,
-			   uint64_t *tmp);
-size_t distress_index_select(const struct distress_index *x, size_t t, const uint64_t *scan,
-			     size_t n, uint64_t *out);
-
-/* The models' table of words and pairs (for distress_index_new). */
-const struct hmap *distress_keys(const struct distress *d);
 
 /* Every model's score of q, from one look-up of its words: score[m] in
  * thousandths, off[m] and len[m] the source bytes of the word or pair that
@@ -118,10 +95,6 @@ struct distress_scores {
 };
 void distress_score_all(const struct distress *d, const struct tokens *q,
 			struct distress_scores *out);
-/* The same from q's features as distress_found gives them, in any order
- * (a select of a distress_index). */
-void distress_score_found(const struct distress *d, const struct tokens *q, const uint64_t *v,
-			  size_t n, struct distress_scores *out);
 
 /* The first model's score (see distress_score_all; off, len may be NULL). */
 long distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len);

@@ -391,19 +391,6 @@ load_words(struct knowledge *k, struct text_ctx *t, const struct kb_file *distre
 	}
 }
 
-void
-knowledge_index_features(struct knowledge *k)
-{
-	distress_index_free(k->feats);
-	k->feats = NULL;
-	if (k->clf == NULL && k->distress == NULL)
-		return;
-	const struct hmap *tables[KNOWLEDGE_FEAT_TABLES] = {
-	    [KNOWLEDGE_FEAT_CLASSIFIER] = k->clf ? classify_keys(k->clf) : NULL,
-	    [KNOWLEDGE_FEAT_WORDS] = k->distress ? distress_keys(k->distress) : NULL};
-	k->feats = distress_index_new(tables, KNOWLEDGE_FEAT_TABLES);
-}
-
 struct knowledge *
 knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		const struct wordset *dict, struct problems *pr)
@@ -534,7 +521,6 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		load_words(k, t, distress, rule_words, pr);
 	if (clf)
 		load_classifier(k, clf, pr);
-	knowledge_index_features(k);
 	problems_sort(&k->warnings);
 	for (const char *const *r = knowledge_required_rules; *r; r++) {
 		if (knowledge_find_rule(k, *r) >= 0)
@@ -599,7 +585,6 @@ knowledge_free(struct knowledge *k)
 	safety_free(k->safety);
 	distress_free(k->distress);
 	classify_free(k->clf);
-	distress_index_free(k->feats);
 	free(k->clf_entry);
 	free(k->entry_class);
 	free(k);

@@ -56,11 +56,6 @@ struct knowledge {
 	struct classifier *clf;    /* NULL without classifier.txt */
 	int *clf_entry;   /* per class: its answer, KNOWLEDGE_OOS, or -1 (no such answer) */
 	int *entry_class; /* per answer: its class, or -1 (the model does not know it) */
-	/* the features of the classifier (table KNOWLEDGE_FEAT_CLASSIFIER, the
-	 * first: its weights are summed in its own order) and of the distress
-	 * and rule words (KNOWLEDGE_FEAT_WORDS), looked up once per message
-	 * for both; NULL without either */
-	struct distress_index *feats;
 	const struct wordset *dict;   /* borrowed from knowledge_build's caller, or NULL */
 	int crisis, disclaimer, talk; /* rule indices, -1 if absent */
 	char missing[256];            /* required rule ids not present, space separated */
@@ -68,12 +63,6 @@ struct knowledge {
 
 /* How the problem of a related id that no answer has begins. */
 #define KNOWLEDGE_RELATED_MISSING "related id "
-
-enum { KNOWLEDGE_FEAT_CLASSIFIER, KNOWLEDGE_FEAT_WORDS, KNOWLEDGE_FEAT_TABLES };
-
-/* (Re)build k->feats from k->clf and k->distress: after replacing either
- * (the classifier's trainer answers with each fold's model). */
-void knowledge_index_features(struct knowledge *k);
 
 /* clf_entry of the classifier's out-of-scope class */
 #define KNOWLEDGE_OOS (-2)

@@ -69,10 +69,8 @@ void tokens_free(struct tokens *tk);
 /* Stem one folded word into out (NUL-terminated); returns its length. */
 size_t text_stem(struct text_ctx *t, const char *w, size_t n, char out[TEXT_WORD_MAX]);
 /* Words whose stems t remembers: at most TEXT_STEM_MEMO (it starts over when
- * full), so a bot that reads years of varied chat stays the same size (about
- * 0.5 MB); enough for the several thousand words of a day's chat, whose
- * stemming was a sixth of the tokeniser's time at 2,048. */
-#define TEXT_STEM_MEMO 8192
+ * full), so a bot that reads years of varied chat stays the same size. */
+#define TEXT_STEM_MEMO 2048
 size_t text_stems_remembered(const struct text_ctx *t);
 
 /*

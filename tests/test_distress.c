@@ -480,90 +480,6 @@ test_rule_words_checked(void **st)
 	}
 }
 
-/* The features of msg by table keys (distress_found), sorted. */
-static size_t
-found_by(const struct hmap *keys, const struct tokens *tk, uint64_t *v)
-{
-	uint64_t *out;
-	size_t n = distress_found(keys, tk, v, DISTRESS_SCAN_MAX, &out);
-	assert_ptr_equal(out, v);
-	return n;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* One look-up for two tables (as the classifier's and the safety words'
- * share one in answer.c): each table gets exactly the features its own
- * look-up finds, the first in its own order; the scores from them, in any
- * order, are those of the table's own look-up, down to the strongest
- * word's place when two weigh the same. */
-static void
-test_shared_index(void **st)
-{
-	(void)st;
-	struct problems pr = {0};
-	struct distress *d = parse(LIST "1.250 lonely\n"
-					"1.250 empty\n",
-				   &pr);
-	struct distress *first = parse("bias 0\ntalk-at 1\ncrisis-at 2\n"
-				       "1.000 massage\n0.500 lower back\n0.500 empty\n"
-				       "0.250 give up\n0.100 hopeless\n0.100 my neck\n",
-				       &pr);
-	assert_non_null(d);
-	assert_non_null(first);
-	const struct hmap *tables[3] = {distress_keys(first), NULL, distress_keys(d)};
-	struct distress_index *x = distress_index_new(tables, 3);
-	static const char *const msgs[] = {
-	    "",
-	    "hopeless",
-	    "I feel lonely and empty, so empty. Hopeless, I give up on massage",
-	    "empty lonely",
-	    "lower back. back massage for my neck and my lower back, give. up",
-	    "nothing any table knows at all",
-	};
-	static uint64_t scan[DISTRESS_SCAN_MAX], tmp[DISTRESS_SCAN_MAX], sel[DISTRESS_SCAN_MAX],
-	    want[DISTRESS_SCAN_MAX];
-	for (size_t m = 0; m < sizeof msgs / sizeof *msgs; m++) {
-		struct tokens tk = {0};
-		text_tokenize(T, msgs[m], strlen(msgs[m]), &tk);
-		size_t ns = distress_index_scan(x, &tk, scan, tmp);
-		size_t n = distress_index_select(x, 0, scan, ns, sel);
-		assert_int_equal(n, found_by(tables[0], &tk, want));
-		assert_memory_equal(sel, want, n * sizeof *sel); /* the same order */
-		assert_int_equal(distress_index_select(x, 1, scan, ns, sel), 0);
-		n = distress_index_select(x, 2, scan, ns, sel);
-		assert_int_equal(n, found_by(tables[2], &tk, want));
-		struct distress_scores all, got;
-		distress_score_all(d, &tk, &all);
-		for (int reversed = 0; reversed < 2; reversed++) {
-			distress_score_found(d, &tk, sel, n, &got);
-			assert_int_equal(got.score[0], all.score[0]);
-			assert_int_equal(got.off[0], all.off[0]);
-			assert_int_equal(got.len[0], all.len[0]);
-			for (size_t i = 0; i < n / 2; i++) {
-				uint64_t t = sel[i];
-				sel[i] = sel[n - 1 - i];
-				sel[n - 1 - i] = t;
-			}
-		}
-		qsort(sel, n, sizeof *sel, cmp_u64);
-		assert_memory_equal(sel, want, n * sizeof *sel);
-		tokens_free(&tk);
-	}
-	char best[64];
-	assert_int_equal(score(d, "empty lonely", best, sizeof best), 500);
-	assert_string_equal(best, "lonely"); /* the two weigh the same: the first listed */
-	distress_index_free(x);
-	distress_free(d);
-	distress_free(first);
-	problems_free(&pr);
-}
-
 int
 main(void)
 {
@@ -578,7 +494,6 @@ main(void)
 	    cmocka_unit_test(test_rule_words_problems),
 	    cmocka_unit_test(test_rule_words_add_a_line),
 	    cmocka_unit_test(test_rule_words_checked),
-	    cmocka_unit_test(test_shared_index),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	text_ctx_free(T);

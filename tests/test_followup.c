@@ -28,7 +28,6 @@ setup(void **st)
 		 * tables measure the two together */
 		classify_free(K->clf);
 		K->clf = NULL;
-		knowledge_index_features(K);
 	}
 	problems_free(&pr);
 	free(cause);
