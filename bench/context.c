@@ -31,7 +31,7 @@
 #define EPOCHS 60
 #define RATE 0.05
 #define L2 1e-3
-#define MARGIN "0.500"
+#define MARGIN "1.000"
 #define ALONE_WEIGHT 3.0 /* a stand-alone turn made worse costs more than a follow-up missed */
 
 struct turn {

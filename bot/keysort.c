@@ -1,5 +1,5 @@
 /*
- * keysort: insertion sort for a few keys, else a bottom-up merge sort
+ * keysort: runs of a few keys sorted by insertion, then merged bottom-up
  * (see keysort.h).
  */
 #include "keysort.h"
@@ -8,21 +8,27 @@
 
 #define INSERTION_MAX 16
 
+/* Insertion sort of v[0 .. n). */
+static void
+insertion(uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t k = v[i];
+		size_t x = i;
+		for (; x > 0 && v[x - 1] > k; x--)
+			v[x] = v[x - 1];
+		v[x] = k;
+	}
+}
+
 void
 keysort(uint64_t *v, uint64_t *tmp, size_t n)
 {
-	if (n <= INSERTION_MAX) {
-		for (size_t i = 1; i < n; i++) {
-			uint64_t k = v[i];
-			size_t x = i;
-			for (; x > 0 && v[x - 1] > k; x--)
-				v[x] = v[x - 1];
-			v[x] = k;
-		}
-		return;
-	}
+	/* runs of INSERTION_MAX sorted in place, then merged bottom-up */
+	for (size_t lo = 0; lo < n; lo += INSERTION_MAX)
+		insertion(v + lo, n - lo < INSERTION_MAX ? n - lo : INSERTION_MAX);
 	uint64_t *a = v, *b = tmp;
-	for (size_t w = 1; w < n; w *= 2) {
+	for (size_t w = INSERTION_MAX; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
 			size_t i = lo, j = mid, o = lo;

@@ -4,7 +4,20 @@
  */
 #include "utf8.h"
 
+#include <string.h>
+
 #include "strbuf.h"
+
+/* Are the 8 bytes at p plain ASCII, none of them NUL?  A byte with its
+ * top bit set, or a zero byte (the usual zero-byte test), sets a top bit. */
+static int
+ascii8(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return ((v | ((v - ones) & ~v)) & tops) == 0;
+}
 
 size_t
 utf8_decode(const char *str, size_t len, uint32_t *cp, int *bad)
@@ -109,8 +122,17 @@ utf8_repair(const char *s, size_t len, size_t *outlen)
 	sb_add(&b, "", 0);
 	while (i < len) {
 		size_t start = i;
-		/* copy the longest valid run without NULs in one go */
+		/* copy the longest valid run without NULs in one go; plain
+		 * ASCII eight bytes at a time, then a byte at a time */
 		while (i < len) {
+			if (i + 8 <= len && ascii8(s + i)) {
+				i += 8;
+				continue;
+			}
+			if ((unsigned char)s[i] - 1u < 0x7Fu) { /* 1 to 0x7F: a character */
+				i++;
+				continue;
+			}
 			uint32_t cp;
 			int bad;
 			size_t n = utf8_decode(s + i, len - i, &cp, &bad);

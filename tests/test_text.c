@@ -165,6 +165,28 @@ test_utf8_repair(void **st)
 	r = utf8_repair("\xf0\x9f\x98\x80", 4, &n); /* valid emoji untouched */
 	assert_int_equal(n, 4);
 	free(r);
+	/* plain ASCII is read eight bytes at a time: a NUL, a bad byte or a
+	 * character of two bytes at every place of a 24-byte run */
+	static const struct {
+		const char *put;
+		size_t len;
+		const char *want;
+	} odd[] = {
+	    {"\0", 1, "\xEF\xBF\xBD"}, {"\xff", 1, "\xEF\xBF\xBD"}, {"\xc3\xa9", 2, "\xc3\xa9"}};
+	for (size_t k = 0; k < sizeof odd / sizeof *odd; k++)
+		for (size_t p = 0; p + odd[k].len <= 24; p++) {
+			char in[24], want[32];
+			size_t wl = strlen(odd[k].want), out = 24 - odd[k].len + wl;
+			memset(in, 'a', sizeof in);
+			memcpy(in + p, odd[k].put, odd[k].len);
+			memset(want, 'a', sizeof want);
+			memcpy(want + p, odd[k].want, wl);
+			want[out] = '\0';
+			r = utf8_repair(in, sizeof in, &n);
+			assert_int_equal(n, out);
+			assert_string_equal(r, want);
+			free(r);
+		}
 	assert_int_equal(utf8_cut("ab\xc3\xa9", 4, 3), 2);
 	assert_int_equal(utf8_count("h\xc3\xa9llo", 6), 5);
 }
