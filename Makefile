@@ -277,19 +277,15 @@ soak: build/san/massagebot build/massagebot | deps-bench
 build/tune: bench/tune.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
-# Development: the distress words (knowledge/safety/distress.txt) made again
-# from the tables of tests/data (see bench/distress.c); run after they change.
+# Development: the rule words (knowledge/safety/rule-words.txt), the learned
+# net under every safety rule, made again from the tables of tests/data (see
+# bench/distress.c); run after they change.
 build/distress: bench/distress.c bench/trainer.h $(LIB_SRC:%=build/%.o)
 	$(CC) $(CFLAGS_OPT) -Ibot -o $@ $< $(LIB_SRC:%=build/%.o) $(PKG_LIBS)
 
-.PHONY: distress rulewords
-distress: build/distress
-	./build/distress knowledge knowledge/safety/distress.txt tests/data/*.tsv
-
-# Development: the rule words (knowledge/safety/rule-words.txt), the same
-# net under the other rules, made again from the tables of tests/data.
+.PHONY: rulewords
 rulewords: build/distress
-	./build/distress --rules knowledge knowledge/safety/rule-words.txt tests/data/*.tsv
+	./build/distress knowledge knowledge/safety/rule-words.txt tests/data/*.tsv
 
 # Development: the classifier (knowledge/classifier.txt) made again from the
 # answers and the tables of tests/data (see bench/classify.c).

@@ -1,36 +1,35 @@
 /*
  * distress: makes the learned safety words (bot/distress.h) from the tables
- * of tests/data: knowledge/safety/distress.txt, the distress words, or
- * with --rules knowledge/safety/rule-words.txt, the rule words.
- *   distress [--cv] [--rules] KNOWLEDGE_DIR OUT.txt TABLE.tsv...
- * A message of a safety table (a file whose name holds "safety") whose must-fire
- * column names crisis or talk-to-someone is a message of distress; every
- * other message of every table (safety rows for other rules, traps, the
- * matcher's and the dialogues' questions) is an ordinary one.  Each
- * message is read as the bot reads it (the knowledge's tokeniser and
+ * of tests/data: knowledge/safety/rule-words.txt, one model per rule.
+ *   distress [--cv] KNOWLEDGE_DIR OUT.txt TABLE.tsv...
+ * Every rule but the disclaimer has a model.  Rule R's positives are the
+ * rows of the safety tables (a file whose name holds "safety") that must
+ * fire R (a cell "a|b": each of a and b); its negatives every other message
+ * of every table (other safety rows, traps, the matcher's and the
+ * dialogues' questions) except those on which the hand-written rules fire
+ * R themselves (no evidence against R).  Crisis and talk-to-someone are two
+ * models like the others: a row that must fire crisis is not a positive of
+ * talk-to-someone (cross-validation: 35 of the 83 talk-to-someone rows
+ * reached, against 33 when crisis rows count too, which left as many
+ * crisis rows the rules miss without any line: 10 and 11), and the crisis model
+ * learns from talk-to-someone rows as negatives, so that low mood without
+ * intent seldom gets the crisis line.
+ *
+ * Each message is read as the bot reads it (the knowledge's tokeniser and
  * lexicon, distress_features): its words' stems and its pairs of adjacent
  * stems.  A logistic model over those seen in two messages or more is
  * fitted by stochastic gradient descent (fixed seed: the same tables give
- * the same file), the KEEP weights that weigh most are kept and fitted
- * again alone, and written in thousandths.  Then every ordinary message is
- * scored through the bot's own reader of the file (distress_parse,
- * distress_score): talk-at is set TALK_MARGIN above the highest of them and
- * crisis-at CRISIS_MARGIN above it, so that no ordinary message in the
- * tables gets either line.  --cv first prints what five-fold
- * cross-validation expects of each margin on unseen messages, and the
- * ordinary messages that come close to the highest (a mislabelled row shows
- * there).
- *
- * --rules: one model per rule other than crisis, talk-to-someone and the
- * disclaimer.  Rule R's positives are the safety rows that must fire R (a
- * cell "a|b": each of a and b); its negatives every other message except
- * those on which the hand-written rules fire R themselves (no evidence
- * against R).  Its threshold `at` lies a margin above the highest score
- * of a negative that is an ordinary message (of a table that is not a
- * safety table) or a safety row that must not fire R; the margin is the
- * smallest of MARGINS with which five-fold cross-validation sees at most
- * RULE_FA of those negatives, unseen, reach it.  The figures go to stdout
- * and the file's header.  Development tool (make distress, make rulewords).
+ * the same file), the KEEP_RULE weights that weigh most (KEEP_CRISIS for
+ * crisis) are kept and fitted again alone, and written in thousandths.
+ * A rule's threshold `at` lies a margin above the highest score of a
+ * negative that is an ordinary message (of a table that is not a safety
+ * table) or a safety row that must not fire R, scored through the bot's
+ * own reader of the file; the margin is the smallest of MARGINS with which
+ * five-fold cross-validation sees at most RULE_FA of those negatives,
+ * unseen, reach it, raised rule by rule while more than RULE_FA of the
+ * unseen ordinary messages get some rule's line.  The figures go to stdout
+ * and the file's header; --cv adds every margin's and the unseen messages
+ * that got a line.  Development tool (make rulewords).
  */
 #include "distress.h"
 
@@ -48,18 +47,16 @@
 #include "trainer.h"
 #include "xmem.h"
 
-#define KEEP 2000
 #define MIN_DOCS 2
 #define EPOCHS 15
 #define RATE 0.2
 #define L2 1e-4
 #define BIAS0 -3.0
-/* thousandths above the highest ordinary message, chosen by --cv: unseen
- * ordinary messages with any line under 1%, with the crisis line under 0.5% */
-#define TALK_MARGIN 1500
-#define CRISIS_MARGIN 3000
-#define CLOSE 1000    /* --cv lists the ordinary messages this close to the highest */
 #define KEEP_RULE 600 /* weights kept per rule */
+#define KEEP_CRISIS                                                                                \
+	1400          /* for crisis, said in more ways and languages than any other rule:          \
+		       * cross-validation reached 933 of 1,524 crisis rows with 600,               \
+		       * 1,072 with 1,400 */
 #define RULE_FA 0.005 /* of unseen ordinary messages, at most this many get a rule's line */
 #define RULES_MAX 16
 
@@ -67,13 +64,12 @@ enum { WHOLE, LONG_WHOLE, WINDOW };
 
 struct doc {
 	char *text;
-	int distress;
 	int *f; /* feature ids, each once */
 	size_t nf;
 	int fold;   /* for --cv: which fifth of the messages it is in */
 	int part;   /* WHOLE, or a long message: LONG_WHOLE, or one WINDOW of it */
 	int safety; /* of a safety table */
-	unsigned must, mustnot, fired; /* --rules: bit j for rule j, must fire, must not,
+	unsigned must, mustnot, fired; /* bit j for rule j, must fire, must not,
 					  fired by the hand-written rules */
 	/* for the model being made: */
 	int pos;   /* a positive */
@@ -97,7 +93,7 @@ struct model {
 	struct doc *d;
 	size_t nd, capd;
 	double b;
-	/* --rules: the rules made, their ids */
+	/* the rules made, their ids */
 	const char *rule[RULES_MAX];
 	int rule_ix[RULES_MAX];
 	size_t nrules;
@@ -204,8 +200,6 @@ load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, st
 		struct doc labels = {0};
 		labels.safety = safety && must;
 		if (labels.safety) {
-			labels.distress = strstr(must, "crisis") != NULL ||
-					  strstr(must, "talk-to-someone") != NULL;
 			labels.must = rule_bits(m, must);
 			labels.mustnot = mustnot ? rule_bits(m, mustnot) : 0;
 		}
@@ -254,19 +248,6 @@ scores_as_read(struct answer_ctx *ac, const struct distress *ds, const char *tex
 		distress_score_all(ds, tk, &s);
 		for (size_t m = 0; m < n; m++)
 			scores[m] = s.score[m] > scores[m] ? s.score[m] : scores[m];
-	}
-}
-
-/* Labels for the distress words: every ordinary message a negative under
- * the thresholds. */
-static void
-label_distress(struct model *m)
-{
-	for (size_t i = 0; i < m->nd; i++) {
-		struct doc *d = &m->d[i];
-		d->pos = d->distress;
-		d->skip = !counts(d, d->pos);
-		d->guard = !d->pos && !d->skip;
 	}
 }
 
@@ -375,10 +356,6 @@ doc_score(const struct model *m, const struct doc *d)
 }
 
 #define FOLDS 5
-static const double talk_margins[] = {0.5, 1.0, 1.5, 2.0, 3.0};
-static const double crisis_margins[] = {1.0, 2.0, 3.0, 4.0};
-#define NT (sizeof talk_margins / sizeof *talk_margins)
-#define NC (sizeof crisis_margins / sizeof *crisis_margins)
 
 /*
  * Five-fold cross-validation: each fifth of the messages scored by a model
@@ -410,87 +387,11 @@ cv_rel(struct model *m, const int *usable, struct feat **byw)
 	return rel;
 }
 
-/*
- * --cv: how many unseen ordinary messages would get a line, and how many
- * unseen messages of distress would, for each margin.
- */
-static void
-cross_validate(struct model *m, const int *usable, struct feat **byw)
-{
-	double *rel = cv_rel(m, usable, byw);
-	size_t pos = 0, neg = 0, tp[NT] = {0}, fp[NT] = {0}, cp[NC] = {0}, cf[NC] = {0};
-	for (size_t i = 0; i < m->nd; i++) {
-		if (m->d[i].skip)
-			continue;
-		int d = m->d[i].pos;
-		pos += (size_t)d;
-		neg += (size_t)!d;
-		for (size_t t = 0; t < NT; t++)
-			if (rel[i] >= talk_margins[t])
-				*(d ? &tp[t] : &fp[t]) += 1;
-		for (size_t c = 0; c < NC; c++)
-			if (rel[i] >= crisis_margins[c])
-				*(d ? &cp[c] : &cf[c]) += 1;
-	}
-	free(rel);
-	printf("cv (%d folds): %zu messages of distress, %zu ordinary, none seen by its model\n",
-	       FOLDS, pos, neg);
-	for (size_t t = 0; t < NT; t++)
-		printf("cv: any line from %.1f above the highest ordinary: distress %zu (%.3f), "
-		       "ordinary %zu (%.4f)\n",
-		       talk_margins[t], tp[t], (double)tp[t] / (double)pos, fp[t],
-		       (double)fp[t] / (double)neg);
-	for (size_t c = 0; c < NC; c++)
-		printf("cv: the crisis line from %.1f above: distress %zu (%.3f), ordinary %zu "
-		       "(%.4f)\n",
-		       crisis_margins[c], cp[c], (double)cp[c] / (double)pos, cf[c],
-		       (double)cf[c] / (double)neg);
-}
-
 static void
 milli(struct strbuf *b, long v)
 {
 	sb_addf(b, "%s%ld.%03ld", v < 0 ? "-" : "", labs(v) / 1000, labs(v) % 1000);
 }
-
-/* The file's text: header, settings and the kept weights, largest first. */
-static char *
-write_list(const struct model *m, struct feat **kept, size_t nk, long talk, long crisis,
-	   size_t ndocs, size_t npos)
-{
-	struct strbuf b = STRBUF_INIT;
-	sb_addf(&b,
-		"# Distress words: the safety net under the crisis rules (README, \"Safety\n"
-		"# rules\"; bot/distress.h).  A message's score is the bias plus the weight\n"
-		"# of each word and each pair of adjacent words below that it holds (each\n"
-		"# once; words match in all their forms, as the rules' words do).  When no\n"
-		"# crisis or talk-to-someone rule fired, a score at talk-at or above adds\n"
-		"# the talk-to-someone line, at crisis-at or above the crisis line.\n"
-		"#\n"
-		"# Made by `make distress` (bench/distress.c) from the tables in tests/data:\n"
-		"# %zu messages, %zu of them of distress.  Both thresholds lie above the\n"
-		"# score of every ordinary message there.  Edit the rules, not this file;\n"
-		"# after tests/data changes, run `make distress` again.  To stop a word\n"
-		"# counting, delete its line.\n\n",
-		ndocs, npos);
-	sb_adds(&b, "bias ");
-	milli(&b, lround(m->b * 1000));
-	sb_adds(&b, "\ntalk-at ");
-	milli(&b, talk);
-	sb_adds(&b, "\ncrisis-at ");
-	milli(&b, crisis);
-	sb_adds(&b, "\n\n");
-	for (size_t i = 0; i < nk; i++) {
-		long v = lround(kept[i]->w * 1000);
-		if (v == 0)
-			continue;
-		milli(&b, v);
-		sb_addf(&b, " %s\n", kept[i]->written);
-	}
-	return sb_steal(&b);
-}
-
-/* ---- the rule words (--rules) ---------------------------------------------- */
 
 static const double margins[] = {0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0};
 #define NM (sizeof margins / sizeof *margins)
@@ -537,29 +438,60 @@ cv_rule(struct model *m, const int *usable, struct feat **byw, struct made *r)
 			r->margin = t;
 }
 
+/* The rule called id (its index in m->rule), or m->nrules. */
+static size_t
+rule_named(const struct model *m, const char *id)
+{
+	size_t j = 0;
+	while (j < m->nrules && strcmp(m->rule[j], id) != 0)
+		j++;
+	return j;
+}
+
+/* How many rows that must fire talk-to-someone and not crisis (low mood
+ * without intent) got the crisis line in cross-validation; *of: how many
+ * there are. */
+static size_t
+talk_given_crisis(const struct model *m, const struct made *r, size_t *of)
+{
+	size_t c = rule_named(m, "crisis"), t = rule_named(m, "talk-to-someone"), n = 0;
+	*of = 0;
+	if (c == m->nrules || t == m->nrules)
+		return 0;
+	for (size_t i = 0; i < m->nd; i++) {
+		const struct doc *d = &m->d[i];
+		if (!(d->must & 1u << t) || (d->must & 1u << c) || d->part == WINDOW)
+			continue;
+		++*of;
+		n += (size_t)(r[c].rel[i] > margins[r[c].margin]);
+	}
+	return n;
+}
+
 /* The rules' file: header, then each rule's section. */
 static char *
 write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t ord_any, size_t ord)
 {
 	struct strbuf b = STRBUF_INIT;
 	sb_addf(&b,
-		"# Rule words: the safety net under the hand-written rules other than crisis\n"
-		"# and talk-to-someone (those have the distress words, distress.txt).  README,\n"
-		"# \"Safety rules\"; bot/distress.h.  Each section `rule ID` is a model of\n"
-		"# its own: a message's score is its bias plus the weight of each word and\n"
+		"# Rule words: the safety net under the hand-written rules (README, \"Safety\n"
+		"# rules\"; bot/distress.h).  Each section `rule ID` is a model of its\n"
+		"# own: a message's score is its bias plus the weight of each word and\n"
 		"# each pair of adjacent words below that the message holds (each once;\n"
 		"# words match in all their forms, as the rules' words do).  When rule ID\n"
 		"# did not fire, a score at its `at` or above adds its line.  No model\n"
-		"# removes a line.\n"
+		"# removes a line; the crisis line comes only where no crisis rule fired.\n"
 		"#\n"
-		"# Made by `make rulewords` (bench/distress.c --rules) from the %zu messages\n"
+		"# Made by `make rulewords` (bench/distress.c) from the %zu messages\n"
 		"# of the tables in tests/data.  A rule's positives: the safety rows that\n"
 		"# must fire it; its negatives: every other message but those the rules\n"
-		"# fire it on.  `at` lies a margin above the score of every ordinary message\n"
-		"# and of every safety row that must not fire the rule; the margin is the\n"
-		"# smallest with which five-fold cross-validation saw at most %.1f%% of\n"
-		"# those, unseen, reach it, raised rule by rule while more than %.1f%% of\n"
-		"# the unseen ordinary messages got some rule's line (now %zu of %zu).\n"
+		"# fire it on (a row that must fire crisis is no positive of\n"
+		"# talk-to-someone).  `at` lies a margin above the score of every\n"
+		"# ordinary message and of every safety row that must not fire the rule;\n"
+		"# the margin is the smallest with which five-fold cross-validation saw\n"
+		"# at most %.1f%% of those, unseen, reach it, raised rule by rule while\n"
+		"# more than %.1f%% of the unseen ordinary messages got some rule's line\n"
+		"# (now %zu of %zu).\n"
 		"# Cross-validation (unseen messages):\n"
 		"#   rule: margin; positives reached (of them the rules miss); negatives\n"
 		"#   reached (of them ordinary messages)\n",
@@ -571,6 +503,9 @@ write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t or
 			margins[t], x->tp[t], x->pos, x->rescued[t], x->missed, x->fa[t], x->guards,
 			x->fa_ord[t], x->ordinary);
 	}
+	size_t nt, tc = talk_given_crisis(m, r, &nt);
+	sb_addf(&b, "#   talk-to-someone rows (not crisis) given the crisis line: %zu/%zu\n", tc,
+		nt);
 	sb_adds(&b, "# Edit the rules, not this file; after tests/data changes, run\n"
 		    "# `make rulewords` again.  To stop a word counting, delete its line.\n");
 	for (size_t j = 0; j < m->nrules; j++) {
@@ -663,6 +598,7 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	for (size_t j = 0; j < m->nrules; j++) {
 		label_rule(m, j);
 		struct made *x = &r[j];
+		m->keep = strcmp(m->rule[j], "crisis") == 0 ? KEEP_CRISIS : KEEP_RULE;
 		cv_rule(m, usable, byw, x);
 		for (size_t i = 0; i < m->nd; i++) /* the rescued: positives the rules miss */
 			if (m->d[i].pos && !m->d[i].skip && !(m->d[i].fired & 1u << j)) {
@@ -751,6 +687,9 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	}
 	printf("cv: %zu of %zu unseen ordinary messages (%.4f) would get some rule's line\n",
 	       ord_any, ord, ord ? (double)ord_any / (double)ord : 0.0);
+	size_t nt, tc = talk_given_crisis(m, r, &nt);
+	printf("cv: %zu of %zu talk-to-someone rows (not crisis) would get the crisis line\n", tc,
+	       nt);
 	for (size_t j = 0; j < m->nrules; j++)
 		printf("made: %-20s %zu weights; of its %zu positives %zu reach at; of the %zu the "
 		       "rules miss, %zu\n",
@@ -802,18 +741,11 @@ free_model(struct model *m)
 int
 main(int argc, char **argv)
 {
-	int cv = 0, rules = 0;
-	for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argc--, argv++) {
-		if (strcmp(argv[1], "--cv") == 0)
-			cv = 1;
-		else if (strcmp(argv[1], "--rules") == 0)
-			rules = 1;
-		else
-			break;
-	}
+	int cv = argc > 1 && strcmp(argv[1], "--cv") == 0;
+	argc -= cv;
+	argv += cv;
 	if (argc < 4) {
-		fprintf(stderr,
-			"usage: distress [--cv] [--rules] KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
+		fprintf(stderr, "usage: distress [--cv] KNOWLEDGE_DIR OUT.txt TABLE.tsv...\n");
 		return 2;
 	}
 	struct answer_ctx ac;
@@ -823,10 +755,9 @@ main(int argc, char **argv)
 	struct knowledge *k = trainer_load("distress", argv[1], &ac, &dict);
 	if (k == NULL)
 		return 2;
-	struct model m = {.keep = rules ? KEEP_RULE : KEEP};
-	for (size_t r = 0; rules && r < k->nrules; r++)
-		if ((int)r != k->crisis && (int)r != k->talk && (int)r != k->disclaimer &&
-		    m.nrules < RULES_MAX) {
+	struct model m = {0};
+	for (size_t r = 0; r < k->nrules; r++)
+		if ((int)r != k->disclaimer && m.nrules < RULES_MAX) {
 			m.rule[m.nrules] = k->rules[r].id.s;
 			m.rule_ix[m.nrules++] = (int)r;
 		}
@@ -850,88 +781,14 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < m.nf; i++)
 		usable[i] = m.f[i].keep;
 	struct feat **byw = xmalloc(m.nf * sizeof *byw);
-	if (rules) {
-		int rc = make_rules(&m, &ac, usable, byw, argv[2], cv);
-		free(byw);
-		free(usable);
-		tokens_free(&tk);
-		tokens_free(&back);
-		free_model(&m);
-		knowledge_free(k);
-		wordset_free(dict);
-		answer_ctx_free(&ac);
-		return rc;
-	}
-	label_distress(&m);
-	size_t npos = 0, nrows = 0;
-	for (size_t i = 0; i < m.nd; i++) {
-		npos += (size_t)(m.d[i].pos && !m.d[i].skip);
-		nrows += (size_t)(m.d[i].part != WINDOW);
-	}
-	if (cv)
-		cross_validate(&m, usable, byw);
-	size_t nk = fit_kept(&m, usable, byw, -1);
-	qsort(byw, nk, sizeof *byw, by_value);
-
-	/* the thresholds, through the bot's own reader of the list */
-	long big = 1000000000L;
-	char *text = write_list(&m, byw, nk, big, big, nrows, npos);
-	struct problems pp = {0};
-	struct distress *ds = distress_parse(ac.text, argv[2], text, strlen(text), &pp);
-	if (ds == NULL) {
-		fprintf(stderr, "distress: the list made does not read back (%zu problems)\n",
-			pp.n);
-		return 1;
-	}
-	long top = -big;
-	for (size_t i = 0; i < m.nd; i++) {
-		if (!m.d[i].guard)
-			continue;
-		long s;
-		scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
-		top = s > top ? s : top;
-	}
-	long talk = top + TALK_MARGIN, crisis = top + CRISIS_MARGIN;
-	if (cv) /* the ordinary messages that set the thresholds: mislabelled rows show here */
-		for (size_t i = 0; i < m.nd; i++) {
-			if (!m.d[i].guard)
-				continue;
-			long s;
-			scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
-			if (s >= top - CLOSE)
-				printf("close: %ld %s\n", s, m.d[i].text);
-		}
-	size_t at_talk = 0, at_crisis = 0;
-	for (size_t i = 0; i < m.nd; i++) {
-		if (!m.d[i].pos || m.d[i].skip)
-			continue;
-		long s;
-		scores_as_read(&ac, ds, m.d[i].text, &tk, &s);
-		at_talk += s >= talk && s < crisis;
-		at_crisis += s >= crisis;
-	}
-	distress_free(ds);
-	free(text);
-	text = write_list(&m, byw, nk, talk, crisis, nrows, npos);
-	FILE *out = fopen(argv[2], "w");
-	if (out == NULL || fputs(text, out) == EOF || fclose(out) != 0) {
-		fprintf(stderr, "distress: cannot write %s\n", argv[2]);
-		return 1;
-	}
-	printf("distress: %zu messages (%zu of distress), %zu words and pairs, %zu kept\n", nrows,
-	       npos, m.nf, nk);
-	printf("distress: highest ordinary score %ld; of the distress messages (the words "
-	       "alone, without the rules) %zu reach crisis-at, %zu talk-at only, %zu neither\n",
-	       top, at_crisis, at_talk, npos - at_crisis - at_talk);
-	free(text);
+	int rc = make_rules(&m, &ac, usable, byw, argv[2], cv);
 	free(byw);
+	free(usable);
 	tokens_free(&tk);
 	tokens_free(&back);
-	free(usable);
 	free_model(&m);
 	knowledge_free(k);
-	problems_free(&pp);
 	wordset_free(dict);
 	answer_ctx_free(&ac);
-	return 0;
+	return rc;
 }

@@ -94,19 +94,13 @@ cmp_hit(const void *a, const void *b)
 	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
-/* The rule whose line model m adds at score (-1: none): the distress
- * words' when no crisis or talk-to-someone rule fired, a rule's words'
- * when their rule did not. */
+/* The rule whose line model m adds at score (-1: none): its rule's, when
+ * that rule did not fire (the crisis line only where no crisis rule
+ * fired). */
 static int
-words_rule(const struct knowledge *k, const struct distress_model *m, long score,
-	   const struct answer *out)
+words_rule(const struct distress_model *m, long score, const struct answer *out)
 {
-	if (m->rule >= 0)
-		return score >= m->at && !has_hit(out, m->rule) ? m->rule : -1;
-	if (k->crisis < 0 || k->talk < 0 || has_hit(out, k->crisis) || has_hit(out, k->talk))
-		return -1;
-	enum distress_level lv = distress_level(m, score);
-	return lv == DISTRESS_CRISIS ? k->crisis : lv == DISTRESS_TALK ? k->talk : -1;
+	return score >= m->at && !has_hit(out, m->rule) ? m->rule : -1;
 }
 
 /*
@@ -122,7 +116,7 @@ words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, s
 	if (k->distress == NULL || out->nhits == REPLY_MAX_RULES)
 		return;
 	size_t nm = distress_nmodels(k->distress), m = 0;
-	while (m < nm && words_rule(k, distress_model(k->distress, m), LONG_MAX, out) < 0)
+	while (m < nm && words_rule(distress_model(k->distress, m), LONG_MAX, out) < 0)
 		m++;
 	if (m == nm) /* every line the models could add is there already */
 		return;
@@ -130,7 +124,7 @@ words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, s
 	distress_score_all(k->distress, tk, &s);
 	size_t before = out->nhits;
 	for (m = 0; m < nm && out->nhits < REPLY_MAX_RULES; m++) {
-		int rule = words_rule(k, distress_model(k->distress, m), s.score[m], out);
+		int rule = words_rule(distress_model(k->distress, m), s.score[m], out);
 		if (rule >= 0)
 			out->hits[out->nhits++] =
 			    (struct safety_hit){rule, base + s.off[m], s.len[m]};

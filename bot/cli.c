@@ -359,14 +359,9 @@ print_counts(const struct knowledge *k)
 	       "groups",
 	       k->nentries, k->nentries == 1 ? "" : "s", nq, k->nrules, k->nrules == 1 ? "" : "s",
 	       ntrig, k->syns.n);
-	size_t nrules = 0, nwords = 0;
-	for (size_t m = 0; k->distress && m < distress_nmodels(k->distress); m++) {
-		const struct distress_model *dm = distress_model(k->distress, m);
-		if (dm->rule < 0)
-			printf(", %zu distress words", dm->nw);
-		else
-			nrules++, nwords += dm->nw;
-	}
+	size_t nrules = k->distress ? distress_nmodels(k->distress) : 0, nwords = 0;
+	for (size_t m = 0; m < nrules; m++)
+		nwords += distress_model(k->distress, m)->nw;
 	if (nrules)
 		printf(", %zu rule words for %zu rules", nwords, nrules);
 	if (k->clf)

@@ -80,24 +80,14 @@ distress_milli(const char *s, const char **end, long *out)
 	return 0;
 }
 
-/* The settings of a model, and which file has each: every one of its
- * file's is needed. */
-enum { FOR_DISTRESS = 1, FOR_RULES = 2 };
-static const struct {
-	const char *name;
-	int files;
-} settings[] = {
-    {"bias", FOR_DISTRESS | FOR_RULES},
-    {"talk-at", FOR_DISTRESS},
-    {"crisis-at", FOR_DISTRESS},
-    {"at", FOR_RULES},
-};
+/* The settings of a model: every one is needed. */
+static const char *const settings[] = {"bias", "at"};
 enum { NSETTINGS = sizeof settings / sizeof *settings };
 
 static long *
 setting_of(struct distress_model *m, size_t k)
 {
-	long *const to[NSETTINGS] = {&m->bias, &m->at, &m->crisis_at, &m->at};
+	long *const to[NSETTINGS] = {&m->bias, &m->at};
 	return to[k];
 }
 
@@ -110,7 +100,6 @@ struct reading {
 	struct problems *pr;
 	distress_rule_fn rule_of;
 	void *arg;
-	int kind;     /* FOR_DISTRESS or FOR_RULES */
 	size_t first; /* the file's first model */
 	int cur;      /* the model being read; -1: none yet; SKIPPED: a section not read */
 	unsigned have[DISTRESS_MODELS_MAX];    /* per model: bit k, settings[k] was set */
@@ -125,14 +114,7 @@ struct reading {
 static void
 setting(struct reading *r, unsigned line, size_t k, const char *rest)
 {
-	const char *name = settings[k].name;
-	if (!(settings[k].files & r->kind)) {
-		problems_add(r->pr, r->file, line, 1, "'%s' belongs in %s", name,
-			     r->kind == FOR_RULES ? "the distress words (" DISTRESS_FILE ")"
-						  : "the rule words (" RULE_WORDS_FILE ")");
-		r->failed++;
-		return;
-	}
+	const char *name = settings[k];
 	long v;
 	const char *end;
 	if (distress_milli(rest, &end, &v) < 0 || *end != '\0') {
@@ -151,7 +133,7 @@ setting(struct reading *r, unsigned line, size_t k, const char *rest)
 	*setting_of(&r->d->m[r->cur], k) = v;
 }
 
-/* A new model (rule: its rule, or -1) at line; SKIPPED when there is no room. */
+/* A new model (rule: its rule) at line; SKIPPED when there is no room. */
 static int
 new_model(struct reading *r, unsigned line, int rule)
 {
@@ -172,13 +154,6 @@ new_model(struct reading *r, unsigned line, int rule)
 static void
 section(struct reading *r, unsigned line, const char *id)
 {
-	if (r->kind != FOR_RULES) {
-		problems_add(r->pr, r->file, line, 1,
-			     "the distress words have no 'rule' sections (those are the rule "
-			     "words': " RULE_WORDS_FILE ")");
-		r->failed++;
-		return;
-	}
 	if (*id == '\0' || id[strcspn(id, " \t")] != '\0') {
 		problems_add(r->pr, r->file, line, 1,
 			     "'rule' needs one rule id (for example: "
@@ -190,8 +165,8 @@ section(struct reading *r, unsigned line, const char *id)
 	int rule = r->rule_of(id, r->arg);
 	if (rule < 0) {
 		problems_add(r->pr, r->file, line, 1,
-			     "unknown rule id '%s' (a rule of safety/ other than crisis, "
-			     "talk-to-someone and disclaimer)",
+			     "unknown rule id '%s' (a rule of safety/ other than the "
+			     "disclaimer)",
 			     id);
 		r->failed++;
 	}
@@ -213,9 +188,7 @@ weight_line(struct reading *r, unsigned line, const char *s)
 	if (distress_milli(s, &end, &v) < 0 || (*end != ' ' && *end != '\t')) {
 		problems_add(r->pr, r->file, line, 1,
 			     "expected a weight and one or two words (for example: 1.250 "
-			     "hopeless), or %s and a number",
-			     r->kind == FOR_RULES ? "rule and an id, bias or at"
-						  : "bias, talk-at or crisis-at");
+			     "hopeless), rule and an id, or bias or at and a number");
 		r->failed++;
 		return;
 	}
@@ -284,8 +257,7 @@ read_line(struct reading *r, unsigned line, char *s)
 		return;
 	}
 	size_t k = 0;
-	while (k < NSETTINGS &&
-	       !(w == strlen(settings[k].name) && strncmp(s, settings[k].name, w) == 0))
+	while (k < NSETTINGS && !(w == strlen(settings[k]) && strncmp(s, settings[k], w) == 0))
 		k++;
 	if (k < NSETTINGS)
 		setting(r, line, k, rest);
@@ -337,11 +309,8 @@ distress_read(struct distress *d, struct text_ctx *t, const char *file, const ch
 			    .pr = pr,
 			    .rule_of = rule_of,
 			    .arg = arg,
-			    .kind = rule_of ? FOR_RULES : FOR_DISTRESS,
 			    .first = d->nm,
 			    .cur = -1};
-	if (r.kind == FOR_DISTRESS)
-		r.cur = new_model(&r, 0, -1);
 	unsigned line = 0;
 	char *l;
 	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
@@ -361,36 +330,18 @@ distress_read(struct distress *d, struct text_ctx *t, const char *file, const ch
 	}
 	for (size_t m = r.first; m < d->nm; m++)
 		for (size_t k = 0; k < NSETTINGS; k++)
-			if ((settings[k].files & r.kind) && !(r.have[m] & 1u << k)) {
-				unsigned at = r.line_of[m] ? r.line_of[m] : line ? line : 1;
-				problems_add(pr, file, at, 1,
+			if (!(r.have[m] & 1u << k)) {
+				problems_add(pr, file, r.line_of[m], 1,
 					     "'%s' is missing (a line: %s and a number)",
-					     settings[k].name, settings[k].name);
+					     settings[k], settings[k]);
 				r.failed++;
 			}
-	if (!r.failed && r.kind == FOR_DISTRESS && d->m[r.first].at > d->m[r.first].crisis_at) {
-		problems_add(pr, file, 1, 1, "talk-at (%ld.%03ld) is above crisis-at",
-			     d->m[r.first].at / 1000, labs(d->m[r.first].at % 1000));
-		r.failed++;
-	}
 	tokens_free(&r.tk);
 	free(r.last);
 	if (r.failed)
 		return -1;
 	index_cells(d);
 	return 0;
-}
-
-struct distress *
-distress_parse(struct text_ctx *t, const char *file, const char *text, size_t len,
-	       struct problems *pr)
-{
-	struct distress *d = distress_new();
-	if (distress_read(d, t, file, text, len, NULL, NULL, pr) < 0) {
-		distress_free(d);
-		return NULL;
-	}
-	return d;
 }
 
 void
@@ -481,26 +432,6 @@ distress_score_all(const struct distress *d, const struct tokens *q, struct dist
 	}
 	if (n && v != stack)
 		free(v);
-}
-
-long
-distress_score(const struct distress *d, const struct tokens *q, uint32_t *off, uint32_t *len)
-{
-	struct distress_scores s;
-	distress_score_all(d, q, &s);
-	if (off && len) {
-		*off = s.off[0];
-		*len = s.len[0];
-	}
-	return s.score[0];
-}
-
-enum distress_level
-distress_level(const struct distress_model *m, long score)
-{
-	return score >= m->crisis_at ? DISTRESS_CRISIS
-	       : score >= m->at      ? DISTRESS_TALK
-				     : DISTRESS_NONE;
 }
 
 size_t

@@ -32,7 +32,7 @@ file_cap(const char *rel)
 {
 	enum kb_file_kind k = knowledge_file_kind(rel);
 	return k == KBF_CLASSIFIER || k == KBF_RULE_WORDS ? KB_MODEL_MAX
-	       : k == KBF_CONCEPTS || k == KBF_DISTRESS   ? KB_CONCEPTS_MAX
+	       : k == KBF_CONCEPTS                        ? KB_CONCEPTS_MAX
 							  : KB_FILE_MAX;
 }
 

@@ -19,8 +19,7 @@
  * matter: libyaml's time grows with the square of the nesting, so these
  * keep a reload of a hostile file well under a second. */
 #define KB_FILE_MAX (64 * 1024)
-/* safety/concepts.txt and safety/distress.txt: plain lines, no YAML, read in
- * one pass */
+/* safety/concepts.txt: plain lines, no YAML, read in one pass */
 #define KB_CONCEPTS_MAX (256 * 1024)
 /* classifier.txt: made by make classifier, one line per word */
 #define KB_MODEL_MAX (1024 * 1024)
@@ -124,7 +123,7 @@ int kb_yaml_load(const char *file, const char *yaml, size_t len, unsigned first_
 		 yaml_document_t *doc, struct problems *pr);
 /* The file line of a node of a document loaded with kb_yaml_load. */
 unsigned kb_yaml_line(const yaml_node_t *n, unsigned first_line);
-/* The plain-text files' lines (safety/concepts.txt, the distress words, the
+/* The plain-text files' lines (safety/concepts.txt, the rule words, the
  * classifier): a copy of the line of data that starts at *pos, trailing
  * spaces, tabs and '\r' cut (free it), *pos moved past its newline; NULL
  * once all of data is read. */

@@ -35,8 +35,6 @@ knowledge_file_kind(const char *rel)
 		return KBF_CLINIC;
 	if (strcmp(rel, SAFETY_CONCEPTS_FILE) == 0)
 		return KBF_CONCEPTS;
-	if (strcmp(rel, DISTRESS_FILE) == 0)
-		return KBF_DISTRESS;
 	if (strcmp(rel, RULE_WORDS_FILE) == 0)
 		return KBF_RULE_WORDS;
 	if (strcmp(rel, CLASSIFY_FILE) == 0)
@@ -345,39 +343,29 @@ load_classifier(struct knowledge *k, const struct kb_file *f, struct problems *p
 }
 
 /* The rule a `rule ID` line of the rule words names: any rule but the
- * disclaimer and the two the distress words add. */
+ * disclaimer. */
 static int
 words_rule_of(const char *id, void *arg)
 {
 	const struct knowledge *k = arg;
 	int r = knowledge_find_rule(k, id);
-	return r == k->crisis || r == k->talk || r == k->disclaimer ? -1 : r;
+	return r == k->disclaimer ? -1 : r;
 }
 
-/* The distress words and the rule words, into one set of models (one
- * look-up of a message's words scores them all); a warning for each file
- * that cannot serve: the distress words without their two rules, and
- * each rule the rule words have no section for. */
+/* The rule words, one model per rule (one look-up of a message's words
+ * scores them all); a warning for each rule they have no section for. */
 static void
-load_words(struct knowledge *k, struct text_ctx *t, const struct kb_file *distress,
-	   const struct kb_file *rule_words, struct problems *pr)
+load_words(struct knowledge *k, struct text_ctx *t, const struct kb_file *rule_words,
+	   struct problems *pr)
 {
 	struct distress *d = distress_new();
-	int bad = distress && distress_read(d, t, distress->path, distress->data, distress->len,
-					    NULL, NULL, pr) < 0;
-	bad |= rule_words && distress_read(d, t, rule_words->path, rule_words->data,
-					   rule_words->len, words_rule_of, k, pr) < 0;
-	if (bad) {
+	if (distress_read(d, t, rule_words->path, rule_words->data, rule_words->len, words_rule_of,
+			  k, pr) < 0) {
 		distress_free(d);
 		return;
 	}
 	k->distress = d;
-	if (distress && (k->crisis < 0 || k->talk < 0))
-		problems_add(&k->warnings, distress->path, 1, 1,
-			     "the distress words are not used: they need the rules "
-			     "'crisis' and 'talk-to-someone' (safety/crisis.md, "
-			     "safety/talk-to-someone.md)");
-	for (size_t r = 0; rule_words && r < k->nrules; r++) {
+	for (size_t r = 0; r < k->nrules; r++) {
 		if (words_rule_of(k->rules[r].id.s, k) < 0)
 			continue;
 		size_t m = 0;
@@ -404,7 +392,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	size_t nbroken = 0;
 	struct hmap broken; /* ids of answer files that did not parse */
 	hmap_init(&broken);
-	const struct kb_file *concepts = NULL, *distress = NULL, *rule_words = NULL, *clf = NULL;
+	const struct kb_file *concepts = NULL, *rule_words = NULL, *clf = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_file *f = &files[i];
@@ -463,9 +451,6 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 		case KBF_CONCEPTS:
 			concepts = f;
 			break;
-		case KBF_DISTRESS:
-			distress = f;
-			break;
 		case KBF_RULE_WORDS:
 			rule_words = f;
 			break;
@@ -517,8 +502,8 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
 	k->talk = knowledge_find_rule(k, "talk-to-someone");
-	if (distress || rule_words)
-		load_words(k, t, distress, rule_words, pr);
+	if (rule_words)
+		load_words(k, t, rule_words, pr);
 	if (clf)
 		load_classifier(k, clf, pr);
 	problems_sort(&k->warnings);

@@ -34,7 +34,6 @@ enum kb_file_kind {
 	KBF_SYNONYMS,
 	KBF_CLINIC,
 	KBF_CONCEPTS,
-	KBF_DISTRESS,
 	KBF_RULE_WORDS,
 	KBF_CLASSIFIER,
 	KBF_MESSAGE,
@@ -52,7 +51,7 @@ struct knowledge {
 	struct problems warnings; /* not errors: empty profile values, the example */
 	struct match_index *match;
 	struct safety_set *safety;
-	struct distress *distress; /* the distress and rule words; NULL without both files */
+	struct distress *distress; /* the rule words; NULL without safety/rule-words.txt */
 	struct classifier *clf;    /* NULL without classifier.txt */
 	int *clf_entry;   /* per class: its answer, KNOWLEDGE_OOS, or -1 (no such answer) */
 	int *entry_class; /* per answer: its class, or -1 (the model does not know it) */

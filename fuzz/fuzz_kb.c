@@ -1,14 +1,13 @@
 /*
  * fuzz_kb: libFuzzer harness for the knowledge file parser (kb_parse), the
  * safety pattern compiler (safety) and the knowledge assembler (knowledge).
- * The first input byte picks the mode ('0'-'8', or any byte: (b - '0') % 9);
+ * The first input byte picks the mode ('0'-'7', or any byte: (b - '0') % 8);
  * the rest is the file text.  Modes:
  *   0 answer file   1 rule file   2 synonyms file   3 one safety pattern
  *   4 a knowledge folder: pieces split at "%%%%", see build_folder()
  *   5 a clinic.yaml, "%%%%", an answer body to fill from it
- *   6 a distress word list, "%%%%", a message to score with it
+ *   6 rule words, "%%%%", a message to score with them
  *   7 a classifier, "%%%%", a message to classify with it
- *   8 rule words, "%%%%", a message to score with them
  * Asserts the contracts: problems carry a file and a line >= 1, a file that
  * parsed has its required fields, and everything is freed (leak check).
  */
@@ -288,43 +287,19 @@ fuzz_clinic(const char *buf, size_t len)
 	problems_free(&warn);
 }
 
-/* A distress list, then (after "%%%%") a message: the list reads or says
- * why by file:line, and a list that reads scores any message. */
-static void
-fuzz_distress(const char *buf, size_t len)
-{
-	const char *sep = memmem(buf, len, SEP, 4);
-	size_t ll = sep ? (size_t)(sep - buf) : len;
-	struct problems pr = {0};
-	struct distress *d = distress_parse(T, "distress.txt", buf, ll, &pr);
-	check_problems(&pr, 0);
-	CHECK((d == NULL) == (pr.n > 0));
-	if (d && sep) {
-		struct tokens tk = {0};
-		const char *m = sep + 4;
-		size_t ml = len - ll - 4;
-		text_tokenize(T, m, ml, &tk);
-		uint32_t off, n;
-		long s = distress_score(d, &tk, &off, &n);
-		CHECK(off <= ml && n <= ml - off);
-		CHECK((int)distress_level(distress_model(d, 0), s) >= DISTRESS_NONE);
-		tokens_free(&tk);
-	}
-	distress_free(d);
-	problems_free(&pr);
-}
+/* The rules rule words may name (the shipped ones but the disclaimer):
+ * their index here. */
+static const char *const rule_ids[] = {
+    "blood-clot", "crisis",       "emergency", "medical-conditions", "medication", "nerve-symptoms",
+    "pregnancy",  "see-a-doctor", "systemic",  "talk-to-someone",    "trauma"};
+#define NRULE_IDS (sizeof rule_ids / sizeof *rule_ids)
 
-/* The rules rule words may name (the shipped ones but crisis,
- * talk-to-someone and the disclaimer): their index here. */
 static int
 fuzz_rule_of(const char *id, void *arg)
 {
 	(void)arg;
-	static const char *const ids[] = {"blood-clot",   "emergency",      "medical-conditions",
-					  "medication",   "nerve-symptoms", "pregnancy",
-					  "see-a-doctor", "systemic",       "trauma"};
-	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
-		if (strcmp(id, ids[i]) == 0)
+	for (size_t i = 0; i < NRULE_IDS; i++)
+		if (strcmp(id, rule_ids[i]) == 0)
 			return (int)i;
 	return -1;
 }
@@ -352,7 +327,7 @@ fuzz_rule_words(const char *buf, size_t len)
 		size_t nw = 0;
 		for (size_t i = 0; i < distress_nmodels(d); i++) {
 			const struct distress_model *dm = distress_model(d, i);
-			CHECK(dm->rule >= 0 && dm->rule < 9);
+			CHECK(dm->rule >= 0 && dm->rule < (int)NRULE_IDS);
 			CHECK(s.off[i] <= ml && s.len[i] <= ml - s.off[i]);
 			nw += dm->nw;
 		}
@@ -389,9 +364,9 @@ fuzz_classifier(const char *buf, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const fuzz_mode modes[] = {fuzz_entry,    fuzz_rule,       fuzz_synonyms,
-					  fuzz_pattern,  fuzz_folder,     fuzz_clinic,
-					  fuzz_distress, fuzz_classifier, fuzz_rule_words};
+	static const fuzz_mode modes[] = {fuzz_entry,      fuzz_rule,      fuzz_synonyms,
+					  fuzz_pattern,    fuzz_folder,    fuzz_clinic,
+					  fuzz_rule_words, fuzz_classifier};
 	fuzz_dispatch(data, size, modes, sizeof modes / sizeof modes[0]);
 	return 0;
 }

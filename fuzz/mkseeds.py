@@ -17,12 +17,13 @@ for f in sorted(glob.glob('knowledge/**/*.md', recursive=True)):
 put('kb', 'synonyms', b'2' + open('knowledge/synonyms.txt', 'rb').read())
 put('kb', 'clinic', b'5' + open('knowledge/clinic.yaml', 'rb').read() +
     b'%%%%Call {{clinic.phone}}.\n\nOpen: {{clinic.hours}}\n\n{{ clinic.prices }} {{clinic.nope}}')
-put('kb', 'distress', b'6' + open('knowledge/safety/distress.txt', 'rb').read() +
-    b'%%%%nobody would miss me anymore, I am so tired of all of it')
 rw = open('knowledge/safety/rule-words.txt', 'rb').read()
-put('kb', 'rule-words', b'8' + rw[:rw.index(b'\n', 6000) + 1] +
+put('kb', 'rule-words', b'6' + rw[:rw.index(b'\n', 6000) + 1] +
     b'%%%%my calf is swollen and hot since the flight and I fell off my bike')
-put('kb', 'rule-words-errors', b'8' + b'rule nosuch\nbias x\nat 1\nrule emergency\nat 1\n'
+crisis = rw.index(b'\nrule crisis\n') + 1
+put('kb', 'rule-words-crisis', b'6' + rw[crisis:rw.index(b'\n', crisis + 6000) + 1] +
+    b'%%%%nobody would miss me anymore, I am so tired of all of it')
+put('kb', 'rule-words-errors', b'6' + b'rule nosuch\nbias x\nat 1\nrule emergency\nat 1\n'
     b'1.0 numb\n2.0 numbness\n1 a b c\nrule emergency\n%%%%numb')
 put('kb', 'classifier', b'7' + open('knowledge/classifier.txt', 'rb').read()[:4000] +
     b'%%%%hi, is deep tissue massage worth it for my stiff back?')

@@ -1,29 +1,73 @@
-/* test_distress: the learned safety words (bot/distress.h), the distress
- * words and the rule words: reading them, each problem with its file:line;
- * scoring (each word once, pairs inside a sentence, the strongest word's
- * place, every model from one look-up); and the lines they add to a reply
- * when the rules did not fire them, also at the end of a message longer
- * than the matcher reads. */
+/* test_distress: the learned safety words (bot/distress.h), one model per
+ * rule: reading them, each problem with its file:line; scoring (each word
+ * once, pairs inside a sentence, the strongest word's place, every model
+ * from one look-up); and the lines they add to a reply when the rules did
+ * not fire them, also at the end of a message longer than the matcher
+ * reads: crisis and talk-to-someone each from a model of its own, so that
+ * low mood without intent gets the talk-to-someone line and not the crisis
+ * line. */
 #include "distress.h"
 #include "testutil.h"
 
 static struct text_ctx *T;
 
-#define LIST                                                                                       \
+/* Rule ids for the tests: emergency is 0, trauma 1, talk-to-someone 2,
+ * crisis 3. */
+static int
+test_rule_of(const char *id, void *arg)
+{
+	(void)arg;
+	static const char *const ids[] = {"emergency", "trauma", "talk-to-someone", "crisis"};
+	for (int r = 0; r < 4; r++)
+		if (strcmp(id, ids[r]) == 0)
+			return r;
+	return -1;
+}
+
+#define TALK_WORDS                                                                                 \
 	"# a comment\n"                                                                            \
+	"rule talk-to-someone\n"                                                                   \
 	"bias -2.000\n"                                                                            \
-	"talk-at 0.5\n"                                                                            \
-	"crisis-at 3\n"                                                                            \
+	"at 0.5\n"                                                                                 \
 	"\n"                                                                                       \
 	"2.000 hopeless   # a word\n"                                                              \
 	"1.500 give up\n"                                                                          \
 	"1.250 anymore\n"                                                                          \
 	"-1.000 massage\n"
 
+#define CRISIS_WORDS                                                                               \
+	"rule crisis\n"                                                                            \
+	"bias -3\n"                                                                                \
+	"at 0\n"                                                                                   \
+	"2.500 pills\n"                                                                            \
+	"1.500 tonight\n"                                                                          \
+	"-1.000 massage\n"
+
+#define RULE_WORDS                                                                                 \
+	"# rule words\n"                                                                           \
+	"rule emergency\n"                                                                         \
+	"bias -3\n"                                                                                \
+	"at 0.5\n"                                                                                 \
+	"2.000 numb\n"                                                                             \
+	"1.500 groin\n"                                                                            \
+	"-1.000 toes\n"                                                                            \
+	"\n"                                                                                       \
+	"rule trauma\n"                                                                            \
+	"bias -2\n"                                                                                \
+	"at 1\n"                                                                                   \
+	"3.000 crash\n"                                                                            \
+	"0.500 numb\n" TALK_WORDS CRISIS_WORDS
+
 static struct distress *
 parse(const char *text, struct problems *pr)
 {
-	return distress_parse(T, "k/distress.txt", text, strlen(text), pr);
+	struct distress *d = distress_new();
+	if (distress_read(d, T, "k/rule-words.txt", text, strlen(text), test_rule_of, NULL, pr) <
+	    0) {
+		distress_free(d);
+		return NULL;
+	}
+	return d;
 }
 
 static void
@@ -36,37 +80,38 @@ expect_problem(const char *text, unsigned line, const char *msg)
 	assert_null(d);
 	int i = find_problem(&pr, msg);
 	assert_int_not_equal(i, -1);
-	assert_string_equal(pr.v[i].file, "k/distress.txt");
+	assert_string_equal(pr.v[i].file, "k/rule-words.txt");
 	assert_int_equal(pr.v[i].line, line);
 	problems_free(&pr);
 }
 
+/* The first model's score of msg, its strongest word into best. */
 static long
 score(const struct distress *d, const char *msg, char *best, size_t bestlen)
 {
 	struct tokens tk = {0};
 	text_tokenize(T, msg, strlen(msg), &tk);
-	uint32_t off, len;
-	long s = distress_score(d, &tk, &off, &len);
-	snprintf(best, bestlen, "%.*s", (int)len, msg + off);
+	struct distress_scores s;
+	distress_score_all(d, &tk, &s);
+	snprintf(best, bestlen, "%.*s", (int)s.len[0], msg + s.off[0]);
 	tokens_free(&tk);
-	return s;
+	return s.score[0];
 }
 
 static void
-test_reads_a_list(void **st)
+test_reads_a_section(void **st)
 {
 	(void)st;
 	struct problems pr = {0};
-	struct distress *d = parse(LIST, &pr);
+	struct distress *d = parse(TALK_WORDS, &pr);
 	dump_problems(&pr);
 	assert_non_null(d);
 	assert_int_equal(pr.n, 0);
 	assert_int_equal(distress_nmodels(d), 1);
 	const struct distress_model *m = distress_model(d, 0);
-	assert_int_equal(m->rule, -1);
+	assert_int_equal(m->rule, 2);
+	assert_int_equal(m->bias, -2000);
 	assert_int_equal(m->at, 500);
-	assert_int_equal(m->crisis_at, 3000);
 	assert_int_equal(m->nw, 4);
 	char best[64];
 	assert_int_equal(score(d, "what is a massage", best, sizeof best), -3000);
@@ -85,94 +130,23 @@ test_reads_a_list(void **st)
 		strcat(many, "hopeless ");
 	assert_int_equal(score(d, many, best, sizeof best), 0);
 	assert_string_equal(best, "hopeless");
-	assert_int_equal(distress_level(m, 499), DISTRESS_NONE);
-	assert_int_equal(distress_level(m, 500), DISTRESS_TALK);
-	assert_int_equal(distress_level(m, 3000), DISTRESS_CRISIS);
 	distress_free(d);
 }
 
-static void
-test_problems_name_the_line(void **st)
-{
-	(void)st;
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.2345 hopeless\n", 4,
-		       "expected a weight and one or two words");
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nhopeless 1.0\n", 4,
-		       "expected a weight and one or two words");
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.0 no way out\n", 4, "reads as 3 words");
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\n1.0 hopeless\n2.0 Hopelessly\n", 5,
-		       "has a weight already");
-	expect_problem("bias -2\ntalk-at x\ncrisis-at 2\n", 2, "'talk-at' needs one number");
-	expect_problem("bias -2\nbias -1\ntalk-at 1\ncrisis-at 2\n", 2, "'bias' is set twice");
-	expect_problem("bias -2\ntalk-at 1\n\n1.0 hopeless\n", 4, "'crisis-at' is missing");
-	expect_problem("bias -2\ntalk-at 3\ncrisis-at 2\n", 1, "talk-at (3.000) is above");
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nat 1\n", 4,
-		       "'at' belongs in the rule words");
-	expect_problem("bias -2\ntalk-at 1\ncrisis-at 2\nrule emergency\n", 4,
-		       "the distress words have no 'rule' sections");
-}
-
-/* ---- the rule words ------------------------------------------------------ */
-
-/* Rule ids for the rule words' tests: emergency is 0, trauma 1. */
-static int
-test_rule_of(const char *id, void *arg)
-{
-	(void)arg;
-	return strcmp(id, "emergency") == 0 ? 0 : strcmp(id, "trauma") == 0 ? 1 : -1;
-}
-
-#define RULE_WORDS                                                                                 \
-	"# rule words\n"                                                                           \
-	"rule emergency\n"                                                                         \
-	"bias -3\n"                                                                                \
-	"at 0.5\n"                                                                                 \
-	"2.000 numb\n"                                                                             \
-	"1.500 groin\n"                                                                            \
-	"-1.000 toes\n"                                                                            \
-	"\n"                                                                                       \
-	"rule trauma\n"                                                                            \
-	"bias -2\n"                                                                                \
-	"at 1\n"                                                                                   \
-	"3.000 crash\n"                                                                            \
-	"0.500 numb\n"
-
-static void
-expect_rules_problem(const char *text, unsigned line, const char *msg)
-{
-	struct problems pr = {0};
-	struct distress *d = distress_new();
-	int rc =
-	    distress_read(d, T, "k/rule-words.txt", text, strlen(text), test_rule_of, NULL, &pr);
-	if (find_problem(&pr, msg) < 0)
-		dump_problems(&pr);
-	assert_int_equal(rc, -1);
-	int i = find_problem(&pr, msg);
-	assert_int_not_equal(i, -1);
-	assert_string_equal(pr.v[i].file, "k/rule-words.txt");
-	assert_int_equal(pr.v[i].line, line);
-	distress_free(d);
-	problems_free(&pr);
-}
-
-/* The distress words and the rule words in one set: every model scored
- * from one look-up, a word shared by two models weighing in each. */
+/* Every model scored from one look-up, a word shared by two models
+ * weighing in each. */
 static void
 test_reads_rule_words(void **st)
 {
 	(void)st;
 	struct problems pr = {0};
-	struct distress *d = distress_new();
-	assert_int_equal(distress_read(d, T, "k/distress.txt", LIST, strlen(LIST), NULL, NULL, &pr),
-			 0);
-	assert_int_equal(distress_read(d, T, "k/rule-words.txt", RULE_WORDS, strlen(RULE_WORDS),
-				       test_rule_of, NULL, &pr),
-			 0);
+	struct distress *d = parse(RULE_WORDS, &pr);
 	dump_problems(&pr);
+	assert_non_null(d);
 	assert_int_equal(pr.n, 0);
-	assert_int_equal(distress_nmodels(d), 3);
-	assert_int_equal(distress_count(d), 4 + 5);
-	const struct distress_model *em = distress_model(d, 1), *tr = distress_model(d, 2);
+	assert_int_equal(distress_nmodels(d), 4);
+	assert_int_equal(distress_count(d), 3 + 2 + 4 + 3);
+	const struct distress_model *em = distress_model(d, 0), *tr = distress_model(d, 1);
 	assert_int_equal(em->rule, 0);
 	assert_int_equal(em->bias, -3000);
 	assert_int_equal(em->at, 500);
@@ -180,71 +154,77 @@ test_reads_rule_words(void **st)
 	assert_int_equal(tr->rule, 1);
 	assert_int_equal(tr->at, 1000);
 	assert_int_equal(tr->nw, 2);
+	assert_int_equal(distress_model(d, 2)->rule, 2);
+	assert_int_equal(distress_model(d, 3)->rule, 3);
+	assert_int_equal(distress_model(d, 3)->at, 0);
 
 	const char *msg = "numb groin after the crash, hopeless";
 	struct tokens tk = {0};
 	text_tokenize(T, msg, strlen(msg), &tk);
 	struct distress_scores s;
 	distress_score_all(d, &tk, &s);
-	assert_int_equal(s.score[0], 0);            /* -2 + 2 hopeless */
-	assert_int_equal(s.score[1], -3000 + 3500); /* numb, groin */
-	assert_int_equal(s.score[2], -2000 + 3500); /* crash, numb */
-	assert_int_equal(s.off[1], 0);
-	assert_int_equal(s.len[1], 4); /* numb: the strongest toward emergency */
-	assert_int_equal(s.len[2], 5); /* crash */
-	assert_memory_equal(msg + s.off[2], "crash", 5);
+	assert_int_equal(s.score[0], -3000 + 3500); /* numb, groin */
+	assert_int_equal(s.score[1], -2000 + 3500); /* crash, numb */
+	assert_int_equal(s.score[2], 0);            /* -2 + 2 hopeless */
+	assert_int_equal(s.score[3], -3000);        /* no crisis word */
+	assert_int_equal(s.off[0], 0);
+	assert_int_equal(s.len[0], 4); /* numb: the strongest toward emergency */
+	assert_int_equal(s.len[1], 5); /* crash */
+	assert_memory_equal(msg + s.off[1], "crash", 5);
+	assert_int_equal(s.len[3], 0);
 	/* a word that weighs against, and no listed word at all */
 	text_tokenize(T, "numb toes", 9, &tk);
 	distress_score_all(d, &tk, &s);
-	assert_int_equal(s.score[1], -2000);
+	assert_int_equal(s.score[0], -2000);
 	text_tokenize(T, "hello", 5, &tk);
 	distress_score_all(d, &tk, &s);
-	assert_int_equal(s.score[1], -3000);
-	assert_int_equal(s.len[1], 0);
+	assert_int_equal(s.score[0], -3000);
+	assert_int_equal(s.len[0], 0);
 	tokens_free(&tk);
 	distress_free(d);
 }
 
 static void
-test_rule_words_problems(void **st)
+test_problems_name_the_line(void **st)
 {
 	(void)st;
-	expect_rules_problem("rule nosuch\nbias -1\nat 1\n", 1, "unknown rule id 'nosuch'");
-	expect_rules_problem("rule emergency\nbias -1\nat 1\nrule emergency\nbias 1\nat 1\n", 4,
-			     "rule 'emergency' has a section already (line 1)");
-	expect_rules_problem("rule emergency\nbias -1\nat x\n", 3, "'at' needs one number");
-	expect_rules_problem("rule emergency\nbias -1\nat 1\n1.0 numb\n2.0 numbness\n", 5,
-			     "has a weight already");
-	expect_rules_problem("bias -1\nrule emergency\nbias -1\nat 1\n", 1,
-			     "before the first section");
-	expect_rules_problem("rule emergency\nbias -1\n\nrule trauma\nbias 0\nat 1\n", 1,
-			     "'at' is missing");
-	expect_rules_problem("rule emergency\nbias -1\nat 1\ncrisis-at 2\n", 4,
-			     "'crisis-at' belongs in the distress words");
-	expect_rules_problem("rule emergency trauma\nbias -1\nat 1\n", 1,
-			     "'rule' needs one rule id");
-	expect_rules_problem("rule emergency\nbias -1\nat 1\n1.0 numb groin area\n", 4,
-			     "reads as 3 words");
+	const char *sec = "rule talk-to-someone\nbias -2\nat 1\n";
+	char b[256];
+#define WITH(rest) (snprintf(b, sizeof b, "%s%s", sec, rest), b)
+	expect_problem(WITH("1.2345 hopeless\n"), 4, "expected a weight and one or two words");
+	expect_problem(WITH("hopeless 1.0\n"), 4, "expected a weight and one or two words");
+	expect_problem(WITH("1.0 no way out\n"), 4, "reads as 3 words");
+	expect_problem(WITH("1.0 hopeless\n2.0 Hopelessly\n"), 5, "has a weight already");
+	/* the single score's two thresholds are gone: one `at` per rule */
+	expect_problem(WITH("talk-at 1\n"), 4, "expected a weight and one or two words");
+	expect_problem(WITH("crisis-at 2\n"), 4, "expected a weight and one or two words");
+#undef WITH
+	expect_problem("rule nosuch\nbias -1\nat 1\n", 1, "unknown rule id 'nosuch'");
+	expect_problem("rule emergency\nbias -1\nat 1\nrule emergency\nbias 1\nat 1\n", 4,
+		       "rule 'emergency' has a section already (line 1)");
+	expect_problem("rule crisis\nbias -1\nat x\n", 3, "'at' needs one number");
+	expect_problem("rule crisis\nbias -2\nbias -1\nat 1\n", 3, "'bias' is set twice");
+	expect_problem("bias -1\nrule emergency\nbias -1\nat 1\n", 1, "before the first section");
+	expect_problem("rule emergency\nbias -1\n\nrule trauma\nbias 0\nat 1\n", 1,
+		       "'at' is missing");
+	expect_problem("rule emergency trauma\nbias -1\nat 1\n", 1, "'rule' needs one rule id");
+	expect_problem("rule emergency\nbias -1\nat 1\n1.0 numb groin area\n", 4,
+		       "reads as 3 words");
 	/* the same word in two rules' sections is no repeat */
 	struct problems pr = {0};
-	struct distress *d = distress_new();
-	const char *ok =
-	    "rule emergency\nbias -1\nat 1\n1 numb\nrule trauma\nbias -1\nat 1\n1 numb\n";
-	assert_int_equal(distress_read(d, T, "r.txt", ok, strlen(ok), test_rule_of, NULL, &pr), 0);
+	const char *ok = "rule crisis\nbias -1\nat 1\n1 hopeless\nrule talk-to-someone\nbias "
+			 "-1\nat 1\n1 hopeless\n";
+	struct distress *d = parse(ok, &pr);
+	assert_non_null(d);
 	assert_int_equal(pr.n, 0);
 	distress_free(d);
 	/* a section with no weights: its bias is every message's score */
-	d = distress_new();
-	ok = "rule trauma\nbias -1.5\nat 1\n";
-	assert_int_equal(distress_read(d, T, "r.txt", ok, strlen(ok), test_rule_of, NULL, &pr), 0);
+	d = parse("rule trauma\nbias -1.5\nat 1\n", &pr);
+	assert_non_null(d);
 	assert_int_equal(distress_count(d), 0);
-	struct tokens tk = {0};
-	text_tokenize(T, "numb", 4, &tk);
-	struct distress_scores s;
-	distress_score_all(d, &tk, &s);
-	assert_int_equal(s.score[0], -1500);
-	assert_int_equal(s.len[0], 0);
-	tokens_free(&tk);
+	char best[8];
+	assert_int_equal(score(d, "numb", best, sizeof best), -1500);
+	assert_string_equal(best, "");
 	distress_free(d);
 }
 
@@ -261,17 +241,28 @@ static const struct tfile files[] = {
     {"safety/crisis.md", RULE("crisis", "emergency", "0", "suicid*")},
     {"safety/talk-to-someone.md", RULE("talk-to-someone", "urgent", "5", "cannot cope")},
     {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
+    {"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")},
     {"safety/disclaimer.md",
      "---\nid: disclaimer\nlevel: info\npriority: 100\n---\nDisclaimer text.\n"},
-    {"safety/distress.txt", LIST},
     {"messages/fallback.md", "---\nid: fallback\n---\nFallback text.\n"},
 };
+#define NFILES (sizeof files / sizeof *files)
+
+/* files and rule words (text): into f, how many. */
+static size_t
+with_rule_words(struct tfile *f, const char *text)
+{
+	memcpy(f, files, sizeof files);
+	f[NFILES] = (struct tfile){"safety/rule-words.txt", text};
+	return NFILES + 1;
+}
 
 static struct knowledge *
-kb(size_t nfiles)
+kb(const char *words)
 {
+	struct tfile f[NFILES + 1];
 	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, files, nfiles, &pr);
+	struct knowledge *k = build_kb(T, f, with_rule_words(f, words), &pr);
 	dump_problems(&pr);
 	assert_int_equal(pr.n, 0);
 	problems_free(&pr);
@@ -293,33 +284,42 @@ fired(const struct knowledge *k, struct answer_ctx *ac, const char *q, char *out
 	return out;
 }
 
+/* Crisis and talk-to-someone, each from its own model: low mood without
+ * intent gets the talk-to-someone line and not the crisis line, a plan gets
+ * the crisis line, each only where the rules did not fire it. */
 static void
-test_adds_a_line_when_no_rule_did(void **st)
+test_crisis_and_talk_apart(void **st)
 {
 	(void)st;
-	struct knowledge *k = kb(sizeof files / sizeof *files);
+	struct knowledge *k = kb(RULE_WORDS);
+	assert_int_equal(k->warnings.n, 0);
 	struct answer_ctx ac;
 	assert_int_equal(answer_ctx_init(&ac), 0);
 	char b[128];
 	assert_string_equal(fired(k, &ac, "what is swedish massage", b, sizeof b), "");
-	/* 2 + 1.25 - 2 = 1.25: the talk-to-someone line */
+	/* -2 + 2 + 1.25 = 1.25 for talk-to-someone; crisis stays at -3 */
 	assert_string_equal(fired(k, &ac, "hopeless, I can't do this anymore", b, sizeof b),
 			    "talk-to-someone");
-	/* 2 + 1.5 + 1.25 - 2 = 2.75, under crisis-at 3 */
 	assert_string_equal(fired(k, &ac, "hopeless, want to give up anymore", b, sizeof b),
 			    "talk-to-someone");
 	/* a listed word that weighs against: massage */
 	assert_string_equal(fired(k, &ac, "hopeless massage, anymore", b, sizeof b), "");
-	/* a rule fired: the list adds nothing */
+	/* -3 + 2.5 + 1.5 = 1 for crisis, talk-to-someone at -2 */
+	assert_string_equal(fired(k, &ac, "saved up pills for tonight", b, sizeof b), "crisis");
+	assert_string_equal(fired(k, &ac, "pills", b, sizeof b), "");
+	assert_string_equal(fired(k, &ac, "hopeless anymore, pills tonight", b, sizeof b),
+			    "crisis,talk-to-someone");
+	/* a rule that fired is not added again; the other model still reads */
 	assert_string_equal(fired(k, &ac, "I cannot cope, hopeless, anymore", b, sizeof b),
 			    "talk-to-someone");
-	assert_string_equal(fired(k, &ac, "suicidal and hopeless", b, sizeof b), "crisis");
+	assert_string_equal(fired(k, &ac, "I cannot cope, pills tonight", b, sizeof b),
+			    "crisis,talk-to-someone");
+	assert_string_equal(fired(k, &ac, "suicidal, pills tonight", b, sizeof b), "crisis");
 	/* with an emergency: both, in rule order */
 	assert_string_equal(fired(k, &ac, "chest pain, hopeless, anymore", b, sizeof b),
 			    "talk-to-someone,emergency");
 	/* at the end of a message longer than the matcher reads */
-	char *longq = malloc(ANSWER_INPUT_MAX + 200);
-	memset(longq, 0, ANSWER_INPUT_MAX + 200);
+	char *longq = calloc(1, ANSWER_INPUT_MAX + 200);
 	while (strlen(longq) < ANSWER_INPUT_MAX)
 		strcat(longq, "my back is stiff today. ");
 	strcat(longq, "hopeless, I can't do this anymore");
@@ -330,82 +330,13 @@ test_adds_a_line_when_no_rule_did(void **st)
 }
 
 static void
-test_crisis_at(void **st)
-{
-	(void)st;
-	struct tfile f[sizeof files / sizeof *files];
-	memcpy(f, files, sizeof files);
-	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-		if (strcmp(f[i].rel, "safety/distress.txt") == 0)
-			f[i].data = "bias -2\ntalk-at 0.5\ncrisis-at 1\n2 hopeless\n1.25 anymore\n";
-	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, f, sizeof f / sizeof *f, &pr);
-	assert_int_equal(pr.n, 0);
-	struct answer_ctx ac;
-	assert_int_equal(answer_ctx_init(&ac), 0);
-	char b[128];
-	assert_string_equal(fired(k, &ac, "hopeless, anymore", b, sizeof b), "crisis");
-	assert_string_equal(fired(k, &ac, "hopeless", b, sizeof b), "");
-	answer_ctx_free(&ac);
-	knowledge_free(k);
-	problems_free(&pr);
-}
-
-/* Without the talk-to-someone rule the list is not used, and check says so. */
-static void
-test_needs_both_rules(void **st)
-{
-	(void)st;
-	struct tfile f[sizeof files / sizeof *files];
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-		if (strcmp(files[i].rel, "safety/talk-to-someone.md") != 0)
-			f[n++] = files[i];
-	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, f, n, &pr);
-	dump_problems(&pr);
-	assert_int_equal(pr.n, 0); /* served, with a warning, and the list unused */
-	int i = find_problem(&k->warnings, "need the rules 'crisis' and 'talk-to-someone'");
-	if (i < 0)
-		dump_problems(&k->warnings);
-	assert_int_not_equal(i, -1);
-	assert_string_equal(k->warnings.v[i].file, "safety/distress.txt");
-	struct answer_ctx ac;
-	assert_int_equal(answer_ctx_init(&ac), 0);
-	char b[128];
-	assert_string_equal(fired(k, &ac, "hopeless, I can't do this anymore", b, sizeof b), "");
-	answer_ctx_free(&ac);
-	knowledge_free(k);
-	problems_free(&pr);
-}
-
-/* ---- the rule words in a reply ------------------------------------------- */
-
-/* files, with a trauma rule and rule words (text): into f, how many. */
-#define NFILES (sizeof files / sizeof *files)
-static size_t
-with_rule_words(struct tfile *f, const char *text)
-{
-	memcpy(f, files, sizeof files);
-	f[NFILES] = (struct tfile){"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")};
-	f[NFILES + 1] = (struct tfile){"safety/rule-words.txt", text};
-	return NFILES + 2;
-}
-
-static void
 test_rule_words_add_a_line(void **st)
 {
 	(void)st;
-	struct tfile f[NFILES + 2];
-	struct problems pr = {0};
-	struct knowledge *k = build_kb(T, f, with_rule_words(f, RULE_WORDS), &pr);
-	dump_problems(&pr);
-	assert_int_equal(pr.n, 0);
-	assert_int_equal(k->warnings.n, 0);
+	struct knowledge *k = kb(RULE_WORDS);
 	struct answer_ctx ac;
 	assert_int_equal(answer_ctx_init(&ac), 0);
 	char b[128];
-	assert_string_equal(fired(k, &ac, "what is swedish massage", b, sizeof b), "");
 	/* -3 + 2 + 1.5 = 0.5: at emergency's at; numb alone is not */
 	assert_string_equal(fired(k, &ac, "my groin is numb", b, sizeof b), "emergency");
 	assert_string_equal(fired(k, &ac, "my leg is numb", b, sizeof b), "");
@@ -438,7 +369,6 @@ test_rule_words_add_a_line(void **st)
 	free(longq);
 	answer_ctx_free(&ac);
 	knowledge_free(k);
-	problems_free(&pr);
 }
 
 /* check: an unknown rule in the rule words is a problem with its line; a
@@ -447,28 +377,30 @@ static void
 test_rule_words_checked(void **st)
 {
 	(void)st;
-	struct tfile f[NFILES + 2];
+	struct tfile f[NFILES + 1];
 	size_t n = with_rule_words(f, "rule emergency\nbias -1\nat 1\n1 numb\n");
 	struct problems pr = {0};
 	struct knowledge *k = build_kb(T, f, n, &pr);
 	dump_problems(&pr);
 	assert_int_equal(pr.n, 0);
-	int i = find_problem(&k->warnings, "no words for rule 'trauma'");
-	if (i < 0)
-		dump_problems(&k->warnings);
-	assert_int_not_equal(i, -1);
-	assert_string_equal(k->warnings.v[i].file, "safety/rule-words.txt");
+	const char *missing[] = {"no words for rule 'trauma'", "no words for rule 'crisis'",
+				 "no words for rule 'talk-to-someone'"};
+	for (size_t m = 0; m < sizeof missing / sizeof *missing; m++) {
+		int i = find_problem(&k->warnings, missing[m]);
+		if (i < 0)
+			dump_problems(&k->warnings);
+		assert_int_not_equal(i, -1);
+		assert_string_equal(k->warnings.v[i].file, "safety/rule-words.txt");
+	}
 	knowledge_free(k);
 	problems_free(&pr);
 
-	/* crisis and talk-to-someone are the distress words': no section */
-	const char *bad[] = {"rule emergency\nbias -1\nat 1\nrule crisis\nbias -1\nat 1\n",
-			     "rule emergency\nbias -1\nat 1\n\nrule talk-to-someone\n",
-			     "rule disclaimer\n"};
-	const unsigned line[] = {4, 5, 1};
+	/* the disclaimer has no words, nor a rule the knowledge lacks */
+	const char *bad[] = {"rule emergency\nbias -1\nat 1\n\nrule disclaimer\n", "rule nosuch\n"};
+	const unsigned line[] = {5, 1};
 	for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
 		k = build_kb(T, f, with_rule_words(f, bad[b]), &pr);
-		i = find_problem(&pr, "unknown rule id");
+		int i = find_problem(&pr, "unknown rule id");
 		if (i < 0)
 			dump_problems(&pr);
 		assert_int_not_equal(i, -1);
@@ -485,13 +417,10 @@ main(void)
 {
 	T = text_ctx_new();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reads_a_list),
-	    cmocka_unit_test(test_problems_name_the_line),
-	    cmocka_unit_test(test_adds_a_line_when_no_rule_did),
-	    cmocka_unit_test(test_crisis_at),
-	    cmocka_unit_test(test_needs_both_rules),
+	    cmocka_unit_test(test_reads_a_section),
 	    cmocka_unit_test(test_reads_rule_words),
-	    cmocka_unit_test(test_rule_words_problems),
+	    cmocka_unit_test(test_problems_name_the_line),
+	    cmocka_unit_test(test_crisis_and_talk_apart),
 	    cmocka_unit_test(test_rule_words_add_a_line),
 	    cmocka_unit_test(test_rule_words_checked),
 	};
