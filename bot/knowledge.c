@@ -501,7 +501,6 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	k->safety = safety_build(t, &si, pr);
 	k->crisis = knowledge_find_rule(k, "crisis");
 	k->disclaimer = knowledge_find_rule(k, "disclaimer");
-	k->talk = knowledge_find_rule(k, "talk-to-someone");
 	if (rule_words)
 		load_words(k, t, rule_words, pr);
 	if (clf)

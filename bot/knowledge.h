@@ -55,9 +55,9 @@ struct knowledge {
 	struct classifier *clf;    /* NULL without classifier.txt */
 	int *clf_entry;   /* per class: its answer, KNOWLEDGE_OOS, or -1 (no such answer) */
 	int *entry_class; /* per answer: its class, or -1 (the model does not know it) */
-	const struct wordset *dict;   /* borrowed from knowledge_build's caller, or NULL */
-	int crisis, disclaimer, talk; /* rule indices, -1 if absent */
-	char missing[256];            /* required rule ids not present, space separated */
+	const struct wordset *dict; /* borrowed from knowledge_build's caller, or NULL */
+	int crisis, disclaimer;     /* rule indices, -1 if absent */
+	char missing[256];          /* required rule ids not present, space separated */
 };
 
 /* How the problem of a related id that no answer has begins. */
