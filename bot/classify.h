@@ -5,7 +5,7 @@
  * The matcher scores a message against each answer's phrasings; on
  * messages nobody tuned it on it answers some wrongly and misses others.
  * The classifier is a multinomial logistic model over the same features
- * the distress words use (word stems and pairs of adjacent stems,
+ * the rule words use (word stems and pairs of adjacent stems,
  * distress_features), one class per answer id and one for "out of scope",
  * made by bench/classify.c (make classifier) from the answers' phrasings
  * and titles and every labelled question in tests/data.  answer.c asks it
