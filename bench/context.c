@@ -50,15 +50,6 @@ struct set {
 	size_t n, cap;
 };
 
-static int
-class_of(const struct knowledge *k, int e)
-{
-	for (size_t j = 0; j < classify_nclasses(k->clf); j++)
-		if (k->clf_entry[j] == e)
-			return (int)j;
-	return -1;
-}
-
 /* One turn of a dialogue: the rules read it with memory mem. */
 static void
 read_turn(const struct knowledge *k, struct answer_ctx *ac, struct convo_memory *mem, const char *q,
@@ -75,7 +66,7 @@ read_turn(const struct knowledge *k, struct answer_ctx *ac, struct convo_memory 
 	enum followup_how how = followup_rules(k, ac, &mp, mem, q, strlen(q), &a, &alone);
 	followup_remember(k, &a, mem);
 	const struct match_result *m = &a.mr;
-	int gc = class_of(k, gold), h = m->nanswers == 1 ? m->intent : -1;
+	int gc = followup_class_of(k, gold), h = m->nanswers == 1 ? m->intent : -1;
 	if (topic >= 0 && gc >= 0 && m->nanswers <= 1 && how != FOLLOWUP_CHOICE && !choices) {
 		s->t = xgrow(s->t, &s->cap, s->n + 1, sizeof *s->t);
 		struct turn *t = &s->t[s->n++];
@@ -83,7 +74,7 @@ read_turn(const struct knowledge *k, struct answer_ctx *ac, struct convo_memory 
 		t->line = line;
 		t->follow = follow;
 		t->gold = gc;
-		t->rules = class_of(k, h >= 0 ? h : KNOWLEDGE_OOS);
+		t->rules = followup_class_of(k, h >= 0 ? h : KNOWLEDGE_OOS);
 		t->asked = m->ambiguous;
 		t->f = xmalloc(CLASSIFY_CLASSES_MAX * sizeof *t->f);
 		t->cand = xmalloc(CLASSIFY_CLASSES_MAX);
@@ -126,15 +117,6 @@ read_table(const struct knowledge *k, struct answer_ctx *ac, const char *path, i
 	return 0;
 }
 
-static double
-weigh(const double *w, const double *x)
-{
-	double z = 0;
-	for (size_t i = 0; i < FOLLOWUP_FEATURES; i++)
-		z += w[i] * x[i];
-	return z;
-}
-
 /* Fit w on the turns not of table skip (-1: all). */
 static void
 fit(const struct set *s, int skip, double *w)
@@ -159,7 +141,7 @@ fit(const struct set *s, int skip, double *w)
 			double top = -HUGE_VAL, sum = 0;
 			for (size_t j = 0; j < t->n; j++)
 				if (t->cand[j]) {
-					z[j] = weigh(w, t->f[j]);
+					z[j] = followup_weigh(w, t->f[j]);
 					top = z[j] > top ? z[j] : top;
 				}
 			for (size_t j = 0; j < t->n; j++)
@@ -188,7 +170,7 @@ pick(const struct knowledge *k, const double *w, double margin, const struct tur
 	int h = k->clf_entry[t->rules];
 	int e =
 	    followup_context_pick(k, w, margin, t->f, t->cand, t->n, h == KNOWLEDGE_OOS ? -1 : h);
-	return class_of(k, e);
+	return followup_class_of(k, e);
 }
 
 static void

@@ -867,8 +867,8 @@ followup_features(const struct knowledge *k, struct answer_ctx *c, const struct 
 	return n;
 }
 
-static double
-weigh(const double *w, const double *x)
+double
+followup_weigh(const double *w, const double *x)
 {
 	double s = 0;
 	for (size_t i = 0; i < FOLLOWUP_FEATURES; i++)
@@ -876,10 +876,8 @@ weigh(const double *w, const double *x)
 	return s;
 }
 
-/* The class of answer e (KNOWLEDGE_OOS: out of scope), -1 if the model
- * has none. */
-static int
-class_of(const struct knowledge *k, int e)
+int
+followup_class_of(const struct knowledge *k, int e)
 {
 	for (size_t j = 0; j < classify_nclasses(k->clf); j++)
 		if (k->clf_entry[j] == e)
@@ -894,14 +892,14 @@ followup_context_pick(const struct knowledge *k, const double *w, double margin,
 	int best = -1;
 	for (size_t j = 0; j < n; j++)
 		if (cand[j] && k->clf_entry[j] != -1 &&
-		    (best < 0 || weigh(w, f[j]) > weigh(w, f[best])))
+		    (best < 0 || followup_weigh(w, f[j]) > followup_weigh(w, f[best])))
 			best = (int)j;
-	int h = class_of(k, heur >= 0 ? heur : KNOWLEDGE_OOS);
+	int h = followup_class_of(k, heur >= 0 ? heur : KNOWLEDGE_OOS);
 	/* a message the rules did not answer and that alone reads surely out
 	 * of scope ("and my knee hurts too") stays unanswered */
 	int sure_oos = heur < 0 && h >= 0 && f[h][FX_OOS_P] >= OOS_SURE;
 	if (best < 0 || h < 0 || best == h || sure_oos ||
-	    weigh(w, f[best]) - weigh(w, f[h]) < margin)
+	    followup_weigh(w, f[best]) - followup_weigh(w, f[h]) < margin)
 		return heur >= 0 ? heur : KNOWLEDGE_OOS;
 	return k->clf_entry[best];
 }

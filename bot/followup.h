@@ -108,6 +108,13 @@ size_t followup_features(const struct knowledge *k, struct answer_ctx *c, const 
 			 const struct followup_alone *alone, int rules,
 			 double (*f)[FOLLOWUP_FEATURES], unsigned char *cand);
 
+/* The context reader's score of one class: weights w times its features x. */
+double followup_weigh(const double *w, const double *x);
+
+/* The classifier's class of answer e (KNOWLEDGE_OOS: out of scope), -1 if
+ * the model has none. */
+int followup_class_of(const struct knowledge *k, int e);
+
 /*
  * The answer the context reader with weights w picks from the features
  * (cand: the classes it weighs): the rules' one answer heur (-1: none,
