@@ -113,40 +113,39 @@ add_example(struct model *m, const char *text, int cls)
 	distress_features(&m->tk, collect, &c);
 }
 
+struct table {
+	struct model *m;
+	const struct knowledge *k;
+};
+
+static int
+table_line(char *line, unsigned n, void *arg)
+{
+	(void)n;
+	struct table *t = arg;
+	char *c2 = strchr(line, '\t');
+	if (line[0] == '#' || c2 == NULL)
+		return 0;
+	*c2++ = '\0';
+	char *c3 = strchr(c2, '\t');
+	if (c3) {
+		*c3++ = '\0';
+		if (strcmp(c3, "alone") != 0)
+			return 0; /* a follow-up turn means what it means after the one before */
+	}
+	int cls = strcmp(c2, "-") == 0 ? (int)t->k->nentries : knowledge_find(t->k, c2);
+	if (cls >= 0) {
+		add_example(t->m, line, cls);
+		t->m->x[t->m->nx - 1].text = xstrdup(line);
+	}
+	return 0;
+}
+
 static int
 load_table(struct model *m, const struct knowledge *k, const char *path)
 {
-	if (trainer_safety_table(path))
-		return 0;
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		fprintf(stderr, "classify: cannot read %s\n", path);
-		return -1;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	while (getline(&line, &cap, fp) > 0) {
-		line[strcspn(line, "\r\n")] = '\0';
-		char *c2 = strchr(line, '\t');
-		if (line[0] == '#' || c2 == NULL)
-			continue;
-		*c2++ = '\0';
-		char *c3 = strchr(c2, '\t');
-		if (c3) {
-			*c3++ = '\0';
-			if (strcmp(c3, "alone") != 0)
-				continue; /* a follow-up turn means what it means after the one
-					     before */
-		}
-		int cls = strcmp(c2, "-") == 0 ? (int)k->nentries : knowledge_find(k, c2);
-		if (cls >= 0) {
-			add_example(m, line, cls);
-			m->x[m->nx - 1].text = xstrdup(line);
-		}
-	}
-	free(line);
-	fclose(fp);
-	return 0;
+	struct table t = {m, k};
+	return trainer_safety_table(path) ? 0 : trainer_lines("classify", path, table_line, &t);
 }
 
 /* Fit w and b on every example but the tables' ones of fold skip (-1:

@@ -84,37 +84,39 @@ read_turn(const struct knowledge *k, struct answer_ctx *ac, struct convo_memory 
 	answer_free(&a);
 }
 
+struct table {
+	const struct knowledge *k;
+	struct answer_ctx *ac;
+	int index;
+	struct set *s;
+	struct convo_memory mem; /* of the dialogue being read */
+};
+
 static int
-read_table(const struct knowledge *k, struct answer_ctx *ac, const char *path, int table,
+table_line(char *line, unsigned n, void *arg)
+{
+	struct table *t = arg;
+	if (line[0] == '\0' || strncmp(line, "# dialogue", 10) == 0) {
+		memset(&t->mem, 0, sizeof t->mem);
+		return 0;
+	}
+	char *c2 = strchr(line, '\t'), *c3 = c2 ? strchr(c2 + 1, '\t') : NULL;
+	if (line[0] == '#' || c3 == NULL)
+		return 0;
+	*c2++ = '\0';
+	*c3++ = '\0';
+	if (strcmp(c3, "alone") == 0 || strcmp(c3, "follow") == 0)
+		read_turn(t->k, t->ac, &t->mem, line, c2, strcmp(c3, "follow") == 0, t->index, n,
+			  t->s);
+	return 0;
+}
+
+static int
+read_table(const struct knowledge *k, struct answer_ctx *ac, const char *path, int index,
 	   struct set *s)
 {
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		fprintf(stderr, "context: cannot read %s\n", path);
-		return -1;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	struct convo_memory mem = {0};
-	unsigned ln = 0;
-	while (getline(&line, &cap, fp) > 0) {
-		ln++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || strncmp(line, "# dialogue", 10) == 0) {
-			memset(&mem, 0, sizeof mem);
-			continue;
-		}
-		char *c2 = strchr(line, '\t'), *c3 = c2 ? strchr(c2 + 1, '\t') : NULL;
-		if (line[0] == '#' || c3 == NULL)
-			continue;
-		*c2++ = '\0';
-		*c3++ = '\0';
-		if (strcmp(c3, "alone") == 0 || strcmp(c3, "follow") == 0)
-			read_turn(k, ac, &mem, line, c2, strcmp(c3, "follow") == 0, table, ln, s);
-	}
-	free(line);
-	fclose(fp);
-	return 0;
+	struct table t = {.k = k, .ac = ac, .index = index, .s = s};
+	return trainer_lines("context", path, table_line, &t);
 }
 
 /* Fit w on the turns not of table skip (-1: all). */

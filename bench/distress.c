@@ -173,55 +173,58 @@ add_doc(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struc
 	return m->nd++;
 }
 
+struct table {
+	struct model *m;
+	struct answer_ctx *ac;
+	const struct knowledge *k;
+	struct tokens *tk;
+	int safety; /* a safety table (message, must fire, must not fire) */
+};
+
+static int
+table_line(char *line, unsigned n, void *arg)
+{
+	(void)n;
+	struct table *t = arg;
+	if (line[0] == '#' || line[0] == '\0')
+		return 0;
+	char *must = strchr(line, '\t'), *mustnot = NULL;
+	if (must) {
+		*must++ = '\0';
+		mustnot = strchr(must, '\t');
+		if (mustnot)
+			*mustnot++ = '\0';
+	}
+	struct doc labels = {0};
+	labels.safety = t->safety && must;
+	if (labels.safety) {
+		labels.must = rule_bits(t->m, must);
+		labels.mustnot = mustnot ? rule_bits(t->m, mustnot) : 0;
+	}
+	size_t len = strlen(line);
+	if (len <= ANSWER_INPUT_MAX) {
+		add_doc(t->m, t->ac, t->k, t->tk, line, len, &labels, WHOLE);
+		return 0;
+	}
+	/* a long message: whole for a positive, window by window for a
+	 * negative, as the bot reads it (answer_window) */
+	size_t whole = add_doc(t->m, t->ac, t->k, t->tk, line, len, &labels, LONG_WHOLE);
+	t->m->d[whole].fired = 0;
+	for (size_t start = 0, next; start < len; start = next) {
+		size_t end = answer_window(line, len, start, &next);
+		size_t w =
+		    add_doc(t->m, t->ac, t->k, t->tk, line + start, end - start, &labels, WINDOW);
+		t->m->d[whole].fired |= t->m->d[w].fired;
+	}
+	return 0;
+}
+
 static int
 load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struct tokens *tk,
 	   const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		fprintf(stderr, "distress: cannot read %s\n", path);
-		return -1;
-	}
-	int safety = trainer_safety_table(path);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, fp)) > 0) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		char *must = strchr(line, '\t'), *mustnot = NULL;
-		if (must) {
-			*must++ = '\0';
-			mustnot = strchr(must, '\t');
-			if (mustnot)
-				*mustnot++ = '\0';
-		}
-		struct doc labels = {0};
-		labels.safety = safety && must;
-		if (labels.safety) {
-			labels.must = rule_bits(m, must);
-			labels.mustnot = mustnot ? rule_bits(m, mustnot) : 0;
-		}
-		size_t len = strlen(line);
-		if (len <= ANSWER_INPUT_MAX) {
-			add_doc(m, ac, k, tk, line, len, &labels, WHOLE);
-			continue;
-		}
-		/* a long message: whole for a positive, window by window for a
-		 * negative, as the bot reads it (answer_window) */
-		size_t whole = add_doc(m, ac, k, tk, line, len, &labels, LONG_WHOLE);
-		m->d[whole].fired = 0;
-		for (size_t start = 0, next; start < len; start = next) {
-			size_t end = answer_window(line, len, start, &next);
-			size_t w =
-			    add_doc(m, ac, k, tk, line + start, end - start, &labels, WINDOW);
-			m->d[whole].fired |= m->d[w].fired;
-		}
-	}
-	free(line);
-	fclose(fp);
-	return 0;
+	struct table t = {m, ac, k, tk, trainer_safety_table(path)};
+	return trainer_lines("distress", path, table_line, &t);
 }
 
 /* Does doc d, for a model where it is a positive (pos) or not, count?  A

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "answer.h"
@@ -41,6 +42,32 @@ trainer_safety_table(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	return strstr(base ? base + 1 : path, "safety") != NULL;
+}
+
+/* Each line of the table at path, its line end taken off, to fn(line, its
+ * number from 1, arg) until fn returns nonzero.  Returns -1, said on stderr
+ * under tool's name, when the file cannot be read, else what fn last
+ * returned (0 when it read every line). */
+static inline int
+trainer_lines(const char *tool, const char *path, int (*fn)(char *line, unsigned n, void *arg),
+	      void *arg)
+{
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		fprintf(stderr, "%s: cannot read %s\n", tool, path);
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned n = 0;
+	int rc = 0;
+	while (rc == 0 && getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		rc = fn(line, ++n, arg);
+	}
+	free(line);
+	fclose(fp);
+	return rc;
 }
 
 /* xorshift64: the next number of the sequence s (never 0) holds. */

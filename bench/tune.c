@@ -32,41 +32,43 @@ struct set {
 	size_t n;
 };
 
+struct loading {
+	const struct knowledge *k;
+	struct set *s;
+	size_t cap;
+};
+
+static int
+set_line(char *line, unsigned n, void *arg)
+{
+	(void)n;
+	struct loading *l = arg;
+	struct set *s = l->s;
+	char *tab = strchr(line, '\t');
+	if (line[0] == '#' || !tab)
+		return 0;
+	*tab++ = 0;
+	s->rows = xgrow(s->rows, &l->cap, s->n + 1, sizeof *s->rows);
+	struct row *r = &s->rows[s->n++];
+	r->q = xstrdup(line);
+	r->nwant = 0;
+	char *save = NULL;
+	for (char *id = strtok_r(tab, "+", &save);
+	     id && strcmp(id, "-") != 0 && r->nwant < MATCH_ANSWERS_MAX;
+	     id = strtok_r(NULL, "+", &save))
+		if ((r->want[r->nwant++] = knowledge_find(l->k, id)) < 0) {
+			fprintf(stderr, "tune: %s: unknown id %s\n", s->file, id);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 load_set(const struct knowledge *k, const char *file, struct set *s)
 {
-	FILE *f = fopen(file, "r");
-	if (f == NULL) {
-		fprintf(stderr, "tune: cannot read %s\n", file);
-		return -1;
-	}
-	char *line = NULL;
-	size_t lc = 0, cap = 0;
+	struct loading l = {k, s, 0};
 	s->file = file;
-	while (getline(&line, &lc, f) > 0) {
-		line[strcspn(line, "\r\n")] = 0;
-		char *tab = strchr(line, '\t');
-		if (line[0] == '#' || !tab)
-			continue;
-		*tab++ = 0;
-		s->rows = xgrow(s->rows, &cap, s->n + 1, sizeof *s->rows);
-		struct row *r = &s->rows[s->n++];
-		r->q = xstrdup(line);
-		r->nwant = 0;
-		char *save = NULL;
-		for (char *id = strtok_r(tab, "+", &save);
-		     id && strcmp(id, "-") != 0 && r->nwant < MATCH_ANSWERS_MAX;
-		     id = strtok_r(NULL, "+", &save))
-			if ((r->want[r->nwant++] = knowledge_find(k, id)) < 0) {
-				fprintf(stderr, "tune: %s: unknown id %s\n", file, id);
-				free(line);
-				fclose(f);
-				return -1;
-			}
-	}
-	free(line);
-	fclose(f);
-	return 0;
+	return trainer_lines("tune", file, set_line, &l);
 }
 
 struct figures {
