@@ -166,8 +166,9 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 /*
  * The classifier's word on the matcher's (classify.h), for answers the
  * model knows: a confident other answer makes the matcher's one "did you
- * mean" (the classifier's first), a confident "out of scope" makes it the
- * fallback; where the matcher gave none, a confident answer is given.
+ * mean" (the classifier's first), or, from overrule-at, replaces it; a
+ * confident "out of scope" makes it the fallback; where the matcher gave
+ * none, a confident answer is given.
  * Two answers to two questions stay the matcher's.
  */
 static void
@@ -188,6 +189,8 @@ second_reader(const struct knowledge *k, const struct tokens *tk, struct match_r
 			return;
 		if (y == KNOWLEDGE_OOS) /* no choice to offer: the fallback */
 			match_result_none(mr);
+		else if (p >= classify_overrule_at(k->clf)) /* sure enough to answer */
+			match_result_answer(mr, y, p);
 		else
 			match_result_ask(mr, y, m, mr->score);
 	} else if (y >= 0 && p >= classify_take_at(k->clf)) {

@@ -27,8 +27,8 @@ struct cweight {
 struct classifier {
 	char **classes;
 	size_t nclasses;
-	double *bias; /* per class */
-	double take_at, veto_at;
+	double *bias;                         /* per class */
+	double take_at, veto_at, overrule_at; /* overrule_at: 2 (never) unless set */
 	double context[CLASSIFY_CONTEXT_MAX]; /* the context reader's weights */
 	double context_margin;
 	int has_context;
@@ -46,7 +46,7 @@ struct reading {
 	const char *file;
 	struct problems *pr;
 	unsigned line;
-	int have_take, have_veto, have_bias, have_margin;
+	int have_take, have_veto, have_overrule, have_bias, have_margin;
 	unsigned failed;
 };
 
@@ -173,6 +173,7 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 	struct classifier *c = xcalloc(1, sizeof *c);
 	struct reading r = {.c = c, .file = file, .pr = pr};
 	char *l;
+	c->overrule_at = CLASSIFY_NEVER;
 	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
 		r.line++;
 		char *tab = strchr(l, '\t');
@@ -209,11 +210,12 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 			probability(&r, "take-at", l + 8, &c->take_at, &r.have_take);
 		} else if (strncmp(l, "veto-at ", 8) == 0) {
 			probability(&r, "veto-at", l + 8, &c->veto_at, &r.have_veto);
+		} else if (strncmp(l, "overrule-at ", 12) == 0) {
+			probability(&r, "overrule-at", l + 12, &c->overrule_at, &r.have_overrule);
 		} else {
 			bad(&r,
-			    "expected classes, bias, take-at, veto-at, context, context-margin or "
-			    "a "
-			    "feature (a word, a tab, its weights), not '%.30s'",
+			    "expected classes, bias, take-at, veto-at, overrule-at, context, "
+			    "context-margin or a feature (a word, a tab, its weights), not '%.30s'",
 			    l);
 		}
 		free(l);
@@ -275,6 +277,20 @@ double
 classify_veto_at(const struct classifier *c)
 {
 	return c->veto_at;
+}
+
+double
+classify_overrule_at(const struct classifier *c)
+{
+	return c->overrule_at;
+}
+
+void
+classify_set_thresholds(struct classifier *c, double take_at, double veto_at, double overrule_at)
+{
+	c->take_at = take_at;
+	c->veto_at = veto_at;
+	c->overrule_at = overrule_at;
 }
 
 const double *

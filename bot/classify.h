@@ -21,6 +21,8 @@
  *   bias 0:-1.250 1:0.300 ...              per class (index:weight)
  *   take-at 0.700                          probabilities from which the
  *   veto-at 0.700                          model gives or vetoes an answer
+ *   overrule-at 0.950                      optional: from which it replaces
+ *                                          the matcher's answer outright
  *   massag 3:1.250 17:-0.500               a stem or "stem stem", then its
  *                                          weights (class index:weight)
  * Weights have at most three decimals.  Pure: no I/O, no globals.
@@ -37,6 +39,7 @@
 #define CLASSIFY_CLASSES_MAX 250
 #define CLASSIFY_OUT_OF_SCOPE "-"
 #define CLASSIFY_CONTEXT_MAX 32 /* the context reader's weights at most */
+#define CLASSIFY_NEVER 2.0      /* a threshold no probability reaches */
 
 struct classifier;
 
@@ -49,6 +52,11 @@ size_t classify_nclasses(const struct classifier *c);
 const char *classify_class(const struct classifier *c, size_t i); /* id, or "-" */
 double classify_take_at(const struct classifier *c);
 double classify_veto_at(const struct classifier *c);
+double classify_overrule_at(const struct classifier *c); /* CLASSIFY_NEVER when unset */
+
+/* For the trainers: the three thresholds of a model in memory. */
+void classify_set_thresholds(struct classifier *c, double take_at, double veto_at,
+			     double overrule_at);
 
 /* The context reader's weights (CLASSIFY_CONTEXT_MAX, unlisted ones 0)
  * and its margin, NULL when the file has none. */

@@ -2,7 +2,8 @@
  * file, each problem with its file:line; the likeliest class and its
  * probability; and what it does to the matcher's result: a confident other
  * answer asks "did you mean", a confident "out of scope" falls back, a
- * confident answer where the matcher had none is given, answers the model
+ * confident answer where the matcher had none is given, a very confident
+ * one (overrule-at) replaces the matcher's, answers the model
  * does not know and short messages are the matcher's alone. */
 #include <math.h>
 
@@ -56,6 +57,7 @@ test_reads_a_model(void **st)
 	assert_int_equal(classify_nclasses(c), 3);
 	assert_string_equal(classify_class(c, 2), "-");
 	assert_true(classify_take_at(c) > 0.69 && classify_take_at(c) < 0.71);
+	assert_true(classify_overrule_at(c) > 1.0); /* not in the file: never */
 	struct tokens tk = {0};
 	double p;
 	text_tokenize(T, "is it gentle? really gentle?", 28, &tk);
@@ -65,6 +67,11 @@ test_reads_a_model(void **st)
 	text_tokenize(T, "nothing known here", 18, &tk);
 	assert_int_equal(classify_top(c, &tk, &p), 2);
 	tokens_free(&tk);
+	classify_free(c);
+	c = parse(MODEL "overrule-at 0.950\n", &pr);
+	dump_problems(&pr);
+	assert_non_null(c);
+	assert_true(fabs(classify_overrule_at(c) - 0.95) < 1e-9);
 	classify_free(c);
 }
 
@@ -83,7 +90,9 @@ test_problems_name_the_line(void **st)
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\n", 3, "'veto-at' is missing");
 	expect_problem("x\t0:1\nclasses a b\n", 1, "the classes line must come first");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nhello there\n", 5,
-		       "expected classes, bias, take-at, veto-at, context");
+		       "expected classes, bias, take-at, veto-at, overrule-at, context");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\noverrule-at 2\n", 5,
+		       "'overrule-at' needs a probability above 0 and at most 1");
 	/* the context reader's weights: indices below 32, with a margin */
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 32:1\n"
 		       "context-margin 0.5\n",
@@ -176,6 +185,18 @@ test_beside_the_matcher(void **st)
 	assert_string_equal(K->entries[mr->choices[0]].id.s, "booking");
 	assert_string_equal(K->entries[mr->choices[1]].id.s, "swedish-massage");
 	answer_free(&a);
+	/* the same, with overrule-at at or below the model's certainty: answered */
+	classify_set_thresholds(K->clf, 0.7, 0.8, 0.9);
+	mr = ask("is swedish massage relaxing, let me check my calendar", &a);
+	assert_int_equal(mr->nanswers, 1);
+	assert_string_equal(K->entries[mr->intent].id.s, "booking");
+	answer_free(&a);
+	classify_set_thresholds(K->clf, 0.7, 0.8, 0.999); /* above it: still asked */
+	mr = ask("is swedish massage relaxing, let me check my calendar", &a);
+	assert_int_equal(mr->nanswers, 0);
+	assert_true(mr->ambiguous);
+	answer_free(&a);
+	classify_set_thresholds(K->clf, 0.7, 0.8, CLASSIFY_NEVER);
 	/* sure it is out of scope: the fallback */
 	mr = ask("swedish massage feel the weather today", &a);
 	assert_int_equal(mr->nanswers, 0);
