@@ -38,8 +38,9 @@ struct turn {
 	int table, follow;
 	unsigned line;
 	int gold, rules; /* classes: expected, the rules' one answer (or out of scope) */
-	int asked;       /* the rules asked "did you mean": the reader leaves it (fitted
-			    without: resolving them gave as many wrong answers as right) */
+	int asked;       /* the reader leaves it (followup_reader_leaves): "did you mean"
+			    (fitted without: resolving them gave as many wrong answers as
+			    right), or a message written as a phrasing */
 	size_t n;
 	double (*f)[FOLLOWUP_FEATURES];
 	unsigned char *cand;
@@ -75,7 +76,7 @@ read_turn(const struct knowledge *k, struct answer_ctx *ac, struct convo_memory 
 		t->follow = follow;
 		t->gold = gc;
 		t->rules = followup_class_of(k, h >= 0 ? h : KNOWLEDGE_OOS);
-		t->asked = m->ambiguous;
+		t->asked = followup_reader_leaves(m);
 		t->f = xmalloc(CLASSIFY_CLASSES_MAX * sizeof *t->f);
 		t->cand = xmalloc(CLASSIFY_CLASSES_MAX);
 		t->n = followup_features(k, ac, &ac->tk, a.question, topic, before, &alone, h, t->f,

@@ -27,9 +27,10 @@
 #define BEFORE_WEIGHT 0.5 /* the answer before it: half as much again */
 #define MIN_SCORE 0.5
 #define MIN_RAW 0.38
-#define MAX_WORDS 16  /* a follow-up is short: longer messages are read alone */
-#define SHORT_WORDS 5 /* "how long for?", "where are you based?" */
-#define BARE_WORDS 9  /* "how long does it usually take to go away?" */
+#define EXACT_RAW 0.9995 /* the ranking score of a message written as a phrasing */
+#define MAX_WORDS 16     /* a follow-up is short: longer messages are read alone */
+#define SHORT_WORDS 5    /* "how long for?", "where are you based?" */
+#define BARE_WORDS 9     /* "how long does it usually take to go away?" */
 #define WEAK_LEAD 0.03
 #define OFFER_MIN 0.40     /* alone, a message scoring less has no "did you mean" */
 #define SUBJECT_CLOSE 0.10 /* ranking scores this close: what "it" is decides */
@@ -904,6 +905,13 @@ followup_context_pick(const struct knowledge *k, const double *w, double margin,
 	return k->clf_entry[best];
 }
 
+int
+followup_reader_leaves(const struct match_result *mr)
+{
+	return mr->ambiguous || (mr->nanswers == 1 && mr->ncand &&
+				 mr->cand[0].intent == mr->intent && mr->cand[0].raw >= EXACT_RAW);
+}
+
 static void
 rebuild_reply(const struct knowledge *k, struct answer *out)
 {
@@ -1098,8 +1106,8 @@ followup_answer(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	const double *w = k->clf ? classify_context(k->clf, &margin) : NULL;
 	int topic = mem && mem->answer[0] ? knowledge_find(k, mem->answer) : -1;
 	if (w == NULL || topic < 0 || mem->nchoices || how == FOLLOWUP_CHOICE ||
-	    out->mr.nanswers > 1 || out->mr.ambiguous || emergency_led(k, out))
-		return how; /* a "did you mean" stays: guessing one was as often wrong as right */
+	    out->mr.nanswers > 1 || followup_reader_leaves(&out->mr) || emergency_led(k, out))
+		return how;
 	int before = mem->before[0] ? knowledge_find(k, mem->before) : -1;
 	int h = out->mr.nanswers == 1 ? out->mr.intent : -1;
 	double(*f)[FOLLOWUP_FEATURES] = xmalloc(CLASSIFY_CLASSES_MAX * sizeof *f);

@@ -125,6 +125,11 @@ int followup_context_pick(const struct knowledge *k, const double *w, double mar
 			  double (*f)[FOLLOWUP_FEATURES], const unsigned char *cand, size_t n,
 			  int heur);
 
+/* Does the context reader leave this reading of the rules alone?  A "did
+ * you mean" (guessing one was as often wrong as right) and a message that
+ * is word for word one of its answer's phrasings ("help", "thanks"). */
+int followup_reader_leaves(const struct match_result *mr);
+
 /* "topic", "choice", "context" or "alone". */
 const char *followup_how_name(enum followup_how how);
 

@@ -367,6 +367,11 @@ sed -i '/^context/d' "$tmp/nocontext/classifier.txt"
 KNOWLEDGE_DIR=$tmp/nocontext "$MB" eval "$tmp/dc.tsv" >"$tmp/out" 2>&1
 grep -q '^follow-up turns right: 0.000 (0/3' "$tmp/out" && ok ||
 	{ bad "without the context reader's weights the rules miss those follow-ups"; cat "$tmp/out"; }
+# a message written as one of an answer's phrasings is that answer, whatever
+# came before: the context reader leaves it (followup_reader_leaves)
+printf '# dialogue: p\nwhat is a massage gun?\tmassage-gun\talone\nhelp\thelp\talone\nthanks\tthanks\talone\n' \
+	>"$tmp/dp.tsv"
+expect_rc 0 "a phrasing after an answer is that answer" "$MB" eval "$tmp/dp.tsv" --min-alone 1
 printf '# dialogue: f\nwhat is deep tissue massage?\tdeep-tissue-massage\talone\nand how often?\tprices\tfollow\n' \
 	>"$tmp/d2.tsv"
 expect_rc 0 "eval dialogues without limits" "$MB" eval "$tmp/d2.tsv"
