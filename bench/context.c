@@ -12,7 +12,10 @@
  * the rules' own reading is MARGIN: chosen with --cv, which fits a model
  * without each table in turn and prints how the turns of that table fare
  * (follow-up and alone turns right by the rules, by the reader at several
- * margins, and the turns it makes worse).  Development tool (make classifier).
+ * margins, and the turns it makes worse).  The classifier it reads learned
+ * every table's follow-up turns (bench/classify.c), so --cv flatters the
+ * reader; bench/loto.sh leaves each table out of both models.  Development
+ * tool (make classifier).
  */
 #include <math.h>
 #include <stdio.h>
