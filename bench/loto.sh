@@ -37,7 +37,7 @@ for t in "$@"; do
 	f=$(grep '^follow-up turns right:' "$tmp/out" | sed 's/.*(\([0-9]*\)\/\([0-9]*\);.*/\1 \2/')
 	w=$(grep '^follow-up turns with a wrong answer:' "$tmp/out" | sed 's/.*(\([0-9]*\)\/.*/\1/')
 	a=$(grep '^alone turns right:' "$tmp/out" | sed 's/.*(\([0-9]*\)\/\([0-9]*\);.*/\1 \2/')
-	x=$(grep '^alone turns answered worse with memory than without:' "$tmp/out" | sed 's/.*: //')
+	x=$(grep -E '^alone turns answered worse with memory than without: [0-9]+$' "$tmp/out" | sed 's/.*: //')
 	read -r f1 f2 <<<"$f"
 	read -r a1 a2 <<<"$a"
 	printf '%-28s follow-ups %4s/%-4s right, %3s wrong; alone %4s/%-4s; worse %s\n' \
