@@ -170,6 +170,7 @@ app_load(struct app *a, int strict_rules)
 		return EXIT_CONFIG;
 	}
 	problems_free(&pr);
+	malloc_trim(0); /* the files' text and the build's scratch: given back */
 	if (a->b.kb->missing[0]) {
 		if (strict_rules) {
 			fprintf(stderr,
