@@ -53,6 +53,7 @@
 
 #include "answer.h"
 #include "distress.h"
+#include "followup.h"
 #include "hmap.h"
 #include "kb.h"
 #include "strbuf.h"
@@ -163,9 +164,7 @@ table_line(char *line, unsigned n, void *arg)
 		 * topic's title (followup.c), never scored as one alone */
 		if (prev >= 0 && prev < (int)t->k->nentries) {
 			struct strbuf b = STRBUF_INIT;
-			sb_adds(&b, line);
-			sb_adds(&b, "\n");
-			sb_adds(&b, t->k->entries[prev].title.s);
+			followup_with_title(t->k, line, prev, &b);
 			add_example(t->m, b.s, cls);
 			sb_free(&b);
 		}

@@ -793,6 +793,14 @@ is_related(const struct knowledge *k, int a, int b)
 	return 0;
 }
 
+void
+followup_with_title(const struct knowledge *k, const char *question, int topic, struct strbuf *b)
+{
+	sb_adds(b, question);
+	sb_adds(b, "\n");
+	sb_adds(b, k->entries[topic].title.s);
+}
+
 size_t
 followup_features(const struct knowledge *k, struct answer_ctx *c, const struct tokens *q,
 		  const char *question, int topic, int before, const struct followup_alone *alone,
@@ -809,9 +817,7 @@ followup_features(const struct knowledge *k, struct answer_ctx *c, const struct 
 	if (topic >= 0) {
 		struct strbuf b = STRBUF_INIT;
 		struct tokens tk = {0};
-		sb_adds(&b, question);
-		sb_adds(&b, "\n");
-		sb_adds(&b, k->entries[topic].title.s);
+		followup_with_title(k, question, topic, &b);
 		text_tokenize(c->text, b.s, b.len, &tk);
 		classify_probs(k->clf, &tk, p2);
 		tokens_free(&tk);

@@ -27,6 +27,7 @@
 
 #include "answer.h"
 #include "convo.h"
+#include "strbuf.h"
 
 enum followup_how {
 	FOLLOWUP_ALONE,  /* answered as it stands */
@@ -107,6 +108,12 @@ size_t followup_features(const struct knowledge *k, struct answer_ctx *c, const 
 			 const char *question, int topic, int before,
 			 const struct followup_alone *alone, int rules,
 			 double (*f)[FOLLOWUP_FEATURES], unsigned char *cand);
+
+/* The message as the context reader gives it to the classifier: question,
+ * a line break, the title of answer topic (appended to b).  The classifier
+ * learns follow-up turns in this form (bench/classify.c). */
+void followup_with_title(const struct knowledge *k, const char *question, int topic,
+			 struct strbuf *b);
 
 /* The context reader's score of one class: weights w times its features x. */
 double followup_weigh(const double *w, const double *x);
