@@ -66,9 +66,11 @@ struct doc {
 	char *text;
 	int *f; /* feature ids, each once */
 	size_t nf;
-	int fold;   /* for --cv: which fifth of the messages it is in */
-	int part;   /* WHOLE, or a long message: LONG_WHOLE, or one WINDOW of it */
-	int safety; /* of a safety table */
+	int fold;    /* for --cv: which fifth of the messages it is in */
+	int part;    /* WHOLE, or a long message: LONG_WHOLE, or one WINDOW of it */
+	int safety;  /* of a safety table */
+	int table;   /* which table it is from (its place on the command line) */
+	size_t ntok; /* its words */
 	unsigned must, mustnot, fired; /* bit j for rule j, must fire, must not,
 					  fired by the hand-written rules */
 	/* for the model being made: */
@@ -162,6 +164,7 @@ add_doc(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struc
 	d->part = part;
 	d->text = xstrndup(text, n);
 	text_tokenize(ac->text, d->text, n, tk);
+	d->ntok = tk->n;
 	struct safety_hit h[REPLY_MAX_RULES];
 	size_t nh = m->nrules ? safety_eval(k->safety, ac->ss, tk, h, REPLY_MAX_RULES) : 0;
 	for (size_t i = 0; i < nh; i++)
@@ -179,6 +182,7 @@ struct table {
 	const struct knowledge *k;
 	struct tokens *tk;
 	int safety; /* a safety table (message, must fire, must not fire) */
+	int index;  /* its place among the tables */
 };
 
 static int
@@ -197,6 +201,7 @@ table_line(char *line, unsigned n, void *arg)
 	}
 	struct doc labels = {0};
 	labels.safety = t->safety && must;
+	labels.table = t->index;
 	if (labels.safety) {
 		labels.must = rule_bits(t->m, must);
 		labels.mustnot = mustnot ? rule_bits(t->m, mustnot) : 0;
@@ -221,9 +226,9 @@ table_line(char *line, unsigned n, void *arg)
 
 static int
 load_table(struct model *m, struct answer_ctx *ac, const struct knowledge *k, struct tokens *tk,
-	   const char *path)
+	   const char *path, int index)
 {
-	struct table t = {m, ac, k, tk, trainer_safety_table(path)};
+	struct table t = {m, ac, k, tk, trainer_safety_table(path), index};
 	return trainer_lines("distress", path, table_line, &t);
 }
 
@@ -471,9 +476,146 @@ talk_given_crisis(const struct model *m, const struct made *r, size_t *of)
 	return n;
 }
 
+/* ---- the unless model ------------------------------------------------------ */
+
+#define UNLESS_WORDS 30    /* the longest message it may doubt, in words */
+#define UNLESS_KEEP 4000   /* weights kept */
+#define UNLESS_RIGHT 0.001 /* of the right lines, at most this many doubted unseen */
+static const double unless_at[] = {0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25,
+				   2.5, 2.75, 3.0, 3.5,  4.0, 5.0,  6.0};
+#define NU (sizeof unless_at / sizeof *unless_at)
+
+/* The unless model as made, and what leaving each table out saw. */
+struct unless_made {
+	size_t *feat;
+	long *w;
+	size_t nk;
+	long bias, at;
+	long for_w[RULES_MAX];
+	size_t right, wrong;       /* the lines it learned from */
+	size_t cv_right, cv_wrong; /* of them, doubted by a model made without their table */
+	size_t cv_wrong_rule[RULES_MAX], cv_right_rule[RULES_MAX];
+};
+
+/*
+ * The unless model: one model for every rule's lines (a feature per rule
+ * adds the rule's own lean, its `for` weight).  Its examples are the lines
+ * the hand-written rules give to the safety rows of at most UNLESS_WORDS
+ * words whose cells name the rule: a wrong line where the row must not
+ * fire it, a right one where it must.  `at` is the lowest of unless_at at
+ * which at most UNLESS_RIGHT of the right lines are doubted, each line
+ * scored by a model made without its table (writers differ more between
+ * tables than within one).
+ */
+static void
+make_unless(struct model *m, const int *usable, struct unless_made *u)
+{
+	struct model v = {0};
+	v.nf = m->nf + m->nrules;
+	v.f = xcalloc(v.nf, sizeof *v.f);
+	memcpy(v.f, m->f, m->nf * sizeof *v.f);
+	int *use = xcalloc(v.nf, sizeof *use);
+	memcpy(use, usable, m->nf * sizeof *use);
+	for (size_t j = 0; j < m->nrules; j++) {
+		v.f[m->nf + j].key = xstrdup(m->rule[j]);
+		use[m->nf + j] = 1;
+	}
+	size_t *rule_of_ex = NULL, capr = 0;
+	int nfold = 0;
+	for (size_t i = 0; i < m->nd; i++) {
+		const struct doc *d = &m->d[i];
+		if (!d->safety || d->part != WHOLE || d->ntok > UNLESS_WORDS)
+			continue;
+		for (size_t j = 0; j < m->nrules; j++) {
+			unsigned bit = 1u << j;
+			if (!(d->fired & bit) || !((d->must | d->mustnot) & bit))
+				continue;
+			v.d = xgrow(v.d, &v.capd, v.nd + 1, sizeof *v.d);
+			rule_of_ex = xgrow(rule_of_ex, &capr, v.nd + 1, sizeof *rule_of_ex);
+			struct doc *x = &v.d[v.nd];
+			memset(x, 0, sizeof *x);
+			x->nf = d->nf + 1;
+			x->f = xmalloc(x->nf * sizeof *x->f);
+			memcpy(x->f, d->f, d->nf * sizeof *x->f);
+			x->f[d->nf] = (int)(m->nf + j);
+			x->pos = (d->mustnot & bit) != 0;
+			x->fold = d->table;
+			nfold = d->table + 1 > nfold ? d->table + 1 : nfold;
+			rule_of_ex[v.nd++] = j;
+			u->wrong += (size_t)x->pos;
+			u->right += (size_t)!x->pos;
+		}
+	}
+	v.keep = UNLESS_KEEP;
+	struct feat **byw = xmalloc(v.nf * sizeof *byw);
+	double *held = xcalloc(v.nd ? v.nd : 1, sizeof *held);
+	for (int f = 0; f < nfold; f++) {
+		size_t in = 0;
+		for (size_t i = 0; i < v.nd; i++)
+			in += (size_t)(v.d[i].fold == f);
+		if (in == 0)
+			continue;
+		fit_kept(&v, use, byw, f);
+		for (size_t i = 0; i < v.nd; i++)
+			if (v.d[i].fold == f)
+				held[i] = doc_score(&v, &v.d[i]);
+	}
+	size_t t = 0;
+	for (;; t++) {
+		size_t right = 0;
+		for (size_t i = 0; i < v.nd; i++)
+			right += (size_t)(!v.d[i].pos && held[i] >= unless_at[t]);
+		if ((double)right <= UNLESS_RIGHT * (double)u->right || t + 1 == NU)
+			break;
+	}
+	u->at = lround(unless_at[t] * 1000);
+	for (size_t i = 0; i < v.nd; i++) {
+		if (held[i] < unless_at[t])
+			continue;
+		size_t j = rule_of_ex[i];
+		if (v.d[i].pos) {
+			u->cv_wrong++;
+			u->cv_wrong_rule[j]++;
+		} else {
+			u->cv_right++;
+			u->cv_right_rule[j]++;
+		}
+	}
+	for (size_t i = 0; i < v.nd; i++)
+		v.d[i].fold = -1;
+	size_t nk = fit_kept(&v, use, byw, -1);
+	qsort(byw, nk, sizeof *byw, by_value);
+	u->feat = xmalloc((nk ? nk : 1) * sizeof *u->feat);
+	u->w = xmalloc((nk ? nk : 1) * sizeof *u->w);
+	for (size_t i = 0; i < nk; i++) {
+		long w = lround(byw[i]->w * 1000);
+		size_t f = (size_t)(byw[i] - v.f);
+		if (w == 0)
+			continue;
+		if (f >= m->nf) {
+			u->for_w[f - m->nf] = w;
+			continue;
+		}
+		u->feat[u->nk] = f;
+		u->w[u->nk++] = w;
+	}
+	u->bias = lround(v.b * 1000);
+	for (size_t i = 0; i < v.nd; i++)
+		free(v.d[i].f);
+	for (size_t j = 0; j < m->nrules; j++)
+		free(v.f[m->nf + j].key);
+	free(v.d);
+	free(v.f);
+	free(use);
+	free(byw);
+	free(held);
+	free(rule_of_ex);
+}
+
 /* The rules' file: header, then each rule's section. */
 static char *
-write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t ord_any, size_t ord)
+write_rules(const struct model *m, const struct made *r, const struct unless_made *u, size_t ndocs,
+	    size_t ord_any, size_t ord)
 {
 	struct strbuf b = STRBUF_INIT;
 	sb_addf(&b,
@@ -509,6 +651,23 @@ write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t or
 	size_t nt, tc = talk_given_crisis(m, r, &nt);
 	sb_addf(&b, "#   talk-to-someone rows (not crisis) given the crisis line: %zu/%zu\n", tc,
 		nt);
+	sb_addf(&b,
+		"#\n"
+		"# The section `unless` is no rule's: it adds no line.  A message of at\n"
+		"# most `words` words whose score plus the `for` weight of a line's\n"
+		"# rule reaches `at` makes that line doubted: the rule's in-doubt line\n"
+		"# comes instead (in-doubt: in its front matter), or none.  Learned from\n"
+		"# the lines the rules give to safety rows of at most %d words that\n"
+		"# name the rule: %zu wrong (the row must not fire it), %zu right.  `at`\n"
+		"# is the lowest at which at most %.1f%% of the right lines were doubted,\n"
+		"# each line scored by a model made without its table: %zu of the wrong\n"
+		"# lines, %zu of the right ones (per rule, wrong/right:",
+		UNLESS_WORDS, u->wrong, u->right, UNLESS_RIGHT * 100, u->cv_wrong, u->cv_right);
+	for (size_t j = 0; j < m->nrules; j++)
+		if (u->cv_wrong_rule[j] || u->cv_right_rule[j])
+			sb_addf(&b, "\n#   %s %zu/%zu", m->rule[j], u->cv_wrong_rule[j],
+				u->cv_right_rule[j]);
+	sb_adds(&b, ").\n");
 	sb_adds(&b, "# Edit the rules, not this file; after tests/data changes, run\n"
 		    "# `make rulewords` again.  To stop a word counting, delete its line.\n");
 	for (size_t j = 0; j < m->nrules; j++) {
@@ -521,6 +680,21 @@ write_rules(const struct model *m, const struct made *r, size_t ndocs, size_t or
 			milli(&b, r[j].w[i]);
 			sb_addf(&b, " %s\n", m->f[r[j].feat[i]].written);
 		}
+	}
+	sb_addf(&b, "\nunless\nbias ");
+	milli(&b, u->bias);
+	sb_adds(&b, "\nat ");
+	milli(&b, u->at);
+	sb_addf(&b, "\nwords %d\n", UNLESS_WORDS);
+	for (size_t j = 0; j < m->nrules; j++)
+		if (u->for_w[j]) {
+			sb_addf(&b, "for %s ", m->rule[j]);
+			milli(&b, u->for_w[j]);
+			sb_addc(&b, '\n');
+		}
+	for (size_t i = 0; i < u->nk; i++) {
+		milli(&b, u->w[i]);
+		sb_addf(&b, " %s\n", m->f[u->feat[i]].written);
 	}
 	return sb_steal(&b);
 }
@@ -630,7 +804,9 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	size_t nrows = 0;
 	for (size_t i = 0; i < m->nd; i++)
 		nrows += (size_t)(m->d[i].part != WINDOW);
-	char *text = write_rules(m, r, nrows, ord_any, ord);
+	struct unless_made u = {0};
+	make_unless(m, usable, &u);
+	char *text = write_rules(m, r, &u, nrows, ord_any, ord);
 	struct problems pp = {0};
 	struct distress *ds = distress_new();
 	int rc = 1;
@@ -672,7 +848,7 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 	free(sc);
 	tokens_free(&tk);
 	free(text);
-	text = write_rules(m, r, nrows, ord_any, ord);
+	text = write_rules(m, r, &u, nrows, ord_any, ord);
 	FILE *out = fopen(out_path, "w");
 	if (out == NULL || fputs(text, out) == EOF || fclose(out) != 0) {
 		fprintf(stderr, "distress: cannot write %s\n", out_path);
@@ -688,6 +864,9 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 		       m->rule[j], margins[t], (double)x->at / 1000, x->tp[t], x->pos,
 		       x->rescued[t], x->missed, x->fa[t], x->guards, x->fa_ord[t], x->ordinary);
 	}
+	printf("unless: %zu wrong and %zu right lines; at %.2f, each table left out: %zu wrong "
+	       "and %zu right ones doubted\n",
+	       u.wrong, u.right, (double)u.at / 1000, u.cv_wrong, u.cv_right);
 	printf("cv: %zu of %zu unseen ordinary messages (%.4f) would get some rule's line\n",
 	       ord_any, ord, ord ? (double)ord_any / (double)ord : 0.0);
 	size_t nt, tc = talk_given_crisis(m, r, &nt);
@@ -714,6 +893,8 @@ make_rules(struct model *m, struct answer_ctx *ac, const int *usable, struct fea
 		}
 	rc = 0;
 cleanup:
+	free(u.feat);
+	free(u.w);
 	distress_free(ds);
 	problems_free(&pp);
 	free(text);
@@ -766,7 +947,7 @@ main(int argc, char **argv)
 		}
 	struct tokens tk = {0};
 	for (int i = 3; i < argc; i++)
-		if (load_table(&m, &ac, k, &tk, argv[i]) < 0)
+		if (load_table(&m, &ac, k, &tk, argv[i], i) < 0)
 			return 2;
 
 	/* a word or pair as the file writes it must read back as itself */

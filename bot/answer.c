@@ -100,7 +100,8 @@ cmp_hit(const void *a, const void *b)
 static int
 words_rule(const struct distress_model *m, long score, const struct answer *out)
 {
-	return score >= m->at && !has_hit(out, m->rule) ? m->rule : -1;
+	return m->rule != DISTRESS_UNLESS && score >= m->at && !has_hit(out, m->rule) ? m->rule
+										      : -1;
 }
 
 /*
@@ -131,6 +132,46 @@ words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, s
 	}
 	if (out->nhits > before)
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
+}
+
+/*
+ * The unless model (distress.h) over the lines a short message was given:
+ * a line whose rule it doubts (a film, homework, a joke, someone else, a
+ * denial) gives way to its rule's in-doubt line (the emergency's: see a
+ * doctor; crisis: talk to someone), or to none when the rule names none.
+ * A message longer than the model's words is never doubted: a red flag
+ * told inside a long story keeps its line.
+ */
+static void
+doubt_check(const struct knowledge *k, const struct tokens *tk, struct answer *out)
+{
+	size_t ui = 0;
+	const struct distress_model *u = k->distress ? distress_unless(k->distress, &ui) : NULL;
+	if (u == NULL || out->nhits == 0 || tk->n > (size_t)u->words)
+		return;
+	struct distress_scores s;
+	distress_score_all(k->distress, tk, &s);
+	struct safety_hit keep[REPLY_MAX_RULES];
+	size_t n = 0;
+	for (size_t i = 0; i < out->nhits; i++) {
+		struct safety_hit h = out->hits[i];
+		long v = h.rule == k->disclaimer ? LONG_MIN : distress_doubt(u, &s, ui, h.rule);
+		if (v >= u->at) {
+			int to = k->rules[h.rule].in_doubt_ix;
+			out->doubts[out->ndoubts++] = (struct answer_doubt){h.rule, to, v};
+			if (to < 0)
+				continue;
+			h.rule = to;
+		}
+		keep[n++] = h;
+	}
+	if (out->ndoubts == 0)
+		return;
+	qsort(keep, n, sizeof *keep, cmp_hit);
+	out->nhits = 0;
+	for (size_t i = 0; i < n; i++) /* a rule's line once */
+		if (out->nhits == 0 || keep[i].rule != out->hits[out->nhits - 1].rule)
+			out->hits[out->nhits++] = keep[i];
 }
 
 static void
@@ -225,6 +266,7 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 	} else {
 		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
 		words_check(k, &c->tk, 0, out);
+		doubt_check(k, &c->tk, out);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)
@@ -415,6 +457,23 @@ answer_json(const struct knowledge *k, const struct answer *a, int explain)
 			json_str(&b, src + a->hits[i].off, a->hits[i].len);
 		}
 		sb_addc(&b, '}');
+		if (a->ndoubts) { /* {"emergency": {"score": 2.31, "instead": "see-a-doctor"}} */
+			json_key(&b, "doubted", 0);
+			sb_addc(&b, '{');
+			for (size_t i = 0; i < a->ndoubts; i++) {
+				const struct answer_doubt *d = &a->doubts[i];
+				json_key(&b, k->rules[d->rule].id.s, i == 0);
+				sb_addf(&b,
+					"{\"score\":%.3f,\"instead\":", (double)d->score / 1000);
+				if (d->to >= 0)
+					json_str(&b, k->rules[d->to].id.s,
+						 strlen(k->rules[d->to].id.s));
+				else
+					sb_adds(&b, "null");
+				sb_addc(&b, '}');
+			}
+			sb_addc(&b, '}');
+		}
 		if (a->readings) {
 			json_key(&b, "read_as", 0);
 			json_str(&b, a->readings, strlen(a->readings));

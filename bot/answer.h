@@ -26,6 +26,13 @@ struct answer_ctx {
 	struct safety_scratch *ss;
 };
 
+/* A line the unless model doubted (distress.h): rule's line, given to
+ * rule `to` instead (-1: to none), at the model's score (thousandths). */
+struct answer_doubt {
+	int rule, to;
+	long score;
+};
+
 struct answer {
 	char *question; /* repaired, cut; owned */
 	char *full;     /* repaired whole message when it was cut, else NULL; owned */
@@ -34,6 +41,8 @@ struct answer {
 	const char *intent_id;                   /* borrowed from the knowledge, NULL on fallback */
 	struct safety_hit hits[REPLY_MAX_RULES]; /* spans of full (or question) */
 	size_t nhits;
+	struct answer_doubt doubts[REPLY_MAX_RULES]; /* lines taken off or made milder */
+	size_t ndoubts;
 	struct reply reply; /* reply.text owned */
 	/* candidates' matched words, as spans of question */
 	uint32_t term_off[MATCH_TOP][MATCH_TERMS_MAX], term_len[MATCH_TOP][MATCH_TERMS_MAX];

@@ -360,11 +360,21 @@ print_counts(const struct knowledge *k)
 	       "groups",
 	       k->nentries, k->nentries == 1 ? "" : "s", nq, k->nrules, k->nrules == 1 ? "" : "s",
 	       ntrig, k->syns.n);
-	size_t nrules = k->distress ? distress_nmodels(k->distress) : 0, nwords = 0;
-	for (size_t m = 0; m < nrules; m++)
-		nwords += distress_model(k->distress, m)->nw;
+	size_t nm = k->distress ? distress_nmodels(k->distress) : 0, nrules = 0, nwords = 0,
+	       nunless = 0;
+	for (size_t m = 0; m < nm; m++) {
+		const struct distress_model *dm = distress_model(k->distress, m);
+		if (dm->rule == DISTRESS_UNLESS) {
+			nunless = dm->nw;
+			continue;
+		}
+		nwords += dm->nw;
+		nrules++;
+	}
 	if (nrules)
 		printf(", %zu rule words for %zu rules", nwords, nrules);
+	if (nunless)
+		printf(" (%zu unless words)", nunless);
 	if (k->clf)
 		printf(", a classifier of %zu classes", classify_nclasses(k->clf));
 }

@@ -81,17 +81,20 @@ distress_milli(const char *s, const char **end, long *out)
 }
 
 /* The settings of a model: every one is needed. */
-static const char *const settings[] = {"bias", "at"};
+static const char *const settings[] = {"bias", "at", "words"};
 enum { NSETTINGS = sizeof settings / sizeof *settings };
 
 static long *
 setting_of(struct distress_model *m, size_t k)
 {
-	long *const to[NSETTINGS] = {&m->bias, &m->at};
+	long *const to[NSETTINGS] = {&m->bias, &m->at, &m->words};
 	return to[k];
 }
 
 #define SKIPPED (-2)
+#define WORDS_SETTING 2u /* settings[2]: the unless model's only */
+#define RULE_NEEDS ((1u << NSETTINGS) - 1u - (1u << WORDS_SETTING))
+#define UNLESS_NEEDS ((1u << NSETTINGS) - 1u)
 
 struct reading {
 	struct distress *d;
@@ -129,8 +132,17 @@ setting(struct reading *r, unsigned line, size_t k, const char *rest)
 		problems_add(r->pr, r->file, line, 1, "'%s' is set twice", name);
 		r->failed++;
 	}
+	if (k == WORDS_SETTING && (r->d->m[r->cur].rule != DISTRESS_UNLESS || v <= 0 || v % 1000)) {
+		problems_add(r->pr, r->file, line, 1,
+			     r->d->m[r->cur].rule != DISTRESS_UNLESS
+				 ? "'words' belongs to the unless section"
+				 : "'words' needs a whole number of words above 0 (for example: "
+				   "words 30)");
+		r->failed++;
+		return;
+	}
 	r->have[r->cur] |= 1u << k;
-	*setting_of(&r->d->m[r->cur], k) = v;
+	*setting_of(&r->d->m[r->cur], k) = k == WORDS_SETTING ? v / 1000 : v;
 }
 
 /* A new model (rule: its rule) at line; SKIPPED when there is no room. */
@@ -178,6 +190,71 @@ section(struct reading *r, unsigned line, const char *id)
 			r->failed++;
 		}
 	r->cur = new_model(r, line, rule);
+}
+
+/* `unless`: the doubt model's section starts (one per file). */
+static void
+unless_section(struct reading *r, unsigned line, const char *rest)
+{
+	if (*rest) {
+		problems_add(r->pr, r->file, line, 1, "'unless' takes nothing after it");
+		r->failed++;
+	}
+	for (size_t m = r->first; m < r->d->nm; m++)
+		if (r->d->m[m].rule == DISTRESS_UNLESS) {
+			problems_add(r->pr, r->file, line, 1,
+				     "a second 'unless' section (the first: line %u)",
+				     r->line_of[m]);
+			r->failed++;
+			r->cur = SKIPPED;
+			return;
+		}
+	r->cur = new_model(r, line, DISTRESS_UNLESS);
+}
+
+/* `for ID WEIGHT` in the unless section: added for a line of rule ID. */
+static void
+for_line(struct reading *r, unsigned line, const char *rest)
+{
+	struct distress_model *m = &r->d->m[r->cur];
+	size_t n = strcspn(rest, " \t");
+	char id[128];
+	const char *num = rest + n + strspn(rest + n, " \t"), *end;
+	long v;
+	if (m->rule != DISTRESS_UNLESS || n == 0 || n >= sizeof id ||
+	    distress_milli(num, &end, &v) < 0 || *end != '\0') {
+		problems_add(r->pr, r->file, line, 1,
+			     m->rule != DISTRESS_UNLESS
+				 ? "'for' belongs to the unless section"
+				 : "'for' needs a rule id and a number (for example: for "
+				   "emergency -0.250)");
+		r->failed++;
+		return;
+	}
+	memcpy(id, rest, n);
+	id[n] = '\0';
+	int rule = r->rule_of(id, r->arg);
+	if (rule < 0) {
+		problems_add(r->pr, r->file, line, 1,
+			     "unknown rule id '%s' (a rule of safety/ other than the "
+			     "disclaimer)",
+			     id);
+		r->failed++;
+		return;
+	}
+	for (size_t i = 0; i < m->nfor; i++)
+		if (m->for_rule[i] == rule) {
+			problems_add(r->pr, r->file, line, 1, "'for %s' is given twice", id);
+			r->failed++;
+			return;
+		}
+	if (m->nfor == DISTRESS_FOR_MAX) {
+		problems_add(r->pr, r->file, line, 1, "more than %d 'for' lines", DISTRESS_FOR_MAX);
+		r->failed++;
+		return;
+	}
+	m->for_rule[m->nfor] = rule;
+	m->for_w[m->nfor++] = v;
 }
 
 static void
@@ -247,12 +324,16 @@ read_line(struct reading *r, unsigned line, char *s)
 		section(r, line, rest);
 		return;
 	}
+	if (w == 6 && strncmp(s, "unless", 6) == 0) {
+		unless_section(r, line, rest);
+		return;
+	}
 	if (r->cur == SKIPPED)
 		return;
 	if (r->cur < 0) {
 		problems_add(r->pr, r->file, line, 1,
 			     "before the first section: a line 'rule ID' starts the words of "
-			     "rule ID");
+			     "rule ID, a line 'unless' the unless model's");
 		r->failed++;
 		return;
 	}
@@ -261,6 +342,8 @@ read_line(struct reading *r, unsigned line, char *s)
 		k++;
 	if (k < NSETTINGS)
 		setting(r, line, k, rest);
+	else if (w == 3 && strncmp(s, "for", 3) == 0)
+		for_line(r, line, rest);
 	else
 		weight_line(r, line, s);
 }
@@ -330,7 +413,9 @@ distress_read(struct distress *d, struct text_ctx *t, const char *file, const ch
 	}
 	for (size_t m = r.first; m < d->nm; m++)
 		for (size_t k = 0; k < NSETTINGS; k++)
-			if (!(r.have[m] & 1u << k)) {
+			if (!(r.have[m] & 1u << k) &&
+			    ((d->m[m].rule == DISTRESS_UNLESS ? UNLESS_NEEDS : RULE_NEEDS) &
+			     1u << k)) {
 				problems_add(pr, file, r.line_of[m], 1,
 					     "'%s' is missing (a line: %s and a number)",
 					     settings[k], settings[k]);
@@ -450,4 +535,26 @@ const struct distress_model *
 distress_model(const struct distress *d, size_t m)
 {
 	return &d->m[m];
+}
+
+const struct distress_model *
+distress_unless(const struct distress *d, size_t *index)
+{
+	for (size_t m = 0; m < d->nm; m++)
+		if (d->m[m].rule == DISTRESS_UNLESS) {
+			*index = m;
+			return &d->m[m];
+		}
+	return NULL;
+}
+
+long
+distress_doubt(const struct distress_model *m, const struct distress_scores *s, size_t index,
+	       int rule)
+{
+	long v = s->score[index];
+	for (size_t i = 0; i < m->nfor; i++)
+		if (m->for_rule[i] == rule)
+			v += m->for_w[i];
+	return v;
 }

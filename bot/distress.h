@@ -22,7 +22,22 @@
  *   at 1.500           the rule's line's threshold
  *   2.104 anymore      a word's weight
  *   1.377 end it       a pair of adjacent words' weight
- * Numbers have at most three decimals.  Pure: no I/O, no globals.
+ * Numbers have at most three decimals.
+ *
+ * One more section, `unless`, is the doubt model: a model of messages on
+ * which the rules' lines were wrong (a film, homework, a joke, someone
+ * else, a denial), learned from the safety rows that must not fire a rule
+ * the rules fired.  It adds no line: where a line was given, a message of
+ * at most `words` words whose score plus the line's rule's `for` weight
+ * reaches `at` makes the line doubted (answer.c: the rule's in-doubt line
+ * instead, or none).
+ *   unless             the doubt model's section
+ *   bias -4.100        as above
+ *   at 2.000           as above
+ *   words 30           longer messages are never doubted
+ *   for emergency -0.410   added for a line of rule emergency
+ *   1.920 documentary      a word's weight, as above
+ * Pure: no I/O, no globals.
  */
 #ifndef DISTRESS_H
 #define DISTRESS_H
@@ -36,14 +51,22 @@
 #define RULE_WORDS_FILE "safety/rule-words.txt" /* relative to the knowledge folder */
 #define DISTRESS_FEATURES_MAX 20000             /* weights in one file */
 #define DISTRESS_MODELS_MAX 32
+#define DISTRESS_FOR_MAX 32 /* `for` lines of the unless model */
 
-/* One model: one rule's words. */
+/* One model: one rule's words, or the unless model. */
 struct distress_model {
-	int rule;  /* the rule whose line it adds */
+	int rule;  /* the rule whose line it adds; DISTRESS_UNLESS: the unless model */
 	long bias; /* thousandths, as every number here */
-	long at;   /* the threshold of its line */
+	long at;   /* the threshold of its line (unless: of a doubt) */
 	size_t nw; /* words and pairs it weighs */
+	/* the unless model only: */
+	long words;                     /* the most words of a message it doubts */
+	int for_rule[DISTRESS_FOR_MAX]; /* per `for` line: its rule */
+	long for_w[DISTRESS_FOR_MAX];   /* and its weight */
+	size_t nfor;
 };
+
+#define DISTRESS_UNLESS (-1)
 
 struct distress;
 
@@ -81,6 +104,14 @@ struct distress_scores {
 };
 void distress_score_all(const struct distress *d, const struct tokens *q,
 			struct distress_scores *out);
+
+/* The unless model's score of q for a line of rule (thousandths): the
+ * model's score from s plus the rule's `for` weight. */
+long distress_doubt(const struct distress_model *m, const struct distress_scores *s, size_t index,
+		    int rule);
+
+/* The unless model (its index in *index), or NULL when the file has none. */
+const struct distress_model *distress_unless(const struct distress *d, size_t *index);
 
 /* How many models, and model m. */
 size_t distress_nmodels(const struct distress *d);

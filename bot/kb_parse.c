@@ -624,13 +624,14 @@ int
 kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out,
 	      struct problems *pr)
 {
-	enum { R_ID, R_LEVEL, R_PRIORITY, R_TRIGGERS, R_UNLESS, NF };
+	enum { R_ID, R_LEVEL, R_PRIORITY, R_TRIGGERS, R_UNLESS, R_IN_DOUBT, NF };
 	static const struct field fields[NF] = {
 	    [R_ID] = {"id", F_STR, 1, OFF(struct kb_rule, id)},
 	    [R_LEVEL] = {"level", F_LEVEL, 1, OFF(struct kb_rule, level)},
 	    [R_PRIORITY] = {"priority", F_INT, 1, OFF(struct kb_rule, priority)},
 	    [R_TRIGGERS] = {"triggers", F_LIST, 0, OFF(struct kb_rule, triggers)},
 	    [R_UNLESS] = {"unless", F_LIST, 0, OFF(struct kb_rule, unless)},
+	    [R_IN_DOUBT] = {"in-doubt", F_STR, 0, OFF(struct kb_rule, in_doubt)},
 	};
 	unsigned key_lines[NF] = {0};
 	struct fm fm;
@@ -638,6 +639,7 @@ kb_parse_rule(const char *file, const char *buf, size_t len, struct kb_rule *out
 
 	memset(out, 0, sizeof *out);
 	out->file = xstrdup(file);
+	out->in_doubt_ix = -1;
 	if (parse_front(file, buf, len, fields, NF, out, key_lines, &fm, &errors, pr) < 0)
 		return -1;
 	check_id(file, &out->id, pr, &errors);
@@ -816,6 +818,7 @@ kb_rule_free(struct kb_rule *r)
 {
 	free(r->file);
 	free(r->id.s);
+	free(r->in_doubt.s);
 	list_free(&r->triggers);
 	list_free(&r->unless);
 	free(r->body);

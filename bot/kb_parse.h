@@ -60,6 +60,8 @@ struct kb_rule {
 	int priority;
 	int has_triggers;
 	struct kb_list triggers, unless;
+	struct kb_str in_doubt; /* the rule whose line comes when this one's is doubted */
+	int in_doubt_ix;        /* its index among the knowledge's rules; -1: none */
 	char *body;
 	unsigned body_line;
 };

@@ -107,6 +107,32 @@ check_duplicate_rule_ids(const struct knowledge *k, struct problems *pr)
 	hmap_free(&seen);
 }
 
+/* Each rule's `in-doubt` (the line given instead when the rule words'
+ * unless model doubts the rule's: distress.h) resolved: a rule of the
+ * knowledge, not the disclaimer, not the rule itself, and one that names
+ * none of its own (a doubted line is replaced once). */
+static void
+resolve_in_doubt(struct knowledge *k, struct problems *pr)
+{
+	for (size_t i = 0; i < k->nrules; i++) {
+		struct kb_rule *r = &k->rules[i];
+		if (r->in_doubt.s == NULL)
+			continue;
+		int to = knowledge_find_rule(k, r->in_doubt.s);
+		const char *why =
+		    to < 0         ? "no rule has that id"
+		    : to == (int)i ? "a rule cannot stand in for itself"
+		    : to == knowledge_find_rule(k, "disclaimer") ? "the disclaimer is not a warning"
+		    : k->rules[to].in_doubt.s ? "that rule names an in-doubt rule of its own"
+					      : NULL;
+		if (why)
+			problems_add(pr, r->file, r->in_doubt.line, 1, "'in-doubt: %s': %s",
+				     r->in_doubt.s, why);
+		else
+			r->in_doubt_ix = to;
+	}
+}
+
 /*
  * The cross-file checks of answers.  Duplicate questions are found by
  * match_build's hook, with each question as it tokenises it: two questions
@@ -463,6 +489,7 @@ knowledge_build(struct text_ctx *t, const struct kb_file *files, size_t n,
 	}
 
 	check_duplicate_rule_ids(k, pr);
+	resolve_in_doubt(k, pr);
 	check_related(k, &broken, nbroken, pr);
 	hmap_free(&broken);
 

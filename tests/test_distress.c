@@ -228,6 +228,77 @@ test_problems_name_the_line(void **st)
 	distress_free(d);
 }
 
+#define UNLESS_WORDS                                                                               \
+	"unless\n"                                                                                 \
+	"bias -2\n"                                                                                \
+	"at 1\n"                                                                                   \
+	"words 8\n"                                                                                \
+	"for emergency 0.5\n"                                                                      \
+	"for crisis -0.5\n"                                                                        \
+	"3.000 film\n"                                                                             \
+	"1.000 lol\n"                                                                              \
+	"-2.000 now\n"
+
+/* The unless section: its settings, `for` lines and weights, and what is
+ * wrong with one, with its line. */
+static void
+test_reads_unless(void **st)
+{
+	(void)st;
+	struct problems pr = {0};
+	struct distress *d = parse(CRISIS_WORDS UNLESS_WORDS, &pr);
+	dump_problems(&pr);
+	assert_non_null(d);
+	assert_int_equal(distress_nmodels(d), 2);
+	size_t ui = 9;
+	const struct distress_model *u = distress_unless(d, &ui);
+	assert_non_null(u);
+	assert_int_equal(ui, 1);
+	assert_int_equal(u->rule, DISTRESS_UNLESS);
+	assert_int_equal(u->bias, -2000);
+	assert_int_equal(u->at, 1000);
+	assert_int_equal(u->words, 8);
+	assert_int_equal(u->nfor, 2);
+	assert_int_equal(u->nw, 3);
+	/* "film" weighs 3 for the unless model, nothing for crisis */
+	const char *msg = "the film had pills in it lol";
+	struct tokens tk = {0};
+	text_tokenize(T, msg, strlen(msg), &tk);
+	struct distress_scores s;
+	distress_score_all(d, &tk, &s);
+	assert_int_equal(s.score[1], -2000 + 3000 + 1000);
+	assert_int_equal(distress_doubt(u, &s, ui, 0), 2000 + 500); /* emergency */
+	assert_int_equal(distress_doubt(u, &s, ui, 3), 2000 - 500); /* crisis */
+	assert_int_equal(distress_doubt(u, &s, ui, 1), 2000);       /* trauma: no for line */
+	assert_int_equal(s.score[0], -3000 + 2500);                 /* crisis: pills */
+	tokens_free(&tk);
+	distress_free(d);
+	/* a file without one */
+	d = parse(CRISIS_WORDS, &pr);
+	assert_null(distress_unless(d, &ui));
+	distress_free(d);
+
+	const char *sec = "unless\nbias -2\nat 1\nwords 8\n";
+	char b[256];
+#define WITH(rest) (snprintf(b, sizeof b, "%s%s", sec, rest), b)
+	expect_problem("unless crisis\nbias -2\nat 1\nwords 8\n", 1,
+		       "'unless' takes nothing after it");
+	expect_problem(WITH("unless\nbias 1\nat 1\nwords 2\n"), 5,
+		       "a second 'unless' section (the first: line 1)");
+	expect_problem("unless\nbias -2\nat 1\n", 1, "'words' is missing");
+	expect_problem("unless\nbias -2\nat 1\nwords 0\n", 4, "'words' needs a whole number");
+	expect_problem("unless\nbias -2\nat 1\nwords 2.5\n", 4, "'words' needs a whole number");
+	expect_problem("rule crisis\nbias -2\nat 1\nwords 8\n", 4,
+		       "'words' belongs to the unless section");
+	expect_problem("rule crisis\nbias -2\nat 1\nfor crisis 1\n", 4,
+		       "'for' belongs to the unless section");
+	expect_problem(WITH("for nosuch 1\n"), 5, "unknown rule id 'nosuch'");
+	expect_problem(WITH("for crisis\n"), 5, "'for' needs a rule id and a number");
+	expect_problem(WITH("for crisis 1\nfor crisis 2\n"), 6, "'for crisis' is given twice");
+	expect_problem(WITH("1 film\n2 films\n"), 6, "has a weight already");
+#undef WITH
+}
+
 /* ---- in a reply ---------------------------------------------------------- */
 
 #define RULE(id, level, prio, trig)                                                                \
@@ -238,7 +309,8 @@ static const struct tfile files[] = {
     {"a.md", "---\nid: swedish-massage\ntitle: Swedish massage\nquestions:\n"
 	     "  - what is swedish massage\n  - is swedish massage gentle\n  - swedish massage "
 	     "feel\nsource: s\nreviewed: 2026-01-01\n---\nSwedish answer.\n"},
-    {"safety/crisis.md", RULE("crisis", "emergency", "0", "suicid*")},
+    {"safety/crisis.md", "---\nid: crisis\nlevel: emergency\npriority: 0\nin-doubt: "
+			 "talk-to-someone\ntriggers:\n  - 'suicid*'\n---\ncrisis text.\n"},
     {"safety/talk-to-someone.md", RULE("talk-to-someone", "urgent", "5", "cannot cope")},
     {"safety/emergency.md", RULE("emergency", "emergency", "10", "chest pain")},
     {"safety/trauma.md", RULE("trauma", "urgent", "20", "fell off")},
@@ -371,6 +443,96 @@ test_rule_words_add_a_line(void **st)
 	knowledge_free(k);
 }
 
+/* The unless model doubts a line the rules gave to a short message: the
+ * rule's in-doubt line comes instead (crisis: talk-to-someone), or none
+ * (emergency names none here); a long message is never doubted; --explain's
+ * JSON says what was doubted. */
+static void
+test_unless_doubts_a_line(void **st)
+{
+	(void)st;
+	struct knowledge *k = kb(UNLESS_WORDS);
+	struct answer_ctx ac;
+	assert_int_equal(answer_ctx_init(&ac), 0);
+	char b[128];
+	/* -2 + 3 + 0.5 = 1.5 >= 1: the emergency line is taken off */
+	assert_string_equal(fired(k, &ac, "chest pain in the film", b, sizeof b), "");
+	assert_string_equal(fired(k, &ac, "chest pain", b, sizeof b), "emergency");
+	/* -2 + 3 - 2 + 0.5: "now" weighs against a doubt */
+	assert_string_equal(fired(k, &ac, "chest pain now, like in the film", b, sizeof b),
+			    "emergency");
+	/* -2 + 3 - 0.5 = 0.5 < 1 for crisis; with lol 1.5: talk-to-someone instead */
+	assert_string_equal(fired(k, &ac, "the film was suicidal", b, sizeof b), "crisis");
+	assert_string_equal(fired(k, &ac, "the film was suicidal lol", b, sizeof b),
+			    "talk-to-someone");
+	/* talk-to-someone fired too: its line once */
+	assert_string_equal(fired(k, &ac, "film, suicidal lol, cannot cope", b, sizeof b),
+			    "talk-to-someone");
+	/* more than 8 words: never doubted */
+	assert_string_equal(
+	    fired(k, &ac, "chest pain in the film we saw last night at the cinema", b, sizeof b),
+	    "emergency");
+	/* the explanation */
+	struct match_params p = {0.3, 0.0};
+	struct answer a;
+	const char *q = "the film was suicidal lol";
+	answer_question(k, &ac, &p, q, strlen(q), &a);
+	assert_int_equal(a.ndoubts, 1);
+	char *js = answer_json(k, &a, 1);
+	assert_non_null(strstr(js, "\"doubted\":{\"crisis\":{\"score\":1.500,\"instead\":"
+				   "\"talk-to-someone\"}}"));
+	free(js);
+	answer_free(&a);
+	q = "chest pain in the film";
+	answer_question(k, &ac, &p, q, strlen(q), &a);
+	js = answer_json(k, &a, 1);
+	assert_non_null(
+	    strstr(js, "\"doubted\":{\"emergency\":{\"score\":1.500,\"instead\":null}}"));
+	free(js);
+	js = answer_json(k, &a, 0);
+	assert_null(strstr(js, "doubted"));
+	free(js);
+	answer_free(&a);
+	answer_ctx_free(&ac);
+	knowledge_free(k);
+}
+
+/* in-doubt names another rule of the knowledge, not the disclaimer, not
+ * itself, and not one that names its own: a problem with file:line. */
+static void
+test_in_doubt_checked(void **st)
+{
+	(void)st;
+	static const char *const bad[] = {"nosuch", "trauma", "disclaimer", "crisis"};
+	static const char *const why[] = {
+	    "no rule has that id", "a rule cannot stand in for itself",
+	    "the disclaimer is not a warning", "that rule names an in-doubt rule of its own"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct tfile f[NFILES + 1];
+		size_t n = with_rule_words(f, UNLESS_WORDS);
+		char text[256];
+		snprintf(text, sizeof text,
+			 "---\nid: trauma\nlevel: urgent\npriority: 20\nin-doubt: %s\ntriggers:\n"
+			 "  - 'fell off'\n---\ntrauma text.\n",
+			 bad[i]);
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(f[j].rel, "safety/trauma.md") == 0)
+				f[j].data = text;
+		struct problems pr = {0};
+		struct knowledge *k = build_kb(T, f, n, &pr);
+		char msg[160];
+		snprintf(msg, sizeof msg, "'in-doubt: %s': %s", bad[i], why[i]);
+		int p = find_problem(&pr, msg);
+		if (p < 0)
+			dump_problems(&pr);
+		assert_int_not_equal(p, -1);
+		assert_string_equal(pr.v[p].file, "safety/trauma.md");
+		assert_int_equal(pr.v[p].line, 5);
+		knowledge_free(k);
+		problems_free(&pr);
+	}
+}
+
 /* check: an unknown rule in the rule words is a problem with its line; a
  * rule they have no section for, a warning. */
 static void
@@ -423,6 +585,9 @@ main(void)
 	    cmocka_unit_test(test_crisis_and_talk_apart),
 	    cmocka_unit_test(test_rule_words_add_a_line),
 	    cmocka_unit_test(test_rule_words_checked),
+	    cmocka_unit_test(test_reads_unless),
+	    cmocka_unit_test(test_unless_doubts_a_line),
+	    cmocka_unit_test(test_in_doubt_checked),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	text_ctx_free(T);
