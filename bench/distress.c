@@ -501,8 +501,8 @@ struct unless_made {
  * The unless model: one model for every rule's lines (a feature per rule
  * adds the rule's own lean, its `for` weight).  Its examples are the lines
  * the hand-written rules give to the safety rows of at most UNLESS_WORDS
- * words whose cells name the rule: a wrong line where the row must not
- * fire it, a right one where it must.  `at` is the lowest of unless_at at
+ * words: a wrong line where the row must not fire it or must fire
+ * nothing, a right one where it must.  `at` is the lowest of unless_at at
  * which at most UNLESS_RIGHT of the right lines are doubted, each line
  * scored by a model made without its table (writers differ more between
  * tables than within one).
@@ -528,7 +528,8 @@ make_unless(struct model *m, const int *usable, struct unless_made *u)
 			continue;
 		for (size_t j = 0; j < m->nrules; j++) {
 			unsigned bit = 1u << j;
-			if (!(d->fired & bit) || !((d->must | d->mustnot) & bit))
+			int trap = d->must == 0; /* a row with nothing to fire */
+			if (!(d->fired & bit) || (!((d->must | d->mustnot) & bit) && !trap))
 				continue;
 			v.d = xgrow(v.d, &v.capd, v.nd + 1, sizeof *v.d);
 			rule_of_ex = xgrow(rule_of_ex, &capr, v.nd + 1, sizeof *rule_of_ex);
@@ -538,7 +539,7 @@ make_unless(struct model *m, const int *usable, struct unless_made *u)
 			x->f = xmalloc(x->nf * sizeof *x->f);
 			memcpy(x->f, d->f, d->nf * sizeof *x->f);
 			x->f[d->nf] = (int)(m->nf + j);
-			x->pos = (d->mustnot & bit) != 0;
+			x->pos = (d->mustnot & bit) != 0 || trap;
 			x->fold = d->table;
 			nfold = d->table + 1 > nfold ? d->table + 1 : nfold;
 			rule_of_ex[v.nd++] = j;
@@ -657,8 +658,8 @@ write_rules(const struct model *m, const struct made *r, const struct unless_mad
 		"# most `words` words whose score plus the `for` weight of a line's\n"
 		"# rule reaches `at` makes that line doubted: the rule's in-doubt line\n"
 		"# comes instead (in-doubt: in its front matter), or none.  Learned from\n"
-		"# the lines the rules give to safety rows of at most %d words that\n"
-		"# name the rule: %zu wrong (the row must not fire it), %zu right.  `at`\n"
+		"# the lines the rules give to safety rows of at most %d words: %zu\n"
+		"# wrong (the row must not fire it, or nothing), %zu right.  `at`\n"
 		"# is the lowest at which at most %.1f%% of the right lines were doubted,\n"
 		"# each line scored by a model made without its table: %zu of the wrong\n"
 		"# lines, %zu of the right ones (per rule, wrong/right:",

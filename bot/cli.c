@@ -258,6 +258,18 @@ print_explain(const json_t *o)
 		}
 	}
 	putchar('\n');
+	const char *rule;
+	json_t *d;
+	i = 0;
+	json_object_foreach(json_object_get(o, "doubted"), rule, d)
+	{ /* lines the rule words' unless model doubted */
+		json_t *instead = json_object_get(d, "instead");
+		printf("%s%s (%.2f) -> %s", i++ ? ", " : "doubted:    ", rule,
+		       json_number_value(json_object_get(d, "score")),
+		       json_is_string(instead) ? json_string_value(instead) : "no line");
+	}
+	if (i)
+		putchar('\n');
 	if (json_object_get(o, "error"))
 		printf("note:       the question was cut to %d bytes for matching\n",
 		       ANSWER_INPUT_MAX);

@@ -99,6 +99,19 @@ grep -q '"safety":\[\]' "$tmp/out" && ok || bad "without the rule words the rule
 printf '%s\ttrauma\tcrisis\n' "$redflag" >"$tmp/s.tsv"
 expect_rc 0 "eval: the red flag the rules miss fires" "$MB" eval "$tmp/s.tsv"
 KNOWLEDGE_DIR=$tmp/k0 expect_rc 1 "eval: without the rule words it is missed" "$MB" eval "$tmp/s.tsv"
+# the unless model: a general question about a red flag's name gets the
+# see-a-doctor line in place of the emergency one, and --explain says so;
+# without the unless section the emergency line comes back
+general="What is cauda equina syndrome, in simple words?"
+"$MB" ask --json "$general" >"$tmp/out"
+grep -q '"safety":\["see-a-doctor"' "$tmp/out" && ! grep -q '"emergency"' "$tmp/out" && ok ||
+	bad "the unless model doubts the emergency line of a general question"
+"$MB" ask --explain "$general" >"$tmp/out"
+grep -qE '^doubted: +emergency \([0-9.]+\) -> see-a-doctor$' "$tmp/out" && ok ||
+	bad "--explain names the doubted line and what came instead"
+cp -r knowledge "$tmp/k1" && sed -i '/^unless$/,$d' "$tmp/k1/safety/rule-words.txt"
+KNOWLEDGE_DIR=$tmp/k1 "$MB" ask --json "$general" >"$tmp/out"
+grep -q '"safety":\["emergency"' "$tmp/out" && ok || bad "without the unless section the emergency line stays"
 # rule words for one rule only: the others are warned about
 printf 'rule emergency\nbias -1\nat 1\n1.5 numb\n' >"$tmp/k0/safety/rule-words.txt"
 expect_rc 0 "check rule words for one rule" "$MB" check "$tmp/k0"
