@@ -69,6 +69,7 @@
 #define TAKE_AT "0.900"
 #define VETO_AT "0.400"
 #define OVERRULE_AT "0.950" /* "2.000": never, no line in the file */
+#define AGREE_AT "0.600"    /* "2.000": never, no line in the file */
 #define FOLDS 5
 
 struct example {
@@ -281,7 +282,7 @@ milli(struct strbuf *b, double v)
 static void
 model_text(struct strbuf *out, const struct model *m, const struct knowledge *k, const double *w,
 	   const double *b, const char *take_at, const char *veto_at, const char *overrule_at,
-	   size_t *kept, size_t *written)
+	   const char *agree_at, size_t *kept, size_t *written)
 {
 	size_t K = m->nclasses;
 	sb_addf(out,
@@ -305,6 +306,8 @@ model_text(struct strbuf *out, const struct model *m, const struct knowledge *k,
 	sb_addf(out, "\ntake-at %s\nveto-at %s\n", take_at, veto_at);
 	if (atof(overrule_at) <= 1.0) /* else never: no line */
 		sb_addf(out, "overrule-at %s\n", overrule_at);
+	if (atof(agree_at) <= 1.0)
+		sb_addf(out, "agree-at %s\n", agree_at);
 	sb_addc(out, '\n');
 	size_t *order = xmalloc((m->nf ? m->nf : 1) * sizeof *order), nkept = 0, nw = 0;
 	for (size_t f = 0; f < m->nf; f++)
@@ -347,15 +350,17 @@ struct tally {
 static const char *const takes[] = {"0.700", "0.800", "0.900"};
 static const char *const vetoes[] = {"0.400", "0.500", "0.600", "0.700"};
 static const char *const overrules[] = {"2.000", "0.900", "0.950", "0.980"}; /* 2: never */
+static const char *const agrees[] = {"2.000", "0.500", "0.600", "0.700", "0.800"};
 #define NTAKE (sizeof takes / sizeof takes[0])
 #define NVETO (sizeof vetoes / sizeof vetoes[0])
 #define NOVER (sizeof overrules / sizeof overrules[0])
+#define NAGREE (sizeof agrees / sizeof agrees[0])
 #define CV_WRONG_MAX 0.02    /* issue 13's goals: wrong answers at most 2 %, */
 #define CV_ANSWERED_MAX 0.05 /* out of scope answered at most 5 % */
 
 static void
 score_fold(struct model *m, struct knowledge *k, int fold, const double *w, const double *b,
-	   struct tally (*t)[NVETO][NOVER])
+	   struct tally (*t)[NVETO][NOVER][NAGREE])
 {
 	static const struct match_params mp = {.threshold = MATCH_DEFAULT_THRESHOLD,
 					       .margin = MATCH_DEFAULT_MARGIN};
@@ -363,35 +368,40 @@ score_fold(struct model *m, struct knowledge *k, int fold, const double *w, cons
 	struct strbuf text = STRBUF_INIT;
 	size_t kept, nw;
 	struct problems pr = {0};
-	model_text(&text, m, k, w, b, TAKE_AT, VETO_AT, OVERRULE_AT, &kept, &nw);
+	model_text(&text, m, k, w, b, TAKE_AT, VETO_AT, OVERRULE_AT, AGREE_AT, &kept, &nw);
 	k->clf = classify_parse("fold", text.s, text.len, &pr);
 	problems_free(&pr);
 	sb_free(&text);
 	for (size_t a = 0; k->clf && a < NTAKE; a++)
 		for (size_t v = 0; v < NVETO; v++)
-			for (size_t o = 0; o < NOVER; o++) {
-				classify_set_thresholds(k->clf, atof(takes[a]), atof(vetoes[v]),
-							atof(overrules[o]));
-				for (size_t i = m->nknow; i < m->nx; i++) {
-					const struct example *x = &m->x[i];
-					if ((int)(i % FOLDS) != fold || x->text == NULL)
-						continue;
-					struct answer ans;
-					answer_question(k, m->ac, &mp, x->text, strlen(x->text),
-							&ans);
-					struct tally *y = &t[a][v][o];
-					int given = ans.mr.nanswers == 1 ? ans.mr.intent : -1;
-					if (x->cls == (int)k->nentries) {
-						y->oos++;
-						y->oos_answered += ans.mr.nanswers > 0;
-					} else {
-						y->in++;
-						y->right += given == x->cls;
-						y->wrong += ans.mr.nanswers > 0 && given != x->cls;
+			for (size_t o = 0; o < NOVER; o++)
+				for (size_t g = 0; g < NAGREE; g++) {
+					classify_set_thresholds(k->clf, atof(takes[a]),
+								atof(vetoes[v]),
+								atof(overrules[o]));
+					classify_set_agree_at(k->clf, atof(agrees[g]));
+					for (size_t i = m->nknow; i < m->nx; i++) {
+						const struct example *x = &m->x[i];
+						if ((int)(i % FOLDS) != fold || x->text == NULL)
+							continue;
+						struct answer ans;
+						answer_question(k, m->ac, &mp, x->text,
+								strlen(x->text), &ans);
+						struct tally *y = &t[a][v][o][g];
+						int given =
+						    ans.mr.nanswers == 1 ? ans.mr.intent : -1;
+						if (x->cls == (int)k->nentries) {
+							y->oos++;
+							y->oos_answered += ans.mr.nanswers > 0;
+						} else {
+							y->in++;
+							y->right += given == x->cls;
+							y->wrong +=
+							    ans.mr.nanswers > 0 && given != x->cls;
+						}
+						answer_free(&ans);
 					}
-					answer_free(&ans);
 				}
-			}
 	classify_free(k->clf);
 	k->clf = shipped;
 }
@@ -400,7 +410,7 @@ static void
 cross_validate(struct model *m, struct knowledge *k)
 {
 	size_t K = m->nclasses;
-	static struct tally t[NTAKE][NVETO][NOVER];
+	static struct tally t[NTAKE][NVETO][NOVER][NAGREE];
 	double *w = xmalloc(m->nf * K * sizeof *w), *b = xmalloc(K * sizeof *b);
 	for (int f = 0; f < FOLDS; f++) {
 		memset(w, 0, m->nf * K * sizeof *w);
@@ -410,30 +420,38 @@ cross_validate(struct model *m, struct knowledge *k)
 		fprintf(stderr, "classify: fold %d of %d\n", f + 1, FOLDS);
 	}
 	printf("%d-fold cross-validation over the tables' messages (the answers' own always in "
-	       "the model):\n take-at veto-at overrule-at (2: never)  in scope right / wrong, out "
-	       "of scope answered; * the most right within %.0f%% wrong and %.0f%% answered\n",
+	       "the model):\n take-at veto-at overrule-at agree-at (2: never)  in scope right / "
+	       "wrong, out of scope answered; * the most right within %.0f%% wrong and %.0f%% "
+	       "answered\n",
 	       FOLDS, CV_WRONG_MAX * 100, CV_ANSWERED_MAX * 100);
 	double best = -1;
 	const struct tally *pick = NULL;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t a = 0; a < NTAKE; a++)
 			for (size_t v = 0; v < NVETO; v++)
-				for (size_t o = 0; o < NOVER; o++) {
-					const struct tally *y = &t[a][v][o];
-					double r = y->in ? (double)y->right / (double)y->in : 0;
-					double wr = y->in ? (double)y->wrong / (double)y->in : 0;
-					double oa =
-					    y->oos ? (double)y->oos_answered / (double)y->oos : 0;
-					int ok = wr <= CV_WRONG_MAX && oa <= CV_ANSWERED_MAX;
-					if (pass == 0 && ok && r > best) {
-						best = r;
-						pick = y;
+				for (size_t o = 0; o < NOVER; o++)
+					for (size_t g = 0; g < NAGREE; g++) {
+						const struct tally *y = &t[a][v][o][g];
+						double r =
+						    y->in ? (double)y->right / (double)y->in : 0;
+						double wr =
+						    y->in ? (double)y->wrong / (double)y->in : 0;
+						double oa = y->oos ? (double)y->oos_answered /
+									 (double)y->oos
+								   : 0;
+						int ok =
+						    wr <= CV_WRONG_MAX && oa <= CV_ANSWERED_MAX;
+						if (pass == 0 && ok && r > best) {
+							best = r;
+							pick = y;
+						}
+						if (pass == 1)
+							printf("  %s   %s   %s       %s   %.3f / "
+							       "%.3f, %.3f%s\n",
+							       takes[a], vetoes[v], overrules[o],
+							       agrees[g], r, wr, oa,
+							       y == pick ? " *" : "");
 					}
-					if (pass == 1)
-						printf("  %s   %s   %s   %.3f / %.3f, %.3f%s\n",
-						       takes[a], vetoes[v], overrules[o], r, wr, oa,
-						       y == pick ? " *" : "");
-				}
 	free(w);
 	free(b);
 }
@@ -476,7 +494,7 @@ main(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	size_t nkept = 0, nw = 0;
 	if (!cv)
-		model_text(&out, &m, k, w, b, TAKE_AT, VETO_AT, OVERRULE_AT, &nkept, &nw);
+		model_text(&out, &m, k, w, b, TAKE_AT, VETO_AT, OVERRULE_AT, AGREE_AT, &nkept, &nw);
 	FILE *fp = cv ? NULL : fopen(argv[2], "w");
 	if (!cv && (fp == NULL || fputs(out.s, fp) == EOF || fclose(fp) != 0)) {
 		fprintf(stderr, "classify: cannot write %s\n", argv[2]);

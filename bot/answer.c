@@ -209,7 +209,8 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
  * model knows: a confident other answer makes the matcher's one "did you
  * mean" (the classifier's first), or, from overrule-at, replaces it; a
  * confident "out of scope" makes it the fallback; where the matcher gave
- * none, a confident answer is given.
+ * none, a confident answer is given, and from agree-at one its "did you
+ * mean" offered first.
  * Two answers to two questions stay the matcher's.
  */
 static void
@@ -234,7 +235,11 @@ second_reader(const struct knowledge *k, const struct tokens *tk, struct match_r
 			match_result_answer(mr, y, p);
 		else
 			match_result_ask(mr, y, m, mr->score);
-	} else if (y >= 0 && p >= classify_take_at(k->clf)) {
+	} else if (y >= 0 && (p >= classify_take_at(k->clf) ||
+			      (mr->ambiguous && mr->nchoices && mr->choices[0] == y &&
+			       p >= classify_agree_at(k->clf)))) {
+		/* sure enough alone, or the matcher's "did you mean" offers the
+		 * model's answer first: both readers' first choice */
 		match_result_answer(mr, y, p);
 	}
 }

@@ -29,6 +29,7 @@ struct classifier {
 	size_t nclasses;
 	double *bias;                         /* per class */
 	double take_at, veto_at, overrule_at; /* overrule_at: 2 (never) unless set */
+	double agree_at;                      /* 2 (never) unless set */
 	double context[CLASSIFY_CONTEXT_MAX]; /* the context reader's weights */
 	double context_margin;
 	int has_context;
@@ -46,7 +47,7 @@ struct reading {
 	const char *file;
 	struct problems *pr;
 	unsigned line;
-	int have_take, have_veto, have_overrule, have_bias, have_margin;
+	int have_take, have_veto, have_overrule, have_agree, have_bias, have_margin;
 	unsigned failed;
 };
 
@@ -142,6 +143,10 @@ probability(struct reading *r, const char *name, const char *s, double *to, int 
 {
 	const char *e;
 	long v;
+	if (*have) {
+		bad(r, "'%s' is set twice", name);
+		return;
+	}
 	if (distress_milli(s, &e, &v) < 0 || *e || v <= 0 || v > 1000) {
 		bad(r, "'%s' needs a probability above 0 and at most 1 (for example 0.700)", name);
 		return;
@@ -173,7 +178,7 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 	struct classifier *c = xcalloc(1, sizeof *c);
 	struct reading r = {.c = c, .file = file, .pr = pr};
 	char *l;
-	c->overrule_at = CLASSIFY_NEVER;
+	c->overrule_at = c->agree_at = CLASSIFY_NEVER;
 	for (size_t i = 0; (l = kb_next_line(text, len, &i)) != NULL;) {
 		r.line++;
 		char *tab = strchr(l, '\t');
@@ -212,9 +217,12 @@ classify_parse(const char *file, const char *text, size_t len, struct problems *
 			probability(&r, "veto-at", l + 8, &c->veto_at, &r.have_veto);
 		} else if (strncmp(l, "overrule-at ", 12) == 0) {
 			probability(&r, "overrule-at", l + 12, &c->overrule_at, &r.have_overrule);
+		} else if (strncmp(l, "agree-at ", 9) == 0) {
+			probability(&r, "agree-at", l + 9, &c->agree_at, &r.have_agree);
 		} else {
 			bad(&r,
-			    "expected classes, bias, take-at, veto-at, overrule-at, context, "
+			    "expected classes, bias, take-at, veto-at, overrule-at, agree-at, "
+			    "context, "
 			    "context-margin or a feature (a word, a tab, its weights), not '%.30s'",
 			    l);
 		}
@@ -283,6 +291,18 @@ double
 classify_overrule_at(const struct classifier *c)
 {
 	return c->overrule_at;
+}
+
+double
+classify_agree_at(const struct classifier *c)
+{
+	return c->agree_at;
+}
+
+void
+classify_set_agree_at(struct classifier *c, double agree_at)
+{
+	c->agree_at = agree_at;
 }
 
 void

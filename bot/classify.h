@@ -23,6 +23,9 @@
  *   veto-at 0.700                          model gives or vetoes an answer
  *   overrule-at 0.950                      optional: from which it replaces
  *                                          the matcher's answer outright
+ *   agree-at 0.600                         optional: from which it answers
+ *                                          where the matcher asked "did you
+ *                                          mean" with the model's answer first
  *   massag 3:1.250 17:-0.500               a stem or "stem stem", then its
  *                                          weights (class index:weight)
  * Weights have at most three decimals.  Pure: no I/O, no globals.
@@ -52,7 +55,9 @@ size_t classify_nclasses(const struct classifier *c);
 const char *classify_class(const struct classifier *c, size_t i); /* id, or "-" */
 double classify_take_at(const struct classifier *c);
 double classify_veto_at(const struct classifier *c);
-double classify_overrule_at(const struct classifier *c); /* CLASSIFY_NEVER when unset */
+double classify_overrule_at(const struct classifier *c);           /* CLASSIFY_NEVER when unset */
+double classify_agree_at(const struct classifier *c);              /* CLASSIFY_NEVER when unset */
+void classify_set_agree_at(struct classifier *c, double agree_at); /* for the trainers */
 
 /* For the trainers: the three thresholds of a model in memory. */
 void classify_set_thresholds(struct classifier *c, double take_at, double veto_at,

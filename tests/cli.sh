@@ -112,6 +112,16 @@ grep -qE '^doubted: +emergency \([0-9.]+\) -> see-a-doctor$' "$tmp/out" && ok ||
 cp -r knowledge "$tmp/k1" && sed -i '/^unless$/,$d' "$tmp/k1/safety/rule-words.txt"
 KNOWLEDGE_DIR=$tmp/k1 "$MB" ask --json "$general" >"$tmp/out"
 grep -q '"safety":\["emergency"' "$tmp/out" && ok || bad "without the unless section the emergency line stays"
+# agree-at: where the matcher asks "did you mean" with posture first and the
+# classifier's likeliest answer is posture (below take-at), posture is
+# answered; without the line, the bot asks
+agree="posture corrector brace, do they work?"
+"$MB" ask --json "$agree" >"$tmp/out"
+grep -q '"intent":"posture"' "$tmp/out" && ok || bad "agree-at: both readers' first choice is answered"
+cp -r knowledge "$tmp/k2" && sed -i '/^agree-at /d' "$tmp/k2/classifier.txt"
+KNOWLEDGE_DIR=$tmp/k2 "$MB" ask "$agree" >"$tmp/out"
+grep -q "Did you mean" "$tmp/out" && grep -q "Posture and lifting" "$tmp/out" && ok ||
+	bad "without agree-at the bot asks 'did you mean' with posture first"
 # rule words for one rule only: the others are warned about
 printf 'rule emergency\nbias -1\nat 1\n1.5 numb\n' >"$tmp/k0/safety/rule-words.txt"
 expect_rc 0 "check rule words for one rule" "$MB" check "$tmp/k0"

@@ -3,7 +3,8 @@
  * probability; and what it does to the matcher's result: a confident other
  * answer asks "did you mean", a confident "out of scope" falls back, a
  * confident answer where the matcher had none is given, a very confident
- * one (overrule-at) replaces the matcher's, answers the model
+ * one (overrule-at) replaces the matcher's, a file's agree-at is read (its
+ * effect: tests/cli.sh, with the shipped knowledge), answers the model
  * does not know and short messages are the matcher's alone. */
 #include <math.h>
 
@@ -72,6 +73,14 @@ test_reads_a_model(void **st)
 	dump_problems(&pr);
 	assert_non_null(c);
 	assert_true(fabs(classify_overrule_at(c) - 0.95) < 1e-9);
+	assert_true(classify_agree_at(c) > 1.0); /* not in the file: never */
+	classify_free(c);
+	c = parse(MODEL "agree-at 0.600\n", &pr);
+	dump_problems(&pr);
+	assert_non_null(c);
+	assert_true(fabs(classify_agree_at(c) - 0.6) < 1e-9);
+	classify_set_agree_at(c, 0.5);
+	assert_true(fabs(classify_agree_at(c) - 0.5) < 1e-9);
 	classify_free(c);
 }
 
@@ -90,9 +99,16 @@ test_problems_name_the_line(void **st)
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\n", 3, "'veto-at' is missing");
 	expect_problem("x\t0:1\nclasses a b\n", 1, "the classes line must come first");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nhello there\n", 5,
-		       "expected classes, bias, take-at, veto-at, overrule-at, context");
+		       "expected classes, bias, take-at, veto-at, overrule-at, agree-at, context");
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\noverrule-at 2\n", 5,
 		       "'overrule-at' needs a probability above 0 and at most 1");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nagree-at 0\n", 5,
+		       "'agree-at' needs a probability above 0 and at most 1");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\nagree-at 0.6\n"
+		       "agree-at 0.7\n",
+		       6, "'agree-at' is set twice");
+	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\ntake-at 0.8\nveto-at 0.7\n", 4,
+		       "'take-at' is set twice");
 	/* the context reader's weights: indices below 32, with a margin */
 	expect_problem("classes a b\nbias 0:0 1:0\ntake-at 0.7\nveto-at 0.7\ncontext 32:1\n"
 		       "context-margin 0.5\n",
