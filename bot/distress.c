@@ -162,6 +162,22 @@ new_model(struct reading *r, unsigned line, int rule)
 	return (int)d->nm++;
 }
 
+/* The rule called id, or -1, said with its line, when the file may not
+ * name it. */
+static int
+known_rule(struct reading *r, unsigned line, const char *id)
+{
+	int rule = r->rule_of(id, r->arg);
+	if (rule < 0) {
+		problems_add(r->pr, r->file, line, 1,
+			     "unknown rule id '%s' (a rule of safety/ other than the "
+			     "disclaimer)",
+			     id);
+		r->failed++;
+	}
+	return rule;
+}
+
 /* `rule ID`: the section of rule ID starts. */
 static void
 section(struct reading *r, unsigned line, const char *id)
@@ -174,14 +190,7 @@ section(struct reading *r, unsigned line, const char *id)
 		r->cur = SKIPPED; /* its lines are not read */
 		return;
 	}
-	int rule = r->rule_of(id, r->arg);
-	if (rule < 0) {
-		problems_add(r->pr, r->file, line, 1,
-			     "unknown rule id '%s' (a rule of safety/ other than the "
-			     "disclaimer)",
-			     id);
-		r->failed++;
-	}
+	int rule = known_rule(r, line, id);
 	for (size_t m = r->first; rule >= 0 && m < r->d->nm; m++)
 		if (r->d->m[m].rule == rule) {
 			problems_add(r->pr, r->file, line, 1,
@@ -233,15 +242,9 @@ for_line(struct reading *r, unsigned line, const char *rest)
 	}
 	memcpy(id, rest, n);
 	id[n] = '\0';
-	int rule = r->rule_of(id, r->arg);
-	if (rule < 0) {
-		problems_add(r->pr, r->file, line, 1,
-			     "unknown rule id '%s' (a rule of safety/ other than the "
-			     "disclaimer)",
-			     id);
-		r->failed++;
+	int rule = known_rule(r, line, id);
+	if (rule < 0)
 		return;
-	}
 	for (size_t i = 0; i < m->nfor; i++)
 		if (m->for_rule[i] == rule) {
 			problems_add(r->pr, r->file, line, 1, "'for %s' is given twice", id);

@@ -306,7 +306,8 @@ fuzz_rule_of(const char *id, void *arg)
 
 /* Rule words, then (after "%%%%") a message: the file reads or says why by
  * file:line, and one that reads scores the message with every model, the
- * strongest word of each inside it. */
+ * strongest word of each inside it, and the unless model's doubt of each
+ * rule's line. */
 static void
 fuzz_rule_words(const char *buf, size_t len)
 {
@@ -327,9 +328,17 @@ fuzz_rule_words(const char *buf, size_t len)
 		size_t nw = 0;
 		for (size_t i = 0; i < distress_nmodels(d); i++) {
 			const struct distress_model *dm = distress_model(d, i);
-			CHECK(dm->rule >= 0 && dm->rule < (int)NRULE_IDS);
+			CHECK((dm->rule >= 0 && dm->rule < (int)NRULE_IDS) ||
+			      dm->rule == DISTRESS_UNLESS);
 			CHECK(s.off[i] <= ml && s.len[i] <= ml - s.off[i]);
 			nw += dm->nw;
+		}
+		size_t ui = 0; /* the unless model: one at most, with its words */
+		const struct distress_model *u = distress_unless(d, &ui);
+		if (u) {
+			CHECK(u->words > 0 && u->nfor <= DISTRESS_FOR_MAX);
+			for (size_t r = 0; r < NRULE_IDS; r++)
+				(void)distress_doubt(u, &s, ui, (int)r);
 		}
 		CHECK(nw == distress_count(d));
 		tokens_free(&tk);

@@ -23,6 +23,11 @@ put('kb', 'rule-words', b'6' + rw[:rw.index(b'\n', 6000) + 1] +
 crisis = rw.index(b'\nrule crisis\n') + 1
 put('kb', 'rule-words-crisis', b'6' + rw[crisis:rw.index(b'\n', crisis + 6000) + 1] +
     b'%%%%nobody would miss me anymore, I am so tired of all of it')
+unless = rw.index(b'\nunless\n') + 1
+put('kb', 'rule-words-unless', b'6' + rw[unless:rw.index(b'\n', unless + 3000) + 1] +
+    b'%%%%in the film the hero had chest pain lol, anyway do you do swedish massage')
+put('kb', 'rule-words-unless-errors', b'6' + b'unless x\nbias 1\nat 1\nwords 0\nfor nosuch 1\n'
+    b'for crisis\nunless\nrule crisis\nbias 1\nat 1\nwords 3\nfor crisis 1\n%%%%film')
 put('kb', 'rule-words-errors', b'6' + b'rule nosuch\nbias x\nat 1\nrule emergency\nat 1\n'
     b'1.0 numb\n2.0 numbness\n1 a b c\nrule emergency\n%%%%numb')
 put('kb', 'classifier', b'7' + open('knowledge/classifier.txt', 'rb').read()[:4000] +
