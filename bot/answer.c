@@ -104,15 +104,32 @@ words_rule(const struct distress_model *m, long score, const struct answer *out)
 										      : -1;
 }
 
+/* Every rule-words model's score of one message's words (tk), looked up
+ * once, when the first reader asks: the rule words, then the unless model. */
+struct word_scores {
+	const struct tokens *tk;
+	int done;
+	struct distress_scores s;
+};
+
+static const struct distress_scores *
+scores_of(const struct knowledge *k, struct word_scores *ws)
+{
+	if (!ws->done)
+		distress_score_all(k->distress, ws->tk, &ws->s);
+	ws->done = 1;
+	return &ws->s;
+}
+
 /*
  * The learned safety words (distress.h), all models scored from one
  * look-up of the message's words: each adds its line where the rules did
- * not fire it, in rule order with the others; none removes one.  tk: the
+ * not fire it, in rule order with the others; none removes one.  ws: the
  * words of the message, or of the part of a long one that starts at byte
  * base.
  */
 static void
-words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, struct answer *out)
+words_check(const struct knowledge *k, struct word_scores *ws, uint32_t base, struct answer *out)
 {
 	if (k->distress == NULL || out->nhits == REPLY_MAX_RULES)
 		return;
@@ -121,14 +138,13 @@ words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, s
 		m++;
 	if (m == nm) /* every line the models could add is there already */
 		return;
-	struct distress_scores s;
-	distress_score_all(k->distress, tk, &s);
+	const struct distress_scores *s = scores_of(k, ws);
 	size_t before = out->nhits;
 	for (m = 0; m < nm && out->nhits < REPLY_MAX_RULES; m++) {
-		int rule = words_rule(distress_model(k->distress, m), s.score[m], out);
+		int rule = words_rule(distress_model(k->distress, m), s->score[m], out);
 		if (rule >= 0)
 			out->hits[out->nhits++] =
-			    (struct safety_hit){rule, base + s.off[m], s.len[m]};
+			    (struct safety_hit){rule, base + s->off[m], s->len[m]};
 	}
 	if (out->nhits > before)
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
@@ -143,19 +159,18 @@ words_check(const struct knowledge *k, const struct tokens *tk, uint32_t base, s
  * told inside a long story keeps its line.
  */
 static void
-doubt_check(const struct knowledge *k, const struct tokens *tk, struct answer *out)
+doubt_check(const struct knowledge *k, struct word_scores *ws, struct answer *out)
 {
 	size_t ui = 0;
 	const struct distress_model *u = k->distress ? distress_unless(k->distress, &ui) : NULL;
-	if (u == NULL || out->nhits == 0 || tk->n > (size_t)u->words)
+	if (u == NULL || out->nhits == 0 || ws->tk->n > (size_t)u->words)
 		return;
-	struct distress_scores s;
-	distress_score_all(k->distress, tk, &s);
+	const struct distress_scores *s = scores_of(k, ws);
 	struct safety_hit keep[REPLY_MAX_RULES];
 	size_t n = 0;
 	for (size_t i = 0; i < out->nhits; i++) {
 		struct safety_hit h = out->hits[i];
-		long v = h.rule == k->disclaimer ? LONG_MIN : distress_doubt(u, &s, ui, h.rule);
+		long v = h.rule == k->disclaimer ? LONG_MIN : distress_doubt(u, s, ui, h.rule);
 		if (v >= u->at) {
 			int to = k->rules[h.rule].in_doubt_ix;
 			out->doubts[out->ndoubts++] = (struct answer_doubt){h.rule, to, v};
@@ -200,7 +215,8 @@ safety_whole(const struct knowledge *k, struct answer_ctx *c, const char *s, siz
 		text_tokenize(c->text, s + start, end - start, &c->stk);
 		add_hits(out, h, safety_eval(k->safety, c->ss, &c->stk, h, REPLY_MAX_RULES),
 			 (uint32_t)start);
-		words_check(k, &c->stk, (uint32_t)start, out);
+		struct word_scores ws = {.tk = &c->stk};
+		words_check(k, &ws, (uint32_t)start, out);
 	}
 }
 
@@ -270,8 +286,9 @@ answer_question(const struct knowledge *k, struct answer_ctx *c, const struct ma
 		qsort(out->hits, out->nhits, sizeof *out->hits, cmp_hit);
 	} else {
 		out->nhits = safety_eval(k->safety, c->ss, &c->tk, out->hits, REPLY_MAX_RULES);
-		words_check(k, &c->tk, 0, out);
-		doubt_check(k, &c->tk, out);
+		struct word_scores ws = {.tk = &c->tk}; /* one look-up for both */
+		words_check(k, &ws, 0, out);
+		doubt_check(k, &ws, out);
 	}
 	reply_build(k, &out->mr, out->hits, out->nhits, &out->reply);
 	for (size_t i = 0; i < out->mr.ncand; i++)
